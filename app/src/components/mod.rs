@@ -1,0 +1,87 @@
+//! Pieces every page uses: the frame with navigation, empty states, error boxes.
+
+mod layout;
+pub use layout::{Layout, Section};
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// What a page says when it has nothing to show yet, and what will appear there.
+#[component]
+pub fn EmptyState(
+    title: &'static str,
+    #[prop(into)] body: String,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <div class="rounded-lg border border-dashed border-slate-300 bg-white px-6 py-10 text-center">
+            <h2 class="text-base font-semibold text-slate-800">{title}</h2>
+            <p class="mx-auto mt-2 max-w-xl text-sm text-slate-600">{body}</p>
+            {children.map(|c| view! { <div class="mt-4">{c()}</div> })}
+        </div>
+    }
+}
+
+/// An error from the server, in words a user can act on.
+#[component]
+pub fn ErrorBox(error: AppError) -> impl IntoView {
+    let text = match &error {
+        AppError::Validation(_) => "Some fields need attention (see below).".to_owned(),
+        other => other.to_string(),
+    };
+    view! {
+        <div role="alert" class="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">
+            {text}
+        </div>
+    }
+}
+
+/// The messages for one form field, under the field.
+#[component]
+pub fn FieldError(#[prop(into)] messages: Signal<Vec<String>>) -> impl IntoView {
+    view! {
+        <For each=move || messages.get() key=|m| m.clone() let:message>
+            <p class="mt-1 text-xs text-red-700">{message}</p>
+        </For>
+    }
+}
+
+/// The error of an action's last run, if it failed.
+pub fn error_of<T, V>(value: V) -> Signal<Option<AppError>>
+where
+    T: Clone + Send + Sync + 'static,
+    V: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(Result::err))
+}
+
+/// The messages for `field` in an action's last error (empty when none).
+pub fn field_errors(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Vec<String>> {
+    Signal::derive(move || {
+        error
+            .get()
+            .map(|e| e.field_messages(field))
+            .unwrap_or_default()
+    })
+}
+
+/// Shows an action's error, if its last run failed.
+#[component]
+pub fn ActionError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || error.get().map(|error| view! { <ErrorBox error /> })
+}
+
+/// An RFC 3339 time as `YYYY-MM-DD HH:MM` (UTC), the precision a person reads.
+pub fn minute(rfc3339: &str) -> String {
+    rfc3339
+        .chars()
+        .take(16)
+        .collect::<String>()
+        .replace('T', " ")
+}
+
+pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500";
+pub const LABEL: &str = "block text-sm font-medium text-slate-700";
+pub const BUTTON: &str = "inline-flex items-center justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 disabled:opacity-50";
+pub const BUTTON_SECONDARY: &str = "inline-flex items-center justify-center rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50";
+pub const BUTTON_DANGER: &str = "inline-flex items-center justify-center rounded-md border border-red-300 bg-white px-3 py-1.5 text-sm font-medium text-red-700 shadow-sm hover:bg-red-50";

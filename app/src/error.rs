@@ -1,0 +1,202 @@
+//! The one error type that crosses the browser boundary (server functions and the REST API).
+//!
+//! Each variant says what the caller can do about it; the HTTP status and the stable `error`
+//! code used by the REST API are decided in one place ([`AppError::status`], [`AppError::code`]).
+//! Internal failures are logged with their whole chain where they happen and reach the caller
+//! only as a generic message with the request id, never with database or stack details.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Field name → messages, for forms and JSON bodies.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Not signed in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is well-formed but some fields are invalid.
+    #[error("{}", validation_summary(.0))]
+    Validation(FieldErrors),
+    /// The request itself could not be understood (malformed JSON, wrong content type, ...).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The change conflicts with the current state (a duplicate name, the last admin, ...).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
+    #[error("internal error (request id {request_id})")]
+    Internal { request_id: String },
+}
+
+fn validation_summary(fields: &FieldErrors) -> String {
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|(field, messages)| format!("{field}: {}", messages.join("; ")))
+        .collect();
+    format!("invalid input: {}", parts.join(", "))
+}
+
+impl AppError {
+    /// A validation error on one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), vec![message.into()]);
+        Self::Validation(fields)
+    }
+
+    /// The stable machine-readable code the REST API puts in `{"error": ...}`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Validation(_) => "validation",
+            Self::BadRequest(_) => "bad_request",
+            Self::Conflict(_) => "conflict",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Unavailable => "unavailable",
+            Self::Internal { .. } => "internal",
+        }
+    }
+
+    /// The HTTP status for this error.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            Self::Unauthorized(_) => S::UNAUTHORIZED,
+            Self::Forbidden(_) => S::FORBIDDEN,
+            Self::NotFound(_) => S::NOT_FOUND,
+            Self::Validation(_) => S::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) => S::BAD_REQUEST,
+            Self::Conflict(_) => S::CONFLICT,
+            Self::TooManyRequests { .. } => S::TOO_MANY_REQUESTS,
+            Self::Unavailable => S::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Messages for one form field, if any.
+    pub fn field_messages(&self, field: &str) -> Vec<String> {
+        match self {
+            Self::Validation(fields) => fields.get(field).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(message) | E::MissingArg(message) => Self::BadRequest(message),
+            E::Request(_) => Self::BadRequest(
+                "the server could not be reached; check the connection and try again".into(),
+            ),
+            other => Self::BadRequest(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+
+    tokio::task_local! {
+        /// The id of the request being served, set by the server's request-id middleware.
+        pub static REQUEST_ID: String;
+    }
+
+    /// The current request's id, or `-` outside a request.
+    pub fn current_request_id() -> String {
+        REQUEST_ID
+            .try_with(|id| id.clone())
+            .unwrap_or_else(|_| "-".to_owned())
+    }
+
+    impl AppError {
+        /// Logs an internal failure with its whole chain and returns the generic error the
+        /// caller sees. Database connection failures become [`AppError::Unavailable`].
+        pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+            let error = error.into();
+            if let Some(sqlx_error) = error.downcast_ref::<sqlx::Error>() {
+                if is_unavailable(sqlx_error) {
+                    tracing::warn!(error = %format!("{error:#}"), "database unavailable");
+                    return Self::Unavailable;
+                }
+            }
+            let request_id = current_request_id();
+            tracing::error!(%request_id, error = %format!("{error:#}"), "internal error");
+            Self::Internal { request_id }
+        }
+    }
+
+    fn is_unavailable(error: &sqlx::Error) -> bool {
+        matches!(
+            error,
+            sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_)
+        )
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(error: sqlx::Error) -> Self {
+            Self::internal(error)
+        }
+    }
+
+    /// Turns a unique-constraint violation on `constraint` into a field error; any other
+    /// database error stays internal. One helper so that every form maps constraints alike.
+    pub fn on_constraint(
+        error: sqlx::Error,
+        constraint: &str,
+        field: &str,
+        message: &str,
+    ) -> AppError {
+        if let sqlx::Error::Database(db) = &error {
+            if db.constraint() == Some(constraint) {
+                return AppError::field(field, message);
+            }
+        }
+        AppError::internal(error)
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::{current_request_id, on_constraint, REQUEST_ID};
+
+/// REST responses: `{"error": code, "message": text, "request_id": id}`, plus `fields` for
+/// validation errors and `Retry-After` when throttled.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let mut body = serde_json::json!({
+            "error": self.code(),
+            "message": self.to_string(),
+            "request_id": current_request_id(),
+        });
+        if let AppError::Validation(fields) = &self {
+            body["fields"] = serde_json::json!(fields);
+        }
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
+    }
+}

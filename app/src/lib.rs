@@ -1,0 +1,98 @@
+//! Gatehouse's user interface and server functions.
+//!
+//! Pages are rendered on the server and work before the wasm loads; once it has loaded, the
+//! same components take over in the browser (hydration). Everything that touches the database
+//! lives in `ssr` modules compiled only into the server.
+
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod tokens;
+pub mod users;
+
+mod components;
+mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The name of the wasm/js/css bundle under `/pkg`.
+pub const BUNDLE: &str = "gatehouse";
+
+/// The HTML document around every page. On the server it also sets the Content-Security-Policy
+/// whose nonce allows exactly the hydration scripts of this response.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="h-full bg-slate-100">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <leptos_meta::MetaTags />
+            </head>
+            <body class="h-full text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The policy for server-rendered pages: scripts only by this response's nonce (and what those
+/// scripts load, `strict-dynamic`), wasm compilation allowed, nothing inline, never framed.
+#[cfg(feature = "ssr")]
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    leptos::nonce::provide_nonce();
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&page_csp(&nonce)) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="gatehouse" href=format!("/pkg/{BUNDLE}.css") />
+        <Title formatter=|page: String| format!("{page} · Gatehouse") />
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/login") view=pages::login::LoginPage />
+                <Route path=path!("/setup") view=pages::login::SetupPage />
+                <Route path=path!("/") view=pages::dashboard::DashboardPage />
+                <Route path=path!("/inventory") view=pages::placeholder::InventoryPage />
+                <Route path=path!("/certificates") view=pages::placeholder::CertificatesPage />
+                <Route path=path!("/proxy-map") view=pages::placeholder::ProxyMapPage />
+                <Route path=path!("/access-policy") view=pages::placeholder::AccessPolicyPage />
+                <Route path=path!("/agents") view=pages::placeholder::AgentsPage />
+                <Route path=path!("/audit") view=pages::audit::AuditPage />
+                <Route path=path!("/settings") view=pages::settings::SettingsPage />
+                <Route path=path!("/settings/users") view=pages::users::UsersPage />
+                <Route path=path!("/settings/tokens") view=pages::tokens::TokensPage />
+                <Route path=path!("/settings/account") view=pages::account::AccountPage />
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,68 @@
+//! Areas whose capabilities are still being built: each says plainly what it will do.
+
+use crate::components::{EmptyState, Layout};
+use leptos::prelude::*;
+
+#[component]
+fn ComingPage(title: &'static str, empty: &'static str, body: &'static str) -> impl IntoView {
+    view! {
+        <Layout title>
+            <EmptyState title=empty body=body />
+        </Layout>
+    }
+}
+
+#[component]
+pub fn InventoryPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Inventory"
+            empty="Inventory is not available yet"
+            body="Clusters and nodes (Finesse, CUIC, LiveData, IdS, UCCX, CUCM, reverse proxies, ...) with their FQDNs, roles and endpoints will be managed here, with CSV import and export."
+        />
+    }
+}
+
+#[component]
+pub fn CertificatesPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Certificates"
+            empty="No certificates scanned yet"
+            body="What every endpoint serves (live TLS probes) and what each appliance holds in its certificate stores, checked against the vendor's troubleshooting rules, will be listed here."
+        />
+    }
+}
+
+#[component]
+pub fn ProxyMapPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Proxy map"
+            empty="No proxy map yet"
+            body="The VPN-less proxy map (internal-host:port=external-host:port) will be edited here with live validation, published in versions and rolled out to the nodes."
+        />
+    }
+}
+
+#[component]
+pub fn AccessPolicyPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Access policy"
+            empty="No access policy yet"
+            body="Allowed hosts, CORS origins and frame-ancestors, one policy per cluster, will be planned here, applied over SSH to every node, verified, and watched for drift."
+        />
+    }
+}
+
+#[component]
+pub fn AgentsPage() -> impl IntoView {
+    view! {
+        <ComingPage
+            title="Connected agents"
+            empty="No Finesse nodes to read yet"
+            body="Agents connected to each Finesse node (desktop, FIPPA, third-party; LAN or through the proxy) will be shown here, per node, per cluster and for the whole fleet."
+        />
+    }
+}

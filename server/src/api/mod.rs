@@ -1,0 +1,76 @@
+//! The REST API under `/api/v1`: JSON in and out, authenticated by the session cookie or by
+//! `Authorization: Bearer <token>`. Errors are `{"error", "message", "request_id"}`.
+
+mod audit;
+mod session;
+mod tokens;
+mod users;
+
+use app::auth::ssr::RequestContext;
+use app::error::AppError;
+use app::state::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::routing::{get, put};
+use axum::Router;
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/session",
+            axum::routing::post(session::login).delete(session::logout),
+        )
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", put(users::update).delete(users::delete))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
+        .fallback(|| async { AppError::NotFound("no such API endpoint".into()) })
+}
+
+/// A JSON body whose rejections (malformed JSON, unknown fields, wrong content type) become
+/// clear `bad_request` errors.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
+                    "send the body as JSON with 'Content-Type: application/json'".into(),
+                ),
+                JsonRejection::JsonSyntaxError(e) => {
+                    AppError::BadRequest(format!("malformed JSON: {}", e.body_text()))
+                }
+                JsonRejection::JsonDataError(e) => {
+                    AppError::BadRequest(format!("invalid body: {}", e.body_text()))
+                }
+                JsonRejection::BytesRejection(_) => AppError::BadRequest(
+                    "the body could not be read (is it larger than 1 MiB?)".into(),
+                ),
+                other => AppError::BadRequest(other.body_text()),
+            }),
+        }
+    }
+}
+
+/// The request's context, as the middleware resolved it.
+pub struct Ctx(pub RequestContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Ctx(parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .unwrap_or_default()))
+    }
+}

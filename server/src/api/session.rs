@@ -1,0 +1,40 @@
+//! `POST /api/v1/session` signs in (sets the session cookie); `DELETE` signs out.
+
+use super::{ApiJson, Ctx};
+use app::error::AppError;
+use app::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_sessions::Session;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    Ctx(context): Ctx,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<Json<Value>, AppError> {
+    let user =
+        app::auth::ssr::sign_in(&state, &session, &context, &body.username, &body.password).await?;
+    Ok(Json(
+        json!({"id": user.id, "username": user.username, "role": user.role}),
+    ))
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    Ctx(context): Ctx,
+) -> Result<StatusCode, AppError> {
+    app::auth::ssr::sign_out(&state, &session, &context).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,93 @@
+//! The command line and the configuration, read from flags and environment variables.
+//! Every knob is in README.md's configuration table.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "The contact-center security console"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the console.
+    Serve(Serve),
+    /// Apply the database migrations and exit.
+    Migrate(Database),
+    /// Manage users from the shell.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from GATEHOUSE_PASSWORD or, if unset, from standard input.
+    Add {
+        username: String,
+        #[arg(long, default_value = "admin", value_parser = ["admin", "auditor"])]
+        role: String,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain; exits 1 and names the first broken entry if it is broken.
+    Verify {
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct Database {
+    /// PostgreSQL to use. Unset: Gatehouse runs its own private cluster in the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Where Gatehouse keeps its state (the embedded PostgreSQL cluster, keys).
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Serve {
+    /// Address and port to listen on.
+    #[arg(long, env = "GATEHOUSE_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: Database,
+    /// `name:password` of the first admin, created at start when no user exists (ignored after).
+    #[arg(long, env = "GATEHOUSE_BOOTSTRAP_ADMIN", hide_env_values = true)]
+    pub bootstrap_admin: Option<String>,
+    /// Where the built site is (the wasm bundle, CSS and static files).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "GATEHOUSE_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub session_idle_minutes: u64,
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "GATEHOUSE_SESSION_ABSOLUTE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub session_absolute_hours: u64,
+    /// Failed sign-ins for one account within the window before it is throttled.
+    #[arg(long, env = "GATEHOUSE_LOGIN_ACCOUNT_LIMIT", default_value_t = 5)]
+    pub login_account_limit: usize,
+    /// Failed sign-ins from one address within the window before it is throttled.
+    #[arg(long, env = "GATEHOUSE_LOGIN_ADDRESS_LIMIT", default_value_t = 20)]
+    pub login_address_limit: usize,
+    /// The throttle's sliding window, in minutes.
+    #[arg(long, env = "GATEHOUSE_LOGIN_WINDOW_MINUTES", default_value_t = 15)]
+    pub login_window_minutes: u64,
+}

@@ -1,0 +1,201 @@
+//! The Gatehouse server: wiring of the HTTP stack, the REST API, the embedded PostgreSQL and
+//! the command line. The binary (`main.rs`) only parses arguments and calls in here, so the
+//! integration tests start exactly what production starts.
+
+pub mod api;
+pub mod config;
+pub mod middleware;
+pub mod pg;
+pub mod session_store;
+
+use anyhow::{Context, Result};
+use app::state::{AppState, SessionSettings};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Request bodies larger than this are refused (413).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The schema, embedded at compile time from `migrations/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// The database this process uses: an external server or the embedded cluster.
+pub struct Database {
+    pub pool: PgPool,
+    pub embedded: Option<pg::EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Connects (starting the embedded cluster when no URL is given) and applies migrations.
+    /// An external server that is not reachable yet is retried for up to a minute.
+    pub async fn open(config: &config::Database) -> Result<Self> {
+        let (options, embedded) = match &config.database_url {
+            Some(url) => (
+                PgConnectOptions::from_str(url)
+                    .context("DATABASE_URL is not a valid PostgreSQL URL")?,
+                None,
+            ),
+            None => {
+                let embedded = pg::EmbeddedPostgres::start(&config.data_dir).await?;
+                (embedded.gatehouse_options(), Some(embedded))
+            }
+        };
+        let pool = connect_with_retry(options).await?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .context("applying the database migrations")?;
+        Ok(Self { pool, embedded })
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.pool.close().await;
+        if let Some(embedded) = self.embedded {
+            embedded.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+async fn connect_with_retry(options: PgConnectOptions) -> Result<PgPool> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let attempt = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.clone())
+            .await;
+        match attempt {
+            Ok(pool) => return Ok(pool),
+            Err(error) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(%error, retry_in = ?delay, "the database is not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => return Err(error).context("the database was not reachable for 60 s"),
+        }
+    }
+}
+
+/// Builds the whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let store = session_store::PgStore::new(state.pool.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("gatehouse_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(state.sessions.tls)
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(state.sessions.idle_timeout)
+                .unwrap_or(time::Duration::minutes(30)),
+        ));
+    let leptos_options = state.leptos.clone();
+    let routes = generate_route_list(app::App);
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .nest("/api/v1", api::router())
+        .leptos_routes(&state, routes, move || app::shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(axum::middleware::from_fn(middleware::server_fn_status))
+        .layer(axum::middleware::from_fn(middleware::write_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::context,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(middleware::request_id))
+        .with_state(state)
+}
+
+/// 200 when the database answers, 503 otherwise.
+async fn readyz(State(state): State<AppState>) -> (http::StatusCode, &'static str) {
+    match sqlx::query_scalar!("select 1").fetch_one(&state.pool).await {
+        Ok(_) => (http::StatusCode::OK, "ready"),
+        Err(_) => (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unreachable",
+        ),
+    }
+}
+
+/// The application state for `serve`.
+pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> AppState {
+    let leptos = LeptosOptions::builder()
+        .output_name(app::BUNDLE)
+        .site_root(serve.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(serve.listen)
+        .build();
+    AppState {
+        pool,
+        sessions: Arc::new(SessionSettings {
+            idle_timeout: Duration::from_secs(serve.session_idle_minutes * 60),
+            absolute_timeout: Duration::from_secs(serve.session_absolute_hours * 3600),
+            tls,
+        }),
+        throttle: Arc::new(app::auth::ssr::Throttle::new(
+            serve.login_account_limit,
+            serve.login_address_limit,
+            Duration::from_secs(serve.login_window_minutes * 60),
+        )),
+        setup_token: Arc::new(Mutex::new(None)),
+        leptos,
+    }
+}
+
+/// First start: create the bootstrap admin if asked to, else open setup with a one-time token
+/// and print its link. Does nothing once any user exists.
+pub async fn bootstrap(state: &AppState, serve: &config::Serve) -> Result<()> {
+    if app::auth::ssr::any_user(&state.pool).await? {
+        return Ok(());
+    }
+    let context = app::auth::ssr::RequestContext {
+        principal: None,
+        source: "local".into(),
+    };
+    if let Some(spec) = &serve.bootstrap_admin {
+        let (name, password) = spec
+            .split_once(':')
+            .context("GATEHOUSE_BOOTSTRAP_ADMIN must be name:password")?;
+        app::auth::ssr::create_first_admin(&state.pool, &context, name, password)
+            .await
+            .map_err(|e| anyhow::anyhow!("GATEHOUSE_BOOTSTRAP_ADMIN: {e}"))?;
+        tracing::info!(
+            username = name,
+            "created the first admin from GATEHOUSE_BOOTSTRAP_ADMIN"
+        );
+        return Ok(());
+    }
+    let token = app::tokens::ssr::random_secret();
+    *state.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+    let host = match serve.listen.ip() {
+        ip if ip.is_unspecified() => "localhost".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    // On standard error on purpose: this link is for the person at the console, once.
+    eprintln!(
+        "\n  No user exists yet. Create the first administrator at:\n\n    http://{host}:{}/setup?token={token}\n\n  (the link works once, until this process stops)\n",
+        serve.listen.port()
+    );
+    Ok(())
+}

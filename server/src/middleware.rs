@@ -1,0 +1,267 @@
+//! What runs around every request, outermost first: a request id → security headers → the
+//! session → who the request acts as (and the sign-in redirect for pages) → the write guard.
+
+use app::auth::ssr::{principal_from_session, RequestContext};
+use app::error::{AppError, REQUEST_ID};
+use app::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::header::{self, HeaderValue};
+use http::Method;
+use rand::RngCore;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+/// Gives every request an id (in the `x-request-id` response header and in error bodies).
+pub async fn request_id(request: Request, next: Next) -> Response {
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    let id = hex::encode(bytes);
+    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Headers every response carries. Pages set their own nonce-based Content-Security-Policy
+/// (see `app::shell`); everything else gets a policy that allows nothing.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let static_asset = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut http::HeaderMap, name: header::HeaderName, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            headers,
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+        );
+    }
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(
+        headers,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        headers,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=()",
+    );
+    if state.sessions.tls {
+        set(
+            headers,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    if !static_asset {
+        set(headers, header::CACHE_CONTROL, "no-store");
+    }
+    response
+}
+
+/// Paths anyone may load without signing in.
+fn is_public_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/login" | "/setup" | "/healthz" | "/readyz" | "/favicon.svg"
+    ) || path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+}
+
+/// Resolves who the request acts as: a bearer token, else the session. An invalid token is
+/// refused at once (401) rather than silently treated as anonymous. Unsigned page loads are
+/// sent to the sign-in page.
+pub async fn context(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|value| value.to_str().unwrap_or_default().to_owned());
+    let principal = match bearer {
+        Some(value) => {
+            let Some(token) = value.strip_prefix("Bearer ") else {
+                return AppError::Unauthorized("use 'Authorization: Bearer <token>'".into())
+                    .into_response();
+            };
+            match app::tokens::ssr::authenticate(&state.pool, token.trim()).await {
+                Ok(Some(principal)) => Some(principal),
+                Ok(None) => {
+                    return AppError::Unauthorized(
+                        "the token is unknown, revoked or expired".into(),
+                    )
+                    .into_response()
+                }
+                Err(error) => return error.into_response(),
+            }
+        }
+        None => {
+            match principal_from_session(&state.pool, &session, state.sessions.absolute_timeout)
+                .await
+            {
+                Ok(principal) => principal,
+                Err(error) => return error.into_response(),
+            }
+        }
+    };
+
+    let path = request.uri().path().to_owned();
+    if request.method() == Method::GET && principal.is_none() && !is_public_path(&path) {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let next_param = app::audit::encode_component(target);
+        return Redirect::to(&format!("/login?next={next_param}")).into_response();
+    }
+    if path == "/setup" && !setup_token_matches(&state, request.uri().query()) {
+        return (
+            http::StatusCode::NOT_FOUND,
+            "setup is closed or this link is not valid",
+        )
+            .into_response();
+    }
+    if path == "/login" && principal.is_some() && request.method() == Method::GET {
+        return Redirect::to("/").into_response();
+    }
+
+    request.extensions_mut().insert(RequestContext {
+        principal,
+        source: peer.ip().to_string(),
+    });
+    next.run(request).await
+}
+
+fn setup_token_matches(state: &AppState, query: Option<&str>) -> bool {
+    let given = query
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .unwrap_or_default();
+    let expected = state
+        .setup_token
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    expected.is_some_and(|t| app::tokens::ssr::constant_time_eq(t.as_bytes(), given.as_bytes()))
+}
+
+/// State-changing requests anyone may send (signing in and out, first-start setup) or any
+/// signed-in user may send (their own password). Everything else that changes state is for
+/// admins only.
+const OPEN_WRITES: &[&str] = &[
+    "/api/v1/session",
+    "/api/fn/login",
+    "/api/fn/logout",
+    "/api/fn/setup",
+    "/api/fn/change_password",
+];
+
+/// Refuses state-changing requests from other sites (CSRF) and from roles that may not change
+/// anything. Runs before every handler, so an endpoint added later is covered without effort;
+/// the handlers check the role again.
+pub async fn write_guard(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    if let Err(error) = check_same_origin(&request) {
+        return error.into_response();
+    }
+    if OPEN_WRITES.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    let context = request
+        .extensions()
+        .get::<RequestContext>()
+        .cloned()
+        .unwrap_or_default();
+    match context.require_admin() {
+        Ok(_) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// A browser names the page that sent a request (`Origin`, `Sec-Fetch-Site`); it must be this
+/// console. A request with a session cookie and neither header is refused too: only clients
+/// that authenticate with a bearer token (not sent automatically) may omit them.
+fn check_same_origin(request: &Request) -> Result<(), AppError> {
+    let headers = request.headers();
+    let refuse = || Err(AppError::Forbidden("cross-site request refused".into()));
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return refuse();
+        }
+    }
+    match headers.get(header::ORIGIN) {
+        Some(origin) => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            let authority = origin.to_str().ok().and_then(|o| {
+                o.strip_prefix("https://")
+                    .or_else(|| o.strip_prefix("http://"))
+            });
+            if authority.is_some_and(|a| !host.is_empty() && a.eq_ignore_ascii_case(host)) {
+                Ok(())
+            } else {
+                refuse()
+            }
+        }
+        None => {
+            let has_cookie = headers.contains_key(header::COOKIE);
+            let has_bearer = headers.contains_key(header::AUTHORIZATION);
+            if has_cookie && !has_bearer && !headers.contains_key("sec-fetch-site") {
+                return refuse();
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Server functions answer every error with status 500; give each the status its `AppError`
+/// means (401, 403, 422, 429 with Retry-After, ...), as the REST API does. The browser side
+/// decodes any 4xx or 5xx body as the error, so nothing else changes for it.
+pub async fn server_fn_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if !response.headers().contains_key("serverfnerror") {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "error body too large",
+        )
+            .into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = error.status();
+        if let AppError::TooManyRequests { retry_after_secs } = error {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}

@@ -1,0 +1,222 @@
+//! `spawn_app()`: the real server on a free port, over a fresh database in a real PostgreSQL.
+//!
+//! One embedded cluster serves the whole test binary (started once, on a thread that lives as
+//! long as the process, so the cluster stops when the tests end); each test gets its own
+//! database. Set `TEST_DATABASE_URL` to use an external server instead.
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{json, Value};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+pub const ADMIN: &str = "admin";
+pub const PASSWORD: &str = "correct horse battery";
+
+static CLUSTER: OnceLock<PgConnectOptions> = OnceLock::new();
+
+fn cluster() -> PgConnectOptions {
+    CLUSTER
+        .get_or_init(|| {
+            if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+                return PgConnectOptions::from_str(&url)
+                    .expect("TEST_DATABASE_URL is a PostgreSQL URL");
+            }
+            let base = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+            remove_dead_clusters(&base);
+            let dir = base.join(format!("pg-{}", std::process::id()));
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    let pg = server::pg::EmbeddedPostgres::start(&dir)
+                        .await
+                        .expect("embedded PostgreSQL starts");
+                    tx.send(pg.connect_options("postgres")).unwrap();
+                    // Keep the cluster (and this thread, its parent) alive until the process exits.
+                    std::future::pending::<()>().await;
+                    drop(pg);
+                });
+            });
+            rx.recv().expect("the cluster thread reports")
+        })
+        .clone()
+}
+
+/// Data directories of earlier test runs whose process is gone.
+fn remove_dead_clusters(base: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix("pg-").and_then(|p| p.parse::<u32>().ok()) {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+    pub origin: String,
+    /// The database's name (for tests that reach under the application, as an attacker would).
+    pub database: String,
+}
+
+/// A fresh database, migrated, with one admin (`admin` / `correct horse battery`).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) -> TestApp {
+    let options = cluster();
+    let database = format!(
+        "test_{}",
+        app::tokens::ssr::random_secret()
+            .to_lowercase()
+            .replace(['-', '_'], "")[..16]
+            .to_owned()
+    );
+    let mut admin = options
+        .clone()
+        .connect()
+        .await
+        .expect("connect to the test cluster");
+    sqlx::query(&format!("create database {database}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options.clone().database(&database))
+        .await
+        .unwrap();
+    server::MIGRATOR.run(&pool).await.expect("migrations apply");
+
+    let mut serve = <server::config::Cli as clap::Parser>::parse_from(["gatehouse", "serve"]);
+    let server::config::Command::Serve(ref mut serve) = serve.command else {
+        unreachable!()
+    };
+    serve.listen = "127.0.0.1:0".parse().unwrap();
+    serve.site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "../target/site".into());
+    serve.bootstrap_admin = Some(format!("{ADMIN}:{PASSWORD}"));
+    configure(serve);
+
+    let listener = tokio::net::TcpListener::bind(serve.listen).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = server::app_state(pool.clone(), serve, false);
+    server::bootstrap(&state, serve).await.unwrap();
+    let router = server::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    TestApp {
+        addr,
+        pool,
+        client: client(),
+        origin: format!("http://{addr}"),
+        database,
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A request as the console's own pages send it (same Origin).
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("Origin", &self.origin)
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    /// Signs this app's client in; panics unless it worked.
+    pub async fn login(&self, username: &str, password: &str) {
+        let response = self.login_response(username, password).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
+
+    pub async fn login_response(&self, username: &str, password: &str) -> reqwest::Response {
+        self.request(Method::POST, "/api/v1/session")
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a user as the signed-in admin; returns its id.
+    pub async fn create_user(&self, username: &str, role: &str) -> i64 {
+        let response = self
+            .request(Method::POST, "/api/v1/users")
+            .json(&json!({"username": username, "password": PASSWORD, "role": role}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Creates a token as the signed-in admin; returns the secret.
+    pub async fn create_token(&self, name: &str, role: &str) -> String {
+        let response = self
+            .request(Method::POST, "/api/v1/tokens")
+            .json(&json!({"name": name, "role": role}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Another client (its own cookie jar) against the same server.
+    pub fn other_client(&self) -> TestApp {
+        TestApp {
+            addr: self.addr,
+            pool: self.pool.clone(),
+            client: client(),
+            origin: self.origin.clone(),
+            database: self.database.clone(),
+        }
+    }
+
+    /// The audit actions recorded so far, oldest first.
+    pub async fn audit_actions(&self) -> Vec<(String, String, String)> {
+        sqlx::query_as::<_, (String, String, String)>(
+            "select actor, action, outcome from audit_entry order by id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+}

@@ -1,0 +1,133 @@
+//! Bad input gets a clear error, never a panic or a 5xx.
+
+use crate::helpers::{spawn_app, ADMIN, PASSWORD};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+async fn error_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn malformed_json_unknown_fields_and_wrong_content_types_are_400_with_a_reason() {
+    let app = spawn_app().await;
+    app.login(ADMIN, PASSWORD).await;
+    let cases: [(&str, &str, &str); 4] = [
+        ("application/json", "{\"username\": ", "malformed JSON"),
+        (
+            "application/json",
+            r#"{"username":"x","password":"correct horse battery","role":"auditor","admin":true}"#,
+            "unknown field",
+        ),
+        (
+            "text/plain",
+            r#"{"username":"x"}"#,
+            "Content-Type: application/json",
+        ),
+        (
+            "application/json",
+            r#"{"username":"x","password":"correct horse battery","role":"root"}"#,
+            "unknown variant",
+        ),
+    ];
+    for (content_type, body, expected) in cases {
+        let (status, error) = error_of(
+            app.request(Method::POST, "/api/v1/users")
+                .header("Content-Type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error["error"], "bad_request");
+        assert!(
+            error["message"].as_str().unwrap().contains(expected),
+            "{expected} in {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused() {
+    let app = spawn_app().await;
+    app.login(ADMIN, PASSWORD).await;
+    let huge = format!(
+        r#"{{"username":"{}","password":"x","role":"auditor"}}"#,
+        "a".repeat(2 * 1024 * 1024)
+    );
+    let response = app
+        .request(Method::POST, "/api/v1/users")
+        .header("Content-Type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        [StatusCode::PAYLOAD_TOO_LARGE, StatusCode::BAD_REQUEST].contains(&response.status()),
+        "{}",
+        response.status()
+    );
+    assert!(!response.status().is_server_error());
+}
+
+#[tokio::test]
+async fn unknown_api_paths_and_bad_ids_are_client_errors() {
+    let app = spawn_app().await;
+    app.login(ADMIN, PASSWORD).await;
+    let (status, error) = error_of(app.get("/api/v1/nope").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error["error"], "not_found");
+    let response = app
+        .request(Method::DELETE, "/api/v1/users/not-a-number")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_bad_audit_filter_names_the_field() {
+    let app = spawn_app().await;
+    app.login(ADMIN, PASSWORD).await;
+    let (status, error) = error_of(
+        app.get("/api/v1/audit?from=yesterday")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error["fields"]["from"][0]
+        .as_str()
+        .unwrap()
+        .contains("yesterday"));
+    let (status, _) = error_of(app.get("/api/v1/audit?colour=red").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, error) = error_of(app.get("/api/v1/audit?format=xml").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error["fields"]["format"].is_array());
+}
+
+#[tokio::test]
+async fn readiness_reports_the_database() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.get("/healthz").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/readyz").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    app.pool.close().await;
+    let response = app.get("/readyz").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // The process is still up.
+    assert_eq!(
+        app.get("/healthz").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real server over real HTTP and a real PostgreSQL.
+
+mod audit;
+mod auth;
+mod guard;
+mod helpers;
+mod input;
+mod users;
