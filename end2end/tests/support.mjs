@@ -1,0 +1,43 @@
+// Locators, actions and checks shared by the end-to-end tests.
+import { expect } from '@playwright/test';
+
+export const ADMIN = { username: 'admin', password: 'correct horse battery' };
+
+// Locators
+export const loc = {
+  username: (page) => page.locator('#username'),
+  password: (page) => page.locator('#password'),
+  submit: (page) => page.getByRole('button', { name: 'Sign in' }),
+  alert: (page) => page.getByRole('alert'),
+  whoami: (page) => page.getByTestId('whoami'),
+  auditRows: (page) => page.getByTestId('audit-row'),
+};
+
+// Actions
+export async function signIn(page, { username, password }) {
+  await page.goto('/login');
+  await loc.username(page).fill(username);
+  await loc.password(page).fill(password);
+  await loc.submit(page).click();
+}
+
+export async function signInAndWait(page, user) {
+  await signIn(page, user);
+  await expect(loc.whoami(page)).toHaveText(user.username);
+}
+
+/// Creates a user through the REST API as the admin (a separate cookie jar).
+export async function createUser(playwright, baseURL, { username, password, role }) {
+  const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { Origin: baseURL } });
+  const login = await api.post('/api/v1/session', { data: ADMIN });
+  expect(login.status()).toBe(200);
+  const created = await api.post('/api/v1/users', { data: { username, password, role } });
+  expect(created.status(), await created.text()).toBe(201);
+  await api.dispose();
+}
+
+/// Waits until the page's wasm has loaded and hydrated it.
+export async function hydrated(page) {
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('.wasm')));
+  await page.waitForLoadState('networkidle');
+}
