@@ -104,7 +104,13 @@ fn free_port() -> Result<u16> {
 }
 
 impl EmbeddedPostgres {
+    /// Starts the cluster on a free loopback port.
     pub async fn start(data_dir: &Path) -> Result<Self> {
+        Self::start_on(data_dir, None).await
+    }
+
+    /// Starts the cluster on `port` (a free one when `None`).
+    pub async fn start_on(data_dir: &Path, port: Option<u16>) -> Result<Self> {
         let bin = pg_bin()?;
         let user = run_as()?;
         std::fs::create_dir_all(data_dir)
@@ -122,7 +128,10 @@ impl EmbeddedPostgres {
             .with_context(|| format!("reading {}", password_file.display()))?;
 
         Self::clear_stale_pid(&pgdata)?;
-        let port = free_port()?;
+        let port = match port {
+            Some(port) => port,
+            None => free_port()?,
+        };
         let log_path = data_dir.join("postgres.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -286,6 +295,11 @@ impl EmbeddedPostgres {
         }
         conn.close().await?;
         Ok(())
+    }
+
+    /// The loopback port the cluster listens on.
+    pub fn port(&self) -> u16 {
+        self.options.get_port()
     }
 
     /// Connection options for a database of this cluster.

@@ -273,6 +273,7 @@ pub async fn record_alone(pool: &PgPool, event: Event) -> Result<i64, AppError> 
 }
 
 /// A filter turned into typed bounds, with a field error for each bad value.
+#[derive(Debug)]
 pub struct Bounds {
     pub actor: Option<String>,
     pub action: Option<String>,

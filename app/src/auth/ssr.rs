@@ -267,8 +267,17 @@ const SESSION_USER: &str = "user_id";
 const SESSION_EPOCH: &str = "epoch";
 const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
 
+/// The session store fails only when the database does (or a record is corrupt).
 fn session_error(error: tower_sessions::session::Error) -> AppError {
-    AppError::internal(anyhow::anyhow!("session store: {error}"))
+    use tower_sessions::session::Error as E;
+    use tower_sessions::session_store::Error as Store;
+    match error {
+        E::Store(Store::Backend(message)) => {
+            tracing::warn!(%message, "session store unavailable");
+            AppError::Unavailable
+        }
+        other => AppError::internal(anyhow::anyhow!("session store: {other}")),
+    }
 }
 
 /// Checks a username and password, throttles repeated failures, and on success starts a new
