@@ -72,6 +72,13 @@ pub struct Serve {
     /// `name:password` of the first admin, created at start when no user exists (ignored after).
     #[arg(long, env = "GATEHOUSE_BOOTSTRAP_ADMIN", hide_env_values = true)]
     pub bootstrap_admin: Option<String>,
+    /// A PEM certificate chain: with `--tls-key`, the console is served over HTTPS only
+    /// (cookies get `Secure`, responses get HSTS).
+    #[arg(long, env = "GATEHOUSE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key for `--tls-cert`.
+    #[arg(long, env = "GATEHOUSE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Where the built site is (the wasm bundle, CSS and static files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

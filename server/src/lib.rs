@@ -7,6 +7,7 @@ pub mod config;
 pub mod middleware;
 pub mod pg;
 pub mod session_store;
+pub mod tls;
 
 use anyhow::{Context, Result};
 use app::state::{AppState, SessionSettings};
@@ -193,8 +194,13 @@ pub async fn bootstrap(state: &AppState, serve: &config::Serve) -> Result<()> {
         ip => ip.to_string(),
     };
     // On standard error on purpose: this link is for the person at the console, once.
+    let scheme = if serve.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     eprintln!(
-        "\n  No user exists yet. Create the first administrator at:\n\n    http://{host}:{}/setup?token={token}\n\n  (the link works once, until this process stops)\n",
+        "\n  No user exists yet. Create the first administrator at:\n\n    {scheme}://{host}:{}/setup?token={token}\n\n  (the link works once, until this process stops)\n",
         serve.listen.port()
     );
     Ok(())

@@ -13,6 +13,7 @@ async fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(Cli::parse()).await {
         Ok(code) => code,
@@ -26,8 +27,12 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     match cli.command {
         Command::Serve(serve) => {
+            let tls = match (&serve.tls_cert, &serve.tls_key) {
+                (Some(cert), Some(key)) => Some(server::tls::server_config(cert, key)?),
+                _ => None,
+            };
             let database = server::Database::open(&serve.database).await?;
-            let state = server::app_state(database.pool.clone(), &serve, false);
+            let state = server::app_state(database.pool.clone(), &serve, tls.is_some());
             server::bootstrap(&state, &serve).await?;
             let store = server::session_store::PgStore::new(database.pool.clone());
             let sweeper = tokio::spawn(async move {
@@ -42,14 +47,30 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let listener = tokio::net::TcpListener::bind(serve.listen)
                 .await
                 .with_context(|| format!("listening on {}", serve.listen))?;
-            tracing::info!("Gatehouse listening on http://{}", listener.local_addr()?);
-            axum::serve(
-                listener,
-                server::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving HTTP")?;
+            let app = server::router(state).into_make_service_with_connect_info::<SocketAddr>();
+            let served = match tls {
+                None => {
+                    tracing::info!("Gatehouse listening on http://{}", listener.local_addr()?);
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(shutdown_signal())
+                        .await
+                }
+                Some(config) => {
+                    tracing::info!("Gatehouse listening on https://{}", listener.local_addr()?);
+                    let handle = axum_server::Handle::new();
+                    let stopper = handle.clone();
+                    tokio::spawn(async move {
+                        shutdown_signal().await;
+                        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+                    });
+                    let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
+                    axum_server::from_tcp_rustls(listener.into_std()?, config)?
+                        .handle(handle)
+                        .serve(app)
+                        .await
+                }
+            };
+            served.context("serving HTTP")?;
             sweeper.abort();
             database.close().await?;
             Ok(std::process::ExitCode::SUCCESS)

@@ -103,6 +103,7 @@ async fn requests_answer_503_while_the_database_is_away_and_recover_when_it_retu
     let router =
         server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let login = || {
         client

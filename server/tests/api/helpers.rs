@@ -128,6 +128,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
 }
 
 pub fn client() -> reqwest::Client {
+    // reqwest is built without a TLS provider of its own; use ring, as the server does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -1,0 +1,287 @@
+//! The `gatehouse` binary as an operator runs it: its own embedded PostgreSQL in a fresh data
+//! directory, the one-time setup link, `user add`, HTTPS, and a clean stop on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+struct Running {
+    child: Child,
+    base: String,
+    setup_link: Option<String>,
+    data: PathBuf,
+}
+
+fn data_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("bin-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `gatehouse serve` and reads its standard error until it listens.
+fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .env("GATEHOUSE_DATA_DIR", data)
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .env_remove("DATABASE_URL")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut setup_link = None;
+    let mut base = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(at) = line.find("/setup?token=") {
+            let start = line[..at].rfind("http").unwrap();
+            setup_link = Some(line[start..].trim().to_owned());
+        }
+        if let Some(at) = line.find("Gatehouse listening on ") {
+            base = Some(
+                line[at + "Gatehouse listening on ".len()..]
+                    .trim()
+                    .to_owned(),
+            );
+            break;
+        }
+    }
+    // Keep reading, so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Running {
+        child,
+        base: base.expect("the server said where it listens"),
+        setup_link,
+        data: data.to_owned(),
+    }
+}
+
+impl Running {
+    /// SIGTERM, then wait: the process and its PostgreSQL stop cleanly.
+    fn stop(mut self) {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "gatehouse exited with {status}");
+        assert!(
+            !self.data.join("postgres/postmaster.pid").exists(),
+            "PostgreSQL stopped with it"
+        );
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+fn client() -> reqwest::Client {
+    // reqwest is built without a TLS provider of its own; use ring, as the server does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_setup_link_works_once_and_only_with_its_token() {
+    let data = data_dir("setup");
+    let running = serve(&data, &[], &[]);
+    let link = running
+        .setup_link
+        .clone()
+        .expect("a setup link is printed when no user exists");
+    let client = client();
+    assert_eq!(
+        client
+            .get(format!("{}/setup", running.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        client
+            .get(format!("{}/setup?token=guess", running.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let page = client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("Create the first administrator"));
+
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let form = [
+        ("token", token.as_str()),
+        ("username", "root-admin"),
+        ("password", "first admin passphrase"),
+        ("confirm", "first admin passphrase"),
+    ];
+    let created = client
+        .post(format!("{}/api/fn/setup", running.base))
+        .header("Origin", &running.base)
+        .header("Accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{}", created.status());
+    // Signed in as the new admin at once.
+    assert_eq!(
+        client
+            .get(format!("{}/api/v1/users", running.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // The link is spent.
+    assert_eq!(client.get(&link).send().await.unwrap().status(), 404);
+    let again = self::client()
+        .post(format!("{}/api/fn/setup", running.base))
+        .header("Origin", &running.base)
+        .header("Accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 403);
+    running.stop();
+}
+
+#[tokio::test]
+async fn user_add_creates_a_user_who_can_sign_in() {
+    let data = data_dir("useradd");
+    let output = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["user", "add", "ops", "--role", "auditor"])
+        .env("GATEHOUSE_DATA_DIR", &data)
+        .env("GATEHOUSE_PASSWORD", "operator passphrase")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("user ops (auditor) added"));
+
+    let weak = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["user", "add", "weak"])
+        .env("GATEHOUSE_DATA_DIR", &data)
+        .env("GATEHOUSE_PASSWORD", "short")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 12 characters"));
+
+    let running = serve(&data, &[], &[]);
+    assert!(
+        running.setup_link.is_none(),
+        "a user exists, so there is no setup link"
+    );
+    let login = client()
+        .post(format!("{}/api/v1/session", running.base))
+        .json(&serde_json::json!({"username": "ops", "password": "operator passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    running.stop();
+}
+
+#[tokio::test]
+async fn over_tls_cookies_are_secure_and_hsts_is_sent() {
+    let data = data_dir("tls");
+    std::fs::create_dir_all(&data).unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (data.join("cert.pem"), data.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let running = serve(
+        &data,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &[("GATEHOUSE_BOOTSTRAP_ADMIN", "admin:correct horse battery")],
+    );
+    assert!(running.base.starts_with("https://"), "{}", running.base);
+    let base = running.base.replace("127.0.0.1", "localhost");
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .build()
+        .unwrap();
+    let login = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": "admin", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    assert!(login.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    running.stop();
+}
+
+#[test]
+fn a_key_that_is_not_pem_is_a_clear_error() {
+    let data = data_dir("badkey");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("cert.pem"), "not a certificate").unwrap();
+    std::fs::write(data.join("key.pem"), "not a key").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--tls-cert")
+        .arg(data.join("cert.pem"))
+        .arg("--tls-key")
+        .arg(data.join("key.pem"))
+        .env("GATEHOUSE_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cert.pem holds no certificate") || stderr.contains("not a PEM"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}
