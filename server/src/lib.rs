@@ -97,13 +97,19 @@ pub fn router(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_secure(state.sessions.tls)
+        // Save on every request, so that activity slides the idle timeout forward.
+        .with_always_save(true)
         .with_expiry(Expiry::OnInactivity(
             time::Duration::try_from(state.sessions.idle_timeout)
                 .unwrap_or(time::Duration::minutes(30)),
         ));
     let leptos_options = state.leptos.clone();
     let routes = generate_route_list(app::App);
-    Router::new()
+    // The bundle (wasm, JS, CSS) needs no session: served before the session layer.
+    let bundle = tower_http::services::ServeDir::new(format!("{}/pkg", state.leptos.site_root))
+        .precompressed_br()
+        .precompressed_gzip();
+    let pages_and_api = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api::router())
@@ -118,13 +124,16 @@ pub fn router(state: AppState) -> Router {
             middleware::context,
         ))
         .layer(sessions)
+        .with_state(state.clone());
+    Router::new()
+        .nest_service("/pkg", bundle)
+        .merge(pages_and_api)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state,
             middleware::security_headers,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(middleware::request_id))
-        .with_state(state)
 }
 
 /// 200 when the database answers, 503 otherwise.

@@ -10,6 +10,7 @@ pub mod ssr;
 
 /// One audit entry as readers see it (the hashes are hex).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     /// RFC 3339, UTC, microseconds.
@@ -23,7 +24,9 @@ pub struct AuditEntry {
     /// `success`, `failure` or `denied`.
     pub outcome: String,
     pub detail: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub before: Option<serde_json::Value>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub after: Option<serde_json::Value>,
     pub prev_hash: String,
     pub hash: String,
@@ -91,6 +94,7 @@ pub fn encode_component(value: &str) -> String {
 
 /// One page of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// How many entries match the filter in all.
@@ -101,6 +105,7 @@ pub struct AuditPage {
 
 /// The result of checking the hash chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     pub ok: bool,
     /// How many entries were checked.

@@ -11,6 +11,7 @@ pub mod ssr;
 /// What a principal may do. Users are admins or auditors; `monitor` exists only for API tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Role {
     /// Everything.
     Admin,

@@ -13,6 +13,7 @@ pub mod ssr;
 pub const TOKEN_PREFIX: &str = "gh_";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenSummary {
     pub id: i64,
     pub name: String,
@@ -30,6 +31,7 @@ pub struct TokenSummary {
 /// `POST /api/v1/tokens`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewToken {
     pub name: String,
     pub role: Role,
@@ -40,6 +42,7 @@ pub struct NewToken {
 
 /// The answer to a token's creation: the only time the secret is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     pub id: i64,
     pub token: String,

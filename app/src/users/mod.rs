@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub mod ssr;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: i64,
     pub username: String,
@@ -21,6 +22,7 @@ pub struct UserSummary {
 /// `POST /api/v1/users`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewUser {
     pub username: String,
     pub password: String,
@@ -30,6 +32,7 @@ pub struct NewUser {
 /// `PUT /api/v1/users/{id}`: every field optional; what is absent stays.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserUpdate {
     pub role: Option<Role>,
     /// A new password set by an admin (a reset); the user's sessions end.

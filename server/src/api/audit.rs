@@ -28,6 +28,9 @@ pub struct AuditQuery {
     limit: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    params(("format" = Option<String>, Query, description = "json (a page), jsonl or csv (every matching entry)"), ("actor" = Option<String>, Query), ("action" = Option<String>, Query, description = "an action, or a prefix ending in a dot"), ("target" = Option<String>, Query, description = "substring"), ("outcome" = Option<String>, Query), ("from" = Option<String>, Query, description = "YYYY-MM-DD or RFC 3339"), ("to" = Option<String>, Query), ("offset" = Option<i64>, Query), ("limit" = Option<i64>, Query, description = "1 to 1000, default 100")),
+    responses((status = 200, description = "a page (json) or an export (jsonl, csv)", body = AuditPage), (status = 422, body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Ctx(context): Ctx,
@@ -89,6 +92,7 @@ pub async fn list(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = VerifyReport), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
     Ctx(context): Ctx,

@@ -2,6 +2,7 @@
 //! `Authorization: Bearer <token>`. Errors are `{"error", "message", "request_id"}`.
 
 mod audit;
+pub mod openapi;
 mod session;
 mod tokens;
 mod users;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
+        .route("/openapi.json", get(openapi::document))
         .fallback(|| async { AppError::NotFound("no such API endpoint".into()) })
 }
 

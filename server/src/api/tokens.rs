@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenSummary>), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Ctx(context): Ctx,
@@ -17,6 +18,7 @@ pub async fn list(
     Ok(Json(app::tokens::ssr::list(&state.pool).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken, responses((status = 201, description = "the token, shown only now", body = CreatedToken), (status = 422, body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Ctx(context): Ctx,
@@ -26,6 +28,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)), responses((status = 204, description = "revoked"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Ctx(context): Ctx,

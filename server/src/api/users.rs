@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserSummary>), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Ctx(context): Ctx,
@@ -17,6 +18,7 @@ pub async fn list(
     Ok(Json(app::users::ssr::list(&state.pool).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, responses((status = 201, description = "created: {\"id\"}"), (status = 422, description = "invalid or taken", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Ctx(context): Ctx,
@@ -26,6 +28,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
 
+#[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 204, description = "changed"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 409, description = "would leave no enabled admin", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Ctx(context): Ctx,
@@ -36,6 +39,7 @@ pub async fn update(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), responses((status = 204, description = "deleted"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 409, description = "yourself or the last admin", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Ctx(context): Ctx,

@@ -376,3 +376,68 @@ async fn the_security_headers_are_on_pages_and_the_api() {
         "no HSTS over plain HTTP"
     );
 }
+
+#[tokio::test]
+async fn a_session_ends_at_the_absolute_timeout_however_active() {
+    let app = spawn_app().await;
+    app.login(ADMIN, PASSWORD).await;
+    assert_eq!(
+        app.get("/api/v1/users").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    // Signed in 13 hours ago (the default absolute timeout is 12 hours).
+    sqlx::query("update session set data = jsonb_set(data, '{signed_in_at}', to_jsonb(extract(epoch from now())::bigint - 13 * 3600))")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/api/v1/users").send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let left: i64 = sqlx::query_scalar("select count(*) from session")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the expired session is destroyed");
+}
+
+#[tokio::test]
+async fn a_session_ends_after_the_idle_timeout_and_activity_extends_it() {
+    let app = spawn_app().await;
+    app.login(ADMIN, PASSWORD).await;
+    let expiry = || async {
+        sqlx::query_scalar::<_, f64>(
+            "select extract(epoch from expiry_date - now())::float8 from session",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    let left = expiry().await;
+    assert!(
+        left > 29.0 * 60.0 && left <= 30.0 * 60.0,
+        "idle timeout 30 minutes: {left}"
+    );
+    // Idle for 25 minutes, then one request: the session has 30 minutes again.
+    sqlx::query("update session set expiry_date = now() + interval '5 minutes'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/api/v1/users").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let extended = expiry().await;
+    assert!(
+        extended > 29.0 * 60.0,
+        "activity extends the session: {extended}"
+    );
+    sqlx::query("update session set expiry_date = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/api/v1/users").send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

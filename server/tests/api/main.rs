@@ -5,4 +5,5 @@ mod auth;
 mod guard;
 mod helpers;
 mod input;
+mod openapi;
 mod users;

@@ -1,0 +1,63 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 document, generated from the handlers'
+//! `#[utoipa::path]` annotations and the request and response types.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// Every error answer.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// Stable code: unauthorized, forbidden, not_found, validation, bad_request, conflict,
+    /// too_many_requests, unavailable, internal.
+    error: String,
+    message: String,
+    request_id: String,
+    /// For `validation`: field → messages.
+    fields: Option<std::collections::BTreeMap<String, Vec<String>>>,
+}
+
+/// `POST /api/v1/session`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("gatehouse_session"))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Gatehouse API", description = "The contact-center security console's REST API. \
+        Authenticate with the session cookie (browsers; state-changing requests must carry the console's \
+        Origin) or `Authorization: Bearer <token>`."),
+    paths(
+        super::session::login, super::session::logout,
+        super::users::list, super::users::create, super::users::update, super::users::delete,
+        super::tokens::list, super::tokens::create, super::tokens::revoke,
+        super::audit::list, super::audit::verify,
+    ),
+    components(schemas(ErrorBody, Credentials)),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}

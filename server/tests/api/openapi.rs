@@ -1,0 +1,72 @@
+//! The OpenAPI document describes the API that is really served.
+
+use crate::helpers::spawn_app;
+use serde_json::Value;
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_rest_route_with_its_method() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/api/v1/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let routes = [
+        ("post", "/api/v1/session"),
+        ("delete", "/api/v1/session"),
+        ("get", "/api/v1/users"),
+        ("post", "/api/v1/users"),
+        ("put", "/api/v1/users/{id}"),
+        ("delete", "/api/v1/users/{id}"),
+        ("get", "/api/v1/tokens"),
+        ("post", "/api/v1/tokens"),
+        ("delete", "/api/v1/tokens/{id}"),
+        ("get", "/api/v1/audit"),
+        ("get", "/api/v1/audit/verify"),
+    ];
+    for (method, path) in routes {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is missing from the document"
+        );
+    }
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        routes.len(),
+        "the document lists a route this test does not know"
+    );
+    for schema in [
+        "NewUser",
+        "UserSummary",
+        "NewToken",
+        "CreatedToken",
+        "AuditEntry",
+        "VerifyReport",
+        "ErrorBody",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    // Every documented route answers (not the API's 404 fallback).
+    for (method, path) in routes {
+        let path = path.replace("{id}", "1");
+        let response = app
+            .request(method.parse().unwrap(), &path)
+            .header("Content-Type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_ne!(body["message"], "no such API endpoint", "{method} {path}");
+    }
+}
