@@ -13,6 +13,7 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
     let delete = ServerAction::<DeleteUser>::new();
+    let me = Resource::new(|| (), |_| crate::auth::whoami());
     let users = Resource::new(
         move || {
             (
@@ -56,11 +57,11 @@ pub fn UsersPage() -> impl IntoView {
             <ActionError error=error_of(delete.value()) />
             <Section title="Users">
                 <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading users…"</p> }>
-                    {move || users.get().map(|result| match result {
+                    {move || users.get().map(|result| (result, me.get().and_then(|m| m.ok().flatten()).map(|m| m.id))).map(|(result, me)| match result {
                         Ok(list) if list.is_empty() => view! {
                             <EmptyState title="No users" body="Add the first user above." />
                         }.into_any(),
-                        Ok(list) => view! { <UserTable list update delete /> }.into_any(),
+                        Ok(list) => view! { <UserTable list me update delete /> }.into_any(),
                         Err(error) => view! { <crate::components::ErrorBox error /> }.into_any(),
                     })}
                 </Transition>
@@ -72,12 +73,17 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn UserTable(
     list: Vec<UserSummary>,
+    /// The signed-in user's id: their own row cannot be deleted.
+    me: Option<i64>,
     update: ServerAction<UpdateUser>,
     delete: ServerAction<DeleteUser>,
 ) -> impl IntoView {
     let rows = list
         .into_iter()
-        .map(|user| view! { <UserRow user update delete /> })
+        .map(|user| {
+            let is_me = me == Some(user.id);
+            view! { <UserRow user is_me update delete /> }
+        })
         .collect_view();
     view! {
         <div class="overflow-x-auto">
@@ -100,6 +106,7 @@ fn UserTable(
 #[component]
 fn UserRow(
     user: UserSummary,
+    is_me: bool,
     update: ServerAction<UpdateUser>,
     delete: ServerAction<DeleteUser>,
 ) -> impl IntoView {
@@ -120,7 +127,10 @@ fn UserRow(
         .unwrap_or_else(|| "never".into());
     view! {
         <tr data-testid="user-row">
-            <td class="py-2 pr-4 font-medium">{user.username.clone()}</td>
+            <td class="py-2 pr-4 font-medium">
+                {user.username.clone()}
+                {is_me.then(|| view! { <span class="ml-1 text-xs font-normal text-slate-500">"(you)"</span> })}
+            </td>
             <td class="py-2 pr-4">{user.role.as_str()}</td>
             <td class="py-2 pr-4">{state}</td>
             <td class="py-2 pr-4 text-slate-600">{last}</td>
@@ -144,10 +154,12 @@ fn UserRow(
                             <button type="submit" class=BUTTON>"Set"</button>
                         </ActionForm>
                     </details>
-                    <ActionForm action=delete>
-                        <input type="hidden" name="id" value=id.to_string() />
-                        <button type="submit" class=BUTTON_DANGER>"Delete"</button>
-                    </ActionForm>
+                    {(!is_me).then(|| view! {
+                        <ActionForm action=delete>
+                            <input type="hidden" name="id" value=id.to_string() />
+                            <button type="submit" class=BUTTON_DANGER>"Delete"</button>
+                        </ActionForm>
+                    })}
                 </div>
             </td>
         </tr>
