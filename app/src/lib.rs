@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod inventory;
 pub mod tokens;
 pub mod users;
 

@@ -1,0 +1,475 @@
+//! What a node is: its kind, its role in its cluster, its FQDN, and the endpoints its kind serves
+//! by default (DOMAIN.md §1). Pure types, compiled for the server and the browser alike, so the
+//! node form validates as you type with the same rules the server enforces.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The products Gatehouse knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum NodeKind {
+    Finesse,
+    Cuic,
+    LiveData,
+    Ids,
+    Idp,
+    Uccx,
+    SocialMiner,
+    MediaSense,
+    Imp,
+    Cucm,
+    BroadWorks,
+    ReverseProxy,
+    LoadBalancer,
+    Other,
+}
+
+/// A port a kind serves by default, and what it is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefaultEndpoint {
+    pub port: u16,
+    pub purpose: &'static str,
+}
+
+const fn ep(port: u16, purpose: &'static str) -> DefaultEndpoint {
+    DefaultEndpoint { port, purpose }
+}
+
+impl NodeKind {
+    pub const ALL: [NodeKind; 14] = [
+        NodeKind::Finesse,
+        NodeKind::Cuic,
+        NodeKind::LiveData,
+        NodeKind::Ids,
+        NodeKind::Idp,
+        NodeKind::Uccx,
+        NodeKind::SocialMiner,
+        NodeKind::MediaSense,
+        NodeKind::Imp,
+        NodeKind::Cucm,
+        NodeKind::BroadWorks,
+        NodeKind::ReverseProxy,
+        NodeKind::LoadBalancer,
+        NodeKind::Other,
+    ];
+
+    /// The name used in the API and in CSV files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Finesse => "finesse",
+            NodeKind::Cuic => "cuic",
+            NodeKind::LiveData => "livedata",
+            NodeKind::Ids => "ids",
+            NodeKind::Idp => "idp",
+            NodeKind::Uccx => "uccx",
+            NodeKind::SocialMiner => "socialminer",
+            NodeKind::MediaSense => "mediasense",
+            NodeKind::Imp => "imp",
+            NodeKind::Cucm => "cucm",
+            NodeKind::BroadWorks => "broadworks",
+            NodeKind::ReverseProxy => "reverse_proxy",
+            NodeKind::LoadBalancer => "load_balancer",
+            NodeKind::Other => "other",
+        }
+    }
+
+    /// The product's name as admins know it.
+    pub fn label(self) -> &'static str {
+        match self {
+            NodeKind::Finesse => "Finesse",
+            NodeKind::Cuic => "CUIC (Unified Intelligence Center)",
+            NodeKind::LiveData => "LiveData",
+            NodeKind::Ids => "IdS (Identity Service)",
+            NodeKind::Idp => "IdP (e.g. AD FS)",
+            NodeKind::Uccx => "UCCX",
+            NodeKind::SocialMiner => "SocialMiner / CCP",
+            NodeKind::MediaSense => "MediaSense",
+            NodeKind::Imp => "IM&P",
+            NodeKind::Cucm => "CUCM",
+            NodeKind::BroadWorks => "BroadWorks XSP/ADP",
+            NodeKind::ReverseProxy => "Reverse proxy",
+            NodeKind::LoadBalancer => "Load balancer",
+            NodeKind::Other => "Other",
+        }
+    }
+
+    /// Accepts the API name, and a few spellings admins use (`livedata`, `socialminer`, `ccp`,
+    /// `cup`, `xsp`, `proxy`).
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let v = value.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        let alias = match v.as_str() {
+            "live_data" => Some(NodeKind::LiveData),
+            "social_miner" | "ccp" => Some(NodeKind::SocialMiner),
+            "media_sense" => Some(NodeKind::MediaSense),
+            "im&p" | "cup" | "imp_presence" => Some(NodeKind::Imp),
+            "broad_works" | "xsp" | "adp" => Some(NodeKind::BroadWorks),
+            "proxy" | "reverseproxy" => Some(NodeKind::ReverseProxy),
+            "loadbalancer" | "lb" => Some(NodeKind::LoadBalancer),
+            _ => None,
+        };
+        alias
+            .or_else(|| NodeKind::ALL.into_iter().find(|k| k.as_str() == v))
+            .ok_or_else(|| {
+                let names: Vec<&str> = NodeKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown kind '{value}'; use one of {}", names.join(", "))
+            })
+    }
+
+    /// The HTTPS endpoints this kind serves by default (DOMAIN.md §1). Insecure ports that are
+    /// disabled by default (Finesse 5222, 7071) and plain-HTTP redirects are not listed.
+    pub fn default_endpoints(self) -> &'static [DefaultEndpoint] {
+        match self {
+            NodeKind::Finesse => {
+                const {
+                    &[
+                        ep(8445, "desktop and REST"),
+                        ep(7443, "notification (BOSH/WebSocket)"),
+                    ]
+                }
+            }
+            NodeKind::Cuic => {
+                const {
+                    &[
+                        ep(8444, "web"),
+                        ep(8447, "documentation"),
+                        ep(12015, "live data Socket.IO"),
+                    ]
+                }
+            }
+            NodeKind::LiveData => const { &[ep(12005, "web"), ep(12008, "Socket.IO")] },
+            NodeKind::Ids => const { &[ep(8553, "identity service")] },
+            NodeKind::Idp => const { &[ep(443, "identity provider")] },
+            NodeKind::Uccx => {
+                const {
+                    &[
+                        ep(8443, "platform administration"),
+                        ep(443, "application administration"),
+                        ep(8445, "co-resident Finesse"),
+                        ep(8444, "co-resident CUIC"),
+                        ep(12015, "live data"),
+                        ep(7443, "notification"),
+                    ]
+                }
+            }
+            NodeKind::SocialMiner => const { &[ep(443, "web, chat and email")] },
+            NodeKind::MediaSense => const { &[ep(443, "web"), ep(8440, "API")] },
+            NodeKind::Imp => const { &[ep(5280, "chat (BOSH)")] },
+            NodeKind::Cucm => const { &[ep(8443, "administration (tomcat)")] },
+            NodeKind::BroadWorks => const { &[ep(8012, "CTI interface (TLS, mTLS)")] },
+            NodeKind::ReverseProxy => {
+                const {
+                    &[
+                        ep(443, "public listener"),
+                        ep(10000, "proxy map and static files"),
+                        ep(10001, "status"),
+                    ]
+                }
+            }
+            NodeKind::LoadBalancer => const { &[ep(443, "public listener")] },
+            NodeKind::Other => const { &[] },
+        }
+    }
+
+    /// The roles a node of this kind can have.
+    pub fn roles(self) -> &'static [NodeRole] {
+        use NodeRole::*;
+        match self {
+            NodeKind::ReverseProxy | NodeKind::LoadBalancer => &[SideA, SideB, None],
+            NodeKind::Idp
+            | NodeKind::SocialMiner
+            | NodeKind::Imp
+            | NodeKind::BroadWorks
+            | NodeKind::Other => &[None],
+            _ => &[Primary, Secondary],
+        }
+    }
+
+    /// The word this product uses for the role (CUIC says publisher, Finesse primary).
+    pub fn role_label(self, role: NodeRole) -> &'static str {
+        match (self, role) {
+            (NodeKind::Finesse | NodeKind::Uccx, NodeRole::Primary) => "primary",
+            (NodeKind::Finesse | NodeKind::Uccx, NodeRole::Secondary) => "secondary",
+            (_, NodeRole::Primary) => "publisher",
+            (_, NodeRole::Secondary) => "subscriber",
+            (_, NodeRole::SideA) => "side A",
+            (_, NodeRole::SideB) => "side B",
+            (_, NodeRole::None) => "—",
+        }
+    }
+
+    /// Whether this kind is a Cisco VOS appliance (administered over the `admin:` SSH CLI).
+    pub fn is_vos(self) -> bool {
+        matches!(
+            self,
+            NodeKind::Finesse
+                | NodeKind::Cuic
+                | NodeKind::LiveData
+                | NodeKind::Ids
+                | NodeKind::Uccx
+                | NodeKind::SocialMiner
+                | NodeKind::MediaSense
+                | NodeKind::Imp
+                | NodeKind::Cucm
+        )
+    }
+}
+
+impl TryFrom<String> for NodeKind {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        NodeKind::parse(&value)
+    }
+}
+
+impl From<NodeKind> for String {
+    fn from(value: NodeKind) -> Self {
+        value.as_str().to_owned()
+    }
+}
+
+impl TryFrom<String> for NodeRole {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        NodeRole::parse(&value)
+    }
+}
+
+impl From<NodeRole> for String {
+    fn from(value: NodeRole) -> Self {
+        value.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for NodeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A node's place in its cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum NodeRole {
+    /// Publisher, primary, node 1.
+    Primary,
+    /// Subscriber, secondary, node 2.
+    Secondary,
+    SideA,
+    SideB,
+    None,
+}
+
+impl NodeRole {
+    pub const ALL: [NodeRole; 5] = [
+        NodeRole::Primary,
+        NodeRole::Secondary,
+        NodeRole::SideA,
+        NodeRole::SideB,
+        NodeRole::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeRole::Primary => "primary",
+            NodeRole::Secondary => "secondary",
+            NodeRole::SideA => "side_a",
+            NodeRole::SideB => "side_b",
+            NodeRole::None => "none",
+        }
+    }
+
+    /// Accepts the API names and the products' own words (`publisher`, `subscriber`, `a`, `b`).
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let v = value.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        match v.as_str() {
+            "primary" | "publisher" | "pub" | "node1" => Ok(NodeRole::Primary),
+            "secondary" | "subscriber" | "sub" | "node2" => Ok(NodeRole::Secondary),
+            "side_a" | "a" => Ok(NodeRole::SideA),
+            "side_b" | "b" => Ok(NodeRole::SideB),
+            "none" | "" => Ok(NodeRole::None),
+            _ => Err(format!(
+                "unknown role '{value}'; use primary (publisher), secondary (subscriber), side_a, side_b or none"
+            )),
+        }
+    }
+
+    /// Whether a cluster may hold only one node of a kind in this role (one publisher, one
+    /// side A); subscribers can be many (CUCM).
+    pub fn is_unique(self) -> bool {
+        matches!(self, NodeRole::Primary | NodeRole::SideA | NodeRole::SideB)
+    }
+}
+
+/// A fully qualified domain name, lowercased, without a trailing dot. The components must be
+/// reached by name, never by IP address (certificates name hosts; seed 000).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Fqdn(String);
+
+impl Fqdn {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let name = value.trim().trim_end_matches('.').to_ascii_lowercase();
+        if name.is_empty() {
+            return Err("enter the node's FQDN, e.g. finesse1.example.com".into());
+        }
+        if name.parse::<std::net::IpAddr>().is_ok()
+            || name
+                .trim_matches(['[', ']'])
+                .parse::<std::net::Ipv6Addr>()
+                .is_ok()
+        {
+            return Err(format!(
+                "'{}' is an IP address; use the node's FQDN (certificates and the components name hosts, not addresses); put an address in the management address field",
+                value.trim()
+            ));
+        }
+        if name.len() > 253 {
+            return Err("an FQDN has at most 253 characters".into());
+        }
+        let labels: Vec<&str> = name.split('.').collect();
+        if labels.len() < 2 {
+            return Err(format!(
+                "'{name}' is not fully qualified; add its domain, e.g. {name}.example.com"
+            ));
+        }
+        for label in &labels {
+            if label.is_empty() {
+                return Err(format!("'{name}' has an empty label (two dots in a row)"));
+            }
+            if label.len() > 63 {
+                return Err(format!("the label '{label}' is longer than 63 characters"));
+            }
+            if let Some(bad) = label
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+            {
+                return Err(format!(
+                    "'{bad}' is not allowed in a host name; use letters, digits and '-'"
+                ));
+            }
+            if label.starts_with('-') || label.ends_with('-') {
+                return Err(format!("the label '{label}' starts or ends with '-'"));
+            }
+        }
+        if labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err(format!("'{name}' ends in a number; that is not a domain"));
+        }
+        Ok(Fqdn(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Fqdn {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Fqdn::parse(&value)
+    }
+}
+
+impl From<Fqdn> for String {
+    fn from(value: Fqdn) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for Fqdn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fqdns_are_normalised() {
+        assert_eq!(
+            Fqdn::parse(" Finesse1.Example.COM. ").unwrap().as_str(),
+            "finesse1.example.com"
+        );
+    }
+
+    #[test]
+    fn ip_addresses_are_refused_with_a_pointer_to_the_management_address() {
+        for ip in ["10.78.95.178", "::1", "[2001:db8::1]", "2001:db8::1"] {
+            let message = Fqdn::parse(ip).unwrap_err();
+            assert!(message.contains("IP address"), "{ip}: {message}");
+            assert!(message.contains("management address"), "{ip}: {message}");
+        }
+    }
+
+    #[test]
+    fn invalid_names_say_what_is_wrong() {
+        let cases = [
+            ("finesse1", "not fully qualified"),
+            ("a..example.com", "empty label"),
+            ("fin_esse.example.com", "'_' is not allowed"),
+            ("-bad.example.com", "starts or ends"),
+            ("host.123", "ends in a number"),
+            ("", "enter the node's FQDN"),
+        ];
+        for (input, expected) in cases {
+            let message = Fqdn::parse(input).unwrap_err();
+            assert!(message.contains(expected), "{input}: {message}");
+        }
+        assert!(Fqdn::parse(&format!("{}.example.com", "a".repeat(64))).is_err());
+    }
+
+    #[test]
+    fn every_kind_round_trips_and_aliases_are_understood() {
+        for kind in NodeKind::ALL {
+            assert_eq!(NodeKind::parse(kind.as_str()), Ok(kind));
+        }
+        assert_eq!(NodeKind::parse("LiveData"), Ok(NodeKind::LiveData));
+        assert_eq!(NodeKind::parse("live-data"), Ok(NodeKind::LiveData));
+        let json: NodeKind = serde_json::from_str("\"SocialMiner\"").unwrap();
+        assert_eq!(json, NodeKind::SocialMiner);
+        assert_eq!(
+            serde_json::to_string(&NodeKind::ReverseProxy).unwrap(),
+            "\"reverse_proxy\""
+        );
+        assert_eq!(NodeKind::parse("CCP"), Ok(NodeKind::SocialMiner));
+        assert!(NodeKind::parse("pbx").unwrap_err().contains("finesse"));
+    }
+
+    /// DOMAIN.md §1: the default ports of each product.
+    #[test]
+    fn default_endpoints_follow_the_deployment_table() {
+        let ports = |k: NodeKind| {
+            k.default_endpoints()
+                .iter()
+                .map(|e| e.port)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ports(NodeKind::Finesse), [8445, 7443]);
+        assert_eq!(ports(NodeKind::Ids), [8553]);
+        assert_eq!(ports(NodeKind::LiveData), [12005, 12008]);
+        assert_eq!(ports(NodeKind::BroadWorks), [8012]);
+        assert_eq!(ports(NodeKind::ReverseProxy), [443, 10000, 10001]);
+        assert!(ports(NodeKind::Uccx).contains(&8443));
+        assert!(ports(NodeKind::Other).is_empty());
+    }
+
+    #[test]
+    fn roles_use_each_products_words_and_only_one_publisher_is_unique() {
+        assert_eq!(NodeRole::parse("Publisher"), Ok(NodeRole::Primary));
+        assert_eq!(NodeRole::parse("subscriber"), Ok(NodeRole::Secondary));
+        assert_eq!(NodeRole::parse("side-a"), Ok(NodeRole::SideA));
+        assert!(NodeRole::parse("master").is_err());
+        assert_eq!(NodeKind::Cuic.role_label(NodeRole::Primary), "publisher");
+        assert_eq!(NodeKind::Finesse.role_label(NodeRole::Primary), "primary");
+        assert!(NodeRole::Primary.is_unique() && !NodeRole::Secondary.is_unique());
+        assert_eq!(
+            NodeKind::ReverseProxy.roles(),
+            &[NodeRole::SideA, NodeRole::SideB, NodeRole::None]
+        );
+    }
+}
