@@ -181,7 +181,8 @@ impl NodeKind {
             | NodeKind::Imp
             | NodeKind::BroadWorks
             | NodeKind::Other => &[None],
-            _ => &[Primary, Secondary],
+            // `None` for a standalone node (no HA pair).
+            _ => &[Primary, Secondary, None],
         }
     }
 

@@ -2,6 +2,7 @@
 //! `Authorization: Bearer <token>`. Errors are `{"error", "message", "request_id"}`.
 
 mod audit;
+mod inventory;
 pub mod openapi;
 mod session;
 mod tokens;
@@ -30,6 +31,24 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/openapi.json", get(openapi::document))
+        .route(
+            "/clusters",
+            get(inventory::list_clusters).post(inventory::create_cluster),
+        )
+        .route(
+            "/clusters/{id}",
+            put(inventory::update_cluster).delete(inventory::delete_cluster),
+        )
+        .route(
+            "/nodes",
+            get(inventory::list_nodes).post(inventory::create_node),
+        )
+        .route(
+            "/nodes/{id}",
+            get(inventory::get_node)
+                .put(inventory::update_node)
+                .delete(inventory::delete_node),
+        )
         .fallback(|| async { AppError::NotFound("no such API endpoint".into()) })
 }
 

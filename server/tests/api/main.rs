@@ -5,5 +5,6 @@ mod auth;
 mod guard;
 mod helpers;
 mod input;
+mod inventory;
 mod openapi;
 mod users;

@@ -27,6 +27,15 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("delete", "/api/v1/tokens/{id}"),
         ("get", "/api/v1/audit"),
         ("get", "/api/v1/audit/verify"),
+        ("get", "/api/v1/clusters"),
+        ("post", "/api/v1/clusters"),
+        ("put", "/api/v1/clusters/{id}"),
+        ("delete", "/api/v1/clusters/{id}"),
+        ("get", "/api/v1/nodes"),
+        ("post", "/api/v1/nodes"),
+        ("get", "/api/v1/nodes/{id}"),
+        ("put", "/api/v1/nodes/{id}"),
+        ("delete", "/api/v1/nodes/{id}"),
     ];
     for (method, path) in routes {
         assert!(

@@ -1,0 +1,127 @@
+//! `/api/v1/clusters` and `/api/v1/nodes`: the inventory. Admins change it; admins and
+//! auditors read it.
+
+use super::{ApiJson, Ctx};
+use crate::api::openapi::ErrorBody;
+use app::error::AppError;
+use app::inventory::ssr as inventory;
+use app::inventory::{ClusterInput, ClusterSummary, Node, NodeInput, NodeSaved};
+use app::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[utoipa::path(get, path = "/api/v1/clusters", tag = "inventory",
+    responses((status = 200, body = Vec<ClusterSummary>), (status = 403, body = ErrorBody)))]
+pub async fn list_clusters(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+) -> Result<Json<Vec<ClusterSummary>>, AppError> {
+    context.require_reader()?;
+    Ok(Json(inventory::list_clusters(&state.pool).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/clusters", tag = "inventory", request_body = ClusterInput,
+    responses((status = 201, description = "created: {\"id\"}"), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_cluster(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    ApiJson(body): ApiJson<ClusterInput>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let id = inventory::create_cluster(&state.pool, &context, body).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}
+
+#[utoipa::path(put, path = "/api/v1/clusters/{id}", tag = "inventory", params(("id" = i64, Path)), request_body = ClusterInput,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn update_cluster(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ClusterInput>,
+) -> Result<StatusCode, AppError> {
+    inventory::update_cluster(&state.pool, &context, id, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/clusters/{id}", tag = "inventory", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "the cluster still has nodes", body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn delete_cluster(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    inventory::delete_cluster(&state.pool, &context, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeQuery {
+    cluster_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/nodes", tag = "inventory", params(("cluster_id" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<Node>), (status = 403, body = ErrorBody)))]
+pub async fn list_nodes(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    query: Result<Query<NodeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<Node>>, AppError> {
+    context.require_reader()?;
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    Ok(Json(
+        inventory::list_nodes(&state.pool, query.cluster_id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes", tag = "inventory", request_body = NodeInput,
+    responses((status = 201, description = "created; `dns` says what the FQDN resolves to from Gatehouse", body = NodeSaved),
+        (status = 422, description = "a field is invalid, or the FQDN or role is taken in the cluster", body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_node(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    ApiJson(body): ApiJson<NodeInput>,
+) -> Result<(StatusCode, Json<NodeSaved>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(inventory::create_node(&state.pool, &context, body).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)),
+    responses((status = 200, body = Node), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn get_node(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Node>, AppError> {
+    context.require_reader()?;
+    Ok(Json(inventory::get_node(&state.pool, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)), request_body = NodeInput,
+    responses((status = 200, body = NodeSaved), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn update_node(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<NodeInput>,
+) -> Result<Json<NodeSaved>, AppError> {
+    Ok(Json(
+        inventory::update_node(&state.pool, &context, id, body).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn delete_node(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    inventory::delete_node(&state.pool, &context, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
