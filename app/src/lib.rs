@@ -83,7 +83,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <Route path=path!("/setup") view=pages::login::SetupPage />
                 <Route path=path!("/") view=pages::dashboard::DashboardPage />
-                <Route path=path!("/inventory") view=pages::placeholder::InventoryPage />
+                <Route path=path!("/inventory") view=pages::inventory::InventoryPage />
                 <Route path=path!("/certificates") view=pages::placeholder::CertificatesPage />
                 <Route path=path!("/proxy-map") view=pages::placeholder::ProxyMapPage />
                 <Route path=path!("/access-policy") view=pages::placeholder::AccessPolicyPage />

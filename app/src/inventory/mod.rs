@@ -97,3 +97,113 @@ pub struct NodeSaved {
     pub id: i64,
     pub dns: DnsCheck,
 }
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Everything the inventory page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub clusters: Vec<ClusterSummary>,
+    pub nodes: Vec<Node>,
+}
+
+/// Parses a ports field (`8445, 7443`): the purposes come from the kind's defaults. Empty: the
+/// kind's default endpoints.
+pub fn parse_ports(kind: NodeKind, text: &str) -> Result<Option<Vec<EndpointSpec>>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let mut endpoints = Vec::new();
+    for part in text
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let port: u16 = part
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("'{part}' is not a port (1 to 65535)"))?;
+        let purpose = kind
+            .default_endpoints()
+            .iter()
+            .find(|e| e.port == port)
+            .map(|e| e.purpose.to_owned());
+        endpoints.push(EndpointSpec { port, purpose });
+    }
+    Ok(Some(endpoints))
+}
+
+/// The kind's default ports as the form shows them.
+pub fn default_ports_text(kind: NodeKind) -> String {
+    kind.default_endpoints()
+        .iter()
+        .map(|e| e.port.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "inventory")]
+pub async fn inventory_overview() -> Result<Overview, AppError> {
+    let state = crate::state::app_state()?;
+    crate::auth::ssr::request_context().require_reader()?;
+    Ok(Overview {
+        clusters: ssr::list_clusters(&state.pool).await?,
+        nodes: ssr::list_nodes(&state.pool, None).await?,
+    })
+}
+
+#[server(prefix = "/api/fn", endpoint = "cluster_create")]
+pub async fn add_cluster(name: String, description: Option<String>) -> Result<i64, AppError> {
+    let state = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    ssr::create_cluster(&state.pool, &context, ClusterInput { name, description }).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "cluster_delete")]
+pub async fn remove_cluster(id: i64) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    ssr::delete_cluster(&state.pool, &context, id).await
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api/fn", endpoint = "node_create")]
+pub async fn add_node(
+    cluster_id: i64,
+    kind: String,
+    role: String,
+    fqdn: String,
+    address: Option<String>,
+    version: Option<String>,
+    tags: Option<String>,
+    ports: Option<String>,
+) -> Result<NodeSaved, AppError> {
+    let state = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    let kind = NodeKind::parse(&kind).map_err(|m| AppError::field("kind", m))?;
+    let role = NodeRole::parse(&role).map_err(|m| AppError::field("role", m))?;
+    let endpoints = parse_ports(kind, ports.as_deref().unwrap_or_default())
+        .map_err(|m| AppError::field("ports", m))?;
+    let tags = tags.map(|t| t.split(',').map(str::to_owned).collect());
+    let input = NodeInput {
+        cluster_id,
+        kind,
+        role: Some(role),
+        fqdn,
+        address,
+        version,
+        tags,
+        endpoints,
+    };
+    ssr::create_node(&state.pool, &context, input).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "node_delete")]
+pub async fn remove_node(id: i64) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    ssr::delete_node(&state.pool, &context, id).await
+}

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod dashboard;
+pub mod inventory;
 pub mod login;
 pub mod placeholder;
 pub mod settings;

@@ -13,17 +13,6 @@ fn ComingPage(title: &'static str, empty: &'static str, body: &'static str) -> i
 }
 
 #[component]
-pub fn InventoryPage() -> impl IntoView {
-    view! {
-        <ComingPage
-            title="Inventory"
-            empty="Inventory is not available yet"
-            body="Clusters and nodes (Finesse, CUIC, LiveData, IdS, UCCX, CUCM, reverse proxies, ...) with their FQDNs, roles and endpoints will be managed here, with CSV import and export."
-        />
-    }
-}
-
-#[component]
 pub fn CertificatesPage() -> impl IntoView {
     view! {
         <ComingPage

@@ -41,6 +41,14 @@ const MUTATING: &[(Method, &str, Body)] = &[
         Body::Form("name=x&role=monitor"),
     ),
     (Method::POST, "/api/fn/token_revoke", Body::Form("id=1")),
+    (Method::POST, "/api/fn/cluster_create", Body::Form("name=x")),
+    (Method::POST, "/api/fn/cluster_delete", Body::Form("id=1")),
+    (
+        Method::POST,
+        "/api/fn/node_create",
+        Body::Form("cluster_id=1&kind=finesse&role=none&fqdn=f.example.com"),
+    ),
+    (Method::POST, "/api/fn/node_delete", Body::Form("id=1")),
 ];
 
 enum Body {

@@ -1,0 +1,271 @@
+//! The inventory: clusters and their nodes. Admins add and remove them here; auditors read.
+//! Choosing a kind fills in its default ports (after hydration; without the wasm an empty
+//! ports field means the defaults too).
+
+use crate::auth::whoami;
+use crate::components::{
+    error_of, field_errors, ActionError, EmptyState, ErrorBox, FieldError, Layout, Section, BUTTON,
+    BUTTON_DANGER, INPUT, LABEL,
+};
+use crate::inventory::domain::{NodeKind, NodeRole};
+use crate::inventory::{
+    default_ports_text, inventory_overview, AddCluster, AddNode, ClusterSummary, Node,
+    RemoveCluster, RemoveNode,
+};
+use leptos::prelude::*;
+
+#[component]
+pub fn InventoryPage() -> impl IntoView {
+    let add_cluster = ServerAction::<AddCluster>::new();
+    let add_node = ServerAction::<AddNode>::new();
+    let remove_node = ServerAction::<RemoveNode>::new();
+    let remove_cluster = ServerAction::<RemoveCluster>::new();
+    let overview = Resource::new(
+        move || {
+            (
+                add_cluster.version().get(),
+                add_node.version().get(),
+                remove_node.version().get(),
+                remove_cluster.version().get(),
+            )
+        },
+        |_| inventory_overview(),
+    );
+    let me = Resource::new(|| (), |_| whoami());
+    let is_admin = move || {
+        me.get()
+            .and_then(|m| m.ok().flatten())
+            .is_some_and(|m| m.is_admin())
+    };
+
+    // The forms stay mounted while the list refetches, so nothing typed is lost.
+    let clusters = Signal::derive(move || {
+        overview
+            .get()
+            .and_then(Result::ok)
+            .map(|o| o.clusters)
+            .unwrap_or_default()
+    });
+
+    view! {
+        <Layout title="Inventory">
+            <Transition fallback=|| ()>
+                {move || is_admin().then(|| view! {
+                    <ClusterForm action=add_cluster />
+                    <NodeForm action=add_node clusters />
+                })}
+            </Transition>
+            <ActionError error=error_of(remove_node.value()) />
+            <ActionError error=error_of(remove_cluster.value()) />
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the inventory…"</p> }>
+                {move || overview.get().map(|result| match result {
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(data) if data.clusters.is_empty() => view! {
+                        <EmptyState
+                            title="No clusters yet"
+                            body="A cluster groups the nodes of one contact-center deployment (Finesse, CUIC, LiveData, IdS pairs, their proxies). Add one, then its nodes; Gatehouse fills in each product's default ports."
+                        />
+                    }.into_any(),
+                    Ok(data) => {
+                        let admin = is_admin();
+                        data.clusters
+                            .into_iter()
+                            .map(|c| {
+                                let nodes: Vec<Node> = data.nodes.iter().filter(|n| n.cluster_id == c.id).cloned().collect();
+                                view! { <ClusterCard cluster=c nodes admin remove_node remove_cluster /> }
+                            })
+                            .collect_view()
+                            .into_any()
+                    }
+                })}
+            </Transition>
+        </Layout>
+    }
+}
+
+#[component]
+fn ClusterForm(action: ServerAction<AddCluster>) -> impl IntoView {
+    let error = error_of(action.value());
+    view! {
+        <Section title="Add a cluster">
+            <ActionForm action attr:class="grid gap-4 md:grid-cols-3 md:items-start">
+                <div class="md:col-span-3"><ActionError error /></div>
+                <div>
+                    <label for="cluster-name" class=LABEL>"Name"</label>
+                    <input id="cluster-name" name="name" required class=INPUT placeholder="Site A UCCE" autocomplete="off" />
+                    <FieldError messages=field_errors(error, "name") />
+                </div>
+                <div>
+                    <label for="cluster-description" class=LABEL>"Description (optional)"</label>
+                    <input id="cluster-description" name="description" class=INPUT autocomplete="off" />
+                </div>
+                <div class="md:pt-6"><button type="submit" class=BUTTON>"Add cluster"</button></div>
+            </ActionForm>
+        </Section>
+    }
+}
+
+#[component]
+fn NodeForm(action: ServerAction<AddNode>, clusters: Signal<Vec<ClusterSummary>>) -> impl IntoView {
+    let error = error_of(action.value());
+    let ports = RwSignal::new(default_ports_text(NodeKind::Finesse));
+    let saved = move || {
+        match action.value().get() {
+        Some(Ok(saved)) => Some(match saved.dns.warning {
+            Some(warning) => view! { <p role="status" class="text-sm text-amber-800">"Node added. " {warning}</p> }.into_any(),
+            None => view! {
+                <p role="status" class="text-sm text-emerald-700">{format!("Node added; its FQDN resolves to {}.", saved.dns.resolved.join(", "))}</p>
+            }.into_any(),
+        }),
+        _ => None,
+    }
+    };
+    view! {
+        <Show when=move || !clusters.read().is_empty()>
+        <Section title="Add a node" description="Nodes are reached by FQDN; the management address, if set, is where Gatehouse connects instead.">
+            <ActionForm action attr:class="grid gap-4 md:grid-cols-4 md:items-start">
+                <div class="space-y-2 md:col-span-4"><ActionError error />{saved}</div>
+                <div>
+                    <label for="node-cluster" class=LABEL>"Cluster"</label>
+                    <select id="node-cluster" name="cluster_id" class=INPUT>
+                        <For each=move || clusters.get() key=|c| (c.id, c.name.clone()) let:c>
+                            <option value=c.id.to_string()>{c.name}</option>
+                        </For>
+                    </select>
+                    <FieldError messages=field_errors(error, "cluster_id") />
+                </div>
+                <div>
+                    <label for="node-kind" class=LABEL>"Kind"</label>
+                    <select id="node-kind" name="kind" class=INPUT
+                        on:change=move |ev| {
+                            if let Ok(kind) = NodeKind::parse(&event_target_value(&ev)) {
+                                ports.set(default_ports_text(kind));
+                            }
+                        }>
+                        {NodeKind::ALL.map(|k| view! { <option value=k.as_str()>{k.label()}</option> })}
+                    </select>
+                </div>
+                <div>
+                    <label for="node-role" class=LABEL>"Role"</label>
+                    <select id="node-role" name="role" class=INPUT>
+                        {NodeRole::ALL.map(|r| view! { <option value=r.as_str()>{role_option(r)}</option> })}
+                    </select>
+                    <FieldError messages=field_errors(error, "role") />
+                </div>
+                <div>
+                    <label for="node-fqdn" class=LABEL>"FQDN"</label>
+                    <input id="node-fqdn" name="fqdn" required class=INPUT placeholder="finesse1.example.com" autocomplete="off" />
+                    <FieldError messages=field_errors(error, "fqdn") />
+                </div>
+                <div>
+                    <label for="node-address" class=LABEL>"Management address (optional)"</label>
+                    <input id="node-address" name="address" class=INPUT placeholder="10.0.0.15" autocomplete="off" />
+                    <FieldError messages=field_errors(error, "address") />
+                </div>
+                <div>
+                    <label for="node-version" class=LABEL>"Version (optional)"</label>
+                    <input id="node-version" name="version" class=INPUT placeholder="12.6(2)" autocomplete="off" />
+                </div>
+                <div>
+                    <label for="node-tags" class=LABEL>"Tags (comma-separated)"</label>
+                    <input id="node-tags" name="tags" class=INPUT placeholder="dmz, side-a" autocomplete="off" />
+                    <FieldError messages=field_errors(error, "tags") />
+                </div>
+                <div>
+                    <label for="node-ports" class=LABEL>"Ports"</label>
+                    <input id="node-ports" name="ports" class=INPUT prop:value=move || ports.get()
+                        on:input=move |ev| ports.set(event_target_value(&ev)) autocomplete="off" />
+                    <p class="mt-1 text-xs text-slate-500">"Empty: the kind's default ports."</p>
+                    <FieldError messages=field_errors(error, "ports") />
+                    <FieldError messages=field_errors(error, "endpoints") />
+                </div>
+                <div class="md:col-span-4"><button type="submit" class=BUTTON>"Add node"</button></div>
+            </ActionForm>
+        </Section>
+        </Show>
+    }
+}
+
+fn role_option(role: NodeRole) -> &'static str {
+    match role {
+        NodeRole::Primary => "primary / publisher",
+        NodeRole::Secondary => "secondary / subscriber",
+        NodeRole::SideA => "side A",
+        NodeRole::SideB => "side B",
+        NodeRole::None => "none (standalone)",
+    }
+}
+
+#[component]
+fn ClusterCard(
+    cluster: ClusterSummary,
+    nodes: Vec<Node>,
+    admin: bool,
+    remove_node: ServerAction<RemoveNode>,
+    remove_cluster: ServerAction<RemoveCluster>,
+) -> impl IntoView {
+    let empty = nodes.is_empty();
+    let id = cluster.id;
+    let rows = nodes
+        .into_iter()
+        .map(|n| {
+            let node_id = n.id;
+            let ports = n.endpoints.iter().map(|e| e.port.to_string()).collect::<Vec<_>>().join(", ");
+            view! {
+                <tr data-testid="node-row">
+                    <td class="py-2 pr-4 font-medium">{n.fqdn.clone()}</td>
+                    <td class="py-2 pr-4">{n.kind.label()}</td>
+                    <td class="py-2 pr-4">{n.kind.role_label(n.role)}</td>
+                    <td class="py-2 pr-4 font-mono text-xs">{ports}</td>
+                    <td class="py-2 pr-4 text-slate-600">{n.address.clone().unwrap_or_else(|| "—".into())}</td>
+                    <td class="py-2 pr-4 text-slate-600">{if n.version.is_empty() { "—".to_owned() } else { n.version.clone() }}</td>
+                    <td class="py-2 pr-4 text-xs text-slate-600">{n.tags.join(", ")}</td>
+                    <td class="py-2">
+                        {admin.then(|| view! {
+                            <ActionForm action=remove_node>
+                                <input type="hidden" name="id" value=node_id.to_string() />
+                                <button type="submit" class=BUTTON_DANGER>"Remove"</button>
+                            </ActionForm>
+                        })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="rounded-lg border border-slate-200 bg-white shadow-sm" data-testid="cluster">
+            <div class="flex items-center justify-between gap-4 border-b border-slate-200 px-5 py-3">
+                <div>
+                    <h2 class="text-sm font-semibold text-slate-800">{cluster.name.clone()}</h2>
+                    <p class="text-xs text-slate-500">{format!("{} node(s)", cluster.nodes)}{(!cluster.description.is_empty()).then(|| format!(" · {}", cluster.description))}</p>
+                </div>
+                {(admin && empty).then(|| view! {
+                    <ActionForm action=remove_cluster>
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <button type="submit" class=BUTTON_DANGER>"Delete cluster"</button>
+                    </ActionForm>
+                })}
+            </div>
+            <div class="px-5 py-4">
+                {if empty {
+                    view! { <p class="text-sm text-slate-500">"No nodes in this cluster yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="overflow-x-auto">
+                            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                                <thead>
+                                    <tr class="text-left text-xs uppercase tracking-wide text-slate-500">
+                                        <th class="py-2 pr-4">"FQDN"</th><th class="py-2 pr-4">"Kind"</th><th class="py-2 pr-4">"Role"</th>
+                                        <th class="py-2 pr-4">"Ports"</th><th class="py-2 pr-4">"Address"</th><th class="py-2 pr-4">"Version"</th>
+                                        <th class="py-2 pr-4">"Tags"</th><th class="py-2"></th>
+                                    </tr>
+                                </thead>
+                                <tbody class="divide-y divide-slate-100">{rows}</tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                }}
+            </div>
+        </section>
+    }
+}

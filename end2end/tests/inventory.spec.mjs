@@ -1,0 +1,31 @@
+// The inventory page: an admin adds a cluster and nodes; the form fills in each kind's ports.
+import { test, expect } from '@playwright/test';
+import { ADMIN, signInAndWait, hydrated } from './support.mjs';
+
+test('an admin adds a cluster and a node; the kind fills in its default ports', async ({ page }) => {
+  await signInAndWait(page, ADMIN);
+  await page.goto('/inventory');
+  await hydrated(page);
+  await page.locator('#cluster-name').fill('E2E Site');
+  await page.getByRole('button', { name: 'Add cluster' }).click();
+  const card = page.getByTestId('cluster').filter({ hasText: 'E2E Site' });
+  await expect(card).toContainText('No nodes in this cluster yet.');
+
+  await page.locator('#node-cluster').selectOption({ label: 'E2E Site' });
+  await page.locator('#node-kind').selectOption('livedata');
+  await expect(page.locator('#node-ports')).toHaveValue('12005, 12008');
+
+  // An IP address is refused with a reason under the field.
+  await page.locator('#node-role').selectOption('primary');
+  await page.locator('#node-fqdn').fill('10.1.2.3');
+  await page.getByRole('button', { name: 'Add node' }).click();
+  await expect(page.getByText('is an IP address; use the node')).toBeVisible();
+
+  await page.locator('#node-fqdn').fill('livedata1.e2e.invalid');
+  await page.getByRole('button', { name: 'Add node' }).click();
+  await expect(page.getByRole('status')).toContainText('does not resolve');
+  const row = card.getByTestId('node-row').filter({ hasText: 'livedata1.e2e.invalid' });
+  await expect(row).toContainText('LiveData');
+  await expect(row).toContainText('publisher');
+  await expect(row).toContainText('12005, 12008');
+});
