@@ -60,6 +60,9 @@ pub struct Database {
     /// Where Gatehouse keeps its state (the embedded PostgreSQL cluster, keys).
     #[arg(long, env = "GATEHOUSE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// How long to keep trying an external database that is not reachable at start.
+    #[arg(long, env = "GATEHOUSE_DB_WAIT_SECONDS", default_value_t = 60)]
+    pub db_wait_seconds: u64,
 }
 
 #[derive(Debug, Clone, Args)]

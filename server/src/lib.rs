@@ -51,7 +51,7 @@ impl Database {
                 (embedded.gatehouse_options(), Some(embedded))
             }
         };
-        let pool = connect_with_retry(options).await?;
+        let pool = connect_with_retry(options, Duration::from_secs(config.db_wait_seconds)).await?;
         MIGRATOR
             .run(&pool)
             .await
@@ -68,8 +68,8 @@ impl Database {
     }
 }
 
-async fn connect_with_retry(options: PgConnectOptions) -> Result<PgPool> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+async fn connect_with_retry(options: PgConnectOptions, wait: Duration) -> Result<PgPool> {
+    let deadline = tokio::time::Instant::now() + wait;
     let mut delay = Duration::from_millis(250);
     loop {
         let attempt = PgPoolOptions::new()
@@ -84,7 +84,12 @@ async fn connect_with_retry(options: PgConnectOptions) -> Result<PgPool> {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
-            Err(error) => return Err(error).context("the database was not reachable for 60 s"),
+            Err(error) => {
+                return Err(error).context(format!(
+                    "the database was not reachable for {} s (GATEHOUSE_DB_WAIT_SECONDS)",
+                    wait.as_secs()
+                ))
+            }
         }
     }
 }

@@ -285,3 +285,28 @@ fn a_key_that_is_not_pem_is_a_clear_error() {
     );
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn an_unreachable_database_at_start_is_a_clear_error_after_the_wait() {
+    let port = free_port();
+    let output = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("migrate")
+        .env(
+            "DATABASE_URL",
+            format!("postgres://gatehouse:secret@127.0.0.1:{port}/gatehouse"),
+        )
+        .env("GATEHOUSE_DB_WAIT_SECONDS", "1")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the database was not reachable for 1 s"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secret"),
+        "the password never reaches the log: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
