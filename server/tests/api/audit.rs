@@ -1,14 +1,13 @@
 //! The audit log: append-only in the database, chained by hash, readable and exportable.
 
-use crate::helpers::{spawn_app, ADMIN, PASSWORD};
+use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::ConnectOptions;
 
 #[tokio::test]
 async fn the_database_itself_refuses_to_update_delete_or_truncate_entries() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     for statement in [
         "update audit_entry set actor = 'mallory'",
         "delete from audit_entry",
@@ -44,8 +43,7 @@ async fn tamper(app: &crate::helpers::TestApp, statement: &str) {
 
 #[tokio::test]
 async fn verify_passes_on_an_intact_chain() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     app.create_user("bob", "auditor").await;
     let report = verify(&app).await;
     assert_eq!(report["ok"], true, "{report}");
@@ -55,8 +53,7 @@ async fn verify_passes_on_an_intact_chain() {
 
 #[tokio::test]
 async fn verify_names_an_edited_entry() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     app.create_user("bob", "auditor").await;
     tamper(
         &app,
@@ -71,8 +68,7 @@ async fn verify_names_an_edited_entry() {
 
 #[tokio::test]
 async fn verify_names_the_entry_after_a_deleted_one() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     app.create_user("bob", "auditor").await;
     tamper(&app, "delete from audit_entry where id = 2").await;
     let report = verify(&app).await;
@@ -83,8 +79,7 @@ async fn verify_names_the_entry_after_a_deleted_one() {
 
 #[tokio::test]
 async fn the_command_line_verify_fails_on_a_broken_chain() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     tamper(
         &app,
         "update audit_entry set detail = 'nothing happened' where id = 1",
@@ -108,16 +103,10 @@ async fn the_command_line_verify_fails_on_a_broken_chain() {
 
 #[tokio::test]
 async fn reading_filtering_and_exporting_are_themselves_audited() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let page: Value = app
-        .get("/api/v1/audit?action=auth.&outcome=success")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/audit?action=auth.&outcome=success")
+        .await;
     let entries = page["entries"].as_array().unwrap();
     assert!(!entries.is_empty());
     assert!(entries
@@ -161,8 +150,7 @@ async fn reading_filtering_and_exporting_are_themselves_audited() {
 
 #[tokio::test]
 async fn secrets_never_reach_the_audit_log() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let id = app.create_user("bob", "auditor").await;
     app.request(reqwest::Method::PUT, &format!("/api/v1/users/{id}"))
         .json(&serde_json::json!({"password": "a secret new passphrase"}))

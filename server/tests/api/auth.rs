@@ -1,6 +1,6 @@
 //! Signing in and out, sessions, throttling, tokens.
 
-use crate::helpers::{spawn_app, spawn_app_with, ADMIN, PASSWORD};
+use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -182,8 +182,7 @@ async fn pages_send_the_signed_out_to_the_sign_in_page_and_back() {
 
 #[tokio::test]
 async fn a_disabled_user_loses_the_session_and_cannot_sign_in() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let id = app.create_user("olivia", "auditor").await;
     let olivia = app.other_client();
     olivia.login("olivia", PASSWORD).await;
@@ -210,8 +209,7 @@ async fn a_disabled_user_loses_the_session_and_cannot_sign_in() {
 
 #[tokio::test]
 async fn a_password_reset_ends_the_users_sessions() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let id = app.create_user("olivia", "auditor").await;
     let olivia = app.other_client();
     olivia.login("olivia", PASSWORD).await;
@@ -229,8 +227,7 @@ async fn a_password_reset_ends_the_users_sessions() {
 
 #[tokio::test]
 async fn tokens_authenticate_until_revoked_and_are_shown_only_once() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let token = app.create_token("automation", "auditor").await;
     assert!(token.starts_with("gh_"));
     let list = app
@@ -260,14 +257,7 @@ async fn tokens_authenticate_until_revoked_and_are_shown_only_once() {
         .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
 
-    let list: Value = app
-        .get("/api/v1/tokens")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/tokens").await;
     let id = list[0]["id"].as_i64().unwrap();
     assert!(list[0]["last_used_at"].is_string());
     let revoke = app
@@ -287,8 +277,7 @@ async fn tokens_authenticate_until_revoked_and_are_shown_only_once() {
 
 #[tokio::test]
 async fn an_expired_token_is_refused() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let token = app.create_token("short", "monitor").await;
     sqlx::query("update api_token set expires_at = now() - interval '1 minute'")
         .execute(&app.pool)
@@ -305,8 +294,7 @@ async fn an_expired_token_is_refused() {
 
 #[tokio::test]
 async fn every_user_can_change_their_own_password() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     app.create_user("audrey", "auditor").await;
     let audrey = app.other_client();
     audrey.login("audrey", PASSWORD).await;
@@ -379,8 +367,7 @@ async fn the_security_headers_are_on_pages_and_the_api() {
 
 #[tokio::test]
 async fn a_session_ends_at_the_absolute_timeout_however_active() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     assert_eq!(
         app.get("/api/v1/users").send().await.unwrap().status(),
         StatusCode::OK
@@ -403,8 +390,7 @@ async fn a_session_ends_at_the_absolute_timeout_however_active() {
 
 #[tokio::test]
 async fn a_session_ends_after_the_idle_timeout_and_activity_extends_it() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let expiry = || async {
         sqlx::query_scalar::<_, f64>(
             "select extract(epoch from expiry_date - now())::float8 from session",

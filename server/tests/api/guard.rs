@@ -1,7 +1,7 @@
 //! Every state-changing endpoint refuses other sites, anonymous callers, auditors and monitor
 //! tokens. Adding an endpoint to the check is one line in `MUTATING`.
 
-use crate::helpers::{spawn_app, ADMIN, PASSWORD};
+use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 
 /// (method, path, body): every endpoint that changes state, REST and server functions alike.
@@ -71,8 +71,7 @@ fn with_body(request: reqwest::RequestBuilder, body: &Body) -> reqwest::RequestB
 
 #[tokio::test]
 async fn every_mutating_endpoint_refuses_auditors_monitors_anonymous_and_other_sites() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     app.create_user("audrey", "auditor").await;
     let monitor_token = app.create_token("prometheus", "monitor").await;
     let auditor = app.other_client();
@@ -164,8 +163,7 @@ async fn every_mutating_endpoint_refuses_auditors_monitors_anonymous_and_other_s
 
 #[tokio::test]
 async fn the_admin_passes_the_guard_on_every_mutating_endpoint() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     for (method, path, body) in MUTATING {
         let response = with_body(app.request(method.clone(), path), body)
             .send()
@@ -181,8 +179,7 @@ async fn the_admin_passes_the_guard_on_every_mutating_endpoint() {
 
 #[tokio::test]
 async fn auditors_read_the_audit_log_but_not_user_management() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     app.create_user("audrey", "auditor").await;
     let auditor = app.other_client();
     auditor.login("audrey", PASSWORD).await;
@@ -210,8 +207,7 @@ async fn auditors_read_the_audit_log_but_not_user_management() {
 
 #[tokio::test]
 async fn monitor_tokens_cannot_read_the_console() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let token = app.create_token("prometheus", "monitor").await;
     let monitor = app.other_client();
     let audit = monitor
@@ -227,8 +223,7 @@ async fn monitor_tokens_cannot_read_the_console() {
 #[tokio::test]
 async fn the_guard_alone_covers_endpoints_that_forget_their_own_check() {
     // No handler exists here, so only the guard stands between an auditor and a new endpoint.
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     app.create_user("audrey", "auditor").await;
     let auditor = app.other_client();
     auditor.login("audrey", PASSWORD).await;

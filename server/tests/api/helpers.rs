@@ -72,6 +72,13 @@ pub struct TestApp {
     pub database: String,
 }
 
+/// `spawn_app()`, signed in as the admin.
+pub async fn spawn_admin() -> TestApp {
+    let app = spawn_app().await;
+    app.login(ADMIN, PASSWORD).await;
+    app
+}
+
 /// A fresh database, migrated, with one admin (`admin` / `correct horse battery`).
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -153,6 +160,13 @@ impl TestApp {
         self.client.get(self.url(path))
     }
 
+    /// GETs a path and decodes its JSON body; panics unless it answered 200.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
     /// Signs this app's client in; panics unless it worked.
     pub async fn login(&self, username: &str, password: &str) {
         let response = self.login_response(username, password).await;
@@ -210,6 +224,14 @@ impl TestApp {
             origin: self.origin.clone(),
             database: self.database.clone(),
         }
+    }
+
+    /// The first message for `field` in a validation error body.
+    pub fn field_message(error: &Value, field: &str) -> String {
+        error["fields"][field][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// The audit actions recorded so far, oldest first.

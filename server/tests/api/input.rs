@@ -1,6 +1,6 @@
 //! Bad input gets a clear error, never a panic or a 5xx.
 
-use crate::helpers::{spawn_app, ADMIN, PASSWORD};
+use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -11,8 +11,7 @@ async fn error_of(response: reqwest::Response) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn malformed_json_unknown_fields_and_wrong_content_types_are_400_with_a_reason() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let cases: [(&str, &str, &str); 4] = [
         ("application/json", "{\"username\": ", "malformed JSON"),
         (
@@ -52,8 +51,7 @@ async fn malformed_json_unknown_fields_and_wrong_content_types_are_400_with_a_re
 
 #[tokio::test]
 async fn an_oversized_body_is_refused() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let huge = format!(
         r#"{{"username":"{}","password":"x","role":"auditor"}}"#,
         "a".repeat(2 * 1024 * 1024)
@@ -75,8 +73,7 @@ async fn an_oversized_body_is_refused() {
 
 #[tokio::test]
 async fn unknown_api_paths_and_bad_ids_are_client_errors() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let (status, error) = error_of(app.get("/api/v1/nope").send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error["error"], "not_found");
@@ -90,8 +87,7 @@ async fn unknown_api_paths_and_bad_ids_are_client_errors() {
 
 #[tokio::test]
 async fn a_bad_audit_filter_names_the_field() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let (status, error) = error_of(
         app.get("/api/v1/audit?from=yesterday")
             .send()
@@ -100,10 +96,7 @@ async fn a_bad_audit_filter_names_the_field() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(error["fields"]["from"][0]
-        .as_str()
-        .unwrap()
-        .contains("yesterday"));
+    assert!(TestApp::field_message(&error, "from").contains("yesterday"));
     let (status, _) = error_of(app.get("/api/v1/audit?colour=red").send().await.unwrap()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, error) = error_of(app.get("/api/v1/audit?format=xml").send().await.unwrap()).await;

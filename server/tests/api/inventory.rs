@@ -1,6 +1,6 @@
 //! The inventory through the REST API: clusters, nodes, their validation and defaults.
 
-use crate::helpers::{spawn_app, TestApp, ADMIN, PASSWORD};
+use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -25,8 +25,7 @@ async fn cluster(app: &TestApp, name: &str) -> i64 {
 
 #[tokio::test]
 async fn a_node_gets_its_kinds_default_endpoints_and_a_dns_warning() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let site = cluster(&app, "Site A").await;
     let (status, saved) = post(
         &app,
@@ -43,14 +42,7 @@ async fn a_node_gets_its_kinds_default_endpoints_and_a_dns_warning() {
         "{saved}"
     );
     let id = saved["id"].as_i64().unwrap();
-    let node: Value = app
-        .get(&format!("/api/v1/nodes/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let node: Value = app.get_json(&format!("/api/v1/nodes/{id}")).await;
     assert_eq!(node["fqdn"], "finesse1.site-a.invalid");
     assert_eq!(node["kind"], "finesse");
     assert_eq!(node["role"], "primary");
@@ -62,21 +54,13 @@ async fn a_node_gets_its_kinds_default_endpoints_and_a_dns_warning() {
         .map(|e| e["port"].as_i64().unwrap())
         .collect();
     assert_eq!(ports, [7443, 8445]);
-    let clusters: Value = app
-        .get("/api/v1/clusters")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let clusters: Value = app.get_json("/api/v1/clusters").await;
     assert_eq!(clusters[0]["nodes"], 1);
 }
 
 #[tokio::test]
 async fn an_ip_address_is_not_an_fqdn() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let site = cluster(&app, "Site A").await;
     let (status, error) = post(
         &app,
@@ -86,18 +70,14 @@ async fn an_ip_address_is_not_an_fqdn() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        error["fields"]["fqdn"][0]
-            .as_str()
-            .unwrap()
-            .contains("IP address"),
+        TestApp::field_message(&error, "fqdn").contains("IP address"),
         "{error}"
     );
 }
 
 #[tokio::test]
 async fn duplicates_in_a_cluster_are_field_errors_but_other_clusters_may_repeat_them() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let (a, b) = (cluster(&app, "A").await, cluster(&app, "B").await);
     let node = |cluster: i64, fqdn: &str, role: &str| json!({"cluster_id": cluster, "kind": "cuic", "role": role, "fqdn": fqdn});
     assert_eq!(
@@ -119,10 +99,7 @@ async fn duplicates_in_a_cluster_are_field_errors_but_other_clusters_may_repeat_
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        error["fields"]["fqdn"][0]
-            .as_str()
-            .unwrap()
-            .contains("already in this cluster"),
+        TestApp::field_message(&error, "fqdn").contains("already in this cluster"),
         "{error}"
     );
 
@@ -134,10 +111,7 @@ async fn duplicates_in_a_cluster_are_field_errors_but_other_clusters_may_repeat_
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        error["fields"]["role"][0]
-            .as_str()
-            .unwrap()
-            .contains("already has a publisher"),
+        TestApp::field_message(&error, "role").contains("already has a publisher"),
         "{error}"
     );
 
@@ -176,8 +150,7 @@ async fn duplicates_in_a_cluster_are_field_errors_but_other_clusters_may_repeat_
 
 #[tokio::test]
 async fn unknown_kinds_roles_and_clusters_are_explained() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let site = cluster(&app, "A").await;
     let (status, error) = post(
         &app,
@@ -209,18 +182,14 @@ async fn unknown_kinds_roles_and_clusters_are_explained() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        error["fields"]["cluster_id"][0]
-            .as_str()
-            .unwrap()
-            .contains("no cluster"),
+        TestApp::field_message(&error, "cluster_id").contains("no cluster"),
         "{error}"
     );
 }
 
 #[tokio::test]
 async fn nodes_are_updated_and_deleted_and_a_cluster_with_nodes_is_kept() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let site = cluster(&app, "A").await;
     let (_, saved) = post(
         &app,
@@ -237,14 +206,7 @@ async fn nodes_are_updated_and_deleted_and_a_cluster_with_nodes_is_kept() {
         .await
         .unwrap();
     assert_eq!(update.status(), StatusCode::OK);
-    let node: Value = app
-        .get(&format!("/api/v1/nodes/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let node: Value = app.get_json(&format!("/api/v1/nodes/{id}")).await;
     assert_eq!(node["address"], "192.0.2.10");
     assert_eq!(node["tags"], json!(["dmz"]));
     assert_eq!(node["endpoints"].as_array().unwrap().len(), 2);
@@ -299,20 +261,12 @@ async fn nodes_are_updated_and_deleted_and_a_cluster_with_nodes_is_kept() {
 
 #[tokio::test]
 async fn auditors_read_the_inventory() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     cluster(&app, "A").await;
     app.create_user("audrey", "auditor").await;
     let auditor = app.other_client();
     auditor.login("audrey", PASSWORD).await;
-    let clusters: Value = auditor
-        .get("/api/v1/clusters")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let clusters: Value = auditor.get_json("/api/v1/clusters").await;
     assert_eq!(clusters[0]["name"], "A");
     assert_eq!(
         auditor.get("/api/v1/nodes").send().await.unwrap().status(),

@@ -6,14 +6,7 @@ use serde_json::Value;
 #[tokio::test]
 async fn the_openapi_document_lists_every_rest_route_with_its_method() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get_json("/api/v1/openapi.json").await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let routes = [
         ("post", "/api/v1/session"),

@@ -1,22 +1,14 @@
 //! User management through the REST API.
 
-use crate::helpers::{spawn_app, ADMIN, PASSWORD};
+use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 #[tokio::test]
 async fn an_admin_creates_lists_changes_and_deletes_users() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let id = app.create_user("bob", "auditor").await;
-    let users: Value = app
-        .get("/api/v1/users")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users: Value = app.get_json("/api/v1/users").await;
     let bob = users
         .as_array()
         .unwrap()
@@ -55,8 +47,7 @@ async fn an_admin_creates_lists_changes_and_deletes_users() {
 
 #[tokio::test]
 async fn a_taken_username_is_a_field_error_whatever_its_case() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let response = app
         .request(Method::POST, "/api/v1/users")
         .json(&json!({"username": "ADMIN", "password": PASSWORD, "role": "auditor"}))
@@ -70,8 +61,7 @@ async fn a_taken_username_is_a_field_error_whatever_its_case() {
 
 #[tokio::test]
 async fn weak_passwords_bad_names_and_the_monitor_role_are_refused_with_reasons() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let cases = [
         (
             json!({"username": "carol", "password": "short", "role": "auditor"}),
@@ -105,8 +95,7 @@ async fn weak_passwords_bad_names_and_the_monitor_role_are_refused_with_reasons(
 
 #[tokio::test]
 async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let other = app.create_user("bob", "auditor").await;
     let me: i64 = sqlx::query_scalar("select id from app_user where username = 'admin'")
         .fetch_one(&app.pool)
@@ -138,8 +127,7 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
 
 #[tokio::test]
 async fn changing_an_unknown_user_is_404() {
-    let app = spawn_app().await;
-    app.login(ADMIN, PASSWORD).await;
+    let app = spawn_admin().await;
     let response = app
         .request(Method::DELETE, "/api/v1/users/999999")
         .send()
