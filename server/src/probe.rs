@@ -1,0 +1,424 @@
+//! The live TLS probe: one real handshake to a node's endpoint, recording what the endpoint
+//! serves, as a browser or a peer component would meet it.
+//!
+//! connect (to the management address, else the FQDN) → handshake with the FQDN as SNI,
+//! accepting any certificate so that even a broken chain is recorded → afterwards, check the
+//! recorded chain for the FQDN against the system roots and, when given, the cluster's own CAs.
+//! Every failure carries a stable reason code (`dns`, `refused`, `timeout`, `unreachable`,
+//! `reset`, `not_tls`, `tls_alert:<name>`, `no_certificate`, `oversized`, `tls`, `io`) and a
+//! sentence for people.
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+/// What a successful handshake showed.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// The served chain, leaf first, as DER.
+    pub chain: Vec<Vec<u8>>,
+    /// `TLSv1.2` or `TLSv1.3`.
+    pub protocol: String,
+    /// The IANA name, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
+    pub cipher_suite: String,
+    pub alpn: Option<String>,
+    /// Whether the server sent a CertificateRequest (asked for a client certificate).
+    pub client_certificate_requested: bool,
+    pub handshake_time: Duration,
+    /// The chain verifies for the FQDN against the system's trusted roots; else why not.
+    pub public_trust: Result<(), String>,
+    /// The same against the cluster's uploaded CAs (`None` when it has none).
+    pub cluster_trust: Option<Result<(), String>>,
+}
+
+/// Why a probe failed: a stable code for machines, a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeError {
+    pub code: String,
+    pub message: String,
+}
+
+impl ProbeError {
+    fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// One endpoint to probe.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Sent as SNI and checked against the certificate.
+    pub fqdn: String,
+    /// Where to connect instead of resolving the FQDN.
+    pub address: Option<String>,
+    pub port: u16,
+}
+
+/// Shared, reusable probe settings: built once, used for every probe of a scan.
+pub struct Prober {
+    config: Arc<rustls::ClientConfig>,
+    /// `None` when the machine has no trusted roots at all (no ca-certificates).
+    public: Option<Arc<WebPkiServerVerifier>>,
+    pub timeout: Duration,
+}
+
+/// Loads the machine's trusted roots (`/etc/ssl/certs` and friends); unreadable ones are skipped.
+pub fn system_roots() -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    for error in &found.errors {
+        tracing::warn!(%error, "reading the system's trusted roots");
+    }
+    let (added, ignored) = roots.add_parsable_certificates(found.certs);
+    tracing::debug!(added, ignored, "system roots loaded");
+    roots
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A verifier built over `roots`, or why it could not be built (no roots at all).
+pub fn verifier(roots: RootCertStore) -> Result<Arc<WebPkiServerVerifier>, String> {
+    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+        .build()
+        .map_err(|e| format!("no usable trust anchors: {e}"))
+}
+
+impl Prober {
+    pub fn new(public_roots: RootCertStore, timeout: Duration) -> Result<Self, String> {
+        let public = verifier(public_roots).ok();
+        let config = rustls::ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(RecordEverything(provider())))
+            .with_no_client_auth();
+        Ok(Self {
+            config: Arc::new(config),
+            public,
+            timeout,
+        })
+    }
+
+    /// Probes one endpoint; `cluster` is the verifier over the cluster's own CAs, if any.
+    pub async fn probe(
+        &self,
+        target: &Target,
+        cluster: Option<&WebPkiServerVerifier>,
+    ) -> Result<Handshake, ProbeError> {
+        let server_name = ServerName::try_from(target.fqdn.clone()).map_err(|_| {
+            ProbeError::new("bad_name", format!("'{}' is not a host name", target.fqdn))
+        })?;
+        let host = target.address.as_deref().unwrap_or(&target.fqdn);
+        let deadline = Instant::now() + self.timeout;
+        let left = || deadline.saturating_duration_since(Instant::now());
+
+        let addresses = tokio::time::timeout(left(), tokio::net::lookup_host((host, target.port)))
+            .await
+            .map_err(|_| {
+                ProbeError::new(
+                    "timeout",
+                    format!("resolving {host} took longer than {:?}", self.timeout),
+                )
+            })?
+            .map_err(|e| ProbeError::new("dns", format!("{host} does not resolve: {e}")))?
+            .collect::<Vec<_>>();
+        let Some(address) = addresses.first().copied() else {
+            return Err(ProbeError::new(
+                "dns",
+                format!("{host} resolves to no address"),
+            ));
+        };
+
+        let started = Instant::now();
+        let tcp = tokio::time::timeout(left(), TcpStream::connect(address))
+            .await
+            .map_err(|_| {
+                ProbeError::new(
+                    "timeout",
+                    format!(
+                        "{address} did not accept a connection within {:?}",
+                        self.timeout
+                    ),
+                )
+            })?
+            .map_err(|e| connect_error(&e, address))?;
+        let _ = tcp.set_nodelay(true);
+
+        let requested = Arc::new(RecordRequest(AtomicBool::new(false)));
+        let mut config = (*self.config).clone();
+        config.client_auth_cert_resolver = requested.clone();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let stream = tokio::time::timeout(left(), connector.connect(server_name.clone(), tcp))
+            .await
+            .map_err(|_| {
+                ProbeError::new(
+                    "timeout",
+                    format!(
+                        "the TLS handshake with {address} did not finish within {:?}",
+                        self.timeout
+                    ),
+                )
+            })?
+            .map_err(|e| handshake_error(&e))?;
+        let handshake_time = started.elapsed();
+
+        let (_, connection) = stream.get_ref();
+        let chain: Vec<Vec<u8>> = connection
+            .peer_certificates()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        if chain.is_empty() {
+            return Err(ProbeError::new(
+                "no_certificate",
+                "the server sent no certificate",
+            ));
+        }
+        let protocol = match connection.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
+            other => format!("{other:?}"),
+        };
+        let cipher_suite = connection
+            .negotiated_cipher_suite()
+            .map(|s| iana_name(s.suite()))
+            .unwrap_or_default();
+        let alpn = connection
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        let public_trust = match &self.public {
+            Some(public) => verify(public, &chain, &server_name),
+            None => Err(
+                "this machine has no trusted root certificates (install ca-certificates)".into(),
+            ),
+        };
+        let cluster_trust = cluster.map(|v| verify(v, &chain, &server_name));
+        Ok(Handshake {
+            chain,
+            protocol,
+            cipher_suite,
+            alpn,
+            client_certificate_requested: requested.0.load(Ordering::Relaxed),
+            handshake_time,
+            public_trust,
+            cluster_trust,
+        })
+    }
+}
+
+/// The chain verifies for the name, now, against the verifier's anchors.
+fn verify(
+    verifier: &WebPkiServerVerifier,
+    chain: &[Vec<u8>],
+    name: &ServerName<'static>,
+) -> Result<(), String> {
+    let end_entity = CertificateDer::from(chain[0].as_slice());
+    let intermediates: Vec<CertificateDer<'_>> = chain[1..]
+        .iter()
+        .map(|c| CertificateDer::from(c.as_slice()))
+        .collect();
+    verifier
+        .verify_server_cert(&end_entity, &intermediates, name, &[], UnixTime::now())
+        .map(|_| ())
+        .map_err(|e| match e {
+            rustls::Error::InvalidCertificate(reason) => format!("{reason:?}"),
+            other => other.to_string(),
+        })
+}
+
+/// rustls names the TLS 1.3 suites `TLS13_*`; IANA names them `TLS_*`.
+pub fn iana_name(suite: rustls::CipherSuite) -> String {
+    let name = format!("{suite:?}");
+    match name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => name,
+    }
+}
+
+fn connect_error(error: &std::io::Error, address: std::net::SocketAddr) -> ProbeError {
+    use std::io::ErrorKind as K;
+    match error.kind() {
+        K::ConnectionRefused => ProbeError::new(
+            "refused",
+            format!("{address} refused the connection (nothing listens on that port)"),
+        ),
+        K::TimedOut => ProbeError::new("timeout", format!("connecting to {address} timed out")),
+        K::HostUnreachable | K::NetworkUnreachable => {
+            ProbeError::new("unreachable", format!("{address} is unreachable: {error}"))
+        }
+        _ => ProbeError::new("io", format!("connecting to {address}: {error}")),
+    }
+}
+
+fn handshake_error(error: &std::io::Error) -> ProbeError {
+    use std::io::ErrorKind as K;
+    if let Some(tls) = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    {
+        return match tls {
+            rustls::Error::AlertReceived(alert) => {
+                let name = snake_case(&format!("{alert:?}"));
+                let hint = match name.as_str() {
+                    "handshake_failure" | "insufficient_security" | "protocol_version" => {
+                        " (no protocol version or cipher suite in common: Gatehouse offers TLS 1.2 and 1.3 with AEAD suites)"
+                    }
+                    "certificate_required" | "bad_certificate" => " (the server wants a client certificate)",
+                    "unrecognised_name" => " (the server does not know this FQDN as SNI)",
+                    _ => "",
+                };
+                ProbeError::new(&format!("tls_alert:{name}"), format!("the server refused the handshake: {name}{hint}"))
+            }
+            // An over-long *record* is what plain HTTP looks like ("HTTP" read as a length); an
+            // over-long *handshake message* is an oversized certificate chain.
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge) => {
+                ProbeError::new("oversized", "the server's handshake is larger than TLS allows (an oversized certificate chain?)")
+            }
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } | rustls::Error::InappropriateHandshakeMessage { .. } => {
+                ProbeError::new("not_tls", format!("the endpoint does not speak TLS as expected (plain HTTP or another protocol?): {tls}"))
+            }
+            rustls::Error::NoCertificatesPresented => ProbeError::new("no_certificate", "the server sent no certificate"),
+            other => ProbeError::new("tls", format!("the TLS handshake failed: {other}")),
+        };
+    }
+    match error.kind() {
+        K::UnexpectedEof => ProbeError::new(
+            "reset",
+            "the server closed the connection during the handshake",
+        ),
+        K::ConnectionReset | K::BrokenPipe => ProbeError::new(
+            "reset",
+            format!("the server reset the connection during the handshake: {error}"),
+        ),
+        K::InvalidData => ProbeError::new(
+            "not_tls",
+            format!("the endpoint does not speak TLS (plain HTTP or another protocol?): {error}"),
+        ),
+        _ => ProbeError::new("io", format!("during the handshake: {error}")),
+    }
+}
+
+/// `HandshakeFailure` → `handshake_failure`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Accepts any certificate during the handshake (the chain is judged afterwards, so that a
+/// broken one is still recorded); signatures are still checked, so the peer holds the key.
+#[derive(Debug)]
+struct RecordEverything(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for RecordEverything {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Notes that the server asked for a client certificate, and offers none.
+#[derive(Debug)]
+struct RecordRequest(AtomicBool);
+
+impl ResolvesClientCert for RecordRequest {
+    fn resolve(
+        &self,
+        _hints: &[&[u8]],
+        _schemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.0.store(true, Ordering::Relaxed);
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls13_suites_get_their_iana_names() {
+        assert_eq!(
+            iana_name(rustls::CipherSuite::TLS13_AES_128_GCM_SHA256),
+            "TLS_AES_128_GCM_SHA256"
+        );
+        assert_eq!(
+            iana_name(rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256),
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+        );
+    }
+
+    #[test]
+    fn alert_names_become_snake_case_codes() {
+        assert_eq!(snake_case("HandshakeFailure"), "handshake_failure");
+        assert_eq!(snake_case("UnrecognisedName"), "unrecognised_name");
+    }
+}
