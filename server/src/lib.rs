@@ -7,6 +7,7 @@ pub mod config;
 pub mod middleware;
 pub mod pg;
 pub mod probe;
+pub mod scan;
 pub mod session_store;
 pub mod tls;
 
@@ -96,7 +97,7 @@ async fn connect_with_retry(options: PgConnectOptions, wait: Duration) -> Result
 }
 
 /// Builds the whole HTTP application.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState) -> Result<Router> {
     let store = session_store::PgStore::new(state.pool.clone());
     let sessions = SessionManagerLayer::new(store)
         .with_name("gatehouse_session")
@@ -115,10 +116,13 @@ pub fn router(state: AppState) -> Router {
     let bundle = tower_http::services::ServeDir::new(format!("{}/pkg", state.leptos.site_root))
         .precompressed_br()
         .precompressed_gzip();
+    let prober = probe::Prober::new(probe::system_roots(), Duration::from_secs(5))
+        .map_err(|e| anyhow::anyhow!("setting up the TLS prober: {e}"))?;
+    let scanner = scan::Scanner::new(state.pool.clone(), prober, 64);
     let pages_and_api = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router().layer(axum::Extension(scanner)))
         .leptos_routes(&state, routes, move || app::shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
@@ -131,7 +135,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(sessions)
         .with_state(state.clone());
-    Router::new()
+    Ok(Router::new()
         .nest_service("/pkg", bundle)
         .merge(pages_and_api)
         .layer(axum::middleware::from_fn_with_state(
@@ -139,7 +143,7 @@ pub fn router(state: AppState) -> Router {
             middleware::security_headers,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(middleware::request_id))
+        .layer(axum::middleware::from_fn(middleware::request_id)))
 }
 
 /// 200 when the database answers, 503 otherwise.

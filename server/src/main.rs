@@ -47,7 +47,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let listener = tokio::net::TcpListener::bind(serve.listen)
                 .await
                 .with_context(|| format!("listening on {}", serve.listen))?;
-            let app = server::router(state).into_make_service_with_connect_info::<SocketAddr>();
+            let app = server::router(state)?.into_make_service_with_connect_info::<SocketAddr>();
             let served = match tls {
                 None => {
                     tracing::info!("Gatehouse listening on http://{}", listener.local_addr()?);

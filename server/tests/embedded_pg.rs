@@ -100,8 +100,9 @@ async fn requests_answer_503_while_the_database_is_away_and_recover_when_it_retu
     server::bootstrap(&state, &serve).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router =
-        server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let router = server::router(state)
+        .unwrap()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();

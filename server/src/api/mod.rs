@@ -4,6 +4,7 @@
 mod audit;
 mod inventory;
 pub mod openapi;
+mod scans;
 mod session;
 mod tokens;
 mod users;
@@ -43,6 +44,10 @@ pub fn router() -> Router<AppState> {
             "/nodes",
             get(inventory::list_nodes).post(inventory::create_node),
         )
+        .route("/nodes/{id}/certificates", get(scans::node_certificates))
+        .route("/scans", axum::routing::post(scans::start))
+        .route("/scans/{id}", get(scans::status))
+        .route("/scans/{id}/cancel", axum::routing::post(scans::cancel))
         .route(
             "/nodes/{id}",
             get(inventory::get_node)

@@ -122,7 +122,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
     let addr = listener.local_addr().unwrap();
     let state = server::app_state(pool.clone(), serve, false);
     server::bootstrap(&state, serve).await.unwrap();
-    let router = server::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let router = server::router(state)
+        .unwrap()
+        .into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     TestApp {

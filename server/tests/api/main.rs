@@ -7,4 +7,5 @@ mod helpers;
 mod input;
 mod inventory;
 mod openapi;
+mod scans;
 mod users;

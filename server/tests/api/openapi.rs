@@ -29,6 +29,10 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("get", "/api/v1/nodes/{id}"),
         ("put", "/api/v1/nodes/{id}"),
         ("delete", "/api/v1/nodes/{id}"),
+        ("get", "/api/v1/nodes/{id}/certificates"),
+        ("post", "/api/v1/scans"),
+        ("get", "/api/v1/scans/{id}"),
+        ("post", "/api/v1/scans/{id}/cancel"),
     ];
     for (method, path) in routes {
         assert!(

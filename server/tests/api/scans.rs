@@ -1,0 +1,188 @@
+//! Scans over REST against real TLS servers on loopback.
+
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A TLS server for `names` whose certificate (CN `cn`) expires in `days`.
+async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(80);
+    params.not_after = now + time::Duration::days(days);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(tcp).await;
+            });
+        }
+    });
+    port
+}
+
+async fn node_with_ports(app: &TestApp, fqdn: &str, ports: &[u16]) -> i64 {
+    let cluster = app
+        .request(Method::POST, "/api/v1/clusters")
+        .json(&json!({"name": format!("c-{fqdn}")}))
+        .send()
+        .await
+        .unwrap();
+    let cluster: Value = cluster.json().await.unwrap();
+    let endpoints: Vec<Value> = ports.iter().map(|p| json!({"port": p})).collect();
+    let node = app
+        .request(Method::POST, "/api/v1/nodes")
+        .json(
+            &json!({"cluster_id": cluster["id"], "kind": "finesse", "role": "primary", "fqdn": fqdn,
+                      "address": "127.0.0.1", "endpoints": endpoints}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(node.status(), StatusCode::CREATED);
+    node.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+async fn scan_and_wait(app: &TestApp, body: Value) -> Value {
+    let started = app
+        .request(Method::POST, "/api/v1/scans")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+    let id = started.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    for _ in 0..100 {
+        let status = app.get_json(&format!("/api/v1/scans/{id}")).await;
+        if status["state"] != "running" {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("scan {id} did not finish");
+}
+
+#[tokio::test]
+async fn a_scan_records_the_served_chain_and_its_findings() {
+    let app = spawn_admin().await;
+    let port = tls_endpoint("Finesse Primary", &["finesse1.example.com"], 10).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let node = node_with_ports(&app, "finesse1.example.com", &[port, closed]).await;
+
+    let status = scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    assert_eq!(
+        (
+            status["state"].as_str(),
+            status["done"].as_i64(),
+            status["total"].as_i64()
+        ),
+        (Some("done"), Some(2), Some(2))
+    );
+
+    let report = app
+        .get_json(&format!("/api/v1/nodes/{node}/certificates"))
+        .await;
+    let endpoints = report["endpoints"].as_array().unwrap();
+    let served = endpoints.iter().find(|e| e["port"] == port).unwrap();
+    assert_eq!(served["probe"]["ok"], true);
+    assert_eq!(served["probe"]["protocol"], "TLSv1.3");
+    assert_eq!(served["probe"]["publicly_trusted"], false);
+    let leaf = &served["chain"][0];
+    assert_eq!(leaf["fingerprint_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(leaf["subject_cn"], "Finesse Primary");
+    let findings: Vec<(&str, &str)> = leaf["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .collect();
+    assert!(findings.contains(&("expiring", "critical")), "{findings:?}");
+    assert!(
+        findings.contains(&("cn_not_in_san", "warning")),
+        "{findings:?}"
+    );
+    assert!(leaf["days_left"].as_i64().unwrap() <= 10);
+
+    let refused = endpoints.iter().find(|e| e["port"] == closed).unwrap();
+    assert_eq!(refused["probe"]["ok"], false);
+    assert_eq!(refused["probe"]["error_code"], "refused");
+    assert!(refused["chain"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn certificates_are_stored_once_and_their_history_is_kept() {
+    let app = spawn_admin().await;
+    let port = tls_endpoint("cuic1.example.com", &["cuic1.example.com"], 200).await;
+    let node = node_with_ports(&app, "cuic1.example.com", &[port]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    // An empty body scans the whole fleet.
+    let whole = app
+        .request(Method::POST, "/api/v1/scans")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whole.status(), StatusCode::ACCEPTED);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let count = |sql: &'static str| async {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(count("select count(*) from certificate").await, 1);
+    assert_eq!(count("select count(*) from probe").await, 2);
+    assert_eq!(count("select count(*) from observation").await, 1);
+    assert!(app
+        .audit_actions()
+        .await
+        .iter()
+        .any(|(_, action, _)| action == "scan.start"));
+}
+
+#[tokio::test]
+async fn a_node_never_scanned_shows_its_endpoints_without_probes() {
+    let app = spawn_admin().await;
+    let node = node_with_ports(&app, "ids1.example.com", &[8553]).await;
+    let report = app
+        .get_json(&format!("/api/v1/nodes/{node}/certificates"))
+        .await;
+    assert_eq!(report["endpoints"][0]["port"], 8553);
+    assert!(report["endpoints"][0]["probe"].is_null());
+    assert_eq!(
+        app.get("/api/v1/scans/424242")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
