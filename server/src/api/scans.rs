@@ -159,27 +159,29 @@ pub async fn node_certificates(
     .fetch_all(&state.pool)
     .await?;
     let probe_ids: Vec<i64> = probes.iter().filter_map(|p| p.probe_id).collect();
-    let mut chains: HashMap<i64, Vec<(i32, String, Value)>> = HashMap::new();
+    let mut chains: HashMap<i64, Vec<(i32, String, Value, Vec<u8>)>> = HashMap::new();
     for row in sqlx::query!(
-        "select pc.probe_id, pc.position, c.sha256, c.info from probe_chain pc join certificate c on c.sha256 = pc.sha256
+        "select pc.probe_id, pc.position, c.sha256, c.info, c.der from probe_chain pc join certificate c on c.sha256 = pc.sha256
          where pc.probe_id = any($1) order by pc.probe_id, pc.position",
         &probe_ids
     )
     .fetch_all(&state.pool)
     .await?
     {
-        chains.entry(row.probe_id).or_default().push((row.position, row.sha256, row.info));
+        chains.entry(row.probe_id).or_default().push((row.position, row.sha256, row.info, row.der));
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut endpoints = Vec::new();
     for p in probes {
         let mut chain = Vec::new();
-        for (position, sha256, info) in p
+        let mut served = Vec::new();
+        for (position, sha256, info, der) in p
             .probe_id
             .and_then(|pid| chains.remove(&pid))
             .unwrap_or_default()
         {
             let info: certs::CertInfo = serde_json::from_value(info).map_err(AppError::internal)?;
+            served.push((info.clone(), der));
             let context = certs::lints::Context {
                 now,
                 fqdn: Some(&node.fqdn),
@@ -204,6 +206,14 @@ pub async fn node_certificates(
                 findings,
             });
         }
+        // The chain as a whole: reported on the leaf, where admins look.
+        if let Some(incomplete) = certs::lints::lint_chain(&served, anchors(), |child, parent| {
+            certs::analyze::signed_by(child, parent)
+        }) {
+            if let Some(leaf) = chain.first_mut() {
+                leaf.findings.push(incomplete);
+            }
+        }
         let probe = p.probe_id.map(|_| {
             json!({
                 "ok": p.ok, "probed_at": p.probed_at.map(rfc3339), "error_code": p.error_code, "error_message": p.error_message,
@@ -222,4 +232,21 @@ pub async fn node_certificates(
     Ok(Json(
         json!({"node_id": node.id, "fqdn": node.fqdn, "endpoints": endpoints}),
     ))
+}
+
+/// The system's trusted roots, parsed once: the anchors a served chain should reach.
+fn anchors() -> &'static [(certs::CertInfo, Vec<u8>)] {
+    static ANCHORS: std::sync::OnceLock<Vec<(certs::CertInfo, Vec<u8>)>> =
+        std::sync::OnceLock::new();
+    ANCHORS.get_or_init(|| {
+        rustls_native_certs::load_native_certs()
+            .certs
+            .into_iter()
+            .filter_map(|der| {
+                certs::analyze::parse(der.as_ref())
+                    .ok()
+                    .map(|info| (info, der.as_ref().to_vec()))
+            })
+            .collect()
+    })
 }

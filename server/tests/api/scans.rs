@@ -186,3 +186,67 @@ async fn a_node_never_scanned_shows_its_endpoints_without_probes() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A TLS server that serves only its leaf, signed by an intermediate it does not send.
+async fn endpoint_missing_its_intermediate(fqdn: &str) -> u16 {
+    let ca = |cn: &str| {
+        let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        p
+    };
+    let root_key = rcgen::KeyPair::generate().unwrap();
+    let root = rcgen::Issuer::new(ca("Test Root"), root_key);
+    let mid_key = rcgen::KeyPair::generate().unwrap();
+    let mid_params = ca("Test Issuing CA");
+    mid_params.clone().signed_by(&mid_key, &root).unwrap();
+    let mid = rcgen::Issuer::new(mid_params, mid_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf_params = rcgen::CertificateParams::new(vec![fqdn.to_owned()]).unwrap();
+    leaf_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, fqdn);
+    let leaf = leaf_params.signed_by(&leaf_key, &mid).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(tcp).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_chain_missing_its_intermediate_is_reported_on_the_leaf() {
+    let app = spawn_admin().await;
+    let port = endpoint_missing_its_intermediate("livedata1.example.com").await;
+    let node = node_with_ports(&app, "livedata1.example.com", &[port]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let report = app
+        .get_json(&format!("/api/v1/nodes/{node}/certificates"))
+        .await;
+    let leaf = &report["endpoints"][0]["chain"][0];
+    let ids: Vec<&str> = leaf["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["chain_incomplete"], "{leaf}");
+}
