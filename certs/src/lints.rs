@@ -23,6 +23,45 @@ impl Default for Thresholds {
     }
 }
 
+/// A served certificate's alert state: 0 ok, 1 warning, 2 critical, 3 expired (the numbers are
+/// what `gatehouse_cert_alert_state` reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlertState {
+    Ok = 0,
+    Warning = 1,
+    Critical = 2,
+    Expired = 3,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Ok => "ok",
+            AlertState::Warning => "warning",
+            AlertState::Critical => "critical",
+            AlertState::Expired => "expired",
+        }
+    }
+
+    /// Judges expiry at `now` (Unix seconds): expired; critical under `critical_days`; warning under
+    /// `warning_days` or when less than `warning_lifetime_percent` of the lifetime is left.
+    pub fn of(cert: &CertInfo, now: i64, t: &Thresholds) -> AlertState {
+        if now > cert.not_after {
+            return AlertState::Expired;
+        }
+        let days = cert.days_left(now);
+        let lifetime = (cert.not_after - cert.not_before).max(1);
+        let left_percent = (cert.not_after - now) * 100 / lifetime;
+        if days < t.critical_days {
+            AlertState::Critical
+        } else if days < t.warning_days || left_percent < t.warning_lifetime_percent {
+            AlertState::Warning
+        } else {
+            AlertState::Ok
+        }
+    }
+}
+
 /// Where a certificate is met.
 #[derive(Debug, Clone, Default)]
 pub struct Context<'a> {
@@ -180,45 +219,38 @@ pub fn lint(cert: &CertInfo, context: &Context<'_>) -> Vec<Finding> {
     let leaf = context.chain_position == 0;
     let kind = context.node_kind.unwrap_or_default();
 
-    if context.now > cert.not_after {
-        findings.push(finding(
+    let t = context.thresholds;
+    let days = cert.days_left(context.now);
+    match AlertState::of(cert, context.now, &t) {
+        AlertState::Expired => findings.push(finding(
             &EXPIRED,
             Severity::Critical,
-            format!("expired {} day(s) ago", -cert.days_left(context.now)),
-        ));
-    } else if context.now < cert.not_before {
-        findings.push(finding(
+            format!("expired {} day(s) ago", -days),
+        )),
+        _ if context.now < cert.not_before => findings.push(finding(
             &NOT_YET_VALID,
             Severity::Critical,
             "not valid yet: its start date is in the future".into(),
-        ));
-    } else {
-        let days = cert.days_left(context.now);
-        let lifetime = (cert.not_after - cert.not_before).max(1);
-        let left_percent = (cert.not_after - context.now) * 100 / lifetime;
-        let t = context.thresholds;
-        if days < t.critical_days {
-            findings.push(finding(
-                &EXPIRING,
-                Severity::Critical,
-                format!("expires in {days} day(s)"),
-            ));
-        } else if days < t.warning_days {
-            findings.push(finding(
-                &EXPIRING,
-                Severity::Warning,
-                format!("expires in {days} day(s)"),
-            ));
-        } else if left_percent < t.warning_lifetime_percent {
-            findings.push(finding(
-                &EXPIRING,
-                Severity::Warning,
-                format!(
-                    "expires in {days} day(s): less than {}% of its lifetime is left",
-                    t.warning_lifetime_percent
-                ),
-            ));
-        }
+        )),
+        AlertState::Critical => findings.push(finding(
+            &EXPIRING,
+            Severity::Critical,
+            format!("expires in {days} day(s)"),
+        )),
+        AlertState::Warning if days < t.warning_days => findings.push(finding(
+            &EXPIRING,
+            Severity::Warning,
+            format!("expires in {days} day(s)"),
+        )),
+        AlertState::Warning => findings.push(finding(
+            &EXPIRING,
+            Severity::Warning,
+            format!(
+                "expires in {days} day(s): less than {}% of its lifetime is left",
+                t.warning_lifetime_percent
+            ),
+        )),
+        AlertState::Ok => {}
     }
 
     if leaf {

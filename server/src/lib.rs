@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod middleware;
+pub mod monitor;
 pub mod pg;
 pub mod probe;
 pub mod scan;
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Result<Router> {
     let pages_and_api = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(api::monitoring::metrics))
         .nest("/api/v1", api::router().layer(axum::Extension(scanner)))
         .leptos_routes(&state, routes, move || app::shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(

@@ -75,7 +75,7 @@ pub async fn security_headers(
 fn is_public_path(path: &str) -> bool {
     matches!(
         path,
-        "/login" | "/setup" | "/healthz" | "/readyz" | "/favicon.svg"
+        "/login" | "/setup" | "/healthz" | "/readyz" | "/metrics" | "/favicon.svg"
     ) || path.starts_with("/pkg/")
         || path.starts_with("/api/")
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod inventory;
+pub mod monitoring;
 pub mod openapi;
 mod scans;
 mod session;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
             get(inventory::list_nodes).post(inventory::create_node),
         )
         .route("/nodes/{id}/certificates", get(scans::node_certificates))
+        .route("/alerts", get(monitoring::alerts))
         .route("/scans", axum::routing::post(scans::start))
         .route("/scans/{id}", get(scans::status))
         .route("/scans/{id}/cancel", axum::routing::post(scans::cancel))

@@ -33,6 +33,7 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("post", "/api/v1/scans"),
         ("get", "/api/v1/scans/{id}"),
         ("post", "/api/v1/scans/{id}/cancel"),
+        ("get", "/api/v1/alerts"),
     ];
     for (method, path) in routes {
         assert!(

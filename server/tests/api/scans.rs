@@ -250,3 +250,108 @@ async fn a_chain_missing_its_intermediate_is_reported_on_the_leaf() {
         .collect();
     assert_eq!(ids, ["chain_incomplete"], "{leaf}");
 }
+
+#[tokio::test]
+async fn monitoring_reads_alerts_and_metrics_with_a_monitor_token() {
+    let app = spawn_admin().await;
+    let port = tls_endpoint("finesse2.example.com", &["finesse2.example.com"], 10).await;
+    let node = node_with_ports(&app, "finesse2.example.com", &[port]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let token = app.create_token("prometheus", "monitor").await;
+    let monitor = crate::helpers::client();
+
+    let alerts: Value = monitor
+        .get(app.url("/api/v1/alerts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alert = &alerts[0];
+    assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
+    assert_eq!(
+        (alert["node_id"].as_i64(), alert["port"].as_i64()),
+        (Some(node), Some(i64::from(port)))
+    );
+    assert_eq!(alert["fqdn"], "finesse2.example.com");
+    assert_eq!(alert["state"], "critical");
+    assert!(alert["days_left"].as_i64().unwrap() <= 10);
+    assert_eq!(alert["muted"], false);
+    assert_eq!(alert["fingerprint_sha256"].as_str().unwrap().len(), 64);
+
+    let metrics = monitor
+        .get(app.url("/metrics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = metrics.text().await.unwrap();
+    for series in [
+        "gatehouse_cert_not_after_seconds{",
+        "gatehouse_cert_not_before_seconds{",
+        "gatehouse_probe_success{",
+        "gatehouse_probe_duration_seconds{",
+        "gatehouse_last_scan_timestamp_seconds ",
+    ] {
+        assert!(text.contains(series), "{series} missing from:\n{text}");
+    }
+    let state_line = text
+        .lines()
+        .find(|l| l.starts_with("gatehouse_cert_alert_state{"))
+        .unwrap();
+    assert!(
+        state_line.contains("node=\"finesse2.example.com\"") && state_line.ends_with(" 2.0"),
+        "{state_line}"
+    );
+
+    // Without a token: refused, not redirected to the sign-in page.
+    assert_eq!(
+        monitor
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        monitor
+            .get(app.url("/api/v1/alerts"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn probe_failures_are_counted_by_reason() {
+    let app = spawn_admin().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let node = node_with_ports(&app, "cuic9.example.com", &[closed]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let text = app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("gatehouse_probe_errors_total{reason=\"refused\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gatehouse_probe_success{node=\"cuic9.example.com\""),
+        "{text}"
+    );
+}
