@@ -116,6 +116,14 @@ pub async fn cancel(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// One certificate of a probe's chain, as stored.
+struct ChainRow {
+    position: i32,
+    sha256: String,
+    info: Value,
+    der: Vec<u8>,
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ServedCertificate {
     position: i32,
@@ -159,7 +167,7 @@ pub async fn node_certificates(
     .fetch_all(&state.pool)
     .await?;
     let probe_ids: Vec<i64> = probes.iter().filter_map(|p| p.probe_id).collect();
-    let mut chains: HashMap<i64, Vec<(i32, String, Value, Vec<u8>)>> = HashMap::new();
+    let mut chains: HashMap<i64, Vec<ChainRow>> = HashMap::new();
     for row in sqlx::query!(
         "select pc.probe_id, pc.position, c.sha256, c.info, c.der from probe_chain pc join certificate c on c.sha256 = pc.sha256
          where pc.probe_id = any($1) order by pc.probe_id, pc.position",
@@ -168,14 +176,24 @@ pub async fn node_certificates(
     .fetch_all(&state.pool)
     .await?
     {
-        chains.entry(row.probe_id).or_default().push((row.position, row.sha256, row.info, row.der));
+        chains.entry(row.probe_id).or_default().push(ChainRow {
+            position: row.position,
+            sha256: row.sha256,
+            info: row.info,
+            der: row.der,
+        });
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut endpoints = Vec::new();
     for p in probes {
         let mut chain = Vec::new();
         let mut served = Vec::new();
-        for (position, sha256, info, der) in p
+        for ChainRow {
+            position,
+            sha256,
+            info,
+            der,
+        } in p
             .probe_id
             .and_then(|pid| chains.remove(&pid))
             .unwrap_or_default()
