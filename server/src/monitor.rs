@@ -15,6 +15,7 @@ use std::sync::atomic::AtomicU64;
 /// One certificate as an endpoint serves it now.
 #[derive(Debug, Clone)]
 pub struct Served {
+    pub endpoint_id: i64,
     pub node_id: i64,
     pub cluster: String,
     pub fqdn: String,
@@ -41,7 +42,7 @@ pub async fn current(pool: &PgPool, now: i64) -> Result<(Vec<LatestProbe>, Vec<S
                select distinct on (endpoint_id) id, endpoint_id, ok, handshake_ms
                from probe order by endpoint_id, probed_at desc, id desc
            )
-           select l.id as probe_id, l.ok, l.handshake_ms, e.port, n.id as node_id, n.fqdn, n.kind, c.name as cluster,
+           select l.id as probe_id, l.ok, l.handshake_ms, e.id as endpoint_id, e.port, n.id as node_id, n.fqdn, n.kind, c.name as cluster,
                   pc.position as "position?", cert.info as "info?"
            from latest l
            join endpoint e on e.id = l.endpoint_id
@@ -71,6 +72,7 @@ pub async fn current(pool: &PgPool, now: i64) -> Result<(Vec<LatestProbe>, Vec<S
             let info: certs::CertInfo = serde_json::from_value(info).map_err(AppError::internal)?;
             let state = AlertState::of(&info, now, &thresholds);
             served.push(Served {
+                endpoint_id: row.endpoint_id,
                 node_id: row.node_id,
                 cluster: row.cluster,
                 fqdn: row.fqdn,
@@ -100,13 +102,62 @@ pub struct Alert {
     pub days_left: i64,
     pub not_after: String,
     pub muted: bool,
+    /// Present while muted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mute: Option<Mute>,
 }
 
-pub fn alerts(served: &[Served], now: i64) -> Vec<Alert> {
+/// Who silenced an alert, why, and until when.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Mute {
+    pub owner: String,
+    pub note: String,
+    pub until: String,
+    pub muted_by: String,
+}
+
+/// Mutes in force, by (endpoint, fingerprint).
+pub async fn mutes(
+    pool: &PgPool,
+) -> Result<std::collections::HashMap<(i64, String), Mute>, AppError> {
+    let rows = sqlx::query!("select endpoint_id, sha256, owner, note, until, muted_by from alert_mute where until > now()")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let until = r
+                .until
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            (
+                (r.endpoint_id, r.sha256),
+                Mute {
+                    owner: r.owner,
+                    note: r.note,
+                    until,
+                    muted_by: r.muted_by,
+                },
+            )
+        })
+        .collect())
+}
+
+pub fn alerts(
+    served: &[Served],
+    mutes: &std::collections::HashMap<(i64, String), Mute>,
+    now: i64,
+) -> Vec<Alert> {
     served
         .iter()
         .filter(|s| s.state != AlertState::Ok)
-        .map(|s| Alert {
+        .map(|s| {
+            (
+                s,
+                mutes.get(&(s.endpoint_id, s.info.sha256.clone())).cloned(),
+            )
+        })
+        .map(|(s, mute)| Alert {
             node_id: s.node_id,
             cluster: s.cluster.clone(),
             fqdn: s.fqdn.clone(),
@@ -123,7 +174,8 @@ pub fn alerts(served: &[Served], now: i64) -> Vec<Alert> {
                         .ok()
                 })
                 .unwrap_or_default(),
-            muted: false,
+            muted: mute.is_some(),
+            mute,
         })
         .collect()
 }

@@ -47,6 +47,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/nodes/{id}/certificates", get(scans::node_certificates))
         .route("/alerts", get(monitoring::alerts))
+        .route(
+            "/alerts/mute",
+            put(monitoring::mute).delete(monitoring::unmute),
+        )
         .route("/scans", axum::routing::post(scans::start))
         .route("/scans/{id}", get(scans::status))
         .route("/scans/{id}/cancel", axum::routing::post(scans::cancel))

@@ -34,6 +34,8 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("get", "/api/v1/scans/{id}"),
         ("post", "/api/v1/scans/{id}/cancel"),
         ("get", "/api/v1/alerts"),
+        ("put", "/api/v1/alerts/mute"),
+        ("delete", "/api/v1/alerts/mute"),
     ];
     for (method, path) in routes {
         assert!(

@@ -307,6 +307,70 @@ async fn monitoring_reads_alerts_and_metrics_with_a_monitor_token() {
         "{state_line}"
     );
 
+    // Muting shows in the alerts, with who, why and until when; unmuting clears it.
+    let key =
+        json!({"node_id": node, "port": port, "fingerprint_sha256": alert["fingerprint_sha256"]});
+    let mut mute = key.clone();
+    mute["owner"] = json!("pki team");
+    mute["note"] = json!("renewal ordered, CHG0042");
+    mute["until"] = json!("2999-01-01");
+    let muted = app
+        .request(Method::PUT, "/api/v1/alerts/mute")
+        .json(&mute)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(muted.status(), StatusCode::NO_CONTENT);
+    let alerts: Value = monitor
+        .get(app.url("/api/v1/alerts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alerts[0]["muted"], true);
+    assert_eq!(alerts[0]["mute"]["owner"], "pki team");
+    assert!(alerts[0]["mute"]["until"]
+        .as_str()
+        .unwrap()
+        .starts_with("2999-01-01"));
+    let past = json!({"node_id": node, "port": port, "fingerprint_sha256": alert["fingerprint_sha256"], "owner": "x", "until": "2001-01-01"});
+    let refused = app
+        .request(Method::PUT, "/api/v1/alerts/mute")
+        .json(&past)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let unmuted = app
+        .request(Method::DELETE, "/api/v1/alerts/mute")
+        .json(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unmuted.status(), StatusCode::NO_CONTENT);
+    let alerts: Value = monitor
+        .get(app.url("/api/v1/alerts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alerts[0]["muted"], false);
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(_, a, _)| a)
+        .collect();
+    assert!(
+        actions.contains(&"alert.mute".to_owned()) && actions.contains(&"alert.unmute".to_owned())
+    );
+
     // Without a token: refused, not redirected to the sign-in page.
     assert_eq!(
         monitor
