@@ -288,3 +288,75 @@ pub async fn metrics(pool: &PgPool, now: i64) -> Result<String, AppError> {
     encode(&mut text, &registry).map_err(AppError::internal)?;
     Ok(text)
 }
+
+/// `GET /api/v1/certificates`: every served certificate, where, its state and its findings.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ServedCertificateRow {
+    pub fingerprint_sha256: String,
+    pub subject_cn: Option<String>,
+    pub issuer_cn: Option<String>,
+    pub not_after: String,
+    pub days_left: i64,
+    /// `ok`, `warning`, `critical` or `expired`.
+    pub state: String,
+    pub node_id: i64,
+    pub cluster: String,
+    pub fqdn: String,
+    pub port: i32,
+    pub chain_position: i32,
+    /// `[{"id","severity"}]`, most severe first.
+    #[schema(value_type = Vec<Object>)]
+    pub findings: Vec<serde_json::Value>,
+}
+
+/// Every served certificate with its findings (judged now; node kind and version from the inventory).
+pub async fn certificates(pool: &PgPool, now: i64) -> Result<Vec<ServedCertificateRow>, AppError> {
+    let (_, served) = current(pool, now).await?;
+    let nodes: std::collections::HashMap<i64, (String, String)> =
+        sqlx::query!("select id, kind, version from node")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, (r.kind, r.version)))
+            .collect();
+    let mut rows: Vec<ServedCertificateRow> = served
+        .iter()
+        .map(|s| {
+            let (kind, version) = nodes.get(&s.node_id).cloned().unwrap_or_default();
+            let context = certs::lints::Context {
+                now,
+                fqdn: Some(&s.fqdn),
+                node_kind: Some(&kind),
+                node_version: Some(&version),
+                chain_position: usize::try_from(s.position).unwrap_or_default(),
+                public_endpoint: kind == "reverse_proxy" && s.port == 443,
+                publicly_trusted: false,
+                thresholds: Thresholds::default(),
+            };
+            let mut findings = certs::lints::lint(&s.info, &context);
+            findings.sort_by_key(|f| f.severity);
+            ServedCertificateRow {
+                fingerprint_sha256: s.info.sha256.clone(),
+                subject_cn: s.info.subject_cn.clone(),
+                issuer_cn: s.info.issuer_cn.clone(),
+                not_after: time::OffsetDateTime::from_unix_timestamp(s.info.not_after)
+                    .ok()
+                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                    .unwrap_or_default(),
+                days_left: s.info.days_left(now),
+                state: s.state.as_str().to_owned(),
+                node_id: s.node_id,
+                cluster: s.cluster.clone(),
+                fqdn: s.fqdn.clone(),
+                port: s.port,
+                chain_position: s.position,
+                findings: findings
+                    .into_iter()
+                    .map(|f| serde_json::json!({"id": f.id, "severity": f.severity, "message": f.message, "remediation": f.remediation}))
+                    .collect(),
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.days_left, r.fqdn.clone(), r.port, r.chain_position));
+    Ok(rows)
+}

@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/nodes/{id}/certificates", get(scans::node_certificates))
         .route("/alerts", get(monitoring::alerts))
+        .route("/certificates", get(monitoring::certificates))
         .route(
             "/alerts/mute",
             put(monitoring::mute).delete(monitoring::unmute),

@@ -184,3 +184,14 @@ pub async fn metrics(
         text,
     ))
 }
+
+#[utoipa::path(get, path = "/api/v1/certificates", tag = "monitoring",
+    responses((status = 200, description = "every served certificate, soonest expiry first", body = Vec<crate::monitor::ServedCertificateRow>), (status = 401, body = ErrorBody)))]
+pub async fn certificates(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+) -> Result<Json<Vec<crate::monitor::ServedCertificateRow>>, AppError> {
+    context.require_reader()?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Ok(Json(crate::monitor::certificates(&state.pool, now).await?))
+}

@@ -55,7 +55,7 @@ impl Modify for Security {
         super::inventory::delete_cluster, super::inventory::list_nodes, super::inventory::create_node,
         super::inventory::get_node, super::inventory::update_node, super::inventory::delete_node,
         super::scans::start, super::scans::status, super::scans::cancel, super::scans::node_certificates,
-        super::monitoring::alerts, super::monitoring::mute, super::monitoring::unmute,
+        super::monitoring::alerts, super::monitoring::mute, super::monitoring::unmute, super::monitoring::certificates,
     ),
     components(schemas(ErrorBody, Credentials)),
     modifiers(&Security),

@@ -36,6 +36,7 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("get", "/api/v1/alerts"),
         ("put", "/api/v1/alerts/mute"),
         ("delete", "/api/v1/alerts/mute"),
+        ("get", "/api/v1/certificates"),
     ];
     for (method, path) in routes {
         assert!(

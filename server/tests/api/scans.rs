@@ -132,6 +132,12 @@ async fn a_scan_records_the_served_chain_and_its_findings() {
     );
     assert!(leaf["days_left"].as_i64().unwrap() <= 10);
 
+    let all = app.get_json("/api/v1/certificates").await;
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert_eq!(all[0]["state"], "critical");
+    assert_eq!(all[0]["fqdn"], "finesse1.example.com");
+    assert_eq!(all[0]["findings"][0]["severity"], "critical");
+
     let refused = endpoints.iter().find(|e| e["port"] == closed).unwrap();
     assert_eq!(refused["probe"]["ok"], false);
     assert_eq!(refused["probe"]["error_code"], "refused");
