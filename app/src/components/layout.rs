@@ -1,6 +1,6 @@
 //! The console's frame: navigation on the left, the signed-in user and sign-out on top.
 
-use crate::auth::{whoami, CurrentUser, Logout};
+use crate::auth::{whoami, Logout};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
@@ -8,49 +8,40 @@ use leptos_router::hooks::use_location;
 struct NavItem {
     href: &'static str,
     label: &'static str,
-    admin_only: bool,
 }
 
 const NAV: &[NavItem] = &[
     NavItem {
         href: "/",
         label: "Dashboard",
-        admin_only: false,
     },
     NavItem {
         href: "/inventory",
         label: "Inventory",
-        admin_only: false,
     },
     NavItem {
         href: "/certificates",
         label: "Certificates",
-        admin_only: false,
     },
     NavItem {
         href: "/proxy-map",
         label: "Proxy map",
-        admin_only: false,
     },
     NavItem {
         href: "/access-policy",
         label: "Access policy",
-        admin_only: false,
     },
     NavItem {
         href: "/agents",
         label: "Connected agents",
-        admin_only: false,
     },
     NavItem {
         href: "/audit",
         label: "Audit",
-        admin_only: false,
     },
     NavItem {
         href: "/settings",
         label: "Settings",
-        admin_only: false,
     },
 ];
 
@@ -92,10 +83,9 @@ pub fn Layout(
     let location = use_location();
     let children = StoredValue::new(children);
 
-    let nav = move |me: Option<CurrentUser>| {
+    let nav = move || {
         let path = location.pathname.get();
         NAV.iter()
-            .filter(|item| !item.admin_only || me.as_ref().is_some_and(CurrentUser::is_admin))
             .map(|item| {
                 let class = if is_current(&path, item.href) {
                     "block rounded-md bg-slate-800 px-3 py-2 text-sm font-medium text-white"
@@ -117,7 +107,7 @@ pub fn Layout(
                 </div>
                 <Transition fallback=|| ()>
                     <ul class="flex flex-wrap gap-1 px-2 pb-3 md:flex-col md:flex-nowrap">
-                        {move || user.get().map(|u| nav(u.ok().flatten()))}
+                        {move || user.get().map(|_| nav())}
                     </ul>
                 </Transition>
             </nav>

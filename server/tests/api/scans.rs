@@ -6,29 +6,18 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A TLS server for `names` whose certificate (CN `cn`) expires in `days`.
-async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
-    let mut params =
-        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-            .unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, cn);
-    let now = time::OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::days(80);
-    params.not_after = now + time::Duration::days(days);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
+/// Serves `chain` with `key` on a loopback port until the test ends; returns the port.
+async fn serve_tls(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+) -> u16 {
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .unwrap()
     .with_no_client_auth()
-    .with_single_cert(
-        vec![cert.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    )
+    .with_single_cert(chain, key)
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -42,6 +31,26 @@ async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
         }
     });
     port
+}
+
+/// A TLS server for `names` whose certificate (CN `cn`) expires in `days`.
+async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(80);
+    params.not_after = now + time::Duration::days(days);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    serve_tls(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .await
 }
 
 async fn node_with_ports(app: &TestApp, fqdn: &str, ports: &[u16]) -> i64 {
@@ -213,29 +222,11 @@ async fn endpoint_missing_its_intermediate(fqdn: &str) -> u16 {
         .distinguished_name
         .push(rcgen::DnType::CommonName, fqdn);
     let leaf = leaf_params.signed_by(&leaf_key, &mid).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
+    serve_tls(
         vec![leaf.der().clone()],
         rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
     )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = acceptor.accept(tcp).await;
-            });
-        }
-    });
-    port
+    .await
 }
 
 #[tokio::test]
