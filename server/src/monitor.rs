@@ -20,6 +20,9 @@ pub struct Served {
     pub cluster: String,
     pub fqdn: String,
     pub kind: String,
+    pub version: String,
+    /// The probe's chain verified against the system roots.
+    pub publicly_trusted: bool,
     pub port: i32,
     pub position: i32,
     pub info: certs::CertInfo,
@@ -39,10 +42,11 @@ pub struct LatestProbe {
 pub async fn current(pool: &PgPool, now: i64) -> Result<(Vec<LatestProbe>, Vec<Served>), AppError> {
     let rows = sqlx::query!(
         r#"with latest as (
-               select distinct on (endpoint_id) id, endpoint_id, ok, handshake_ms
+               select distinct on (endpoint_id) id, endpoint_id, ok, handshake_ms, public_trust_error
                from probe order by endpoint_id, probed_at desc, id desc
            )
-           select l.id as probe_id, l.ok, l.handshake_ms, e.id as endpoint_id, e.port, n.id as node_id, n.fqdn, n.kind, c.name as cluster,
+           select l.id as probe_id, l.ok, l.handshake_ms, e.id as endpoint_id, e.port, n.id as node_id, n.fqdn, n.kind, n.version,
+                  l.public_trust_error is null as "publicly_trusted!", c.name as cluster,
                   pc.position as "position?", cert.info as "info?"
            from latest l
            join endpoint e on e.id = l.endpoint_id
@@ -77,6 +81,8 @@ pub async fn current(pool: &PgPool, now: i64) -> Result<(Vec<LatestProbe>, Vec<S
                 cluster: row.cluster,
                 fqdn: row.fqdn,
                 kind: row.kind,
+                version: row.version,
+                publicly_trusted: row.publicly_trusted,
                 port: row.port,
                 position,
                 info,
@@ -85,6 +91,34 @@ pub async fn current(pool: &PgPool, now: i64) -> Result<(Vec<LatestProbe>, Vec<S
         }
     }
     Ok((probes, served))
+}
+
+/// The findings for a certificate where it is served: one place decides the lint context, for
+/// the node report and the certificate list alike.
+pub fn findings(cert: &certs::CertInfo, served_at: &Where<'_>, now: i64) -> Vec<certs::Finding> {
+    let context = certs::lints::Context {
+        now,
+        fqdn: Some(served_at.fqdn),
+        node_kind: Some(served_at.kind),
+        node_version: Some(served_at.version),
+        chain_position: usize::try_from(served_at.position).unwrap_or_default(),
+        public_endpoint: served_at.kind == "reverse_proxy" && served_at.port == 443,
+        publicly_trusted: served_at.publicly_trusted,
+        thresholds: Thresholds::default(),
+    };
+    let mut findings = certs::lints::lint(cert, &context);
+    findings.sort_by_key(|f| f.severity);
+    findings
+}
+
+/// Where a certificate is served, as the lints need it.
+pub struct Where<'a> {
+    pub fqdn: &'a str,
+    pub kind: &'a str,
+    pub version: &'a str,
+    pub port: i32,
+    pub position: i32,
+    pub publicly_trusted: bool,
 }
 
 /// `GET /api/v1/alerts`: one entry per served certificate that is not ok.
@@ -312,29 +346,18 @@ pub struct ServedCertificateRow {
 /// Every served certificate with its findings (judged now; node kind and version from the inventory).
 pub async fn certificates(pool: &PgPool, now: i64) -> Result<Vec<ServedCertificateRow>, AppError> {
     let (_, served) = current(pool, now).await?;
-    let nodes: std::collections::HashMap<i64, (String, String)> =
-        sqlx::query!("select id, kind, version from node")
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, (r.kind, r.version)))
-            .collect();
     let mut rows: Vec<ServedCertificateRow> = served
         .iter()
         .map(|s| {
-            let (kind, version) = nodes.get(&s.node_id).cloned().unwrap_or_default();
-            let context = certs::lints::Context {
-                now,
-                fqdn: Some(&s.fqdn),
-                node_kind: Some(&kind),
-                node_version: Some(&version),
-                chain_position: usize::try_from(s.position).unwrap_or_default(),
-                public_endpoint: kind == "reverse_proxy" && s.port == 443,
-                publicly_trusted: false,
-                thresholds: Thresholds::default(),
+            let served_at = Where {
+                fqdn: &s.fqdn,
+                kind: &s.kind,
+                version: &s.version,
+                port: s.port,
+                position: s.position,
+                publicly_trusted: s.publicly_trusted,
             };
-            let mut findings = certs::lints::lint(&s.info, &context);
-            findings.sort_by_key(|f| f.severity);
+            let findings = findings(&s.info, &served_at, now);
             ServedCertificateRow {
                 fingerprint_sha256: s.info.sha256.clone(),
                 subject_cn: s.info.subject_cn.clone(),

@@ -70,6 +70,16 @@ fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
     }
 }
 
+impl Drop for Running {
+    /// A test that fails before `stop` must not leave its server running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Running {
     /// SIGTERM, then wait: the process and its PostgreSQL stop cleanly.
     fn stop(mut self) {

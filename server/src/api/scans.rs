@@ -200,18 +200,15 @@ pub async fn node_certificates(
         {
             let info: certs::CertInfo = serde_json::from_value(info).map_err(AppError::internal)?;
             served.push((info.clone(), der));
-            let context = certs::lints::Context {
-                now,
-                fqdn: Some(&node.fqdn),
-                node_kind: Some(node.kind.as_str()),
-                node_version: Some(&node.version),
-                chain_position: usize::try_from(position).unwrap_or_default(),
-                public_endpoint: node.kind == app::inventory::domain::NodeKind::ReverseProxy
-                    && p.port == 443,
+            let served_at = crate::monitor::Where {
+                fqdn: &node.fqdn,
+                kind: node.kind.as_str(),
+                version: &node.version,
+                port: p.port,
+                position,
                 publicly_trusted: p.public_trust_error.is_none(),
-                thresholds: certs::lints::Thresholds::default(),
             };
-            let findings = certs::lints::lint(&info, &context);
+            let findings = crate::monitor::findings(&info, &served_at, now);
             chain.push(ServedCertificate {
                 position,
                 fingerprint_sha256: sha256,

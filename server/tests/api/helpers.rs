@@ -162,6 +162,24 @@ impl TestApp {
         self.client.get(self.url(path))
     }
 
+    /// Sends a JSON body as the console's own pages would (same Origin, this client's cookies).
+    pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> reqwest::Response {
+        self.request(method, path).json(body).send().await.unwrap()
+    }
+
+    /// GETs a path with a bearer token (and no cookies) and decodes its JSON body.
+    pub async fn get_json_as(&self, token: &str, path: &str) -> Value {
+        client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// GETs a path and decodes its JSON body; panics unless it answered 200.
     pub async fn get_json(&self, path: &str) -> Value {
         let response = self.get(path).send().await.unwrap();

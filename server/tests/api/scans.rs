@@ -76,12 +76,7 @@ async fn node_with_ports(app: &TestApp, fqdn: &str, ports: &[u16]) -> i64 {
 }
 
 async fn scan_and_wait(app: &TestApp, body: Value) -> Value {
-    let started = app
-        .request(Method::POST, "/api/v1/scans")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let started = app.send_json(Method::POST, "/api/v1/scans", &body).await;
     assert_eq!(started.status(), StatusCode::ACCEPTED);
     let id = started.json::<Value>().await.unwrap()["id"]
         .as_i64()
@@ -257,15 +252,7 @@ async fn monitoring_reads_alerts_and_metrics_with_a_monitor_token() {
     let token = app.create_token("prometheus", "monitor").await;
     let monitor = crate::helpers::client();
 
-    let alerts: Value = monitor
-        .get(app.url("/api/v1/alerts"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alerts = app.get_json_as(&token, "/api/v1/alerts").await;
     let alert = &alerts[0];
     assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
     assert_eq!(
@@ -312,21 +299,10 @@ async fn monitoring_reads_alerts_and_metrics_with_a_monitor_token() {
     mute["note"] = json!("renewal ordered, CHG0042");
     mute["until"] = json!("2999-01-01");
     let muted = app
-        .request(Method::PUT, "/api/v1/alerts/mute")
-        .json(&mute)
-        .send()
-        .await
-        .unwrap();
+        .send_json(Method::PUT, "/api/v1/alerts/mute", &mute)
+        .await;
     assert_eq!(muted.status(), StatusCode::NO_CONTENT);
-    let alerts: Value = monitor
-        .get(app.url("/api/v1/alerts"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alerts = app.get_json_as(&token, "/api/v1/alerts").await;
     assert_eq!(alerts[0]["muted"], true);
     assert_eq!(alerts[0]["mute"]["owner"], "pki team");
     assert!(alerts[0]["mute"]["until"]
@@ -335,28 +311,14 @@ async fn monitoring_reads_alerts_and_metrics_with_a_monitor_token() {
         .starts_with("2999-01-01"));
     let past = json!({"node_id": node, "port": port, "fingerprint_sha256": alert["fingerprint_sha256"], "owner": "x", "until": "2001-01-01"});
     let refused = app
-        .request(Method::PUT, "/api/v1/alerts/mute")
-        .json(&past)
-        .send()
-        .await
-        .unwrap();
+        .send_json(Method::PUT, "/api/v1/alerts/mute", &past)
+        .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let unmuted = app
-        .request(Method::DELETE, "/api/v1/alerts/mute")
-        .json(&key)
-        .send()
-        .await
-        .unwrap();
+        .send_json(Method::DELETE, "/api/v1/alerts/mute", &key)
+        .await;
     assert_eq!(unmuted.status(), StatusCode::NO_CONTENT);
-    let alerts: Value = monitor
-        .get(app.url("/api/v1/alerts"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alerts = app.get_json_as(&token, "/api/v1/alerts").await;
     assert_eq!(alerts[0]["muted"], false);
     let actions: Vec<String> = app
         .audit_actions()
