@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod certificates;
 pub mod error;
 pub mod inventory;
 pub mod tokens;

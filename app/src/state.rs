@@ -27,6 +27,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// The one-time setup token printed at first start when no user exists; taken on use.
     pub setup_token: Arc<Mutex<Option<String>>>,
+    /// Starts and stops certificate scans (the server's scanner).
+    pub scans: Arc<dyn crate::certificates::ssr::ScanControl>,
     pub leptos: LeptosOptions,
 }
 

@@ -412,15 +412,17 @@ pub fn lint_chain<T>(
         .iter()
         .any(|(anchor, raw)| anchor.subject == last.issuer && issued_by(last_raw, raw));
     (!anchored).then(|| {
-        finding(
-            &CHAIN_INCOMPLETE,
-            Severity::Warning,
-            format!(
-                "the served chain ends at {} without the CA that issued it ({})",
-                last.subject, last.issuer
-            ),
-        )
+        chain_incomplete(format!(
+            "the served chain ends at {} without the CA that issued it ({})",
+            last.subject, last.issuer
+        ))
     })
+}
+
+/// The `chain_incomplete` finding with its message (the chain is judged once, when a probe is
+/// recorded, and the message stored).
+pub fn chain_incomplete(message: String) -> Finding {
+    finding(&CHAIN_INCOMPLETE, Severity::Warning, message)
 }
 
 #[cfg(test)]

@@ -100,4 +100,21 @@ pub struct Serve {
     /// The throttle's sliding window, in minutes.
     #[arg(long, env = "GATEHOUSE_LOGIN_WINDOW_MINUTES", default_value_t = 15)]
     pub login_window_minutes: u64,
+    /// Hours between scheduled scans of the whole fleet (with up to 10% random delay); 0 turns
+    /// the scheduler off.
+    #[arg(long, env = "GATEHOUSE_SCAN_INTERVAL_HOURS", default_value_t = 6.0, value_parser = scan_interval)]
+    pub scan_interval_hours: f64,
+    /// Endpoints probed at the same time.
+    #[arg(long, env = "GATEHOUSE_SCAN_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub scan_concurrency: u64,
+    /// Seconds one endpoint's probe (connect and handshake) may take.
+    #[arg(long, env = "GATEHOUSE_PROBE_TIMEOUT_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub probe_timeout_seconds: u64,
+}
+
+fn scan_interval(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(hours) if hours == 0.0 || (0.01..=720.0).contains(&hours) => Ok(hours),
+        _ => Err("hours between 0.01 and 720, or 0 to turn scheduled scans off".into()),
+    }
 }

@@ -9,6 +9,7 @@ pub mod monitor;
 pub mod pg;
 pub mod probe;
 pub mod scan;
+pub mod schedule;
 pub mod session_store;
 pub mod tls;
 
@@ -117,14 +118,11 @@ pub fn router(state: AppState) -> Result<Router> {
     let bundle = tower_http::services::ServeDir::new(format!("{}/pkg", state.leptos.site_root))
         .precompressed_br()
         .precompressed_gzip();
-    let prober = probe::Prober::new(probe::system_roots(), Duration::from_secs(5))
-        .map_err(|e| anyhow::anyhow!("setting up the TLS prober: {e}"))?;
-    let scanner = scan::Scanner::new(state.pool.clone(), prober, 64);
     let pages_and_api = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(api::monitoring::metrics))
-        .nest("/api/v1", api::router().layer(axum::Extension(scanner)))
+        .nest("/api/v1", api::router())
         .leptos_routes(&state, routes, move || app::shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
@@ -159,15 +157,22 @@ async fn readyz(State(state): State<AppState>) -> (http::StatusCode, &'static st
     }
 }
 
-/// The application state for `serve`.
-pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> AppState {
+/// The application state for `serve`, with the scanner that probes the fleet.
+pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppState> {
+    let prober = probe::Prober::new(
+        probe::system_roots(),
+        Duration::from_secs(serve.probe_timeout_seconds),
+    )
+    .map_err(|e| anyhow::anyhow!("setting up the TLS prober: {e}"))?;
+    let concurrency = usize::try_from(serve.scan_concurrency).unwrap_or(64);
+    let scanner = scan::Scanner::new(pool.clone(), prober, concurrency);
     let leptos = LeptosOptions::builder()
         .output_name(app::BUNDLE)
         .site_root(serve.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(serve.listen)
         .build();
-    AppState {
+    Ok(AppState {
         pool,
         sessions: Arc::new(SessionSettings {
             idle_timeout: Duration::from_secs(serve.session_idle_minutes * 60),
@@ -180,8 +185,9 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> AppState {
             Duration::from_secs(serve.login_window_minutes * 60),
         )),
         setup_token: Arc::new(Mutex::new(None)),
+        scans: Arc::new(scanner),
         leptos,
-    }
+    })
 }
 
 /// First start: create the bootstrap admin if asked to, else open setup with a one-time token

@@ -32,8 +32,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 _ => None,
             };
             let database = server::Database::open(&serve.database).await?;
-            let state = server::app_state(database.pool.clone(), &serve, tls.is_some());
+            let state = server::app_state(database.pool.clone(), &serve, tls.is_some())?;
             server::bootstrap(&state, &serve).await?;
+            let scheduler =
+                server::schedule::spawn(state.clone(), serve.scan_interval_hours).await?;
             let store = server::session_store::PgStore::new(database.pool.clone());
             let sweeper = tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -72,6 +74,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             };
             served.context("serving HTTP")?;
             sweeper.abort();
+            if let Some(scheduler) = scheduler {
+                scheduler.abort();
+            }
             database.close().await?;
             Ok(std::process::ExitCode::SUCCESS)
         }

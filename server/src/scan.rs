@@ -14,8 +14,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Runs scans in the background; one per process, shared by the API and the scheduler.
-pub struct Scanner {
+/// Runs scans in the background; one per process, shared by the API, the console and the
+/// scheduler (through [`app::certificates::ssr::ScanControl`]).
+#[derive(Clone)]
+pub struct Scanner(Arc<Inner>);
+
+struct Inner {
     pool: PgPool,
     prober: Arc<Prober>,
     concurrency: usize,
@@ -27,19 +31,36 @@ struct Job {
     target: Target,
 }
 
+impl app::certificates::ssr::ScanControl for Scanner {
+    fn start(
+        &self,
+        requested_by: String,
+        node_ids: Option<Vec<i64>>,
+    ) -> futures::future::BoxFuture<'static, Result<i64>> {
+        let inner = self.0.clone();
+        Box::pin(async move { inner.start(&requested_by, node_ids).await })
+    }
+
+    fn cancel(&self, id: i64) -> bool {
+        self.0.cancel(id)
+    }
+}
+
 impl Scanner {
-    pub fn new(pool: PgPool, prober: Prober, concurrency: usize) -> Arc<Self> {
-        Arc::new(Self {
+    pub fn new(pool: PgPool, prober: Prober, concurrency: usize) -> Self {
+        Self(Arc::new(Inner {
             pool,
             prober: Arc::new(prober),
             concurrency: concurrency.max(1),
             running: Mutex::new(HashMap::new()),
-        })
+        }))
     }
+}
 
+impl Inner {
     /// Starts a scan of the given nodes' endpoints (all nodes when `None` or empty) and returns
     /// its id at once.
-    pub async fn start(
+    async fn start(
         self: &Arc<Self>,
         requested_by: &str,
         node_ids: Option<Vec<i64>>,
@@ -69,9 +90,10 @@ impl Scanner {
             .collect();
         let total = i32::try_from(jobs.len()).context("too many endpoints")?;
         let id = sqlx::query_scalar!(
-            "insert into scan (requested_by, state, total) values ($1, 'running', $2) returning id",
+            "insert into scan (requested_by, state, total, node_ids) values ($1, 'running', $2, $3) returning id",
             requested_by,
-            total
+            total,
+            node_ids.as_deref()
         )
         .fetch_one(&self.pool)
         .await
@@ -110,7 +132,7 @@ impl Scanner {
     }
 
     /// Asks a running scan to stop; `false` when no such scan runs here.
-    pub fn cancel(&self, id: i64) -> bool {
+    fn cancel(&self, id: i64) -> bool {
         match self
             .running
             .lock()
@@ -199,10 +221,19 @@ pub async fn record(
                 Some(Ok(())) => (Some(true), None),
                 Some(Err(e)) => (Some(false), Some(e.clone())),
             };
+            let served: Vec<(certs::CertInfo, Vec<u8>)> = infos
+                .iter()
+                .cloned()
+                .zip(done.chain.iter().cloned())
+                .collect();
+            let chain_incomplete = certs::lints::lint_chain(&served, anchors(), |child, parent| {
+                certs::analyze::signed_by(child, parent)
+            })
+            .map(|finding| finding.message);
             let probe_id = sqlx::query_scalar!(
                 "insert into probe (scan_id, endpoint_id, ok, protocol, cipher_suite, alpn, client_certificate_requested,
-                                    handshake_ms, public_trust_error, cluster_trusted, cluster_trust_error)
-                 values ($1, $2, true, $3, $4, $5, $6, $7, $8, $9, $10) returning id",
+                                    handshake_ms, public_trust_error, cluster_trusted, cluster_trust_error, chain_incomplete)
+                 values ($1, $2, true, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
                 scan_id,
                 endpoint_id,
                 done.protocol,
@@ -212,7 +243,8 @@ pub async fn record(
                 done.handshake_time.as_secs_f64() * 1000.0,
                 done.public_trust.as_ref().err(),
                 cluster_trusted,
-                cluster_trust_error
+                cluster_trust_error,
+                chain_incomplete
             )
             .fetch_one(&mut *tx)
             .await?;
@@ -271,4 +303,21 @@ async fn store_certificate(
     .execute(&mut *tx)
     .await?;
     Ok(sha256)
+}
+
+/// The system's trusted roots, parsed once: the anchors a served chain should reach.
+fn anchors() -> &'static [(certs::CertInfo, Vec<u8>)] {
+    static ANCHORS: std::sync::OnceLock<Vec<(certs::CertInfo, Vec<u8>)>> =
+        std::sync::OnceLock::new();
+    ANCHORS.get_or_init(|| {
+        rustls_native_certs::load_native_certs()
+            .certs
+            .into_iter()
+            .filter_map(|der| {
+                certs::analyze::parse(der.as_ref())
+                    .ok()
+                    .map(|info| (info, der.as_ref().to_vec()))
+            })
+            .collect()
+    })
 }

@@ -46,6 +46,13 @@ pub fn router() -> Router<AppState> {
             get(inventory::list_nodes).post(inventory::create_node),
         )
         .route("/nodes/{id}/certificates", get(scans::node_certificates))
+        .route("/nodes/{id}/thresholds", put(scans::node_thresholds))
+        .route("/clusters/{id}/thresholds", put(scans::cluster_thresholds))
+        .route("/certificates/{sha256}", get(monitoring::certificate))
+        .route(
+            "/certificates/{sha256}/pem",
+            get(monitoring::certificate_pem),
+        )
         .route("/alerts", get(monitoring::alerts))
         .route("/certificates", get(monitoring::certificates))
         .route(

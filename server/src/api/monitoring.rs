@@ -3,11 +3,12 @@
 
 use super::{ApiJson, Ctx};
 use crate::api::openapi::ErrorBody;
-use crate::monitor::Alert;
 use app::auth::Role;
+use app::certificates::ssr::{self as certificates, AlertKey, MuteRequest};
+use app::certificates::{Alert, CertificateReport, Filter, ServedCertificate};
 use app::error::AppError;
 use app::state::AppState;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -29,44 +30,9 @@ pub async fn alerts(
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<Alert>>, AppError> {
     require_monitoring(&context)?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let (_, served) = crate::monitor::current(&state.pool, now).await?;
-    let mutes = crate::monitor::mutes(&state.pool).await?;
-    Ok(Json(crate::monitor::alerts(&served, &mutes, now)))
-}
-
-/// Which alert: a certificate served on one endpoint of a node.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AlertKey {
-    node_id: i64,
-    port: i32,
-    fingerprint_sha256: String,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MuteRequest {
-    node_id: i64,
-    port: i32,
-    fingerprint_sha256: String,
-    /// Who is handling it.
-    owner: String,
-    #[serde(default)]
-    note: String,
-    /// RFC 3339 or YYYY-MM-DD (end of that day, UTC); in the future.
-    until: String,
-}
-
-async fn endpoint_of(pool: &sqlx::PgPool, node_id: i64, port: i32) -> Result<i64, AppError> {
-    sqlx::query_scalar!(
-        "select id from endpoint where node_id = $1 and port = $2",
-        node_id,
-        port
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound(format!("node {node_id} has no endpoint on port {port}")))
+    Ok(Json(
+        certificates::alerts(&state.pool, certificates::now()).await?,
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/alerts/mute", tag = "monitoring", request_body = MuteRequest,
@@ -76,60 +42,7 @@ pub async fn mute(
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<MuteRequest>,
 ) -> Result<StatusCode, AppError> {
-    let principal = context.require_admin()?;
-    let owner = body.owner.trim().to_owned();
-    if owner.is_empty() || owner.chars().count() > 100 {
-        return Err(AppError::field(
-            "owner",
-            "name who handles it (1 to 100 characters)",
-        ));
-    }
-    if body.note.chars().count() > 1000 {
-        return Err(AppError::field("note", "use at most 1000 characters"));
-    }
-    let until =
-        app::tokens::ssr::parse_expiry(&body.until).map_err(|m| AppError::field("until", m))?;
-    let endpoint = endpoint_of(&state.pool, body.node_id, body.port).await?;
-    let known = sqlx::query_scalar!(
-        r#"select exists(select 1 from certificate where sha256 = $1) as "known!""#,
-        body.fingerprint_sha256
-    )
-    .fetch_one(&state.pool)
-    .await?;
-    if !known {
-        return Err(AppError::field(
-            "fingerprint_sha256",
-            "no certificate with this fingerprint has been seen",
-        ));
-    }
-    let mut tx = state.pool.begin().await?;
-    sqlx::query!(
-        "insert into alert_mute (endpoint_id, sha256, owner, note, until, muted_by) values ($1, $2, $3, $4, $5, $6)
-         on conflict (endpoint_id, sha256) do update set owner = excluded.owner, note = excluded.note, until = excluded.until,
-             muted_by = excluded.muted_by, created_at = now()",
-        endpoint,
-        body.fingerprint_sha256,
-        owner,
-        body.note,
-        until,
-        principal.actor()
-    )
-    .execute(&mut *tx)
-    .await?;
-    app::audit::ssr::record(
-        &mut tx,
-        context
-            .event(
-                "alert.mute",
-                format!(
-                    "cert:{}@node:{}:{}",
-                    body.fingerprint_sha256, body.node_id, body.port
-                ),
-            )
-            .after(serde_json::json!({"owner": owner, "note": body.note, "until": body.until})),
-    )
-    .await?;
-    tx.commit().await?;
+    certificates::mute(&state.pool, &context, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -140,31 +53,7 @@ pub async fn unmute(
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<AlertKey>,
 ) -> Result<StatusCode, AppError> {
-    context.require_admin()?;
-    let endpoint = endpoint_of(&state.pool, body.node_id, body.port).await?;
-    let mut tx = state.pool.begin().await?;
-    let removed = sqlx::query!(
-        "delete from alert_mute where endpoint_id = $1 and sha256 = $2",
-        endpoint,
-        body.fingerprint_sha256
-    )
-    .execute(&mut *tx)
-    .await?;
-    if removed.rows_affected() == 0 {
-        return Err(AppError::NotFound("this alert is not muted".into()));
-    }
-    app::audit::ssr::record(
-        &mut tx,
-        context.event(
-            "alert.unmute",
-            format!(
-                "cert:{}@node:{}:{}",
-                body.fingerprint_sha256, body.node_id, body.port
-            ),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    certificates::unmute(&state.pool, &context, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -185,13 +74,85 @@ pub async fn metrics(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/certificates", tag = "monitoring",
-    responses((status = 200, description = "every served certificate, soonest expiry first", body = Vec<crate::monitor::ServedCertificateRow>), (status = 401, body = ErrorBody)))]
+/// `GET /api/v1/certificates` narrowing: each absent or empty parameter means all.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct CertificateQuery {
+    /// A cluster id.
+    cluster: Option<String>,
+    /// A node kind (`finesse`, `cuic`, ...).
+    kind: Option<String>,
+    /// `expired`, `critical`, `warning` or `ok`.
+    state: Option<String>,
+    /// A lint id, e.g. `cn_not_in_san`.
+    lint: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/certificates", tag = "monitoring", params(CertificateQuery),
+    responses((status = 200, description = "every served certificate, soonest expiry first", body = Vec<ServedCertificate>), (status = 401, body = ErrorBody)))]
 pub async fn certificates(
     State(state): State<AppState>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<crate::monitor::ServedCertificateRow>>, AppError> {
+    Query(query): Query<CertificateQuery>,
+) -> Result<Json<Vec<ServedCertificate>>, AppError> {
     context.require_reader()?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    Ok(Json(crate::monitor::certificates(&state.pool, now).await?))
+    if query
+        .cluster
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty() && c.trim().parse::<i64>().is_err())
+    {
+        return Err(AppError::BadRequest("cluster must be a cluster id".into()));
+    }
+    let filter = Filter::from_form(query.cluster, query.kind, query.state, query.lint);
+    Ok(Json(
+        certificates::certificates(&state.pool, &filter, certificates::now()).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/certificates/{sha256}", tag = "monitoring", params(("sha256" = String, Path)),
+    responses((status = 200, description = "the certificate's facts and every place it is or was served", body = CertificateReport), (status = 404, body = ErrorBody)))]
+pub async fn certificate(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(sha256): Path<String>,
+) -> Result<Json<CertificateReport>, AppError> {
+    context.require_reader()?;
+    Ok(Json(
+        certificates::certificate_report(&state.pool, &sha256, certificates::now()).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/certificates/{sha256}/pem", tag = "monitoring", params(("sha256" = String, Path)),
+    responses((status = 200, description = "the certificate as PEM (application/x-pem-file, an attachment)"), (status = 404, body = ErrorBody)))]
+pub async fn certificate_pem(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(sha256): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    context.require_reader()?;
+    let (der, cn) = certificates::certificate_der(&state.pool, &sha256).await?;
+    // A file name people recognise: the subject CN, reduced to safe characters.
+    let stem: String = cn
+        .unwrap_or_else(|| sha256.chars().take(16).collect())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (
+                http::header::CONTENT_TYPE,
+                "application/x-pem-file".to_owned(),
+            ),
+            (
+                http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stem}.pem\""),
+            ),
+        ],
+        certificates::pem(&der),
+    ))
 }

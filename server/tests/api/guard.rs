@@ -49,6 +49,69 @@ const MUTATING: &[(Method, &str, Body)] = &[
         Body::Form("cluster_id=1&kind=finesse&role=none&fqdn=f.example.com"),
     ),
     (Method::POST, "/api/fn/node_delete", Body::Form("id=1")),
+    (
+        Method::POST,
+        "/api/v1/clusters",
+        Body::Json(r#"{"name":"x"}"#),
+    ),
+    (
+        Method::PUT,
+        "/api/v1/clusters/1",
+        Body::Json(r#"{"name":"x"}"#),
+    ),
+    (Method::DELETE, "/api/v1/clusters/1", Body::None),
+    (
+        Method::POST,
+        "/api/v1/nodes",
+        Body::Json(r#"{"cluster_id":1,"kind":"finesse","fqdn":"f.example.com"}"#),
+    ),
+    (
+        Method::PUT,
+        "/api/v1/nodes/1",
+        Body::Json(r#"{"cluster_id":1,"kind":"finesse","fqdn":"f.example.com"}"#),
+    ),
+    (Method::DELETE, "/api/v1/nodes/1", Body::None),
+    (Method::POST, "/api/v1/scans", Body::Json("{}")),
+    (Method::POST, "/api/v1/scans/1/cancel", Body::None),
+    (
+        Method::PUT,
+        "/api/v1/alerts/mute",
+        Body::Json(
+            r#"{"node_id":1,"port":443,"fingerprint_sha256":"x","owner":"x","until":"2999-01-01"}"#,
+        ),
+    ),
+    (
+        Method::DELETE,
+        "/api/v1/alerts/mute",
+        Body::Json(r#"{"node_id":1,"port":443,"fingerprint_sha256":"x"}"#),
+    ),
+    (
+        Method::PUT,
+        "/api/v1/nodes/1/thresholds",
+        Body::Json(r#"{"warning_days":60}"#),
+    ),
+    (
+        Method::PUT,
+        "/api/v1/clusters/1/thresholds",
+        Body::Json(r#"{"warning_days":60}"#),
+    ),
+    (Method::POST, "/api/fn/scan_start", Body::Form("")),
+    (Method::POST, "/api/fn/scan_cancel", Body::Form("id=1")),
+    (
+        Method::POST,
+        "/api/fn/alert_mute",
+        Body::Form("node_id=1&port=443&fingerprint_sha256=x&owner=x&until=2999-01-01"),
+    ),
+    (
+        Method::POST,
+        "/api/fn/alert_unmute",
+        Body::Form("node_id=1&port=443&fingerprint_sha256=x"),
+    ),
+    (
+        Method::POST,
+        "/api/fn/node_thresholds",
+        Body::Form("id=1&warning_days=60"),
+    ),
 ];
 
 enum Body {

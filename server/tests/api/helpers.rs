@@ -120,7 +120,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
 
     let listener = tokio::net::TcpListener::bind(serve.listen).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = server::app_state(pool.clone(), serve, false);
+    let state = server::app_state(pool.clone(), serve, false).unwrap();
     server::bootstrap(&state, serve).await.unwrap();
     let router = server::router(state)
         .unwrap()

@@ -37,6 +37,10 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("put", "/api/v1/alerts/mute"),
         ("delete", "/api/v1/alerts/mute"),
         ("get", "/api/v1/certificates"),
+        ("get", "/api/v1/certificates/{sha256}"),
+        ("get", "/api/v1/certificates/{sha256}/pem"),
+        ("put", "/api/v1/nodes/{id}/thresholds"),
+        ("put", "/api/v1/clusters/{id}/thresholds"),
     ];
     for (method, path) in routes {
         assert!(

@@ -378,3 +378,180 @@ async fn probe_failures_are_counted_by_reason() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn thresholds_per_cluster_and_node_decide_the_alert_state() {
+    let app = spawn_admin().await;
+    // 40 days left of a 120-day lifetime: ok by the defaults (30 days, 20% of the lifetime).
+    let port = tls_endpoint("ids1.example.com", &["ids1.example.com"], 40).await;
+    let node = node_with_ports(&app, "ids1.example.com", &[port]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let state = |report: Value| report["endpoints"][0]["chain"][0]["state"].clone();
+    let path = format!("/api/v1/nodes/{node}/certificates");
+    assert_eq!(state(app.get_json(&path).await), "ok");
+
+    let cluster = app.get_json(&format!("/api/v1/nodes/{node}")).await["cluster_id"].clone();
+    let warn_60 = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/clusters/{cluster}/thresholds"),
+            &json!({"warning_days": 60}),
+        )
+        .await;
+    assert_eq!(warn_60.status(), StatusCode::NO_CONTENT);
+    let report = app.get_json(&path).await;
+    assert_eq!(state(report.clone()), "warning");
+    assert_eq!(report["thresholds"]["warning_days"], 60);
+    assert_eq!(report["thresholds"]["warning_days_from"], "cluster");
+    assert_eq!(report["thresholds"]["critical_days_from"], "default");
+
+    // The node overrides its cluster; the alerts API follows.
+    let node_path = format!("/api/v1/nodes/{node}/thresholds");
+    let critical_45 = app
+        .send_json(
+            Method::PUT,
+            &node_path,
+            &json!({"critical_days": 45, "warning_days": 90}),
+        )
+        .await;
+    assert_eq!(critical_45.status(), StatusCode::NO_CONTENT);
+    assert_eq!(state(app.get_json(&path).await), "critical");
+    assert_eq!(app.get_json("/api/v1/alerts").await[0]["state"], "critical");
+
+    // Critical must stay below warning, counting inherited values; out-of-range values are named.
+    let inverted = app
+        .send_json(Method::PUT, &node_path, &json!({"critical_days": 70}))
+        .await;
+    assert_eq!(inverted.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        TestApp::field_message(&inverted.json().await.unwrap(), "critical_days"),
+        "critical (70 days) must be fewer days than warning (60 days)"
+    );
+    let out_of_range = app
+        .send_json(
+            Method::PUT,
+            &node_path,
+            &json!({"warning_lifetime_percent": 120}),
+        )
+        .await;
+    assert_eq!(
+        TestApp::field_message(
+            &out_of_range.json().await.unwrap(),
+            "warning_lifetime_percent"
+        ),
+        "use 0 to 100, or leave empty to inherit"
+    );
+    // Clearing the node's own values inherits the cluster's again.
+    let cleared = app.send_json(Method::PUT, &node_path, &json!({})).await;
+    assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
+    assert_eq!(state(app.get_json(&path).await), "warning");
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(_, a, _)| a)
+        .collect();
+    assert_eq!(actions.iter().filter(|a| *a == "thresholds.set").count(), 3);
+}
+
+#[tokio::test]
+async fn a_certificate_page_lists_where_it_is_served_and_downloads_as_pem() {
+    let app = spawn_admin().await;
+    let port = tls_endpoint("la1.example.com", &["la1.example.com"], 200).await;
+    let node = node_with_ports(&app, "la1.example.com", &[port]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let sha = app.get_json("/api/v1/certificates").await[0]["fingerprint_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let report = app.get_json(&format!("/api/v1/certificates/{sha}")).await;
+    assert_eq!(report["details"]["subject_cn"], "la1.example.com");
+    assert_eq!(report["details"]["sha256"], sha.as_str());
+    let placement = &report["placements"][0];
+    assert_eq!(placement["node_id"], node);
+    assert_eq!(placement["port"], port);
+    assert_eq!(placement["current"], true);
+    assert_eq!(placement["state"], "ok");
+
+    let pem = app
+        .get(&format!("/api/v1/certificates/{sha}/pem"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pem.status(), StatusCode::OK);
+    assert_eq!(pem.headers()["content-type"], "application/x-pem-file");
+    assert_eq!(
+        pem.headers()["content-disposition"],
+        "attachment; filename=\"la1.example.com.pem\""
+    );
+    let text = pem.text().await.unwrap();
+    assert!(text.starts_with("-----BEGIN CERTIFICATE-----\n"), "{text}");
+    assert_eq!(text, report["pem"].as_str().unwrap());
+
+    for missing in ["0".repeat(64), "not-a-fingerprint".to_owned()] {
+        let status = app
+            .get(&format!("/api/v1/certificates/{missing}"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
+#[tokio::test]
+async fn certificates_can_be_narrowed_and_unknown_nodes_are_not_scanned() {
+    let app = spawn_admin().await;
+    let short = tls_endpoint("Not The Name", &["cc1.example.com"], 5).await;
+    let long = tls_endpoint("cc2.example.com", &["cc2.example.com"], 300).await;
+    let first = node_with_ports(&app, "cc1.example.com", &[short]).await;
+    let second = node_with_ports(&app, "cc2.example.com", &[long]).await;
+    scan_and_wait(&app, json!({"node_ids": [first, second]})).await;
+
+    let fqdns = |rows: Value| -> Vec<String> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["fqdn"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        fqdns(app.get_json("/api/v1/certificates?state=critical").await),
+        ["cc1.example.com"]
+    );
+    assert_eq!(
+        fqdns(
+            app.get_json("/api/v1/certificates?lint=cn_not_in_san")
+                .await
+        ),
+        ["cc1.example.com"]
+    );
+    assert_eq!(
+        fqdns(app.get_json("/api/v1/certificates?state=ok&kind=").await),
+        ["cc2.example.com"]
+    );
+    let cluster = app.get_json(&format!("/api/v1/nodes/{second}")).await["cluster_id"].clone();
+    assert_eq!(
+        fqdns(
+            app.get_json(&format!("/api/v1/certificates?cluster={cluster}"))
+                .await
+        ),
+        ["cc2.example.com"]
+    );
+    let bad = app
+        .get("/api/v1/certificates?cluster=abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    let unknown = app
+        .send_json(
+            Method::POST,
+            "/api/v1/scans",
+            &json!({"node_ids": [first, 999_999]}),
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,89 @@
+//! The scan scheduler: scans the whole fleet every interval (default 6 hours), each time a
+//! little later than due (up to a tenth of the interval, so that many consoles do not probe
+//! the same appliances in step). A scan that is due while another fleet scan runs is skipped.
+//! The first scan after start is due one interval after the last fleet scan, or a minute
+//! after start when there is none (or it is overdue).
+
+use anyhow::{Context, Result};
+use app::state::AppState;
+use rand::Rng;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Scans left `running` by a process that stopped are over: marks them cancelled. Returns how many.
+pub async fn close_orphans(pool: &sqlx::PgPool) -> Result<u64> {
+    let closed = sqlx::query!(
+        "update scan set state = 'cancelled', finished_at = now() where state = 'running'"
+    )
+    .execute(pool)
+    .await
+    .context("closing scans left running by a previous process")?;
+    Ok(closed.rows_affected())
+}
+
+/// Starts the scheduler (`None` when `interval_hours` is 0).
+pub async fn spawn(state: AppState, interval_hours: f64) -> Result<Option<JoinHandle<()>>> {
+    let orphans = close_orphans(&state.pool).await?;
+    if orphans > 0 {
+        tracing::warn!(
+            orphans,
+            "scans left running by the previous process were marked cancelled"
+        );
+    }
+    if interval_hours <= 0.0 {
+        tracing::info!("scheduled scans are off (GATEHOUSE_SCAN_INTERVAL_HOURS=0)");
+        return Ok(None);
+    }
+    let interval = Duration::from_secs_f64(interval_hours * 3600.0);
+    Ok(Some(tokio::spawn(async move {
+        loop {
+            let wait = match until_due(&state.pool, interval).await {
+                Ok(wait) => wait,
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "reading the last scan; retrying in a minute");
+                    Duration::from_secs(60)
+                }
+            };
+            let jitter = rand::rng().random_range(0.0..=0.1) * interval.as_secs_f64();
+            tokio::time::sleep(wait + Duration::from_secs_f64(jitter)).await;
+            if let Err(error) = scan_fleet(&state).await {
+                tracing::error!(error = %format!("{error:#}"), "scheduled scan");
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        }
+    })))
+}
+
+/// How long until the next fleet scan is due.
+async fn until_due(pool: &sqlx::PgPool, interval: Duration) -> Result<Duration> {
+    let last = sqlx::query_scalar!("select max(started_at) from scan where node_ids is null")
+        .fetch_one(pool)
+        .await?;
+    let minimum = Duration::from_secs(60);
+    Ok(match last {
+        None => minimum,
+        Some(last) => {
+            let since = time::OffsetDateTime::now_utc() - last;
+            let since = Duration::try_from(since).unwrap_or_default();
+            interval.saturating_sub(since).max(minimum)
+        }
+    })
+}
+
+async fn scan_fleet(state: &AppState) -> Result<()> {
+    let running = sqlx::query_scalar!(
+        "select id from scan where state = 'running' and node_ids is null limit 1"
+    )
+    .fetch_optional(&state.pool)
+    .await?;
+    if let Some(id) = running {
+        tracing::info!(
+            scan = id,
+            "a fleet scan is still running; skipping this scheduled one"
+        );
+        return Ok(());
+    }
+    let id = state.scans.start("system:scheduler".into(), None).await?;
+    tracing::info!(scan = id, "scheduled scan started");
+    Ok(())
+}
