@@ -85,7 +85,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=pages::login::SetupPage />
                 <Route path=path!("/") view=pages::dashboard::DashboardPage />
                 <Route path=path!("/inventory") view=pages::inventory::InventoryPage />
-                <Route path=path!("/certificates") view=pages::placeholder::CertificatesPage />
+                <Route path=path!("/certificates") view=pages::certificates::CertificatesPage />
+                <Route path=path!("/certificates/:sha256") view=pages::certificates::CertificatePage />
+                <Route path=path!("/nodes/:id") view=pages::node::NodePage />
                 <Route path=path!("/proxy-map") view=pages::placeholder::ProxyMapPage />
                 <Route path=path!("/access-policy") view=pages::placeholder::AccessPolicyPage />
                 <Route path=path!("/agents") view=pages::placeholder::AgentsPage />

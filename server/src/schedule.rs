@@ -59,15 +59,24 @@ async fn until_due(pool: &sqlx::PgPool, interval: Duration) -> Result<Duration> 
     let last = sqlx::query_scalar!("select max(started_at) from scan where node_ids is null")
         .fetch_one(pool)
         .await?;
-    let minimum = Duration::from_secs(60);
-    Ok(match last {
+    Ok(due_in(last, time::OffsetDateTime::now_utc(), interval))
+}
+
+/// One interval after the last fleet scan, but never sooner than a minute from now (a restart
+/// does not probe the fleet at once; a missed scan is made up a minute after start).
+fn due_in(
+    last: Option<time::OffsetDateTime>,
+    now: time::OffsetDateTime,
+    interval: Duration,
+) -> Duration {
+    let minimum = Duration::from_secs(60).min(interval);
+    match last {
         None => minimum,
         Some(last) => {
-            let since = time::OffsetDateTime::now_utc() - last;
-            let since = Duration::try_from(since).unwrap_or_default();
+            let since = Duration::try_from(now - last).unwrap_or_default();
             interval.saturating_sub(since).max(minimum)
         }
-    })
+    }
 }
 
 async fn scan_fleet(state: &AppState) -> Result<()> {
@@ -86,4 +95,33 @@ async fn scan_fleet(state: &AppState) -> Result<()> {
     let id = state.scans.start("system:scheduler".into(), None).await?;
     tracing::info!(scan = id, "scheduled scan started");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_next_scan_is_one_interval_after_the_last_and_never_at_once() {
+        let now = datetime!(2026-11-22 12:00 UTC);
+        let six_hours = Duration::from_secs(6 * 3600);
+        assert_eq!(due_in(None, now, six_hours), Duration::from_secs(60));
+        let two_hours_ago = datetime!(2026-11-22 10:00 UTC);
+        assert_eq!(
+            due_in(Some(two_hours_ago), now, six_hours),
+            Duration::from_secs(4 * 3600)
+        );
+        let yesterday = datetime!(2026-11-21 12:00 UTC);
+        assert_eq!(
+            due_in(Some(yesterday), now, six_hours),
+            Duration::from_secs(60)
+        );
+        // A clock that went backwards (last scan "in the future") waits one interval at most.
+        let ahead = datetime!(2026-11-22 13:00 UTC);
+        assert_eq!(due_in(Some(ahead), now, six_hours), six_hours);
+        // Intervals under a minute are honoured.
+        let short = Duration::from_secs(36);
+        assert_eq!(due_in(None, now, short), short);
+    }
 }

@@ -102,10 +102,22 @@ pub struct StateCounts {
 pub struct Timeline {
     /// Already expired (left of the axis).
     pub expired: u32,
-    /// Week `i` covers days `7i..7i+7` from today: `[critical, warning, ok]`.
-    pub weeks: Vec<[u32; 3]>,
+    /// 53 weeks from today.
+    pub weeks: Vec<TimelineWeek>,
     /// Expiring later than a year from now.
     pub later: u32,
+    /// The first day of each month within the year: (days from today, `Jan 2027`).
+    pub months: Vec<(u32, String)>,
+    /// Expiring within 30, 90 and 365 days (not yet expired).
+    pub within: [u32; 3],
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelineWeek {
+    /// The week's first day, `YYYY-MM-DD`.
+    pub starts: String,
+    /// `[critical, warning, ok]`.
+    pub counts: [u32; 3],
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

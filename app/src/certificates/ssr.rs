@@ -8,6 +8,7 @@ use super::{
     Alert, CertificateReport, ChainCertificate, Dashboard, EffectiveThresholds, EndpointReport,
     Filter, HistoryEntry, LintCount, Mute, NodeReport, Placement, ProbeSummary, ScanProgress,
     ScanResult, ScanStatus, ServedCertificate, StateCounts, ThresholdsInput, Timeline,
+    TimelineWeek,
 };
 use crate::audit::ssr::{record, record_alone};
 use crate::auth::ssr::RequestContext;
@@ -563,25 +564,7 @@ pub async fn dashboard(app: &AppState, filter: Filter, now: i64) -> Result<Dashb
             entry.1 = &r.state;
         }
     }
-    let mut timeline = Timeline {
-        weeks: vec![[0; 3]; 53],
-        ..Timeline::default()
-    };
-    for (days, state) in distinct.values() {
-        match (*days, *state) {
-            (_, "expired") => timeline.expired += 1,
-            (d, _) if d >= 365 => timeline.later += 1,
-            (d, state) => {
-                let week = usize::try_from(d.max(0) / 7).unwrap_or_default().min(52);
-                let slot = match state {
-                    "critical" => 0,
-                    "warning" => 1,
-                    _ => 2,
-                };
-                timeline.weeks[week][slot] += 1;
-            }
-        }
-    }
+    let timeline = timeline(distinct.values().copied(), now);
 
     let mut severities = [0u32; 3];
     let mut lints: HashMap<&str, LintCount> = HashMap::new();
@@ -620,6 +603,53 @@ pub async fn dashboard(app: &AppState, filter: Filter, now: i64) -> Result<Dashb
         running: latest_scan(pool, "running").await?,
         filter,
     })
+}
+
+/// Each distinct certificate (days left, worst state) placed on the year ahead.
+fn timeline<'a>(certs: impl Iterator<Item = (i64, &'a str)>, now: i64) -> Timeline {
+    let today = OffsetDateTime::from_unix_timestamp(now)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .date();
+    let day = |offset: i64| today + time::Duration::days(offset);
+    let mut timeline = Timeline {
+        weeks: (0..53)
+            .map(|w| TimelineWeek {
+                starts: day(w * 7).to_string(),
+                counts: [0; 3],
+            })
+            .collect(),
+        ..Timeline::default()
+    };
+    for offset in 1..365 {
+        let date = day(offset);
+        if date.day() == 1 {
+            let label = format!("{} {}", &date.month().to_string()[..3], date.year());
+            timeline.months.push((offset as u32, label));
+        }
+    }
+    for (days, state) in certs {
+        if state == "expired" {
+            timeline.expired += 1;
+            continue;
+        }
+        for (slot, limit) in timeline.within.iter_mut().zip([30, 90, 365]) {
+            if days < limit {
+                *slot += 1;
+            }
+        }
+        if days >= 365 {
+            timeline.later += 1;
+            continue;
+        }
+        let week = usize::try_from(days.max(0) / 7).unwrap_or_default().min(52);
+        let slot = match state {
+            "critical" => 0,
+            "warning" => 1,
+            _ => 2,
+        };
+        timeline.weeks[week].counts[slot] += 1;
+    }
+    timeline
 }
 
 fn rank(state: &str) -> u8 {

@@ -1,5 +1,6 @@
 //! Pieces every page uses: the frame with navigation, empty states, error boxes.
 
+pub mod certs;
 mod layout;
 pub use layout::{Layout, Section};
 

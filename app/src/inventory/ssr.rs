@@ -292,23 +292,35 @@ pub fn parse_node(input: &NodeInput) -> Result<NodeSpec, AppError> {
     }
 }
 
-/// Resolves the FQDN from here (2 s at most). Never fails: what it finds is advice.
-pub async fn check_dns(fqdn: &Fqdn) -> DnsCheck {
+/// Resolves the FQDN from here (2 s at most). Never fails: what it finds is advice, which says
+/// whether probes can still reach the node (through its management address).
+pub async fn check_dns(fqdn: &Fqdn, address: Option<&str>) -> DnsCheck {
+    let consequence = match address {
+        Some(address) => format!("Gatehouse connects to the management address {address} instead"),
+        None => "probes will fail unless a management address is set".to_owned(),
+    };
     let lookup = tokio::net::lookup_host((fqdn.as_str(), 443));
     match tokio::time::timeout(Duration::from_secs(2), lookup).await {
         Ok(Ok(addresses)) => {
             let mut resolved: Vec<String> = addresses.map(|a| a.ip().to_string()).collect();
             resolved.sort();
             resolved.dedup();
-            DnsCheck { resolved, warning: None }
+            DnsCheck {
+                resolved,
+                warning: None,
+            }
         }
         Ok(Err(error)) => DnsCheck {
             resolved: Vec::new(),
-            warning: Some(format!("{fqdn} does not resolve from Gatehouse ({error}); probes will fail unless a management address is set")),
+            warning: Some(format!(
+                "{fqdn} does not resolve from Gatehouse ({error}); {consequence}"
+            )),
         },
         Err(_) => DnsCheck {
             resolved: Vec::new(),
-            warning: Some(format!("resolving {fqdn} took longer than 2 s")),
+            warning: Some(format!(
+                "resolving {fqdn} took longer than 2 s; {consequence}"
+            )),
         },
     }
 }
@@ -417,7 +429,7 @@ pub async fn create_node(
     tx.commit().await?;
     Ok(NodeSaved {
         id,
-        dns: check_dns(&spec.fqdn).await,
+        dns: check_dns(&spec.fqdn, spec.address.as_deref()).await,
     })
 }
 
@@ -476,7 +488,7 @@ pub async fn update_node(
     tx.commit().await?;
     Ok(NodeSaved {
         id,
-        dns: check_dns(&spec.fqdn).await,
+        dns: check_dns(&spec.fqdn, spec.address.as_deref()).await,
     })
 }
 

@@ -213,7 +213,7 @@ fn ClusterCard(
             let ports = n.endpoints.iter().map(|e| e.port.to_string()).collect::<Vec<_>>().join(", ");
             view! {
                 <tr data-testid="node-row">
-                    <td class="py-2 pr-4 font-medium">{n.fqdn.clone()}</td>
+                    <td class="py-2 pr-4 font-medium"><a class="underline" href=format!("/nodes/{node_id}")>{n.fqdn.clone()}</a></td>
                     <td class="py-2 pr-4">{n.kind.label()}</td>
                     <td class="py-2 pr-4">{n.kind.role_label(n.role)}</td>
                     <td class="py-2 pr-4 font-mono text-xs">{ports}</td>

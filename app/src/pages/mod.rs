@@ -2,9 +2,11 @@
 
 pub mod account;
 pub mod audit;
+pub mod certificates;
 pub mod dashboard;
 pub mod inventory;
 pub mod login;
+pub mod node;
 pub mod placeholder;
 pub mod settings;
 pub mod tokens;

@@ -13,17 +13,6 @@ fn ComingPage(title: &'static str, empty: &'static str, body: &'static str) -> i
 }
 
 #[component]
-pub fn CertificatesPage() -> impl IntoView {
-    view! {
-        <ComingPage
-            title="Certificates"
-            empty="No certificates scanned yet"
-            body="What every endpoint serves (live TLS probes) and what each appliance holds in its certificate stores, checked against the vendor's troubleshooting rules, will be listed here."
-        />
-    }
-}
-
-#[component]
 pub fn ProxyMapPage() -> impl IntoView {
     view! {
         <ComingPage
