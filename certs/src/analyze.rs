@@ -212,6 +212,21 @@ fn ip_string(bytes: &[u8]) -> String {
     }
 }
 
+/// The certificates in PEM text (one or more `CERTIFICATE` blocks, other blocks ignored), as DER.
+pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, String> {
+    let mut found = Vec::new();
+    for block in x509_parser::pem::Pem::iter_from_buffer(text.as_bytes()) {
+        let block = block.map_err(|e| format!("not valid PEM: {e}"))?;
+        if block.label == "CERTIFICATE" {
+            found.push(block.contents);
+        }
+    }
+    if found.is_empty() {
+        return Err("no '-----BEGIN CERTIFICATE-----' block found".into());
+    }
+    Ok(found)
+}
+
 /// Whether `issuer_der`'s key signed `cert_der`.
 pub fn signed_by(cert_der: &[u8], issuer_der: &[u8]) -> bool {
     let (Ok((_, cert)), Ok((_, issuer))) = (

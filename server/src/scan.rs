@@ -29,6 +29,32 @@ struct Inner {
 struct Job {
     endpoint_id: i64,
     target: Target,
+    trust: Option<Arc<ClusterTrust>>,
+}
+
+/// A cluster's own CAs: a verifier for the probe and the parsed anchors for the chain check.
+pub struct ClusterTrust {
+    verifier: Arc<rustls::client::WebPkiServerVerifier>,
+    anchors: Vec<(certs::CertInfo, Vec<u8>)>,
+}
+
+impl ClusterTrust {
+    fn new(ders: Vec<Vec<u8>>) -> Option<Self> {
+        let mut roots = rustls::RootCertStore::empty();
+        let mut anchors = Vec::new();
+        for der in ders {
+            if roots
+                .add(rustls::pki_types::CertificateDer::from(der.clone()))
+                .is_ok()
+            {
+                if let Ok(info) = certs::analyze::parse(&der) {
+                    anchors.push((info, der));
+                }
+            }
+        }
+        let verifier = crate::probe::verifier(roots).ok()?;
+        Some(Self { verifier, anchors })
+    }
 }
 
 impl app::certificates::ssr::ScanControl for Scanner {
@@ -67,18 +93,26 @@ impl Inner {
     ) -> Result<i64> {
         let node_ids = node_ids.filter(|ids| !ids.is_empty());
         let rows = sqlx::query!(
-            "select e.id, e.port, n.fqdn, n.address from endpoint e join node n on n.id = e.node_id
+            "select e.id, e.port, n.fqdn, n.address, n.cluster_id from endpoint e join node n on n.id = e.node_id
              where ($1::bigint[] is null or n.id = any($1)) order by n.id, e.port",
             node_ids.as_deref()
         )
         .fetch_all(&self.pool)
         .await
         .context("listing the endpoints to scan")?;
+        let trust: HashMap<i64, Arc<ClusterTrust>> =
+            app::certificates::ssr::cluster_anchors(&self.pool)
+                .await
+                .map_err(|e| anyhow::anyhow!("reading the clusters' CAs: {e}"))?
+                .into_iter()
+                .filter_map(|(cluster, ders)| Some((cluster, Arc::new(ClusterTrust::new(ders)?))))
+                .collect();
         let jobs: Vec<Job> = rows
             .into_iter()
             .filter_map(|r| {
                 let port = u16::try_from(r.port).ok()?;
                 Some(Job {
+                    trust: trust.get(&r.cluster_id).cloned(),
                     endpoint_id: r.id,
                     target: Target {
                         fqdn: r.fqdn,
@@ -153,7 +187,8 @@ impl Inner {
             .map(|job| {
                 let prober = prober.clone();
                 async move {
-                    let result = prober.probe(&job.target, None).await;
+                    let verifier = job.trust.as_ref().map(|t| &*t.verifier);
+                    let result = prober.probe(&job.target, verifier).await;
                     (job, result)
                 }
             })
@@ -162,7 +197,8 @@ impl Inner {
             if cancel.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            record(&self.pool, scan_id, job.endpoint_id, &result)
+            let anchors = job.trust.as_ref().map_or(&[][..], |t| &t.anchors[..]);
+            record(&self.pool, scan_id, job.endpoint_id, &result, anchors)
                 .await
                 .with_context(|| {
                     format!(
@@ -201,6 +237,7 @@ pub async fn record(
     scan_id: i64,
     endpoint_id: i64,
     result: &Result<Handshake, ProbeError>,
+    cluster_anchors: &[(certs::CertInfo, Vec<u8>)],
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
     match readable(result) {
@@ -226,10 +263,12 @@ pub async fn record(
                 .cloned()
                 .zip(done.chain.iter().cloned())
                 .collect();
-            let chain_incomplete = certs::lints::lint_chain(&served, anchors(), |child, parent| {
-                certs::analyze::signed_by(child, parent)
-            })
-            .map(|finding| finding.message);
+            // Complete when it reaches a system root or one of the cluster's own CAs.
+            let issued_by =
+                |child: &Vec<u8>, parent: &Vec<u8>| certs::analyze::signed_by(child, parent);
+            let chain_incomplete = certs::lints::lint_chain(&served, anchors(), issued_by)
+                .and_then(|_| certs::lints::lint_chain(&served, cluster_anchors, issued_by))
+                .map(|finding| finding.message);
             let probe_id = sqlx::query_scalar!(
                 "insert into probe (scan_id, endpoint_id, ok, protocol, cipher_suite, alpn, client_certificate_requested,
                                     handshake_ms, public_trust_error, cluster_trusted, cluster_trust_error, chain_incomplete)

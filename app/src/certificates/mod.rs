@@ -326,6 +326,26 @@ pub struct ThresholdsInput {
     pub warning_lifetime_percent: Option<i64>,
 }
 
+/// A CA certificate trusted for one cluster: probes of its nodes are also verified against it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ClusterCa {
+    pub cluster_id: i64,
+    pub fingerprint_sha256: String,
+    pub subject: String,
+    pub not_after: String,
+    pub added_by: String,
+    pub added_at: String,
+}
+
+/// `POST /api/v1/clusters/{id}/cas`: one or more PEM `CERTIFICATE` blocks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CaUpload {
+    pub pem: String,
+}
+
 /// Empty form fields mean "not set".
 fn blank_none(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
@@ -462,4 +482,23 @@ pub async fn set_node_thresholds(
     let context = crate::auth::ssr::request_context();
     let input = ssr::thresholds_from_form(warning_days, critical_days, warning_lifetime_percent)?;
     ssr::set_thresholds(&app.pool, &context, ssr::ThresholdsOf::Node(id), input).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "cluster_ca_add")]
+pub async fn add_cluster_ca(cluster_id: i64, pem: String) -> Result<usize, AppError> {
+    let app = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    Ok(ssr::add_cluster_cas(&app.pool, &context, cluster_id, &pem)
+        .await?
+        .len())
+}
+
+#[server(prefix = "/api/fn", endpoint = "cluster_ca_remove")]
+pub async fn remove_cluster_ca(
+    cluster_id: i64,
+    fingerprint_sha256: String,
+) -> Result<(), AppError> {
+    let app = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    ssr::remove_cluster_ca(&app.pool, &context, cluster_id, &fingerprint_sha256).await
 }

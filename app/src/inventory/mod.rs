@@ -106,6 +106,8 @@ use leptos::prelude::*;
 pub struct Overview {
     pub clusters: Vec<ClusterSummary>,
     pub nodes: Vec<Node>,
+    /// Every cluster's trusted CA certificates.
+    pub cas: Vec<crate::certificates::ClusterCa>,
 }
 
 /// Parses a ports field (`8445, 7443`): the purposes come from the kind's defaults. Empty: the
@@ -152,6 +154,7 @@ pub async fn inventory_overview() -> Result<Overview, AppError> {
     Ok(Overview {
         clusters: ssr::list_clusters(&state.pool).await?,
         nodes: ssr::list_nodes(&state.pool, None).await?,
+        cas: crate::certificates::ssr::list_cluster_cas(&state.pool, None).await?,
     })
 }
 

@@ -3,6 +3,8 @@
 //! ports field means the defaults too).
 
 use crate::auth::whoami;
+use crate::certificates::{AddClusterCa, ClusterCa, RemoveClusterCa};
+use crate::components::minute;
 use crate::components::{
     error_of, field_errors, ActionError, EmptyState, ErrorBox, FieldError, Layout, Section, BUTTON,
     BUTTON_DANGER, INPUT, LABEL,
@@ -20,6 +22,9 @@ pub fn InventoryPage() -> impl IntoView {
     let add_node = ServerAction::<AddNode>::new();
     let remove_node = ServerAction::<RemoveNode>::new();
     let remove_cluster = ServerAction::<RemoveCluster>::new();
+    let add_ca = ServerAction::<AddClusterCa>::new();
+    let remove_ca = ServerAction::<RemoveClusterCa>::new();
+    let trust = TrustActions { add_ca, remove_ca };
     let overview = Resource::new(
         move || {
             (
@@ -27,6 +32,8 @@ pub fn InventoryPage() -> impl IntoView {
                 add_node.version().get(),
                 remove_node.version().get(),
                 remove_cluster.version().get(),
+                add_ca.version().get(),
+                remove_ca.version().get(),
             )
         },
         |_| inventory_overview(),
@@ -72,7 +79,8 @@ pub fn InventoryPage() -> impl IntoView {
                             .into_iter()
                             .map(|c| {
                                 let nodes: Vec<Node> = data.nodes.iter().filter(|n| n.cluster_id == c.id).cloned().collect();
-                                view! { <ClusterCard cluster=c nodes admin remove_node remove_cluster /> }
+                                let cas: Vec<ClusterCa> = data.cas.iter().filter(|ca| ca.cluster_id == c.id).cloned().collect();
+                                view! { <ClusterCard cluster=c nodes cas admin remove_node remove_cluster trust /> }
                             })
                             .collect_view()
                             .into_any()
@@ -196,13 +204,75 @@ fn role_option(role: NodeRole) -> &'static str {
     }
 }
 
+#[derive(Clone, Copy)]
+struct TrustActions {
+    add_ca: ServerAction<AddClusterCa>,
+    remove_ca: ServerAction<RemoveClusterCa>,
+}
+
+/// The CA certificates a cluster trusts: listed for everyone, added and removed by admins.
+#[component]
+fn TrustedCas(
+    cluster_id: i64,
+    cas: Vec<ClusterCa>,
+    admin: bool,
+    trust: TrustActions,
+) -> impl IntoView {
+    let error = error_of(trust.add_ca.value());
+    let count = cas.len();
+    view! {
+        <details class="border-t border-slate-200 px-5 py-3" data-testid="trusted-cas">
+            <summary class="cursor-pointer text-sm font-medium text-slate-700">
+                {format!("Trusted CA certificates ({count})")}
+                <span class="ml-2 text-xs font-normal text-slate-500">"Probes of this cluster's nodes are also verified against these, and chains that end at them are complete."</span>
+            </summary>
+            <ActionError error=error_of(trust.remove_ca.value()) />
+            {if cas.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-500">"None: probes are verified against the system's public roots only."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-2 divide-y divide-slate-100 text-sm">
+                        {cas.into_iter().map(|ca| view! {
+                            <li class="flex flex-wrap items-center justify-between gap-2 py-1.5">
+                                <span>
+                                    <span class="font-medium">{ca.subject.clone()}</span>
+                                    <span class="ml-2 text-xs text-slate-500">{format!("until {} · added by {} · SHA-256 {}…", minute(&ca.not_after), ca.added_by, &ca.fingerprint_sha256[..16])}</span>
+                                </span>
+                                {admin.then(|| view! {
+                                    <ActionForm action=trust.remove_ca>
+                                        <input type="hidden" name="cluster_id" value=cluster_id.to_string() />
+                                        <input type="hidden" name="fingerprint_sha256" value=ca.fingerprint_sha256.clone() />
+                                        <button type="submit" class=BUTTON_DANGER>"Remove"</button>
+                                    </ActionForm>
+                                })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {admin.then(|| view! {
+                <ActionForm action=trust.add_ca attr:class="mt-3 space-y-2">
+                    <input type="hidden" name="cluster_id" value=cluster_id.to_string() />
+                    <label for=format!("ca-pem-{cluster_id}") class=LABEL>"Add CA certificates (PEM; several blocks allowed)"</label>
+                    <textarea id=format!("ca-pem-{cluster_id}") name="pem" rows="4" required class=INPUT placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                    <FieldError messages=field_errors(error, "pem") />
+                    <button type="submit" class=BUTTON>"Trust these CAs"</button>
+                </ActionForm>
+            })}
+        </details>
+    }
+    .into_any()
+}
+
 #[component]
 fn ClusterCard(
     cluster: ClusterSummary,
     nodes: Vec<Node>,
+    cas: Vec<ClusterCa>,
     admin: bool,
     remove_node: ServerAction<RemoveNode>,
     remove_cluster: ServerAction<RemoveCluster>,
+    trust: TrustActions,
 ) -> impl IntoView {
     let empty = nodes.is_empty();
     let id = cluster.id;
@@ -266,6 +336,7 @@ fn ClusterCard(
                     }.into_any()
                 }}
             </div>
+            <TrustedCas cluster_id=id cas admin trust />
         </section>
     }
 }

@@ -48,6 +48,14 @@ pub fn router() -> Router<AppState> {
         .route("/nodes/{id}/certificates", get(scans::node_certificates))
         .route("/nodes/{id}/thresholds", put(scans::node_thresholds))
         .route("/clusters/{id}/thresholds", put(scans::cluster_thresholds))
+        .route(
+            "/clusters/{id}/cas",
+            get(scans::list_cas).post(scans::add_cas),
+        )
+        .route(
+            "/clusters/{id}/cas/{sha256}",
+            axum::routing::delete(scans::remove_ca),
+        )
         .route("/certificates/{sha256}", get(monitoring::certificate))
         .route(
             "/certificates/{sha256}/pem",

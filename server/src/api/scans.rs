@@ -6,7 +6,7 @@
 use super::{ApiJson, Ctx};
 use crate::api::openapi::ErrorBody;
 use app::certificates::ssr as certificates;
-use app::certificates::{NodeReport, ScanStatus, ThresholdsInput};
+use app::certificates::{CaUpload, ClusterCa, NodeReport, ScanStatus, ThresholdsInput};
 use app::error::AppError;
 use app::state::AppState;
 use axum::extract::{Path, State};
@@ -106,5 +106,44 @@ pub async fn node_thresholds(
 ) -> Result<StatusCode, AppError> {
     let of = certificates::ThresholdsOf::Node(id);
     certificates::set_thresholds(&state.pool, &context, of, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/clusters/{id}/cas", tag = "scans", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<ClusterCa>), (status = 403, body = ErrorBody)))]
+pub async fn list_cas(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ClusterCa>>, AppError> {
+    context.require_reader()?;
+    Ok(Json(
+        certificates::list_cluster_cas(&state.pool, Some(id)).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/cas", tag = "scans", params(("id" = i64, Path)),
+    request_body = CaUpload,
+    responses((status = 201, description = "the CAs now trusted from this upload", body = Vec<ClusterCa>),
+        (status = 404, body = ErrorBody), (status = 422, description = "not PEM, not a CA, expired", body = ErrorBody)))]
+pub async fn add_cas(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CaUpload>,
+) -> Result<(StatusCode, Json<Vec<ClusterCa>>), AppError> {
+    let added = certificates::add_cluster_cas(&state.pool, &context, id, &body.pem).await?;
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/clusters/{id}/cas/{sha256}", tag = "scans",
+    params(("id" = i64, Path), ("sha256" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn remove_ca(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path((id, sha256)): Path<(i64, String)>,
+) -> Result<StatusCode, AppError> {
+    certificates::remove_cluster_ca(&state.pool, &context, id, &sha256).await?;
     Ok(StatusCode::NO_CONTENT)
 }

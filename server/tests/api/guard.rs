@@ -95,6 +95,22 @@ const MUTATING: &[(Method, &str, Body)] = &[
         "/api/v1/clusters/1/thresholds",
         Body::Json(r#"{"warning_days":60}"#),
     ),
+    (
+        Method::POST,
+        "/api/v1/clusters/1/cas",
+        Body::Json(r#"{"pem":"x"}"#),
+    ),
+    (Method::DELETE, "/api/v1/clusters/1/cas/x", Body::None),
+    (
+        Method::POST,
+        "/api/fn/cluster_ca_add",
+        Body::Form("cluster_id=1&pem=x"),
+    ),
+    (
+        Method::POST,
+        "/api/fn/cluster_ca_remove",
+        Body::Form("cluster_id=1&fingerprint_sha256=x"),
+    ),
     (Method::POST, "/api/fn/scan_start", Body::Form("")),
     (Method::POST, "/api/fn/scan_cancel", Body::Form("id=1")),
     (

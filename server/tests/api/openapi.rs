@@ -41,6 +41,9 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("get", "/api/v1/certificates/{sha256}/pem"),
         ("put", "/api/v1/nodes/{id}/thresholds"),
         ("put", "/api/v1/clusters/{id}/thresholds"),
+        ("get", "/api/v1/clusters/{id}/cas"),
+        ("post", "/api/v1/clusters/{id}/cas"),
+        ("delete", "/api/v1/clusters/{id}/cas/{sha256}"),
     ];
     for (method, path) in routes {
         assert!(

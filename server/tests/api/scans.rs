@@ -555,3 +555,98 @@ async fn certificates_can_be_narrowed_and_unknown_nodes_are_not_scanned() {
         .await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_cluster_ca_makes_probes_verify_and_completes_the_chain() {
+    let app = spawn_admin().await;
+    let fqdn = "cuic7.example.com";
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Contact Center Private CA");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let ca_pem = ca_params.clone().self_signed(&ca_key).unwrap().pem();
+    let ca = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let mut leaf_params = rcgen::CertificateParams::new(vec![fqdn.to_owned()]).unwrap();
+    leaf_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, fqdn);
+    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+    let port = serve_tls(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    )
+    .await;
+    let node = node_with_ports(&app, fqdn, &[port]).await;
+    let report_path = format!("/api/v1/nodes/{node}/certificates");
+    let lints = |report: &Value| -> Vec<String> {
+        report["endpoints"][0]["chain"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let before = app.get_json(&report_path).await;
+    assert!(before["endpoints"][0]["probe"]["cluster_trusted"].is_null());
+    assert_eq!(lints(&before), ["chain_incomplete"]);
+
+    let cluster = app.get_json(&format!("/api/v1/nodes/{node}")).await["cluster_id"].clone();
+    let cas_path = format!("/api/v1/clusters/{cluster}/cas");
+    // A leaf is not a CA; text without a certificate is not PEM.
+    for (pem, says) in [
+        (leaf.pem(), "is not a CA certificate"),
+        (
+            "hello".to_owned(),
+            "no '-----BEGIN CERTIFICATE-----' block found",
+        ),
+    ] {
+        let refused = app
+            .send_json(Method::POST, &cas_path, &json!({ "pem": pem }))
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let message = TestApp::field_message(&refused.json().await.unwrap(), "pem");
+        assert!(message.contains(says), "{message}");
+    }
+    let added = app
+        .send_json(Method::POST, &cas_path, &json!({ "pem": ca_pem }))
+        .await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let added: Value = added.json().await.unwrap();
+    assert_eq!(added[0]["subject"], "CN=Contact Center Private CA");
+    let sha = added[0]["fingerprint_sha256"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_json(&cas_path).await.as_array().unwrap().len(), 1);
+
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let after = app.get_json(&report_path).await;
+    assert_eq!(
+        after["endpoints"][0]["probe"]["cluster_trusted"], true,
+        "{after}"
+    );
+    assert!(lints(&after).is_empty(), "{after}");
+
+    let removed = app
+        .request(Method::DELETE, &format!("{cas_path}/{sha}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    assert!(app.get_json(&cas_path).await.as_array().unwrap().is_empty());
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(_, a, _)| a)
+        .collect();
+    assert!(
+        actions.contains(&"cluster_ca.add".to_owned())
+            && actions.contains(&"cluster_ca.remove".to_owned())
+    );
+}
