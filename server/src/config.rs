@@ -104,12 +104,20 @@ pub struct Serve {
     /// the scheduler off.
     #[arg(long, env = "GATEHOUSE_SCAN_INTERVAL_HOURS", default_value_t = 6.0, value_parser = scan_interval)]
     pub scan_interval_hours: f64,
+    /// Addresses and CIDR networks that may read /metrics without a token (comma-separated),
+    /// e.g. the Prometheus server: `10.0.5.20,10.0.6.0/24`. Empty: a monitor token is required.
+    #[arg(long, env = "GATEHOUSE_METRICS_ALLOW", default_value = "", value_parser = metrics_allow)]
+    pub metrics_allow: app::state::AddressList,
     /// Endpoints probed at the same time.
     #[arg(long, env = "GATEHOUSE_SCAN_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub scan_concurrency: u64,
     /// Seconds one endpoint's probe (connect and handshake) may take.
     #[arg(long, env = "GATEHOUSE_PROBE_TIMEOUT_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120))]
     pub probe_timeout_seconds: u64,
+}
+
+fn metrics_allow(text: &str) -> Result<app::state::AddressList, String> {
+    app::state::AddressList::parse(text)
 }
 
 fn scan_interval(text: &str) -> Result<f64, String> {

@@ -186,6 +186,7 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
         )),
         setup_token: Arc::new(Mutex::new(None)),
         scans: Arc::new(scanner),
+        metrics_allow: Arc::new(serve.metrics_allow.clone()),
         leptos,
     })
 }

@@ -56,10 +56,10 @@ pub trait ScanControl: Send + Sync + 'static {
 // ---------------------------------------------------------------------------------------------
 // Thresholds
 
-fn effective(
-    own: (Option<i32>, Option<i32>, Option<i32>),
-    inherited: (Option<i32>, Option<i32>, Option<i32>),
-) -> Thresholds {
+/// Warning days, critical days, lifetime percent, as stored (null: inherit).
+type Stored = (Option<i32>, Option<i32>, Option<i32>);
+
+fn effective(own: Stored, inherited: Stored) -> Thresholds {
     let default = Thresholds::default();
     let pick = |own: Option<i32>, inherited: Option<i32>, fallback: i64| {
         own.or(inherited).map_or(fallback, i64::from)
@@ -101,7 +101,7 @@ pub fn thresholds_from_form(
     })
 }
 
-fn checked(input: &ThresholdsInput) -> Result<(Option<i32>, Option<i32>, Option<i32>), AppError> {
+fn checked(input: &ThresholdsInput) -> Result<Stored, AppError> {
     let mut errors = crate::error::FieldErrors::new();
     let mut within = |field: &str, value: Option<i64>, low: i64, high: i64| {
         let value = value.filter(|v| {

@@ -323,9 +323,11 @@ fn ThresholdsSection(
 ) -> impl IntoView {
     let error = error_of(action.value());
     let own = |value: i64, from: &str| {
-        (from == "node")
-            .then(|| value.to_string())
-            .unwrap_or_default()
+        if from == "node" {
+            value.to_string()
+        } else {
+            String::new()
+        }
     };
     let rows = [
         (

@@ -650,3 +650,23 @@ async fn a_cluster_ca_makes_probes_verify_and_completes_the_chain() {
             && actions.contains(&"cluster_ca.remove".to_owned())
     );
 }
+
+#[tokio::test]
+async fn metrics_without_a_token_only_from_allowed_addresses() {
+    for (allow, expected) in [
+        ("", StatusCode::UNAUTHORIZED),
+        ("10.0.0.0/8", StatusCode::UNAUTHORIZED),
+        ("10.0.0.0/8, 127.0.0.0/8", StatusCode::OK),
+    ] {
+        let app = spawn_app_with(|serve| {
+            serve.metrics_allow = app::state::AddressList::parse(allow).unwrap();
+        })
+        .await;
+        let anonymous = crate::helpers::client()
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), expected, "allow '{allow}'");
+    }
+}
