@@ -11,6 +11,7 @@ pub mod error;
 pub mod inventory;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 mod components;
 mod pages;
@@ -96,6 +97,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings/users") view=pages::users::UsersPage />
                 <Route path=path!("/settings/tokens") view=pages::tokens::TokensPage />
                 <Route path=path!("/settings/account") view=pages::account::AccountPage />
+                <Route path=path!("/settings/webhooks") view=pages::webhooks::WebhooksPage />
             </Routes>
         </Router>
     }

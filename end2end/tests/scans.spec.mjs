@@ -82,11 +82,12 @@ test('scan now finds an expiring certificate whose CN is not in its SAN; muting 
   // Mute it from the node page; the alerts API says who, why and until when.
   await page.goto(`/nodes/${node}`);
   await hydrated(page);
-  await page.getByText('Mute this alert…').click();
+  await page.getByText('Acknowledge or mute this alert…').click();
+  await page.getByLabel('Action').selectOption('mute');
   await page.getByLabel('Owner').fill('PKI team');
   await page.getByLabel('Note').fill('renewal ordered, CHG0042');
   await page.getByLabel('Until').fill('2099-12-31');
-  await page.getByRole('button', { name: 'Mute', exact: true }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByTestId('mute-info')).toContainText('owner PKI team');
   alerts = await (await monitor.get('/api/v1/alerts')).json();
   alert = alerts.find((a) => a.fqdn === FQDN);

@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod middleware;
 pub mod monitor;
+pub mod notify;
 pub mod pg;
 pub mod probe;
 pub mod scan;

@@ -36,6 +36,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             server::bootstrap(&state, &serve).await?;
             let scheduler =
                 server::schedule::spawn(state.clone(), serve.scan_interval_hours).await?;
+            let notifier = server::notify::Notifier::new(database.pool.clone())?.spawn();
             let store = server::session_store::PgStore::new(database.pool.clone());
             let sweeper = tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -74,6 +75,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             };
             served.context("serving HTTP")?;
             sweeper.abort();
+            notifier.abort();
             if let Some(scheduler) = scheduler {
                 scheduler.abort();
             }

@@ -151,6 +151,12 @@ impl Inner {
             if let Err(error) = &outcome {
                 tracing::error!(scan = id, error = %format!("{error:#}"), "scan stopped");
             }
+            // Judged before the scan reads as finished, so that a caller who sees it done
+            // also sees its transitions queued.
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            if let Err(error) = app::webhooks::ssr::judge_transitions(&this.pool, now).await {
+                tracing::error!(scan = id, %error, "judging alert transitions");
+            }
             if let Err(error) = sqlx::query!(
                 "update scan set state = $2, finished_at = now() where id = $1",
                 id,

@@ -10,10 +10,12 @@ use certs::{CertInfo, Finding};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Who silenced an alert, why, and until when.
+/// Who silenced (`mute`) or acknowledged (`ack`: it keeps alerting) an alert, why, and until when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Mute {
+    /// `mute` or `ack`.
+    pub kind: String,
     pub owner: String,
     pub note: String,
     pub until: String,
@@ -61,8 +63,11 @@ pub struct Alert {
     pub state: String,
     pub days_left: i64,
     pub not_after: String,
+    /// Silenced until `mute.until`.
     pub muted: bool,
-    /// Present while muted.
+    /// Someone is on it (`mute.owner`); it still alerts.
+    pub acknowledged: bool,
+    /// Present while muted or acknowledged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mute: Option<Mute>,
 }
@@ -432,8 +437,10 @@ pub async fn scan_cancel(id: i64) -> Result<(), AppError> {
     ssr::cancel_scan(&app, &context, id).await
 }
 
+/// Mutes (`kind` absent or `mute`) or acknowledges (`ack`) an alert.
 #[server(prefix = "/api/fn", endpoint = "alert_mute")]
 pub async fn mute_alert(
+    kind: Option<String>,
     node_id: i64,
     port: i32,
     fingerprint_sha256: String,
@@ -451,7 +458,8 @@ pub async fn mute_alert(
         note: note.unwrap_or_default(),
         until,
     };
-    ssr::mute(&app.pool, &context, request).await
+    let kind = ssr::MuteKind::parse(kind.as_deref().unwrap_or("mute"))?;
+    ssr::mute(&app.pool, &context, request, kind).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "alert_unmute")]

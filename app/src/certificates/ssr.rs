@@ -370,7 +370,7 @@ pub async fn fleet(pool: &PgPool) -> Result<Vec<EndpointNow>, AppError> {
 /// Mutes in force, by (endpoint, fingerprint).
 pub async fn mutes(pool: &PgPool) -> Result<HashMap<(i64, String), Mute>, AppError> {
     let rows = sqlx::query!(
-        "select endpoint_id, sha256, owner, note, until, muted_by from alert_mute where until > now()"
+        "select endpoint_id, sha256, kind, owner, note, until, muted_by from alert_mute where until > now()"
     )
     .fetch_all(pool)
     .await?;
@@ -378,6 +378,7 @@ pub async fn mutes(pool: &PgPool) -> Result<HashMap<(i64, String), Mute>, AppErr
         .into_iter()
         .map(|r| {
             let mute = Mute {
+                kind: r.kind,
                 owner: r.owner,
                 note: r.note,
                 until: rfc3339(r.until),
@@ -497,7 +498,8 @@ pub async fn alerts(pool: &PgPool, now: i64) -> Result<Vec<Alert>, AppError> {
                 state: state.as_str().to_owned(),
                 days_left: cert.days_left(now),
                 not_after: unix_rfc3339(cert.not_after),
-                muted: mute.is_some(),
+                muted: mute.as_ref().is_some_and(|m| m.kind == "mute"),
+                acknowledged: mute.as_ref().is_some_and(|m| m.kind == "ack"),
                 mute,
             });
         }
@@ -1130,11 +1132,37 @@ fn alert_target(node_id: i64, port: i32, sha256: &str) -> String {
     format!("cert:{sha256}@node:{node_id}:{port}")
 }
 
-/// Silences one alert until a date, with who handles it and why; audited.
+/// Silence the alert, or only say someone is on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MuteKind {
+    Mute,
+    Ack,
+}
+
+impl MuteKind {
+    pub fn parse(text: &str) -> Result<Self, AppError> {
+        match text {
+            "mute" => Ok(Self::Mute),
+            "ack" => Ok(Self::Ack),
+            _ => Err(AppError::field("kind", "use mute or ack")),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Mute => "mute",
+            Self::Ack => "ack",
+        }
+    }
+}
+
+/// Silences (mute) or acknowledges (ack) one alert until a date, with who handles it and why;
+/// audited. Either replaces the other.
 pub async fn mute(
     pool: &PgPool,
     context: &RequestContext,
     request: MuteRequest,
+    kind: MuteKind,
 ) -> Result<(), AppError> {
     let principal = context.require_admin()?;
     let owner = request.owner.trim().to_owned();
@@ -1170,15 +1198,16 @@ pub async fn mute(
     }
     let mut tx = pool.begin().await?;
     sqlx::query!(
-        "insert into alert_mute (endpoint_id, sha256, owner, note, until, muted_by) values ($1, $2, $3, $4, $5, $6)
+        "insert into alert_mute (endpoint_id, sha256, owner, note, until, muted_by, kind) values ($1, $2, $3, $4, $5, $6, $7)
          on conflict (endpoint_id, sha256) do update set owner = excluded.owner, note = excluded.note, until = excluded.until,
-             muted_by = excluded.muted_by, created_at = now()",
+             muted_by = excluded.muted_by, kind = excluded.kind, created_at = now()",
         endpoint,
         request.fingerprint_sha256,
         owner,
         request.note,
         until,
-        principal.actor()
+        principal.actor(),
+        kind.as_str()
     )
     .execute(&mut *tx)
     .await?;
@@ -1186,7 +1215,11 @@ pub async fn mute(
         &mut tx,
         context
             .event(
-                "alert.mute",
+                if kind == MuteKind::Mute {
+                    "alert.mute"
+                } else {
+                    "alert.ack"
+                },
                 alert_target(request.node_id, request.port, &request.fingerprint_sha256),
             )
             .after(json!({"owner": owner, "note": request.note, "until": request.until})),
@@ -1204,20 +1237,22 @@ pub async fn unmute(
     context.require_admin()?;
     let endpoint = endpoint_of(pool, key.node_id, key.port).await?;
     let mut tx = pool.begin().await?;
-    let removed = sqlx::query!(
-        "delete from alert_mute where endpoint_id = $1 and sha256 = $2",
+    let removed = sqlx::query_scalar!(
+        "delete from alert_mute where endpoint_id = $1 and sha256 = $2 returning kind",
         endpoint,
         key.fingerprint_sha256
     )
-    .execute(&mut *tx)
-    .await?;
-    if removed.rows_affected() == 0 {
-        return Err(AppError::NotFound("this alert is not muted".into()));
-    }
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound("this alert is neither muted nor acknowledged".into()))?;
     record(
         &mut tx,
         context.event(
-            "alert.unmute",
+            if removed == "mute" {
+                "alert.unmute"
+            } else {
+                "alert.unack"
+            },
             alert_target(key.node_id, key.port, &key.fingerprint_sha256),
         ),
     )

@@ -72,6 +72,23 @@ pub fn ActionError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
     move || error.get().map(|error| view! { <ErrorBox error /> })
 }
 
+/// A table of rows under column headings; scrolls sideways on narrow windows.
+#[component]
+pub fn Table(headers: &'static [&'static str], children: Children) -> impl IntoView {
+    view! {
+        <div class="overflow-x-auto">
+            <table class="min-w-full text-sm">
+                <thead>
+                    <tr class="text-left text-xs uppercase tracking-wide text-slate-500">
+                        {headers.iter().map(|h| view! { <th class="py-1 pr-3">{*h}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
 /// An RFC 3339 time as `YYYY-MM-DD HH:MM` (UTC), the precision a person reads.
 pub fn minute(rfc3339: &str) -> String {
     rfc3339

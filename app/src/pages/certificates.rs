@@ -3,7 +3,7 @@
 
 use crate::certificates::{load_certificate_list, load_certificate_report, CertificateReport};
 use crate::components::certs::{days_text, CertDetails, FilterBar, Findings, StateBadge};
-use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, BUTTON_SECONDARY};
+use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table, BUTTON_SECONDARY};
 use crate::pages::dashboard::use_filter;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -37,13 +37,7 @@ pub fn CertificatesPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <Section title="Served certificates" description=format!("{} served certificate(s), soonest expiry first.", rows.len())>
-                                        <div class="overflow-x-auto">
-                                            <table class="min-w-full text-sm">
-                                                <thead><tr class="text-left text-xs uppercase tracking-wide text-slate-500">
-                                                    <th class="py-1 pr-3">"Expiry"</th><th class="py-1 pr-3">"Subject CN"</th><th class="py-1 pr-3">"Issuer"</th>
-                                                    <th class="py-1 pr-3">"Served at"</th><th class="py-1 pr-3">"Expires"</th><th class="py-1">"Findings"</th>
-                                                </tr></thead>
-                                                <tbody class="divide-y divide-slate-100">
+                                        <Table headers=&["Expiry", "Subject CN", "Issuer", "Served at", "Expires", "Findings"]>
                                                     {rows.into_iter().map(|r| view! {
                                                         <tr data-testid="certificate-row">
                                                             <td class="py-1.5 pr-3"><StateBadge state=r.state.clone() />{r.mute.as_ref().map(|m| view! { <span class="ml-1 text-xs text-slate-500" title=format!("muted until {} by {}", minute(&m.until), m.muted_by)>"muted"</span> })}</td>
@@ -57,9 +51,7 @@ pub fn CertificatesPage() -> impl IntoView {
                                                             <td class="py-1.5 font-mono text-xs text-slate-700">{r.findings.iter().map(|f| f.id.clone()).collect::<Vec<_>>().join(", ")}</td>
                                                         </tr>
                                                     }).collect_view()}
-                                                </tbody>
-                                            </table>
-                                        </div>
+                                                </Table>
                                     </Section>
                                 }.into_any()
                             }}

@@ -5,7 +5,7 @@
 use crate::auth::whoami;
 use crate::certificates::{load_dashboard, Dashboard, Filter, Timeline};
 use crate::components::certs::{days_text, severity_classes, FilterBar, ScanPanel, StateBadge};
-use crate::components::{minute, EmptyState, ErrorBox, Layout, Section};
+use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -152,12 +152,7 @@ fn Overview(d: Dashboard) -> impl IntoView {
                         view! { <p class="text-sm text-slate-500">"No certificates in view. Scan the fleet, or widen the filter."</p> }.into_any()
                     } else {
                         view! {
-                            <div class="overflow-x-auto">
-                                <table class="min-w-full text-sm">
-                                    <thead><tr class="text-left text-xs uppercase tracking-wide text-slate-500">
-                                        <th class="py-1 pr-3">"Expiry"</th><th class="py-1 pr-3">"Certificate"</th><th class="py-1 pr-3">"Served at"</th><th class="py-1">"Expires"</th>
-                                    </tr></thead>
-                                    <tbody class="divide-y divide-slate-100">
+                            <Table headers=&["Expiry", "Certificate", "Served at", "Expires"]>
                                         {d.soonest.iter().map(|r| view! {
                                             <tr data-testid="soonest-row">
                                                 <td class="py-1.5 pr-3"><StateBadge state=r.state.clone() /></td>
@@ -166,9 +161,7 @@ fn Overview(d: Dashboard) -> impl IntoView {
                                                 <td class="py-1.5 whitespace-nowrap text-slate-700">{days_text(r.days_left)}</td>
                                             </tr>
                                         }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
+                                    </Table>
                             <a href=list_link class="mt-3 inline-block text-sm font-medium text-indigo-700 underline">"All certificates"</a>
                         }.into_any()
                     }}

@@ -11,6 +11,7 @@ pub mod placeholder;
 pub mod settings;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use leptos::prelude::*;
 

@@ -9,8 +9,8 @@ use crate::certificates::{
 };
 use crate::components::certs::{days_text, CertDetails, Findings, ScanPanel, StateBadge};
 use crate::components::{
-    error_of, field_errors, minute, ActionError, ErrorBox, FieldError, Layout, Section, BUTTON,
-    BUTTON_SECONDARY, INPUT, LABEL,
+    error_of, field_errors, minute, ActionError, ErrorBox, FieldError, Layout, Section, Table,
+    BUTTON, BUTTON_SECONDARY, INPUT, LABEL,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -250,13 +250,13 @@ fn ChainRow(
                 let sha = sha.clone();
                 view! {
                     <div class="mt-2 flex flex-wrap items-center gap-2 rounded bg-slate-50 px-3 py-2 text-xs text-slate-700" data-testid="mute-info">
-                        <span>{format!("Alert muted until {} UTC by {}; owner {}", minute(&m.until), m.muted_by, m.owner)}{(!m.note.is_empty()).then(|| format!(" — {}", m.note))}</span>
+                        <span>{format!("{} until {} UTC by {}; owner {}", if m.kind == "ack" { "Acknowledged (still alerting)" } else { "Alert muted" }, minute(&m.until), m.muted_by, m.owner)}{(!m.note.is_empty()).then(|| format!(" — {}", m.note))}</span>
                         {admin.then(|| view! {
                             <ActionForm action=actions.unmute>
                                 <input type="hidden" name="node_id" value=node_id.to_string() />
                                 <input type="hidden" name="port" value=port.to_string() />
                                 <input type="hidden" name="fingerprint_sha256" value=sha.clone() />
-                                <button type="submit" class=BUTTON_SECONDARY>"Unmute"</button>
+                                <button type="submit" class=BUTTON_SECONDARY>{if m.kind == "ack" { "Clear acknowledgement" } else { "Unmute" }}</button>
                             </ActionForm>
                         })}
                     </div>
@@ -286,8 +286,15 @@ fn MuteForm(
     let id = format!("{}-{port}-{}", node_id, &sha[..8.min(sha.len())]);
     view! {
         <details class="mt-2">
-            <summary class="cursor-pointer text-xs font-medium text-slate-600">"Mute this alert…"</summary>
-            <ActionForm action attr:class="mt-2 grid gap-3 sm:grid-cols-4 sm:items-start">
+            <summary class="cursor-pointer text-xs font-medium text-slate-600">"Acknowledge or mute this alert…"</summary>
+            <ActionForm action attr:class="mt-2 grid gap-3 sm:grid-cols-5 sm:items-start">
+                <div>
+                    <label for=format!("kind-{id}") class=LABEL>"Action"</label>
+                    <select id=format!("kind-{id}") name="kind" class=INPUT>
+                        <option value="ack">"Acknowledge (keeps alerting)"</option>
+                        <option value="mute">"Mute (silence)"</option>
+                    </select>
+                </div>
                 <input type="hidden" name="node_id" value=node_id.to_string() />
                 <input type="hidden" name="port" value=port.to_string() />
                 <input type="hidden" name="fingerprint_sha256" value=sha />
@@ -306,8 +313,8 @@ fn MuteForm(
                     <input id=format!("until-{id}") name="until" type="date" required class=INPUT />
                     <FieldError messages=field_errors(error, "until") />
                 </div>
-                <div class="sm:pt-6"><button type="submit" class=BUTTON>"Mute"</button></div>
-                <div class="sm:col-span-4"><ActionError error /></div>
+                <div class="sm:pt-6"><button type="submit" class=BUTTON>"Save"</button></div>
+                <div class="sm:col-span-5"><ActionError error /></div>
             </ActionForm>
         </details>
     }
@@ -380,12 +387,7 @@ fn HistorySection(history: Vec<HistoryEntry>) -> impl IntoView {
                 view! { <p class="text-sm text-slate-500">"No probes yet."</p> }.into_any()
             } else {
                 view! {
-                    <div class="overflow-x-auto">
-                        <table class="min-w-full text-sm">
-                            <thead><tr class="text-left text-xs uppercase tracking-wide text-slate-500">
-                                <th class="py-1 pr-3">"Probed (UTC)"</th><th class="py-1 pr-3">"Port"</th><th class="py-1 pr-3">"Result"</th><th class="py-1">"Leaf served"</th>
-                            </tr></thead>
-                            <tbody class="divide-y divide-slate-100">
+                    <Table headers=&["Probed (UTC)", "Port", "Result", "Leaf served"]>
                                 {history.into_iter().map(|h| view! {
                                     <tr data-testid="history-row">
                                         <td class="py-1 pr-3 whitespace-nowrap">{minute(&h.probed_at)}</td>
@@ -396,9 +398,7 @@ fn HistorySection(history: Vec<HistoryEntry>) -> impl IntoView {
                                         })}</td>
                                     </tr>
                                 }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
+                            </Table>
                 }.into_any()
             }}
         </Section>

@@ -21,6 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Layout title="Settings">
             <div class="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
                 <Tile href="/settings/account" title="Your account" body="Change your password." />
+                <Tile href="/settings/webhooks" title="Webhooks" body="Where alert transitions are sent (JSON or Slack), and the delivery log." />
                 <Suspense fallback=|| ()>
                     {move || {
                         let admin = user.get().and_then(|u| u.ok().flatten()).is_some_and(|u| u.is_admin());

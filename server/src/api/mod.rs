@@ -9,6 +9,7 @@ mod scans;
 mod session;
 mod tokens;
 mod users;
+mod webhooks;
 
 use app::auth::ssr::RequestContext;
 use app::error::AppError;
@@ -30,6 +31,9 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", put(users::update).delete(users::delete))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/deliveries", get(webhooks::deliveries))
+        .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/openapi.json", get(openapi::document))
@@ -66,6 +70,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/alerts/mute",
             put(monitoring::mute).delete(monitoring::unmute),
+        )
+        .route(
+            "/alerts/ack",
+            put(monitoring::acknowledge).delete(monitoring::unacknowledge),
         )
         .route("/scans", axum::routing::post(scans::start))
         .route("/scans/{id}", get(scans::status))

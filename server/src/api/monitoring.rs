@@ -42,12 +42,34 @@ pub async fn mute(
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<MuteRequest>,
 ) -> Result<StatusCode, AppError> {
-    certificates::mute(&state.pool, &context, body).await?;
+    certificates::mute(&state.pool, &context, body, certificates::MuteKind::Mute).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(put, path = "/api/v1/alerts/ack", tag = "monitoring", request_body = MuteRequest,
+    responses((status = 204, description = "acknowledged: shown with owner, note and until; it keeps alerting"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    ApiJson(body): ApiJson<MuteRequest>,
+) -> Result<StatusCode, AppError> {
+    certificates::mute(&state.pool, &context, body, certificates::MuteKind::Ack).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/alerts/ack", tag = "monitoring", request_body = AlertKey,
+    responses((status = 204, description = "the acknowledgement (or mute) ended"), (status = 404, body = ErrorBody)))]
+pub async fn unacknowledge(
+    state: State<AppState>,
+    context: Ctx,
+    body: ApiJson<AlertKey>,
+) -> Result<StatusCode, AppError> {
+    unmute(state, context, body).await
+}
+
 #[utoipa::path(delete, path = "/api/v1/alerts/mute", tag = "monitoring", request_body = AlertKey,
-    responses((status = 204, description = "unmuted"), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "the mute or acknowledgement ended"), (status = 404, body = ErrorBody)))]
 pub async fn unmute(
     State(state): State<AppState>,
     Ctx(context): Ctx,

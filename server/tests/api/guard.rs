@@ -87,6 +87,13 @@ const MUTATING: &[(Method, &str, Body)] = &[
     ),
     (
         Method::PUT,
+        "/api/v1/alerts/ack",
+        Body::Json(
+            r#"{"node_id":1,"port":443,"fingerprint_sha256":"x","owner":"x","until":"2999-01-01"}"#,
+        ),
+    ),
+    (
+        Method::PUT,
         "/api/v1/nodes/1/thresholds",
         Body::Json(r#"{"warning_days":60}"#),
     ),
@@ -111,6 +118,18 @@ const MUTATING: &[(Method, &str, Body)] = &[
         "/api/fn/cluster_ca_remove",
         Body::Form("cluster_id=1&fingerprint_sha256=x"),
     ),
+    (
+        Method::POST,
+        "/api/v1/webhooks",
+        Body::Json(r#"{"name":"x","url":"http://127.0.0.1:9/"}"#),
+    ),
+    (Method::DELETE, "/api/v1/webhooks/1", Body::None),
+    (
+        Method::POST,
+        "/api/fn/webhook_create",
+        Body::Form("name=x&url=http%3A%2F%2F127.0.0.1%3A9%2F"),
+    ),
+    (Method::POST, "/api/fn/webhook_delete", Body::Form("id=1")),
     (Method::POST, "/api/fn/scan_start", Body::Form("")),
     (Method::POST, "/api/fn/scan_cancel", Body::Form("id=1")),
     (

@@ -9,3 +9,4 @@ mod inventory;
 mod openapi;
 mod scans;
 mod users;
+mod webhooks;

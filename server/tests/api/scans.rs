@@ -34,7 +34,7 @@ async fn serve_tls(
 }
 
 /// A TLS server for `names` whose certificate (CN `cn`) expires in `days`.
-async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
+pub(crate) async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
     let mut params =
         rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
             .unwrap();
@@ -53,7 +53,7 @@ async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
     .await
 }
 
-async fn node_with_ports(app: &TestApp, fqdn: &str, ports: &[u16]) -> i64 {
+pub(crate) async fn node_with_ports(app: &TestApp, fqdn: &str, ports: &[u16]) -> i64 {
     let cluster = app
         .request(Method::POST, "/api/v1/clusters")
         .json(&json!({"name": format!("c-{fqdn}")}))
@@ -75,7 +75,7 @@ async fn node_with_ports(app: &TestApp, fqdn: &str, ports: &[u16]) -> i64 {
     node.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
-async fn scan_and_wait(app: &TestApp, body: Value) -> Value {
+pub(crate) async fn scan_and_wait(app: &TestApp, body: Value) -> Value {
     let started = app.send_json(Method::POST, "/api/v1/scans", &body).await;
     assert_eq!(started.status(), StatusCode::ACCEPTED);
     let id = started.json::<Value>().await.unwrap()["id"]
@@ -320,6 +320,31 @@ async fn monitoring_reads_alerts_and_metrics_with_a_monitor_token() {
     assert_eq!(unmuted.status(), StatusCode::NO_CONTENT);
     let alerts = app.get_json_as(&token, "/api/v1/alerts").await;
     assert_eq!(alerts[0]["muted"], false);
+    assert_eq!(alerts[0]["acknowledged"], false);
+
+    // Acknowledging says who is on it but does not silence it.
+    let mut ack = mute.clone();
+    ack["owner"] = json!("noc");
+    let acked = app.send_json(Method::PUT, "/api/v1/alerts/ack", &ack).await;
+    assert_eq!(acked.status(), StatusCode::NO_CONTENT);
+    let alerts = app.get_json_as(&token, "/api/v1/alerts").await;
+    assert_eq!(
+        (
+            &alerts[0]["acknowledged"],
+            &alerts[0]["muted"],
+            &alerts[0]["mute"]["kind"],
+            &alerts[0]["mute"]["owner"]
+        ),
+        (&json!(true), &json!(false), &json!("ack"), &json!("noc"))
+    );
+    let cleared = app
+        .send_json(Method::DELETE, "/api/v1/alerts/ack", &key)
+        .await;
+    assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
+    let again = app
+        .send_json(Method::DELETE, "/api/v1/alerts/ack", &key)
+        .await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
     let actions: Vec<String> = app
         .audit_actions()
         .await
@@ -327,7 +352,10 @@ async fn monitoring_reads_alerts_and_metrics_with_a_monitor_token() {
         .map(|(_, a, _)| a)
         .collect();
     assert!(
-        actions.contains(&"alert.mute".to_owned()) && actions.contains(&"alert.unmute".to_owned())
+        ["alert.mute", "alert.unmute", "alert.ack", "alert.unack"]
+            .iter()
+            .all(|a| actions.contains(&a.to_string())),
+        "{actions:?}"
     );
 
     // Without a token: refused, not redirected to the sign-in page.

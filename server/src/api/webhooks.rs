@@ -1,0 +1,54 @@
+//! `/api/v1/webhooks`: receivers of alert state transitions, and their delivery log.
+
+use super::{ApiJson, Ctx};
+use crate::api::openapi::ErrorBody;
+use app::error::AppError;
+use app::state::AppState;
+use app::webhooks::ssr as webhooks;
+use app::webhooks::{Delivery, Webhook, WebhookInput};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
+    responses((status = 200, body = Vec<Webhook>), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+) -> Result<Json<Vec<Webhook>>, AppError> {
+    context.require_reader()?;
+    Ok(Json(webhooks::list(&state.pool).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
+    responses((status = 201, description = "created: {\"id\"}"), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    ApiJson(body): ApiJson<WebhookInput>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let id = webhooks::create(&state.pool, &context, body).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    webhooks::delete(&state.pool, &context, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/webhooks/deliveries", tag = "webhooks",
+    responses((status = 200, description = "the latest 500 deliveries, newest first", body = Vec<Delivery>), (status = 403, body = ErrorBody)))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+) -> Result<Json<Vec<Delivery>>, AppError> {
+    context.require_reader()?;
+    Ok(Json(webhooks::deliveries(&state.pool, 500).await?))
+}

@@ -1,0 +1,127 @@
+//! Webhooks: one message per transition to a real HTTP receiver on loopback, none for a scan
+//! that changes nothing, retries with backoff when the receiver fails, all in the delivery log.
+
+use crate::helpers::*;
+use crate::scans::{node_with_ports, scan_and_wait, tls_endpoint};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// An HTTP receiver that records (path, body) and answers with `status`.
+async fn receiver(status: Arc<AtomicU16>) -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let log = received.clone();
+    let app = axum::Router::new().fallback(
+        move |uri: axum::http::Uri, axum::Json(body): axum::Json<Value>| {
+            let log = log.clone();
+            let status = status.clone();
+            async move {
+                log.lock().unwrap().push((uri.path().to_owned(), body));
+                axum::http::StatusCode::from_u16(status.load(Ordering::Relaxed)).unwrap()
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, received)
+}
+
+#[tokio::test]
+async fn one_message_per_transition_retried_with_backoff() {
+    let app = spawn_admin().await;
+    let status = Arc::new(AtomicU16::new(200));
+    let (base, received) = receiver(status.clone()).await;
+    for (name, path, format) in [("ops", "/json", "json"), ("chat", "/slack", "slack")] {
+        let created = app
+            .send_json(
+                Method::POST,
+                "/api/v1/webhooks",
+                &json!({"name": name, "url": format!("{base}{path}"), "format": format}),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let refused = app
+        .send_json(
+            Method::POST,
+            "/api/v1/webhooks",
+            &json!({"name": "x", "url": "ftp://example.com/"}),
+        )
+        .await;
+    assert_eq!(
+        TestApp::field_message(&refused.json().await.unwrap(), "url"),
+        "use an http:// or https:// URL"
+    );
+
+    let port = tls_endpoint("finesse5.example.com", &["finesse5.example.com"], 10).await;
+    let node = node_with_ports(&app, "finesse5.example.com", &[port]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let notifier = server::notify::Notifier::new(app.pool.clone()).unwrap();
+    assert_eq!(notifier.deliver_due().await.unwrap(), 2);
+    {
+        let got = received.lock().unwrap();
+        let json = &got.iter().find(|(p, _)| p == "/json").unwrap().1;
+        assert_eq!(json["to"], "critical");
+        assert_eq!(json["from"], Value::Null);
+        assert_eq!(json["fqdn"], "finesse5.example.com");
+        assert_eq!(json["port"], port);
+        let slack = got.iter().find(|(p, _)| p == "/slack").unwrap().1["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            slack.contains("is now CRITICAL")
+                && slack.contains(&format!("finesse5.example.com:{port}")),
+            "{slack}"
+        );
+    }
+
+    // The same state at the next scan: nothing new.
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    assert_eq!(notifier.deliver_due().await.unwrap(), 0);
+    assert_eq!(received.lock().unwrap().len(), 2);
+
+    // A transition (thresholds moved: critical → warning) while the receiver fails: retried later.
+    status.store(500, Ordering::Relaxed);
+    let moved = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/nodes/{node}/thresholds"),
+            &json!({"critical_days": 5}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::NO_CONTENT);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert_eq!(
+        app::webhooks::ssr::judge_transitions(&app.pool, now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(notifier.deliver_due().await.unwrap(), 2);
+    assert_eq!(
+        notifier.deliver_due().await.unwrap(),
+        0,
+        "not again before the backoff"
+    );
+    let log = app.get_json("/api/v1/webhooks/deliveries").await;
+    let latest = &log[0];
+    assert_eq!(latest["state"], "pending");
+    assert_eq!(latest["attempts"], 1);
+    assert_eq!(latest["last_status"], 500);
+    assert_eq!(latest["from_state"], "critical");
+    assert_eq!(latest["to_state"], "warning");
+    assert_eq!(
+        latest["last_error"],
+        "the receiver answered 500 Internal Server Error"
+    );
+    let states: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["pending", "pending", "delivered", "delivered"]);
+}
