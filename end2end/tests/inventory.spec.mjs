@@ -29,3 +29,25 @@ test('an admin adds a cluster and a node; the kind fills in its default ports', 
   await expect(row).toContainText('publisher');
   await expect(row).toContainText('12005, 12008');
 });
+
+test('a pasted CSV is previewed with its errors, then imported', async ({ page }) => {
+  await signInAndWait(page, ADMIN);
+  await page.goto('/inventory');
+  await hydrated(page);
+  const header = 'cluster,kind,role,fqdn,address,version,tags,ports';
+  await page.locator('#csv-text').fill(`${header}\nCSV Site,finesse,primary,10.9.9.9,,,,\nCSV Site,cuic,primary,cuic1.csv.invalid,,,,`);
+  await page.getByRole('button', { name: 'Check and import' }).click();
+  const result = page.getByTestId('import-result');
+  await expect(result).toContainText('1 error(s) in 2 rows; nothing was written.');
+  await expect(result).toContainText('line 2, fqdn:');
+
+  await page.locator('#csv-text').fill(`${header}\nCSV Site,finesse,primary,finesse1.csv.invalid,,,,\nCSV Site,cuic,primary,cuic1.csv.invalid,,,,`);
+  await page.getByRole('button', { name: 'Check and import' }).click();
+  await expect(result).toContainText('All 2 rows are valid');
+  await expect(page.getByTestId('cluster').filter({ hasText: 'CSV Site' })).toHaveCount(0);
+  await page.getByLabel('Preview only (write nothing)').uncheck();
+  await page.getByRole('button', { name: 'Check and import' }).click();
+  await expect(result).toContainText('Imported 2 nodes');
+  const card = page.getByTestId('cluster').filter({ hasText: 'CSV Site' });
+  await expect(card.getByTestId('node-row')).toHaveCount(2);
+});

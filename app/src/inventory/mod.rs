@@ -1,5 +1,7 @@
 //! The inventory: clusters and their nodes (kinds, roles, FQDNs, endpoints).
 
+#[cfg(feature = "ssr")]
+pub mod csv_io;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -108,6 +110,45 @@ pub struct Overview {
     pub nodes: Vec<Node>,
     /// Every cluster's trusted CA certificates.
     pub cas: Vec<crate::certificates::ClusterCa>,
+}
+
+/// What an import found (dry run) or did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// Data rows read.
+    pub rows: usize,
+    /// Nothing is written unless this is true.
+    pub valid: bool,
+    /// Written (false on a dry run or when a row is invalid).
+    pub imported: bool,
+    pub clusters_created: Vec<String>,
+    pub nodes: usize,
+    pub endpoints: usize,
+    pub error_count: usize,
+    /// The first 1,000 errors: `row` is the line in the file (the header is line 1).
+    pub errors: Vec<RowError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+/// Checks a pasted CSV inventory (`dry_run`), or imports it when every row is valid.
+#[server(prefix = "/api/fn", endpoint = "inventory_import")]
+pub async fn import_inventory(
+    csv: String,
+    dry_run: Option<String>,
+) -> Result<ImportReport, AppError> {
+    let state = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    let dry_run = dry_run.is_some_and(|v| v == "true" || v == "on");
+    csv_io::import(&state.pool, &context, &csv, dry_run).await
 }
 
 /// Parses a ports field (`8445, 7443`): the purposes come from the kind's defaults. Empty: the

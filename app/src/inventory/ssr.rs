@@ -374,7 +374,7 @@ async fn write_endpoints(
     Ok(())
 }
 
-fn default_endpoints(kind: NodeKind) -> Vec<EndpointSpec> {
+pub(crate) fn default_endpoints(kind: NodeKind) -> Vec<EndpointSpec> {
     kind.default_endpoints()
         .iter()
         .map(|e| EndpointSpec {

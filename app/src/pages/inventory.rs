@@ -7,12 +7,12 @@ use crate::certificates::{AddClusterCa, ClusterCa, RemoveClusterCa};
 use crate::components::minute;
 use crate::components::{
     error_of, field_errors, ActionError, EmptyState, ErrorBox, FieldError, Layout, Section, BUTTON,
-    BUTTON_DANGER, INPUT, LABEL,
+    BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL,
 };
 use crate::inventory::domain::{NodeKind, NodeRole};
 use crate::inventory::{
-    default_ports_text, inventory_overview, AddCluster, AddNode, ClusterSummary, Node,
-    RemoveCluster, RemoveNode,
+    default_ports_text, inventory_overview, AddCluster, AddNode, ClusterSummary, ImportInventory,
+    ImportReport, Node, RemoveCluster, RemoveNode,
 };
 use leptos::prelude::*;
 
@@ -23,6 +23,7 @@ pub fn InventoryPage() -> impl IntoView {
     let remove_node = ServerAction::<RemoveNode>::new();
     let remove_cluster = ServerAction::<RemoveCluster>::new();
     let add_ca = ServerAction::<AddClusterCa>::new();
+    let import = ServerAction::<ImportInventory>::new();
     let remove_ca = ServerAction::<RemoveClusterCa>::new();
     let trust = TrustActions { add_ca, remove_ca };
     let overview = Resource::new(
@@ -33,6 +34,7 @@ pub fn InventoryPage() -> impl IntoView {
                 remove_node.version().get(),
                 remove_cluster.version().get(),
                 add_ca.version().get(),
+                import.version().get(),
                 remove_ca.version().get(),
             )
         },
@@ -60,6 +62,7 @@ pub fn InventoryPage() -> impl IntoView {
                 {move || is_admin().then(|| view! {
                     <ClusterForm action=add_cluster />
                     <NodeForm action=add_node clusters />
+                    <CsvSection action=import />
                 })}
             </Transition>
             <ActionError error=error_of(remove_node.value()) />
@@ -201,6 +204,66 @@ fn role_option(role: NodeRole) -> &'static str {
         NodeRole::SideA => "side A",
         NodeRole::SideB => "side B",
         NodeRole::None => "none (standalone)",
+    }
+}
+
+/// CSV export (a download) and import: paste, preview every row's errors, then import.
+#[component]
+fn CsvSection(action: ServerAction<ImportInventory>) -> impl IntoView {
+    let error = error_of(action.value());
+    let report = move || match action.value().get() {
+        Some(Ok(report)) => Some(view! { <ImportResult report /> }),
+        _ => None,
+    };
+    view! {
+        <Section title="Import and export (CSV)" description="Columns: cluster,kind,role,fqdn,address,version,tags,ports (tags and ports separated by ';'; empty ports: the kind's defaults). Clusters are created when missing. Nothing is written unless every row is valid.">
+            <div class="mb-3"><a href="/api/v1/inventory/export" download class=BUTTON_SECONDARY>"Export the inventory as CSV"</a></div>
+            <ActionForm action attr:class="space-y-3">
+                <ActionError error />
+                <label for="csv-text" class=LABEL>"CSV to import (paste; files over 1 MB go through POST /api/v1/inventory/import)"</label>
+                <textarea id="csv-text" name="csv" rows="6" required class=format!("{INPUT} font-mono text-xs")
+                    placeholder="cluster,kind,role,fqdn,address,version,tags,ports\nSite A,finesse,primary,finesse1.example.com,,12.6(2),side-a,"></textarea>
+                <div class="flex flex-wrap items-center gap-4">
+                    <label class="flex items-center gap-2 text-sm text-slate-700">
+                        <input type="checkbox" name="dry_run" value="true" checked />
+                        "Preview only (write nothing)"
+                    </label>
+                    <button type="submit" class=BUTTON>"Check and import"</button>
+                </div>
+                {report}
+            </ActionForm>
+        </Section>
+    }
+    .into_any()
+}
+
+#[component]
+fn ImportResult(report: ImportReport) -> impl IntoView {
+    let summary = match (report.valid, report.imported) {
+        (_, true) => format!("Imported {} nodes ({} endpoints){}.", report.nodes, report.endpoints, created("created", &report.clusters_created)),
+        (true, false) => format!("All {} rows are valid: importing would add {} nodes ({} endpoints){}. Untick \"Preview only\" to import.", report.rows, report.nodes, report.endpoints, created("create", &report.clusters_created)),
+        (false, _) => format!("{} error(s) in {} rows; nothing was written.", report.error_count, report.rows),
+    };
+    let ok = report.valid;
+    view! {
+        <div role="status" data-testid="import-result"
+            class=if ok { "rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-900" } else { "rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800" }>
+            <p>{summary}</p>
+            {(!report.errors.is_empty()).then(|| view! {
+                <ul class="mt-2 max-h-64 space-y-0.5 overflow-y-auto font-mono text-xs">
+                    {report.errors.iter().map(|e| view! { <li>{format!("line {}, {}: {}", e.row, e.field, e.message)}</li> }).collect_view()}
+                </ul>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+fn created(verb: &str, clusters: &[String]) -> String {
+    if clusters.is_empty() {
+        String::new()
+    } else {
+        format!(" and {verb} the clusters {}", clusters.join(", "))
     }
 }
 

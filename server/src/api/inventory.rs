@@ -125,3 +125,67 @@ pub async fn delete_node(
     inventory::delete_node(&state.pool, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[utoipa::path(get, path = "/api/v1/inventory/export", tag = "inventory",
+    responses((status = 200, description = "text/csv: cluster,kind,role,fqdn,address,version,tags,ports (tags and ports separated by ';')"),
+        (status = 403, body = ErrorBody)))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+) -> Result<impl axum::response::IntoResponse, AppError> {
+    context.require_reader()?;
+    let text = app::inventory::csv_io::export(&state.pool).await?;
+    Ok((
+        [
+            (http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"gatehouse-inventory.csv\"",
+            ),
+        ],
+        text,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ImportQuery {
+    /// Check only: report what would be imported and every row's errors, write nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/inventory/import", tag = "inventory", params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "cluster,kind,role,fqdn,address,version,tags,ports; at most 100,000 rows and 32 MiB"),
+    responses((status = 200, description = "dry run: the report", body = app::inventory::ImportReport),
+        (status = 201, description = "imported: the report", body = app::inventory::ImportReport),
+        (status = 422, description = "some rows are invalid, nothing was written: {\"error\",\"message\",\"report\"}"),
+        (status = 400, description = "not this CSV (header, encoding, too many rows)", body = ErrorBody)))]
+pub async fn import_csv(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Query(query): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    context.require_admin()?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| AppError::BadRequest(format!("the CSV is not UTF-8: {e}")))?;
+    let report = app::inventory::csv_io::import(&state.pool, &context, text, query.dry_run).await?;
+    let status = match (report.dry_run, report.valid) {
+        (true, _) => StatusCode::OK,
+        (false, true) => StatusCode::CREATED,
+        (false, false) => {
+            let message = format!(
+                "{} error(s) in the file; nothing was imported",
+                report.error_count
+            );
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({"error": "validation", "message": message, "report": report})),
+            ));
+        }
+    };
+    Ok((
+        status,
+        Json(serde_json::to_value(report).map_err(AppError::internal)?),
+    ))
+}

@@ -78,6 +78,12 @@ pub fn router() -> Router<AppState> {
         .route("/scans", axum::routing::post(scans::start))
         .route("/scans/{id}", get(scans::status))
         .route("/scans/{id}/cancel", axum::routing::post(scans::cancel))
+        .route("/inventory/export", get(inventory::export_csv))
+        .route(
+            "/inventory/import",
+            axum::routing::post(inventory::import_csv)
+                .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
         .route(
             "/nodes/{id}",
             get(inventory::get_node)
@@ -86,6 +92,9 @@ pub fn router() -> Router<AppState> {
         )
         .fallback(|| async { AppError::NotFound("no such API endpoint".into()) })
 }
+
+/// CSV imports may be larger than other bodies (100,000 rows).
+pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
 /// A JSON body whose rejections (malformed JSON, unknown fields, wrong content type) become
 /// clear `bad_request` errors.

@@ -124,6 +124,12 @@ const MUTATING: &[(Method, &str, Body)] = &[
         Body::Json(r#"{"name":"x","url":"http://127.0.0.1:9/"}"#),
     ),
     (Method::DELETE, "/api/v1/webhooks/1", Body::None),
+    (Method::POST, "/api/v1/inventory/import", Body::None),
+    (
+        Method::POST,
+        "/api/fn/inventory_import",
+        Body::Form("csv=x&dry_run=true"),
+    ),
     (
         Method::POST,
         "/api/fn/webhook_create",

@@ -273,3 +273,166 @@ async fn auditors_read_the_inventory() {
         StatusCode::OK
     );
 }
+
+async fn import(app: &TestApp, csv: &str, dry_run: bool) -> (StatusCode, Value) {
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/inventory/import?dry_run={dry_run}"),
+        )
+        .header("content-type", "text/csv")
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+const HEADER: &str = "cluster,kind,role,fqdn,address,version,tags,ports\n";
+
+#[tokio::test]
+async fn a_csv_import_lists_every_bad_row_and_writes_nothing_until_all_are_valid() {
+    let app = spawn_admin().await;
+    let site = cluster(&app, "Site A").await;
+    let (status, _) = post(
+        &app,
+        "/api/v1/nodes",
+        json!({"cluster_id": site, "kind": "finesse", "role": "primary", "fqdn": "finesse1.site-a.invalid"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let bad = format!(
+        "{HEADER}\
+         Site A,finesse,primary,finesse1.site-a.invalid,,,,\n\
+         Site A,toaster,none,t.site-a.invalid,,,,\n\
+         Site B,cuic,primary,10.0.0.5,,,,\n\
+         Site B,cuic,primary,cuic1.site-b.invalid,,,,99999\n\
+         Site B,livedata,,ld1.site-b.invalid,,12.6,a;b,\n\
+         Site B,livedata,,ld1.site-b.invalid,,,,\n\
+         too,few\n"
+    );
+    let (status, report) = import(&app, &bad, true).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["rows"], 7);
+    let errors: Vec<(i64, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (2, "fqdn"),
+            (2, "role"),
+            (3, "kind"),
+            (4, "fqdn"),
+            (5, "ports"),
+            (7, "fqdn"),
+            (8, "row")
+        ],
+        "{report}"
+    );
+    let (status, refused) = import(&app, &bad, false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused["message"],
+        "7 error(s) in the file; nothing was imported"
+    );
+    assert_eq!(
+        app.get_json("/api/v1/nodes")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.get_json("/api/v1/clusters")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let (status, wrong) = import(&app, "name,fqdn\nx,y\n", true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(wrong["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("the first line must be the header"));
+}
+
+#[tokio::test]
+async fn a_valid_csv_imports_in_one_go_and_exports_back() {
+    let app = spawn_admin().await;
+    // More rows than one insert batch, in a cluster the file creates.
+    let mut csv = HEADER.to_owned();
+    csv.push_str(
+        "Site C,finesse,primary,finesse1.site-c.invalid,10.0.0.7,12.6(2),dmz;side-a,8445;7443\n",
+    );
+    for i in 0..6000 {
+        csv.push_str(&format!("Big Site,other,,host{i}.big.invalid,,,,443\n"));
+    }
+    let (status, dry) = import(&app, &csv, true).await;
+    assert_eq!(
+        (status, &dry["valid"], &dry["imported"]),
+        (StatusCode::OK, &json!(true), &json!(false))
+    );
+    assert_eq!(dry["clusters_created"], json!(["Site C", "Big Site"]));
+    assert!(app
+        .get_json("/api/v1/clusters")
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    let (status, done) = import(&app, &csv, false).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(
+        (done["nodes"].as_i64(), done["endpoints"].as_i64()),
+        (Some(6001), Some(6002))
+    );
+    let nodes = app.get_json("/api/v1/nodes").await;
+    assert_eq!(nodes.as_array().unwrap().len(), 6001);
+    let finesse = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["fqdn"] == "finesse1.site-c.invalid")
+        .unwrap();
+    assert_eq!(finesse["tags"], json!(["dmz", "side-a"]));
+    assert_eq!(finesse["address"], "10.0.0.7");
+    let ports: Vec<i64> = finesse["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["port"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ports, [7443, 8445]);
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(_, a, _)| a)
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "inventory.import").count(),
+        1
+    );
+
+    let export = app.get("/api/v1/inventory/export").send().await.unwrap();
+    assert_eq!(export.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = export.text().await.unwrap();
+    assert_eq!(text.lines().count(), 6002);
+    assert!(text.starts_with(HEADER), "{text}");
+    assert!(text.contains(
+        "Site C,finesse,primary,finesse1.site-c.invalid,10.0.0.7,12.6(2),dmz;side-a,7443;8445\n"
+    ));
+    // Importing the export again: every row is a duplicate (and the publisher's role is taken).
+    let (_, again) = import(&app, &text, true).await;
+    assert_eq!(again["error_count"], 6002);
+}

@@ -35,6 +35,8 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("post", "/api/v1/scans/{id}/cancel"),
         ("get", "/api/v1/alerts"),
         ("get", "/api/v1/webhooks"),
+        ("get", "/api/v1/inventory/export"),
+        ("post", "/api/v1/inventory/import"),
         ("post", "/api/v1/webhooks"),
         ("delete", "/api/v1/webhooks/{id}"),
         ("get", "/api/v1/webhooks/deliveries"),
