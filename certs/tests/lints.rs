@@ -209,6 +209,15 @@ fn weak_signature() {
     assert_eq!(ids(&cert, &fixture_context(None)), ["weak_signature"]);
 }
 
+/// RFC 5280 §4.1.2.1: certificates with extensions are v3; a v1 certificate cannot carry a SAN.
+#[test]
+fn not_v3() {
+    let cert = pem_fixture("v1.pem");
+    assert_eq!(cert.version, 1);
+    assert!(cert.extensions.is_empty());
+    assert_eq!(ids(&cert, &fixture_context(None)), ["no_san", "not_v3"]);
+}
+
 /// Seed 004: self-signed certificates on internet-facing proxy hostnames.
 #[test]
 fn self_signed_public() {

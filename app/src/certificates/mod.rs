@@ -478,6 +478,20 @@ pub async fn unmute_alert(
     ssr::unmute(&app.pool, &context, key).await
 }
 
+/// Sets or clears (empty fields) a cluster's own expiry thresholds.
+#[server(prefix = "/api/fn", endpoint = "cluster_thresholds")]
+pub async fn set_cluster_thresholds(
+    id: i64,
+    warning_days: Option<String>,
+    critical_days: Option<String>,
+    warning_lifetime_percent: Option<String>,
+) -> Result<(), AppError> {
+    let app = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    let input = ssr::thresholds_from_form(warning_days, critical_days, warning_lifetime_percent)?;
+    ssr::set_thresholds(&app.pool, &context, ssr::ThresholdsOf::Cluster(id), input).await
+}
+
 /// Sets or clears (empty fields) a node's own expiry thresholds.
 #[server(prefix = "/api/fn", endpoint = "node_thresholds")]
 pub async fn set_node_thresholds(

@@ -18,6 +18,10 @@ pub struct ClusterSummary {
     /// How many nodes the cluster has.
     pub nodes: i64,
     pub created_at: String,
+    /// The cluster's own expiry thresholds (`null`: the defaults).
+    pub warning_days: Option<i32>,
+    pub critical_days: Option<i32>,
+    pub warning_lifetime_percent: Option<i32>,
 }
 
 /// `POST /api/v1/clusters`, `PUT /api/v1/clusters/{id}`.

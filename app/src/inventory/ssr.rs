@@ -26,7 +26,8 @@ fn internal(message: String) -> AppError {
 
 pub async fn list_clusters(pool: &PgPool) -> Result<Vec<ClusterSummary>, AppError> {
     let rows = sqlx::query!(
-        r#"select c.id, c.name, c.description, c.created_at, count(n.id) as "nodes!"
+        r#"select c.id, c.name, c.description, c.created_at, count(n.id) as "nodes!",
+                  c.warning_days, c.critical_days, c.warning_lifetime_percent
            from cluster c left join node n on n.cluster_id = c.id
            group by c.id order by lower(c.name)"#
     )
@@ -40,6 +41,9 @@ pub async fn list_clusters(pool: &PgPool) -> Result<Vec<ClusterSummary>, AppErro
             description: r.description,
             nodes: r.nodes,
             created_at: rfc3339(r.created_at),
+            warning_days: r.warning_days,
+            critical_days: r.critical_days,
+            warning_lifetime_percent: r.warning_lifetime_percent,
         })
         .collect())
 }

@@ -41,6 +41,15 @@ pub fn filter_query(filter: &Filter) -> String {
     parts.join("&")
 }
 
+/// The dashboard narrowed to one state, keeping the rest of the filter.
+fn state_link(filter: &Filter, state: &str) -> String {
+    let narrowed = Filter {
+        state: Some(state.to_owned()),
+        ..filter.clone()
+    };
+    format!("/?{}", filter_query(&narrowed))
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let filter = use_filter();
@@ -130,7 +139,7 @@ fn Overview(d: Dashboard) -> impl IntoView {
         <FilterBar filter=d.filter.clone() clusters=d.clusters.clone() action="/" />
         <section aria-label="Endpoints by state" class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
             {cards.map(|(state, n)| view! {
-                <a href=format!("/?state={state}") class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300" data-testid=format!("count-{state}")>
+                <a href=state_link(&d.filter, state) class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300" data-testid=format!("count-{state}")>
                     <StateBadge state=state />
                     <p class="mt-2 text-2xl font-semibold tabular-nums">{n}</p>
                     <p class="text-xs text-slate-500">{if state == "unreachable" { "endpoints" } else { "endpoints by expiry" }}</p>

@@ -3,7 +3,7 @@
 //! ports field means the defaults too).
 
 use crate::auth::whoami;
-use crate::certificates::{AddClusterCa, ClusterCa, RemoveClusterCa};
+use crate::certificates::{AddClusterCa, ClusterCa, RemoveClusterCa, SetClusterThresholds};
 use crate::components::minute;
 use crate::components::{
     error_of, field_errors, ActionError, EmptyState, ErrorBox, FieldError, Layout, Section, BUTTON,
@@ -25,7 +25,12 @@ pub fn InventoryPage() -> impl IntoView {
     let add_ca = ServerAction::<AddClusterCa>::new();
     let import = ServerAction::<ImportInventory>::new();
     let remove_ca = ServerAction::<RemoveClusterCa>::new();
-    let trust = TrustActions { add_ca, remove_ca };
+    let thresholds = ServerAction::<SetClusterThresholds>::new();
+    let trust = TrustActions {
+        add_ca,
+        remove_ca,
+        thresholds,
+    };
     let overview = Resource::new(
         move || {
             (
@@ -36,6 +41,7 @@ pub fn InventoryPage() -> impl IntoView {
                 add_ca.version().get(),
                 import.version().get(),
                 remove_ca.version().get(),
+                thresholds.version().get(),
             )
         },
         |_| inventory_overview(),
@@ -271,6 +277,63 @@ fn created(verb: &str, clusters: &[String]) -> String {
 struct TrustActions {
     add_ca: ServerAction<AddClusterCa>,
     remove_ca: ServerAction<RemoveClusterCa>,
+    thresholds: ServerAction<SetClusterThresholds>,
+}
+
+/// A cluster's own expiry thresholds (its nodes inherit them unless they set their own).
+#[component]
+fn ClusterThresholds(
+    cluster: ClusterSummary,
+    admin: bool,
+    action: ServerAction<SetClusterThresholds>,
+) -> impl IntoView {
+    let error = error_of(action.value());
+    let value = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+    let shown =
+        |v: Option<i32>, default: i64| v.map_or(format!("{default} (default)"), |v| v.to_string());
+    let id = cluster.id;
+    let rows = [
+        (
+            "warning_days",
+            "Warning under (days)",
+            cluster.warning_days,
+            30,
+        ),
+        (
+            "critical_days",
+            "Critical under (days)",
+            cluster.critical_days,
+            14,
+        ),
+        (
+            "warning_lifetime_percent",
+            "Warning under (% of lifetime left)",
+            cluster.warning_lifetime_percent,
+            20,
+        ),
+    ];
+    view! {
+        <details class="border-t border-slate-200 px-5 py-3" data-testid="cluster-thresholds">
+            <summary class="cursor-pointer text-sm font-medium text-slate-700">
+                "Expiry thresholds"
+                <span class="ml-2 text-xs font-normal text-slate-500">{rows.map(|(_, label, v, d)| format!("{label}: {}", shown(v, d))).join(" · ")}</span>
+            </summary>
+            {admin.then(|| view! {
+                <ActionForm action attr:class="mt-3 grid gap-3 sm:grid-cols-4 sm:items-start">
+                    <input type="hidden" name="id" value=id.to_string() />
+                    {rows.map(|(name, label, v, _)| view! {
+                        <div>
+                            <label for=format!("ct-{name}-{id}") class=LABEL>{label}</label>
+                            <input id=format!("ct-{name}-{id}") name=name inputmode="numeric" class=INPUT value=value(v) placeholder="default" />
+                            <FieldError messages=field_errors(error, name) />
+                        </div>
+                    })}
+                    <div class="sm:pt-6"><button type="submit" class=BUTTON>"Save thresholds"</button></div>
+                </ActionForm>
+            })}
+        </details>
+    }
+    .into_any()
 }
 
 /// The CA certificates a cluster trusts: listed for everyone, added and removed by admins.
@@ -399,6 +462,7 @@ fn ClusterCard(
                     }.into_any()
                 }}
             </div>
+            <ClusterThresholds cluster=cluster.clone() admin action=trust.thresholds />
             <TrustedCas cluster_id=id cas admin trust />
         </section>
     }

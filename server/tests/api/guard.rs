@@ -150,6 +150,11 @@ const MUTATING: &[(Method, &str, Body)] = &[
     ),
     (
         Method::POST,
+        "/api/fn/cluster_thresholds",
+        Body::Form("id=1&warning_days=60"),
+    ),
+    (
+        Method::POST,
         "/api/fn/node_thresholds",
         Body::Form("id=1&warning_days=60"),
     ),
