@@ -51,3 +51,19 @@ test('a pasted CSV is previewed with its errors, then imported', async ({ page }
   const card = page.getByTestId('cluster').filter({ hasText: 'CSV Site' });
   await expect(card.getByTestId('node-row')).toHaveCount(2);
 });
+
+test('a node is edited from its page', async ({ page }) => {
+  await signInAndWait(page, ADMIN);
+  await page.goto('/inventory');
+  await page.getByRole('link', { name: 'cuic1.csv.invalid' }).click();
+  await expect(page.getByTestId('node-fqdn')).toHaveText('cuic1.csv.invalid');
+  await hydrated(page);
+  await page.getByText('Edit this node').click();
+  await page.locator('#edit-fqdn').fill('10.1.1.1');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByTestId('edit-node')).toContainText('is an IP address');
+  await page.locator('#edit-fqdn').fill('cuic1.csv.invalid');
+  await page.locator('#edit-version').fill('12.6(2) ES03');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.locator('dd').filter({ hasText: '12.6(2) ES03' })).toBeVisible();
+});

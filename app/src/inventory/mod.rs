@@ -217,6 +217,37 @@ pub async fn remove_cluster(id: i64) -> Result<(), AppError> {
     ssr::delete_cluster(&state.pool, &context, id).await
 }
 
+/// A node's form fields as the REST input (tags comma-separated; empty ports: the kind's
+/// defaults on create, unchanged on update).
+#[cfg(feature = "ssr")]
+#[allow(clippy::too_many_arguments)]
+fn node_form(
+    cluster_id: i64,
+    kind: String,
+    role: String,
+    fqdn: String,
+    address: Option<String>,
+    version: Option<String>,
+    tags: Option<String>,
+    ports: Option<String>,
+) -> Result<NodeInput, AppError> {
+    let kind = NodeKind::parse(&kind).map_err(|m| AppError::field("kind", m))?;
+    let role = NodeRole::parse(&role).map_err(|m| AppError::field("role", m))?;
+    let endpoints = parse_ports(kind, ports.as_deref().unwrap_or_default())
+        .map_err(|m| AppError::field("ports", m))?;
+    let tags = tags.map(|t| t.split(',').map(str::to_owned).collect());
+    Ok(NodeInput {
+        cluster_id,
+        kind,
+        role: Some(role),
+        fqdn,
+        address,
+        version,
+        tags,
+        endpoints,
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api/fn", endpoint = "node_create")]
 pub async fn add_node(
@@ -231,22 +262,27 @@ pub async fn add_node(
 ) -> Result<NodeSaved, AppError> {
     let state = crate::state::app_state()?;
     let context = crate::auth::ssr::request_context();
-    let kind = NodeKind::parse(&kind).map_err(|m| AppError::field("kind", m))?;
-    let role = NodeRole::parse(&role).map_err(|m| AppError::field("role", m))?;
-    let endpoints = parse_ports(kind, ports.as_deref().unwrap_or_default())
-        .map_err(|m| AppError::field("ports", m))?;
-    let tags = tags.map(|t| t.split(',').map(str::to_owned).collect());
-    let input = NodeInput {
-        cluster_id,
-        kind,
-        role: Some(role),
-        fqdn,
-        address,
-        version,
-        tags,
-        endpoints,
-    };
+    let input = node_form(cluster_id, kind, role, fqdn, address, version, tags, ports)?;
     ssr::create_node(&state.pool, &context, input).await
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api/fn", endpoint = "node_update")]
+pub async fn edit_node(
+    id: i64,
+    cluster_id: i64,
+    kind: String,
+    role: String,
+    fqdn: String,
+    address: Option<String>,
+    version: Option<String>,
+    tags: Option<String>,
+    ports: Option<String>,
+) -> Result<NodeSaved, AppError> {
+    let state = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    let input = node_form(cluster_id, kind, role, fqdn, address, version, tags, ports)?;
+    ssr::update_node(&state.pool, &context, id, input).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "node_delete")]

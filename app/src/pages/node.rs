@@ -12,6 +12,8 @@ use crate::components::{
     error_of, field_errors, minute, ActionError, ErrorBox, FieldError, Layout, Section, Table,
     BUTTON, BUTTON_SECONDARY, INPUT, LABEL,
 };
+use crate::inventory::domain::{NodeKind, NodeRole};
+use crate::inventory::{EditNode, Node};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -29,6 +31,7 @@ pub fn NodePage() -> impl IntoView {
     let mute = ServerAction::<MuteAlert>::new();
     let unmute = ServerAction::<UnmuteAlert>::new();
     let thresholds = ServerAction::<SetNodeThresholds>::new();
+    let edit = ServerAction::<EditNode>::new();
     let report = Resource::new(
         move || {
             (
@@ -37,6 +40,7 @@ pub fn NodePage() -> impl IntoView {
                 mute.version().get(),
                 unmute.version().get(),
                 thresholds.version().get(),
+                edit.version().get(),
             )
         },
         |(id, ..)| load_node_report(id),
@@ -63,7 +67,7 @@ pub fn NodePage() -> impl IntoView {
     view! {
         <Layout title="Node">
             <Transition fallback=|| ()>
-                {move || report.get().and_then(Result::ok).map(|report| view! { <NodeHeader report /> })}
+                {move || report.get().and_then(Result::ok).map(|report| view! { <NodeHeader report admin=is_admin() edit /> })}
             </Transition>
             <Show when=move || known.get()>
                 <Section title="Scan">
@@ -88,8 +92,9 @@ struct NodeActions {
 }
 
 #[component]
-fn NodeHeader(report: NodeReport) -> impl IntoView {
+fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<EditNode>) -> impl IntoView {
     let node = report.node;
+    let form = admin.then(|| view! { <EditForm node=node.clone() action=edit /> });
     let facts = [
         ("Cluster", node.cluster.clone()),
         ("Kind", node.kind.label().to_owned()),
@@ -124,7 +129,76 @@ fn NodeHeader(report: NodeReport) -> impl IntoView {
             <dl class="mt-2 flex flex-wrap gap-x-6 gap-y-1 text-sm">
                 {facts.map(|(k, v)| view! { <div><dt class="inline text-slate-500">{k}": "</dt><dd class="inline text-slate-800">{v}</dd></div> })}
             </dl>
+            {form}
         </div>
+    }
+    .into_any()
+}
+
+/// Change the node: every field of the inventory form, filled in with what it is now.
+#[component]
+fn EditForm(node: Node, action: ServerAction<EditNode>) -> impl IntoView {
+    let error = error_of(action.value());
+    let ports = node
+        .endpoints
+        .iter()
+        .map(|e| e.port.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let saved = move || {
+        matches!(action.value().get(), Some(Ok(_)))
+            .then(|| view! { <p role="status" class="text-sm text-emerald-700">"Saved."</p> })
+    };
+    view! {
+        <details class="mt-3 rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm" data-testid="edit-node">
+            <summary class="cursor-pointer text-sm font-medium text-slate-700">"Edit this node"</summary>
+            <ActionForm action attr:class="mt-3 grid gap-3 md:grid-cols-4 md:items-start">
+                <div class="space-y-2 md:col-span-4"><ActionError error />{saved}</div>
+                <input type="hidden" name="id" value=node.id.to_string() />
+                <input type="hidden" name="cluster_id" value=node.cluster_id.to_string() />
+                <div>
+                    <label for="edit-kind" class=LABEL>"Kind"</label>
+                    <select id="edit-kind" name="kind" class=INPUT>
+                        {NodeKind::ALL.map(|k| view! { <option value=k.as_str() selected=k == node.kind>{k.label()}</option> })}
+                    </select>
+                </div>
+                <div>
+                    <label for="edit-role" class=LABEL>"Role"</label>
+                    <select id="edit-role" name="role" class=INPUT>
+                        {NodeRole::ALL.map(|r| view! { <option value=r.as_str() selected=r == node.role>{r.as_str()}</option> })}
+                    </select>
+                    <FieldError messages=field_errors(error, "role") />
+                </div>
+                <div>
+                    <label for="edit-fqdn" class=LABEL>"FQDN"</label>
+                    <input id="edit-fqdn" name="fqdn" required class=INPUT value=node.fqdn.clone() autocomplete="off" />
+                    <FieldError messages=field_errors(error, "fqdn") />
+                </div>
+                <div>
+                    <label for="edit-address" class=LABEL>"Management address"</label>
+                    <input id="edit-address" name="address" class=INPUT value=node.address.clone().unwrap_or_default() autocomplete="off" />
+                    <FieldError messages=field_errors(error, "address") />
+                </div>
+                <div>
+                    <label for="edit-version" class=LABEL>"Version"</label>
+                    <input id="edit-version" name="version" class=INPUT value=node.version.clone() autocomplete="off" />
+                    <FieldError messages=field_errors(error, "version") />
+                </div>
+                <div>
+                    <label for="edit-tags" class=LABEL>"Tags (comma-separated)"</label>
+                    <input id="edit-tags" name="tags" class=INPUT value=node.tags.join(", ") autocomplete="off" />
+                    <FieldError messages=field_errors(error, "tags") />
+                </div>
+                <div>
+                    <label for="edit-ports" class=LABEL>"Ports"</label>
+                    <input id="edit-ports" name="ports" class=INPUT value=ports autocomplete="off" />
+                    <p class="mt-1 text-xs text-slate-500">"Empty: unchanged."</p>
+                    <FieldError messages=field_errors(error, "ports") />
+                    <FieldError messages=field_errors(error, "endpoints") />
+                </div>
+                <div class="md:pt-6"><button type="submit" class=BUTTON>"Save changes"</button></div>
+            </ActionForm>
+        </details>
     }
     .into_any()
 }

@@ -51,6 +51,11 @@ const MUTATING: &[(Method, &str, Body)] = &[
     (Method::POST, "/api/fn/node_delete", Body::Form("id=1")),
     (
         Method::POST,
+        "/api/fn/node_update",
+        Body::Form("id=1&cluster_id=1&kind=finesse&role=none&fqdn=f.example.com"),
+    ),
+    (
+        Method::POST,
         "/api/v1/clusters",
         Body::Json(r#"{"name":"x"}"#),
     ),
