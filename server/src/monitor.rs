@@ -24,7 +24,7 @@ fn gauge_family(
 
 /// The Prometheus text exposition of the current state.
 pub async fn metrics(pool: &PgPool, now: i64) -> Result<String, AppError> {
-    let endpoints = fleet(pool).await?;
+    let endpoints = fleet(pool, None).await?;
     let mut registry = Registry::with_prefix("gatehouse");
     let not_after = gauge_family(
         &mut registry,

@@ -396,9 +396,7 @@ pub async fn load_certificate_list(
     let app = crate::state::app_state()?;
     crate::auth::ssr::request_context().require_reader()?;
     let filter = Filter::from_form(cluster, kind, state, lint);
-    let now = ssr::now();
-    let rows = ssr::certificates(&app.pool, &filter, now).await?;
-    Ok((ssr::dashboard(&app, filter, now).await?, rows))
+    ssr::overview(&app, filter, ssr::now()).await
 }
 
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "node_report")]

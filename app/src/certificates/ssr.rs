@@ -301,8 +301,8 @@ impl EndpointNow {
     }
 }
 
-/// Every endpoint of the fleet, now.
-pub async fn fleet(pool: &PgPool) -> Result<Vec<EndpointNow>, AppError> {
+/// Every endpoint of the fleet now, or of one node.
+pub async fn fleet(pool: &PgPool, node: Option<i64>) -> Result<Vec<EndpointNow>, AppError> {
     let rows = sqlx::query!(
         r#"select e.id as endpoint_id, e.port, n.id as node_id, n.fqdn, n.kind, n.version,
                   c.id as cluster_id, c.name as cluster,
@@ -320,7 +320,9 @@ pub async fn fleet(pool: &PgPool) -> Result<Vec<EndpointNow>, AppError> {
            ) l on true
            left join probe_chain pc on pc.probe_id = l.id
            left join certificate cert on cert.sha256 = pc.sha256
-           order by n.fqdn, e.port, pc.position"#
+           where ($1::bigint is null or n.id = $1)
+           order by n.fqdn, e.port, pc.position"#,
+        node
     )
     .fetch_all(pool)
     .await?;
@@ -418,13 +420,13 @@ fn served_row(
 }
 
 /// Every served certificate, soonest expiry first.
-fn served_rows(
-    endpoints: &[EndpointNow],
+fn served_rows<'a>(
+    endpoints: impl IntoIterator<Item = &'a EndpointNow>,
     mutes: &HashMap<(i64, String), Mute>,
     now: i64,
 ) -> Vec<ServedCertificate> {
     let mut rows: Vec<ServedCertificate> = endpoints
-        .iter()
+        .into_iter()
         .flat_map(|e| {
             e.chain
                 .iter()
@@ -463,7 +465,7 @@ pub async fn certificates(
     filter: &Filter,
     now: i64,
 ) -> Result<Vec<ServedCertificate>, AppError> {
-    let endpoints: Vec<EndpointNow> = fleet(pool)
+    let endpoints: Vec<EndpointNow> = fleet(pool, None)
         .await?
         .into_iter()
         .filter(|e| filter.admits_endpoint(e))
@@ -477,7 +479,7 @@ pub async fn certificates(
 
 /// `GET /api/v1/alerts`: one entry per served certificate that is not ok.
 pub async fn alerts(pool: &PgPool, now: i64) -> Result<Vec<Alert>, AppError> {
-    let endpoints = fleet(pool).await?;
+    let endpoints = fleet(pool, None).await?;
     let mutes = mutes(pool).await?;
     let mut alerts = Vec::new();
     for e in &endpoints {
@@ -512,8 +514,18 @@ pub async fn alerts(pool: &PgPool, now: i64) -> Result<Vec<Alert>, AppError> {
 
 /// The fleet overview, narrowed by `filter`.
 pub async fn dashboard(app: &AppState, filter: Filter, now: i64) -> Result<Dashboard, AppError> {
+    Ok(overview(app, filter, now).await?.0)
+}
+
+/// The overview and every served certificate in the filter, soonest expiry first, from one
+/// read of the fleet (the Certificates page shows both).
+pub async fn overview(
+    app: &AppState,
+    filter: Filter,
+    now: i64,
+) -> Result<(Dashboard, Vec<ServedCertificate>), AppError> {
     let pool = &app.pool;
-    let all = fleet(pool).await?;
+    let all = fleet(pool, None).await?;
     let mutes = mutes(pool).await?;
     let clusters = sqlx::query!("select id, name from cluster order by lower(name)")
         .fetch_all(pool)
@@ -522,14 +534,10 @@ pub async fn dashboard(app: &AppState, filter: Filter, now: i64) -> Result<Dashb
         .map(|r| (r.id, r.name))
         .collect();
     let endpoints: Vec<&EndpointNow> = all.iter().filter(|e| filter.admits_endpoint(e)).collect();
-    let rows: Vec<ServedCertificate> = served_rows(
-        &endpoints.iter().map(|e| (*e).clone()).collect::<Vec<_>>(),
-        &mutes,
-        now,
-    )
-    .into_iter()
-    .filter(|r| filter.admits_row(r))
-    .collect();
+    let rows: Vec<ServedCertificate> = served_rows(endpoints.iter().copied(), &mutes, now)
+        .into_iter()
+        .filter(|r| filter.admits_row(r))
+        .collect();
 
     // Endpoints: by the state filter itself, or by having a row the lint filter admits.
     let with_rows: HashSet<(i64, i32)> = rows.iter().map(|r| (r.node_id, r.port)).collect();
@@ -591,7 +599,7 @@ pub async fn dashboard(app: &AppState, filter: Filter, now: i64) -> Result<Dashb
     });
 
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    Ok(Dashboard {
+    let dashboard = Dashboard {
         clusters,
         nodes: count(nodes.len()),
         endpoints: shown,
@@ -604,7 +612,8 @@ pub async fn dashboard(app: &AppState, filter: Filter, now: i64) -> Result<Dashb
         last_scan: latest_scan(pool, "done").await?,
         running: latest_scan(pool, "running").await?,
         filter,
-    })
+    };
+    Ok((dashboard, rows))
 }
 
 /// Each distinct certificate (days left, worst state) placed on the year ahead.
@@ -888,10 +897,9 @@ pub async fn node_report(pool: &PgPool, id: i64, now: i64) -> Result<NodeReport,
     )
     .fetch_all(pool)
     .await?;
-    let fleet: HashMap<i64, EndpointNow> = fleet(pool)
+    let fleet: HashMap<i64, EndpointNow> = fleet(pool, Some(id))
         .await?
         .into_iter()
-        .filter(|e| e.node_id == id)
         .map(|e| (e.endpoint_id, e))
         .collect();
     let mutes = mutes(pool).await?;
@@ -1049,7 +1057,7 @@ pub async fn certificate_report(
         AppError::NotFound("no certificate with this fingerprint has been seen".into())
     })?;
     let details: CertInfo = serde_json::from_value(row.info).map_err(AppError::internal)?;
-    let fleet = fleet(pool).await?;
+    let fleet = fleet(pool, None).await?;
     let placements = sqlx::query!(
         "select o.endpoint_id, o.position, o.first_seen_at, o.last_seen_at, e.port, n.id as node_id, n.fqdn, c.name as cluster
          from observation o join endpoint e on e.id = o.endpoint_id join node n on n.id = e.node_id join cluster c on c.id = n.cluster_id

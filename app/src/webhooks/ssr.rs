@@ -167,7 +167,7 @@ struct Change {
 /// is a change to `gone`; an endpoint that cannot be reached keeps its last states. Returns how
 /// many transitions were recorded.
 pub async fn judge_transitions(pool: &PgPool, now: i64) -> Result<usize, AppError> {
-    let endpoints = fleet(pool).await?;
+    let endpoints = fleet(pool, None).await?;
     let mutes = mutes(pool).await?;
     let mut tx = pool.begin().await?;
     // One judge at a time (a scan's end and the periodic pass may meet).

@@ -254,6 +254,15 @@ impl TestApp {
             .to_owned()
     }
 
+    /// The names of the audit actions recorded so far, oldest first.
+    pub async fn audit_action_names(&self) -> Vec<String> {
+        self.audit_actions()
+            .await
+            .into_iter()
+            .map(|(_, action, _)| action)
+            .collect()
+    }
+
     /// The audit actions recorded so far, oldest first.
     pub async fn audit_actions(&self) -> Vec<(String, String, String)> {
         sqlx::query_as::<_, (String, String, String)>(

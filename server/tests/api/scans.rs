@@ -345,12 +345,7 @@ async fn monitoring_reads_alerts_and_metrics_with_a_monitor_token() {
         .send_json(Method::DELETE, "/api/v1/alerts/ack", &key)
         .await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
-    let actions: Vec<String> = app
-        .audit_actions()
-        .await
-        .into_iter()
-        .map(|(_, a, _)| a)
-        .collect();
+    let actions = app.audit_action_names().await;
     assert!(
         ["alert.mute", "alert.unmute", "alert.ack", "alert.unack"]
             .iter()
@@ -473,12 +468,7 @@ async fn thresholds_per_cluster_and_node_decide_the_alert_state() {
     let cleared = app.send_json(Method::PUT, &node_path, &json!({})).await;
     assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
     assert_eq!(state(app.get_json(&path).await), "warning");
-    let actions: Vec<String> = app
-        .audit_actions()
-        .await
-        .into_iter()
-        .map(|(_, a, _)| a)
-        .collect();
+    let actions = app.audit_action_names().await;
     assert_eq!(actions.iter().filter(|a| *a == "thresholds.set").count(), 3);
 }
 
@@ -667,12 +657,7 @@ async fn a_cluster_ca_makes_probes_verify_and_completes_the_chain() {
         .unwrap();
     assert_eq!(removed.status(), StatusCode::NO_CONTENT);
     assert!(app.get_json(&cas_path).await.as_array().unwrap().is_empty());
-    let actions: Vec<String> = app
-        .audit_actions()
-        .await
-        .into_iter()
-        .map(|(_, a, _)| a)
-        .collect();
+    let actions = app.audit_action_names().await;
     assert!(
         actions.contains(&"cluster_ca.add".to_owned())
             && actions.contains(&"cluster_ca.remove".to_owned())
@@ -697,4 +682,20 @@ async fn metrics_without_a_token_only_from_allowed_addresses() {
             .unwrap();
         assert_eq!(anonymous.status(), expected, "allow '{allow}'");
     }
+}
+
+#[tokio::test]
+async fn scans_left_running_by_a_stopped_process_are_closed_at_start() {
+    let app = spawn_admin().await;
+    sqlx::query("insert into scan (requested_by, state, total) values ('admin', 'running', 3)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(server::schedule::close_orphans(&app.pool).await.unwrap(), 1);
+    let state: String = sqlx::query_scalar("select state from scan")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "cancelled");
+    assert_eq!(server::schedule::close_orphans(&app.pool).await.unwrap(), 0);
 }

@@ -125,3 +125,42 @@ async fn one_message_per_transition_retried_with_backoff() {
         .collect();
     assert_eq!(states, ["pending", "pending", "delivered", "delivered"]);
 }
+
+#[tokio::test]
+async fn a_muted_alert_stays_quiet_and_an_acknowledged_one_does_not() {
+    let app = spawn_admin().await;
+    let port = tls_endpoint("cuic5.example.com", &["cuic5.example.com"], 10).await;
+    let node = node_with_ports(&app, "cuic5.example.com", &[port]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let fingerprint = app.get_json("/api/v1/alerts").await[0]["fingerprint_sha256"].clone();
+    let transitions = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from transition")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(transitions().await, 1);
+    let judge = || async {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        app::webhooks::ssr::judge_transitions(&app.pool, now)
+            .await
+            .unwrap()
+    };
+    let key = json!({"node_id": node, "port": port, "fingerprint_sha256": fingerprint,
+                     "owner": "pki", "until": "2999-01-01"});
+    let thresholds = format!("/api/v1/nodes/{node}/thresholds");
+
+    // Muted: the state moves (critical → warning) without a message.
+    app.send_json(Method::PUT, "/api/v1/alerts/mute", &key)
+        .await;
+    app.send_json(Method::PUT, &thresholds, &json!({"critical_days": 5}))
+        .await;
+    assert_eq!(judge().await, 0);
+    assert_eq!(transitions().await, 1);
+
+    // Acknowledged: it moves back (warning → critical) with a message.
+    app.send_json(Method::PUT, "/api/v1/alerts/ack", &key).await;
+    app.send_json(Method::PUT, &thresholds, &json!({})).await;
+    assert_eq!(judge().await, 1);
+    assert_eq!(transitions().await, 2);
+}
