@@ -699,3 +699,43 @@ async fn scans_left_running_by_a_stopped_process_are_closed_at_start() {
     assert_eq!(state, "cancelled");
     assert_eq!(server::schedule::close_orphans(&app.pool).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_running_scan_can_be_cancelled_once() {
+    let app = spawn_admin().await;
+    // Accepts connections but never answers the handshake: each probe waits for its timeout.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let node = node_with_ports(&app, "finesse8.example.com", &[port]).await;
+    let started = app
+        .send_json(Method::POST, "/api/v1/scans", &json!({"node_ids": [node]}))
+        .await;
+    let id = started.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let cancel = format!("/api/v1/scans/{id}/cancel");
+    let first = app.request(Method::POST, &cancel).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let mut state = Value::Null;
+    for _ in 0..300 {
+        state = app.get_json(&format!("/api/v1/scans/{id}")).await["state"].clone();
+        if state != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "cancelled");
+    let again = app.request(Method::POST, &cancel).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let unknown = app
+        .request(Method::POST, "/api/v1/scans/999999/cancel")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(app
+        .audit_action_names()
+        .await
+        .contains(&"scan.cancel".to_owned()));
+    drop(silent);
+}
