@@ -102,12 +102,15 @@ pub fn verifier(roots: RootCertStore) -> Result<Arc<WebPkiServerVerifier>, Strin
 impl Prober {
     pub fn new(public_roots: RootCertStore, timeout: Duration) -> Result<Self, String> {
         let public = verifier(public_roots).ok();
-        let config = rustls::ClientConfig::builder_with_provider(provider())
+        let mut config = rustls::ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| e.to_string())?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(RecordEverything(provider())))
             .with_no_client_auth();
+        // Every probe is a full handshake: a resumed session shows no certificate, and rustls
+        // would report the one remembered from an earlier handshake.
+        config.resumption = rustls::client::Resumption::disabled();
         Ok(Self {
             config: Arc::new(config),
             public,

@@ -124,6 +124,53 @@ async fn a_handshake_records_the_chain_protocol_cipher_and_trust() {
     assert_eq!(done.cluster_trust, Some(Ok(())));
 }
 
+/// Serves whichever certificate it holds now, as an appliance does after `set cert regen`.
+#[derive(Debug)]
+struct Swappable(std::sync::Mutex<Arc<rustls::sign::CertifiedKey>>);
+
+impl Swappable {
+    fn set(&self, (chain, key): (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)) {
+        let certified = rustls::sign::CertifiedKey::from_der(chain, key, &provider()).unwrap();
+        *self.0.lock().unwrap() = Arc::new(certified);
+    }
+}
+
+impl rustls::server::ResolvesServerCert for Swappable {
+    fn resolve(
+        &self,
+        _: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.lock().unwrap().clone())
+    }
+}
+
+#[tokio::test]
+async fn every_probe_is_a_full_handshake_so_a_replaced_certificate_is_seen() {
+    // A resumed TLS session would report the chain of the first handshake, not what the
+    // server serves now.
+    let pki = Pki::new();
+    let (first, key) = pki.leaf(&["finesse1.example.com"]);
+    let certified = rustls::sign::CertifiedKey::from_der(first.clone(), key, &provider()).unwrap();
+    let resolver = Arc::new(Swappable(std::sync::Mutex::new(Arc::new(certified))));
+    // TLS 1.2: the client caches the session at the end of the handshake (1.3 tickets come
+    // later, after the probe has stopped reading).
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(resolver.clone());
+    let port = tls_server(config).await;
+    let prober = prober();
+    let target = target("finesse1.example.com", port);
+
+    let before = prober.probe(&target, None).await.unwrap();
+    assert_eq!(before.chain[0], first[0].as_ref());
+    let (second, key) = pki.leaf(&["finesse1.example.com"]);
+    resolver.set((second.clone(), key));
+    let after = prober.probe(&target, None).await.unwrap();
+    assert_eq!(after.chain[0], second[0].as_ref(), "the new certificate");
+}
+
 #[tokio::test]
 async fn the_fqdn_is_checked_against_the_certificate() {
     let pki = Pki::new();
