@@ -29,6 +29,8 @@ pub struct AppState {
     pub setup_token: Arc<Mutex<Option<String>>>,
     /// Addresses that may read `/metrics` without a token.
     pub metrics_allow: Arc<AddressList>,
+    /// The fleet as the overview pages show it, judged once per change.
+    pub fleet: Arc<crate::certificates::cache::FleetCache>,
     /// Starts and stops certificate scans (the server's scanner).
     pub scans: Arc<dyn crate::certificates::ssr::ScanControl>,
     pub leptos: LeptosOptions,

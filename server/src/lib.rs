@@ -99,6 +99,21 @@ async fn connect_with_retry(options: PgConnectOptions, wait: Duration) -> Result
     }
 }
 
+/// The listener with `TCP_NODELAY` on every accepted connection: pages stream in several
+/// writes, and Nagle's algorithm would hold each one after the first until the browser's
+/// delayed acknowledgement (40 ms on Linux).
+pub fn nodelay(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    fn set(tcp: &mut tokio::net::TcpStream) {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "setting TCP_NODELAY");
+        }
+    }
+    listener.tap_io(set as fn(&mut tokio::net::TcpStream))
+}
+
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Result<Router> {
     let store = session_store::PgStore::new(state.pool.clone());
@@ -187,6 +202,7 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
         )),
         setup_token: Arc::new(Mutex::new(None)),
         scans: Arc::new(scanner),
+        fleet: Arc::default(),
         metrics_allow: Arc::new(serve.metrics_allow.clone()),
         leptos,
     })

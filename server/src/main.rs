@@ -54,7 +54,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let served = match tls {
                 None => {
                     tracing::info!("Gatehouse listening on http://{}", listener.local_addr()?);
-                    axum::serve(listener, app)
+                    axum::serve(server::nodelay(listener), app)
                         .with_graceful_shutdown(shutdown_signal())
                         .await
                 }
@@ -67,7 +67,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                         stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
                     });
                     let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
-                    axum_server::from_tcp_rustls(listener.into_std()?, config)?
+                    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                        .acceptor(axum_server::accept::NoDelayAcceptor);
+                    axum_server::from_tcp(listener.into_std()?)?
+                        .acceptor(acceptor)
                         .handle(handle)
                         .serve(app)
                         .await

@@ -1,13 +1,11 @@
 //! Prometheus metrics (`GET /metrics`): the latest probe of each endpoint and the certificates
 //! it was served, judged at the time of the request.
 
-use app::certificates::ssr::fleet;
 use app::error::AppError;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use sqlx::PgPool;
 use std::sync::atomic::AtomicU64;
 
 type Labels = Vec<(String, String)>;
@@ -23,8 +21,10 @@ fn gauge_family(
 }
 
 /// The Prometheus text exposition of the current state.
-pub async fn metrics(pool: &PgPool, now: i64) -> Result<String, AppError> {
-    let endpoints = fleet(pool, None).await?;
+pub async fn metrics(app: &app::state::AppState) -> Result<String, AppError> {
+    let pool = &app.pool;
+    let view = app.fleet.view(pool).await?;
+    let (endpoints, now) = (&view.endpoints, view.at);
     let mut registry = Registry::with_prefix("gatehouse");
     let not_after = gauge_family(
         &mut registry,

@@ -1,10 +1,11 @@
 //! Scans: probe a set of endpoints with bounded concurrency and record what each one served.
 //!
-//! start → a `scan` row (state running, total) → a task probes the endpoints, at most
-//! `concurrency` at a time, each within the probe timeout, and records every result as it
-//! completes (certificates by fingerprint, the probe, its chain, the endpoint's observation
-//! history), advancing `done` → state done, or cancelled when asked. A probe's failure is a
-//! recorded result, never a failed scan; a database failure ends the scan as cancelled.
+//! start → a `scan` row (state running, total) → probe tasks, at most `concurrency` at a time,
+//! each within the probe timeout, parse and judge what they were served → one writer records
+//! the results in batches as they complete (certificates by fingerprint, the probes, their
+//! chains, the endpoints' observation history), advancing `done` → state done, or cancelled
+//! when asked. A probe's failure is a recorded result, never a failed scan; a database failure
+//! ends the scan as cancelled.
 
 use crate::probe::{Handshake, ProbeError, Prober, Target};
 use anyhow::{Context, Result};
@@ -187,167 +188,316 @@ impl Inner {
         }
     }
 
+    /// Probes every job, `concurrency` at a time, each on its own task (so that parsing and
+    /// judging the chains uses every core), and records the results in batches: whatever has
+    /// completed while the last batch was written goes into the next one, so a slow database
+    /// never holds the probes back and a quiet scan still records each result at once.
     async fn run(&self, scan_id: i64, jobs: Vec<Job>, cancel: &AtomicBool) -> Result<()> {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Recorded>(BATCH);
         let prober = self.prober.clone();
-        let mut results = futures::stream::iter(jobs)
-            .map(|job| {
-                let prober = prober.clone();
-                async move {
-                    let verifier = job.trust.as_ref().map(|t| &*t.verifier);
-                    let result = prober.probe(&job.target, verifier).await;
-                    (job, result)
+        let concurrency = self.concurrency;
+        let probing = AbortOnDrop(tokio::spawn(async move {
+            let mut results = futures::stream::iter(jobs)
+                .map(|job| {
+                    let prober = prober.clone();
+                    tokio::spawn(async move {
+                        let verifier = job.trust.as_ref().map(|t| &*t.verifier);
+                        let result = prober.probe(&job.target, verifier).await;
+                        let anchors = job.trust.as_ref().map_or(&[][..], |t| &t.anchors[..]);
+                        Recorded::new(job.endpoint_id, result, anchors)
+                    })
+                })
+                .buffer_unordered(concurrency);
+            while let Some(done) = results.next().await {
+                match done {
+                    Ok(recorded) => {
+                        if sender.send(recorded).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(error) => tracing::error!(%error, "a probe task failed"),
                 }
-            })
-            .buffer_unordered(self.concurrency);
-        while let Some((job, result)) = results.next().await {
+            }
+        }));
+        let mut batch = Vec::with_capacity(BATCH);
+        while receiver.recv_many(&mut batch, BATCH).await > 0 {
             if cancel.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            let anchors = job.trust.as_ref().map_or(&[][..], |t| &t.anchors[..]);
-            record(&self.pool, scan_id, job.endpoint_id, &result, anchors)
+            record(&self.pool, scan_id, &batch)
                 .await
-                .with_context(|| {
-                    format!(
-                        "recording the probe of {}:{}",
-                        job.target.fqdn, job.target.port
-                    )
-                })?;
+                .with_context(|| format!("recording {} probe results", batch.len()))?;
+            batch.clear();
         }
+        drop(probing);
         Ok(())
     }
 }
 
-/// A handshake whose chain holds a certificate that cannot be read is a failed probe
-/// (`bad_certificate`), so that the scan goes on and the reason is shown.
-fn readable(
-    result: &Result<Handshake, ProbeError>,
-) -> Result<(&Handshake, Vec<certs::CertInfo>), ProbeError> {
-    let done = result.as_ref().map_err(Clone::clone)?;
-    let infos = done
-        .chain
-        .iter()
-        .enumerate()
-        .map(|(position, der)| {
-            certs::analyze::parse(der).map_err(|e| ProbeError {
-                code: "bad_certificate".into(),
-                message: format!("certificate {position} of the served chain: {e}"),
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    Ok((done, infos))
+/// At most this many probe results are written in one transaction.
+const BATCH: usize = 256;
+
+/// Aborts the task when dropped (a cancelled or failed scan stops probing).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
-/// Stores one probe's result in one transaction, and counts it as done.
-pub async fn record(
-    pool: &PgPool,
-    scan_id: i64,
+/// One probe's result, ready to store: the served chain parsed and judged.
+pub struct Recorded {
     endpoint_id: i64,
-    result: &Result<Handshake, ProbeError>,
-    cluster_anchors: &[(certs::CertInfo, Vec<u8>)],
-) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    match readable(result) {
-        Err(error) => {
-            sqlx::query!(
-                "insert into probe (scan_id, endpoint_id, ok, error_code, error_message) values ($1, $2, false, $3, $4)",
-                scan_id,
-                endpoint_id,
-                error.code,
-                error.message
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        Ok((done, infos)) => {
-            let (cluster_trusted, cluster_trust_error) = match &done.cluster_trust {
-                None => (None, None),
-                Some(Ok(())) => (Some(true), None),
-                Some(Err(e)) => (Some(false), Some(e.clone())),
-            };
-            let served: Vec<(certs::CertInfo, Vec<u8>)> = infos
+    outcome: Result<Served, ProbeError>,
+}
+
+struct Served {
+    handshake: Handshake,
+    certificates: Vec<certs::CertInfo>,
+    /// Why the chain does not reach a system root nor one of the cluster's CAs.
+    chain_incomplete: Option<String>,
+}
+
+impl Recorded {
+    /// Parses the served chain (a certificate that cannot be read makes the probe a failure,
+    /// `bad_certificate`, so that the scan goes on and the reason is shown) and judges whether
+    /// it is complete against the system roots and `cluster_anchors`.
+    pub fn new(
+        endpoint_id: i64,
+        result: Result<Handshake, ProbeError>,
+        cluster_anchors: &[(certs::CertInfo, Vec<u8>)],
+    ) -> Self {
+        let outcome = result.and_then(|handshake| {
+            let certificates = handshake
+                .chain
+                .iter()
+                .enumerate()
+                .map(|(position, der)| {
+                    certs::analyze::parse(der).map_err(|e| ProbeError {
+                        code: "bad_certificate".into(),
+                        message: format!("certificate {position} of the served chain: {e}"),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let served: Vec<(certs::CertInfo, Vec<u8>)> = certificates
                 .iter()
                 .cloned()
-                .zip(done.chain.iter().cloned())
+                .zip(handshake.chain.iter().cloned())
                 .collect();
-            // Complete when it reaches a system root or one of the cluster's own CAs.
             let issued_by =
                 |child: &Vec<u8>, parent: &Vec<u8>| certs::analyze::signed_by(child, parent);
             let chain_incomplete = certs::lints::lint_chain(&served, anchors(), issued_by)
                 .and_then(|_| certs::lints::lint_chain(&served, cluster_anchors, issued_by))
                 .map(|finding| finding.message);
-            let probe_id = sqlx::query_scalar!(
-                "insert into probe (scan_id, endpoint_id, ok, protocol, cipher_suite, alpn, client_certificate_requested,
-                                    handshake_ms, public_trust_error, cluster_trusted, cluster_trust_error, chain_incomplete)
-                 values ($1, $2, true, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
-                scan_id,
-                endpoint_id,
-                done.protocol,
-                done.cipher_suite,
-                done.alpn,
-                done.client_certificate_requested,
-                done.handshake_time.as_secs_f64() * 1000.0,
-                done.public_trust.as_ref().err(),
-                cluster_trusted,
-                cluster_trust_error,
-                chain_incomplete
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            for (position, (der, info)) in done.chain.iter().zip(&infos).enumerate() {
-                let sha256 = store_certificate(&mut tx, der, info).await?;
-                let position = i32::try_from(position)?;
-                sqlx::query!(
-                    "insert into probe_chain (probe_id, position, sha256) values ($1, $2, $3)",
-                    probe_id,
-                    position,
-                    sha256
-                )
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query!(
-                    "insert into observation (endpoint_id, sha256, position, first_seen_at, last_seen_at)
-                     values ($1, $2, $3, now(), now())
-                     on conflict (endpoint_id, sha256, position) do update set last_seen_at = now()",
-                    endpoint_id,
-                    sha256,
-                    position
-                )
-                .execute(&mut *tx)
-                .await?;
-            }
+            Ok(Served {
+                handshake,
+                certificates,
+                chain_incomplete,
+            })
+        });
+        Self {
+            endpoint_id,
+            outcome,
         }
     }
-    sqlx::query!("update scan set done = done + 1 where id = $1", scan_id)
+}
+
+/// Stores a batch of probe results in one transaction (certificates once by fingerprint, the
+/// probes, their chains, the endpoints' observation history) and counts them as done.
+/// Rows are written in a fixed order so that concurrent scans cannot deadlock.
+pub async fn record(pool: &PgPool, scan_id: i64, batch: &[Recorded]) -> Result<()> {
+    let mut probes = ProbeColumns::default();
+    let mut certificates: Vec<(&certs::CertInfo, &[u8])> = Vec::new();
+    for r in batch {
+        probes.push(r);
+        if let Ok(served) = &r.outcome {
+            certificates.extend(
+                served
+                    .certificates
+                    .iter()
+                    .zip(served.handshake.chain.iter().map(Vec::as_slice)),
+            );
+        }
+    }
+    certificates.sort_by(|a, b| a.0.sha256.cmp(&b.0.sha256));
+    certificates.dedup_by(|a, b| a.0.sha256 == b.0.sha256);
+
+    let mut tx = pool.begin().await?;
+    // First, as every writer does (see the migration that made it).
+    sqlx::query!("update fleet_version set probes = probes + 1")
         .execute(&mut *tx)
         .await?;
+    if !certificates.is_empty() {
+        let mut c = CertificateColumns::default();
+        for (info, der) in certificates {
+            c.push(info, der)?;
+        }
+        sqlx::query!(
+            "insert into certificate (sha256, der, subject_cn, issuer_cn, serial, not_before, not_after, info)
+             select * from unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                                  $7::timestamptz[], $8::jsonb[])
+             order by 1 on conflict (sha256) do nothing",
+            &c.sha256,
+            &c.der,
+            &c.subject_cn as &[Option<String>],
+            &c.issuer_cn as &[Option<String>],
+            &c.serial,
+            &c.not_before,
+            &c.not_after,
+            &c.info
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let ids = sqlx::query!(
+        "insert into probe (scan_id, endpoint_id, ok, error_code, error_message, protocol, cipher_suite, alpn,
+                            client_certificate_requested, handshake_ms, public_trust_error, cluster_trusted,
+                            cluster_trust_error, chain_incomplete)
+         select $1, * from unnest($2::bigint[], $3::bool[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                  $8::text[], $9::bool[], $10::float8[], $11::text[], $12::bool[], $13::text[],
+                                  $14::text[])
+         returning id, endpoint_id",
+        scan_id,
+        &probes.endpoint_id,
+        &probes.ok,
+        &probes.error_code as &[Option<String>],
+        &probes.error_message as &[Option<String>],
+        &probes.protocol as &[Option<String>],
+        &probes.cipher_suite as &[Option<String>],
+        &probes.alpn as &[Option<String>],
+        &probes.client_certificate_requested as &[Option<bool>],
+        &probes.handshake_ms as &[Option<f64>],
+        &probes.public_trust_error as &[Option<String>],
+        &probes.cluster_trusted as &[Option<bool>],
+        &probes.cluster_trust_error as &[Option<String>],
+        &probes.chain_incomplete as &[Option<String>]
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    // A scan probes each endpoint once, so the endpoint names its probe in this batch.
+    let probe_of: HashMap<i64, i64> = ids.into_iter().map(|r| (r.endpoint_id, r.id)).collect();
+    let mut links: Vec<(i64, i64, i32, &str)> = Vec::new();
+    for r in batch {
+        let Ok(served) = &r.outcome else { continue };
+        let probe = *probe_of
+            .get(&r.endpoint_id)
+            .context("a recorded probe without its id")?;
+        for (position, info) in served.certificates.iter().enumerate() {
+            links.push((r.endpoint_id, probe, i32::try_from(position)?, &info.sha256));
+        }
+    }
+    links.sort_by(|a, b| (a.0, a.3, a.2).cmp(&(b.0, b.3, b.2)));
+    links.dedup_by(|a, b| (a.0, a.3, a.2) == (b.0, b.3, b.2));
+    if !links.is_empty() {
+        let endpoint: Vec<i64> = links.iter().map(|l| l.0).collect();
+        let probe: Vec<i64> = links.iter().map(|l| l.1).collect();
+        let position: Vec<i32> = links.iter().map(|l| l.2).collect();
+        let sha256: Vec<String> = links.iter().map(|l| l.3.to_owned()).collect();
+        sqlx::query!(
+            "insert into probe_chain (probe_id, position, sha256)
+             select * from unnest($1::bigint[], $2::int[], $3::text[])",
+            &probe,
+            &position,
+            &sha256
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "insert into observation (endpoint_id, sha256, position, first_seen_at, last_seen_at)
+             select e, s, p, now(), now() from unnest($1::bigint[], $2::text[], $3::int[]) as u(e, s, p)
+             on conflict (endpoint_id, sha256, position) do update set last_seen_at = now()",
+            &endpoint,
+            &sha256,
+            &position
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let count = i32::try_from(batch.len())?;
+    sqlx::query!(
+        "update scan set done = done + $2 where id = $1",
+        scan_id,
+        count
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Stores a certificate once, by fingerprint.
-async fn store_certificate(
-    tx: &mut sqlx::PgConnection,
-    der: &[u8],
-    info: &certs::CertInfo,
-) -> Result<String> {
-    let sha256 = info.sha256.clone();
-    let not_before = time::OffsetDateTime::from_unix_timestamp(info.not_before)?;
-    let not_after = time::OffsetDateTime::from_unix_timestamp(info.not_after)?;
-    sqlx::query!(
-        "insert into certificate (sha256, der, subject_cn, issuer_cn, serial, not_before, not_after, info)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (sha256) do nothing",
-        sha256,
-        der,
-        info.subject_cn,
-        info.issuer_cn,
-        info.serial,
-        not_before,
-        not_after,
-        serde_json::to_value(info)?
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(sha256)
+/// The probe table's columns for one batch, as arrays for `unnest`.
+#[derive(Default)]
+struct ProbeColumns {
+    endpoint_id: Vec<i64>,
+    ok: Vec<bool>,
+    error_code: Vec<Option<String>>,
+    error_message: Vec<Option<String>>,
+    protocol: Vec<Option<String>>,
+    cipher_suite: Vec<Option<String>>,
+    alpn: Vec<Option<String>>,
+    client_certificate_requested: Vec<Option<bool>>,
+    handshake_ms: Vec<Option<f64>>,
+    public_trust_error: Vec<Option<String>>,
+    cluster_trusted: Vec<Option<bool>>,
+    cluster_trust_error: Vec<Option<String>>,
+    chain_incomplete: Vec<Option<String>>,
+}
+
+impl ProbeColumns {
+    fn push(&mut self, r: &Recorded) {
+        self.endpoint_id.push(r.endpoint_id);
+        self.ok.push(r.outcome.is_ok());
+        let error = r.outcome.as_ref().err();
+        self.error_code.push(error.map(|e| e.code.clone()));
+        self.error_message.push(error.map(|e| e.message.clone()));
+        let served = r.outcome.as_ref().ok();
+        let done = served.map(|s| &s.handshake);
+        self.protocol.push(done.map(|d| d.protocol.clone()));
+        self.cipher_suite.push(done.map(|d| d.cipher_suite.clone()));
+        self.alpn.push(done.and_then(|d| d.alpn.clone()));
+        self.client_certificate_requested
+            .push(done.map(|d| d.client_certificate_requested));
+        self.handshake_ms
+            .push(done.map(|d| d.handshake_time.as_secs_f64() * 1000.0));
+        self.public_trust_error
+            .push(done.and_then(|d| d.public_trust.clone().err()));
+        let cluster = done.and_then(|d| d.cluster_trust.as_ref());
+        self.cluster_trusted.push(cluster.map(Result::is_ok));
+        self.cluster_trust_error
+            .push(cluster.and_then(|c| c.clone().err()));
+        self.chain_incomplete
+            .push(served.and_then(|s| s.chain_incomplete.clone()));
+    }
+}
+
+/// The certificate table's columns for one batch.
+#[derive(Default)]
+struct CertificateColumns {
+    sha256: Vec<String>,
+    der: Vec<Vec<u8>>,
+    subject_cn: Vec<Option<String>>,
+    issuer_cn: Vec<Option<String>>,
+    serial: Vec<String>,
+    not_before: Vec<time::OffsetDateTime>,
+    not_after: Vec<time::OffsetDateTime>,
+    info: Vec<serde_json::Value>,
+}
+
+impl CertificateColumns {
+    fn push(&mut self, info: &certs::CertInfo, der: &[u8]) -> Result<()> {
+        self.sha256.push(info.sha256.clone());
+        self.der.push(der.to_vec());
+        self.subject_cn.push(info.subject_cn.clone());
+        self.issuer_cn.push(info.issuer_cn.clone());
+        self.serial.push(info.serial.clone());
+        self.not_before
+            .push(time::OffsetDateTime::from_unix_timestamp(info.not_before)?);
+        self.not_after
+            .push(time::OffsetDateTime::from_unix_timestamp(info.not_after)?);
+        self.info.push(serde_json::to_value(info)?);
+        Ok(())
+    }
 }
 
 /// The system's trusted roots, parsed once: the anchors a served chain should reach.

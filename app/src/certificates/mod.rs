@@ -3,6 +3,8 @@
 //! browser boundary; the queries live in [`ssr`].
 
 #[cfg(feature = "ssr")]
+pub mod cache;
+#[cfg(feature = "ssr")]
 pub mod ssr;
 
 use crate::error::AppError;
@@ -73,7 +75,7 @@ pub struct Alert {
 }
 
 /// What the overview and the list can be narrowed to (query parameters; empty means all).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Filter {
     pub cluster: Option<i64>,
     pub kind: Option<String>,
@@ -383,7 +385,7 @@ pub async fn load_dashboard(
     let app = crate::state::app_state()?;
     crate::auth::ssr::request_context().require_reader()?;
     let filter = Filter::from_form(cluster, kind, state, lint);
-    ssr::dashboard(&app, filter, ssr::now()).await
+    ssr::dashboard(&app, filter).await
 }
 
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "certificate_list")]
@@ -392,12 +394,15 @@ pub async fn load_certificate_list(
     kind: Option<String>,
     state: Option<String>,
     lint: Option<String>,
-) -> Result<(Dashboard, Vec<ServedCertificate>), AppError> {
+) -> Result<(Dashboard, Vec<ServedCertificate>, usize), AppError> {
     let app = crate::state::app_state()?;
     crate::auth::ssr::request_context().require_reader()?;
     let filter = Filter::from_form(cluster, kind, state, lint);
-    ssr::overview(&app, filter, ssr::now()).await
+    ssr::overview(&app, filter, LIST_LIMIT).await
 }
+
+/// The Certificates page lists at most this many rows (the API returns all of them).
+pub const LIST_LIMIT: usize = 500;
 
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "node_report")]
 pub async fn load_node_report(id: i64) -> Result<NodeReport, AppError> {
@@ -410,7 +415,7 @@ pub async fn load_node_report(id: i64) -> Result<NodeReport, AppError> {
 pub async fn load_certificate_report(sha256: String) -> Result<CertificateReport, AppError> {
     let app = crate::state::app_state()?;
     crate::auth::ssr::request_context().require_reader()?;
-    ssr::certificate_report(&app.pool, &sha256, ssr::now()).await
+    ssr::certificate_report(&app, &sha256).await
 }
 
 /// Starts a scan of one node (`node_id`) or of the whole fleet (none).

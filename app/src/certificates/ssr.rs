@@ -6,9 +6,8 @@
 
 use super::{
     Alert, CertificateReport, ChainCertificate, ClusterCa, Dashboard, EffectiveThresholds,
-    EndpointReport, Filter, HistoryEntry, LintCount, Mute, NodeReport, Placement, ProbeSummary,
-    ScanProgress, ScanResult, ScanStatus, ServedCertificate, StateCounts, ThresholdsInput,
-    Timeline, TimelineWeek,
+    EndpointReport, Filter, HistoryEntry, Mute, NodeReport, Placement, ProbeSummary, ScanProgress,
+    ScanResult, ScanStatus, ServedCertificate, ThresholdsInput, Timeline, TimelineWeek,
 };
 use crate::audit::ssr::{record, record_alone};
 use crate::auth::ssr::RequestContext;
@@ -420,7 +419,7 @@ fn served_row(
 }
 
 /// Every served certificate, soonest expiry first.
-fn served_rows<'a>(
+pub(super) fn served_rows<'a>(
     endpoints: impl IntoIterator<Item = &'a EndpointNow>,
     mutes: &HashMap<(i64, String), Mute>,
     now: i64,
@@ -445,13 +444,16 @@ fn served_rows<'a>(
 }
 
 impl Filter {
-    fn admits_endpoint(&self, e: &EndpointNow) -> bool {
+    pub(super) fn admits_endpoint(&self, e: &EndpointNow) -> bool {
         self.cluster.is_none_or(|c| c == e.cluster_id)
             && self.kind.as_ref().is_none_or(|k| *k == e.kind)
     }
 
-    fn admits_row(&self, row: &ServedCertificate) -> bool {
-        self.state.as_ref().is_none_or(|s| *s == row.state)
+    /// The row's endpoint and the row itself are in the filter.
+    pub(super) fn admits(&self, row: &ServedCertificate) -> bool {
+        self.cluster.is_none_or(|c| c == row.cluster_id)
+            && self.kind.as_ref().is_none_or(|k| *k == row.kind)
+            && self.state.as_ref().is_none_or(|s| *s == row.state)
             && self
                 .lint
                 .as_ref()
@@ -459,165 +461,76 @@ impl Filter {
     }
 }
 
-/// `GET /api/v1/certificates` and the Certificates page: served certificates in the filter.
+/// `GET /api/v1/certificates`: served certificates in the filter, soonest expiry first.
 pub async fn certificates(
-    pool: &PgPool,
+    app: &AppState,
     filter: &Filter,
-    now: i64,
 ) -> Result<Vec<ServedCertificate>, AppError> {
-    let endpoints: Vec<EndpointNow> = fleet(pool, None)
-        .await?
-        .into_iter()
-        .filter(|e| filter.admits_endpoint(e))
-        .collect();
-    let mutes = mutes(pool).await?;
-    Ok(served_rows(&endpoints, &mutes, now)
-        .into_iter()
-        .filter(|r| filter.admits_row(r))
+    let view = app.fleet.view(&app.pool).await?;
+    let overview = view.overview(filter);
+    Ok(overview
+        .rows
+        .iter()
+        .map(|&i| view.rows[i].clone())
         .collect())
 }
 
 /// `GET /api/v1/alerts`: one entry per served certificate that is not ok.
-pub async fn alerts(pool: &PgPool, now: i64) -> Result<Vec<Alert>, AppError> {
-    let endpoints = fleet(pool, None).await?;
-    let mutes = mutes(pool).await?;
-    let mut alerts = Vec::new();
-    for e in &endpoints {
-        for (position, cert) in &e.chain {
-            let state = e.state_of(cert, now);
-            if state == AlertState::Ok {
-                continue;
-            }
-            let mute = mutes.get(&(e.endpoint_id, cert.sha256.clone())).cloned();
-            alerts.push(Alert {
-                node_id: e.node_id,
-                cluster: e.cluster.clone(),
-                fqdn: e.fqdn.clone(),
-                port: e.port,
-                chain_position: *position,
-                fingerprint_sha256: cert.sha256.clone(),
-                subject_cn: cert.subject_cn.clone(),
-                state: state.as_str().to_owned(),
-                days_left: cert.days_left(now),
-                not_after: unix_rfc3339(cert.not_after),
-                muted: mute.as_ref().is_some_and(|m| m.kind == "mute"),
-                acknowledged: mute.as_ref().is_some_and(|m| m.kind == "ack"),
-                mute,
-            });
-        }
-    }
-    Ok(alerts)
+pub async fn alerts(app: &AppState) -> Result<Vec<Alert>, AppError> {
+    let view = app.fleet.view(&app.pool).await?;
+    Ok(view
+        .rows
+        .iter()
+        .filter(|r| r.state != AlertState::Ok.as_str())
+        .map(|r| Alert {
+            node_id: r.node_id,
+            cluster: r.cluster.clone(),
+            fqdn: r.fqdn.clone(),
+            port: r.port,
+            chain_position: r.chain_position,
+            fingerprint_sha256: r.fingerprint_sha256.clone(),
+            subject_cn: r.subject_cn.clone(),
+            state: r.state.clone(),
+            days_left: r.days_left,
+            not_after: r.not_after.clone(),
+            muted: r.mute.as_ref().is_some_and(|m| m.kind == "mute"),
+            acknowledged: r.mute.as_ref().is_some_and(|m| m.kind == "ack"),
+            mute: r.mute.clone(),
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------
 // The overview
 
 /// The fleet overview, narrowed by `filter`.
-pub async fn dashboard(app: &AppState, filter: Filter, now: i64) -> Result<Dashboard, AppError> {
-    Ok(overview(app, filter, now).await?.0)
+pub async fn dashboard(app: &AppState, filter: Filter) -> Result<Dashboard, AppError> {
+    Ok(overview(app, filter, 0).await?.0)
 }
 
-/// The overview and every served certificate in the filter, soonest expiry first, from one
-/// read of the fleet (the Certificates page shows both).
+/// The overview and the first `limit` served certificates in the filter, soonest expiry first
+/// (the Certificates page shows both), and how many there are in all.
 pub async fn overview(
     app: &AppState,
     filter: Filter,
-    now: i64,
-) -> Result<(Dashboard, Vec<ServedCertificate>), AppError> {
-    let pool = &app.pool;
-    let all = fleet(pool, None).await?;
-    let mutes = mutes(pool).await?;
-    let clusters = sqlx::query!("select id, name from cluster order by lower(name)")
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
+    limit: usize,
+) -> Result<(Dashboard, Vec<ServedCertificate>, usize), AppError> {
+    let view = app.fleet.view(&app.pool).await?;
+    let overview = view.overview(&filter);
+    let mut dashboard = overview.dashboard.clone();
+    dashboard.last_scan = latest_scan(&app.pool, "done").await?;
+    dashboard.running = latest_scan(&app.pool, "running").await?;
+    let rows = overview
+        .rows
+        .iter()
+        .take(limit)
+        .map(|&i| view.rows[i].clone())
         .collect();
-    let endpoints: Vec<&EndpointNow> = all.iter().filter(|e| filter.admits_endpoint(e)).collect();
-    let rows: Vec<ServedCertificate> = served_rows(endpoints.iter().copied(), &mutes, now)
-        .into_iter()
-        .filter(|r| filter.admits_row(r))
-        .collect();
-
-    // Endpoints: by the state filter itself, or by having a row the lint filter admits.
-    let with_rows: HashSet<(i64, i32)> = rows.iter().map(|r| (r.node_id, r.port)).collect();
-    let mut counts = StateCounts::default();
-    let mut nodes = HashSet::new();
-    let mut shown = 0;
-    for e in &endpoints {
-        let state = e.state(now);
-        if filter.state.as_ref().is_some_and(|s| s != state)
-            || (filter.lint.is_some() && !with_rows.contains(&(e.node_id, e.port)))
-        {
-            continue;
-        }
-        shown += 1;
-        nodes.insert(e.node_id);
-        let slot = match state {
-            "expired" => &mut counts.expired,
-            "critical" => &mut counts.critical,
-            "warning" => &mut counts.warning,
-            "ok" => &mut counts.ok,
-            "unreachable" => &mut counts.unreachable,
-            _ => &mut counts.not_scanned,
-        };
-        *slot += 1;
-    }
-
-    // Each distinct certificate once, at its worst state across the places it is served.
-    let mut distinct: HashMap<&str, (i64, &str)> = HashMap::new();
-    for r in &rows {
-        let entry = distinct
-            .entry(&r.fingerprint_sha256)
-            .or_insert((r.days_left, &r.state));
-        if rank(&r.state) > rank(entry.1) {
-            entry.1 = &r.state;
-        }
-    }
-    let timeline = timeline(distinct.values().copied(), now);
-
-    let mut severities = [0u32; 3];
-    let mut lints: HashMap<&str, LintCount> = HashMap::new();
-    for finding in rows.iter().flat_map(|r| &r.findings) {
-        severities[finding.severity as usize] += 1;
-        lints
-            .entry(&finding.id)
-            .or_insert_with(|| LintCount {
-                id: finding.id.clone(),
-                severity: finding.severity,
-                count: 0,
-            })
-            .count += 1;
-    }
-    let mut lints: Vec<LintCount> = lints.into_values().collect();
-    lints.sort_by(|a, b| {
-        (a.severity, std::cmp::Reverse(a.count), &a.id).cmp(&(
-            b.severity,
-            std::cmp::Reverse(b.count),
-            &b.id,
-        ))
-    });
-
-    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    let dashboard = Dashboard {
-        clusters,
-        nodes: count(nodes.len()),
-        endpoints: shown,
-        counts,
-        certificates: count(distinct.len()),
-        timeline,
-        soonest: rows.iter().take(10).cloned().collect(),
-        severities,
-        lints,
-        last_scan: latest_scan(pool, "done").await?,
-        running: latest_scan(pool, "running").await?,
-        filter,
-    };
-    Ok((dashboard, rows))
+    Ok((dashboard, rows, overview.rows.len()))
 }
 
 /// Each distinct certificate (days left, worst state) placed on the year ahead.
-fn timeline<'a>(certs: impl Iterator<Item = (i64, &'a str)>, now: i64) -> Timeline {
+pub(super) fn timeline<'a>(certs: impl Iterator<Item = (i64, &'a str)>, now: i64) -> Timeline {
     let today = OffsetDateTime::from_unix_timestamp(now)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         .date();
@@ -663,7 +576,7 @@ fn timeline<'a>(certs: impl Iterator<Item = (i64, &'a str)>, now: i64) -> Timeli
     timeline
 }
 
-fn rank(state: &str) -> u8 {
+pub(super) fn rank(state: &str) -> u8 {
     match state {
         "expired" => 3,
         "critical" => 2,
@@ -1042,10 +955,10 @@ pub async fn certificate_der(
 
 /// The certificate page: its facts, and every place it is or was served.
 pub async fn certificate_report(
-    pool: &PgPool,
+    app: &AppState,
     sha256: &str,
-    now: i64,
 ) -> Result<CertificateReport, AppError> {
+    let pool = &app.pool;
     let sha256 = valid_fingerprint(sha256)?;
     let row = sqlx::query!(
         "select der, info, not_before, not_after, first_seen_at from certificate where sha256 = $1",
@@ -1057,7 +970,8 @@ pub async fn certificate_report(
         AppError::NotFound("no certificate with this fingerprint has been seen".into())
     })?;
     let details: CertInfo = serde_json::from_value(row.info).map_err(AppError::internal)?;
-    let fleet = fleet(pool, None).await?;
+    let view = app.fleet.view(pool).await?;
+    let now = view.at;
     let placements = sqlx::query!(
         "select o.endpoint_id, o.position, o.first_seen_at, o.last_seen_at, e.port, n.id as node_id, n.fqdn, c.name as cluster
          from observation o join endpoint e on e.id = o.endpoint_id join node n on n.id = e.node_id join cluster c on c.id = n.cluster_id
@@ -1068,9 +982,8 @@ pub async fn certificate_report(
     .await?
     .into_iter()
     .map(|o| {
-        let now_served = fleet
-            .iter()
-            .find(|e| e.endpoint_id == o.endpoint_id)
+        let now_served = view
+            .endpoint(o.endpoint_id)
             .filter(|e| e.chain.iter().any(|(p, c)| *p == o.position && c.sha256 == sha256));
         Placement {
             node_id: o.node_id,

@@ -78,7 +78,9 @@ pub fn Layout(
     #[prop(optional)] admin_only: bool,
     children: ChildrenFn,
 ) -> impl IntoView {
-    let user = Resource::new(|| (), |_| whoami());
+    // Blocking: the response's status (403 on admin-only pages) is decided by who the user
+    // is, and a status can only be set before the page starts to stream.
+    let user = Resource::new_blocking(|| (), |_| whoami());
     let logout = ServerAction::<Logout>::new();
     let location = use_location();
     let children = StoredValue::new(children);

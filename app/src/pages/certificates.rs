@@ -1,7 +1,9 @@
 //! The certificate list (every served certificate, soonest expiry first, filterable) and one
 //! certificate's page (its facts, findings, PEM, and every place it is or was served).
 
-use crate::certificates::{load_certificate_list, load_certificate_report, CertificateReport};
+use crate::certificates::{
+    load_certificate_list, load_certificate_report, CertificateReport, LIST_LIMIT,
+};
 use crate::components::certs::{days_text, CertDetails, FilterBar, Findings, StateBadge};
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table, BUTTON_SECONDARY};
 use crate::pages::dashboard::use_filter;
@@ -20,7 +22,7 @@ pub fn CertificatesPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading certificates…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
-                    Ok((dashboard, rows)) => {
+                    Ok((dashboard, rows, total)) => {
                         let filtered = !dashboard.filter.is_empty();
                         let scanned = dashboard.last_scan.is_some() || dashboard.running.is_some();
                         view! {
@@ -36,7 +38,7 @@ pub fn CertificatesPage() -> impl IntoView {
                                 view! { <EmptyState title="No certificates" body=body /> }.into_any()
                             } else {
                                 view! {
-                                    <Section title="Served certificates" description=format!("{} served certificate(s), soonest expiry first.", rows.len())>
+                                    <Section title="Served certificates" description=list_description(rows.len(), total)>
                                         <Table headers=&["Expiry", "Subject CN", "Issuer", "Served at", "Expires", "Findings"]>
                                                     {rows.into_iter().map(|r| view! {
                                                         <tr data-testid="certificate-row">
@@ -60,6 +62,16 @@ pub fn CertificatesPage() -> impl IntoView {
                 })}
             </Transition>
         </Layout>
+    }
+}
+
+fn list_description(shown: usize, total: usize) -> String {
+    if shown < total {
+        format!(
+            "{total} served certificates in this view, soonest expiry first; the first {LIST_LIMIT} are listed. Narrow the list with the filters, or read all of them from GET /api/v1/certificates."
+        )
+    } else {
+        format!("{total} served certificate(s), soonest expiry first.")
     }
 }
 

@@ -30,9 +30,7 @@ pub async fn alerts(
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<Alert>>, AppError> {
     require_monitoring(&context)?;
-    Ok(Json(
-        certificates::alerts(&state.pool, certificates::now()).await?,
-    ))
+    Ok(Json(certificates::alerts(&state).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/alerts/mute", tag = "monitoring", request_body = MuteRequest,
@@ -93,8 +91,7 @@ pub async fn metrics(
     if !allowed {
         require_monitoring(&context)?;
     }
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let text = crate::monitor::metrics(&state.pool, now).await?;
+    let text = crate::monitor::metrics(&state).await?;
     Ok((
         [(
             http::header::CONTENT_TYPE,
@@ -133,9 +130,7 @@ pub async fn certificates(
         return Err(AppError::BadRequest("cluster must be a cluster id".into()));
     }
     let filter = Filter::from_form(query.cluster, query.kind, query.state, query.lint);
-    Ok(Json(
-        certificates::certificates(&state.pool, &filter, certificates::now()).await?,
-    ))
+    Ok(Json(certificates::certificates(&state, &filter).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/certificates/{sha256}", tag = "monitoring", params(("sha256" = String, Path)),
@@ -147,7 +142,7 @@ pub async fn certificate(
 ) -> Result<Json<CertificateReport>, AppError> {
     context.require_reader()?;
     Ok(Json(
-        certificates::certificate_report(&state.pool, &sha256, certificates::now()).await?,
+        certificates::certificate_report(&state, &sha256).await?,
     ))
 }
 

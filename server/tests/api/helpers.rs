@@ -125,7 +125,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
     let router = server::router(state)
         .unwrap()
         .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(async move {
+        axum::serve(server::nodelay(listener), router)
+            .await
+            .unwrap()
+    });
 
     TestApp {
         addr,

@@ -3,6 +3,7 @@
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,15 @@ use std::time::Duration;
 async fn serve_tls(
     chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     key: rustls::pki_types::PrivateKeyDer<'static>,
+) -> u16 {
+    serve_tls_when(chain, key, Arc::new(AtomicBool::new(true))).await
+}
+
+/// Like [`serve_tls`], but connections are closed at once while `open` is false.
+async fn serve_tls_when(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+    open: Arc<AtomicBool>,
 ) -> u16 {
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
@@ -24,6 +34,9 @@ async fn serve_tls(
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
+            if !open.load(Ordering::Relaxed) {
+                continue;
+            }
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let _ = acceptor.accept(tcp).await;
@@ -35,6 +48,11 @@ async fn serve_tls(
 
 /// A TLS server for `names` whose certificate (CN `cn`) expires in `days`.
 pub(crate) async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
+    tls_endpoint_when(cn, names, days, Arc::new(AtomicBool::new(true))).await
+}
+
+/// Like [`tls_endpoint`], closing connections at once while `open` is false.
+async fn tls_endpoint_when(cn: &str, names: &[&str], days: i64, open: Arc<AtomicBool>) -> u16 {
     let mut params =
         rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
             .unwrap();
@@ -46,9 +64,10 @@ pub(crate) async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
     params.not_after = now + time::Duration::days(days);
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = params.self_signed(&key).unwrap();
-    serve_tls(
+    serve_tls_when(
         vec![cert.der().clone()],
         rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        open,
     )
     .await
 }
@@ -89,6 +108,42 @@ pub(crate) async fn scan_and_wait(app: &TestApp, body: Value) -> Value {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("scan {id} did not finish");
+}
+
+#[tokio::test]
+async fn what_a_scan_found_is_seen_as_soon_as_it_is_done() {
+    // The overview pages and the API share a view of the fleet that is judged once per change;
+    // the end of a scan must renew it even right after it was read.
+    let app = spawn_admin().await;
+    let open = Arc::new(AtomicBool::new(false));
+    let port = tls_endpoint_when(
+        "uccx1.example.com",
+        &["uccx1.example.com"],
+        10,
+        open.clone(),
+    )
+    .await;
+    let node = node_with_ports(&app, "uccx1.example.com", &[port]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    assert_eq!(app.get_json("/api/v1/certificates").await, json!([]));
+    assert_eq!(app.get_json("/api/v1/alerts").await, json!([]));
+
+    open.store(true, Ordering::Relaxed);
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let served = app.get_json("/api/v1/certificates").await;
+    assert_eq!(served.as_array().unwrap().len(), 1, "{served}");
+    assert_eq!(served[0]["state"], "critical");
+    let alerts = app.get_json("/api/v1/alerts").await;
+    assert_eq!(alerts[0]["state"], "critical", "{alerts}");
+
+    // An inventory change is seen at once too.
+    let deleted = app
+        .request(Method::DELETE, &format!("/api/v1/nodes/{node}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get_json("/api/v1/certificates").await, json!([]));
 }
 
 #[tokio::test]
