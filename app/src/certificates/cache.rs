@@ -7,12 +7,13 @@
 //!
 //! - Changes people make (inventory, thresholds, mutes and acknowledgements, a scan ending) are
 //!   seen by the next request.
-//! - Results of a running scan are seen at most [`PROBE_LAG`] later (a scan records in batches
-//!   many times a second; each would otherwise throw the view away).
+//! - Results of a running scan are read at most every [`PROBE_LAG`] (a scan records in batches
+//!   many times a second; each would otherwise throw the view away), in the background: the
+//!   requests meanwhile get the view they would have got a moment earlier.
 //! - Time passing (a certificate crossing a threshold, a mute running out) is seen at most
 //!   [`MAX_AGE`] later.
 //!
-//! Requests that find the view stale wait for one reload rather than each reading the fleet.
+//! Requests that must wait for a read wait for one read rather than each reading the fleet.
 //! Webhook transitions are judged on a fresh read of the fleet, never on this view.
 
 use super::ssr::{fleet, mutes, served_rows, EndpointNow};
@@ -199,23 +200,59 @@ struct Cached {
 #[derive(Default)]
 pub struct FleetCache {
     current: Mutex<Option<Cached>>,
-    /// Held while reading the fleet, so that one request reads it for all.
-    reading: tokio::sync::Mutex<()>,
+    /// Held while reading the fleet, so that one read serves every request.
+    reading: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// What the cache holds, judged against the database's version.
+enum Judged {
+    Fresh(Arc<FleetView>),
+    /// Only a running scan's results are missing: good enough while a fresh read runs.
+    Behind(Arc<FleetView>),
+    /// Missing what people changed, too old, or nothing cached: the request must wait.
+    Unusable,
 }
 
 impl FleetCache {
-    /// The fleet now: the cached view when it is still current, else a fresh read.
-    pub async fn view(&self, pool: &PgPool) -> Result<Arc<FleetView>, AppError> {
+    /// The fleet now: the cached view when it is still current, else a fresh read. A view
+    /// that lacks only a running scan's latest results is returned at once while a read in the
+    /// background renews it, so that scans never slow page loads.
+    pub async fn view(self: &Arc<Self>, pool: &PgPool) -> Result<Arc<FleetView>, AppError> {
         let version = sqlx::query_as!(Version, "select edits, probes from fleet_version")
             .fetch_one(pool)
             .await?;
-        if let Some(view) = self.current(version) {
-            return Ok(view);
+        match self.judge(version) {
+            Judged::Fresh(view) => return Ok(view),
+            Judged::Behind(view) => {
+                self.renew_in_background(pool.clone(), version);
+                return Ok(view);
+            }
+            Judged::Unusable => {}
         }
         let _reading = self.reading.lock().await;
-        if let Some(view) = self.current(version) {
+        if let Judged::Fresh(view) = self.judge(version) {
             return Ok(view);
         }
+        self.read(pool, version).await
+    }
+
+    fn judge(&self, wanted: Version) -> Judged {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(cached) = current.as_ref() else {
+            return Judged::Unusable;
+        };
+        let age = cached.read_at.elapsed();
+        if cached.version.edits < wanted.edits || age >= MAX_AGE {
+            Judged::Unusable
+        } else if cached.version.probes < wanted.probes && age >= PROBE_LAG {
+            Judged::Behind(cached.view.clone())
+        } else {
+            Judged::Fresh(cached.view.clone())
+        }
+    }
+
+    /// Reads the fleet and keeps it as at `version` (read before, so never newer than it is).
+    async fn read(&self, pool: &PgPool, version: Version) -> Result<Arc<FleetView>, AppError> {
         let read_at = Instant::now();
         let view = Arc::new(FleetView::load(pool, super::ssr::now()).await?);
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
@@ -226,14 +263,17 @@ impl FleetCache {
         Ok(view)
     }
 
-    /// The cached view if it reflects `wanted` (within the lags this module allows).
-    fn current(&self, wanted: Version) -> Option<Arc<FleetView>> {
-        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let cached = current.as_ref()?;
-        let age = cached.read_at.elapsed();
-        let fresh = cached.version.edits >= wanted.edits
-            && (cached.version.probes >= wanted.probes || age < PROBE_LAG)
-            && age < MAX_AGE;
-        fresh.then(|| cached.view.clone())
+    /// Starts a read unless one is running already.
+    fn renew_in_background(self: &Arc<Self>, pool: PgPool, version: Version) {
+        let Ok(reading) = self.reading.clone().try_lock_owned() else {
+            return;
+        };
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let _reading = reading;
+            if let Err(error) = cache.read(&pool, version).await {
+                tracing::warn!(%error, "renewing the fleet view");
+            }
+        });
     }
 }

@@ -518,8 +518,7 @@ pub async fn overview(
     let view = app.fleet.view(&app.pool).await?;
     let overview = view.overview(&filter);
     let mut dashboard = overview.dashboard.clone();
-    dashboard.last_scan = latest_scan(&app.pool, "done").await?;
-    dashboard.running = latest_scan(&app.pool, "running").await?;
+    (dashboard.last_scan, dashboard.running) = latest_scans(&app.pool).await?;
     let rows = overview
         .rows
         .iter()
@@ -616,17 +615,28 @@ impl From<ScanRow> for ScanStatus {
     }
 }
 
-async fn latest_scan(pool: &PgPool, state: &str) -> Result<Option<ScanStatus>, AppError> {
-    let id = sqlx::query_scalar!(
-        "select id from scan where state = $1 order by started_at desc, id desc limit 1",
-        state
+/// The latest finished scan and the latest running one, in one query.
+async fn latest_scans(pool: &PgPool) -> Result<(Option<ScanStatus>, Option<ScanStatus>), AppError> {
+    let rows = sqlx::query_as!(
+        ScanRow,
+        r#"select s.id, s.state, s.done, s.total, s.requested_by, s.node_ids, s.started_at, s.finished_at,
+                  (select count(*) from probe p where p.scan_id = s.id and not p.ok) as "failed!"
+           from scan s
+           where s.id in ((select id from scan where state = 'done' order by started_at desc, id desc limit 1),
+                          (select id from scan where state = 'running' order by started_at desc, id desc limit 1))"#
     )
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?;
-    match id {
-        Some(id) => scan_status(pool, id).await.map(Some),
-        None => Ok(None),
+    let (mut done, mut running) = (None, None);
+    for row in rows {
+        let slot = if row.state == "running" {
+            &mut running
+        } else {
+            &mut done
+        };
+        *slot = Some(row.into());
     }
+    Ok((done, running))
 }
 
 pub async fn scan_status(pool: &PgPool, id: i64) -> Result<ScanStatus, AppError> {
