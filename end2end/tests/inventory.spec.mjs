@@ -30,12 +30,15 @@ test('an admin adds a cluster and a node; the kind fills in its default ports', 
   await expect(row).toContainText('12005, 12008');
 });
 
-test('a pasted CSV is previewed with its errors, then imported', async ({ page }) => {
+test('a CSV file or pasted CSV is previewed with its errors, then imported', async ({ page }) => {
   await signInAndWait(page, ADMIN);
   await page.goto('/inventory');
   await hydrated(page);
   const header = 'cluster,kind,role,fqdn,address,version,tags,ports';
-  await page.locator('#csv-text').fill(`${header}\nCSV Site,finesse,primary,10.9.9.9,,,,\nCSV Site,cuic,primary,cuic1.csv.invalid,,,,`);
+  const file = `${header}\nCSV Site,finesse,primary,10.9.9.9,,,,\nCSV Site,cuic,primary,cuic1.csv.invalid,,,,\n`;
+  await page.locator('#csv-file').setInputFiles({ name: 'fleet.csv', mimeType: 'text/csv', buffer: Buffer.from(file) });
+  await expect(page.getByTestId('csv-file-note')).toHaveText('fleet.csv: 2 row(s) loaded below. Check them, then import.');
+  await expect(page.locator('#csv-text')).toHaveValue(file);
   await page.getByRole('button', { name: 'Check and import' }).click();
   const result = page.getByTestId('import-result');
   await expect(result).toContainText('1 error(s) in 2 rows; nothing was written.');

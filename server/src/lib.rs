@@ -160,11 +160,14 @@ pub fn router(state: AppState) -> Result<Router> {
     Ok(Router::new()
         .nest_service("/pkg", bundle)
         .merge(pages_and_api)
+        .layer(axum::middleware::from_fn(middleware::body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state,
             middleware::security_headers,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Limits are set per path by `middleware::body_limit`, for extractors and server
+        // functions alike.
+        .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(middleware::request_id)))
 }
 

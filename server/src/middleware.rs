@@ -1,5 +1,6 @@
 //! What runs around every request, outermost first: a request id → security headers → the
-//! session → who the request acts as (and the sign-in redirect for pages) → the write guard.
+//! body limit → the session → who the request acts as (and the sign-in redirect for pages) →
+//! the write guard.
 
 use app::auth::ssr::{principal_from_session, RequestContext};
 use app::error::{AppError, REQUEST_ID};
@@ -264,4 +265,36 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
         }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Paths that take large bodies (inventory imports, up to [`crate::api::IMPORT_LIMIT`]).
+const LARGE_BODIES: &[&str] = &["/api/v1/inventory/import", "/api/fn/inventory_import"];
+
+/// Refuses bodies larger than the path allows: at once (413) when the length is declared, else
+/// when the body reaches the limit. axum's extractors honour `DefaultBodyLimit` by themselves,
+/// but server functions read their whole body without a limit.
+pub async fn body_limit(request: Request, next: Next) -> Response {
+    let limit = if LARGE_BODIES.contains(&request.uri().path()) {
+        crate::api::IMPORT_LIMIT
+    } else {
+        crate::BODY_LIMIT
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        let message = format!(
+            "the request body is larger than this endpoint takes ({} MiB)",
+            limit / (1024 * 1024)
+        );
+        return (
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(serde_json::json!({"error": "too_large", "message": message})),
+        )
+            .into_response();
+    }
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
 }
