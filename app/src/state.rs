@@ -31,6 +31,8 @@ pub struct AppState {
     pub metrics_allow: Arc<AddressList>,
     /// The fleet as the overview pages show it, judged once per change.
     pub fleet: Arc<crate::certificates::cache::FleetCache>,
+    /// Posts webhook messages (the server's HTTP client).
+    pub webhooks: Arc<dyn crate::webhooks::ssr::Post>,
     /// Starts and stops certificate scans (the server's scanner).
     pub scans: Arc<dyn crate::certificates::ssr::ScanControl>,
     pub leptos: LeptosOptions,

@@ -553,7 +553,7 @@ async fn seed_fleet(pool: &PgPool) -> anyhow::Result<i64> {
             for (i, endpoint) in endpoints.into_iter().enumerate() {
                 let seq = (c * 1000 + n) * ENDPOINTS_PER_NODE + i;
                 let days = (seq as i64 * 37) % 420 - 20;
-                let cn = if seq % 10 == 0 {
+                let cn = if seq.is_multiple_of(10) {
                     format!("legacy-{seq}")
                 } else {
                     fqdn.clone()

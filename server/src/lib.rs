@@ -191,6 +191,7 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
     .map_err(|e| anyhow::anyhow!("setting up the TLS prober: {e}"))?;
     let concurrency = usize::try_from(serve.scan_concurrency).unwrap_or(64);
     let scanner = scan::Scanner::new(pool.clone(), prober, concurrency);
+    let webhooks = Arc::new(notify::Notifier::new(pool.clone())?);
     let leptos = LeptosOptions::builder()
         .output_name(app::BUNDLE)
         .site_root(serve.site_root.as_str())
@@ -212,6 +213,7 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
         setup_token: Arc::new(Mutex::new(None)),
         scans: Arc::new(scanner),
         fleet: Arc::default(),
+        webhooks,
         metrics_allow: Arc::new(serve.metrics_allow.clone()),
         leptos,
     })

@@ -52,16 +52,7 @@ impl Notifier {
         let count = due.len();
         for delivery in due {
             let body = webhooks::body(&delivery.format, &delivery.detail);
-            let (status, error) = match self.client.post(&delivery.url).json(&body).send().await {
-                Ok(response) if response.status().is_success() => {
-                    (Some(response.status().as_u16()), None)
-                }
-                Ok(response) => (
-                    Some(response.status().as_u16()),
-                    Some(format!("the receiver answered {}", response.status())),
-                ),
-                Err(error) => (None, Some(describe(&error))),
-            };
+            let (status, error) = post(&self.client, &delivery.url, &body).await;
             let retry = error
                 .as_ref()
                 .and_then(|_| retry_in(self.first_retry, delivery.attempts + 1));
@@ -94,6 +85,33 @@ impl Notifier {
                 }
             }
         })
+    }
+}
+
+/// Posts `body` to `url`: the receiver's status, and why it does not count as delivered.
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+) -> (Option<u16>, Option<String>) {
+    match client.post(url).json(body).send().await {
+        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
+        Ok(response) => (
+            Some(response.status().as_u16()),
+            Some(format!("the receiver answered {}", response.status())),
+        ),
+        Err(error) => (None, Some(describe(&error))),
+    }
+}
+
+impl webhooks::Post for Notifier {
+    fn post(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> futures::future::BoxFuture<'static, (Option<u16>, Option<String>)> {
+        let (client, url, body) = (self.client.clone(), url.to_owned(), body.clone());
+        Box::pin(async move { post(&client, &url, &body).await })
     }
 }
 

@@ -5,15 +5,16 @@ use crate::auth::whoami;
 use crate::components::certs::StateBadge;
 use crate::components::{
     error_of, field_errors, minute, ActionError, ErrorBox, FieldError, Layout, Section, Table,
-    BUTTON, BUTTON_DANGER, INPUT, LABEL,
+    BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL,
 };
-use crate::webhooks::{load_webhooks, AddWebhook, Delivery, RemoveWebhook, Webhook};
+use crate::webhooks::{load_webhooks, AddWebhook, Delivery, RemoveWebhook, TestWebhook, Webhook};
 use leptos::prelude::*;
 
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
     let add = ServerAction::<AddWebhook>::new();
     let remove = ServerAction::<RemoveWebhook>::new();
+    let test = ServerAction::<TestWebhook>::new();
     let data = Resource::new(
         move || (add.version().get(), remove.version().get()),
         |_| load_webhooks(),
@@ -55,11 +56,18 @@ pub fn WebhooksPage() -> impl IntoView {
                 })}
             </Transition>
             <ActionError error=error_of(remove.value()) />
+            <ActionError error=error_of(test.value()) />
+            {move || test.value().get().and_then(Result::ok).map(|r| view! {
+                <p role="status" data-testid="webhook-test-result"
+                    class=if r.delivered { "rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-900" } else { "rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800" }>
+                    {r.message}
+                </p>
+            })}
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading webhooks…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
                     Ok(overview) => view! {
-                        <Receivers webhooks=overview.webhooks admin=is_admin() remove />
+                        <Receivers webhooks=overview.webhooks admin=is_admin() remove test />
                         <DeliveryLog deliveries=overview.deliveries />
                     }.into_any(),
                 })}
@@ -73,6 +81,7 @@ fn Receivers(
     webhooks: Vec<Webhook>,
     admin: bool,
     remove: ServerAction<RemoveWebhook>,
+    test: ServerAction<TestWebhook>,
 ) -> impl IntoView {
     view! {
         <Section title="Receivers">
@@ -89,10 +98,16 @@ fn Receivers(
                                     <span class="ml-2 text-xs text-slate-500">{format!("{} · added by {} on {}", w.format, w.created_by, minute(&w.created_at))}</span>
                                 </span>
                                 {admin.then(|| view! {
-                                    <ActionForm action=remove>
-                                        <input type="hidden" name="id" value=w.id.to_string() />
-                                        <button type="submit" class=BUTTON_DANGER>"Remove"</button>
-                                    </ActionForm>
+                                    <span class="flex gap-2">
+                                        <ActionForm action=test>
+                                            <input type="hidden" name="id" value=w.id.to_string() />
+                                            <button type="submit" class=BUTTON_SECONDARY title="Sends one message now; not queued, not retried">"Send a test message"</button>
+                                        </ActionForm>
+                                        <ActionForm action=remove>
+                                            <input type="hidden" name="id" value=w.id.to_string() />
+                                            <button type="submit" class=BUTTON_DANGER>"Remove"</button>
+                                        </ActionForm>
+                                    </span>
                                 })}
                             </li>
                         }).collect_view()}

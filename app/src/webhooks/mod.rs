@@ -56,6 +56,18 @@ pub struct Delivery {
     pub created_at: String,
 }
 
+/// What a test message met (`POST /api/v1/webhooks/{id}/test`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TestResult {
+    /// The receiver answered 2xx.
+    pub delivered: bool,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// What happened, for people.
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhooksOverview {
     pub webhooks: Vec<Webhook>,
@@ -89,4 +101,12 @@ pub async fn remove_webhook(id: i64) -> Result<(), AppError> {
     let app = crate::state::app_state()?;
     let context = crate::auth::ssr::request_context();
     ssr::delete(&app.pool, &context, id).await
+}
+
+/// Sends a test message to one webhook now and reports what the receiver answered.
+#[server(prefix = "/api/fn", endpoint = "webhook_test")]
+pub async fn test_webhook(id: i64) -> Result<TestResult, AppError> {
+    let app = crate::state::app_state()?;
+    let context = crate::auth::ssr::request_context();
+    ssr::send_test(&app, &context, id).await
 }

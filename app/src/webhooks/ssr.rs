@@ -2,11 +2,13 @@
 //! expiry moves with the clock) each served certificate's state is compared with the last one
 //! recorded; only a change makes a message, so a scan that finds nothing new sends nothing.
 
-use super::{Delivery, Webhook, WebhookInput};
-use crate::audit::ssr::record;
+use super::{Delivery, TestResult, Webhook, WebhookInput};
+use crate::audit::ssr::{record, record_alone, Outcome};
 use crate::auth::ssr::RequestContext;
 use crate::certificates::ssr::{fleet, mutes};
 use crate::error::{AppError, FieldErrors};
+use crate::state::AppState;
+use futures::future::BoxFuture;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
@@ -371,10 +373,75 @@ pub async fn attempted(
     Ok(())
 }
 
+/// Posts webhook messages (the server's HTTP client, in [`crate::state::AppState`]).
+pub trait Post: Send + Sync + 'static {
+    /// Posts `body` as JSON to `url`: the receiver's status, and why it does not count as
+    /// delivered (no answer, or not 2xx).
+    fn post(&self, url: &str, body: &Value) -> BoxFuture<'static, (Option<u16>, Option<String>)>;
+}
+
+/// Sends a test message to one webhook now (not queued, not retried) and says what happened;
+/// audited with the outcome.
+pub async fn send_test(
+    app: &AppState,
+    context: &RequestContext,
+    id: i64,
+) -> Result<TestResult, AppError> {
+    let actor = context.require_admin()?.actor();
+    let hook = sqlx::query!("select name, url, format from webhook where id = $1", id)
+        .fetch_optional(&app.pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no webhook with id {id}")))?;
+    let detail = json!({
+        "event": "test",
+        "webhook": hook.name,
+        "sent_by": actor,
+        "sent_at": OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+    });
+    let (status, error) = app
+        .webhooks
+        .post(&hook.url, &body(&hook.format, &detail))
+        .await;
+    let result = TestResult {
+        delivered: error.is_none(),
+        status,
+        message: match (&error, status) {
+            (None, Some(status)) => format!(
+                "Test message to {} delivered: the receiver answered {status}.",
+                hook.name
+            ),
+            (None, None) => format!("Test message to {} delivered.", hook.name),
+            (Some(error), _) => format!("Test message to {} not delivered: {error}.", hook.name),
+        },
+    };
+    let outcome = if result.delivered {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    record_alone(
+        &app.pool,
+        context
+            .event("webhook.test", format!("webhook:{}", hook.name))
+            .outcome(outcome)
+            .detail(result.message.clone()),
+    )
+    .await?;
+    Ok(result)
+}
+
 /// The message a webhook receives: Gatehouse's JSON, or Slack's `{"text"}`.
 pub fn body(format: &str, detail: &Value) -> Value {
     if format != "slack" {
         return detail.clone();
+    }
+    if detail["event"] == "test" {
+        let text = format!(
+            "👋 Gatehouse test message for the webhook {}, sent by {}. Alert transitions will arrive here.",
+            detail["webhook"].as_str().unwrap_or_default(),
+            detail["sent_by"].as_str().unwrap_or_default()
+        );
+        return json!({ "text": text });
     }
     let place = format!(
         "{}:{}",

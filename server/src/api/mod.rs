@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/webhooks/deliveries", get(webhooks::deliveries))
         .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/webhooks/{id}/test", axum::routing::post(webhooks::test))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/openapi.json", get(openapi::document))

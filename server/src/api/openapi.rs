@@ -54,7 +54,7 @@ impl Modify for Security {
         super::inventory::list_clusters, super::inventory::create_cluster, super::inventory::update_cluster,
         super::inventory::delete_cluster, super::inventory::list_nodes, super::inventory::create_node,
         super::inventory::get_node, super::inventory::update_node, super::inventory::delete_node,
-        super::inventory::export_csv, super::inventory::import_csv, super::webhooks::list, super::webhooks::create, super::webhooks::delete, super::webhooks::deliveries,
+        super::inventory::export_csv, super::inventory::import_csv, super::webhooks::list, super::webhooks::create, super::webhooks::delete, super::webhooks::test, super::webhooks::deliveries,
         super::scans::start, super::scans::status, super::scans::cancel, super::scans::node_certificates, super::scans::node_thresholds, super::scans::cluster_thresholds, super::scans::list_cas, super::scans::add_cas, super::scans::remove_ca,
         super::monitoring::alerts, super::monitoring::mute, super::monitoring::unmute, super::monitoring::acknowledge, super::monitoring::unacknowledge, super::monitoring::certificates, super::monitoring::certificate, super::monitoring::certificate_pem,
     ),

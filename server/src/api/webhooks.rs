@@ -5,7 +5,7 @@ use crate::api::openapi::ErrorBody;
 use app::error::AppError;
 use app::state::AppState;
 use app::webhooks::ssr as webhooks;
-use app::webhooks::{Delivery, Webhook, WebhookInput};
+use app::webhooks::{Delivery, TestResult, Webhook, WebhookInput};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -51,4 +51,15 @@ pub async fn deliveries(
 ) -> Result<Json<Vec<Delivery>>, AppError> {
     context.require_reader()?;
     Ok(Json(webhooks::deliveries(&state.pool, 500).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = i64, Path)),
+    responses((status = 200, description = "sent now, not queued nor retried: what the receiver answered", body = TestResult),
+        (status = 404, body = ErrorBody)))]
+pub async fn test(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<TestResult>, AppError> {
+    Ok(Json(webhooks::send_test(&state, &context, id).await?))
 }

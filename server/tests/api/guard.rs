@@ -141,6 +141,8 @@ const MUTATING: &[(Method, &str, Body)] = &[
         Body::Form("name=x&url=http%3A%2F%2F127.0.0.1%3A9%2F"),
     ),
     (Method::POST, "/api/fn/webhook_delete", Body::Form("id=1")),
+    (Method::POST, "/api/v1/webhooks/1/test", Body::None),
+    (Method::POST, "/api/fn/webhook_test", Body::Form("id=1")),
     (Method::POST, "/api/fn/scan_start", Body::Form("")),
     (Method::POST, "/api/fn/scan_cancel", Body::Form("id=1")),
     (

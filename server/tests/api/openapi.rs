@@ -39,6 +39,7 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("post", "/api/v1/inventory/import"),
         ("post", "/api/v1/webhooks"),
         ("delete", "/api/v1/webhooks/{id}"),
+        ("post", "/api/v1/webhooks/{id}/test"),
         ("get", "/api/v1/webhooks/deliveries"),
         ("put", "/api/v1/alerts/mute"),
         ("delete", "/api/v1/alerts/mute"),

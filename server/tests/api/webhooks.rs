@@ -28,11 +28,9 @@ async fn receiver(status: Arc<AtomicU16>) -> (String, Arc<Mutex<Vec<(String, Val
     (base, received)
 }
 
-#[tokio::test]
-async fn one_message_per_transition_retried_with_backoff() {
-    let app = spawn_admin().await;
-    let status = Arc::new(AtomicU16::new(200));
-    let (base, received) = receiver(status.clone()).await;
+/// `ops` (JSON, to `{base}/json`) and `chat` (Slack text, to `{base}/slack`); their ids.
+async fn two_webhooks(app: &TestApp, base: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
     for (name, path, format) in [("ops", "/json", "json"), ("chat", "/slack", "slack")] {
         let created = app
             .send_json(
@@ -42,7 +40,21 @@ async fn one_message_per_transition_retried_with_backoff() {
             )
             .await;
         assert_eq!(created.status(), StatusCode::CREATED);
+        ids.push(
+            created.json::<Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
     }
+    ids
+}
+
+#[tokio::test]
+async fn one_message_per_transition_retried_with_backoff() {
+    let app = spawn_admin().await;
+    let status = Arc::new(AtomicU16::new(200));
+    let (base, received) = receiver(status.clone()).await;
+    two_webhooks(&app, &base).await;
     let refused = app
         .send_json(
             Method::POST,
@@ -163,4 +175,68 @@ async fn a_muted_alert_stays_quiet_and_an_acknowledged_one_does_not() {
     app.send_json(Method::PUT, &thresholds, &json!({})).await;
     assert_eq!(judge().await, 1);
     assert_eq!(transitions().await, 2);
+}
+
+/// `POST /api/v1/webhooks/{id}/test`'s answer.
+async fn send_test(app: &TestApp, id: i64) -> Value {
+    let response = app
+        .request(Method::POST, &format!("/api/v1/webhooks/{id}/test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_test_message_is_sent_at_once_and_its_outcome_reported() {
+    let app = spawn_admin().await;
+    let status = Arc::new(AtomicU16::new(200));
+    let (base, received) = receiver(status.clone()).await;
+    let ids = two_webhooks(&app, &base).await;
+    let sent = send_test(&app, ids[0]).await;
+    assert_eq!(sent["delivered"], true, "{sent}");
+    assert_eq!(sent["status"], 200);
+    let slack = send_test(&app, ids[1]).await;
+    assert_eq!(slack["delivered"], true, "{slack}");
+    {
+        let received = received.lock().unwrap();
+        assert_eq!(received.len(), 2);
+        assert_eq!(received[0].0, "/json");
+        assert_eq!(received[0].1["event"], "test");
+        assert_eq!(received[0].1["webhook"], "ops");
+        assert_eq!(received[0].1["sent_by"], ADMIN);
+        assert_eq!(received[1].0, "/slack");
+        let text = received[1].1["text"].as_str().unwrap();
+        assert!(
+            text.contains("test message") && text.contains("chat"),
+            "{text}"
+        );
+    }
+
+    // A receiver that refuses is reported, not retried, and nothing is queued.
+    status.store(500, Ordering::Relaxed);
+    let refused = send_test(&app, ids[0]).await;
+    assert_eq!(refused["delivered"], false);
+    assert_eq!(refused["status"], 500);
+    assert!(
+        refused["message"].as_str().unwrap().contains("500"),
+        "{refused}"
+    );
+    assert_eq!(app.get_json("/api/v1/webhooks/deliveries").await, json!([]));
+    assert_eq!(
+        app.audit_action_names()
+            .await
+            .iter()
+            .filter(|a| *a == "webhook.test")
+            .count(),
+        3
+    );
+
+    let missing = app
+        .request(Method::POST, "/api/v1/webhooks/999999/test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
