@@ -1,0 +1,381 @@
+//! The Cisco VOS `admin:` CLI's outputs, parsed into typed results (DOMAIN.md §4).
+//!
+//! Shared by the SSH driver (which reads what real appliances print) and the appliance
+//! simulator (which must print the same). Every parser first [`normalize`]s the raw text (CRLF,
+//! trailing spaces, pagination prompts, blank lines), then accepts only the shapes the
+//! documentation shows: anything else is [`Error::Unexpected`] carrying the raw text, never a
+//! silent success. An answer the appliance gives to refuse the input is [`Error::Rejected`].
+
+use std::fmt;
+
+/// Why an output does not mean success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The appliance refused the input (`Source X is invalid`): what it named, and its words.
+    Rejected { input: String, message: String },
+    /// Output none of the documented shapes match.
+    Unexpected { raw: String },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Rejected { input, message } => {
+                write!(f, "the appliance refused {input}: {message}")
+            }
+            Error::Unexpected { raw } => write!(f, "unexpected output from the appliance: {raw:?}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn unexpected(raw: &str) -> Error {
+    Error::Unexpected {
+        raw: raw.to_owned(),
+    }
+}
+
+/// What VOS prints while pagination is on; the driver turns it off, but a parser never takes
+/// it for content.
+pub const PAGINATION_PROMPT: &str =
+    "Press <enter> for 1 line, <space> for one page, or <q> to quit";
+
+/// The output's meaningful lines: CRLF and CR made LF, trailing spaces and pagination prompts
+/// removed, blank lines dropped.
+pub fn normalize(raw: &str) -> Vec<&str> {
+    raw.split(['\n', '\r'])
+        .map(str::trim_end)
+        .filter(|line| !line.trim().is_empty() && !line.contains(PAGINATION_PROMPT))
+        .collect()
+}
+
+/// A restart the appliance asks for, e.g. `utils service restart Cisco Web Proxy Service`.
+fn restart_hint(lines: &[&str]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let at = line.find("utils service restart ")?;
+            Some(
+                line[at + "utils service restart ".len()..]
+                    .trim()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// What an add or a change asks for afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Changed {
+    /// Services to restart for the change to take effect, as named in the output.
+    pub restart: Vec<String>,
+}
+
+/// `utils system reverse-proxy allowed-hosts add <source>` (and `config-uri add`).
+pub fn parse_source_added(raw: &str, source: &str) -> Result<Changed, Error> {
+    let lines = normalize(raw);
+    if lines
+        .iter()
+        .any(|l| l.trim() == format!("Source {source} successfully added"))
+    {
+        return Ok(Changed {
+            restart: restart_hint(&lines),
+        });
+    }
+    if let Some(line) = lines
+        .iter()
+        .find(|l| l.starts_with("Operation failed") || l.contains(" is invalid"))
+    {
+        let input = line
+            .split("Source ")
+            .nth(1)
+            .and_then(|rest| rest.strip_suffix(" is invalid"))
+            .unwrap_or(source)
+            .to_owned();
+        return Err(Error::Rejected {
+            input,
+            message: lines.join("\n"),
+        });
+    }
+    Err(unexpected(raw))
+}
+
+/// `allowed-hosts list` and `config-uri list`: the configured sources, in order.
+pub fn parse_source_list(raw: &str) -> Result<Vec<String>, Error> {
+    let lines = normalize(raw);
+    match lines.first().map(|l| l.trim()) {
+        Some("Currently no source is configured") if lines.len() == 1 => Ok(Vec::new()),
+        Some("The following source(s) are configured:") => lines[1..]
+            .iter()
+            .map(|line| numbered(line, ". ").ok_or_else(|| unexpected(raw)))
+            .collect(),
+        _ => Err(unexpected(raw)),
+    }
+}
+
+/// `1. value` (or `1: value` with `separator` `": "`) → `value`.
+fn numbered(line: &str, separator: &str) -> Option<String> {
+    let (number, value) = line.trim().split_once(separator)?;
+    number.parse::<u32>().ok()?;
+    Some(value.trim().to_owned())
+}
+
+/// One choice of an interactive delete menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuItem {
+    /// What to type: `1`, `a`, `q`.
+    pub key: String,
+    pub label: String,
+}
+
+/// An interactive delete menu: its items, in order (`1) x`, `4) all`, `q) quit`, `a: all`).
+/// The prompt line (`Please select an option ...`, `Select the index ...`) ends the menu.
+pub fn parse_menu(raw: &str) -> Result<Vec<MenuItem>, Error> {
+    let mut items = Vec::new();
+    for line in normalize(raw) {
+        let line = line.trim();
+        if line.starts_with("Please select") || line.starts_with("Select the index") {
+            return if items.is_empty() {
+                Err(unexpected(raw))
+            } else {
+                Ok(items)
+            };
+        }
+        if line.starts_with("Select the") {
+            continue;
+        }
+        let item = line
+            .split_once(") ")
+            .or_else(|| line.split_once(": "))
+            .filter(|(key, _)| !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric()));
+        match item {
+            Some((key, label)) => items.push(MenuItem {
+                key: key.to_owned(),
+                label: label.trim().to_owned(),
+            }),
+            None => return Err(unexpected(raw)),
+        }
+    }
+    Err(unexpected(raw))
+}
+
+/// The key that selects `label` in a menu (`None`: not offered).
+pub fn menu_key<'a>(menu: &'a [MenuItem], label: &str) -> Option<&'a str> {
+    menu.iter()
+        .find(|item| item.label == label)
+        .map(|item| item.key.as_str())
+}
+
+/// The answer to a delete menu's choice.
+pub fn parse_deleted(raw: &str) -> Result<(), Error> {
+    let lines = normalize(raw);
+    let done = [
+        "Delete operation successful",
+        "Sources deleted successfully.",
+        "Origin(s) deleted successfully.",
+    ];
+    if lines.iter().any(|l| done.contains(&l.trim())) {
+        Ok(())
+    } else {
+        Err(unexpected(raw))
+    }
+}
+
+/// `utils system reverse-proxy client-auth status`: whether proxies must present certificates.
+pub fn parse_client_auth_status(raw: &str) -> Result<bool, Error> {
+    let lines = normalize(raw);
+    let line = lines.first().map(|l| l.trim()).unwrap_or_default();
+    if !line.contains("reverse proxy hosts") || lines.len() != 1 {
+        return Err(unexpected(raw));
+    }
+    if line.ends_with("is enabled") {
+        Ok(true)
+    } else if line.ends_with("is disabled") {
+        Ok(false)
+    } else {
+        Err(unexpected(raw))
+    }
+}
+
+/// `client-auth enable|disable`: the change and the restart it asks for.
+pub fn parse_client_auth_set(raw: &str, enable: bool) -> Result<Changed, Error> {
+    let lines = normalize(raw);
+    let expected = if enable {
+        "SSL certificate verification enabled for connections established from reverse proxy hosts"
+    } else {
+        "SSL certificate verification disabled for connections established from reverse proxy hosts"
+    };
+    if lines.first().map(|l| l.trim()) == Some(expected) {
+        Ok(Changed {
+            restart: restart_hint(&lines),
+        })
+    } else {
+        Err(unexpected(raw))
+    }
+}
+
+/// `show-config-update-frequency`: minutes, or `None` before any config URI is set.
+pub fn parse_update_frequency(raw: &str) -> Result<Option<u32>, Error> {
+    let lines = normalize(raw);
+    let [line] = lines.as_slice() else {
+        return Err(unexpected(raw));
+    };
+    let line = line.trim();
+    if line == "No config-uri configured" {
+        return Ok(None);
+    }
+    let (number, unit) = line.split_once(' ').ok_or_else(|| unexpected(raw))?;
+    match (number.parse::<u32>(), unit) {
+        (Ok(n), "minute" | "minutes") => Ok(Some(n)),
+        _ => Err(unexpected(raw)),
+    }
+}
+
+/// `show-proxy-config-map`: `internal host:port=external host:port` pairs, in order.
+pub fn parse_proxy_config_map(raw: &str) -> Result<Vec<(String, String)>, Error> {
+    normalize(raw)
+        .iter()
+        .map(|line| {
+            let (from, to) = line.trim().split_once('=').ok_or_else(|| unexpected(raw))?;
+            if from.is_empty() || to.is_empty() || from.contains(' ') || to.contains(' ') {
+                return Err(unexpected(raw));
+            }
+            Ok((from.to_owned(), to.to_owned()))
+        })
+        .collect()
+}
+
+/// `utils finesse show_connected_users summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConnectedUsers {
+    pub total: u32,
+    pub desktop: u32,
+    pub fippa: u32,
+    pub third_party: u32,
+    /// Via LAN/WAN.
+    pub lan: u32,
+    pub proxy: u32,
+}
+
+pub fn parse_connected_users(raw: &str) -> Result<ConnectedUsers, Error> {
+    let mut users = ConnectedUsers::default();
+    let mut seen = 0;
+    for line in normalize(raw) {
+        let Some((label, value)) = line.trim().rsplit_once(": ") else {
+            continue;
+        };
+        let slot = match label {
+            "Total Connected Users" => &mut users.total,
+            "Desktop Users" => &mut users.desktop,
+            "FIPPA Users" => &mut users.fippa,
+            "Third-party Users" => &mut users.third_party,
+            "Users connected to Finesse via LAN/WAN" => &mut users.lan,
+            "Users connected to Finesse via Proxy" => &mut users.proxy,
+            _ => continue,
+        };
+        *slot = value.trim().parse().map_err(|_| unexpected(raw))?;
+        seen += 1;
+    }
+    if seen == 6 {
+        Ok(users)
+    } else {
+        Err(unexpected(raw))
+    }
+}
+
+/// `utils finesse frame_access_allowed_list list`: the sources, in order.
+pub fn parse_frame_list(raw: &str) -> Result<Vec<String>, Error> {
+    let lines = normalize(raw);
+    match lines.first().map(|l| l.trim()) {
+        Some("The following source(s) are configured in the frame access list:") => lines[1..]
+            .iter()
+            .map(|line| numbered(line, ": ").ok_or_else(|| unexpected(raw)))
+            .collect(),
+        Some(line) if line.starts_with("No source") && lines.len() == 1 => Ok(Vec::new()),
+        _ => Err(unexpected(raw)),
+    }
+}
+
+/// `utils finesse show_property webservices <name>`: its value.
+pub fn parse_property(raw: &str, name: &str) -> Result<String, Error> {
+    let lines = normalize(raw);
+    let prefix = format!("The value of property '{name}' is '");
+    lines
+        .iter()
+        .find_map(|line| line.trim().strip_prefix(&prefix)?.strip_suffix('\''))
+        .map(str::to_owned)
+        .ok_or_else(|| unexpected(raw))
+}
+
+/// One entry of `show cert list own|trust`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertEntry {
+    /// `tomcat`, `tomcat-trust`, `ipsec`, ...
+    pub unit: String,
+    /// `tomcat.pem`, `<name>.pem`.
+    pub file: String,
+    pub description: String,
+}
+
+pub fn parse_cert_list(raw: &str) -> Result<Vec<CertEntry>, Error> {
+    normalize(raw)
+        .iter()
+        .map(|line| {
+            let (path, description) = line
+                .trim()
+                .split_once(": ")
+                .or_else(|| line.trim().strip_suffix(':').map(|p| (p, "")))
+                .ok_or_else(|| unexpected(raw))?;
+            let (unit, file) = path.split_once('/').ok_or_else(|| unexpected(raw))?;
+            if unit.is_empty() || file.is_empty() || path.contains(' ') {
+                return Err(unexpected(raw));
+            }
+            Ok(CertEntry {
+                unit: unit.to_owned(),
+                file: file.to_owned(),
+                description: description.trim().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The PEM block of `show cert own|trust <file>` (the dump before it is not needed: the
+/// console parses the certificate itself).
+pub fn parse_cert_pem(raw: &str) -> Result<String, Error> {
+    let begin = raw
+        .find("-----BEGIN CERTIFICATE-----")
+        .ok_or_else(|| unexpected(raw))?;
+    let end_marker = "-----END CERTIFICATE-----";
+    let end = raw[begin..]
+        .find(end_marker)
+        .ok_or_else(|| unexpected(raw))?;
+    let block = &raw[begin..begin + end + end_marker.len()];
+    Ok(normalize(block).join("\n") + "\n")
+}
+
+/// A service's state while `utils service restart` streams its progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceState {
+    pub service: String,
+    /// `STOPPING`, `STARTING`, `STARTED`, ...
+    pub state: String,
+}
+
+/// One line of a restart's streamed output: `Cisco Finesse Tomcat[STARTED]` → the state;
+/// other lines (the warning, `Service Manager is running`) → `None`.
+pub fn parse_service_line(line: &str) -> Option<ServiceState> {
+    let line = line.trim();
+    let open = line.rfind('[')?;
+    let state = line[open + 1..].strip_suffix(']')?;
+    if state.is_empty() || !state.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+        return None;
+    }
+    Some(ServiceState {
+        service: line[..open].trim().to_owned(),
+        state: state.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests;
