@@ -102,17 +102,8 @@ pub fn verifier(roots: RootCertStore) -> Result<Arc<WebPkiServerVerifier>, Strin
 impl Prober {
     pub fn new(public_roots: RootCertStore, timeout: Duration) -> Result<Self, String> {
         let public = verifier(public_roots).ok();
-        let mut config = rustls::ClientConfig::builder_with_provider(provider())
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| e.to_string())?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(RecordEverything(provider())))
-            .with_no_client_auth();
-        // Every probe is a full handshake: a resumed session shows no certificate, and rustls
-        // would report the one remembered from an earlier handshake.
-        config.resumption = rustls::client::Resumption::disabled();
         Ok(Self {
-            config: Arc::new(config),
+            config: Arc::new(client_config()?),
             public,
             timeout,
         })
@@ -332,6 +323,21 @@ fn snake_case(name: &str) -> String {
         }
     }
     out
+}
+
+/// The TLS client every probe starts from (TLS 1.2 and 1.3, any certificate recorded, no
+/// client certificate); also what the benchmark's bare handshake loop uses.
+pub fn client_config() -> Result<rustls::ClientConfig, String> {
+    let mut config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(RecordEverything(provider())))
+        .with_no_client_auth();
+    // Every probe is a full handshake: a resumed session shows no certificate, and rustls
+    // would report the one remembered from an earlier handshake.
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(config)
 }
 
 /// Accepts any certificate during the handshake (the chain is judged afterwards, so that a

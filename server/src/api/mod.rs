@@ -82,8 +82,8 @@ pub fn router() -> Router<AppState> {
         .route("/inventory/export", get(inventory::export_csv))
         .route(
             "/inventory/import",
-            axum::routing::post(inventory::import_csv)
-                .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+            // Its larger body limit is `middleware::body_limit`'s.
+            axum::routing::post(inventory::import_csv),
         )
         .route(
             "/nodes/{id}",

@@ -106,9 +106,23 @@ async fn server_functions_refuse_oversized_bodies_too() {
 
     // The inventory import takes more than the 1 MiB others take, in the page as over REST.
     let mut csv = String::from("cluster,kind,role,fqdn,address,version,tags,ports\n");
-    for i in 0..20_000 {
+    for i in 0..30_000 {
         csv.push_str(&format!("Big,finesse,none,agent{i:05}.example.com,,,,\n"));
     }
+    assert!(csv.len() > 1024 * 1024);
+    let rest = app
+        .request(Method::POST, "/api/v1/inventory/import?dry_run=true")
+        .header("Content-Type", "text/csv")
+        .body(csv.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.status(),
+        StatusCode::OK,
+        "{}",
+        rest.text().await.unwrap()
+    );
     let form = format!("csv={}&dry_run=true", app::audit::encode_component(&csv));
     assert!(form.len() > 1024 * 1024);
     let import = app
