@@ -281,18 +281,26 @@ pub fn ScanPanel(
             }
         },
     );
-    // While the scan runs, ask again every second; when it ends, tell the page.
-    Effect::new(move |was_running: Option<bool>| {
-        let running = matches!(progress.get(), Some(Some(Ok(ref p))) if p.scan.state == "running");
-        if running {
+    // While the scan runs, ask again every second; when it ends, tell the page, once per scan.
+    // A short scan may already be over at the first answer: its end is news all the same (every
+    // scan shown was started here or found running).
+    Effect::new(move |reported: Option<Option<i64>>| {
+        let reported = reported.flatten();
+        let Some(Some(Ok(p))) = progress.get() else {
+            return reported;
+        };
+        if p.scan.state == "running" {
             set_timeout(
                 move || tick.update(|t| *t = t.wrapping_add(1)),
                 std::time::Duration::from_secs(1),
             );
-        } else if was_running == Some(true) {
+            reported
+        } else if reported != Some(p.scan.id) {
             finished.update(|f| *f = f.wrapping_add(1));
+            Some(p.scan.id)
+        } else {
+            reported
         }
-        running
     });
     let what = if node_id.is_some() {
         "this node"
