@@ -377,5 +377,31 @@ pub fn parse_service_line(line: &str) -> Option<ServiceState> {
     })
 }
 
+/// `show version active`: the active version (`Active Master Version: 12.6.2.10000-32`).
+pub fn parse_version_active(raw: &str) -> Result<String, Error> {
+    normalize(raw)
+        .iter()
+        .find_map(|line| {
+            let (label, value) = line.trim().split_once(": ")?;
+            (label == "Active Master Version" && !value.trim().is_empty())
+                .then(|| value.trim().to_owned())
+        })
+        .ok_or_else(|| unexpected(raw))
+}
+
+/// `set cert import trust <unit>` after the paste: `Successfully imported certificate for <unit>.`
+pub fn parse_imported(raw: &str, unit: &str) -> Result<(), Error> {
+    let done = format!("Successfully imported certificate for {unit}.");
+    if normalize(raw).iter().any(|l| l.trim() == done) {
+        Ok(())
+    } else {
+        Err(unexpected(raw))
+    }
+}
+
+pub mod driver;
+#[cfg(feature = "ssh")]
+pub mod ssh;
+
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,382 @@
+//! The appliance driver: a small required core (run one CLI command, answering its prompts
+//! by the caller's plan) and every operation as a default method built on it that parses
+//! the output into a typed result, in the spirit of pingora's `ProxyHttp`. An implementation
+//! needs only [`Driver::run`]; it may override an operation where its appliance offers a
+//! better way (a REST API, say).
+
+use crate::{CertEntry, Changed, ConnectedUsers, Error as OutputError};
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+/// What to answer at an interactive prompt, given the output since the command (or the last
+/// answer) ended with that prompt. `None`: the plan has no answer; the driver quits the prompt
+/// and reports [`DriverError::UnexpectedPrompt`].
+pub type Plan = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// One command line and how to see it through.
+pub struct Command {
+    pub line: String,
+    /// Answers to the command's questions (delete menus, `(yes|no)?`, the paste prompt).
+    pub plan: Option<Plan>,
+    pub timeout: Duration,
+    /// Receives each output line as it arrives (restarts stream their progress).
+    pub progress: Option<std::sync::mpsc::Sender<String>>,
+}
+
+impl Command {
+    /// A command with the default timeout (30 s) and no prompts expected.
+    pub fn new(line: impl Into<String>) -> Self {
+        Self {
+            line: line.into(),
+            plan: None,
+            timeout: Duration::from_secs(30),
+            progress: None,
+        }
+    }
+
+    pub fn plan(mut self, plan: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.plan = Some(Box::new(plan));
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn progress(mut self, lines: std::sync::mpsc::Sender<String>) -> Self {
+        self.progress = Some(lines);
+        self
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Command")
+            .field("line", &self.line)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an operation on an appliance did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriverError {
+    /// No connection (refused, unreachable, name unknown, timed out connecting).
+    Connect(String),
+    /// The appliance presents a different host key than the one pinned: nothing is sent
+    /// until an admin accepts the new key.
+    HostKeyChanged { pinned: String, presented: String },
+    /// The username or password was refused.
+    Authentication,
+    /// No `admin:` prompt, or the SSH session failed.
+    Session(String),
+    /// The command did not finish in time; what it printed so far.
+    Timeout { after: Duration, partial: String },
+    /// The connection dropped before the command finished; what it printed so far.
+    Dropped { partial: String },
+    /// The command asked something the caller's plan has no answer to.
+    UnexpectedPrompt { raw: String },
+    /// The output means the command did not do what was asked.
+    Output(OutputError),
+    /// The operation is not offered by this appliance or driver.
+    Unsupported(&'static str),
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriverError::Connect(why) => write!(f, "cannot connect: {why}"),
+            DriverError::HostKeyChanged { pinned, presented } => write!(
+                f,
+                "the host key changed (pinned {pinned}, presented {presented}): accept the new key before anything is sent"
+            ),
+            DriverError::Authentication => write!(f, "the username or password was refused"),
+            DriverError::Session(why) => write!(f, "SSH session failed: {why}"),
+            DriverError::Timeout { after, .. } => {
+                write!(f, "the command did not finish within {} s", after.as_secs())
+            }
+            DriverError::Dropped { .. } => write!(f, "the connection dropped during the command"),
+            DriverError::UnexpectedPrompt { raw } => {
+                write!(f, "the appliance asked something unexpected: {raw:?}")
+            }
+            DriverError::Output(e) => e.fmt(f),
+            DriverError::Unsupported(what) => write!(f, "{what} is not supported"),
+        }
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+impl From<OutputError> for DriverError {
+    fn from(e: OutputError) -> Self {
+        DriverError::Output(e)
+    }
+}
+
+/// `show version active`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub active: String,
+}
+
+/// Certificate store: `own` or `trust`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Own,
+    Trust,
+}
+
+impl Store {
+    pub fn word(self) -> &'static str {
+        match self {
+            Store::Own => "own",
+            Store::Trust => "trust",
+        }
+    }
+}
+
+/// Answers a delete menu by the item labelled `label`.
+fn choose(label: String) -> impl Fn(&str) -> Option<String> + Send + Sync {
+    move |out| {
+        let menu = crate::parse_menu(out).ok()?;
+        crate::menu_key(&menu, &label).map(str::to_owned)
+    }
+}
+
+/// The operations of DOMAIN.md §4, each parsed. Only [`Driver::run`] is required.
+pub trait Driver: Sync {
+    /// Runs one command (after the session's `set cli pagination off`) and returns its
+    /// output: the command's echo and the final prompt removed.
+    fn run(&self, command: Command) -> impl Future<Output = Result<String, DriverError>> + Send;
+
+    /// `show version active`.
+    fn version(&self) -> impl Future<Output = Result<Version, DriverError>> + Send {
+        async {
+            let out = self.run(Command::new("show version active")).await?;
+            Ok(Version {
+                active: crate::parse_version_active(&out)?,
+            })
+        }
+    }
+
+    /// `utils system reverse-proxy allowed-hosts list`.
+    fn allowed_hosts(&self) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new(
+                    "utils system reverse-proxy allowed-hosts list",
+                ))
+                .await?;
+            Ok(crate::parse_source_list(&out)?)
+        }
+    }
+
+    fn add_allowed_host(
+        &self,
+        source: &str,
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let line = format!("utils system reverse-proxy allowed-hosts add {source}");
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            Ok(crate::parse_source_added(&out, source)?)
+        }
+    }
+
+    fn delete_allowed_host(
+        &self,
+        source: &str,
+    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+        let command = Command::new("utils system reverse-proxy allowed-hosts delete")
+            .plan(choose(source.to_owned()));
+        async move { Ok(crate::parse_deleted(&self.run(command).await?)?) }
+    }
+
+    /// `utils system reverse-proxy config-uri list`.
+    fn config_uris(&self) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new("utils system reverse-proxy config-uri list"))
+                .await?;
+            Ok(crate::parse_source_list(&out)?)
+        }
+    }
+
+    /// The appliance fetches the URI and refuses it unless it serves a valid map.
+    fn add_config_uri(
+        &self,
+        uri: &str,
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let line = format!("utils system reverse-proxy config-uri add {uri}");
+        async move {
+            let out = self
+                .run(Command::new(line).timeout(Duration::from_secs(60)))
+                .await?;
+            Ok(crate::parse_source_added(&out, uri)?)
+        }
+    }
+
+    fn delete_config_uri(&self, uri: &str) -> impl Future<Output = Result<(), DriverError>> + Send {
+        let command = Command::new("utils system reverse-proxy config-uri delete")
+            .plan(choose(uri.to_owned()));
+        async move { Ok(crate::parse_deleted(&self.run(command).await?)?) }
+    }
+
+    /// Minutes between map fetches (`None`: no config URI yet).
+    fn update_frequency(&self) -> impl Future<Output = Result<Option<u32>, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new(
+                    "utils system reverse-proxy show-config-update-frequency",
+                ))
+                .await?;
+            Ok(crate::parse_update_frequency(&out)?)
+        }
+    }
+
+    fn set_update_frequency(
+        &self,
+        minutes: u32,
+    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+        let line = format!("utils system reverse-proxy set-config-update-frequency {minutes}");
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            if crate::normalize(&out).is_empty() {
+                Ok(())
+            } else {
+                Err(OutputError::Unexpected { raw: out }.into())
+            }
+        }
+    }
+
+    fn proxy_config_map(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new(
+                    "utils system reverse-proxy show-proxy-config-map",
+                ))
+                .await?;
+            Ok(crate::parse_proxy_config_map(&out)?)
+        }
+    }
+
+    fn client_auth(&self) -> impl Future<Output = Result<bool, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new(
+                    "utils system reverse-proxy client-auth status",
+                ))
+                .await?;
+            Ok(crate::parse_client_auth_status(&out)?)
+        }
+    }
+
+    fn set_client_auth(
+        &self,
+        enable: bool,
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let word = if enable { "enable" } else { "disable" };
+        let line = format!("utils system reverse-proxy client-auth {word}");
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            Ok(crate::parse_client_auth_set(&out, enable)?)
+        }
+    }
+
+    /// `utils finesse show_connected_users summary` (Finesse only).
+    fn connected_users(&self) -> impl Future<Output = Result<ConnectedUsers, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new("utils finesse show_connected_users summary"))
+                .await?;
+            Ok(crate::parse_connected_users(&out)?)
+        }
+    }
+
+    fn frame_access(&self) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new("utils finesse frame_access_allowed_list list"))
+                .await?;
+            Ok(crate::parse_frame_list(&out)?)
+        }
+    }
+
+    fn property(&self, name: &str) -> impl Future<Output = Result<String, DriverError>> + Send {
+        let line = format!("utils finesse show_property webservices {name}");
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            Ok(crate::parse_property(&out, name)?)
+        }
+    }
+
+    /// `show cert list own|trust`.
+    fn cert_list(
+        &self,
+        store: Store,
+    ) -> impl Future<Output = Result<Vec<CertEntry>, DriverError>> + Send {
+        let line = format!("show cert list {}", store.word());
+        async move {
+            Ok(crate::parse_cert_list(
+                &self.run(Command::new(line)).await?,
+            )?)
+        }
+    }
+
+    /// The PEM of `unit/file` in `store`.
+    fn cert_pem(
+        &self,
+        store: Store,
+        entry: &CertEntry,
+    ) -> impl Future<Output = Result<String, DriverError>> + Send {
+        let line = format!("show cert {} {}/{}", store.word(), entry.unit, entry.file);
+        async move { Ok(crate::parse_cert_pem(&self.run(Command::new(line)).await?)?) }
+    }
+
+    /// `set cert import trust <unit>`: pastes `pem` at the prompt.
+    fn import_trust(
+        &self,
+        unit: &str,
+        pem: &str,
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let paste = format!("{}\n", pem.trim_end());
+        let command = Command::new(format!("set cert import trust {unit}"))
+            .plan(move |out| out.contains("Paste the Certificate").then(|| paste.clone()))
+            .timeout(Duration::from_secs(60));
+        let unit = unit.to_owned();
+        async move {
+            let out = self.run(command).await?;
+            crate::parse_imported(&out, &unit)?;
+            Ok(Changed {
+                restart: vec![format!("services related to {unit}")],
+            })
+        }
+    }
+
+    /// `utils service restart <service>`, its states sent to `progress` as they come.
+    fn restart(
+        &self,
+        service: &str,
+        progress: Option<std::sync::mpsc::Sender<String>>,
+    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+        let mut command = Command::new(format!("utils service restart {service}"))
+            .timeout(Duration::from_secs(600));
+        command.progress = progress;
+        let service = service.to_owned();
+        async move {
+            let out = self.run(command).await?;
+            let started = crate::normalize(&out).iter().any(|line| {
+                crate::parse_service_line(line)
+                    .is_some_and(|s| s.service == service && s.state == "STARTED")
+            });
+            if started {
+                Ok(())
+            } else {
+                Err(OutputError::Unexpected { raw: out }.into())
+            }
+        }
+    }
+}
