@@ -4,6 +4,7 @@
 //! same components take over in the browser (hydration). Everything that touches the database
 //! lives in `ssr` modules compiled only into the server.
 
+pub mod appliances;
 pub mod audit;
 pub mod auth;
 pub mod certificates;

@@ -33,6 +33,8 @@ pub struct AppState {
     pub fleet: Arc<crate::certificates::cache::FleetCache>,
     /// Posts webhook messages (the server's HTTP client).
     pub webhooks: Arc<dyn crate::webhooks::ssr::Post>,
+    /// The appliances' SSH drivers and the key that seals their passwords.
+    pub appliances: Arc<crate::appliances::ssr::Appliances>,
     /// Starts and stops certificate scans (the server's scanner).
     pub scans: Arc<dyn crate::certificates::ssr::ScanControl>,
     pub leptos: LeptosOptions,

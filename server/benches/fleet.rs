@@ -543,6 +543,7 @@ async fn serve(pool: PgPool) -> anyhow::Result<(String, Samples)> {
     };
     serve.listen = "127.0.0.1:0".parse()?;
     serve.bootstrap_admin = Some(format!("{ADMIN}:{PASSWORD}"));
+    serve.secret_key_file = Some(std::env::temp_dir().join("gatehouse-bench-secret.key"));
     let listener = tokio::net::TcpListener::bind(serve.listen).await?;
     let addr = listener.local_addr()?;
     let state = server::app_state(pool, serve, false)?;

@@ -111,6 +111,14 @@ pub struct Serve {
     /// Endpoints probed at the same time.
     #[arg(long, env = "GATEHOUSE_SCAN_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub scan_concurrency: u64,
+    /// The 32-byte key that seals appliance passwords (64 hex characters). Unset:
+    /// `<data dir>/secret.key`, generated with mode 0600 on first start. Losing it loses the
+    /// stored passwords (they must be entered again), nothing else.
+    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// SSH sessions to appliances open at once across the fleet.
+    #[arg(long, env = "GATEHOUSE_SSH_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=512))]
+    pub ssh_concurrency: u64,
     /// Seconds one endpoint's probe (connect and handshake) may take.
     #[arg(long, env = "GATEHOUSE_PROBE_TIMEOUT_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120))]
     pub probe_timeout_seconds: u64,

@@ -192,6 +192,15 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
     let concurrency = usize::try_from(serve.scan_concurrency).unwrap_or(64);
     let scanner = scan::Scanner::new(pool.clone(), prober, concurrency);
     let webhooks = Arc::new(notify::Notifier::new(pool.clone())?);
+    let key_file = serve
+        .secret_key_file
+        .clone()
+        .unwrap_or_else(|| serve.database.data_dir.join("secret.key"));
+    let sealer = app::appliances::secret::Sealer::from_file(&key_file)?;
+    let appliances = app::appliances::ssr::Appliances::new(
+        sealer,
+        usize::try_from(serve.ssh_concurrency).unwrap_or(16),
+    );
     let leptos = LeptosOptions::builder()
         .output_name(app::BUNDLE)
         .site_root(serve.site_root.as_str())
@@ -212,6 +221,7 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
         )),
         setup_token: Arc::new(Mutex::new(None)),
         scans: Arc::new(scanner),
+        appliances: Arc::new(appliances),
         fleet: Arc::default(),
         webhooks,
         metrics_allow: Arc::new(serve.metrics_allow.clone()),

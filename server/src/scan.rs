@@ -328,28 +328,7 @@ pub async fn record(pool: &PgPool, scan_id: i64, batch: &[Recorded]) -> Result<(
     sqlx::query!("update fleet_version set probes = probes + 1")
         .execute(&mut *tx)
         .await?;
-    if !certificates.is_empty() {
-        let mut c = CertificateColumns::default();
-        for (info, der) in certificates {
-            c.push(info, der)?;
-        }
-        sqlx::query!(
-            "insert into certificate (sha256, der, subject_cn, issuer_cn, serial, not_before, not_after, info)
-             select * from unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                                  $7::timestamptz[], $8::jsonb[])
-             order by 1 on conflict (sha256) do nothing",
-            &c.sha256,
-            &c.der,
-            &c.subject_cn as &[Option<String>],
-            &c.issuer_cn as &[Option<String>],
-            &c.serial,
-            &c.not_before,
-            &c.not_after,
-            &c.info
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    app::certificates::ssr::insert_certificates(&mut tx, &certificates).await?;
     let ids = sqlx::query!(
         "insert into probe (scan_id, endpoint_id, ok, error_code, error_message, protocol, cipher_suite, alpn,
                             client_certificate_requested, handshake_ms, public_trust_error, cluster_trusted,
@@ -468,35 +447,6 @@ impl ProbeColumns {
             .push(cluster.and_then(|c| c.clone().err()));
         self.chain_incomplete
             .push(served.and_then(|s| s.chain_incomplete.clone()));
-    }
-}
-
-/// The certificate table's columns for one batch.
-#[derive(Default)]
-struct CertificateColumns {
-    sha256: Vec<String>,
-    der: Vec<Vec<u8>>,
-    subject_cn: Vec<Option<String>>,
-    issuer_cn: Vec<Option<String>>,
-    serial: Vec<String>,
-    not_before: Vec<time::OffsetDateTime>,
-    not_after: Vec<time::OffsetDateTime>,
-    info: Vec<serde_json::Value>,
-}
-
-impl CertificateColumns {
-    fn push(&mut self, info: &certs::CertInfo, der: &[u8]) -> Result<()> {
-        self.sha256.push(info.sha256.clone());
-        self.der.push(der.to_vec());
-        self.subject_cn.push(info.subject_cn.clone());
-        self.issuer_cn.push(info.issuer_cn.clone());
-        self.serial.push(info.serial.clone());
-        self.not_before
-            .push(time::OffsetDateTime::from_unix_timestamp(info.not_before)?);
-        self.not_after
-            .push(time::OffsetDateTime::from_unix_timestamp(info.not_after)?);
-        self.info.push(serde_json::to_value(info)?);
-        Ok(())
     }
 }
 

@@ -55,9 +55,7 @@ async fn state_survives_a_restart_and_a_bad_file_is_an_error() {
     assert_eq!(sim::start(second).await.unwrap().nodes[0].host_key, key);
 
     std::fs::write(&path, "{ not json").unwrap();
-    let error = sim::Fleet::new(spec, Some(&path))
-        .err()
-        .expect("a broken state file is refused");
+    let error = sim::Fleet::new(spec, Some(&path)).expect_err("a broken state file is refused");
     assert!(error.to_string().contains("state.json"), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

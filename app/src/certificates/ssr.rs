@@ -1343,3 +1343,68 @@ pub async fn cluster_anchors(pool: &PgPool) -> Result<HashMap<i64, Vec<Vec<u8>>>
     }
     Ok(anchors)
 }
+
+/// Stores certificates once by fingerprint (those known already are left as they are).
+/// `certificates` sorted by fingerprint, without repeats, so that concurrent writers take
+/// their row locks in one order.
+pub async fn insert_certificates(
+    tx: &mut sqlx::PgConnection,
+    certificates: &[(&CertInfo, &[u8])],
+) -> Result<(), AppError> {
+    if certificates.is_empty() {
+        return Ok(());
+    }
+    let mut c = CertificateColumns::default();
+    for (info, der) in certificates {
+        c.push(info, der)?;
+    }
+    sqlx::query!(
+        "insert into certificate (sha256, der, subject_cn, issuer_cn, serial, not_before, not_after, info)
+         select * from unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                              $7::timestamptz[], $8::jsonb[])
+         order by 1 on conflict (sha256) do nothing",
+        &c.sha256,
+        &c.der,
+        &c.subject_cn as &[Option<String>],
+        &c.issuer_cn as &[Option<String>],
+        &c.serial,
+        &c.not_before,
+        &c.not_after,
+        &c.info
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The certificate table's columns for one batch.
+#[derive(Default)]
+struct CertificateColumns {
+    sha256: Vec<String>,
+    der: Vec<Vec<u8>>,
+    subject_cn: Vec<Option<String>>,
+    issuer_cn: Vec<Option<String>>,
+    serial: Vec<String>,
+    not_before: Vec<time::OffsetDateTime>,
+    not_after: Vec<time::OffsetDateTime>,
+    info: Vec<serde_json::Value>,
+}
+
+impl CertificateColumns {
+    fn push(&mut self, info: &CertInfo, der: &[u8]) -> Result<(), AppError> {
+        let at = |t: i64| {
+            time::OffsetDateTime::from_unix_timestamp(t)
+                .map_err(|e| AppError::internal(anyhow::anyhow!("certificate validity: {e}")))
+        };
+        self.sha256.push(info.sha256.clone());
+        self.der.push(der.to_vec());
+        self.subject_cn.push(info.subject_cn.clone());
+        self.issuer_cn.push(info.issuer_cn.clone());
+        self.serial.push(info.serial.clone());
+        self.not_before.push(at(info.not_before)?);
+        self.not_after.push(at(info.not_after)?);
+        self.info
+            .push(serde_json::to_value(info).map_err(|e| AppError::internal(anyhow::anyhow!(e)))?);
+        Ok(())
+    }
+}

@@ -414,11 +414,7 @@ pub async fn send_test(
             (Some(error), _) => format!("Test message to {} not delivered: {error}.", hook.name),
         },
     };
-    let outcome = if result.delivered {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
+    let outcome = Outcome::of(result.delivered);
     record_alone(
         &app.pool,
         context

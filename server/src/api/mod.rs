@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: JSON in and out, authenticated by the session cookie or by
 //! `Authorization: Bearer <token>`. Errors are `{"error", "message", "request_id"}`.
 
+mod appliances;
 mod audit;
 mod inventory;
 pub mod monitoring;
@@ -51,6 +52,26 @@ pub fn router() -> Router<AppState> {
             get(inventory::list_nodes).post(inventory::create_node),
         )
         .route("/nodes/{id}/certificates", get(scans::node_certificates))
+        .route("/nodes/{id}/credentials", put(appliances::put_credentials))
+        .route("/nodes/{id}/host-key", get(appliances::host_key))
+        .route(
+            "/nodes/{id}/host-key/accept",
+            axum::routing::post(appliances::accept_host_key),
+        )
+        .route(
+            "/nodes/{id}/test-connection",
+            axum::routing::post(appliances::test_connection),
+        )
+        .route("/nodes/{id}/stores", get(appliances::stores))
+        .route(
+            "/nodes/{id}/stores/read",
+            axum::routing::post(appliances::read_stores),
+        )
+        .route(
+            "/nodes/{id}/stores/trust",
+            axum::routing::post(appliances::import_trust),
+        )
+        .route("/connected-agents", get(appliances::connected_agents))
         .route("/nodes/{id}/thresholds", put(scans::node_thresholds))
         .route("/clusters/{id}/thresholds", put(scans::cluster_thresholds))
         .route(

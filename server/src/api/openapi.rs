@@ -57,6 +57,8 @@ impl Modify for Security {
         super::inventory::export_csv, super::inventory::import_csv, super::webhooks::list, super::webhooks::create, super::webhooks::delete, super::webhooks::test, super::webhooks::deliveries,
         super::scans::start, super::scans::status, super::scans::cancel, super::scans::node_certificates, super::scans::node_thresholds, super::scans::cluster_thresholds, super::scans::list_cas, super::scans::add_cas, super::scans::remove_ca,
         super::monitoring::alerts, super::monitoring::mute, super::monitoring::unmute, super::monitoring::acknowledge, super::monitoring::unacknowledge, super::monitoring::certificates, super::monitoring::certificate, super::monitoring::certificate_pem,
+        super::appliances::put_credentials, super::appliances::host_key, super::appliances::accept_host_key, super::appliances::test_connection,
+        super::appliances::stores, super::appliances::read_stores, super::appliances::import_trust, super::appliances::connected_agents,
     ),
     components(schemas(ErrorBody, Credentials)),
     modifiers(&Security),

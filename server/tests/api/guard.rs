@@ -165,6 +165,48 @@ const MUTATING: &[(Method, &str, Body)] = &[
         "/api/fn/node_thresholds",
         Body::Form("id=1&warning_days=60"),
     ),
+    (
+        Method::PUT,
+        "/api/v1/nodes/1/credentials",
+        Body::Json(r#"{"username":"admin","password":"x"}"#),
+    ),
+    (
+        Method::POST,
+        "/api/v1/nodes/1/host-key/accept",
+        Body::Json(r#"{"fingerprint":"SHA256:x"}"#),
+    ),
+    (Method::POST, "/api/v1/nodes/1/test-connection", Body::None),
+    (Method::POST, "/api/v1/nodes/1/stores/read", Body::None),
+    (
+        Method::POST,
+        "/api/v1/nodes/1/stores/trust",
+        Body::Json(r#"{"unit":"tomcat-trust","pem":"x"}"#),
+    ),
+    (
+        Method::POST,
+        "/api/fn/appliance_credentials",
+        Body::Form("node_id=1&username=admin&password=x&port="),
+    ),
+    (
+        Method::POST,
+        "/api/fn/appliance_test",
+        Body::Form("node_id=1"),
+    ),
+    (
+        Method::POST,
+        "/api/fn/appliance_accept_key",
+        Body::Form("node_id=1&fingerprint=x"),
+    ),
+    (
+        Method::POST,
+        "/api/fn/appliance_stores",
+        Body::Form("node_id=1&read=true"),
+    ),
+    (
+        Method::POST,
+        "/api/fn/appliance_import_trust",
+        Body::Form("node_id=1&unit=tomcat-trust&pem=x"),
+    ),
 ];
 
 enum Body {

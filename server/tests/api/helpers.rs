@@ -116,6 +116,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
     serve.listen = "127.0.0.1:0".parse().unwrap();
     serve.site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "../target/site".into());
     serve.bootstrap_admin = Some(format!("{ADMIN}:{PASSWORD}"));
+    serve.secret_key_file =
+        Some(std::env::temp_dir().join(format!("gatehouse-test-{database}.key")));
     configure(serve);
 
     let listener = tokio::net::TcpListener::bind(serve.listen).await.unwrap();
@@ -185,6 +187,13 @@ impl TestApp {
     }
 
     /// GETs a path and decodes its JSON body; panics unless it answered 200.
+    /// A POST without a body that must answer 200, and its JSON.
+    pub async fn post_ok(&self, path: &str) -> Value {
+        let response = self.request(Method::POST, path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "POST {path}");
+        response.json().await.unwrap()
+    }
+
     pub async fn get_json(&self, path: &str) -> Value {
         let response = self.get(path).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");

@@ -1,5 +1,6 @@
 //! Integration tests: the real server over real HTTP and a real PostgreSQL.
 
+mod appliances;
 mod audit;
 mod auth;
 mod guard;

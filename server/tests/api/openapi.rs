@@ -53,6 +53,14 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
         ("get", "/api/v1/clusters/{id}/cas"),
         ("post", "/api/v1/clusters/{id}/cas"),
         ("delete", "/api/v1/clusters/{id}/cas/{sha256}"),
+        ("put", "/api/v1/nodes/{id}/credentials"),
+        ("get", "/api/v1/nodes/{id}/host-key"),
+        ("post", "/api/v1/nodes/{id}/host-key/accept"),
+        ("post", "/api/v1/nodes/{id}/test-connection"),
+        ("get", "/api/v1/nodes/{id}/stores"),
+        ("post", "/api/v1/nodes/{id}/stores/read"),
+        ("post", "/api/v1/nodes/{id}/stores/trust"),
+        ("get", "/api/v1/connected-agents"),
     ];
     for (method, path) in routes {
         assert!(

@@ -179,13 +179,7 @@ async fn a_muted_alert_stays_quiet_and_an_acknowledged_one_does_not() {
 
 /// `POST /api/v1/webhooks/{id}/test`'s answer.
 async fn send_test(app: &TestApp, id: i64) -> Value {
-    let response = app
-        .request(Method::POST, &format!("/api/v1/webhooks/{id}/test"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    app.post_ok(&format!("/api/v1/webhooks/{id}/test")).await
 }
 
 #[tokio::test]

@@ -1,0 +1,125 @@
+//! `/api/v1/nodes/{id}/...` on the appliances themselves (over SSH), and `/api/v1/connected-agents`.
+
+use super::{ApiJson, Ctx};
+use crate::api::openapi::ErrorBody;
+use app::appliances::ssr as appliances;
+use app::appliances::{
+    ConnectedAgents, ConnectionTest, CredentialsInput, HostKey, Operation, Stores, TrustImport,
+};
+use app::error::AppError;
+use app::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+
+#[utoipa::path(put, path = "/api/v1/nodes/{id}/credentials", tag = "appliances", params(("id" = i64, Path)),
+    request_body = CredentialsInput,
+    responses((status = 204, description = "stored, sealed; the password is never returned"), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn put_credentials(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CredentialsInput>,
+) -> Result<StatusCode, AppError> {
+    appliances::set_credentials(&state, &context, id, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/nodes/{id}/host-key", tag = "appliances", params(("id" = i64, Path)),
+    responses((status = 200, body = HostKey), (status = 404, body = ErrorBody)))]
+pub async fn host_key(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<HostKey>, AppError> {
+    context.require_reader()?;
+    // 404 for a node that does not exist, rather than "none".
+    let access = appliances::access(&state.pool, id).await?;
+    Ok(Json(access.host_key))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptKey {
+    /// The fingerprint the admin compared (`SHA256:...`): the presented key when it changed,
+    /// else the key pinned on first use.
+    pub fingerprint: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/host-key/accept", tag = "appliances", params(("id" = i64, Path)),
+    request_body = AcceptKey,
+    responses((status = 200, body = HostKey), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn accept_host_key(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<AcceptKey>,
+) -> Result<Json<HostKey>, AppError> {
+    Ok(Json(
+        appliances::accept_host_key(&state, &context, id, &body.fingerprint).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/test-connection", tag = "appliances", params(("id" = i64, Path)),
+    responses((status = 200, description = "ok or not, with the prompt, version and latency, or the reason", body = ConnectionTest), (status = 404, body = ErrorBody)))]
+pub async fn test_connection(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<ConnectionTest>, AppError> {
+    Ok(Json(
+        appliances::test_connection(&state, &context, id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/nodes/{id}/stores", tag = "appliances", params(("id" = i64, Path)),
+    responses((status = 200, description = "the stores as last read (read now if never read)", body = Stores), (status = 409, body = ErrorBody)))]
+pub async fn stores(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Stores>, AppError> {
+    context.require_reader()?;
+    let current = appliances::stores(&state, id).await?;
+    if current.read_at.is_some() || context.require_admin().is_err() {
+        return Ok(Json(current));
+    }
+    appliances::read_stores(&state, &context, id).await?;
+    Ok(Json(appliances::stores(&state, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/read", tag = "appliances", params(("id" = i64, Path)),
+    responses((status = 200, description = "read from the appliance now", body = Stores), (status = 409, body = ErrorBody)))]
+pub async fn read_stores(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Stores>, AppError> {
+    appliances::read_stores(&state, &context, id).await?;
+    Ok(Json(appliances::stores(&state, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/trust", tag = "appliances", params(("id" = i64, Path)),
+    request_body = TrustImport,
+    responses((status = 200, description = "what the appliance answered (ok false: not imported)", body = Operation), (status = 422, body = ErrorBody)))]
+pub async fn import_trust(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<TrustImport>,
+) -> Result<Json<Operation>, AppError> {
+    Ok(Json(
+        appliances::import_trust(&state, &context, id, body).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/connected-agents", tag = "appliances",
+    responses((status = 200, body = ConnectedAgents), (status = 403, body = ErrorBody)))]
+pub async fn connected_agents(
+    State(state): State<AppState>,
+    Ctx(context): Ctx,
+) -> Result<Json<ConnectedAgents>, AppError> {
+    context.require_reader()?;
+    Ok(Json(appliances::connected_agents(&state, true).await?))
+}

@@ -1,0 +1,378 @@
+//! The appliance layer end to end: Gatehouse's REST API driving simulated VOS nodes
+//! (`gatehouse-sim`, in process) over real SSH: credentials sealed and never shown, the host
+//! key pinned on first use and a changed one blocking everything until accepted, the
+//! certificate stores read and judged, a trust import replicated to the subscriber, and
+//! connected users.
+
+use crate::helpers::*;
+use crate::scans::scan_and_wait;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sim::fleet::{Faults, FleetSpec};
+
+const PASSWORD_ON_NODE: &str = "Plat-form!9";
+
+fn fleet_toml() -> String {
+    format!(
+        r#"
+[[cluster]]
+name = "A"
+
+[[cluster.node]]
+fqdn = "finesse1.appl.example.com"
+kind = "finesse"
+role = "primary"
+password = "{PASSWORD_ON_NODE}"
+https_ports = [0]
+restart_ms = 30
+connected_users = {{ desktop = 3, fippa = 1, third_party = 1, proxy = 2 }}
+
+[[cluster.node]]
+fqdn = "finesse2.appl.example.com"
+kind = "finesse"
+role = "secondary"
+password = "{PASSWORD_ON_NODE}"
+https_ports = [0]
+connected_users = {{ desktop = 4 }}
+"#
+    )
+}
+
+async fn fleet() -> sim::Running {
+    let spec: FleetSpec = toml::from_str(&fleet_toml()).unwrap();
+    sim::start(sim::Fleet::new(spec, None).unwrap())
+        .await
+        .unwrap()
+}
+
+/// The sim's nodes in Gatehouse's inventory, one cluster: (publisher id, subscriber id).
+async fn inventory(app: &TestApp, running: &sim::Running) -> (i64, i64) {
+    let cluster: Value = app
+        .send_json(
+            Method::POST,
+            "/api/v1/clusters",
+            &json!({"name": "Appliances"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for (node, role) in running.nodes.iter().zip(["primary", "secondary"]) {
+        let created = app
+            .send_json(
+                Method::POST,
+                "/api/v1/nodes",
+                &json!({"cluster_id": cluster["id"], "kind": "finesse", "role": role, "fqdn": node.fqdn,
+                        "address": "127.0.0.1", "endpoints": [{"port": node.https[0].port()}]}),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        ids.push(
+            created.json::<Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    (ids[0], ids[1])
+}
+
+async fn credentials(app: &TestApp, id: i64, password: &str, port: u16) -> reqwest::Response {
+    app.send_json(
+        Method::PUT,
+        &format!("/api/v1/nodes/{id}/credentials"),
+        &json!({"username": "admin", "password": password, "port": port}),
+    )
+    .await
+}
+
+async fn test_connection(app: &TestApp, id: i64) -> Value {
+    app.post_ok(&format!("/api/v1/nodes/{id}/test-connection"))
+        .await
+}
+
+#[tokio::test]
+async fn credentials_host_key_pinning_and_connection_test() {
+    let running = fleet().await;
+    let app = spawn_admin().await;
+    let (publisher, _) = inventory(&app, &running).await;
+    let ssh_port = running.nodes[0].ssh.port();
+
+    let none = test_connection(&app, publisher).await;
+    assert_eq!(
+        (none["ok"].as_bool(), none["error"].as_str()),
+        (Some(false), Some("no_credentials"))
+    );
+
+    assert_eq!(
+        credentials(&app, publisher, "wrong", ssh_port)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let refused = test_connection(&app, publisher).await;
+    assert_eq!(refused["error"], "authentication", "{refused}");
+
+    let invalid = credentials(&app, publisher, "", 0).await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let invalid: Value = invalid.json().await.unwrap();
+    assert!(!TestApp::field_message(&invalid, "password").is_empty());
+
+    assert_eq!(
+        credentials(&app, publisher, PASSWORD_ON_NODE, ssh_port)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let ok = test_connection(&app, publisher).await;
+    assert_eq!(ok["ok"], true, "{ok}");
+    assert_eq!(ok["prompt"], "admin:");
+    assert_eq!(ok["version"], "12.6.2.10000-32");
+    assert!(ok["latency_ms"].as_u64().is_some());
+    let fingerprint = running.nodes[0].host_key.clone();
+    assert_eq!(
+        ok["host_key"]["state"], "unconfirmed",
+        "pinned on first use"
+    );
+    assert_eq!(
+        ok["host_key"]["pinned"]["fingerprint"],
+        fingerprint.as_str()
+    );
+
+    // The password is in no answer and no audit entry.
+    let node = app
+        .get_json(&format!("/api/v1/nodes/{publisher}"))
+        .await
+        .to_string();
+    let key = app
+        .get_json(&format!("/api/v1/nodes/{publisher}/host-key"))
+        .await;
+    let audit = app.get_json("/api/v1/audit?limit=500").await.to_string();
+    for text in [&node, &key.to_string(), &audit] {
+        assert!(!text.contains(PASSWORD_ON_NODE), "password leaked: {text}");
+    }
+    for action in [
+        "node.credentials.set",
+        "node.host_key.pin",
+        "node.test_connection",
+    ] {
+        assert!(
+            app.audit_action_names().await.contains(&action.to_owned()),
+            "{action}"
+        );
+    }
+
+    // Confirming needs the right fingerprint.
+    let accept = |fingerprint: String| {
+        let app = &app;
+        async move {
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/nodes/{publisher}/host-key/accept"),
+                &json!({ "fingerprint": fingerprint }),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        accept("SHA256:not-it".into()).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let confirmed: Value = accept(fingerprint.clone()).await.json().await.unwrap();
+    assert_eq!(confirmed["state"], "confirmed");
+    assert_eq!(confirmed["confirmed_by"], ADMIN);
+
+    // The node's key changes: everything is blocked until the new key is accepted.
+    let index = running.fleet.index(&running.nodes[0].fqdn).unwrap();
+    running
+        .fleet
+        .set_faults(
+            index,
+            Faults {
+                host_key_changed: true,
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    let changed = test_connection(&app, publisher).await;
+    assert_eq!(changed["error"], "host_key_changed", "{changed}");
+    let presented = changed["host_key"]["presented"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(presented, fingerprint);
+    assert_eq!(changed["host_key"]["state"], "changed");
+    let blocked = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/nodes/{publisher}/stores/read"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), StatusCode::CONFLICT);
+    assert!(blocked.text().await.unwrap().contains("new host key"));
+    assert_eq!(
+        accept(fingerprint.clone()).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the old key is not the presented one"
+    );
+    let accepted: Value = accept(presented.clone()).await.json().await.unwrap();
+    assert_eq!(
+        (
+            accepted["state"].as_str(),
+            accepted["pinned"]["fingerprint"].as_str()
+        ),
+        (Some("confirmed"), Some(presented.as_str()))
+    );
+    assert_eq!(test_connection(&app, publisher).await["ok"], true);
+    let actions = app.audit_action_names().await;
+    assert!(
+        actions.contains(&"node.host_key.changed".to_owned())
+            && actions.contains(&"node.host_key.accept".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn stores_are_read_judged_compared_with_what_is_served_and_imports_replicate() {
+    let running = fleet().await;
+    let app = spawn_admin().await;
+    let (publisher, subscriber) = inventory(&app, &running).await;
+    for (id, node) in [
+        (publisher, &running.nodes[0]),
+        (subscriber, &running.nodes[1]),
+    ] {
+        credentials(&app, id, PASSWORD_ON_NODE, node.ssh.port()).await;
+    }
+
+    // Never read: the GET reads them.
+    let stores = app
+        .get_json(&format!("/api/v1/nodes/{publisher}/stores"))
+        .await;
+    let own = &stores["own"][0];
+    assert_eq!(
+        (own["unit"].as_str(), own["file"].as_str()),
+        (Some("tomcat"), Some("tomcat.pem"))
+    );
+    assert_eq!(own["subject_cn"], "finesse1.appl.example.com");
+    assert_eq!(own["fingerprint_sha256"].as_str().unwrap().len(), 64);
+    assert!(own["not_after"].is_string() && own["findings"].is_array());
+    assert!(
+        stores["trust"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["file"] == "finesse2.appl.example.com.pem"),
+        "{stores}"
+    );
+    assert!(
+        stores["tomcat_mismatch"].is_null(),
+        "never scanned: nothing to compare"
+    );
+
+    // Scanned, then the certificate regenerated on the node but the web service not restarted:
+    // the store and what is served differ.
+    scan_and_wait(&app, json!({"node_ids": [publisher]})).await;
+    let read = |id: i64| {
+        let app = &app;
+        async move {
+            app.post_ok(&format!("/api/v1/nodes/{id}/stores/read"))
+                .await
+        }
+    };
+
+    assert!(
+        read(publisher).await["tomcat_mismatch"].is_null(),
+        "the store holds what is served"
+    );
+    let mut cli = sim::cli::Cli::new(running.fleet.clone(), 0);
+    cli.input("set cert regen tomcat").await.unwrap();
+    cli.input("yes").await.unwrap();
+    let pending = read(publisher).await;
+    let mismatch = pending["tomcat_mismatch"]
+        .as_str()
+        .expect("a restart is pending");
+    assert!(mismatch.contains("Cisco Finesse Tomcat"), "{mismatch}");
+
+    // A CA imported into the publisher shows in the subscriber's store after its next read.
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Appl Test CA");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+    let pem = ca
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap()
+        .pem();
+    let bad = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/nodes/{publisher}/stores/trust"),
+            &json!({"unit": "tomcat-trust", "pem": "not a pem"}),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let imported: Value = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/nodes/{publisher}/stores/trust"),
+            &json!({"unit": "tomcat-trust", "pem": pem}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(imported["ok"], true, "{imported}");
+    assert_eq!(imported["command"], "set cert import trust tomcat");
+    assert!(imported["output"]
+        .as_str()
+        .unwrap()
+        .contains("Successfully imported certificate for tomcat."));
+    let sub = read(subscriber).await;
+    let ca_entry = sub["trust"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["subject_cn"] == "Appl Test CA")
+        .expect("replicated to the subscriber");
+    assert_eq!(ca_entry["unit"], "tomcat-trust");
+    let audit = app.get_json("/api/v1/audit?limit=500").await.to_string();
+    assert!(audit.contains("node.trust.import") && audit.contains("set cert import trust tomcat"));
+}
+
+#[tokio::test]
+async fn connected_agents_per_node_cluster_and_fleet() {
+    let running = fleet().await;
+    let app = spawn_admin().await;
+    let (publisher, subscriber) = inventory(&app, &running).await;
+    let before = app.get_json("/api/v1/connected-agents").await;
+    assert_eq!(before["totals"]["total"], 0);
+    assert_eq!(before["nodes"][0]["error"], "no credentials stored");
+    for (id, node) in [
+        (publisher, &running.nodes[0]),
+        (subscriber, &running.nodes[1]),
+    ] {
+        credentials(&app, id, PASSWORD_ON_NODE, node.ssh.port()).await;
+    }
+    let agents = app.get_json("/api/v1/connected-agents").await;
+    let first = &agents["nodes"][0];
+    assert_eq!(first["fqdn"], "finesse1.appl.example.com");
+    assert_eq!(
+        (
+            first["counts"]["desktop"].as_u64(),
+            first["counts"]["fippa"].as_u64(),
+            first["counts"]["third_party"].as_u64(),
+            first["counts"]["total"].as_u64(),
+            first["counts"]["lan"].as_u64(),
+            first["counts"]["proxy"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1), Some(5), Some(3), Some(2))
+    );
+    assert!(first["read_at"].is_string());
+    assert_eq!(agents["totals"]["total"], 9);
+    assert_eq!(agents["clusters"][0]["counts"]["total"], 9);
+    assert_eq!(
+        agents["history"].as_array().unwrap().last().unwrap()["total"],
+        9
+    );
+}
