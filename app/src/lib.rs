@@ -92,7 +92,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/nodes/:id") view=pages::node::NodePage />
                 <Route path=path!("/proxy-map") view=pages::placeholder::ProxyMapPage />
                 <Route path=path!("/access-policy") view=pages::placeholder::AccessPolicyPage />
-                <Route path=path!("/agents") view=pages::placeholder::AgentsPage />
+                <Route path=path!("/agents") view=pages::agents::AgentsPage />
                 <Route path=path!("/audit") view=pages::audit::AuditPage />
                 <Route path=path!("/settings") view=pages::settings::SettingsPage />
                 <Route path=path!("/settings/users") view=pages::users::UsersPage />

@@ -117,6 +117,16 @@ pub struct Stores {
     pub tomcat_mismatch: Option<String>,
 }
 
+/// Trust units a certificate can be imported into (`set cert import trust <unit>` takes the
+/// name without `-trust`).
+pub const TRUST_UNITS: [&str; 5] = [
+    "tomcat-trust",
+    "CallManager-trust",
+    "ipsec-trust",
+    "CAPF-trust",
+    "tomcat-ECDSA-trust",
+];
+
 /// `POST /api/v1/nodes/{id}/stores/trust`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -771,15 +771,6 @@ pub async fn stores(state: &AppState, node_id: i64) -> Result<Stores, AppError> 
     Ok(stores)
 }
 
-/// Trust units a certificate can be imported into (`set cert import trust <unit>`).
-const TRUST_UNITS: [&str; 5] = [
-    "tomcat-trust",
-    "CallManager-trust",
-    "ipsec-trust",
-    "CAPF-trust",
-    "tomcat-ECDSA-trust",
-];
-
 pub async fn import_trust(
     state: &AppState,
     context: &RequestContext,
@@ -788,10 +779,10 @@ pub async fn import_trust(
 ) -> Result<Operation, AppError> {
     context.require_admin()?;
     let unit = input.unit.trim();
-    if !TRUST_UNITS.contains(&unit) {
+    if !super::TRUST_UNITS.contains(&unit) {
         return Err(AppError::field(
             "unit",
-            format!("use one of {}", TRUST_UNITS.join(", ")),
+            format!("use one of {}", super::TRUST_UNITS.join(", ")),
         ));
     }
     let ders =
@@ -862,6 +853,8 @@ pub async fn import_trust(
 
 /// How old a sample may be before the page asks the node again.
 const SAMPLE_AGE: Duration = Duration::from_secs(10);
+/// How long a page waits for a node's answer.
+const SAMPLE_WAIT: Duration = Duration::from_secs(4);
 
 /// Connected users per Finesse node; with `refresh`, nodes with credentials whose last sample
 /// is older than [`SAMPLE_AGE`] are asked now (all at once, within the fleet's SSH bound).
@@ -890,9 +883,17 @@ pub async fn connected_agents(
             })
             .map(|n| n.id)
             .collect();
-        let reads = due
-            .into_iter()
-            .map(|id| async move { (id, sample(state, id).await) });
+        // A node slow to answer does not hold the page: its last sample is shown meanwhile.
+        let reads = due.into_iter().map(|id| async move {
+            let read = tokio::time::timeout(SAMPLE_WAIT, sample(state, id)).await;
+            let read = read.unwrap_or_else(|_| {
+                Err(format!(
+                    "no answer within {} s; showing the last sample",
+                    SAMPLE_WAIT.as_secs()
+                ))
+            });
+            (id, read)
+        });
         for (id, result) in futures::future::join_all(reads).await {
             if let Err(message) = result {
                 errors.insert(id, message);

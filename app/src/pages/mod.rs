@@ -1,12 +1,14 @@
 //! One file per page.
 
 pub mod account;
+pub mod agents;
 pub mod audit;
 pub mod certificates;
 pub mod dashboard;
 pub mod inventory;
 pub mod login;
 pub mod node;
+mod node_access;
 pub mod placeholder;
 pub mod settings;
 pub mod tokens;

@@ -2,6 +2,7 @@
 //! remediation, expandable details, PEM download, alert mutes), "scan now" with live progress,
 //! the expiry thresholds in force, and the scan history.
 
+use super::node_access::{ApplianceAccess, CertificateStores};
 use crate::auth::whoami;
 use crate::certificates::{
     load_node_report, ChainCertificate, EndpointReport, HistoryEntry, MuteAlert, NodeReport,
@@ -78,6 +79,18 @@ pub fn NodePage() -> impl IntoView {
                 {move || report.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> <a href="/inventory" class="text-sm text-indigo-700 underline">"Back to the inventory"</a> }.into_any(),
                     Ok(report) => view! { <NodeView report admin=is_admin() actions /> }.into_any(),
+                })}
+            </Transition>
+            // Beside what the endpoints serve, what the node holds; with their own data and
+            // actions, so that a scan or an edit does not reload them.
+            <Show when=move || known.get()>
+                <CertificateStores node_id=id() admin />
+                <ApplianceAccess node_id=id() admin />
+            </Show>
+            <Transition fallback=|| ()>
+                {move || report.get().and_then(Result::ok).map(|report| view! {
+                    <ThresholdsSection report=report.thresholds.clone() node_id=report.node_id admin=is_admin() action=actions.thresholds />
+                    <HistorySection history=report.history />
                 })}
             </Transition>
         </Layout>
@@ -210,8 +223,6 @@ fn NodeView(report: NodeReport, admin: bool, actions: NodeActions) -> impl IntoV
     view! {
         {never.then(|| view! { <p class="text-sm text-slate-600">"This node has not been scanned yet: its endpoints show no results until a scan probes them."</p> })}
         {report.endpoints.into_iter().map(|e| view! { <EndpointCard endpoint=e node_id admin actions /> }).collect_view()}
-        <ThresholdsSection report=report.thresholds.clone() node_id admin action=actions.thresholds />
-        <HistorySection history=report.history />
     }
     .into_any()
 }

@@ -33,14 +33,3 @@ pub fn AccessPolicyPage() -> impl IntoView {
         />
     }
 }
-
-#[component]
-pub fn AgentsPage() -> impl IntoView {
-    view! {
-        <ComingPage
-            title="Connected agents"
-            empty="No Finesse nodes to read yet"
-            body="Agents connected to each Finesse node (desktop, FIPPA, third-party; LAN or through the proxy) will be shown here, per node, per cluster and for the whole fleet."
-        />
-    }
-}

@@ -1,0 +1,186 @@
+//! Connected agents: users signed in to each Finesse node (desktop, FIPPA, third-party;
+//! LAN/WAN or through the VPN-less proxy), per cluster and for the fleet, read from the nodes
+//! while the page is open, with the fleet's last 24 hours as a chart.
+
+use crate::appliances::{load_connected_agents, ConnectedAgents, Counts, HistoryPoint};
+use crate::components::{minute, EmptyState, ErrorBox, Layout, Section};
+use leptos::prelude::*;
+
+/// How often the open page asks again.
+const REFRESH_SECONDS: u64 = 10;
+
+#[component]
+pub fn AgentsPage() -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let data = Resource::new(move || tick.get(), |_| load_connected_agents());
+    // Ask again a while after each answer, for as long as the page is open.
+    Effect::new(move |_| {
+        if data.get().is_some() {
+            set_timeout(
+                move || tick.update(|t| *t = t.wrapping_add(1)),
+                std::time::Duration::from_secs(REFRESH_SECONDS),
+            );
+        }
+    });
+    view! {
+        <Layout title="Connected agents">
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Reading the Finesse nodes…"</p> }>
+                {move || data.get().map(|result| match result {
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(agents) if agents.nodes.is_empty() => view! {
+                        <EmptyState title="No Finesse nodes" body="Connected agents are read from Finesse nodes (utils finesse show_connected_users summary). Add Finesse nodes to the inventory and enter their platform admin account on each node's page." />
+                    }.into_any(),
+                    Ok(agents) => view! { <AgentsView agents /> }.into_any(),
+                })}
+            </Transition>
+        </Layout>
+    }
+}
+
+#[component]
+fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
+    let t = agents.totals;
+    let cards = [
+        ("Signed in", t.total, "total"),
+        ("Desktop", t.desktop, "desktop"),
+        ("FIPPA", t.fippa, "fippa"),
+        ("Third-party", t.third_party, "third_party"),
+        ("LAN/WAN", t.lan, "lan"),
+        ("Via proxy", t.proxy, "proxy"),
+    ];
+    let read = match &agents.read_at {
+        Some(at) => format!(
+            "Latest read {} UTC; asked again every {REFRESH_SECONDS} s while this page is open.",
+            minute(at)
+        ),
+        None => "No node has been read yet.".into(),
+    };
+    view! {
+        <div class="space-y-6">
+            <div>
+                <div class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
+                    {cards.map(|(label, value, id)| view! {
+                        <div class="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm" data-testid=format!("total-{id}")>
+                            <p class="text-xs text-slate-500">{label}</p>
+                            <p class="text-2xl font-semibold text-slate-900">{value}</p>
+                        </div>
+                    })}
+                </div>
+                <p class="mt-2 text-xs text-slate-500" data-testid="agents-read-at">{read}</p>
+            </div>
+            <Section title="Last 24 hours" description="Fleet total (dark) and via the proxy (light), one point per sampling round.">
+                <HistoryChart points=agents.history.clone() />
+            </Section>
+            <Section title="By node">
+                <div class="overflow-x-auto">
+                    <table class="min-w-full text-sm">
+                        <thead class="text-left text-xs uppercase tracking-wide text-slate-500">
+                            <tr>
+                                {["Node", "Desktop", "FIPPA", "Third-party", "Total", "LAN/WAN", "Via proxy", "Read"].map(|h| view! { <th class="px-2 py-2 font-medium">{h}</th> })}
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {agents.clusters.iter().map(|c| {
+                                let nodes: Vec<_> = agents.nodes.iter().filter(|n| n.cluster_id == c.cluster_id).cloned().collect();
+                                view! {
+                                    <tr class="bg-slate-50 font-semibold text-slate-800" data-testid="cluster-row">
+                                        <td class="px-2 py-2">{c.cluster.clone()}</td>
+                                        <CountCells counts=Some(c.counts) />
+                                        <td></td>
+                                    </tr>
+                                    {nodes.into_iter().map(|n| view! {
+                                        <tr data-testid="node-row">
+                                            <td class="px-2 py-2 pl-5"><a class="font-mono text-indigo-700 underline" href=format!("/nodes/{}", n.node_id)>{n.fqdn.clone()}</a></td>
+                                            <CountCells counts=n.counts />
+                                            <td class="px-2 py-2 text-xs text-slate-500">
+                                                {n.read_at.as_deref().map(|at| format!("{} UTC", minute(at))).unwrap_or_else(|| "never".into())}
+                                                {n.error.clone().map(|e| view! { <span class="block text-red-700">{e}</span> })}
+                                            </td>
+                                        </tr>
+                                    }).collect_view()}
+                                }
+                            }).collect_view()}
+                            {agents.nodes.iter().filter(|n| !agents.clusters.iter().any(|c| c.cluster_id == n.cluster_id)).map(|n| view! {
+                                <tr data-testid="node-row">
+                                    <td class="px-2 py-2"><a class="font-mono text-indigo-700 underline" href=format!("/nodes/{}", n.node_id)>{n.fqdn.clone()}</a><span class="block text-xs text-slate-500">{n.cluster.clone()}</span></td>
+                                    <CountCells counts=None />
+                                    <td class="px-2 py-2 text-xs text-slate-500">
+                                        "never"
+                                        {n.error.clone().map(|e| view! { <span class="block text-red-700">{e}</span> })}
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </Section>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn CountCells(counts: Option<Counts>) -> impl IntoView {
+    let cell = move |v: Option<u32>| {
+        view! { <td class="px-2 py-2 tabular-nums">{v.map(|v| v.to_string()).unwrap_or_else(|| "—".into())}</td> }
+    };
+    let c = counts;
+    view! {
+        {cell(c.map(|c| c.desktop))}
+        {cell(c.map(|c| c.fippa))}
+        {cell(c.map(|c| c.third_party))}
+        {cell(c.map(|c| c.total))}
+        {cell(c.map(|c| c.lan))}
+        {cell(c.map(|c| c.proxy))}
+    }
+}
+
+/// An SVG line chart, drawn on the server (readable without JavaScript).
+#[component]
+fn HistoryChart(points: Vec<HistoryPoint>) -> impl IntoView {
+    const W: f64 = 720.0;
+    const H: f64 = 160.0;
+    const PAD: f64 = 28.0;
+    if points.len() < 2 {
+        return view! { <p class="text-sm text-slate-500">"The chart appears once the nodes have been read twice."</p> }.into_any();
+    }
+    let (first, last) = (points[0].at, points[points.len() - 1].at);
+    let span = ((last - first) as f64).max(1.0);
+    let top = f64::from(points.iter().map(|p| p.total).max().unwrap_or(0).max(1));
+    let x = |at: i64| PAD + (at - first) as f64 / span * (W - 2.0 * PAD);
+    let y = |v: u32| H - PAD - f64::from(v) / top * (H - 2.0 * PAD);
+    let line = |value: fn(&HistoryPoint) -> u32| {
+        points
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p.at), y(value(p))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let label = |at: i64| {
+        time::OffsetDateTime::from_unix_timestamp(at)
+            .map(|t| format!("{:02}:{:02} UTC", t.hour(), t.minute()))
+            .unwrap_or_default()
+    };
+    let summary = format!(
+        "From {} to {}: now {} signed in ({} via the proxy), at most {}.",
+        label(first),
+        label(last),
+        points[points.len() - 1].total,
+        points[points.len() - 1].proxy,
+        top
+    );
+    view! {
+        <figure>
+            <svg viewBox=format!("0 0 {W} {H}") class="h-40 w-full" role="img" aria-label=summary.clone()>
+                <line x1=PAD y1=H - PAD x2=W - PAD y2=H - PAD stroke="#cbd5e1" />
+                <text x=PAD y=H - 8.0 font-size="11" fill="#64748b">{label(first)}</text>
+                <text x=W - PAD y=H - 8.0 font-size="11" fill="#64748b" text-anchor="end">{label(last)}</text>
+                <text x=4.0 y=PAD font-size="11" fill="#64748b">{top.to_string()}</text>
+                <polyline points=line(|p| p.proxy) fill="none" stroke="#a5b4fc" stroke-width="2" />
+                <polyline points=line(|p| p.total) fill="none" stroke="#4338ca" stroke-width="2" />
+            </svg>
+            <figcaption class="mt-1 text-xs text-slate-500" data-testid="history-summary">{summary}</figcaption>
+        </figure>
+    }
+    .into_any()
+}
