@@ -152,6 +152,10 @@ pub struct Faults {
     pub host_key_changed: bool,
     /// Nothing answers: connections are refused.
     pub down: bool,
+    /// Every command is answered in another language (German), as a misconfigured locale might.
+    pub garbled: bool,
+    /// Every command's output is preceded by this many KiB of lines.
+    pub huge_output_kb: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

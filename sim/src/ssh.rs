@@ -224,11 +224,22 @@ async fn shell(
             if faults.latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
             }
-            let Some(outs) = cli.input(&input).await else {
+            let Some(mut outs) = cli.input(&input).await else {
                 let _ = channel.eof().await;
                 let _ = channel.close().await;
                 return;
             };
+            if faults.garbled && !input.trim().is_empty() {
+                outs = vec![Out::Text(format!(
+                    "Befehl nicht erkannt: {}\n{}",
+                    input.trim(),
+                    crate::cli::PROMPT
+                ))];
+            }
+            if faults.huge_output_kb > 0 {
+                let line = format!("{}\n", "#".repeat(1023));
+                outs.insert(0, Out::Text(line.repeat(faults.huge_output_kb as usize)));
+            }
             for out in outs {
                 let sent = match out {
                     Out::Text(text) => send(&channel, &text).await,

@@ -5,7 +5,7 @@ use sim::fleet::{Faults, FleetSpec};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use vos::driver::{Command, Driver, DriverError, Store};
+use vos::driver::{Command, Driver, DriverError, Product, Store};
 use vos::ssh::{Settings, Target, VosSsh};
 
 const FLEET: &str = r#"
@@ -414,4 +414,132 @@ async fn faults_are_the_errors_they_are() {
         down.version().await,
         Err(DriverError::Connect(_) | DriverError::Session(_))
     ));
+}
+
+#[tokio::test]
+async fn cors_frames_properties_services_regen_and_csr() {
+    let running = fleet().await;
+    let node = driver(&running, "finesse1.sim.example.com", "Adm1n!pass", None);
+
+    assert_eq!(
+        node.cors(Product::Finesse).await.unwrap(),
+        vos::CorsMode::EnableAll,
+        "a fresh install"
+    );
+    node.set_cors(Product::Finesse, vos::CorsMode::Enable)
+        .await
+        .unwrap();
+    assert_eq!(
+        node.cors(Product::Finesse).await.unwrap(),
+        vos::CorsMode::Enable
+    );
+    match node.add_allowed_origins(Product::Finesse, &["*"]).await {
+        Err(DriverError::Output(vos::Error::Rejected { input, .. })) => assert_eq!(input, "*"),
+        other => panic!("* must be refused, got {other:?}"),
+    }
+    node.add_allowed_origins(
+        Product::Finesse,
+        &["https://crm.example.com", "https://wfm.example.com"],
+    )
+    .await
+    .unwrap();
+    node.delete_allowed_origin(Product::Finesse, "https://crm.example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        node.allowed_origins(Product::Finesse).await.unwrap(),
+        ["https://wfm.example.com"]
+    );
+    assert!(
+        matches!(
+            node.cors(Product::Cuic).await,
+            Err(DriverError::Output(vos::Error::Unexpected { .. }))
+        ),
+        "no CUIC on a Finesse node"
+    );
+
+    let changed = node
+        .add_frame_sources(&["https://portal.example.com:8445"])
+        .await
+        .unwrap();
+    assert_eq!(
+        changed.restart,
+        ["Cisco Finesse Tomcat", "Cisco Finesse Notification Service"]
+    );
+    node.delete_frame_source("https://portal.example.com:8445")
+        .await
+        .unwrap();
+    assert!(node.frame_access().await.unwrap().is_empty());
+
+    node.set_property("trustAllCertificates", "true")
+        .await
+        .unwrap();
+    assert_eq!(node.property("trustAllCertificates").await.unwrap(), "true");
+    assert!(!node.https_redirect().await.unwrap());
+
+    let services = node.services().await.unwrap();
+    assert!(services
+        .iter()
+        .any(|s| s.service == "Cisco Finesse Tomcat" && s.state == "STARTED"));
+
+    let before = node.cert_list(Store::Own).await.unwrap();
+    let old = node.cert_pem(Store::Own, &before[0]).await.unwrap();
+    node.regenerate("tomcat").await.unwrap();
+    assert_ne!(node.cert_pem(Store::Own, &before[0]).await.unwrap(), old);
+    let csr = node.generate_csr("tomcat").await.unwrap();
+    assert!(
+        csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----"),
+        "{csr}"
+    );
+}
+
+#[tokio::test]
+async fn unexpected_language_and_huge_output_are_errors_not_hangs() {
+    let running = fleet().await;
+    let index = running.fleet.index("finesse1.sim.example.com").unwrap();
+    let node = driver(&running, "finesse1.sim.example.com", "Adm1n!pass", None);
+    node.version().await.unwrap();
+
+    running
+        .fleet
+        .set_faults(
+            index,
+            Faults {
+                garbled: true,
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    match node.allowed_hosts().await {
+        Err(DriverError::Output(vos::Error::Unexpected { raw })) => {
+            assert!(raw.contains("Befehl nicht erkannt"), "{raw}")
+        }
+        other => panic!("expected unexpected output, got {other:?}"),
+    }
+    match node.add_allowed_host("10.1.1.1").await {
+        Err(DriverError::Output(vos::Error::Unexpected { .. })) => {}
+        other => panic!("an add answered otherwise is not a success: {other:?}"),
+    }
+
+    // 1 MiB before the answer: read whole, then judged (here: still the right answer).
+    running
+        .fleet
+        .set_faults(
+            index,
+            Faults {
+                huge_output_kb: 1024,
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    match node.allowed_hosts().await {
+        Err(DriverError::Output(vos::Error::Unexpected { raw })) => {
+            assert!(raw.len() > 1024 * 1024)
+        }
+        other => panic!("1 MiB of noise is not a source list: {other:?}"),
+    }
+    running.fleet.set_faults(index, Faults::default()).unwrap();
+    // The session is usable afterwards, and shows what the unconfirmed add did: the node did
+    // add the host, which is why an answer the driver cannot read is never taken as either.
+    assert_eq!(node.allowed_hosts().await.unwrap(), ["10.1.1.1"]);
 }

@@ -137,6 +137,24 @@ impl Store {
     }
 }
 
+/// Whose CORS commands: `utils finesse|cuic|live-data cors ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    Finesse,
+    Cuic,
+    LiveData,
+}
+
+impl Product {
+    pub fn word(self) -> &'static str {
+        match self {
+            Product::Finesse => "finesse",
+            Product::Cuic => "cuic",
+            Product::LiveData => "live-data",
+        }
+    }
+}
+
 /// Answers a delete menu by the item labelled `label`.
 fn choose(label: String) -> impl Fn(&str) -> Option<String> + Send + Sync {
     move |out| {
@@ -310,6 +328,171 @@ pub trait Driver: Sync {
         async move {
             let out = self.run(Command::new(line)).await?;
             Ok(crate::parse_property(&out, name)?)
+        }
+    }
+
+    fn add_frame_sources(
+        &self,
+        sources: &[&str],
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let line = format!(
+            "utils finesse frame_access_allowed_list add {}",
+            sources.join(",")
+        );
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            Ok(crate::parse_done(&out, &["Source(s) successfully added."])?)
+        }
+    }
+
+    fn delete_frame_source(
+        &self,
+        source: &str,
+    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+        let command = Command::new("utils finesse frame_access_allowed_list delete")
+            .plan(choose(source.to_owned()));
+        async move { Ok(crate::parse_deleted(&self.run(command).await?)?) }
+    }
+
+    fn set_property(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+        let line = format!("utils finesse set_property webservices {name} {value}");
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            crate::parse_done(&out, &["Property successfully updated."])?;
+            Ok(())
+        }
+    }
+
+    fn https_redirect(&self) -> impl Future<Output = Result<bool, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new(
+                    "utils finesse application_https_redirect status",
+                ))
+                .await?;
+            Ok(crate::parse_https_redirect(&out)?)
+        }
+    }
+
+    fn cors(
+        &self,
+        product: Product,
+    ) -> impl Future<Output = Result<crate::CorsMode, DriverError>> + Send {
+        let line = format!("utils {} cors status", product.word());
+        async move {
+            Ok(crate::parse_cors_status(
+                &self.run(Command::new(line)).await?,
+            )?)
+        }
+    }
+
+    fn set_cors(
+        &self,
+        product: Product,
+        mode: crate::CorsMode,
+    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+        let word = match mode {
+            crate::CorsMode::EnableAll => "enable_all",
+            crate::CorsMode::Enable => "enable",
+            crate::CorsMode::Disable => "disable",
+        };
+        let line = format!("utils {} cors {word}", product.word());
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            if crate::normalize(&out)
+                .iter()
+                .any(|l| l.contains("successfully"))
+            {
+                Ok(())
+            } else {
+                Err(OutputError::Unexpected { raw: out }.into())
+            }
+        }
+    }
+
+    fn allowed_origins(
+        &self,
+        product: Product,
+    ) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
+        let line = format!("utils {} cors allowed_origin list", product.word());
+        async move {
+            Ok(crate::parse_origin_list(
+                &self.run(Command::new(line)).await?,
+            )?)
+        }
+    }
+
+    fn add_allowed_origins(
+        &self,
+        product: Product,
+        origins: &[&str],
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let line = format!(
+            "utils {} cors allowed_origin add {}",
+            product.word(),
+            origins.join(",")
+        );
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            Ok(crate::parse_done(&out, &["Origin(s) successfully added."])?)
+        }
+    }
+
+    fn delete_allowed_origin(
+        &self,
+        product: Product,
+        origin: &str,
+    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+        let command = Command::new(format!(
+            "utils {} cors allowed_origin delete",
+            product.word()
+        ))
+        .plan(choose(origin.to_owned()));
+        async move { Ok(crate::parse_deleted(&self.run(command).await?)?) }
+    }
+
+    /// `utils service list`.
+    fn services(
+        &self,
+    ) -> impl Future<Output = Result<Vec<crate::ServiceState>, DriverError>> + Send {
+        async {
+            Ok(crate::parse_service_list(
+                &self.run(Command::new("utils service list")).await?,
+            )?)
+        }
+    }
+
+    /// `set cert regen <unit>`, answering yes.
+    fn regenerate(&self, unit: &str) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let command = Command::new(format!("set cert regen {unit}"))
+            .plan(|q| q.contains("(yes|no)?").then(|| "yes".to_owned()))
+            .timeout(Duration::from_secs(120));
+        let done = format!("Successfully Regenerated Certificate for {unit}.");
+        let unit = unit.to_owned();
+        async move {
+            let out = self.run(command).await?;
+            crate::parse_done(&out, &[done.as_str()])?;
+            Ok(Changed {
+                restart: vec![format!("services related to {unit}")],
+            })
+        }
+    }
+
+    /// `set csr gen <unit>` (no OU in the CSR), then `show csr own <unit>`: the CSR's PEM.
+    fn generate_csr(&self, unit: &str) -> impl Future<Output = Result<String, DriverError>> + Send {
+        let command = Command::new(format!("set csr gen {unit}"))
+            .plan(|q| q.contains("(yes|no)?").then(|| "no".to_owned()))
+            .timeout(Duration::from_secs(120));
+        let done = format!("Successfully Generated CSR for {unit}.");
+        let show = format!("show csr own {unit}");
+        async move {
+            let out = self.run(command).await?;
+            crate::parse_done(&out, &[done.as_str()])?;
+            Ok(crate::parse_csr_pem(&self.run(Command::new(show)).await?)?)
         }
     }
 

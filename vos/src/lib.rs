@@ -399,6 +399,110 @@ pub fn parse_imported(raw: &str, unit: &str) -> Result<(), Error> {
     }
 }
 
+/// Whether a success line is there, the restarts asked for, or the refusal (`... X is invalid`).
+pub fn parse_done(raw: &str, success: &[&str]) -> Result<Changed, Error> {
+    let lines = normalize(raw);
+    if lines.iter().any(|l| success.contains(&l.trim())) {
+        return Ok(Changed {
+            restart: restart_hint(&lines),
+        });
+    }
+    if let Some(line) = lines
+        .iter()
+        .find(|l| l.starts_with("Operation failed") || l.trim_end().ends_with(" is invalid"))
+    {
+        let input = line
+            .trim_end()
+            .strip_suffix(" is invalid")
+            .and_then(|rest| rest.rsplit(' ').next())
+            .unwrap_or_default()
+            .to_owned();
+        return Err(Error::Rejected {
+            input,
+            message: lines.join("\n"),
+        });
+    }
+    Err(unexpected(raw))
+}
+
+/// CORS of Finesse, CUIC or LiveData (`utils <product> cors status`; wording inferred).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorsMode {
+    /// Every origin allowed (a fresh install's `enable_all`).
+    EnableAll,
+    /// Only the allowed origins.
+    Enable,
+    Disable,
+}
+
+pub fn parse_cors_status(raw: &str) -> Result<CorsMode, Error> {
+    let lines = normalize(raw);
+    let [line] = lines.as_slice() else {
+        return Err(unexpected(raw));
+    };
+    let line = line.trim();
+    if !line.contains("CORS is ") {
+        return Err(unexpected(raw));
+    }
+    if line.ends_with("is enabled for all origins") {
+        Ok(CorsMode::EnableAll)
+    } else if line.ends_with("is enabled") {
+        Ok(CorsMode::Enable)
+    } else if line.ends_with("is disabled") {
+        Ok(CorsMode::Disable)
+    } else {
+        Err(unexpected(raw))
+    }
+}
+
+/// `utils <product> cors allowed_origin list`: the origins, in order.
+pub fn parse_origin_list(raw: &str) -> Result<Vec<String>, Error> {
+    let lines = normalize(raw);
+    match lines.first().map(|l| l.trim()) {
+        Some("The following origin(s) are configured:") => lines[1..]
+            .iter()
+            .map(|line| numbered(line, ": ").ok_or_else(|| unexpected(raw)))
+            .collect(),
+        Some(line) if line.starts_with("No origin") && lines.len() == 1 => Ok(Vec::new()),
+        _ => Err(unexpected(raw)),
+    }
+}
+
+/// `utils finesse application_https_redirect status` (wording inferred): whether it is on.
+pub fn parse_https_redirect(raw: &str) -> Result<bool, Error> {
+    let lines = normalize(raw);
+    match lines.as_slice() {
+        [line] if line.contains("HTTPS redirect is enabled") => Ok(true),
+        [line] if line.contains("HTTPS redirect is disabled") => Ok(false),
+        _ => Err(unexpected(raw)),
+    }
+}
+
+/// `utils service list`: every service with its state.
+pub fn parse_service_list(raw: &str) -> Result<Vec<ServiceState>, Error> {
+    let services: Vec<ServiceState> = normalize(raw)
+        .iter()
+        .filter_map(|line| parse_service_line(line))
+        .collect();
+    if services.is_empty() {
+        Err(unexpected(raw))
+    } else {
+        Ok(services)
+    }
+}
+
+/// `show csr own <unit>`: the CSR's PEM block.
+pub fn parse_csr_pem(raw: &str) -> Result<String, Error> {
+    let begin = raw
+        .find("-----BEGIN CERTIFICATE REQUEST-----")
+        .ok_or_else(|| unexpected(raw))?;
+    let end_marker = "-----END CERTIFICATE REQUEST-----";
+    let end = raw[begin..]
+        .find(end_marker)
+        .ok_or_else(|| unexpected(raw))?;
+    Ok(normalize(&raw[begin..begin + end + end_marker.len()]).join("\n") + "\n")
+}
+
 pub mod driver;
 #[cfg(feature = "ssh")]
 pub mod ssh;

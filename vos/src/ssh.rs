@@ -14,6 +14,10 @@ use tokio::time::Instant;
 
 pub const PROMPT: &str = "admin:";
 
+/// Output beyond this is not kept: the command is abandoned with an error (no CLI command
+/// prints anywhere near it).
+pub const MAX_OUTPUT: usize = 8 * 1024 * 1024;
+
 /// Where and as whom to connect.
 #[derive(Clone)]
 pub struct Target {
@@ -355,6 +359,12 @@ async fn read_until_prompt(
                 };
                 raw.push_str(&String::from_utf8_lossy(&bytes[..valid]));
                 bytes.drain(..valid);
+                if raw.len() > MAX_OUTPUT {
+                    return Err(DriverError::Session(format!(
+                        "the output exceeded {} MiB; the command was abandoned",
+                        MAX_OUTPUT / (1024 * 1024)
+                    )));
+                }
             }
             Some(ChannelMsg::Eof | ChannelMsg::Close) | None => {
                 return Err(DriverError::Dropped { partial: raw })

@@ -216,3 +216,76 @@ fn a_restart_streams_its_states() {
     assert_eq!(states[2].state, "STARTED");
     assert_eq!(parse_service_line("Service Manager is running"), None);
 }
+
+#[test]
+fn cors_origins_redirect_services_and_csr() {
+    assert_eq!(
+        parse_cors_status("Finesse CORS is enabled for all origins\r\n").unwrap(),
+        CorsMode::EnableAll
+    );
+    assert_eq!(
+        parse_cors_status("\nCUIC CORS is enabled  \n").unwrap(),
+        CorsMode::Enable
+    );
+    assert_eq!(
+        parse_cors_status("LiveData CORS is disabled\n").unwrap(),
+        CorsMode::Disable
+    );
+    assert!(matches!(
+        parse_cors_status("CORS: maybe\n"),
+        Err(Error::Unexpected { .. })
+    ));
+
+    assert_eq!(
+        parse_origin_list("The following origin(s) are configured:\r\n1: https://a.example.com\r\n2: https://b.example.com\r\n\r\n").unwrap(),
+        ["https://a.example.com", "https://b.example.com"]
+    );
+    assert!(parse_origin_list("No origin is configured\n")
+        .unwrap()
+        .is_empty());
+    assert!(parse_origin_list("The following origin(s) are configured:\nhttps://x\n").is_err());
+
+    assert!(parse_https_redirect("Application HTTPS redirect is enabled\n").unwrap());
+    assert!(!parse_https_redirect("Application HTTPS redirect is disabled\n").unwrap());
+
+    let services = parse_service_list(
+        "Requesting service status, please wait...\r\nSystem SSH[STARTED]\r\nCisco Tomcat[STOPPED]\r\n",
+    )
+    .unwrap();
+    assert_eq!(services.len(), 2);
+    assert_eq!(
+        (services[1].service.as_str(), services[1].state.as_str()),
+        ("Cisco Tomcat", "STOPPED")
+    );
+    assert!(parse_service_list("Requesting service status, please wait...\n").is_err());
+
+    let csr = parse_csr_pem("noise\r\n-----BEGIN CERTIFICATE REQUEST-----\r\nMIIB\r\n-----END CERTIFICATE REQUEST-----\r\n").unwrap();
+    assert_eq!(
+        csr,
+        "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"
+    );
+}
+
+#[test]
+fn done_lines_refusals_and_other_answers() {
+    let added = parse_done(
+        "Origin(s) successfully added.\n\nRestart Cisco Finesse Tomcat for the changes to take effect:\nutils service restart Cisco Finesse Tomcat\n",
+        &["Origin(s) successfully added."],
+    )
+    .unwrap();
+    assert_eq!(added.restart, ["Cisco Finesse Tomcat"]);
+    match parse_done(
+        "Operation failed, please enter valid origin(s). Origin * is invalid\n",
+        &["Origin(s) successfully added."],
+    ) {
+        Err(Error::Rejected { input, .. }) => assert_eq!(input, "*"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        parse_done(
+            "Befehl nicht erkannt\n",
+            &["Property successfully updated."]
+        ),
+        Err(Error::Unexpected { .. })
+    ));
+}
