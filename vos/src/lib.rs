@@ -286,13 +286,22 @@ pub fn parse_connected_users(raw: &str) -> Result<ConnectedUsers, Error> {
 
 /// `utils finesse frame_access_allowed_list list`: the sources, in order.
 pub fn parse_frame_list(raw: &str) -> Result<Vec<String>, Error> {
+    colon_list(
+        raw,
+        "The following source(s) are configured in the frame access list:",
+        "No source",
+    )
+}
+
+/// A `header` then `1: value` lines, or one line starting with `none` for an empty list.
+fn colon_list(raw: &str, header: &str, none: &str) -> Result<Vec<String>, Error> {
     let lines = normalize(raw);
     match lines.first().map(|l| l.trim()) {
-        Some("The following source(s) are configured in the frame access list:") => lines[1..]
+        Some(first) if first == header => lines[1..]
             .iter()
             .map(|line| numbered(line, ": ").ok_or_else(|| unexpected(raw)))
             .collect(),
-        Some(line) if line.starts_with("No source") && lines.len() == 1 => Ok(Vec::new()),
+        Some(line) if line.starts_with(none) && lines.len() == 1 => Ok(Vec::new()),
         _ => Err(unexpected(raw)),
     }
 }
@@ -457,15 +466,7 @@ pub fn parse_cors_status(raw: &str) -> Result<CorsMode, Error> {
 
 /// `utils <product> cors allowed_origin list`: the origins, in order.
 pub fn parse_origin_list(raw: &str) -> Result<Vec<String>, Error> {
-    let lines = normalize(raw);
-    match lines.first().map(|l| l.trim()) {
-        Some("The following origin(s) are configured:") => lines[1..]
-            .iter()
-            .map(|line| numbered(line, ": ").ok_or_else(|| unexpected(raw)))
-            .collect(),
-        Some(line) if line.starts_with("No origin") && lines.len() == 1 => Ok(Vec::new()),
-        _ => Err(unexpected(raw)),
-    }
+    colon_list(raw, "The following origin(s) are configured:", "No origin")
 }
 
 /// `utils finesse application_https_redirect status` (wording inferred): whether it is on.
