@@ -116,6 +116,10 @@ pub struct Serve {
     /// stored passwords (they must be entered again), nothing else.
     #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+    /// Run the simulated demo fleet (sim/demo-fleet.toml) inside the server and register it in
+    /// the inventory (clusters "Demo: ...", nodes tagged simulated). Never for real deployments.
+    #[arg(long, env = "GATEHOUSE_DEMO")]
+    pub demo: bool,
     /// SSH sessions to appliances open at once across the fleet.
     #[arg(long, env = "GATEHOUSE_SSH_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=512))]
     pub ssh_concurrency: u64,

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod config;
+pub mod demo;
 pub mod middleware;
 pub mod monitor;
 pub mod notify;

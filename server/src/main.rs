@@ -34,6 +34,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let database = server::Database::open(&serve.database).await?;
             let state = server::app_state(database.pool.clone(), &serve, tls.is_some())?;
             server::bootstrap(&state, &serve).await?;
+            let _demo = match serve.demo {
+                true => Some(server::demo::start(&state, &serve.database.data_dir).await?),
+                false => None,
+            };
             let scheduler =
                 server::schedule::spawn(state.clone(), serve.scan_interval_hours).await?;
             let notifier = server::notify::Notifier::new(database.pool.clone())?.spawn();

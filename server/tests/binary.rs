@@ -320,3 +320,70 @@ fn an_unreachable_database_at_start_is_a_clear_error_after_the_wait() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_demo_fleet_runs_and_is_registered_with_its_accounts() {
+    let data = data_dir("demo");
+    let server = serve(
+        &data,
+        &["--demo"],
+        &[("GATEHOUSE_BOOTSTRAP_ADMIN", "admin:correct horse battery")],
+    );
+    let http = client();
+    let base = server.base.clone();
+    let signed_in = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": "admin", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let nodes: Vec<serde_json::Value> = http
+        .get(format!("{base}/api/v1/nodes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        nodes.len(),
+        12,
+        "two each of Finesse, CUIC, LiveData, IdS, UCCX and proxies"
+    );
+    for node in &nodes {
+        let tags = node["tags"].as_array().unwrap();
+        assert!(tags.contains(&serde_json::json!("simulated")), "{node}");
+        assert!(
+            node["cluster"].as_str().unwrap().starts_with("Demo: "),
+            "{node}"
+        );
+    }
+    let finesse = nodes
+        .iter()
+        .find(|n| n["fqdn"] == "finesse1.demo.example.com")
+        .unwrap();
+    let test: serde_json::Value = http
+        .post(format!(
+            "{base}/api/v1/nodes/{}/test-connection",
+            finesse["id"]
+        ))
+        .header("Origin", &base)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(test["ok"], true, "{test}");
+    let agents: serde_json::Value = http
+        .get(format!("{base}/api/v1/connected-agents"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(agents["totals"]["total"], 91, "{agents}");
+    server.stop();
+}

@@ -22,6 +22,9 @@ use tokio::task::JoinSet;
 
 pub use state::StoreError;
 
+/// The demo fleet (`sim/demo-fleet.toml`): what `gatehouse serve --demo` runs.
+pub const DEMO_FLEET: &str = include_str!("../demo-fleet.toml");
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -291,6 +294,7 @@ impl Fleet {
         cluster
             .into_iter()
             .flat_map(|c| &c.nodes)
+            .filter(|n| n.kind == spec.kind)
             .filter_map(|n| self.index(&n.fqdn))
             .collect()
     }

@@ -23,8 +23,18 @@ pub struct Principal {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PrincipalKind {
-    User { id: i64, username: String },
-    Token { id: i64, name: String },
+    User {
+        id: i64,
+        username: String,
+    },
+    Token {
+        id: i64,
+        name: String,
+    },
+    /// Gatehouse itself (e.g. `demo`: registering the simulated demo fleet).
+    System {
+        what: String,
+    },
 }
 
 impl Principal {
@@ -33,13 +43,14 @@ impl Principal {
         match &self.kind {
             PrincipalKind::User { username, .. } => username.clone(),
             PrincipalKind::Token { name, .. } => format!("token:{name}"),
+            PrincipalKind::System { what } => format!("system:{what}"),
         }
     }
 
     pub fn user_id(&self) -> Option<i64> {
         match self.kind {
             PrincipalKind::User { id, .. } => Some(id),
-            PrincipalKind::Token { .. } => None,
+            PrincipalKind::Token { .. } | PrincipalKind::System { .. } => None,
         }
     }
 
@@ -50,7 +61,7 @@ impl Principal {
                 username: username.clone(),
                 role: self.role,
             }),
-            PrincipalKind::Token { .. } => None,
+            PrincipalKind::Token { .. } | PrincipalKind::System { .. } => None,
         }
     }
 }

@@ -107,6 +107,7 @@ struct NodeActions {
 #[component]
 fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<EditNode>) -> impl IntoView {
     let node = report.node;
+    let simulated = node.tags.iter().any(|t| t == "simulated");
     let form = admin.then(|| view! { <EditForm node=node.clone() action=edit /> });
     let facts = [
         ("Cluster", node.cluster.clone()),
@@ -138,7 +139,13 @@ fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<EditNode>) -> 
     view! {
         <div>
             <a href="/inventory" class="text-xs text-indigo-700 underline">"Inventory"</a>
-            <h2 class="mt-1 break-all font-mono text-lg font-semibold" data-testid="node-fqdn">{report.fqdn}</h2>
+            <h2 class="mt-1 break-all font-mono text-lg font-semibold" data-testid="node-fqdn">
+                {report.fqdn}
+                {simulated.then(|| view! {
+                    <span class="ml-2 rounded bg-violet-100 px-1.5 py-0.5 align-middle font-sans text-xs font-semibold text-violet-800" data-testid="simulated"
+                        title="Part of the demo fleet: a simulated appliance (gatehouse-sim) on this machine's loopback">"simulated"</span>
+                })}
+            </h2>
             <dl class="mt-2 flex flex-wrap gap-x-6 gap-y-1 text-sm">
                 {facts.map(|(k, v)| view! { <div><dt class="inline text-slate-500">{k}": "</dt><dd class="inline text-slate-800">{v}</dd></div> })}
             </dl>

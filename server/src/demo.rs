@@ -1,0 +1,113 @@
+//! `gatehouse serve --demo`: the simulated demo fleet (`sim/demo-fleet.toml`) runs inside the
+//! server on loopback and is registered in the inventory (clusters named `Demo: ...`, nodes
+//! tagged `simulated`, their platform admin accounts stored), so that a new user sees live
+//! appliances at once. Registration only adds what is missing: what an admin changed or
+//! deleted since is left as it is, until the next start adds missing nodes back.
+
+use anyhow::{Context, Result};
+use app::appliances::CredentialsInput;
+use app::auth::ssr::{Principal, PrincipalKind, RequestContext};
+use app::auth::Role;
+use app::inventory::domain::{NodeKind, NodeRole};
+use app::inventory::{ClusterInput, EndpointSpec, NodeInput};
+use app::state::AppState;
+use std::path::Path;
+
+/// Starts the demo fleet and registers it; the fleet runs as long as the returned value lives.
+pub async fn start(state: &AppState, data_dir: &Path) -> Result<sim::Running> {
+    let spec: sim::fleet::FleetSpec =
+        toml::from_str(sim::DEMO_FLEET).context("the built-in demo fleet")?;
+    let state_file = data_dir.join("demo-fleet.state.json");
+    // Making a fresh fleet's keys takes seconds of CPU: not on the async threads.
+    let fleet = tokio::task::spawn_blocking(move || sim::Fleet::new(spec, Some(&state_file)))
+        .await?
+        .context("starting the demo fleet")?;
+    let running = sim::start(fleet).await.context(
+        "starting the demo fleet (run without --demo if its ports 47201-47414 are taken)",
+    )?;
+    register(state, &running).await?;
+    tracing::info!(
+        nodes = running.nodes.len(),
+        "demo fleet running (simulated appliances)"
+    );
+    Ok(running)
+}
+
+async fn register(state: &AppState, running: &sim::Running) -> Result<()> {
+    let context = RequestContext {
+        principal: Some(Principal {
+            kind: PrincipalKind::System {
+                what: "demo".into(),
+            },
+            role: Role::Admin,
+        }),
+        source: "local".into(),
+    };
+    let pool = &state.pool;
+    let clusters = app::inventory::ssr::list_clusters(pool).await?;
+    let nodes = app::inventory::ssr::list_nodes(pool, None).await?;
+    for cluster in &running.fleet.spec.clusters {
+        let cluster_id = match clusters.iter().find(|c| c.name == cluster.name) {
+            Some(c) => c.id,
+            None => {
+                app::inventory::ssr::create_cluster(
+                    pool,
+                    &context,
+                    ClusterInput {
+                        name: cluster.name.clone(),
+                        description: Some(
+                            "Simulated appliances of the demo fleet (gatehouse serve --demo)"
+                                .into(),
+                        ),
+                    },
+                )
+                .await?
+            }
+        };
+        for node in &cluster.nodes {
+            if nodes.iter().any(|n| n.fqdn == node.fqdn) {
+                continue;
+            }
+            let Some(addr) = running.node(&node.fqdn) else {
+                continue;
+            };
+            let kind = NodeKind::parse(&node.kind).map_err(anyhow::Error::msg)?;
+            let role = NodeRole::parse(&node.role).map_err(anyhow::Error::msg)?;
+            let saved = app::inventory::ssr::create_node(
+                pool,
+                &context,
+                NodeInput {
+                    cluster_id,
+                    kind,
+                    role: Some(role),
+                    fqdn: node.fqdn.clone(),
+                    address: Some(addr.ssh.ip().to_string()),
+                    version: Some(node.version.clone()),
+                    tags: Some(vec!["simulated".into(), "demo".into()]),
+                    endpoints: Some(
+                        addr.https
+                            .iter()
+                            .map(|a| EndpointSpec {
+                                port: a.port(),
+                                purpose: Some("simulated".into()),
+                            })
+                            .collect(),
+                    ),
+                },
+            )
+            .await?;
+            app::appliances::ssr::set_credentials(
+                state,
+                &context,
+                saved.id,
+                CredentialsInput {
+                    username: node.username.clone(),
+                    password: node.password.clone(),
+                    port: Some(addr.ssh.port()),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
