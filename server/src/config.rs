@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the console.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Apply the database migrations and exit.
     Migrate(Database),
     /// Manage users from the shell.

@@ -20,17 +20,27 @@ struct Args {
     /// Print the fleet as Gatehouse inventory CSV on stdout once it listens.
     #[arg(long)]
     inventory: bool,
+    /// Instead of listening: run this node's CLI on standard input and output (for a real
+    /// SSH server's forced command; its terminal does the echo and line editing).
+    #[arg(long, value_name = "FQDN")]
+    stdio: Option<String>,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args = Args::parse();
+    // Behind an SSH server, standard error reaches the client: only errors go there.
+    let quiet = if args.stdio.is_some() {
+        "error"
+    } else {
+        "info"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| quiet.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -46,6 +56,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .state
         .unwrap_or_else(|| args.fleet.with_extension("state.json"));
     let fleet = sim::Fleet::new(spec, Some(&state))?;
+    if let Some(fqdn) = args.stdio {
+        let node = fleet
+            .index(&fqdn)
+            .ok_or_else(|| format!("{fqdn} is not a node of the fleet file"))?;
+        return stdio(fleet, node).await;
+    }
     let running = sim::start(fleet).await?;
     for node in &running.nodes {
         let https: Vec<String> = node.https.iter().map(ToString::to_string).collect();
@@ -72,6 +88,42 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     tokio::select! {
         () = running.wait() => {}
         _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}
+
+/// One CLI session on standard input and output, until `quit` or the end of input.
+async fn stdio(
+    fleet: std::sync::Arc<sim::Fleet>,
+    node: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use sim::cli::{Cli, Out};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let mut out = tokio::io::stdout();
+    let mut cli = Cli::new(fleet, node);
+    out.write_all(cli.banner().as_bytes()).await?;
+    out.flush().await?;
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Some(line) = lines.next_line().await? {
+        let line = line.trim_end_matches('\r');
+        // In canonical mode a key arrives as a line: its first character (none: Enter).
+        let input = if cli.wants_key() {
+            line.chars().next().map(String::from).unwrap_or_default()
+        } else {
+            line.to_owned()
+        };
+        let Some(outs) = cli.input(&input).await else {
+            break;
+        };
+        for o in outs {
+            match o {
+                Out::Text(text) => {
+                    out.write_all(text.as_bytes()).await?;
+                    out.flush().await?;
+                }
+                Out::Sleep(pause) => tokio::time::sleep(pause).await,
+            }
+        }
     }
     Ok(())
 }
