@@ -13,6 +13,10 @@ pub struct FleetSpec {
     /// add` refuses names that resolve nowhere): name → address.
     #[serde(default)]
     pub hosts: std::collections::BTreeMap<String, String>,
+    /// One host key and one tomcat key for every node (large fleets for benchmarks start in
+    /// seconds instead of minutes; each node still has its own certificate).
+    #[serde(default)]
+    pub share_keys: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

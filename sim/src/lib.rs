@@ -68,14 +68,26 @@ impl Fleet {
         let mut store = Store::open(state)?;
         let nodes: Vec<NodeSpec> = spec.nodes().cloned().collect();
         let now = time::OffsetDateTime::now_utc();
+        let shared = match spec.share_keys {
+            true => Some((pki::rsa_key(2048)?, pki::rsa_key(2048)?)),
+            false => None,
+        };
+        let new_key = |which: usize| match &shared {
+            Some(keys) => Ok(if which == 0 {
+                keys.0.clone()
+            } else {
+                keys.1.clone()
+            }),
+            None => pki::rsa_key(2048),
+        };
         for node in &nodes {
             let fresh = !store.nodes.contains_key(&node.fqdn);
             let entry = store.nodes.entry(node.fqdn.clone()).or_default();
             if entry.host_key.is_empty() {
-                entry.host_key = pki::rsa_key(2048)?;
+                entry.host_key = new_key(0)?;
             }
             if entry.rsa_key.is_empty() {
-                entry.rsa_key = pki::rsa_key(2048)?;
+                entry.rsa_key = new_key(1)?;
             }
             if entry.own_cert("tomcat").is_none() {
                 let issued =

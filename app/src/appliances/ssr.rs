@@ -30,6 +30,8 @@ pub struct Appliances {
     /// Bounds SSH sessions across the fleet.
     fleet: Arc<Semaphore>,
     drivers: Mutex<HashMap<i64, (DriverKey, Arc<VosSsh>)>>,
+    /// Nodes whose connected users are being read now (one read per node at a time).
+    sampling: Mutex<std::collections::HashSet<i64>>,
 }
 
 impl std::fmt::Debug for Appliances {
@@ -101,7 +103,23 @@ impl Appliances {
             sealer,
             fleet: Arc::new(Semaphore::new(concurrency.max(1))),
             drivers: Mutex::new(HashMap::new()),
+            sampling: Mutex::default(),
         }
+    }
+
+    /// Whether a read of `node_id`'s connected users may start (none is running).
+    fn begin_sample(&self, node_id: i64) -> bool {
+        self.sampling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(node_id)
+    }
+
+    fn end_sample(&self, node_id: i64) {
+        self.sampling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&node_id);
     }
 
     /// The node's driver, or why there is none: `(code, message)`.
@@ -883,21 +901,30 @@ pub async fn connected_agents(
             })
             .map(|n| n.id)
             .collect();
-        // A node slow to answer does not hold the page: its last sample is shown meanwhile.
-        let reads = due.into_iter().map(|id| async move {
-            let read = tokio::time::timeout(SAMPLE_WAIT, sample(state, id)).await;
-            let read = read.unwrap_or_else(|_| {
-                Err(format!(
-                    "no answer within {} s; showing the last sample",
-                    SAMPLE_WAIT.as_secs()
-                ))
-            });
-            (id, read)
-        });
-        for (id, result) in futures::future::join_all(reads).await {
-            if let Err(message) = result {
-                errors.insert(id, message);
-            }
+        // Each read runs on its own and is kept whenever it ends; the page waits at most
+        // SAMPLE_WAIT (a slow node shows its last sample, or none yet, until a later refresh).
+        let deadline = tokio::time::Instant::now() + SAMPLE_WAIT;
+        let reads: Vec<_> = due
+            .into_iter()
+            .filter(|id| state.appliances.begin_sample(*id))
+            .map(|id| {
+                let state = state.clone();
+                let read = tokio::spawn(async move {
+                    let result = sample(&state, id).await;
+                    state.appliances.end_sample(id);
+                    result
+                });
+                (id, read)
+            })
+            .collect();
+        for (id, read) in reads {
+            let message = match tokio::time::timeout_at(deadline, read).await {
+                Ok(Ok(Ok(()))) => continue,
+                Ok(Ok(Err(message))) => message,
+                Ok(Err(failed)) => format!("the read failed: {failed}"),
+                Err(_) => format!("no answer within {} s yet", SAMPLE_WAIT.as_secs()),
+            };
+            errors.insert(id, message);
         }
     }
     let latest = sqlx::query!(
