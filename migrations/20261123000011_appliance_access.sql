@@ -33,7 +33,8 @@ create table node_host_key (
 -- The last read of a node's certificate stores (`show cert list own|trust`, then each file).
 create table store_read (
     node_id bigint primary key references node (id) on delete cascade,
-    read_at timestamptz not null default now(),
+    -- the last good read (null: none yet)
+    read_at timestamptz,
     -- why the last attempt failed (the entries are then those of the last good read)
     error text,
     attempted_at timestamptz not null default now()

@@ -589,7 +589,7 @@ pub async fn read_stores(
         Ok(entries) => entries,
         Err((_, message)) => {
             sqlx::query!(
-                "insert into store_read (node_id, read_at, error, attempted_at) values ($1, '-infinity', $2, now())
+                "insert into store_read (node_id, read_at, error, attempted_at) values ($1, null, $2, now())
                  on conflict (node_id) do update set error = $2, attempted_at = now()",
                 node_id,
                 message
@@ -698,11 +698,7 @@ pub async fn stores(state: &AppState, node_id: i64) -> Result<Stores, AppError> 
     let now = crate::certificates::ssr::now();
     let thresholds = endpoints.first().map(|e| e.thresholds).unwrap_or_default();
     let mut stores = Stores {
-        read_at: read
-            .as_ref()
-            .map(|r| r.read_at)
-            .filter(|t| t.unix_timestamp() > 0)
-            .map(rfc3339),
+        read_at: read.as_ref().and_then(|r| r.read_at).map(rfc3339),
         error: read.as_ref().and_then(|r| r.error.clone()),
         attempted_at: read.as_ref().map(|r| rfc3339(r.attempted_at)),
         own: Vec::new(),

@@ -74,7 +74,7 @@ pub async fn test_connection(
 }
 
 #[utoipa::path(get, path = "/api/v1/nodes/{id}/stores", tag = "appliances", params(("id" = i64, Path)),
-    responses((status = 200, description = "the stores as last read (read now if never read)", body = Stores), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "the stores as last read (read now if never tried; a failure is in `error`)", body = Stores), (status = 404, body = ErrorBody)))]
 pub async fn stores(
     State(state): State<AppState>,
     Ctx(context): Ctx,
@@ -82,11 +82,14 @@ pub async fn stores(
 ) -> Result<Json<Stores>, AppError> {
     context.require_reader()?;
     let current = appliances::stores(&state, id).await?;
-    if current.read_at.is_some() || context.require_admin().is_err() {
+    if current.attempted_at.is_some() || context.require_admin().is_err() {
         return Ok(Json(current));
     }
-    appliances::read_stores(&state, &context, id).await?;
-    Ok(Json(appliances::stores(&state, id).await?))
+    // Never tried: read now. A failed read is recorded and shown in the answer's `error`.
+    match appliances::read_stores(&state, &context, id).await {
+        Ok(()) | Err(AppError::Conflict(_)) => Ok(Json(appliances::stores(&state, id).await?)),
+        Err(other) => Err(other),
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/read", tag = "appliances", params(("id" = i64, Path)),

@@ -212,6 +212,13 @@ async fn credentials_host_key_pinning_and_connection_test() {
         .unwrap();
     assert_eq!(blocked.status(), StatusCode::CONFLICT);
     assert!(blocked.text().await.unwrap().contains("new host key"));
+    // The failed read is kept as such: no entries, no read time, the reason.
+    let stores = app
+        .get_json(&format!("/api/v1/nodes/{publisher}/stores"))
+        .await;
+    assert!(stores["read_at"].is_null(), "{stores}");
+    assert!(stores["error"].as_str().unwrap().contains("new host key"));
+    assert!(stores["own"].as_array().unwrap().is_empty());
     assert_eq!(
         accept(fingerprint.clone()).await.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
