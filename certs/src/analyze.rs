@@ -228,6 +228,19 @@ pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, String> {
 }
 
 /// Whether `issuer_der`'s key signed `cert_der`.
+/// PEM text of a DER certificate (the inverse of [`pem_certificates`] for one certificate).
+pub fn pem(der: &[u8]) -> String {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in text.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem
+}
+
 pub fn signed_by(cert_der: &[u8], issuer_der: &[u8]) -> bool {
     let (Ok((_, cert)), Ok((_, issuer))) = (
         X509Certificate::from_der(cert_der),

@@ -611,7 +611,7 @@ impl Cli {
                 .subject_cn
                 .unwrap_or(info.serial)
                 .replace([' ', '/'], "_");
-            names.push((format!("{name}.pem"), pem_of(der)));
+            names.push((format!("{name}.pem"), certs::analyze::pem(der)));
         }
         // The publisher replicates its trust stores to the other nodes of its cluster.
         let targets = self.fleet.replicas(self.node);
@@ -730,15 +730,4 @@ fn dump(cert: &StoredCert) -> String {
         info.key.algorithm,
         cert.cert_pem
     )
-}
-
-pub(crate) fn pem_of(der: &[u8]) -> String {
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        pem.push('\n');
-    }
-    pem + "-----END CERTIFICATE-----\n"
 }

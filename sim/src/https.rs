@@ -29,14 +29,6 @@ impl ResolvesServerCert for Current {
     }
 }
 
-impl std::fmt::Debug for Fleet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fleet")
-            .field("nodes", &self.nodes.len())
-            .finish()
-    }
-}
-
 pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener, rest: bool) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let Ok(config) = rustls::ServerConfig::builder_with_provider(provider)

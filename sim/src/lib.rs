@@ -48,6 +48,14 @@ pub struct Fleet {
     live: Vec<Live>,
 }
 
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("nodes", &self.nodes.len())
+            .finish()
+    }
+}
+
 /// A node's run-time parts that are not persisted.
 struct Live {
     /// What the HTTPS endpoints serve (the tomcat certificate as of the last restart).

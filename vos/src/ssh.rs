@@ -97,8 +97,8 @@ pub struct VosSsh {
 }
 
 struct Shell {
-    // Kept so the session lives as long as the channel.
-    _session: client::Handle<Checker>,
+    // Kept so the session lives as long as the channel (and to see it closed).
+    session: client::Handle<Checker>,
     channel: russh::Channel<client::Msg>,
 }
 
@@ -162,25 +162,10 @@ impl VosSsh {
         &self.target
     }
 
-    /// Connects (if no shell is idle) and checks the host key, without running a command.
-    pub async fn connect_only(&self) -> Result<(), DriverError> {
-        let _fleet = self.fleet.acquire().await.map_err(closed)?;
-        let _slot = self.slots.acquire().await.map_err(closed)?;
-        let shell = match self.take_idle() {
-            Some(shell) => shell,
-            None => self.connect().await?,
-        };
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(shell);
-        Ok(())
-    }
-
     fn take_idle(&self) -> Option<Shell> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         while let Some(shell) = idle.pop() {
-            if !shell._session.is_closed() {
+            if !shell.session.is_closed() {
                 return Some(shell);
             }
         }
@@ -243,10 +228,7 @@ impl VosSsh {
             .await
             .map_err(session_error)?;
         channel.request_shell(false).await.map_err(session_error)?;
-        let mut shell = Shell {
-            _session: session,
-            channel,
-        };
+        let mut shell = Shell { session, channel };
         let deadline = Instant::now() + self.settings.prompt_timeout;
         read_until_prompt(&mut shell, deadline, None, None, None)
             .await

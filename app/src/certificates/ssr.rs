@@ -922,17 +922,7 @@ async fn node_thresholds(pool: &PgPool, id: i64) -> Result<EffectiveThresholds, 
 }
 
 /// PEM text of a DER certificate.
-pub fn pem(der: &[u8]) -> String {
-    use base64::Engine;
-    let text = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in text.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str("-----END CERTIFICATE-----\n");
-    pem
-}
+pub use certs::analyze::pem;
 
 fn valid_fingerprint(sha256: &str) -> Result<String, AppError> {
     let sha256 = sha256.trim().to_ascii_lowercase();
