@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "analyze")]
 pub mod analyze;
 pub mod lints;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 /// What a certificate says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,8 @@
 // Runs after scans.spec (files run in name order, one server).
 // The appliance layer in the browser against the simulator (gatehouse-sim, a real SSH server):
 // enter a node's platform admin account, test the connection, confirm the host key pinned on
-// first use, read the certificate stores, and see the node's agents on the Connected agents page.
+// first use, read the certificate stores, and see the node's connected users on its page and on
+// the Connected agents page.
 import { test, expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -86,6 +87,12 @@ test('a node is reached over SSH: credentials, connection test, host key, stores
     const stores = page.getByTestId('stores');
     await expect(stores.getByTestId('stores-read-at')).toContainText('Read ');
     await expect(stores.locator('[data-unit="tomcat"]')).toContainText(FQDN);
+
+    // The node's connected users, on its page (read again while the page is open).
+    const users = page.getByTestId('node-agents');
+    await expect(users.getByTestId('total-total')).toContainText('10', { timeout: 25_000 });
+    await expect(users.getByTestId('total-proxy')).toContainText('4');
+    await expect(users.getByTestId('node-agents-read')).toContainText('UTC');
 
     // Connected agents: the node's counts and the fleet's totals.
     await page.goto('/agents');

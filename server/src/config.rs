@@ -123,6 +123,10 @@ pub struct Serve {
     /// SSH sessions to appliances open at once across the fleet.
     #[arg(long, env = "GATEHOUSE_SSH_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=512))]
     pub ssh_concurrency: u64,
+    /// Seconds between background reads of the Finesse nodes' connected users (the Connected
+    /// agents history); 0 turns the sampler off (the page still reads while it is open).
+    #[arg(long, env = "GATEHOUSE_SAMPLE_INTERVAL_SECONDS", default_value_t = 60, value_parser = sample_interval)]
+    pub sample_interval_seconds: u64,
     /// Seconds one endpoint's probe (connect and handshake) may take.
     #[arg(long, env = "GATEHOUSE_PROBE_TIMEOUT_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120))]
     pub probe_timeout_seconds: u64,
@@ -130,6 +134,13 @@ pub struct Serve {
 
 fn metrics_allow(text: &str) -> Result<app::state::AddressList, String> {
     app::state::AddressList::parse(text)
+}
+
+fn sample_interval(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(seconds) if seconds == 0 || (10..=86_400).contains(&seconds) => Ok(seconds),
+        _ => Err("seconds between 10 and 86400, or 0 to turn the sampler off".into()),
+    }
 }
 
 fn scan_interval(text: &str) -> Result<f64, String> {

@@ -3,6 +3,10 @@
 //! tagged `simulated`, their platform admin accounts stored), so that a new user sees live
 //! appliances at once. Registration only adds what is missing: what an admin changed or
 //! deleted since is left as it is, until the next start adds missing nodes back.
+//!
+//! Then, in the background, the demo nodes are looked at as an admin would: their endpoints
+//! probed (one scan), their certificate stores read over SSH; the sampler reads the Finesse
+//! nodes' connected users. A new user's first page shows live data, not "not scanned yet".
 
 use anyhow::{Context, Result};
 use app::appliances::CredentialsInput;
@@ -25,7 +29,8 @@ pub async fn start(state: &AppState, data_dir: &Path) -> Result<sim::Running> {
     let running = sim::start(fleet).await.context(
         "starting the demo fleet (run without --demo if its ports 47201-47414 are taken)",
     )?;
-    register(state, &running).await?;
+    let ids = register(state, &running).await?;
+    tokio::spawn(look_at(state.clone(), ids));
     tracing::info!(
         nodes = running.nodes.len(),
         "demo fleet running (simulated appliances)"
@@ -33,8 +38,8 @@ pub async fn start(state: &AppState, data_dir: &Path) -> Result<sim::Running> {
     Ok(running)
 }
 
-async fn register(state: &AppState, running: &sim::Running) -> Result<()> {
-    let context = RequestContext {
+fn demo_context() -> RequestContext {
+    RequestContext {
         principal: Some(Principal {
             kind: PrincipalKind::System {
                 what: "demo".into(),
@@ -42,8 +47,35 @@ async fn register(state: &AppState, running: &sim::Running) -> Result<()> {
             role: Role::Admin,
         }),
         source: "local".into(),
-    };
+    }
+}
+
+/// Probes the demo nodes' endpoints and reads their certificate stores (each failure is in
+/// the node's page and the audit log, as for any node).
+async fn look_at(state: AppState, ids: Vec<i64>) {
+    if let Err(error) = state
+        .scans
+        .start("system:demo".into(), Some(ids.clone()))
+        .await
+    {
+        tracing::warn!(error = %format!("{error:#}"), "scanning the demo fleet");
+    }
+    let context = demo_context();
+    let reads = ids
+        .iter()
+        .map(|id| app::appliances::ssr::read_stores(&state, &context, *id));
+    for (id, read) in ids.iter().zip(futures::future::join_all(reads).await) {
+        if let Err(error) = read {
+            tracing::warn!(node = id, %error, "reading a demo node's certificate stores");
+        }
+    }
+}
+
+/// Adds what is missing of the demo fleet; returns the ids of its nodes in the inventory.
+async fn register(state: &AppState, running: &sim::Running) -> Result<Vec<i64>> {
+    let context = demo_context();
     let pool = &state.pool;
+    let mut ids = Vec::new();
     let clusters = app::inventory::ssr::list_clusters(pool).await?;
     let nodes = app::inventory::ssr::list_nodes(pool, None).await?;
     for cluster in &running.fleet.spec.clusters {
@@ -65,7 +97,8 @@ async fn register(state: &AppState, running: &sim::Running) -> Result<()> {
             }
         };
         for node in &cluster.nodes {
-            if nodes.iter().any(|n| n.fqdn == node.fqdn) {
+            if let Some(known) = nodes.iter().find(|n| n.fqdn == node.fqdn) {
+                ids.push(known.id);
                 continue;
             }
             let Some(addr) = running.node(&node.fqdn) else {
@@ -107,7 +140,8 @@ async fn register(state: &AppState, running: &sim::Running) -> Result<()> {
                 },
             )
             .await?;
+            ids.push(saved.id);
         }
     }
-    Ok(())
+    Ok(ids)
 }

@@ -40,6 +40,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             };
             let scheduler =
                 server::schedule::spawn(state.clone(), serve.scan_interval_hours).await?;
+            let sampler = server::schedule::spawn_sampler(
+                state.clone(),
+                std::time::Duration::from_secs(serve.sample_interval_seconds),
+            );
             let notifier = server::notify::Notifier::new(database.pool.clone())?.spawn();
             let store = server::session_store::PgStore::new(database.pool.clone());
             let sweeper = tokio::spawn(async move {
@@ -83,8 +87,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             served.context("serving HTTP")?;
             sweeper.abort();
             notifier.abort();
-            if let Some(scheduler) = scheduler {
-                scheduler.abort();
+            for task in [scheduler, sampler].into_iter().flatten() {
+                task.abort();
             }
             database.close().await?;
             Ok(std::process::ExitCode::SUCCESS)

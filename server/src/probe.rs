@@ -8,10 +8,10 @@
 //! `reset`, `not_tls`, `tls_alert:<name>`, `no_certificate`, `oversized`, `tls`, `io`) and a
 //! sentence for people.
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{RootCertStore, SignatureScheme};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -332,62 +332,14 @@ pub fn client_config() -> Result<rustls::ClientConfig, String> {
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| e.to_string())?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(RecordEverything(provider())))
+        // Any certificate is accepted during the handshake (the chain is judged afterwards, so
+        // that a broken one is still recorded); signatures are still checked.
+        .with_custom_certificate_verifier(Arc::new(certs::tls::Verifier::new(provider(), |_| true)))
         .with_no_client_auth();
     // Every probe is a full handshake: a resumed session shows no certificate, and rustls
     // would report the one remembered from an earlier handshake.
     config.resumption = rustls::client::Resumption::disabled();
     Ok(config)
-}
-
-/// Accepts any certificate during the handshake (the chain is judged afterwards, so that a
-/// broken one is still recorded); signatures are still checked, so the peer holds the key.
-#[derive(Debug)]
-struct RecordEverything(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for RecordEverything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 /// Notes that the server asked for a client certificate, and offers none.

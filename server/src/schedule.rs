@@ -3,6 +3,9 @@
 //! the same appliances in step). A scan that is due while another fleet scan runs is skipped.
 //! The first scan after start is due one interval after the last fleet scan, or a minute
 //! after start when there is none (or it is overdue).
+//!
+//! The sampler reads the Finesse nodes' connected users every interval (default a minute), so
+//! the Connected agents history has no gaps while nobody has the page open.
 
 use anyhow::{Context, Result};
 use app::state::AppState;
@@ -52,6 +55,31 @@ pub async fn spawn(state: AppState, interval_hours: f64) -> Result<Option<JoinHa
             }
         }
     })))
+}
+
+/// Starts the connected-users sampler (`None` when `interval` is zero). A round that is still
+/// running when the next is due delays it: at most one round runs at a time.
+pub fn spawn_sampler(state: AppState, interval: Duration) -> Option<JoinHandle<()>> {
+    if interval.is_zero() {
+        tracing::info!("background sampling of connected users is off");
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut every = tokio::time::interval(interval);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            // A round waits for its slowest node up to the interval (then it keeps reading).
+            match app::appliances::ssr::sample_fleet(&state, interval).await {
+                Ok((_, failed)) => {
+                    for (node, why) in failed {
+                        tracing::debug!(node, why, "connected users not read");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "sampling connected users"),
+            }
+        }
+    }))
 }
 
 /// How long until the next fleet scan is due.

@@ -229,6 +229,45 @@ impl Fleet {
         Ok(())
     }
 
+    /// Applies a fleet file's run-time parts (each node's faults and connected users) to the
+    /// running fleet, as on SIGHUP. Returns what changed, one line per node; nodes the file
+    /// adds or removes are named as ignored (adding nodes needs a restart).
+    pub fn reload(&self, spec: &FleetSpec) -> Result<Vec<String>, Error> {
+        let mut changes = Vec::new();
+        for wanted in spec.nodes() {
+            let Some(node) = self.index(&wanted.fqdn) else {
+                changes.push(format!(
+                    "{}: not running (ignored; restart to add it)",
+                    wanted.fqdn
+                ));
+                continue;
+            };
+            if self.faults(node) != wanted.faults {
+                self.set_faults(node, wanted.faults.clone())?;
+                changes.push(format!("{}: faults {:?}", wanted.fqdn, wanted.faults));
+            }
+            if self.users(node) != wanted.connected_users {
+                self.set_users(node, wanted.connected_users);
+                changes.push(format!(
+                    "{}: connected users {:?}",
+                    wanted.fqdn, wanted.connected_users
+                ));
+            }
+        }
+        for running in &self.nodes {
+            if !spec
+                .nodes()
+                .any(|n| n.fqdn.eq_ignore_ascii_case(&running.fqdn))
+            {
+                changes.push(format!(
+                    "{}: not in the file (left running as it is)",
+                    running.fqdn
+                ));
+            }
+        }
+        Ok(changes)
+    }
+
     pub(crate) fn ssh_config(&self, node: usize) -> Arc<russh::server::Config> {
         self.live[node]
             .ssh

@@ -1,5 +1,6 @@
 //! `gatehouse-sim`: runs the fleet of a fleet file until stopped, printing where each node
-//! listens (and, with `--inventory`, a CSV Gatehouse's inventory import takes).
+//! listens (and, with `--inventory`, a CSV Gatehouse's inventory import takes). On SIGHUP it
+//! reads the fleet file again and applies each node's faults and connected users at once.
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -63,6 +64,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         return stdio(fleet, node).await;
     }
     let running = sim::start(fleet).await?;
+    // Before saying it runs: a SIGHUP from then on must not end the process.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     for node in &running.nodes {
         let https: Vec<String> = node.https.iter().map(ToString::to_string).collect();
         eprintln!(
@@ -85,11 +88,34 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         running.nodes.len(),
         state.display()
     );
-    tokio::select! {
-        () = running.wait() => {}
-        _ = tokio::signal::ctrl_c() => {}
+    let fleet = running.fleet.clone();
+    let done = running.wait();
+    tokio::pin!(done);
+    loop {
+        tokio::select! {
+            () = &mut done => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = hangup.recv() => reload(&fleet, &args.fleet),
+        }
     }
     Ok(())
+}
+
+/// SIGHUP: the fleet file's faults and connected users, applied; a file that does not load
+/// changes nothing.
+fn reload(fleet: &sim::Fleet, path: &std::path::Path) {
+    let applied = sim::fleet::FleetSpec::load(path)
+        .map_err(|e| e.to_string())
+        .and_then(|spec| fleet.reload(&spec).map_err(|e| e.to_string()));
+    match applied {
+        Ok(changes) if changes.is_empty() => eprintln!("gatehouse-sim: reloaded; nothing changed"),
+        Ok(changes) => {
+            for change in changes {
+                eprintln!("gatehouse-sim: reloaded: {change}");
+            }
+        }
+        Err(error) => eprintln!("gatehouse-sim: reload refused, nothing changed: {error}"),
+    }
 }
 
 /// One CLI session on standard input and output, until `quit` or the end of input.

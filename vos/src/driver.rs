@@ -84,6 +84,20 @@ pub enum DriverError {
     Unsupported(&'static str),
 }
 
+impl DriverError {
+    /// What the node printed before the command failed midway (a timeout, a dropped
+    /// connection, an unexpected question); `None` when it failed before running.
+    pub fn partial(&self) -> Option<&str> {
+        match self {
+            DriverError::Timeout { partial, .. } | DriverError::Dropped { partial } => {
+                Some(partial)
+            }
+            DriverError::UnexpectedPrompt { raw } => Some(raw),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for DriverError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

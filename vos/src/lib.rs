@@ -284,6 +284,35 @@ pub fn parse_connected_users(raw: &str) -> Result<ConnectedUsers, Error> {
     }
 }
 
+/// Finesse's `GET /finesse/api/ConnectedUsersInfo` body (DOMAIN.md §5). It has no LAN/WAN
+/// count of its own: LAN/WAN is the total less those via the proxy.
+pub fn parse_connected_users_info(xml: &str) -> Result<ConnectedUsers, Error> {
+    let field = |tag: &str| -> Result<u32, Error> {
+        let open = format!("<{tag}>");
+        let start = xml.find(&open).ok_or_else(|| unexpected(xml))? + open.len();
+        let end = xml[start..]
+            .find(&format!("</{tag}>"))
+            .ok_or_else(|| unexpected(xml))?;
+        xml[start..start + end]
+            .trim()
+            .parse()
+            .map_err(|_| unexpected(xml))
+    };
+    if !xml.contains("<ConnectedUsersInfo>") {
+        return Err(unexpected(xml));
+    }
+    let total = field("totalConnectedUsers")?;
+    let proxy = field("totalConnectedUsersViaProxy")?;
+    Ok(ConnectedUsers {
+        total,
+        desktop: field("desktopUsers")?,
+        fippa: field("fippaUsers")?,
+        third_party: field("thirdPartyUsers")?,
+        lan: total.saturating_sub(proxy),
+        proxy,
+    })
+}
+
 /// `utils finesse frame_access_allowed_list list`: the sources, in order.
 pub fn parse_frame_list(raw: &str) -> Result<Vec<String>, Error> {
     colon_list(
@@ -505,6 +534,8 @@ pub fn parse_csr_pem(raw: &str) -> Result<String, Error> {
 }
 
 pub mod driver;
+#[cfg(feature = "rest")]
+pub mod rest;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 

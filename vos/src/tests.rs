@@ -167,6 +167,30 @@ fn connected_users_summary() {
 }
 
 #[test]
+fn connected_users_info_over_rest() {
+    let xml = "<ConnectedUsersInfo><userSummary><desktopUsers>4</desktopUsers><fippaUsers>1</fippaUsers><thirdPartyUsers>0</thirdPartyUsers><totalConnectedUsers>5</totalConnectedUsers><totalConnectedUsersViaProxy>2</totalConnectedUsersViaProxy></userSummary><uri>/finesse/api/ConnectedUsersInfo</uri></ConnectedUsersInfo>";
+    assert_eq!(
+        parse_connected_users_info(xml),
+        Ok(ConnectedUsers {
+            total: 5,
+            desktop: 4,
+            fippa: 1,
+            third_party: 0,
+            lan: 3,
+            proxy: 2
+        })
+    );
+    // An error body, a missing count, a count that is no number: errors with the raw text.
+    let error = "<ApiErrors><ApiError><ErrorType>Unauthorized</ErrorType></ApiError></ApiErrors>";
+    assert_eq!(
+        parse_connected_users_info(error),
+        Err(Error::Unexpected { raw: error.into() })
+    );
+    assert!(parse_connected_users_info(&xml.replace("<fippaUsers>1</fippaUsers>", "")).is_err());
+    assert!(parse_connected_users_info(&xml.replace(">5<", ">five<")).is_err());
+}
+
+#[test]
 fn frame_access_list_and_properties() {
     let raw = "The following source(s) are configured in the frame access list:\n1: https://www.abc.com:8445\n2: https://*.abc.com\n";
     assert_eq!(

@@ -183,6 +183,8 @@ pub struct NodeAgents {
     /// The last sample (`None`: never read).
     pub counts: Option<Counts>,
     pub read_at: Option<String>,
+    /// Where the last sample came from: `rest` (ConnectedUsersInfo) or `cli`.
+    pub source: Option<String>,
     /// Why the last read failed.
     pub error: Option<String>,
 }
@@ -290,5 +292,15 @@ pub async fn load_connected_agents() -> Result<ConnectedAgents, AppError> {
     let context = crate::auth::ssr::request_context();
     context.require_reader()?;
     let state = crate::state::app_state()?;
-    ssr::connected_agents(&state, true).await
+    ssr::connected_agents(&state, true, None).await
+}
+
+/// One Finesse node's connected users now (`None`: not a Finesse node).
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "node_agents")]
+pub async fn load_node_agents(node_id: i64) -> Result<Option<NodeAgents>, AppError> {
+    let context = crate::auth::ssr::request_context();
+    context.require_reader()?;
+    let state = crate::state::app_state()?;
+    let mut agents = ssr::connected_agents(&state, true, Some(node_id)).await?;
+    Ok(agents.nodes.pop())
 }

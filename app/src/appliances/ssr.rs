@@ -818,9 +818,17 @@ pub async fn import_trust(
         let command = Command::new(command_line)
             .plan(move |out| out.contains("Paste the Certificate").then(|| pem.clone()))
             .timeout(Duration::from_secs(60));
-        let out = driver.run(command).await?;
-        let parsed = vos::parse_imported(&out, &word).map_err(DriverError::from);
-        Ok((out, parsed))
+        match driver.run(command).await {
+            Ok(out) => {
+                let parsed = vos::parse_imported(&out, &word).map_err(DriverError::from);
+                Ok((out, parsed))
+            }
+            // Failed midway: reported as failed, with what the node printed until then.
+            Err(error) => match error.partial() {
+                Some(partial) => Ok((partial.to_owned(), Err(error))),
+                None => Err(error),
+            },
+        }
     })
     .await?;
     let subject = info
@@ -870,18 +878,22 @@ const SAMPLE_AGE: Duration = Duration::from_secs(10);
 /// How long a page waits for a node's answer.
 const SAMPLE_WAIT: Duration = Duration::from_secs(4);
 
-/// Connected users per Finesse node; with `refresh`, nodes with credentials whose last sample
-/// is older than [`SAMPLE_AGE`] are asked now (all at once, within the fleet's SSH bound).
+/// Connected users per Finesse node (only `node` when given, without the fleet's history);
+/// with `refresh`, nodes with credentials whose last sample is older than [`SAMPLE_AGE`] are
+/// asked now (all at once, within the fleet's SSH bound).
 pub async fn connected_agents(
     state: &AppState,
     refresh: bool,
+    node: Option<i64>,
 ) -> Result<ConnectedAgents, AppError> {
     let nodes = sqlx::query!(
         r#"select n.id, n.fqdn, c.id as cluster_id, c.name as cluster,
                   (select max(read_at) from connected_sample s where s.node_id = n.id) as last_read,
                   exists (select 1 from node_credential k where k.node_id = n.id) as "has_credentials!"
            from node n join cluster c on c.id = n.cluster_id
-           where n.kind = 'finesse' order by lower(c.name), n.fqdn"#
+           where n.kind = 'finesse' and ($1::bigint is null or n.id = $1)
+           order by lower(c.name), n.fqdn"#,
+        node
     )
     .fetch_all(&state.pool)
     .await?;
@@ -897,39 +909,17 @@ pub async fn connected_agents(
             })
             .map(|n| n.id)
             .collect();
-        // Each read runs on its own and is kept whenever it ends; the page waits at most
-        // SAMPLE_WAIT (a slow node shows its last sample, or none yet, until a later refresh).
-        let deadline = tokio::time::Instant::now() + SAMPLE_WAIT;
-        let reads: Vec<_> = due
-            .into_iter()
-            .filter(|id| state.appliances.begin_sample(*id))
-            .map(|id| {
-                let state = state.clone();
-                let read = tokio::spawn(async move {
-                    let result = sample(&state, id).await;
-                    state.appliances.end_sample(id);
-                    result
-                });
-                (id, read)
-            })
-            .collect();
-        for (id, read) in reads {
-            let message = match tokio::time::timeout_at(deadline, read).await {
-                Ok(Ok(Ok(()))) => continue,
-                Ok(Ok(Err(message))) => message,
-                Ok(Err(failed)) => format!("the read failed: {failed}"),
-                Err(_) => format!("no answer within {} s yet", SAMPLE_WAIT.as_secs()),
-            };
-            errors.insert(id, message);
-        }
+        // A slow node shows its last sample, or none yet, until a later refresh.
+        errors = sample_nodes(state, due, SAMPLE_WAIT).await;
     }
     let latest = sqlx::query!(
-        "select distinct on (node_id) node_id, read_at, desktop, fippa, third_party, total, lan, proxy
-         from connected_sample order by node_id, read_at desc"
+        "select distinct on (node_id) node_id, read_at, desktop, fippa, third_party, total, lan, proxy, source
+         from connected_sample where $1::bigint is null or node_id = $1 order by node_id, read_at desc",
+        node
     )
     .fetch_all(&state.pool)
     .await?;
-    let latest: HashMap<i64, (OffsetDateTime, Counts)> = latest
+    let latest: HashMap<i64, (OffsetDateTime, Counts, String)> = latest
         .into_iter()
         .map(|r| {
             let n = |v: i32| u32::try_from(v).unwrap_or_default();
@@ -945,6 +935,7 @@ pub async fn connected_agents(
                         lan: n(r.lan),
                         proxy: n(r.proxy),
                     },
+                    r.source,
                 ),
             )
         })
@@ -955,7 +946,7 @@ pub async fn connected_agents(
     let mut out = Vec::new();
     for n in nodes {
         let sample = latest.get(&n.id);
-        if let Some((at, counts)) = sample {
+        if let Some((at, counts, _)) = sample {
             totals.add(counts);
             newest = newest.max(Some(*at));
             match clusters.iter_mut().find(|c| c.cluster_id == n.cluster_id) {
@@ -972,8 +963,9 @@ pub async fn connected_agents(
             fqdn: n.fqdn,
             cluster_id: n.cluster_id,
             cluster: n.cluster,
-            counts: sample.map(|(_, c)| *c),
-            read_at: sample.map(|(at, _)| rfc3339(*at)),
+            counts: sample.map(|(_, c, _)| *c),
+            read_at: sample.map(|(at, _, _)| rfc3339(*at)),
+            source: sample.map(|(_, _, source)| source.clone()),
             error: errors
                 .remove(&n.id)
                 .or_else(|| (!n.has_credentials).then(|| "no credentials stored".to_owned())),
@@ -984,8 +976,74 @@ pub async fn connected_agents(
         clusters,
         totals,
         read_at: newest.map(rfc3339),
-        history: history(&state.pool).await?,
+        history: match node {
+            None => history(&state.pool).await?,
+            Some(_) => Vec::new(),
+        },
     })
+}
+
+/// Reads the connected users of `ids` now, each in a task of its own that keeps its sample
+/// whenever it ends (one read per node at a time: a node being read is skipped), waiting at
+/// most `wait`. Returns, per node, why its read failed or has not ended yet.
+async fn sample_nodes(state: &AppState, ids: Vec<i64>, wait: Duration) -> HashMap<i64, String> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let reads: Vec<_> = ids
+        .into_iter()
+        .filter(|id| state.appliances.begin_sample(*id))
+        .map(|id| {
+            let state = state.clone();
+            let read = tokio::spawn(async move {
+                let result = sample(&state, id).await;
+                state.appliances.end_sample(id);
+                result
+            });
+            (id, read)
+        })
+        .collect();
+    let mut errors = HashMap::new();
+    for (id, read) in reads {
+        let message = match tokio::time::timeout_at(deadline, read).await {
+            Ok(Ok(Ok(()))) => continue,
+            Ok(Ok(Err(message))) => message,
+            Ok(Err(failed)) => format!("the read failed: {failed}"),
+            Err(_) => format!("no answer within {} s yet", wait.as_secs()),
+        };
+        errors.insert(id, message);
+    }
+    errors
+}
+
+/// How long samples are kept.
+const SAMPLE_RETENTION_DAYS: i32 = 30;
+
+/// One sampling round for the background sampler: every Finesse node with credentials (and no
+/// unaccepted host key) is read, and samples older than the retention are deleted. Returns
+/// how many nodes were read and the failures (node FQDN, why).
+pub async fn sample_fleet(
+    state: &AppState,
+    wait: Duration,
+) -> Result<(usize, Vec<(String, String)>), AppError> {
+    let nodes = sqlx::query!(
+        "select n.id, n.fqdn from node n join node_credential c on c.node_id = n.id
+         left join node_host_key k on k.node_id = n.id
+         where n.kind = 'finesse' and k.presented_fingerprint is null order by n.id"
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let names: HashMap<i64, String> = nodes.iter().map(|n| (n.id, n.fqdn.clone())).collect();
+    let errors = sample_nodes(state, nodes.iter().map(|n| n.id).collect(), wait).await;
+    sqlx::query!(
+        "delete from connected_sample where read_at < now() - make_interval(days => $1)",
+        SAMPLE_RETENTION_DAYS
+    )
+    .execute(&state.pool)
+    .await?;
+    let failed = errors
+        .into_iter()
+        .map(|(id, why)| (names.get(&id).cloned().unwrap_or_default(), why))
+        .collect();
+    Ok((names.len(), failed))
 }
 
 /// The fleet total over the last 24 hours: each node's samples carried forward, summed per
@@ -1020,35 +1078,88 @@ async fn history(pool: &PgPool) -> Result<Vec<HistoryPoint>, AppError> {
         .collect())
 }
 
-/// Asks one node (`utils finesse show_connected_users summary`) and keeps the sample.
+/// How long the REST API may take to answer.
+const REST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Reads one Finesse node's connected users and keeps the sample: from the ConnectedUsersInfo
+/// REST API when it answers the stored account (one HTTPS request to the certificate last
+/// scanned there; no SSH login in the appliance's logs every minute), else from the CLI
+/// (`utils finesse show_connected_users summary`).
 async fn sample(state: &AppState, node_id: i64) -> Result<(), String> {
     let node = node_row(&state.pool, node_id)
         .await
         .map_err(|e| e.to_string())?;
-    let context = RequestContext {
-        principal: None,
-        source: "sampler".into(),
+    let (users, source) = match rest_sample(state, node_id, &node).await {
+        Ok(users) => (users, "rest"),
+        Err(rest) => {
+            let context = RequestContext {
+                principal: None,
+                source: "sampler".into(),
+            };
+            let result = with_driver(state, &context, node_id, &node, |driver| async move {
+                driver.connected_users().await
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            let users = result.map_err(|(_, cli)| format!("{cli} (REST API: {rest})"))?;
+            (users, "cli")
+        }
     };
-    let result = with_driver(state, &context, node_id, &node, |driver| async move {
-        driver.connected_users().await
-    })
-    .await
-    .map_err(|e| e.to_string())?;
-    let users = result.map_err(|(_, message)| message)?;
     let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
     sqlx::query!(
         "insert into connected_sample (node_id, desktop, fippa, third_party, total, lan, proxy, source)
-         values ($1, $2, $3, $4, $5, $6, $7, 'cli') on conflict do nothing",
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing",
         node_id,
         n(users.desktop),
         n(users.fippa),
         n(users.third_party),
         n(users.total),
         n(users.lan),
-        n(users.proxy)
+        n(users.proxy),
+        source
     )
     .execute(&state.pool)
     .await
     .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// The node's REST endpoint (8445, else its first endpoint) pinned to the leaf certificate its
+/// last good probe saw; `Err`: why the REST API was not asked or did not answer.
+async fn rest_sample(
+    state: &AppState,
+    node_id: i64,
+    node: &NodeRow,
+) -> Result<vos::ConnectedUsers, String> {
+    let Some((username, nonce, sealed, _)) = &node.credentials else {
+        return Err("no credentials stored".into());
+    };
+    let endpoint = sqlx::query!(
+        r#"select e.port,
+                  (select c.sha256 from probe p join probe_chain c on c.probe_id = p.id and c.position = 0
+                   where p.endpoint_id = e.id and p.ok order by p.probed_at desc limit 1) as pin
+           from endpoint e where e.node_id = $1 order by (e.port = 8445) desc, e.id limit 1"#,
+        node_id
+    )
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(|e| e.to_string())?
+    .ok_or("the node has no HTTPS endpoint")?;
+    let pin = endpoint
+        .pin
+        .ok_or("its endpoint has no certificate scanned yet")?;
+    let password = state
+        .appliances
+        .sealer
+        .open(node_id, nonce, sealed)
+        .ok_or("the stored password does not open with this server's secret key")?;
+    let endpoint = vos::rest::Endpoint {
+        fqdn: node.fqdn.clone(),
+        address: node.host.parse().ok(),
+        port: u16::try_from(endpoint.port).map_err(|e| e.to_string())?,
+        pin_sha256: pin,
+    };
+    vos::rest::connected_users(&endpoint, username, &password, REST_TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -2,26 +2,33 @@
 //! LAN/WAN or through the VPN-less proxy), per cluster and for the fleet, read from the nodes
 //! while the page is open, with the fleet's last 24 hours as a chart.
 
-use crate::appliances::{load_connected_agents, ConnectedAgents, Counts, HistoryPoint};
+use crate::appliances::{
+    load_connected_agents, load_node_agents, ConnectedAgents, Counts, HistoryPoint, NodeAgents,
+};
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section};
 use leptos::prelude::*;
 
 /// How often the open page asks again.
 const REFRESH_SECONDS: u64 = 10;
 
-#[component]
-pub fn AgentsPage() -> impl IntoView {
-    let tick = RwSignal::new(0u32);
-    let data = Resource::new(move || tick.get(), |_| load_connected_agents());
-    // Ask again a while after each answer, for as long as the page is open.
+/// Bumps `tick` (the source of a resource) [`REFRESH_SECONDS`] after each answer, for as long
+/// as the page is open.
+fn ask_again(tick: RwSignal<u32>, answered: impl Fn() -> bool + 'static) {
     Effect::new(move |_| {
-        if data.get().is_some() {
+        if answered() {
             set_timeout(
                 move || tick.update(|t| *t = t.wrapping_add(1)),
                 std::time::Duration::from_secs(REFRESH_SECONDS),
             );
         }
     });
+}
+
+#[component]
+pub fn AgentsPage() -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let data = Resource::new(move || tick.get(), |_| load_connected_agents());
+    ask_again(tick, move || data.get().is_some());
     view! {
         <Layout title="Connected agents">
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Reading the Finesse nodes…"</p> }>
@@ -39,15 +46,6 @@ pub fn AgentsPage() -> impl IntoView {
 
 #[component]
 fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
-    let t = agents.totals;
-    let cards = [
-        ("Signed in", t.total, "total"),
-        ("Desktop", t.desktop, "desktop"),
-        ("FIPPA", t.fippa, "fippa"),
-        ("Third-party", t.third_party, "third_party"),
-        ("LAN/WAN", t.lan, "lan"),
-        ("Via proxy", t.proxy, "proxy"),
-    ];
     let read = match &agents.read_at {
         Some(at) => format!(
             "Latest read {} UTC; asked again every {REFRESH_SECONDS} s while this page is open.",
@@ -58,14 +56,7 @@ fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
     view! {
         <div class="space-y-6">
             <div>
-                <div class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
-                    {cards.map(|(label, value, id)| view! {
-                        <div class="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm" data-testid=format!("total-{id}")>
-                            <p class="text-xs text-slate-500">{label}</p>
-                            <p class="text-2xl font-semibold text-slate-900">{value}</p>
-                        </div>
-                    })}
-                </div>
+                <CountCards counts=agents.totals />
                 <p class="mt-2 text-xs text-slate-500" data-testid="agents-read-at">{read}</p>
             </div>
             <Section title="Last 24 hours" description="Fleet total (dark) and via the proxy (light), one point per sampling round.">
@@ -93,7 +84,7 @@ fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
                                             <td class="px-2 py-2 pl-5"><a class="font-mono text-indigo-700 underline" href=format!("/nodes/{}", n.node_id)>{n.fqdn.clone()}</a></td>
                                             <CountCells counts=n.counts />
                                             <td class="px-2 py-2 text-xs text-slate-500">
-                                                {n.read_at.as_deref().map(|at| format!("{} UTC", minute(at))).unwrap_or_else(|| "never".into())}
+                                                {read_text(&n)}
                                                 {n.error.clone().map(|e| view! { <span class="block text-red-700">{e}</span> })}
                                             </td>
                                         </tr>
@@ -117,6 +108,74 @@ fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// When a node was last read, and from where.
+fn read_text(n: &NodeAgents) -> String {
+    let source = match n.source.as_deref() {
+        Some("rest") => " · REST API",
+        Some("cli") => " · CLI",
+        _ => "",
+    };
+    match n.read_at.as_deref() {
+        Some(at) => format!("{} UTC{source}", minute(at)),
+        None => "never".into(),
+    }
+}
+
+/// The six counts as cards (`total-<count>` test ids).
+#[component]
+fn CountCards(counts: Counts) -> impl IntoView {
+    let c = counts;
+    let cards = [
+        ("Signed in", c.total, "total"),
+        ("Desktop", c.desktop, "desktop"),
+        ("FIPPA", c.fippa, "fippa"),
+        ("Third-party", c.third_party, "third_party"),
+        ("LAN/WAN", c.lan, "lan"),
+        ("Via proxy", c.proxy, "proxy"),
+    ];
+    view! {
+        <div class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
+            {cards.map(|(label, value, id)| view! {
+                <div class="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm" data-testid=format!("total-{id}")>
+                    <p class="text-xs text-slate-500">{label}</p>
+                    <p class="text-2xl font-semibold text-slate-900">{value}</p>
+                </div>
+            })}
+        </div>
+    }
+}
+
+/// The node page's section for a Finesse node (nothing for other kinds): its connected users,
+/// read again every [`REFRESH_SECONDS`] while the page is open.
+#[component]
+pub fn NodeConnectedUsers(node_id: i64) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let data = Resource::new(move || tick.get(), move |_| load_node_agents(node_id));
+    ask_again(tick, move || data.get().is_some());
+    view! {
+        <Transition fallback=|| ()>
+            {move || data.get().map(|result| match result {
+                Ok(None) => ().into_any(),
+                Err(error) => view! { <Section title="Connected users"><ErrorBox error /></Section> }.into_any(),
+                Ok(Some(n)) => view! {
+                    <Section title="Connected users" description="Users signed in to this Finesse node: from the ConnectedUsersInfo REST API when it answers the stored account, else from utils finesse show_connected_users summary.">
+                        <div class="space-y-2" data-testid="node-agents">
+                            {match n.counts {
+                                Some(counts) => view! { <CountCards counts /> }.into_any(),
+                                None => view! { <p class="text-sm text-slate-600">"Not read yet."</p> }.into_any(),
+                            }}
+                            <p class="text-xs text-slate-500" data-testid="node-agents-read">
+                                {format!("Read {}; asked again every {REFRESH_SECONDS} s while this page is open.", read_text(&n))}
+                            </p>
+                            {n.error.clone().map(|e| view! { <p role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
+                        </div>
+                    </Section>
+                }.into_any(),
+            })}
+        </Transition>
+    }
 }
 
 #[component]

@@ -2,6 +2,7 @@
 //! remediation, expandable details, PEM download, alert mutes), "scan now" with live progress,
 //! the expiry thresholds in force, and the scan history.
 
+use super::agents::NodeConnectedUsers;
 use super::node_access::{ApplianceAccess, CertificateStores};
 use crate::auth::whoami;
 use crate::certificates::{
@@ -85,6 +86,7 @@ pub fn NodePage() -> impl IntoView {
             // actions, so that a scan or an edit does not reload them.
             <Show when=move || known.get()>
                 <CertificateStores node_id=id() admin />
+                <NodeConnectedUsers node_id=id() />
                 <ApplianceAccess node_id=id() admin />
             </Show>
             <Transition fallback=|| ()>
@@ -142,7 +144,7 @@ fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<EditNode>) -> 
             <h2 class="mt-1 break-all font-mono text-lg font-semibold" data-testid="node-fqdn">
                 {report.fqdn}
                 {simulated.then(|| view! {
-                    <span class="ml-2 rounded bg-violet-100 px-1.5 py-0.5 align-middle font-sans text-xs font-semibold text-violet-800" data-testid="simulated"
+                    <span class="ml-2 inline-block whitespace-nowrap rounded bg-violet-100 px-1.5 py-0.5 align-middle font-sans text-xs font-semibold text-violet-800" data-testid="simulated"
                         title="Part of the demo fleet: a simulated appliance (gatehouse-sim) on this machine's loopback">"simulated"</span>
                 })}
             </h2>

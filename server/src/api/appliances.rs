@@ -124,5 +124,7 @@ pub async fn connected_agents(
     Ctx(context): Ctx,
 ) -> Result<Json<ConnectedAgents>, AppError> {
     context.require_reader()?;
-    Ok(Json(appliances::connected_agents(&state, true).await?))
+    Ok(Json(
+        appliances::connected_agents(&state, true, None).await?,
+    ))
 }

@@ -345,6 +345,53 @@ async fn stores_are_read_judged_compared_with_what_is_served_and_imports_replica
     assert_eq!(ca_entry["unit"], "tomcat-trust");
     let audit = app.get_json("/api/v1/audit?limit=500").await.to_string();
     assert!(audit.contains("node.trust.import") && audit.contains("set cert import trust tomcat"));
+
+    // The connection drops during the next import: reported failed (never as done), audited as
+    // a failure, and the certificate is not in the store once the node answers again.
+    let mut other = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    other
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Appl Dropped CA");
+    other.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let other = other
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap()
+        .pem();
+    let drop_mid_command = Faults {
+        drop_mid_command: true,
+        ..Faults::default()
+    };
+    running.fleet.set_faults(0, drop_mid_command).unwrap();
+    let failed = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/nodes/{publisher}/stores/trust"),
+            &json!({"unit": "tomcat-trust", "pem": other}),
+        )
+        .await;
+    assert_eq!(failed.status(), StatusCode::OK);
+    let failed: Value = failed.json().await.unwrap();
+    assert_eq!(failed["ok"], false, "{failed}");
+    assert!(
+        failed["message"].as_str().unwrap().contains("dropped"),
+        "{failed}"
+    );
+    running.fleet.set_faults(0, Faults::default()).unwrap();
+    let publisher_store = read(publisher).await;
+    assert!(
+        !publisher_store.to_string().contains("Appl Dropped CA"),
+        "nothing half-written: {publisher_store}"
+    );
+    let audit = app
+        .get_json("/api/v1/audit?action=node.trust.import&limit=10")
+        .await;
+    let outcomes: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["outcome"].as_str())
+        .collect();
+    assert!(outcomes.contains(&"failure"), "{audit}");
 }
 
 #[tokio::test]
@@ -355,6 +402,9 @@ async fn connected_agents_per_node_cluster_and_fleet() {
     let before = app.get_json("/api/v1/connected-agents").await;
     assert_eq!(before["totals"]["total"], 0);
     assert_eq!(before["nodes"][0]["error"], "no credentials stored");
+    // The publisher's endpoint is scanned: its REST API is asked, pinned to the certificate
+    // the scan saw. The subscriber's is not: the CLI is.
+    scan_and_wait(&app, json!({"node_ids": [publisher]})).await;
     for (id, node) in [
         (publisher, &running.nodes[0]),
         (subscriber, &running.nodes[1]),
@@ -376,6 +426,9 @@ async fn connected_agents_per_node_cluster_and_fleet() {
         (Some(3), Some(1), Some(1), Some(5), Some(3), Some(2))
     );
     assert!(first["read_at"].is_string());
+    assert_eq!(first["source"], "rest", "{first}");
+    assert_eq!(agents["nodes"][1]["source"], "cli", "{agents}");
+    assert_eq!(agents["nodes"][1]["counts"]["lan"], 4);
     assert_eq!(agents["totals"]["total"], 9);
     assert_eq!(agents["clusters"][0]["counts"]["total"], 9);
     assert_eq!(
