@@ -69,6 +69,8 @@ test('a node is reached over SSH: credentials, connection test, host key, stores
     await page.getByLabel('SSH port').fill(String(sim.ssh));
     await page.getByRole('button', { name: 'Save credentials' }).click();
     await expect(access.getByTestId('access-account')).toContainText(`Signs in as admin on SSH port ${sim.ssh}`);
+    // The password is never shown again, not even in the form that sent it.
+    await expect(page.getByLabel('Password')).toHaveValue('');
     await page.getByRole('button', { name: 'Test connection' }).click();
     const result = page.getByTestId('connection-test');
     await expect(result).toHaveAttribute('data-ok', 'true', { timeout: 20_000 });

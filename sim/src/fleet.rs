@@ -17,6 +17,10 @@ pub struct FleetSpec {
     /// seconds instead of minutes; each node still has its own certificate).
     #[serde(default)]
     pub share_keys: bool,
+    /// Agents sign in and out: every 30 s each Finesse node's connected users drift a little
+    /// around the fleet file's numbers (within ±40%), so a demo's history has a shape.
+    #[serde(default)]
+    pub drift_users: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

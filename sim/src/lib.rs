@@ -572,6 +572,9 @@ pub async fn start(fleet: Arc<Fleet>) -> Result<Running, Error> {
         });
     }
     tasks.spawn(refresh_maps(fleet.clone()));
+    if fleet.spec.drift_users {
+        tasks.spawn(drift_users(fleet.clone()));
+    }
     Ok(Running {
         fleet,
         nodes,
@@ -607,6 +610,46 @@ async fn refresh_maps(fleet: Arc<Fleet>) {
     }
 }
 
+/// Every 30 s, each Finesse node's counts take a step of -2..=2 each, kept within ±40% of the
+/// fleet file's numbers, and those via the proxy never more than all of them.
+async fn drift_users(fleet: Arc<Fleet>) {
+    // A xorshift seeded by the clock: the demo needs movement, not statistics.
+    let mut seed = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 | 1;
+    let mut step = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % 5) as i64 - 2
+    };
+    loop {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        for (node, spec) in fleet.nodes.iter().enumerate() {
+            if !spec.is_finesse() {
+                continue;
+            }
+            let next = drift(fleet.users(node), spec.connected_users, &mut step);
+            fleet.set_users(node, next);
+        }
+    }
+}
+
+/// One step of [`drift_users`]: each count moves by `step()`, within ±40% of `base`; those
+/// via the proxy are never more than all of them.
+fn drift(now: Users, base: Users, step: &mut impl FnMut() -> i64) -> Users {
+    let mut walk = |current: u32, base: u32| -> u32 {
+        let (low, high) = (i64::from(base) * 6 / 10, i64::from(base) * 14 / 10);
+        u32::try_from((i64::from(current) + step()).clamp(low, high)).unwrap_or(0)
+    };
+    let mut next = Users {
+        desktop: walk(now.desktop, base.desktop),
+        fippa: walk(now.fippa, base.fippa),
+        third_party: walk(now.third_party, base.third_party),
+        proxy: walk(now.proxy, base.proxy),
+    };
+    next.proxy = next.proxy.min(next.total());
+    next
+}
+
 /// The running fleet as Gatehouse's inventory CSV (`cluster,kind,role,fqdn,address,version,
 /// tags,ports`), each node reached at its loopback address on its HTTPS ports.
 pub fn inventory_csv(running: &Running) -> String {
@@ -637,4 +680,39 @@ pub fn inventory_csv(running: &Running) -> String {
         }
     }
     csv
+}
+
+#[cfg(test)]
+mod drift_tests {
+    use super::*;
+
+    #[test]
+    fn users_drift_within_forty_percent_and_proxy_never_exceeds_the_total() {
+        let base = Users {
+            desktop: 40,
+            fippa: 5,
+            third_party: 0,
+            proxy: 30,
+        };
+        let mut up = || 2;
+        let mut now = base;
+        for _ in 0..50 {
+            now = drift(now, base, &mut up);
+        }
+        assert_eq!((now.desktop, now.fippa, now.third_party), (56, 7, 0));
+        assert_eq!(now.proxy, 42);
+        let mut down = || -2;
+        for _ in 0..50 {
+            now = drift(now, base, &mut down);
+        }
+        assert_eq!((now.desktop, now.fippa, now.proxy), (24, 3, 18));
+        // A proxy count above the total is cut to it.
+        let odd = Users {
+            desktop: 1,
+            fippa: 0,
+            third_party: 0,
+            proxy: 10,
+        };
+        assert_eq!(drift(odd, odd, &mut || 0).proxy, 1);
+    }
 }

@@ -153,6 +153,13 @@ fn HostKeyCard(
 #[component]
 fn CredentialsForm(node_id: i64, action: ServerAction<SetCredentials>) -> impl IntoView {
     let error = error_of(action.value());
+    // The password field empties once saved (it is never shown again); on an error it stays.
+    let password = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            password.set(String::new());
+        }
+    });
     let saved = move || {
         matches!(action.value().get(), Some(Ok(_))).then(|| {
             view! { <p role="status" class="text-sm text-emerald-700">"Saved. Test the connection to check them."</p> }
@@ -171,7 +178,8 @@ fn CredentialsForm(node_id: i64, action: ServerAction<SetCredentials>) -> impl I
                 </div>
                 <div>
                     <label for="cred-password" class=LABEL>"Password"</label>
-                    <input id="cred-password" name="password" type="password" required class=INPUT autocomplete="new-password" />
+                    <input id="cred-password" name="password" type="password" required class=INPUT autocomplete="new-password"
+                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                     <FieldError messages=field_errors(error, "password") />
                 </div>
                 <div>
