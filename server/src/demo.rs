@@ -27,7 +27,7 @@ pub async fn start(state: &AppState, data_dir: &Path) -> Result<sim::Running> {
         .await?
         .context("starting the demo fleet")?;
     let running = sim::start(fleet).await.context(
-        "starting the demo fleet (run without --demo if its ports 47201-47414 are taken)",
+        "starting the demo fleet (run without --demo if its ports 27201-27414 are taken)",
     )?;
     let ids = register(state, &running).await?;
     tokio::spawn(look_at(state.clone(), ids));

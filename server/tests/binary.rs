@@ -45,8 +45,10 @@ fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut setup_link = None;
     let mut base = None;
+    let mut said = Vec::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
+        said.push(line.clone());
         if let Some(at) = line.find("/setup?token=") {
             let start = line[..at].rfind("http").unwrap();
             setup_link = Some(line[start..].trim().to_owned());
@@ -64,7 +66,12 @@ fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
     std::thread::spawn(move || lines.for_each(drop));
     Running {
         child,
-        base: base.expect("the server said where it listens"),
+        base: base.unwrap_or_else(|| {
+            panic!(
+                "the server did not say where it listens; it said:\n{}",
+                said.join("\n")
+            )
+        }),
         setup_link,
         data: data.to_owned(),
     }

@@ -275,12 +275,12 @@ fn EndpointCard(
             let trust = if p.publicly_trusted {
                 "Chain verifies for this FQDN against the system roots.".to_owned()
             } else {
-                format!("Not publicly trusted: {}.", p.public_trust_error.clone().unwrap_or_default())
+                format!("Not publicly trusted: {}.", trust_words(p.public_trust_error.as_deref()))
             };
             let cluster = match (p.cluster_trusted, &p.cluster_trust_error) {
                 (None, _) => None,
                 (Some(true), _) => Some("Verifies against the cluster's CA certificates.".to_owned()),
-                (Some(false), e) => Some(format!("Does not verify against the cluster's CA certificates: {}.", e.clone().unwrap_or_default())),
+                (Some(false), e) => Some(format!("Does not verify against the cluster's CA certificates: {}.", trust_words(e.as_deref()))),
             };
             view! {
                 <p class="text-sm text-slate-700">{probe_line(p)}<span class="ml-1 text-xs text-slate-500">{format!("(probed {} UTC)", minute(&p.probed_at))}</span></p>
@@ -498,4 +498,50 @@ fn HistorySection(history: Vec<HistoryEntry>) -> impl IntoView {
         </Section>
     }
     .into_any()
+}
+
+/// Why a chain does not verify, in words (the verifier's reason, as stored, otherwise).
+fn trust_words(reason: Option<&str>) -> String {
+    let reason = reason.unwrap_or_default();
+    let name = reason.split(['{', ' ', '(']).next().unwrap_or_default();
+    match name {
+        "UnknownIssuer" => {
+            "no trusted CA issued it (self-signed, or a CA not among the roots)".into()
+        }
+        "NotValidForName" | "NotValidForNameContext" => "it is not valid for this FQDN".into(),
+        "Expired" | "ExpiredContext" => "it has expired".into(),
+        "NotValidYet" | "NotValidYetContext" => "it is not valid yet".into(),
+        "BadSignature" => "a signature in the chain does not verify".into(),
+        "Revoked" => "it is revoked".into(),
+        "InvalidPurpose" | "InvalidPurposeContext" => {
+            "it is not for TLS server authentication".into()
+        }
+        "BadEncoding" => "it cannot be decoded".into(),
+        _ => reason.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trust_words;
+
+    #[test]
+    fn verifier_reasons_read_as_words() {
+        assert_eq!(
+            trust_words(Some("UnknownIssuer")),
+            "no trusted CA issued it (self-signed, or a CA not among the roots)"
+        );
+        assert_eq!(
+            trust_words(Some(
+                "ExpiredContext { time: UnixTime(1), not_after: UnixTime(0) }"
+            )),
+            "it has expired"
+        );
+        assert_eq!(
+            trust_words(Some("NotValidForNameContext { expected: .. }")),
+            "it is not valid for this FQDN"
+        );
+        // An unknown reason is shown as stored, never dropped.
+        assert_eq!(trust_words(Some("Other(x)")), "Other(x)");
+    }
 }
