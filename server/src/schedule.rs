@@ -64,19 +64,26 @@ pub fn spawn_sampler(state: AppState, interval: Duration) -> Option<JoinHandle<(
         tracing::info!("background sampling of connected users is off");
         return None;
     }
+    // Old samples are deleted about once an hour, not every round.
+    let prune_every = (3600 / interval.as_secs().max(1)).max(1);
     Some(tokio::spawn(async move {
         let mut every = tokio::time::interval(interval);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
+        for round in 0u64.. {
             every.tick().await;
             // A round waits for its slowest node up to the interval (then it keeps reading).
             match app::appliances::ssr::sample_fleet(&state, interval).await {
-                Ok((_, failed)) => {
+                Ok(failed) => {
                     for (node, why) in failed {
                         tracing::debug!(node, why, "connected users not read");
                     }
                 }
                 Err(error) => tracing::warn!(%error, "sampling connected users"),
+            }
+            if round % prune_every == 0 {
+                if let Err(error) = app::appliances::ssr::prune_samples(&state.pool).await {
+                    tracing::warn!(%error, "deleting old connected-user samples");
+                }
             }
         }
     }))

@@ -392,5 +392,34 @@ async fn the_demo_fleet_runs_and_is_registered_with_its_accounts() {
         .await
         .unwrap();
     assert_eq!(agents["totals"]["total"], 91, "{agents}");
+    // At start the console reads every demo node's certificate stores by itself (audited as
+    // system:demo), so a new user's node pages are not empty.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let audit: serde_json::Value = http
+            .get(format!(
+                "{base}/api/v1/audit?action=node.stores.read&limit=100"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let by_demo = audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["actor"] == "system:demo")
+            .count();
+        if by_demo == 12 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{by_demo} of 12 demo nodes' stores read at start: {audit}"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
     server.stop();
 }

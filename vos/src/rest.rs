@@ -12,9 +12,9 @@ use std::time::Duration;
 /// A node's HTTPS endpoint and the certificate it must present.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
-    /// The node's name (the URL's host, and the TLS server name).
-    pub fqdn: String,
-    /// Where to connect when not by name: an IP address.
+    /// The URL's host and the TLS server name (the node's FQDN, or the name it is reached by).
+    pub name: String,
+    /// Where `name` is reached when not through the resolver: an IP address.
     pub address: Option<IpAddr>,
     pub port: u16,
     /// SHA-256 of the leaf certificate, lowercase hex.
@@ -81,14 +81,14 @@ pub async fn connected_users(
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none());
     if let Some(ip) = endpoint.address {
-        client = client.resolve(&endpoint.fqdn, SocketAddr::new(ip, endpoint.port));
+        client = client.resolve(&endpoint.name, SocketAddr::new(ip, endpoint.port));
     }
     let client = client
         .build()
         .map_err(|e| RestError::Connect(e.to_string()))?;
     let url = format!(
         "https://{}:{}/finesse/api/ConnectedUsersInfo",
-        endpoint.fqdn, endpoint.port
+        endpoint.name, endpoint.port
     );
     let answer = client
         .get(url)

@@ -1018,12 +1018,11 @@ async fn sample_nodes(state: &AppState, ids: Vec<i64>, wait: Duration) -> HashMa
 const SAMPLE_RETENTION_DAYS: i32 = 30;
 
 /// One sampling round for the background sampler: every Finesse node with credentials (and no
-/// unaccepted host key) is read, and samples older than the retention are deleted. Returns
-/// how many nodes were read and the failures (node FQDN, why).
+/// unaccepted host key) is read. Returns the failures (node FQDN, why).
 pub async fn sample_fleet(
     state: &AppState,
     wait: Duration,
-) -> Result<(usize, Vec<(String, String)>), AppError> {
+) -> Result<Vec<(String, String)>, AppError> {
     let nodes = sqlx::query!(
         "select n.id, n.fqdn from node n join node_credential c on c.node_id = n.id
          left join node_host_key k on k.node_id = n.id
@@ -1031,19 +1030,23 @@ pub async fn sample_fleet(
     )
     .fetch_all(&state.pool)
     .await?;
-    let names: HashMap<i64, String> = nodes.iter().map(|n| (n.id, n.fqdn.clone())).collect();
-    let errors = sample_nodes(state, nodes.iter().map(|n| n.id).collect(), wait).await;
-    sqlx::query!(
+    let mut names: HashMap<i64, String> = nodes.into_iter().map(|n| (n.id, n.fqdn)).collect();
+    let errors = sample_nodes(state, names.keys().copied().collect(), wait).await;
+    Ok(errors
+        .into_iter()
+        .map(|(id, why)| (names.remove(&id).unwrap_or_default(), why))
+        .collect())
+}
+
+/// Deletes samples older than the retention; returns how many.
+pub async fn prune_samples(pool: &PgPool) -> Result<u64, AppError> {
+    let deleted = sqlx::query!(
         "delete from connected_sample where read_at < now() - make_interval(days => $1)",
         SAMPLE_RETENTION_DAYS
     )
-    .execute(&state.pool)
+    .execute(pool)
     .await?;
-    let failed = errors
-        .into_iter()
-        .map(|(id, why)| (names.get(&id).cloned().unwrap_or_default(), why))
-        .collect();
-    Ok((names.len(), failed))
+    Ok(deleted.rows_affected())
 }
 
 /// The fleet total over the last 24 hours: each node's samples carried forward, summed per
@@ -1153,9 +1156,14 @@ async fn rest_sample(
         .sealer
         .open(node_id, nonce, sealed)
         .ok_or("the stored password does not open with this server's secret key")?;
+    // Reached at the node's address: an IP connects under the FQDN's name, a name is used as is.
+    let (name, address) = match node.host.parse() {
+        Ok(ip) => (node.fqdn.clone(), Some(ip)),
+        Err(_) => (node.host.clone(), None),
+    };
     let endpoint = vos::rest::Endpoint {
-        fqdn: node.fqdn.clone(),
-        address: node.host.parse().ok(),
+        name,
+        address,
         port: u16::try_from(endpoint.port).map_err(|e| e.to_string())?,
         pin_sha256: pin,
     };
