@@ -21,11 +21,12 @@ mod pages;
 pub mod state;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-/// The name of the wasm/js/css bundle under `/pkg`.
+/// The name of the wasm/js/css bundle under `/pkg` before the build adds its content hash
+/// (`gatehouse.<hash>`, [`LeptosOptions::output_name`] at run time).
 pub const BUNDLE: &str = "gatehouse";
 
 /// The HTML document around every page. On the server it also sets the Content-Security-Policy
@@ -40,6 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" id="gatehouse" href=format!("/pkg/{}.css", options.output_name) />
                 <HydrationScripts options />
                 <leptos_meta::MetaTags />
             </head>
@@ -78,8 +80,14 @@ fn set_content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, once it has taken the page over: mark the document so
+    // that tests and the bundle benchmark can tell.
+    Effect::new(|_| {
+        if let Some(html) = document().document_element() {
+            let _ = html.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
-        <Stylesheet id="gatehouse" href=format!("/pkg/{BUNDLE}.css") />
         <Title formatter=|page: String| format!("{page} · Gatehouse") />
         <Router>
             <Routes fallback=pages::NotFound>

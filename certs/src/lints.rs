@@ -153,6 +153,16 @@ const CHAIN_INCOMPLETE: Rule = Rule {
     source: "seed 002 (upload order: root, then intermediate to tomcat-trust, then the application certificate)",
     remediation: "Upload the missing intermediate CA certificate to tomcat-trust (root first, then intermediates), then re-import the application certificate so the node serves the whole chain.",
 };
+const UNKNOWN_ROOT: Rule = Rule {
+    id: "unknown_root",
+    source: "RFC 5280 §6.1 (a path ends at a trust anchor); seed 002 (CA certificates go to tomcat-trust)",
+    remediation: "The chain is complete up to a private CA that the console does not trust. If that CA is yours, add its root certificate to the cluster's trusted CAs in the Inventory (and to tomcat-trust on the nodes that call this one); otherwise find out who issued this certificate.",
+};
+const HANDSHAKE_SIGNATURE: Rule = Rule {
+    id: "handshake_signature_unverified",
+    source: "RFC 8446 §4.4.3, RFC 5246 §7.4.3 (the server signs the handshake with the certificate's key)",
+    remediation: "Check that the endpoint serves the certificate that belongs to its private key (re-import the certificate and its key, or regenerate both), and that nothing between the console and the node answers in its place.",
+};
 const SELF_SIGNED_PUBLIC: Rule = Rule {
     id: "self_signed_public",
     source: "seed 004 (VPN-less access: internet-facing proxy hostnames)",
@@ -180,7 +190,7 @@ const NOT_V3: Rule = Rule {
 };
 
 /// Every lint id, in the order they are reported.
-pub const IDS: [&str; 16] = [
+pub const IDS: [&str; 18] = [
     EXPIRED.id,
     NOT_YET_VALID.id,
     EXPIRING.id,
@@ -192,6 +202,8 @@ pub const IDS: [&str; 16] = [
     UCCX_ECDSA.id,
     WEAK_SIGNATURE.id,
     CHAIN_INCOMPLETE.id,
+    UNKNOWN_ROOT.id,
+    HANDSHAKE_SIGNATURE.id,
     SELF_SIGNED_PUBLIC.id,
     VALIDITY_TOO_LONG.id,
     NO_SAN.id,
@@ -396,9 +408,13 @@ pub fn lint(cert: &CertInfo, context: &Context<'_>) -> Vec<Finding> {
     findings
 }
 
-/// Judges the served chain (leaf first): incomplete when its last certificate is neither
-/// self-signed nor issued by one of the known anchors (the system's roots, the cluster's CAs).
-/// `issued_by(child, parent)` says whether `parent` signed `child`.
+/// Judges the served chain (leaf first) when its last certificate is neither self-signed nor
+/// issued by one of the known anchors (the system's roots, the cluster's CAs). Two problems with
+/// two fixes: the last certificate is a leaf, so the server left out the CA certificates between
+/// it and a root (`chain_incomplete`: serve them); or it is a CA certificate, so the chain is
+/// complete as far as the server can tell and ends at a root the console does not know
+/// (`unknown_root`: trust that root). `issued_by(child, parent)` says whether `parent` signed
+/// `child`.
 pub fn lint_chain<T>(
     chain: &[(CertInfo, T)],
     anchors: &[(CertInfo, T)],
@@ -411,18 +427,46 @@ pub fn lint_chain<T>(
     let anchored = anchors
         .iter()
         .any(|(anchor, raw)| anchor.subject == last.issuer && issued_by(last_raw, raw));
-    (!anchored).then(|| {
-        chain_incomplete(format!(
-            "the served chain ends at {} without the CA that issued it ({})",
-            last.subject, last.issuer
-        ))
+    if anchored {
+        return None;
+    }
+    Some(if last.is_ca {
+        chain_finding(
+            UNKNOWN_ROOT.id,
+            format!(
+                "the served chain ends at the CA {}, issued by {}, which is not a root the console trusts",
+                last.subject, last.issuer
+            ),
+        )
+    } else {
+        chain_finding(
+            CHAIN_INCOMPLETE.id,
+            format!(
+                "the served chain ends at {} without the CA that issued it ({})",
+                last.subject, last.issuer
+            ),
+        )
     })
 }
 
-/// The `chain_incomplete` finding with its message (the chain is judged once, when a probe is
-/// recorded, and the message stored).
-pub fn chain_incomplete(message: String) -> Finding {
-    finding(&CHAIN_INCOMPLETE, Severity::Warning, message)
+/// A chain finding from what was stored when the probe was recorded: its rule id
+/// (`chain_incomplete` or `unknown_root`; any other is read as `chain_incomplete`) and message.
+pub fn chain_finding(rule: &str, message: String) -> Finding {
+    if rule == UNKNOWN_ROOT.id {
+        finding(&UNKNOWN_ROOT, Severity::Warning, message)
+    } else {
+        finding(&CHAIN_INCOMPLETE, Severity::Warning, message)
+    }
+}
+
+/// The server signed its handshake with a key that does not verify against the certificate it
+/// served, or in a way that could not be checked: reported on the leaf.
+pub fn handshake_signature_unverified(reason: &str) -> Finding {
+    finding(
+        &HANDSHAKE_SIGNATURE,
+        Severity::Critical,
+        format!("the server's handshake signature could not be verified with the served certificate's key: {reason}"),
+    )
 }
 
 #[cfg(test)]

@@ -306,6 +306,16 @@ fn chain_incomplete() {
 
     let complete = [entry(leaf.der()), entry(mid.der())];
     assert_eq!(lint_chain(&complete, &anchors, issued_by), None);
+
+    // The same complete chain where nobody trusts its root: a different problem, another fix.
+    let finding = lint_chain(&complete, &[], issued_by).expect("unknown root");
+    assert_eq!(finding.id, "unknown_root");
+    assert!(finding.message.contains("Root CA"), "{}", finding.message);
+    assert!(
+        finding.remediation.contains("trusted CAs"),
+        "{}",
+        finding.remediation
+    );
     // The leaf is not a self-signed certificate, and was signed by the intermediate.
     assert!(
         !complete[0].0.self_signed

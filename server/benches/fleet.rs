@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn run() -> anyhow::Result<()> {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-pg");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = server::pg::remove_data_dir(&dir);
     let pg = server::pg::EmbeddedPostgres::start(&dir).await?;
     let mut report = machine();
     // `./x bench scan` or `./x bench dashboard` runs one part; no name runs both.

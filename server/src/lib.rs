@@ -145,7 +145,10 @@ pub fn router(state: AppState) -> Result<Router> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(api::monitoring::metrics))
-        .nest("/api/v1", api::router())
+        .nest(
+            "/api/v1",
+            api::router().layer(axum::middleware::from_fn(middleware::json_errors)),
+        )
         .leptos_routes(&state, routes, move || app::shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
@@ -170,6 +173,16 @@ pub fn router(state: AppState) -> Result<Router> {
         // functions alike.
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(middleware::request_id)))
+}
+
+/// The stem of the bundle's file names under `/pkg` (`gatehouse.<content hash>`), as the build
+/// wrote it into `<site root>/bundle.txt`; `gatehouse` for a site built without it.
+pub fn bundle_name(site_root: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(site_root).join("bundle.txt"))
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty() && !name.contains(['/', '\\']))
+        .unwrap_or_else(|| app::BUNDLE.to_owned())
 }
 
 /// 200 when the database answers, 503 otherwise.
@@ -203,7 +216,7 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
         usize::try_from(serve.ssh_concurrency).unwrap_or(16),
     );
     let leptos = LeptosOptions::builder()
-        .output_name(app::BUNDLE)
+        .output_name(bundle_name(&serve.site_root))
         .site_root(serve.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(serve.listen)

@@ -66,9 +66,16 @@ pub async fn security_headers(
             "max-age=31536000; includeSubDomains",
         );
     }
-    if !static_asset {
-        set(headers, header::CACHE_CONTROL, "no-store");
-    }
+    // The bundle's files are named by their content: a browser keeps them for a year and never
+    // asks again. Pages and API answers hold an admin's data: never stored.
+    let kept = static_asset && response.status().is_success();
+    let cache = if kept {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-store"
+    };
+    let headers = response.headers_mut();
+    set(headers, header::CACHE_CONTROL, cache);
     response
 }
 
@@ -267,6 +274,65 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// The REST API answers every error with its one body, `{"error", "message", "request_id"}`.
+/// Handlers do so through [`AppError`]; what axum answers by itself comes as plain text (a path
+/// parameter or query string that does not parse, an unknown method: 405) and is rewritten
+/// here with the same words, the same status and the other headers (`Allow`) kept.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = match text.is_empty() {
+        true => status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase(),
+        false => text,
+    };
+    let body = serde_json::json!({
+        "error": error_code(status),
+        "message": message,
+        "request_id": app::error::current_request_id(),
+    });
+    let mut rewritten = (status, axum::Json(body)).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rewritten
+}
+
+/// The stable `error` code of a status, as [`AppError::code`] names them.
+pub fn error_code(status: http::StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        413 => "too_large",
+        415 => "unsupported_media_type",
+        422 => "validation",
+        429 => "too_many_requests",
+        503 => "unavailable",
+        500.. => "internal",
+        _ => "bad_request",
+    }
+}
+
 /// Paths that take large bodies (inventory imports, up to [`crate::api::IMPORT_LIMIT`]).
 const LARGE_BODIES: &[&str] = &["/api/v1/inventory/import", "/api/fn/inventory_import"];
 
@@ -290,7 +356,11 @@ pub async fn body_limit(request: Request, next: Next) -> Response {
         );
         return (
             http::StatusCode::PAYLOAD_TOO_LARGE,
-            axum::Json(serde_json::json!({"error": "too_large", "message": message})),
+            axum::Json(serde_json::json!({
+                "error": "too_large",
+                "message": message,
+                "request_id": app::error::current_request_id(),
+            })),
         )
             .into_response();
     }

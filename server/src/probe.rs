@@ -2,11 +2,14 @@
 //! serves, as a browser or a peer component would meet it.
 //!
 //! connect (to the management address, else the FQDN) → handshake with the FQDN as SNI,
-//! accepting any certificate so that even a broken chain is recorded → afterwards, check the
-//! recorded chain for the FQDN against the system roots and, when given, the cluster's own CAs.
-//! Every failure carries a stable reason code (`dns`, `refused`, `timeout`, `unreachable`,
-//! `reset`, `not_tls`, `tls_alert:<name>`, `no_certificate`, `oversized`, `tls`, `io`) and a
-//! sentence for people.
+//! accepting any certificate so that even a broken chain is recorded, and checking the server's
+//! handshake signature with whatever key its leaf holds (a signature that does not verify is
+//! recorded, not fatal: [`certs::tls::Observer`]) → afterwards, check the recorded chain for the
+//! FQDN against the system roots and, when given, the cluster's own CAs.
+//! Every failure carries a stable reason code (`bad_name`, `dns`, `refused`, `timeout`,
+//! `unreachable`, `reset`, `not_tls`, `tls_alert:<name>`, `incompatible`, `protocol_error`,
+//! `no_certificate`, `oversized`, `tls`, `io`; the scan adds `bad_certificate`) and a sentence
+//! for people.
 
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
@@ -34,6 +37,8 @@ pub struct Handshake {
     pub public_trust: Result<(), String>,
     /// The same against the cluster's uploaded CAs (`None` when it has none).
     pub cluster_trust: Option<Result<(), String>>,
+    /// Why the server's handshake signature did not verify with the leaf's key, if it did not.
+    pub signature_error: Option<String>,
 }
 
 /// Why a probe failed: a stable code for machines, a sentence for people.
@@ -155,8 +160,12 @@ impl Prober {
         let _ = tcp.set_nodelay(true);
 
         let requested = Arc::new(RecordRequest(AtomicBool::new(false)));
+        let observer = Arc::new(certs::tls::Observer::new(provider()));
         let mut config = (*self.config).clone();
         config.client_auth_cert_resolver = requested.clone();
+        config
+            .dangerous()
+            .set_certificate_verifier(observer.clone());
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let stream = tokio::time::timeout(left(), connector.connect(server_name.clone(), tcp))
             .await
@@ -213,6 +222,7 @@ impl Prober {
             handshake_time,
             public_trust,
             cluster_trust,
+            signature_error: observer.signature_problem(),
         })
     }
 }
@@ -289,6 +299,18 @@ fn handshake_error(error: &std::io::Error) -> ProbeError {
                 ProbeError::new("not_tls", format!("the endpoint does not speak TLS as expected (plain HTTP or another protocol?): {tls}"))
             }
             rustls::Error::NoCertificatesPresented => ProbeError::new("no_certificate", "the server sent no certificate"),
+            rustls::Error::PeerIncompatible(why) => ProbeError::new(
+                "incompatible",
+                format!("the server and the console have nothing in common to agree on: {} (Gatehouse offers TLS 1.2 and 1.3 with AEAD suites)", words(&format!("{why:?}"))),
+            ),
+            rustls::Error::PeerMisbehaved(why) => ProbeError::new(
+                "protocol_error",
+                format!("the server broke the TLS protocol: {}", words(&format!("{why:?}"))),
+            ),
+            rustls::Error::DecryptError => ProbeError::new(
+                "protocol_error",
+                "the server's encrypted handshake could not be decrypted (a broken TLS stack or something rewriting the connection)",
+            ),
             other => ProbeError::new("tls", format!("the TLS handshake failed: {other}")),
         };
     }
@@ -325,6 +347,11 @@ fn snake_case(name: &str) -> String {
     out
 }
 
+/// `NoCipherSuitesInCommon` → `no cipher suites in common`; `Expired` → `expired`.
+fn words(name: &str) -> String {
+    snake_case(name.split(['(', ' ', '{']).next().unwrap_or(name)).replace('_', " ")
+}
+
 /// The TLS client every probe starts from (TLS 1.2 and 1.3, any certificate recorded, no
 /// client certificate); also what the benchmark's bare handshake loop uses.
 pub fn client_config() -> Result<rustls::ClientConfig, String> {
@@ -333,8 +360,9 @@ pub fn client_config() -> Result<rustls::ClientConfig, String> {
         .map_err(|e| e.to_string())?
         .dangerous()
         // Any certificate is accepted during the handshake (the chain is judged afterwards, so
-        // that a broken one is still recorded); signatures are still checked.
-        .with_custom_certificate_verifier(Arc::new(certs::tls::Verifier::new(provider(), |_| true)))
+        // that a broken one is still recorded); each probe puts in its own observer, which
+        // notes a handshake signature that does not verify.
+        .with_custom_certificate_verifier(Arc::new(certs::tls::Observer::new(provider())))
         .with_no_client_auth();
     // Every probe is a full handshake: a resumed session shows no certificate, and rustls
     // would report the one remembered from an earlier handshake.
@@ -375,6 +403,15 @@ mod tests {
             iana_name(rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256),
             "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
         );
+    }
+
+    #[test]
+    fn rustls_reasons_read_as_words() {
+        assert_eq!(
+            words("NoCipherSuitesInCommon"),
+            "no cipher suites in common"
+        );
+        assert_eq!(words("Expired"), "expired");
     }
 
     #[test]

@@ -255,8 +255,9 @@ pub struct Recorded {
 struct Served {
     handshake: Handshake,
     certificates: Vec<certs::CertInfo>,
-    /// Why the chain does not reach a system root nor one of the cluster's CAs.
-    chain_incomplete: Option<String>,
+    /// Why the chain does not reach a system root nor one of the cluster's CAs: the rule
+    /// (`chain_incomplete` or `unknown_root`) and its message.
+    chain: Option<(String, String)>,
 }
 
 impl Recorded {
@@ -287,13 +288,13 @@ impl Recorded {
                 .collect();
             let issued_by =
                 |child: &Vec<u8>, parent: &Vec<u8>| certs::analyze::signed_by(child, parent);
-            let chain_incomplete = certs::lints::lint_chain(&served, anchors(), issued_by)
+            let chain = certs::lints::lint_chain(&served, anchors(), issued_by)
                 .and_then(|_| certs::lints::lint_chain(&served, cluster_anchors, issued_by))
-                .map(|finding| finding.message);
+                .map(|finding| (finding.id, finding.message));
             Ok(Served {
                 handshake,
                 certificates,
-                chain_incomplete,
+                chain,
             })
         });
         Self {
@@ -332,10 +333,10 @@ pub async fn record(pool: &PgPool, scan_id: i64, batch: &[Recorded]) -> Result<(
     let ids = sqlx::query!(
         "insert into probe (scan_id, endpoint_id, ok, error_code, error_message, protocol, cipher_suite, alpn,
                             client_certificate_requested, handshake_ms, public_trust_error, cluster_trusted,
-                            cluster_trust_error, chain_incomplete)
+                            cluster_trust_error, chain_rule, chain_incomplete, handshake_signature_error)
          select $1, * from unnest($2::bigint[], $3::bool[], $4::text[], $5::text[], $6::text[], $7::text[],
                                   $8::text[], $9::bool[], $10::float8[], $11::text[], $12::bool[], $13::text[],
-                                  $14::text[])
+                                  $14::text[], $15::text[], $16::text[])
          returning id, endpoint_id",
         scan_id,
         &probes.endpoint_id,
@@ -350,7 +351,9 @@ pub async fn record(pool: &PgPool, scan_id: i64, batch: &[Recorded]) -> Result<(
         &probes.public_trust_error as &[Option<String>],
         &probes.cluster_trusted as &[Option<bool>],
         &probes.cluster_trust_error as &[Option<String>],
-        &probes.chain_incomplete as &[Option<String>]
+        &probes.chain_rule as &[Option<String>],
+        &probes.chain_incomplete as &[Option<String>],
+        &probes.handshake_signature_error as &[Option<String>]
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -420,7 +423,9 @@ struct ProbeColumns {
     public_trust_error: Vec<Option<String>>,
     cluster_trusted: Vec<Option<bool>>,
     cluster_trust_error: Vec<Option<String>>,
+    chain_rule: Vec<Option<String>>,
     chain_incomplete: Vec<Option<String>>,
+    handshake_signature_error: Vec<Option<String>>,
 }
 
 impl ProbeColumns {
@@ -445,8 +450,11 @@ impl ProbeColumns {
         self.cluster_trusted.push(cluster.map(Result::is_ok));
         self.cluster_trust_error
             .push(cluster.and_then(|c| c.clone().err()));
-        self.chain_incomplete
-            .push(served.and_then(|s| s.chain_incomplete.clone()));
+        let chain = served.and_then(|s| s.chain.clone());
+        self.chain_rule.push(chain.as_ref().map(|c| c.0.clone()));
+        self.chain_incomplete.push(chain.map(|c| c.1));
+        self.handshake_signature_error
+            .push(done.and_then(|d| d.signature_error.clone()));
     }
 }
 

@@ -15,7 +15,7 @@ struct Running {
 fn data_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("bin-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = server::pg::remove_data_dir(&dir);
     dir
 }
 
@@ -98,7 +98,7 @@ impl Running {
             !self.data.join("postgres/postmaster.pid").exists(),
             "PostgreSQL stopped with it"
         );
-        let _ = std::fs::remove_dir_all(&self.data);
+        let _ = server::pg::remove_data_dir(&self.data);
     }
 }
 
@@ -300,7 +300,7 @@ fn a_key_that_is_not_pem_is_a_clear_error() {
         stderr.contains("cert.pem holds no certificate") || stderr.contains("not a PEM"),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(&data);
+    let _ = server::pg::remove_data_dir(&data);
 }
 
 #[test]

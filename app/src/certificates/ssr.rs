@@ -232,7 +232,10 @@ pub struct ProbeNow {
     pub error_code: Option<String>,
     pub handshake_ms: Option<f64>,
     pub publicly_trusted: bool,
-    pub chain_incomplete: Option<String>,
+    /// The chain's finding as recorded: rule id and message.
+    pub chain: Option<(String, String)>,
+    /// Why the handshake signature did not verify with the leaf's key.
+    pub signature_error: Option<String>,
 }
 
 /// One endpoint with its latest probe and the chain that probe was served.
@@ -246,6 +249,8 @@ pub struct EndpointNow {
     pub kind: String,
     pub version: String,
     pub port: i32,
+    /// What the endpoint is for (`public listener`, `status`, ...; empty when not known).
+    pub purpose: String,
     pub thresholds: Thresholds,
     /// `None` before the first probe.
     pub probe: Option<ProbeNow>,
@@ -284,15 +289,19 @@ impl EndpointNow {
             node_kind: Some(&self.kind),
             node_version: Some(&self.version),
             chain_position: usize::try_from(position).unwrap_or_default(),
-            public_endpoint: self.kind == "reverse_proxy" && self.port == 443,
+            public_endpoint: crate::inventory::domain::NodeKind::parse(&self.kind)
+                .is_ok_and(|kind| kind.is_public_listener(&self.purpose)),
             publicly_trusted: probe.is_some_and(|p| p.publicly_trusted),
             thresholds: self.thresholds,
         };
         let mut findings = certs::lints::lint(cert, &context);
         // The chain as a whole is reported on the leaf, where admins look.
         if position == 0 {
-            if let Some(message) = probe.and_then(|p| p.chain_incomplete.clone()) {
-                findings.push(certs::lints::chain_incomplete(message));
+            if let Some((rule, message)) = probe.and_then(|p| p.chain.clone()) {
+                findings.push(certs::lints::chain_finding(&rule, message));
+            }
+            if let Some(reason) = probe.and_then(|p| p.signature_error.as_deref()) {
+                findings.push(certs::lints::handshake_signature_unverified(reason));
             }
         }
         findings.sort_by_key(|f| f.severity);
@@ -303,18 +312,20 @@ impl EndpointNow {
 /// Every endpoint of the fleet now, or of one node.
 pub async fn fleet(pool: &PgPool, node: Option<i64>) -> Result<Vec<EndpointNow>, AppError> {
     let rows = sqlx::query!(
-        r#"select e.id as endpoint_id, e.port, n.id as node_id, n.fqdn, n.kind, n.version,
+        r#"select e.id as endpoint_id, e.port, e.purpose, n.id as node_id, n.fqdn, n.kind, n.version,
                   c.id as cluster_id, c.name as cluster,
                   n.warning_days, n.critical_days, n.warning_lifetime_percent,
                   c.warning_days as c_warning, c.critical_days as c_critical, c.warning_lifetime_percent as c_percent,
                   l.id as "probe_id?", l.ok as "ok?", l.error_code, l.handshake_ms,
                   l.public_trust_error is null as "publicly_trusted?", l.chain_incomplete,
+                  l.chain_rule, l.handshake_signature_error,
                   pc.position as "position?", cert.info as "info?"
            from endpoint e
            join node n on n.id = e.node_id
            join cluster c on c.id = n.cluster_id
            left join lateral (
-               select p.id, p.ok, p.error_code, p.handshake_ms, p.public_trust_error, p.chain_incomplete
+               select p.id, p.ok, p.error_code, p.handshake_ms, p.public_trust_error, p.chain_incomplete,
+                      p.chain_rule, p.handshake_signature_error
                from probe p where p.endpoint_id = e.id order by p.probed_at desc, p.id desc limit 1
            ) l on true
            left join probe_chain pc on pc.probe_id = l.id
@@ -340,6 +351,7 @@ pub async fn fleet(pool: &PgPool, node: Option<i64>) -> Result<Vec<EndpointNow>,
                 kind: row.kind,
                 version: row.version,
                 port: row.port,
+                purpose: row.purpose,
                 thresholds: effective(
                     (
                         row.warning_days,
@@ -353,7 +365,11 @@ pub async fn fleet(pool: &PgPool, node: Option<i64>) -> Result<Vec<EndpointNow>,
                     error_code: row.error_code,
                     handshake_ms: row.handshake_ms,
                     publicly_trusted: row.publicly_trusted.unwrap_or_default(),
-                    chain_incomplete: row.chain_incomplete,
+                    chain: row.chain_incomplete.map(|message| {
+                        let rule = row.chain_rule.unwrap_or_else(|| "chain_incomplete".into());
+                        (rule, message)
+                    }),
+                    signature_error: row.handshake_signature_error,
                 }),
                 chain: Vec::new(),
             });

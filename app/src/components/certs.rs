@@ -78,7 +78,7 @@ pub fn Findings(findings: Vec<Finding>) -> impl IntoView {
                     </div>
                     <p class="mt-0.5 text-xs text-slate-600">
                         <span class="font-medium">"Fix: "</span>{f.remediation.clone()}
-                        <span class="text-slate-400">{format!(" ({})", f.source)}</span>
+                        <span class="text-slate-600">{format!(" ({})", f.source)}</span>
                     </p>
                 </li>
             }).collect_view()}
@@ -149,10 +149,10 @@ pub fn CertDetails(info: CertInfo) -> impl IntoView {
     view! {
         <dl class="grid grid-cols-1 gap-x-4 gap-y-1 text-xs sm:grid-cols-[10rem_1fr]">
             {rows.into_iter().map(|(k, v)| view! {
-                <dt class="font-medium text-slate-500">{k}</dt>
+                <dt class="font-medium text-slate-600">{k}</dt>
                 <dd class="break-all font-mono text-slate-800">{v}</dd>
             }).collect_view()}
-            <dt class="font-medium text-slate-500">"Extensions"</dt>
+            <dt class="font-medium text-slate-600">"Extensions"</dt>
             <dd class="break-all font-mono text-slate-800">{extensions}</dd>
         </dl>
     }
@@ -313,7 +313,7 @@ pub fn ScanPanel(
                 <ActionForm action=start attr:class="flex flex-wrap items-center gap-3">
                     {node_id.map(|id| view! { <input type="hidden" name="node_id" value=id.to_string() /> })}
                     <button type="submit" class=BUTTON disabled=move || start.pending().get()>"Scan now"</button>
-                    <span class="text-xs text-slate-500">{format!("Probes every endpoint of {what} now.")}</span>
+                    <span class="text-xs text-slate-600">{format!("Probes every endpoint of {what} now.")}</span>
                 </ActionForm>
             })}
             {move || start.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
@@ -370,7 +370,7 @@ fn ScanProgressView(
             </div>
             <progress class="mt-2 h-2 w-full" max="100" value=percent.to_string() aria-label="Scan progress">{format!("{percent}%")}</progress>
             {(!progress.results.is_empty()).then(|| view! {
-                <ul class="mt-2 max-h-48 space-y-0.5 overflow-y-auto text-xs">
+                <ul class="mt-2 max-h-48 space-y-0.5 overflow-y-auto text-xs" tabindex="0">
                     {progress.results.into_iter().map(|r| {
                         let outcome = if r.ok {
                             format!("{} · {}", r.subject_cn.clone().unwrap_or_else(|| "(no CN)".into()), r.state.clone().unwrap_or_default())

@@ -64,7 +64,7 @@ pub fn Section(
         <section class="rounded-lg border border-slate-200 bg-white shadow-sm">
             <div class="border-b border-slate-200 px-5 py-3">
                 <h2 class="text-sm font-semibold text-slate-800">{title}</h2>
-                {description.map(|d| view! { <p class="mt-0.5 text-xs text-slate-500">{d}</p> })}
+                {description.map(|d| view! { <p class="mt-0.5 text-xs text-slate-600">{d}</p> })}
             </div>
             <div class="px-5 py-4">{children()}</div>
         </section>
@@ -128,7 +128,7 @@ pub fn Layout(
                                                 {me.role.as_str()}
                                             </span>
                                             <ActionForm action=logout>
-                                                <button type="submit" class="text-slate-500 underline-offset-2 hover:text-slate-900 hover:underline">
+                                                <button type="submit" class="text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline">
                                                     "Sign out"
                                                 </button>
                                             </ActionForm>
@@ -139,7 +139,7 @@ pub fn Layout(
                     </Transition>
                 </header>
                 <main class="flex-1 space-y-6 px-6 py-6">
-                    <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                    <Suspense fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
                         {move || {
                             user.get()
                                 .map(|u| match u {

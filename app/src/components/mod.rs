@@ -76,10 +76,10 @@ pub fn ActionError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
 #[component]
 pub fn Table(headers: &'static [&'static str], children: Children) -> impl IntoView {
     view! {
-        <div class="overflow-x-auto">
+        <div class="overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600" tabindex="0">
             <table class="min-w-full text-sm">
                 <thead>
-                    <tr class="text-left text-xs uppercase tracking-wide text-slate-500">
+                    <tr class="text-left text-xs uppercase tracking-wide text-slate-600">
                         {headers.iter().map(|h| view! { <th class="py-1 pr-3">{*h}</th> }).collect_view()}
                     </tr>
                 </thead>

@@ -32,6 +32,9 @@ pub struct DefaultEndpoint {
     pub purpose: &'static str,
 }
 
+/// The purpose of a proxy's or load balancer's internet-facing listener.
+pub const PUBLIC_LISTENER: &str = "public listener";
+
 const fn ep(port: u16, purpose: &'static str) -> DefaultEndpoint {
     DefaultEndpoint { port, purpose }
 }
@@ -160,15 +163,27 @@ impl NodeKind {
             NodeKind::ReverseProxy => {
                 const {
                     &[
-                        ep(443, "public listener"),
+                        ep(443, PUBLIC_LISTENER),
                         ep(10000, "proxy map and static files"),
                         ep(10001, "status"),
                     ]
                 }
             }
-            NodeKind::LoadBalancer => const { &[ep(443, "public listener")] },
+            NodeKind::LoadBalancer => const { &[ep(443, PUBLIC_LISTENER)] },
             NodeKind::Other => const { &[] },
         }
+    }
+
+    /// Whether an endpoint with this purpose faces the internet: on a reverse proxy (or a load
+    /// balancer in front of one) every listener does (the external ports of its proxy map), but
+    /// for the ones its defaults name for the inside (the proxy map's web server, the status
+    /// page). An endpoint without a purpose (a port added by hand) counts as public.
+    pub fn is_public_listener(self, purpose: &str) -> bool {
+        matches!(self, NodeKind::ReverseProxy | NodeKind::LoadBalancer)
+            && !self
+                .default_endpoints()
+                .iter()
+                .any(|e| e.purpose == purpose && e.purpose != PUBLIC_LISTENER)
     }
 
     /// The roles a node of this kind can have.
@@ -457,6 +472,20 @@ mod tests {
         assert_eq!(ports(NodeKind::ReverseProxy), [443, 10000, 10001]);
         assert!(ports(NodeKind::Uccx).contains(&8443));
         assert!(ports(NodeKind::Other).is_empty());
+    }
+
+    /// Seed 004: a proxy's public listeners are the external ports of its map, not only 443.
+    #[test]
+    fn every_listener_of_a_proxy_is_public_but_its_map_server_and_status_page() {
+        let proxy = NodeKind::ReverseProxy;
+        assert!(proxy.is_public_listener(PUBLIC_LISTENER));
+        assert!(proxy.is_public_listener(""), "a port added by hand");
+        assert!(proxy.is_public_listener("CUIC on 8444"));
+        assert!(!proxy.is_public_listener("proxy map and static files"));
+        assert!(!proxy.is_public_listener("status"));
+        assert!(NodeKind::LoadBalancer.is_public_listener(PUBLIC_LISTENER));
+        assert!(!NodeKind::Finesse.is_public_listener(""));
+        assert!(!NodeKind::Idp.is_public_listener("identity provider"));
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn AgentsPage() -> impl IntoView {
     ask_again(tick, move || data.get().is_some());
     view! {
         <Layout title="Connected agents">
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Reading the Finesse nodes…"</p> }>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading the Finesse nodes…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
                     Ok(agents) if agents.nodes.is_empty() => view! {
@@ -57,15 +57,15 @@ fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
         <div class="space-y-6">
             <div>
                 <CountCards counts=agents.totals />
-                <p class="mt-2 text-xs text-slate-500" data-testid="agents-read-at">{read}</p>
+                <p class="mt-2 text-xs text-slate-600" data-testid="agents-read-at">{read}</p>
             </div>
             <Section title="Last 24 hours" description="Fleet total (dark) and via the proxy (light), one point per sampling round.">
                 <HistoryChart points=agents.history.clone() />
             </Section>
             <Section title="By node">
-                <div class="overflow-x-auto">
+                <div class="overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600" tabindex="0">
                     <table class="min-w-full text-sm">
-                        <thead class="text-left text-xs uppercase tracking-wide text-slate-500">
+                        <thead class="text-left text-xs uppercase tracking-wide text-slate-600">
                             <tr>
                                 {["Node", "Desktop", "FIPPA", "Third-party", "Total", "LAN/WAN", "Via proxy", "Read"].map(|h| view! { <th class="px-2 py-2 font-medium">{h}</th> })}
                             </tr>
@@ -83,7 +83,7 @@ fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
                                         <tr data-testid="node-row">
                                             <td class="px-2 py-2 pl-5"><a class="font-mono text-indigo-700 underline" href=format!("/nodes/{}", n.node_id)>{n.fqdn.clone()}</a></td>
                                             <CountCells counts=n.counts />
-                                            <td class="px-2 py-2 text-xs text-slate-500">
+                                            <td class="px-2 py-2 text-xs text-slate-600">
                                                 {read_text(&n)}
                                                 {n.error.clone().map(|e| view! { <span class="block text-red-700">{e}</span> })}
                                             </td>
@@ -93,9 +93,9 @@ fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
                             }).collect_view()}
                             {agents.nodes.iter().filter(|n| !agents.clusters.iter().any(|c| c.cluster_id == n.cluster_id)).map(|n| view! {
                                 <tr data-testid="node-row">
-                                    <td class="px-2 py-2"><a class="font-mono text-indigo-700 underline" href=format!("/nodes/{}", n.node_id)>{n.fqdn.clone()}</a><span class="block text-xs text-slate-500">{n.cluster.clone()}</span></td>
+                                    <td class="px-2 py-2"><a class="font-mono text-indigo-700 underline" href=format!("/nodes/{}", n.node_id)>{n.fqdn.clone()}</a><span class="block text-xs text-slate-600">{n.cluster.clone()}</span></td>
                                     <CountCells counts=None />
-                                    <td class="px-2 py-2 text-xs text-slate-500">
+                                    <td class="px-2 py-2 text-xs text-slate-600">
                                         "never"
                                         {n.error.clone().map(|e| view! { <span class="block text-red-700">{e}</span> })}
                                     </td>
@@ -139,7 +139,7 @@ fn CountCards(counts: Counts) -> impl IntoView {
         <div class="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
             {cards.map(|(label, value, id)| view! {
                 <div class="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm" data-testid=format!("total-{id}")>
-                    <p class="text-xs text-slate-500">{label}</p>
+                    <p class="text-xs text-slate-600">{label}</p>
                     <p class="text-2xl font-semibold text-slate-900">{value}</p>
                 </div>
             })}
@@ -166,7 +166,7 @@ pub fn NodeConnectedUsers(node_id: i64) -> impl IntoView {
                                 Some(counts) => view! { <CountCards counts /> }.into_any(),
                                 None => view! { <p class="text-sm text-slate-600">"Not read yet."</p> }.into_any(),
                             }}
-                            <p class="text-xs text-slate-500" data-testid="node-agents-read">
+                            <p class="text-xs text-slate-600" data-testid="node-agents-read">
                                 {format!("Read {}; asked again every {REFRESH_SECONDS} s while this page is open.", read_text(&n))}
                             </p>
                             {n.error.clone().map(|e| view! { <p role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
@@ -201,7 +201,7 @@ fn HistoryChart(points: Vec<HistoryPoint>) -> impl IntoView {
     const H: f64 = 160.0;
     const PAD: f64 = 28.0;
     if points.len() < 2 {
-        return view! { <p class="text-sm text-slate-500">"The chart appears once the nodes have been read twice."</p> }.into_any();
+        return view! { <p class="text-sm text-slate-600">"The chart appears once the nodes have been read twice."</p> }.into_any();
     }
     let (first, last) = (points[0].at, points[points.len() - 1].at);
     let span = ((last - first) as f64).max(1.0);
@@ -238,7 +238,7 @@ fn HistoryChart(points: Vec<HistoryPoint>) -> impl IntoView {
                 <polyline points=line(|p| p.proxy) fill="none" stroke="#a5b4fc" stroke-width="2" />
                 <polyline points=line(|p| p.total) fill="none" stroke="#4338ca" stroke-width="2" />
             </svg>
-            <figcaption class="mt-1 text-xs text-slate-500" data-testid="history-summary">{summary}</figcaption>
+            <figcaption class="mt-1 text-xs text-slate-600" data-testid="history-summary">{summary}</figcaption>
         </figure>
     }
     .into_any()

@@ -98,7 +98,7 @@ pub fn AuditPage() -> impl IntoView {
                 })}
             </div>
             <Section title="Entries" description="Newest first. Reading this page is itself recorded.">
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
                     {move || page.get().map(|result| match result {
                         Ok(p) if p.entries.is_empty() => view! {
                             <EmptyState title="No entries match" body="Change or clear the filters." />
@@ -138,9 +138,9 @@ fn EntryTable(entries: Vec<AuditEntry>) -> impl IntoView {
             };
             view! {
                 <tr data-testid="audit-row" class="align-top">
-                    <td class="py-2 pr-3 font-mono text-xs text-slate-500">{e.id}</td>
+                    <td class="py-2 pr-3 font-mono text-xs text-slate-600">{e.id}</td>
                     <td class="whitespace-nowrap py-2 pr-3 text-xs">{e.at.chars().take(19).collect::<String>().replace('T', " ")}</td>
-                    <td class="py-2 pr-3">{e.actor.clone()}<span class="text-xs text-slate-500">{e.actor_role.clone().map(|r| format!(" ({r})"))}</span></td>
+                    <td class="py-2 pr-3">{e.actor.clone()}<span class="text-xs text-slate-600">{e.actor_role.clone().map(|r| format!(" ({r})"))}</span></td>
                     <td class="py-2 pr-3 text-xs text-slate-600">{e.source.clone()}</td>
                     <td class="py-2 pr-3 font-mono text-xs">{e.action.clone()}</td>
                     <td class="py-2 pr-3 text-xs">{e.target.clone()}</td>
@@ -151,10 +151,10 @@ fn EntryTable(entries: Vec<AuditEntry>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="overflow-x-auto">
+        <div class="overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600" tabindex="0">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <thead>
-                    <tr class="text-left text-xs uppercase tracking-wide text-slate-500">
+                    <tr class="text-left text-xs uppercase tracking-wide text-slate-600">
                         <th class="py-2 pr-3">"#"</th><th class="py-2 pr-3">"Time (UTC)"</th><th class="py-2 pr-3">"Actor"</th>
                         <th class="py-2 pr-3">"Source"</th><th class="py-2 pr-3">"Action"</th><th class="py-2 pr-3">"Target"</th>
                         <th class="py-2 pr-3">"Outcome"</th><th class="py-2">"Details"</th>

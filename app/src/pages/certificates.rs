@@ -19,7 +19,7 @@ pub fn CertificatesPage() -> impl IntoView {
     );
     view! {
         <Layout title="Certificates">
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading certificates…"</p> }>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading certificates…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
                     Ok((dashboard, rows, total)) => {
@@ -42,12 +42,12 @@ pub fn CertificatesPage() -> impl IntoView {
                                         <Table headers=&["Expiry", "Subject CN", "Issuer", "Served at", "Expires", "Findings"]>
                                                     {rows.into_iter().map(|r| view! {
                                                         <tr data-testid="certificate-row">
-                                                            <td class="py-1.5 pr-3"><StateBadge state=r.state.clone() />{r.mute.as_ref().map(|m| view! { <span class="ml-1 text-xs text-slate-500" title=format!("muted until {} by {}", minute(&m.until), m.muted_by)>"muted"</span> })}</td>
+                                                            <td class="py-1.5 pr-3"><StateBadge state=r.state.clone() />{r.mute.as_ref().map(|m| view! { <span class="ml-1 text-xs text-slate-600" title=format!("muted until {} by {}", minute(&m.until), m.muted_by)>"muted"</span> })}</td>
                                                             <td class="py-1.5 pr-3"><a class="underline" href=format!("/certificates/{}", r.fingerprint_sha256)>{r.subject_cn.clone().unwrap_or_else(|| "(no CN)".into())}</a></td>
                                                             <td class="py-1.5 pr-3 text-slate-600">{r.issuer_cn.clone().unwrap_or_default()}</td>
                                                             <td class="py-1.5 pr-3">
                                                                 <a class="font-mono text-xs underline" href=format!("/nodes/{}", r.node_id)>{format!("{}:{}", r.fqdn, r.port)}</a>
-                                                                <span class="ml-1 text-xs text-slate-500">{if r.chain_position == 0 { "leaf".to_owned() } else { format!("chain #{}", r.chain_position) }}</span>
+                                                                <span class="ml-1 text-xs text-slate-600">{if r.chain_position == 0 { "leaf".to_owned() } else { format!("chain #{}", r.chain_position) }}</span>
                                                             </td>
                                                             <td class="py-1.5 pr-3 whitespace-nowrap">{days_text(r.days_left)}</td>
                                                             <td class="py-1.5 font-mono text-xs text-slate-700">{r.findings.iter().map(|f| f.id.clone()).collect::<Vec<_>>().join(", ")}</td>
@@ -82,7 +82,7 @@ pub fn CertificatePage() -> impl IntoView {
     let data = Resource::new(sha256, load_certificate_report);
     view! {
         <Layout title="Certificate">
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the certificate…"</p> }>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the certificate…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> <a href="/certificates" class="text-sm text-indigo-700 underline">"All certificates"</a> }.into_any(),
                     Ok(report) => view! { <CertificateView report /> }.into_any(),
@@ -110,7 +110,7 @@ fn CertificateView(report: CertificateReport) -> impl IntoView {
         </div>
         <Section title="Where it is served" description="Every endpoint that has served this certificate; findings are judged where it is served now.">
             {if report.placements.is_empty() {
-                view! { <p class="text-sm text-slate-500">"Not served anywhere in the inventory any more."</p> }.into_any()
+                view! { <p class="text-sm text-slate-600">"Not served anywhere in the inventory any more."</p> }.into_any()
             } else {
                 view! {
                     <ul class="divide-y divide-slate-100">
@@ -119,7 +119,7 @@ fn CertificateView(report: CertificateReport) -> impl IntoView {
                                 <div class="flex flex-wrap items-center gap-2 text-sm">
                                     {match p.state.clone() { Some(s) => view! { <StateBadge state=s /> }.into_any(), None => view! { <span class="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">"no longer served"</span> }.into_any() }}
                                     <a class="font-mono underline" href=format!("/nodes/{}", p.node_id)>{format!("{}:{}", p.fqdn, p.port)}</a>
-                                    <span class="text-xs text-slate-500">{format!("{} · {} · seen {} to {} UTC", p.cluster, if p.chain_position == 0 { "leaf".to_owned() } else { format!("chain #{}", p.chain_position) }, minute(&p.first_seen_at), minute(&p.last_seen_at))}</span>
+                                    <span class="text-xs text-slate-600">{format!("{} · {} · seen {} to {} UTC", p.cluster, if p.chain_position == 0 { "leaf".to_owned() } else { format!("chain #{}", p.chain_position) }, minute(&p.first_seen_at), minute(&p.last_seen_at))}</span>
                                 </div>
                                 {p.current.then(|| view! { <div class="mt-2"><Findings findings=p.findings.clone() /></div> })}
                             </li>
@@ -132,7 +132,7 @@ fn CertificateView(report: CertificateReport) -> impl IntoView {
             <CertDetails info />
             <details class="mt-4">
                 <summary class="cursor-pointer text-sm font-medium text-slate-700">"PEM"</summary>
-                <pre class="mt-2 overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{report.pem}</pre>
+                <pre class="mt-2 overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100" tabindex="0">{report.pem}</pre>
             </details>
         </Section>
     }

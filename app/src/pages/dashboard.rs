@@ -91,7 +91,7 @@ pub fn DashboardPage() -> impl IntoView {
                 <section class="rounded-lg border border-slate-200 bg-white shadow-sm">
                     <div class="border-b border-slate-200 px-5 py-3">
                         <h2 class="text-sm font-semibold text-slate-800">"Scans"</h2>
-                        <p class="mt-0.5 text-xs text-slate-500" data-testid="last-scan">{last_scan}</p>
+                        <p class="mt-0.5 text-xs text-slate-600" data-testid="last-scan">{last_scan}</p>
                     </div>
                     <div class="px-5 py-4">
                         <ScanPanel node_id=None running admin=Signal::derive(is_admin) finished />
@@ -101,7 +101,7 @@ pub fn DashboardPage() -> impl IntoView {
                     </div>
                 </section>
             </Show>
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the fleet…"</p> }>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the fleet…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
                     Ok(d) if d.clusters.is_empty() => view! {
@@ -142,13 +142,13 @@ fn Overview(d: Dashboard) -> impl IntoView {
                 <a href=state_link(&d.filter, state) class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300" data-testid=format!("count-{state}")>
                     <StateBadge state=state />
                     <p class="mt-2 text-2xl font-semibold tabular-nums">{n}</p>
-                    <p class="text-xs text-slate-500">{if state == "unreachable" { "endpoints" } else { "endpoints by expiry" }}</p>
+                    <p class="text-xs text-slate-600">{if state == "unreachable" { "endpoints" } else { "endpoints by expiry" }}</p>
                 </a>
             })}
             <div class="rounded-lg border border-dashed border-slate-300 bg-white p-4">
                 <p class="text-xs font-semibold text-slate-600">"In view"</p>
                 <p class="mt-2 text-sm text-slate-700">{format!("{} nodes · {} endpoints · {} certificates", d.nodes, d.endpoints, d.certificates)}</p>
-                {(c.not_scanned > 0).then(|| view! { <p class="mt-1 text-xs text-slate-500">{format!("{} endpoints not scanned yet", c.not_scanned)}</p> })}
+                {(c.not_scanned > 0).then(|| view! { <p class="mt-1 text-xs text-slate-600">{format!("{} endpoints not scanned yet", c.not_scanned)}</p> })}
             </div>
         </section>
         <Section title="Expiry timeline" description="Certificates served in the fleet by the week they expire, over the next 365 days. Hover a bar for its week.">
@@ -158,7 +158,7 @@ fn Overview(d: Dashboard) -> impl IntoView {
             <div class="min-w-0 xl:col-span-2">
                 <Section title="Expiring first">
                     {if d.soonest.is_empty() {
-                        view! { <p class="text-sm text-slate-500">"No certificates in view. Scan the fleet, or widen the filter."</p> }.into_any()
+                        view! { <p class="text-sm text-slate-600">"No certificates in view. Scan the fleet, or widen the filter."</p> }.into_any()
                     } else {
                         view! {
                             <Table headers=&["Expiry", "Certificate", "Served at", "Expires"]>
@@ -183,7 +183,7 @@ fn Overview(d: Dashboard) -> impl IntoView {
                     })}
                 </div>
                 {if d.lints.is_empty() {
-                    view! { <p class="mt-3 text-sm text-slate-500">"No findings in view."</p> }.into_any()
+                    view! { <p class="mt-3 text-sm text-slate-600">"No findings in view."</p> }.into_any()
                 } else {
                     view! {
                         <ul class="mt-3 space-y-1 text-sm">
@@ -270,7 +270,7 @@ fn TimelineChart(timeline: Timeline) -> impl IntoView {
         .collect_view();
     let [w30, w90, w365] = timeline.within;
     view! {
-        <div class="overflow-x-auto">
+        <div class="overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600" tabindex="0">
             <svg viewBox=format!("0 0 {width:.0} 176") class="h-48 w-full min-w-[640px]" role="img"
                 aria-label=format!("Expiry timeline: {} expired, {w30} within 30 days, {w90} within 90 days, {w365} within a year", timeline.expired)
                 data-testid="timeline">
@@ -288,7 +288,7 @@ fn TimelineChart(timeline: Timeline) -> impl IntoView {
         <p class="mt-2 text-sm text-slate-700" data-testid="timeline-summary">
             {format!("Expired: {} · within 30 days: {w30} · within 90 days: {w90} · within a year: {w365} · later: {}", timeline.expired, timeline.later)}
         </p>
-        <p class="mt-1 flex flex-wrap gap-3 text-xs text-slate-500">
+        <p class="mt-1 flex flex-wrap gap-3 text-xs text-slate-600">
             <span><span class="mr-1 inline-block h-2 w-2 rounded-sm bg-red-900"></span>"expired"</span>
             <span><span class="mr-1 inline-block h-2 w-2 rounded-sm bg-red-600"></span>"critical"</span>
             <span><span class="mr-1 inline-block h-2 w-2 rounded-sm bg-amber-500"></span>"warning"</span>

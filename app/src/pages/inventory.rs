@@ -73,7 +73,7 @@ pub fn InventoryPage() -> impl IntoView {
             </Transition>
             <ActionError error=error_of(remove_node.value()) />
             <ActionError error=error_of(remove_cluster.value()) />
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the inventory…"</p> }>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the inventory…"</p> }>
                 {move || overview.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
                     Ok(data) if data.clusters.is_empty() => view! {
@@ -192,7 +192,7 @@ fn NodeForm(action: ServerAction<AddNode>, clusters: Signal<Vec<ClusterSummary>>
                     <label for="node-ports" class=LABEL>"Ports"</label>
                     <input id="node-ports" name="ports" class=INPUT prop:value=move || ports.get()
                         on:input=move |ev| ports.set(event_target_value(&ev)) autocomplete="off" />
-                    <p class="mt-1 text-xs text-slate-500">"Empty: the kind's default ports."</p>
+                    <p class="mt-1 text-xs text-slate-600">"Empty: the kind's default ports."</p>
                     <FieldError messages=field_errors(error, "ports") />
                     <FieldError messages=field_errors(error, "endpoints") />
                 </div>
@@ -320,7 +320,7 @@ fn ImportResult(report: ImportReport) -> impl IntoView {
             class=if ok { "rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-900" } else { "rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800" }>
             <p>{summary}</p>
             {(!report.errors.is_empty()).then(|| view! {
-                <ul class="mt-2 max-h-64 space-y-0.5 overflow-y-auto font-mono text-xs">
+                <ul class="mt-2 max-h-64 space-y-0.5 overflow-y-auto font-mono text-xs" tabindex="0">
                     {report.errors.iter().map(|e| view! { <li>{format!("line {}, {}: {}", e.row, e.field, e.message)}</li> }).collect_view()}
                 </ul>
             })}
@@ -380,7 +380,7 @@ fn ClusterThresholds(
         <details class="border-t border-slate-200 px-5 py-3" data-testid="cluster-thresholds">
             <summary class="cursor-pointer text-sm font-medium text-slate-700">
                 "Expiry thresholds"
-                <span class="ml-2 text-xs font-normal text-slate-500">{rows.map(|(_, label, v, d)| format!("{label}: {}", shown(v, d))).join(" · ")}</span>
+                <span class="ml-2 text-xs font-normal text-slate-600">{rows.map(|(_, label, v, d)| format!("{label}: {}", shown(v, d))).join(" · ")}</span>
             </summary>
             {admin.then(|| view! {
                 <ActionForm action attr:class="mt-3 grid gap-3 sm:grid-cols-4 sm:items-start">
@@ -414,11 +414,11 @@ fn TrustedCas(
         <details class="border-t border-slate-200 px-5 py-3" data-testid="trusted-cas">
             <summary class="cursor-pointer text-sm font-medium text-slate-700">
                 {format!("Trusted CA certificates ({count})")}
-                <span class="ml-2 text-xs font-normal text-slate-500">"Probes of this cluster's nodes are also verified against these, and chains that end at them are complete."</span>
+                <span class="ml-2 text-xs font-normal text-slate-600">"Probes of this cluster's nodes are also verified against these, and chains that end at them are complete."</span>
             </summary>
             <ActionError error=error_of(trust.remove_ca.value()) />
             {if cas.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-500">"None: probes are verified against the system's public roots only."</p> }.into_any()
+                view! { <p class="mt-2 text-sm text-slate-600">"None: probes are verified against the system's public roots only."</p> }.into_any()
             } else {
                 view! {
                     <ul class="mt-2 divide-y divide-slate-100 text-sm">
@@ -426,7 +426,7 @@ fn TrustedCas(
                             <li class="flex flex-wrap items-center justify-between gap-2 py-1.5">
                                 <span>
                                     <span class="font-medium">{ca.subject.clone()}</span>
-                                    <span class="ml-2 text-xs text-slate-500">{format!("until {} · added by {} · SHA-256 {}…", minute(&ca.not_after), ca.added_by, &ca.fingerprint_sha256[..16])}</span>
+                                    <span class="ml-2 text-xs text-slate-600">{format!("until {} · added by {} · SHA-256 {}…", minute(&ca.not_after), ca.added_by, &ca.fingerprint_sha256[..16])}</span>
                                 </span>
                                 {admin.then(|| view! {
                                     <ActionForm action=trust.remove_ca>
@@ -497,7 +497,7 @@ fn ClusterCard(
             <div class="flex items-center justify-between gap-4 border-b border-slate-200 px-5 py-3">
                 <div>
                     <h2 class="text-sm font-semibold text-slate-800">{cluster.name.clone()}</h2>
-                    <p class="text-xs text-slate-500">{format!("{} node(s)", cluster.nodes)}{(!cluster.description.is_empty()).then(|| format!(" · {}", cluster.description))}</p>
+                    <p class="text-xs text-slate-600">{format!("{} node(s)", cluster.nodes)}{(!cluster.description.is_empty()).then(|| format!(" · {}", cluster.description))}</p>
                 </div>
                 {(admin && empty).then(|| view! {
                     <ActionForm action=remove_cluster>
@@ -508,13 +508,13 @@ fn ClusterCard(
             </div>
             <div class="px-5 py-4">
                 {if empty {
-                    view! { <p class="text-sm text-slate-500">"No nodes in this cluster yet."</p> }.into_any()
+                    view! { <p class="text-sm text-slate-600">"No nodes in this cluster yet."</p> }.into_any()
                 } else {
                     view! {
-                        <div class="overflow-x-auto">
+                        <div class="overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600" tabindex="0">
                             <table class="min-w-full divide-y divide-slate-200 text-sm">
                                 <thead>
-                                    <tr class="text-left text-xs uppercase tracking-wide text-slate-500">
+                                    <tr class="text-left text-xs uppercase tracking-wide text-slate-600">
                                         <th class="py-2 pr-4">"FQDN"</th><th class="py-2 pr-4">"Kind"</th><th class="py-2 pr-4">"Role"</th>
                                         <th class="py-2 pr-4">"Ports"</th><th class="py-2 pr-4">"Address"</th><th class="py-2 pr-4">"Version"</th>
                                         <th class="py-2 pr-4">"Tags"</th><th class="py-2"></th>

@@ -77,7 +77,7 @@ pub fn SetupPage() -> impl IntoView {
                 <div>
                     <label for="password" class=LABEL>"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="new-password" required class=INPUT />
-                    <p class="mt-1 text-xs text-slate-500">"At least 12 characters."</p>
+                    <p class="mt-1 text-xs text-slate-600">"At least 12 characters."</p>
                     <FieldError messages=field_errors(error, "password") />
                 </div>
                 <div>

@@ -76,7 +76,7 @@ pub fn NodePage() -> impl IntoView {
                     <ScanPanel node_id=Some(id()) running=Signal::stored(None) admin finished />
                 </Section>
             </Show>
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the node…"</p> }>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the node…"</p> }>
                 {move || report.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> <a href="/inventory" class="text-sm text-indigo-700 underline">"Back to the inventory"</a> }.into_any(),
                     Ok(report) => view! { <NodeView report admin=is_admin() actions /> }.into_any(),
@@ -149,7 +149,7 @@ fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<EditNode>) -> 
                 })}
             </h2>
             <dl class="mt-2 flex flex-wrap gap-x-6 gap-y-1 text-sm">
-                {facts.map(|(k, v)| view! { <div><dt class="inline text-slate-500">{k}": "</dt><dd class="inline text-slate-800">{v}</dd></div> })}
+                {facts.map(|(k, v)| view! { <div><dt class="inline text-slate-600">{k}": "</dt><dd class="inline text-slate-800">{v}</dd></div> })}
             </dl>
             {form}
         </div>
@@ -214,7 +214,7 @@ fn EditForm(node: Node, action: ServerAction<EditNode>) -> impl IntoView {
                 <div>
                     <label for="edit-ports" class=LABEL>"Ports"</label>
                     <input id="edit-ports" name="ports" class=INPUT value=ports autocomplete="off" />
-                    <p class="mt-1 text-xs text-slate-500">"Empty: unchanged."</p>
+                    <p class="mt-1 text-xs text-slate-600">"Empty: unchanged."</p>
                     <FieldError messages=field_errors(error, "ports") />
                     <FieldError messages=field_errors(error, "endpoints") />
                 </div>
@@ -264,7 +264,7 @@ fn EndpointCard(
     let port = endpoint.port;
     let probe = endpoint.probe.clone();
     let summary = match &probe {
-        None => view! { <p class="text-sm text-slate-500">"Not scanned yet."</p> }.into_any(),
+        None => view! { <p class="text-sm text-slate-600">"Not scanned yet."</p> }.into_any(),
         Some(p) if !p.ok => view! {
             <div role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="probe-error">
                 <span class="font-mono font-semibold">{p.error_code.clone().unwrap_or_default()}</span>": "{p.error_message.clone().unwrap_or_default()}
@@ -283,7 +283,7 @@ fn EndpointCard(
                 (Some(false), e) => Some(format!("Does not verify against the cluster's CA certificates: {}.", trust_words(e.as_deref()))),
             };
             view! {
-                <p class="text-sm text-slate-700">{probe_line(p)}<span class="ml-1 text-xs text-slate-500">{format!("(probed {} UTC)", minute(&p.probed_at))}</span></p>
+                <p class="text-sm text-slate-700">{probe_line(p)}<span class="ml-1 text-xs text-slate-600">{format!("(probed {} UTC)", minute(&p.probed_at))}</span></p>
                 <p class="text-xs text-slate-600">{trust}{cluster.map(|c| format!(" {c}"))}</p>
             }.into_any()
         }
@@ -332,9 +332,9 @@ fn ChainRow(
     view! {
         <li class="px-5 py-3" data-testid="chain-certificate">
             <div class="flex flex-wrap items-center gap-2 text-sm">
-                <span class="text-xs text-slate-500">"Expiry"</span>
+                <span class="text-xs text-slate-600">"Expiry"</span>
                 <StateBadge state=cert.state.clone() />
-                <span class="text-xs text-slate-500">{role}</span>
+                <span class="text-xs text-slate-600">{role}</span>
                 <a class="font-medium underline" href=format!("/certificates/{sha}")>{name}</a>
                 <span class="text-slate-600">{format!("issued by {}", cert.issuer_cn.clone().unwrap_or_else(|| cert.details.issuer.clone()))}</span>
                 <span class="whitespace-nowrap text-slate-700">{format!("{} (until {} UTC)", days_text(cert.days_left), minute(&cert.not_after))}</span>
@@ -478,7 +478,7 @@ fn HistorySection(history: Vec<HistoryEntry>) -> impl IntoView {
     view! {
         <Section title="Scan history" description="The latest probes of this node's endpoints, newest first.">
             {if history.is_empty() {
-                view! { <p class="text-sm text-slate-500">"No probes yet."</p> }.into_any()
+                view! { <p class="text-sm text-slate-600">"No probes yet."</p> }.into_any()
             } else {
                 view! {
                     <Table headers=&["Probed (UTC)", "Port", "Result", "Leaf served"]>

@@ -33,7 +33,7 @@ pub fn ApplianceAccess(node_id: i64, #[prop(into)] admin: Signal<bool>) -> impl 
     view! {
         <Section title="Appliance access (SSH)" description="The platform admin account Gatehouse signs in with to run admin: CLI commands. The password is sealed at rest and never shown again.">
             <div class="space-y-4" data-testid="appliance-access">
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
                     {move || access.get().map(|result| match result {
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
                         Ok(a) => view! { <AccessFacts access=a admin=admin.get() node_id accept /> }.into_any(),
@@ -47,7 +47,7 @@ pub fn ApplianceAccess(node_id: i64, #[prop(into)] admin: Signal<bool>) -> impl 
                                 {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
                             </button>
                         </ActionForm>
-                        <span class="text-xs text-slate-500">"Signs in, runs show version active, and reports the prompt, version and latency."</span>
+                        <span class="text-xs text-slate-600">"Signs in, runs show version active, and reports the prompt, version and latency."</span>
                     </div>
                 })}
                 {move || test.value().get().map(|result| match result {
@@ -216,7 +216,7 @@ pub fn CertificateStores(node_id: i64, #[prop(into)] admin: Signal<bool>) -> imp
                     </ActionForm>
                 })}
                 {move || read.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
                     {move || stores.get().map(|result| match result {
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
                         Ok(s) => view! { <StoresView stores=s /> }.into_any(),
@@ -247,12 +247,12 @@ fn StoresView(stores: Stores) -> impl IntoView {
             <div role="alert" class=format!("{NOTE} border-amber-200 bg-amber-50 text-amber-900") data-testid="tomcat-mismatch">{m}</div>
         })}
         {(!stores.own.is_empty()).then(|| view! {
-            <h3 class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Own certificates"</h3>
+            <h3 class="text-xs font-semibold uppercase tracking-wide text-slate-600">"Own certificates"</h3>
             <StoreList entries=stores.own.clone() />
         })}
         {(trust_count > 0).then(|| view! {
             <details>
-                <summary class="cursor-pointer text-xs font-semibold uppercase tracking-wide text-slate-500">{format!("Trust store ({trust_count} certificates)")}</summary>
+                <summary class="cursor-pointer text-xs font-semibold uppercase tracking-wide text-slate-600">{format!("Trust store ({trust_count} certificates)")}</summary>
                 <div class="mt-2"><StoreList entries=stores.trust.clone() /></div>
             </details>
         })}
@@ -278,7 +278,7 @@ fn StoreList(entries: Vec<StoreEntry>) -> impl IntoView {
                                 {e.state.clone().map(|s| view! { <StateBadge state=s /> })}
                                 <code class="text-xs text-slate-700">{format!("{}/{}", e.unit, e.file)}</code>
                                 <span class="text-slate-800">{summary}</span>
-                                {(findings > 0).then(|| view! { <span class="text-xs text-slate-500">{format!("{findings} finding(s)")}</span> })}
+                                {(findings > 0).then(|| view! { <span class="text-xs text-slate-600">{format!("{findings} finding(s)")}</span> })}
                                 {e.error.clone().map(|err| view! { <span class="text-xs text-red-700">{err}</span> })}
                             </summary>
                             <div class="mt-2 space-y-1 pl-2 text-xs text-slate-600">
@@ -309,7 +309,7 @@ fn ImportForm(node_id: i64, action: ServerAction<ImportTrust>) -> impl IntoView 
                     <p>{op.message.clone()}</p>
                     <details class="mt-1">
                         <summary class="cursor-pointer text-xs">{format!("admin:{}", op.command)}</summary>
-                        <pre class="mt-1 max-h-48 overflow-auto whitespace-pre-wrap text-xs">{op.output.clone()}</pre>
+                        <pre class="mt-1 max-h-48 overflow-auto whitespace-pre-wrap text-xs" tabindex="0">{op.output.clone()}</pre>
                     </details>
                 </div>
             }
@@ -318,7 +318,7 @@ fn ImportForm(node_id: i64, action: ServerAction<ImportTrust>) -> impl IntoView 
     view! {
         <details class="rounded-md border border-slate-200 px-4 py-3" data-testid="import-form">
             <summary class="cursor-pointer text-sm font-medium text-slate-700">"Import a trust certificate into this node…"</summary>
-            <p class="mt-2 text-xs text-slate-500">"Runs set cert import trust on the node and pastes the certificate. On a publisher it replicates to the subscribers; read their stores to see it arrive. Import a chain root first, then intermediates, one at a time."</p>
+            <p class="mt-2 text-xs text-slate-600">"Runs set cert import trust on the node and pastes the certificate. On a publisher it replicates to the subscribers; read their stores to see it arrive. Import a chain root first, then intermediates, one at a time."</p>
             <ActionForm action attr:class="mt-3 space-y-3">
                 <ActionError error />
                 {outcome}

@@ -56,7 +56,7 @@ pub fn TokensPage() -> impl IntoView {
             </Section>
             <ActionError error=error_of(revoke.value()) />
             <Section title="Tokens">
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading tokens…"</p> }>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading tokens…"</p> }>
                     {move || tokens.get().map(|result| match result {
                         Ok(list) if list.is_empty() => view! {
                             <EmptyState title="No tokens" body="Monitoring systems need a monitor token to read /metrics and /api/v1/alerts." />
@@ -106,10 +106,10 @@ fn TokenTable(list: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> imp
         })
         .collect_view();
     view! {
-        <div class="overflow-x-auto">
+        <div class="overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600" tabindex="0">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <thead>
-                    <tr class="text-left text-xs uppercase tracking-wide text-slate-500">
+                    <tr class="text-left text-xs uppercase tracking-wide text-slate-600">
                         <th class="py-2 pr-4">"Name"</th><th class="py-2 pr-4">"Role"</th><th class="py-2 pr-4">"Starts with"</th>
                         <th class="py-2 pr-4">"State"</th><th class="py-2 pr-4">"Created"</th><th class="py-2 pr-4">"Expires"</th>
                         <th class="py-2 pr-4">"Last used"</th><th class="py-2"></th>

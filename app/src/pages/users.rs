@@ -40,7 +40,7 @@ pub fn UsersPage() -> impl IntoView {
                     <div>
                         <label for="new-password" class=LABEL>"Initial password"</label>
                         <input id="new-password" name="password" type="password" required class=INPUT autocomplete="new-password" />
-                        <p class="mt-1 text-xs text-slate-500">"At least 12 characters; the user can change it."</p>
+                        <p class="mt-1 text-xs text-slate-600">"At least 12 characters; the user can change it."</p>
                         <FieldError messages=field_errors(error, "password") />
                     </div>
                     <div>
@@ -56,7 +56,7 @@ pub fn UsersPage() -> impl IntoView {
             <ActionError error=error_of(update.value()) />
             <ActionError error=error_of(delete.value()) />
             <Section title="Users">
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading users…"</p> }>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading users…"</p> }>
                     {move || users.get().map(|result| (result, me.get().and_then(|m| m.ok().flatten()).map(|m| m.id))).map(|(result, me)| match result {
                         Ok(list) if list.is_empty() => view! {
                             <EmptyState title="No users" body="Add the first user above." />
@@ -86,10 +86,10 @@ fn UserTable(
         })
         .collect_view();
     view! {
-        <div class="overflow-x-auto">
+        <div class="overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600" tabindex="0">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <thead>
-                    <tr class="text-left text-xs uppercase tracking-wide text-slate-500">
+                    <tr class="text-left text-xs uppercase tracking-wide text-slate-600">
                         <th class="py-2 pr-4">"Username"</th>
                         <th class="py-2 pr-4">"Role"</th>
                         <th class="py-2 pr-4">"State"</th>
@@ -129,7 +129,7 @@ fn UserRow(
         <tr data-testid="user-row">
             <td class="py-2 pr-4 font-medium">
                 {user.username.clone()}
-                {is_me.then(|| view! { <span class="ml-1 text-xs font-normal text-slate-500">"(you)"</span> })}
+                {is_me.then(|| view! { <span class="ml-1 text-xs font-normal text-slate-600">"(you)"</span> })}
             </td>
             <td class="py-2 pr-4">{user.role.as_str()}</td>
             <td class="py-2 pr-4">{state}</td>

@@ -63,7 +63,7 @@ pub fn WebhooksPage() -> impl IntoView {
                     {r.message}
                 </p>
             })}
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading webhooks…"</p> }>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading webhooks…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
                     Ok(overview) => view! {
@@ -86,7 +86,7 @@ fn Receivers(
     view! {
         <Section title="Receivers">
             {if webhooks.is_empty() {
-                view! { <p class="text-sm text-slate-500">"No webhooks yet: alert transitions are only shown in the console and in /api/v1/alerts."</p> }.into_any()
+                view! { <p class="text-sm text-slate-600">"No webhooks yet: alert transitions are only shown in the console and in /api/v1/alerts."</p> }.into_any()
             } else {
                 view! {
                     <ul class="divide-y divide-slate-100">
@@ -95,7 +95,7 @@ fn Receivers(
                                 <span>
                                     <span class="font-medium">{w.name.clone()}</span>
                                     <span class="ml-2 break-all font-mono text-xs text-slate-600">{w.url.clone()}</span>
-                                    <span class="ml-2 text-xs text-slate-500">{format!("{} · added by {} on {}", w.format, w.created_by, minute(&w.created_at))}</span>
+                                    <span class="ml-2 text-xs text-slate-600">{format!("{} · added by {} on {}", w.format, w.created_by, minute(&w.created_at))}</span>
                                 </span>
                                 {admin.then(|| view! {
                                     <span class="flex gap-2">
@@ -146,7 +146,7 @@ fn DeliveryLog(deliveries: Vec<Delivery>) -> impl IntoView {
     view! {
         <Section title="Delivery log" description="The latest 100 deliveries, newest first. Failed deliveries are retried after 30 s, 2 min, 8 min, 32 min, about 2 h, then every 6 h, up to 8 attempts.">
             {if deliveries.is_empty() {
-                view! { <p class="text-sm text-slate-500">"Nothing sent yet."</p> }.into_any()
+                view! { <p class="text-sm text-slate-600">"Nothing sent yet."</p> }.into_any()
             } else {
                 view! {
                     <Table headers=&["When (UTC)", "Webhook", "Transition", "Where", "Outcome"]>
@@ -158,7 +158,7 @@ fn DeliveryLog(deliveries: Vec<Delivery>) -> impl IntoView {
                                             <td class="py-1.5 pr-3 whitespace-nowrap">{minute(&d.created_at)}</td>
                                             <td class="py-1.5 pr-3">{d.webhook.clone()}</td>
                                             <td class="py-1.5 pr-3 whitespace-nowrap">
-                                                <span class="text-xs text-slate-500">{d.from_state.clone().unwrap_or_else(|| "new".into())}" → "</span>
+                                                <span class="text-xs text-slate-600">{d.from_state.clone().unwrap_or_else(|| "new".into())}" → "</span>
                                                 {if d.to_state == "gone" { view! { <span class="text-xs">"no longer served"</span> }.into_any() } else { view! { <StateBadge state=d.to_state.clone() /> }.into_any() }}
                                             </td>
                                             <td class="py-1.5 pr-3 font-mono text-xs">{format!("{}:{} {}", d.fqdn.clone().unwrap_or_default(), d.port.unwrap_or_default(), d.subject_cn.clone().unwrap_or_default())}</td>

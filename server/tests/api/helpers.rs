@@ -57,7 +57,7 @@ fn remove_dead_clusters(base: &std::path::Path) {
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some(pid) = name.strip_prefix("pg-").and_then(|p| p.parse::<u32>().ok()) {
             if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = std::fs::remove_dir_all(entry.path());
+                let _ = server::pg::remove_data_dir(&entry.path());
             }
         }
     }

@@ -154,6 +154,64 @@ async fn unknown_api_paths_and_bad_ids_are_client_errors() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 
+/// What axum's extractors refuse by themselves answers with the API's one error body too.
+#[tokio::test]
+async fn every_rejection_uses_the_one_error_body() {
+    let app = spawn_admin().await;
+    let cases = [
+        (
+            Method::DELETE,
+            "/api/v1/tokens/9223372036854775808",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            Method::GET,
+            "/api/v1/nodes/abc",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit?limit=many",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            Method::GET,
+            "/api/v1/certificates?state=ok&state=expired",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/nodes",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ];
+    for (method, path, status, code) in cases {
+        let response = app.request(method.clone(), path).send().await.unwrap();
+        assert_eq!(response.status(), status, "{method} {path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{method} {path}: {content_type}"
+        );
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], code, "{method} {path}: {body}");
+        assert!(!body["message"].as_str().unwrap().is_empty(), "{body}");
+        assert_eq!(body["request_id"], request_id.as_str(), "{body}");
+    }
+}
+
 #[tokio::test]
 async fn a_bad_audit_filter_names_the_field() {
     let app = spawn_admin().await;

@@ -10,4 +10,5 @@ mod inventory;
 mod openapi;
 mod scans;
 mod users;
+mod weak_certs;
 mod webhooks;

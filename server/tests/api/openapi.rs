@@ -1,6 +1,6 @@
 //! The OpenAPI document describes the API that is really served.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_admin, spawn_app};
 use serde_json::Value;
 
 #[tokio::test]
@@ -102,5 +102,62 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
             .unwrap();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         assert_ne!(body["message"], "no such API endpoint", "{method} {path}");
+    }
+}
+
+/// Every status a route answers to the usual mistakes (no credentials, a monitor token, an
+/// unknown or unparsable id, an empty or malformed body) is one its document lists, so that a
+/// client generated from the document knows every answer it can get.
+#[tokio::test]
+async fn every_status_a_route_answers_to_the_usual_mistakes_is_documented() {
+    use reqwest::Method;
+    let app = spawn_admin().await;
+    let monitor = app.create_token("monitoring", "monitor").await;
+    let doc: Value = app.get_json("/api/v1/openapi.json").await;
+    let anonymous = crate::helpers::client();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let documented: Vec<&String> =
+                operation["responses"].as_object().unwrap().keys().collect();
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let known = path
+                .replace("{id}", "999999")
+                .replace("{sha256}", &"0".repeat(64));
+            let unparsable = path.replace("{id}", "abc").replace("{sha256}", "xyz");
+            let url = |p: &str| app.url(p);
+            let mut attempts = vec![
+                ("anonymous", anonymous.request(method.clone(), url(&known))),
+                (
+                    "monitor token",
+                    anonymous
+                        .request(method.clone(), url(&known))
+                        .bearer_auth(&monitor),
+                ),
+            ];
+            // Signing out would end the admin's session for the attempts after it.
+            if path != "/api/v1/session" || method != Method::DELETE {
+                let admin = |p: &str| app.request(method.clone(), p);
+                attempts.push((
+                    "admin, empty body",
+                    admin(&known).json(&serde_json::json!({})),
+                ));
+                attempts.push((
+                    "admin, malformed body",
+                    admin(&known)
+                        .header("Content-Type", "application/json")
+                        .body("{\"unterminated"),
+                ));
+                if unparsable != known {
+                    attempts.push(("admin, unparsable id", admin(&unparsable)));
+                }
+            }
+            for (who, request) in attempts {
+                let status = request.send().await.unwrap().status();
+                assert!(
+                    documented.contains(&&status.as_u16().to_string()),
+                    "{method} {path} answered {status} ({who}); its document lists {documented:?}"
+                );
+            }
+        }
     }
 }

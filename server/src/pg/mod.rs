@@ -7,10 +7,15 @@
 //! accepts connections → create the `gatehouse` database if missing. `stop`: fast shutdown.
 //!
 //! PostgreSQL refuses to run as root; when Gatehouse runs as root the cluster belongs to, and
-//! runs as, the `postgres` system user (from Debian's `postgresql-common`), or `nobody`.
+//! runs as, the `postgres` system user (from Debian's `postgresql-common`), or `nobody`; where
+//! that user cannot reach the data directory, the cluster lives elsewhere ([`home`]).
 //! The server is started with a parent-death signal, so it also stops if Gatehouse is killed.
 
+mod home;
+pub use home::{remove_data_dir, RELOCATED};
+
 use anyhow::{bail, Context, Result};
+use home::{run_as, RunAs};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -27,31 +32,6 @@ pub struct EmbeddedPostgres {
     child: tokio::process::Child,
     pgdata: PathBuf,
     options: PgConnectOptions,
-}
-
-/// The user to run PostgreSQL as, when we are root.
-struct RunAs {
-    uid: u32,
-    gid: u32,
-}
-
-fn run_as() -> Result<Option<RunAs>> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return Ok(None);
-    }
-    for name in ["postgres", "nobody"] {
-        let cname = std::ffi::CString::new(name)?;
-        // SAFETY: getpwnam takes a NUL-terminated string and returns null or a pointer to static
-        // storage that we read at once.
-        let entry = unsafe { libc::getpwnam(cname.as_ptr()) };
-        if !entry.is_null() {
-            // SAFETY: checked non-null above.
-            let (uid, gid) = unsafe { ((*entry).pw_uid, (*entry).pw_gid) };
-            return Ok(Some(RunAs { uid, gid }));
-        }
-    }
-    bail!("running as root, and neither a 'postgres' nor a 'nobody' user exists to run PostgreSQL")
 }
 
 /// The newest installed PostgreSQL's `bin` directory (`GATEHOUSE_PG_BIN` overrides).
@@ -79,7 +59,11 @@ fn command(bin: &Path, program: &str, user: &Option<RunAs>) -> tokio::process::C
     if let Some(user) = user {
         std_command.uid(user.uid).gid(user.gid);
     }
-    std_command.env_remove("PGDATA").stdin(Stdio::null());
+    // Not the caller's directory: the PostgreSQL user may not be allowed into it.
+    std_command
+        .env_remove("PGDATA")
+        .current_dir("/")
+        .stdin(Stdio::null());
     tokio::process::Command::from(std_command)
 }
 
@@ -118,7 +102,7 @@ impl EmbeddedPostgres {
         let data_dir = data_dir
             .canonicalize()
             .with_context(|| format!("resolving {}", data_dir.display()))?;
-        let pgdata = data_dir.join("postgres");
+        let pgdata = home::cluster_dir(&data_dir, &user)?;
         let password_file = data_dir.join("postgres.password");
 
         if !pgdata.join("PG_VERSION").exists() {
