@@ -119,10 +119,11 @@ impl Modify for ErrorResponses {
 /// client generated from it sends what the server takes. The limits shared with the browser
 /// come from their constants; names are trimmed before they are checked, hence "a character
 /// that is not a space" rather than a plain length of one.
-struct Constraints;
+pub struct Constraints;
 
 impl Constraints {
-    fn table() -> Vec<(&'static str, &'static str, serde_json::Value)> {
+    /// (schema, property, JSON Schema keywords the server enforces on it).
+    pub fn table() -> Vec<(&'static str, &'static str, serde_json::Value)> {
         use app::auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
         use serde_json::json;
         let name = json!({"minLength": 1, "maxLength": 100, "pattern": "\\S"});

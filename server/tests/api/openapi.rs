@@ -90,6 +90,24 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
+    // The request schemas carry what the server enforces, where the fields are.
+    for (schema, property, rules) in server::api::openapi::Constraints::table() {
+        let field = &doc["components"]["schemas"][schema]["properties"][property];
+        let field = field["oneOf"]
+            .as_array()
+            .and_then(|v| v.iter().find(|v| v["type"] != "null"))
+            .unwrap_or(field);
+        for (keyword, value) in rules.as_object().unwrap() {
+            assert_eq!(
+                &field[keyword], value,
+                "{schema}.{property}.{keyword}: {field}"
+            );
+        }
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["NewUser"]["properties"]["password"]["minLength"],
+        app::auth::MIN_PASSWORD_LEN
+    );
     // Every documented route answers (not the API's 404 fallback).
     for (method, path) in routes {
         let path = path.replace("{id}", "1");
