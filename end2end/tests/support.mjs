@@ -36,8 +36,8 @@ export async function createUser(playwright, baseURL, { username, password, role
   await api.dispose();
 }
 
-/// Waits until the page's wasm has loaded and hydrated it.
+/// Waits until the page's wasm has hydrated it (the app marks `<html data-hydrated>` then).
 export async function hydrated(page) {
-  await page.waitForFunction(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('.wasm')));
+  await page.waitForSelector('html[data-hydrated]', { state: 'attached' });
   await page.waitForLoadState('networkidle');
 }

@@ -28,12 +28,13 @@ cdp.on('Network.loadingFinished', (e) => { const r = requests.get(e.requestId); 
 
 // The moment (ms after navigation start) the app marks the document hydrated.
 await page.addInitScript(() => {
+  // The script runs before <html> exists: watch the document, and the attribute anywhere.
   new MutationObserver((_, observer) => {
-    if (document.documentElement.hasAttribute('data-hydrated')) {
+    if (document.documentElement?.hasAttribute('data-hydrated')) {
       window.__hydratedAt = performance.now();
       observer.disconnect();
     }
-  }).observe(document.documentElement, { attributes: true });
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });
 });
 
 async function visit(path, action) {

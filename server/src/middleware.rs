@@ -26,6 +26,13 @@ pub async fn request_id(request: Request, next: Next) -> Response {
     response
 }
 
+/// Files served as they are: the bundle (named by content) and the static files of `public/`.
+enum Static {
+    Bundle,
+    Public,
+    No,
+}
+
 /// Headers every response carries. Pages set their own nonce-based Content-Security-Policy
 /// (see `app::shell`); everything else gets a policy that allows nothing.
 pub async fn security_headers(
@@ -33,7 +40,11 @@ pub async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
-    let static_asset = request.uri().path().starts_with("/pkg/");
+    let static_asset = match request.uri().path() {
+        path if path.starts_with("/pkg/") => Static::Bundle,
+        "/favicon.svg" => Static::Public,
+        _ => Static::No,
+    };
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut http::HeaderMap, name: header::HeaderName, value: &'static str| {
@@ -68,11 +79,11 @@ pub async fn security_headers(
     }
     // The bundle's files are named by their content: a browser keeps them for a year and never
     // asks again. Pages and API answers hold an admin's data: never stored.
-    let kept = static_asset && response.status().is_success();
-    let cache = if kept {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-store"
+    // The icon keeps its name across builds: a day.
+    let cache = match (static_asset, response.status().is_success()) {
+        (Static::Bundle, true) => "public, max-age=31536000, immutable",
+        (Static::Public, true) => "public, max-age=86400",
+        _ => "no-store",
     };
     let headers = response.headers_mut();
     set(headers, header::CACHE_CONTROL, cache);

@@ -94,7 +94,7 @@ async fn scanned_leaf(app: &TestApp, kind: &str, fqdn: &str, port: u16) -> (Valu
         .send_json(
             Method::POST,
             "/api/v1/nodes",
-            &json!({"cluster_id": cluster["id"], "kind": kind, "role": "primary", "fqdn": fqdn,
+            &json!({"cluster_id": cluster["id"], "kind": kind, "fqdn": fqdn,
                     "address": "127.0.0.1", "endpoints": [{"port": port}]}),
         )
         .await;
@@ -235,4 +235,15 @@ async fn an_unknown_critical_extension_is_recorded_and_named() {
         message(&leaf, "critical_extension_not_allowed").contains("1.3.6.1.4.1.55555.1"),
         "{leaf}"
     );
+}
+
+/// Seed 004: a self-signed certificate on any public listener of a reverse proxy (the external
+/// ports of its proxy map), not only on 443.
+#[tokio::test]
+async fn a_self_signed_certificate_on_any_public_listener_of_a_proxy_is_reported() {
+    let app = spawn_admin().await;
+    let port = crate::scans::tls_endpoint("proxy.example.com", &["proxy.example.com"], 200).await;
+    assert_ne!(port, 443);
+    let (probe, leaf) = scanned_leaf(&app, "reverse_proxy", "proxy.example.com", port).await;
+    assert_recorded_with(&probe, &leaf, "self_signed_public");
 }
