@@ -532,6 +532,7 @@ async fn seed_fleet(pool: &PgPool) -> anyhow::Result<i64> {
                 handshake_time: Duration::from_millis(3),
                 public_trust: Err("UnknownIssuer".into()),
                 cluster_trust: None,
+                signature_error: None,
             };
             server::scan::Recorded::new(endpoint, Ok(handshake), &[])
         })
