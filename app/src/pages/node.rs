@@ -503,7 +503,9 @@ fn HistorySection(history: Vec<HistoryEntry>) -> impl IntoView {
 /// Why a chain does not verify, in words (the verifier's reason, as stored, otherwise).
 fn trust_words(reason: Option<&str>) -> String {
     let reason = reason.unwrap_or_default();
-    let name = reason.split(['{', ' ', '(']).next().unwrap_or_default();
+    // `Other(OtherError(CaUsedAsEndEntity))`: webpki's own reason, inside rustls's wrapper.
+    let inner = reason.strip_prefix("Other(OtherError(").unwrap_or(reason);
+    let name = inner.split(['{', ' ', '(', ')']).next().unwrap_or_default();
     match name {
         "UnknownIssuer" => {
             "no trusted CA issued it (self-signed, or a CA not among the roots)".into()
@@ -517,6 +519,24 @@ fn trust_words(reason: Option<&str>) -> String {
             "it is not for TLS server authentication".into()
         }
         "BadEncoding" => "it cannot be decoded".into(),
+        "CaUsedAsEndEntity" => "the server presents a CA certificate as its own".into(),
+        "UnsupportedCertVersion" => "it is not an X.509 v3 certificate".into(),
+        "UnsupportedCriticalExtension" => "it has a critical extension nobody here knows".into(),
+        "UnsupportedSignatureAlgorithm" | "UnsupportedSignatureAlgorithmContext" => {
+            "it is signed with an algorithm no longer accepted (MD5 or SHA-1?)".into()
+        }
+        // Any other webpki reason: its name in words (`NameConstraintViolation` → name
+        // constraint violation); anything else as stored.
+        other if inner != reason && !other.is_empty() => other
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let space = (i > 0 && c.is_ascii_uppercase()).then_some(' ');
+                space
+                    .into_iter()
+                    .chain(std::iter::once(c.to_ascii_lowercase()))
+            })
+            .collect(),
         _ => reason.to_owned(),
     }
 }
@@ -524,6 +544,18 @@ fn trust_words(reason: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::trust_words;
+
+    #[test]
+    fn webpki_reasons_inside_rustls_wrapper_read_as_words() {
+        assert_eq!(
+            trust_words(Some("Other(OtherError(CaUsedAsEndEntity))")),
+            "the server presents a CA certificate as its own"
+        );
+        assert_eq!(
+            trust_words(Some("Other(OtherError(NameConstraintViolation))")),
+            "name constraint violation"
+        );
+    }
 
     #[test]
     fn verifier_reasons_read_as_words() {
