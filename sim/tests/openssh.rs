@@ -99,9 +99,13 @@ fn sshd(dir: &Path, port: u16) -> Sshd {
         format!("[[cluster]]\nname = \"O\"\n\n[[cluster.node]]\nfqdn = \"{FQDN}\"\nkind = \"finesse\"\npassword = \"unused\"\nconnected_users = {{ desktop = 2, proxy = 1 }}\n"),
     )
     .unwrap();
+    // The forced command runs as that user, who may not be able to reach the build (a checkout
+    // in root's home directory): it runs a copy beside the test's other files.
+    let sim = dir.join("gatehouse-sim");
+    std::fs::copy(env!("CARGO_BIN_EXE_gatehouse-sim"), &sim).unwrap();
     let command = format!(
         "{} --fleet {} --state {} --stdio {FQDN}",
-        env!("CARGO_BIN_EXE_gatehouse-sim"),
+        sim.display(),
         fleet.display(),
         dir.join("state.json").display()
     );
