@@ -24,7 +24,12 @@ fn cluster() -> PgConnectOptions {
                 return PgConnectOptions::from_str(&url)
                     .expect("TEST_DATABASE_URL is a PostgreSQL URL");
             }
-            let base = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+            // One place for every checkout's test clusters, which the PostgreSQL user can always
+            // enter (a cluster below a checkout in a private directory would be moved to
+            // /var/lib/gatehouse and outlive a deleted checkout); each run removes those whose
+            // process is gone, whichever checkout ran them.
+            let base = std::env::temp_dir().join("gatehouse-test-clusters");
+            std::fs::create_dir_all(&base).expect("a directory for test clusters");
             remove_dead_clusters(&base);
             let dir = base.join(format!("pg-{}", std::process::id()));
             let (tx, rx) = std::sync::mpsc::channel();
