@@ -2,6 +2,7 @@
 
 pub mod certs;
 mod layout;
+pub mod trust;
 pub use layout::{Layout, Section};
 
 use crate::error::AppError;
