@@ -6,10 +6,8 @@
 //! only as a generic message with the request id, never with database or stack details.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
-/// Field name → messages, for forms and JSON bodies.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+pub use domain::FieldErrors;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -22,7 +20,7 @@ pub enum AppError {
     #[error("{0}")]
     NotFound(String),
     /// The request is well-formed but some fields are invalid.
-    #[error("{}", validation_summary(.0))]
+    #[error("{}", domain::field_errors::summary(.0))]
     Validation(FieldErrors),
     /// The request itself could not be understood (malformed JSON, wrong content type, ...).
     #[error("{0}")]
@@ -36,14 +34,6 @@ pub enum AppError {
     Unavailable,
     #[error("internal error (request id {request_id})")]
     Internal { request_id: String },
-}
-
-fn validation_summary(fields: &FieldErrors) -> String {
-    let parts: Vec<String> = fields
-        .iter()
-        .map(|(field, messages)| format!("{field}: {}", messages.join("; ")))
-        .collect();
-    format!("invalid input: {}", parts.join(", "))
 }
 
 impl AppError {
@@ -112,71 +102,47 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::AppError;
+    use domain::trace::current_request_id;
 
-    tokio::task_local! {
-        /// The id of the request being served, set by the server's request-id middleware.
-        pub static REQUEST_ID: String;
-    }
-
-    /// The current request's id, or `-` outside a request.
-    pub fn current_request_id() -> String {
-        REQUEST_ID
-            .try_with(|id| id.clone())
-            .unwrap_or_else(|_| "-".to_owned())
+    /// The one place a domain error becomes what the caller sees. Internal failures are logged
+    /// here with their whole chain and the request id; the caller gets only the id.
+    impl From<domain::Error> for AppError {
+        fn from(error: domain::Error) -> Self {
+            use domain::Error as E;
+            match error {
+                E::Unauthorized(message) => Self::Unauthorized(message),
+                E::Forbidden(message) => Self::Forbidden(message),
+                E::NotFound(message) => Self::NotFound(message),
+                E::Validation(fields) => Self::Validation(fields),
+                E::BadRequest(message) => Self::BadRequest(message),
+                E::Conflict(message) => Self::Conflict(message),
+                E::TooManyRequests { retry_after_secs } => {
+                    Self::TooManyRequests { retry_after_secs }
+                }
+                E::Unavailable(source) => {
+                    tracing::warn!(error = %source, "database unavailable");
+                    Self::Unavailable
+                }
+                E::Internal(error) => {
+                    let request_id = current_request_id();
+                    tracing::error!(%request_id, error = %format!("{error:#}"), "internal error");
+                    Self::Internal { request_id }
+                }
+            }
+        }
     }
 
     impl AppError {
         /// Logs an internal failure with its whole chain and returns the generic error the
-        /// caller sees. Database connection failures become [`AppError::Unavailable`].
+        /// caller sees (database connection failures: [`AppError::Unavailable`]).
         pub fn internal(error: impl Into<anyhow::Error>) -> Self {
-            let error = error.into();
-            if let Some(sqlx_error) = error.downcast_ref::<sqlx::Error>() {
-                if is_unavailable(sqlx_error) {
-                    tracing::warn!(error = %format!("{error:#}"), "database unavailable");
-                    return Self::Unavailable;
-                }
-            }
-            let request_id = current_request_id();
-            tracing::error!(%request_id, error = %format!("{error:#}"), "internal error");
-            Self::Internal { request_id }
+            Self::from(domain::Error::internal(error))
         }
-    }
-
-    fn is_unavailable(error: &sqlx::Error) -> bool {
-        matches!(
-            error,
-            sqlx::Error::Io(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Tls(_)
-        )
-    }
-
-    impl From<sqlx::Error> for AppError {
-        fn from(error: sqlx::Error) -> Self {
-            Self::internal(error)
-        }
-    }
-
-    /// Turns a unique-constraint violation on `constraint` into a field error; any other
-    /// database error stays internal. One helper so that every form maps constraints alike.
-    pub fn on_constraint(
-        error: sqlx::Error,
-        constraint: &str,
-        field: &str,
-        message: &str,
-    ) -> AppError {
-        if let sqlx::Error::Database(db) = &error {
-            if db.constraint() == Some(constraint) {
-                return AppError::field(field, message);
-            }
-        }
-        AppError::internal(error)
     }
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::{current_request_id, on_constraint, REQUEST_ID};
+pub use domain::trace::{current_request_id, REQUEST_ID};
 
 /// REST responses: `{"error": code, "message": text, "request_id": id}`, plus `fields` for
 /// validation errors and `Retry-After` when throttled.

@@ -1,18 +1,11 @@
 //! Gatehouse's user interface and server functions.
 //!
 //! Pages are rendered on the server and work before the wasm loads; once it has loaded, the
-//! same components take over in the browser (hydration). Everything that touches the database
-//! lives in `ssr` modules compiled only into the server.
+//! same components take over in the browser (hydration). The server functions are thin: they
+//! call the `domain` crate, which holds the types, rules, queries and services.
 
-pub mod appliances;
-pub mod audit;
-pub mod auth;
-pub mod certificates;
 pub mod error;
-pub mod inventory;
-pub mod tokens;
-pub mod users;
-pub mod webhooks;
+pub mod server_fns;
 
 mod components;
 mod pages;

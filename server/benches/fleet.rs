@@ -19,10 +19,9 @@
 //! `./x bench dashboard` or `./x bench appliances` runs one part. Runs only under `cargo bench` (`cargo test` builds it
 //! and returns at once).
 
-use app::certificates::ssr::ScanControl;
+use domain::scans::probe::{Handshake, Prober};
 use futures::StreamExt;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use server::probe::{Handshake, Prober};
 use sqlx::{ConnectOptions, PgPool};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -248,9 +247,9 @@ async fn scan_benchmark(pool: &PgPool) -> anyhow::Result<String> {
         }
     }
 
-    let prober = Prober::new(server::probe::system_roots(), Duration::from_secs(5))
+    let prober = Prober::new(domain::scans::probe::system_roots(), Duration::from_secs(5))
         .map_err(anyhow::Error::msg)?;
-    let scanner = server::scan::Scanner::new(pool.clone(), prober, CONCURRENCY);
+    let scanner = domain::scans::scan::Scanner::new(pool.clone(), prober, CONCURRENCY);
     let connector = bare_connector();
     // Warm up both (first connections, the system roots parsed once).
     bare_loop(&connector, &targets).await?;
@@ -290,7 +289,7 @@ async fn scan_benchmark(pool: &PgPool) -> anyhow::Result<String> {
 }
 
 /// One fleet scan through the real scanner; its wall time from start to `done`.
-async fn scan(pool: &PgPool, scanner: &server::scan::Scanner) -> anyhow::Result<Duration> {
+async fn scan(pool: &PgPool, scanner: &domain::scans::scan::Scanner) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let id = scanner.start("bench".into(), None).await?;
     loop {
@@ -320,7 +319,7 @@ async fn scan(pool: &PgPool, scanner: &server::scan::Scanner) -> anyhow::Result<
 
 /// The probe's own TLS client settings, without the rest of the probe.
 fn bare_connector() -> tokio_rustls::TlsConnector {
-    let config = server::probe::client_config().expect("TLS 1.2 and 1.3 are supported");
+    let config = domain::scans::probe::client_config().expect("TLS 1.2 and 1.3 are supported");
     tokio_rustls::TlsConnector::from(Arc::new(config))
 }
 
@@ -362,7 +361,7 @@ async fn dashboard_benchmark(pool: &PgPool) -> anyhow::Result<String> {
     let mut reads = Vec::new();
     for _ in 0..5 {
         let started = Instant::now();
-        app::certificates::cache::FleetView::load(pool, app::certificates::ssr::now()).await?;
+        domain::certificates::cache::FleetView::load(pool, domain::dates::now()).await?;
         reads.push(started.elapsed());
     }
     reads.sort();
@@ -520,7 +519,7 @@ async fn seed_fleet(pool: &PgPool) -> anyhow::Result<i64> {
             }
         }
     }
-    let recorded: Vec<server::scan::Recorded> = jobs
+    let recorded: Vec<domain::scans::scan::Recorded> = jobs
         .into_iter()
         .map(|(endpoint, chain)| {
             let handshake = Handshake {
@@ -534,11 +533,11 @@ async fn seed_fleet(pool: &PgPool) -> anyhow::Result<i64> {
                 cluster_trust: None,
                 signature_error: None,
             };
-            server::scan::Recorded::new(endpoint, Ok(handshake), &[])
+            domain::scans::scan::Recorded::new(endpoint, Ok(handshake), &[])
         })
         .collect();
     for batch in recorded.chunks(256) {
-        server::scan::record(pool, scan, batch).await?;
+        domain::scans::scan::record(pool, scan, batch).await?;
     }
     Ok(sqlx::query_scalar("select count(*) from certificate")
         .fetch_one(pool)
@@ -561,7 +560,7 @@ async fn serve(pool: PgPool) -> anyhow::Result<(String, Samples)> {
     let listener = tokio::net::TcpListener::bind(serve.listen).await?;
     let addr = listener.local_addr()?;
     let state = server::app_state(pool, serve, false)?;
-    server::bootstrap(&state, serve).await?;
+    server::bootstrap(&state.services, serve).await?;
     let samples = Samples::default();
     let timing = samples.clone();
     let router = server::router(state)?

@@ -107,7 +107,7 @@ pub struct Serve {
     /// Addresses and CIDR networks that may read /metrics without a token (comma-separated),
     /// e.g. the Prometheus server: `10.0.5.20,10.0.6.0/24`. Empty: a monitor token is required.
     #[arg(long, env = "GATEHOUSE_METRICS_ALLOW", default_value = "", value_parser = metrics_allow)]
-    pub metrics_allow: app::state::AddressList,
+    pub metrics_allow: crate::address_list::AddressList,
     /// Endpoints probed at the same time.
     #[arg(long, env = "GATEHOUSE_SCAN_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub scan_concurrency: u64,
@@ -132,8 +132,8 @@ pub struct Serve {
     pub probe_timeout_seconds: u64,
 }
 
-fn metrics_allow(text: &str) -> Result<app::state::AddressList, String> {
-    app::state::AddressList::parse(text)
+fn metrics_allow(text: &str) -> Result<crate::address_list::AddressList, String> {
+    crate::address_list::AddressList::parse(text)
 }
 
 fn sample_interval(text: &str) -> Result<u64, String> {

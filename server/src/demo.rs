@@ -9,16 +9,16 @@
 //! nodes' connected users. A new user's first page shows live data, not "not scanned yet".
 
 use anyhow::{Context, Result};
-use app::appliances::CredentialsInput;
-use app::auth::ssr::{Principal, PrincipalKind, RequestContext};
-use app::auth::Role;
-use app::inventory::domain::{NodeKind, NodeRole};
-use app::inventory::{ClusterInput, EndpointSpec, NodeInput};
-use app::state::AppState;
+use domain::appliances::CredentialsInput;
+use domain::auth::store::{Principal, PrincipalKind, RequestContext};
+use domain::auth::Role;
+use domain::inventory::model::{NodeKind, NodeRole};
+use domain::inventory::{ClusterInput, EndpointSpec, NodeInput};
+use domain::Services;
 use std::path::Path;
 
 /// Starts the demo fleet and registers it; the fleet runs as long as the returned value lives.
-pub async fn start(state: &AppState, data_dir: &Path) -> Result<sim::Running> {
+pub async fn start(state: &Services, data_dir: &Path) -> Result<sim::Running> {
     let spec: sim::fleet::FleetSpec =
         toml::from_str(sim::DEMO_FLEET).context("the built-in demo fleet")?;
     let state_file = data_dir.join("demo-fleet.state.json");
@@ -52,7 +52,7 @@ fn demo_context() -> RequestContext {
 
 /// Probes the demo nodes' endpoints and reads their certificate stores (each failure is in
 /// the node's page and the audit log, as for any node).
-async fn look_at(state: AppState, ids: Vec<i64>) {
+async fn look_at(state: Services, ids: Vec<i64>) {
     if let Err(error) = state
         .scans
         .start("system:demo".into(), Some(ids.clone()))
@@ -63,7 +63,7 @@ async fn look_at(state: AppState, ids: Vec<i64>) {
     let context = demo_context();
     let reads = ids
         .iter()
-        .map(|id| app::appliances::ssr::read_stores(&state, &context, *id));
+        .map(|id| domain::appliances::store::read_stores(&state, &context, *id));
     for (id, read) in ids.iter().zip(futures::future::join_all(reads).await) {
         if let Err(error) = read {
             tracing::warn!(node = id, %error, "reading a demo node's certificate stores");
@@ -72,17 +72,17 @@ async fn look_at(state: AppState, ids: Vec<i64>) {
 }
 
 /// Adds what is missing of the demo fleet; returns the ids of its nodes in the inventory.
-async fn register(state: &AppState, running: &sim::Running) -> Result<Vec<i64>> {
+async fn register(state: &Services, running: &sim::Running) -> Result<Vec<i64>> {
     let context = demo_context();
     let pool = &state.pool;
     let mut ids = Vec::new();
-    let clusters = app::inventory::ssr::list_clusters(pool).await?;
-    let nodes = app::inventory::ssr::list_nodes(pool, None).await?;
+    let clusters = domain::inventory::store::list_clusters(pool).await?;
+    let nodes = domain::inventory::store::list_nodes(pool, None).await?;
     for cluster in &running.fleet.spec.clusters {
         let cluster_id = match clusters.iter().find(|c| c.name == cluster.name) {
             Some(c) => c.id,
             None => {
-                app::inventory::ssr::create_cluster(
+                domain::inventory::store::create_cluster(
                     pool,
                     &context,
                     ClusterInput {
@@ -106,7 +106,7 @@ async fn register(state: &AppState, running: &sim::Running) -> Result<Vec<i64>> 
             };
             let kind = NodeKind::parse(&node.kind).map_err(anyhow::Error::msg)?;
             let role = NodeRole::parse(&node.role).map_err(anyhow::Error::msg)?;
-            let saved = app::inventory::ssr::create_node(
+            let saved = domain::inventory::store::create_node(
                 pool,
                 &context,
                 NodeInput {
@@ -129,7 +129,7 @@ async fn register(state: &AppState, running: &sim::Running) -> Result<Vec<i64>> 
                 },
             )
             .await?;
-            app::appliances::ssr::set_credentials(
+            domain::appliances::store::set_credentials(
                 state,
                 &context,
                 saved.id,

@@ -2,24 +2,23 @@
 //! the command line. The binary (`main.rs`) only parses arguments and calls in here, so the
 //! integration tests start exactly what production starts.
 
+pub mod address_list;
 pub mod api;
 pub mod config;
 pub mod demo;
 pub mod middleware;
 pub mod monitor;
-pub mod notify;
 pub mod pg;
-pub mod probe;
-pub mod scan;
-pub mod schedule;
 pub mod session_store;
 pub mod tls;
 
 use anyhow::{Context, Result};
-use app::state::{AppState, SessionSettings};
+use axum::extract::FromRef;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::get;
 use axum::Router;
+use domain::scans::{probe, scan};
+use domain::{Services, SessionSettings};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -121,18 +120,40 @@ pub fn nodelay(
     listener.tap_io(set as fn(&mut tokio::net::TcpStream))
 }
 
+/// What every handler can reach: the domain's services, and the options the pages are
+/// rendered with.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub services: Services,
+    pub leptos: LeptosOptions,
+    /// Addresses that may read `/metrics` without a token.
+    pub metrics_allow: Arc<address_list::AddressList>,
+}
+
+impl FromRef<AppState> for Services {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.clone()
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Result<Router> {
-    let store = session_store::PgStore::new(state.pool.clone());
+    let store = session_store::PgStore::new(state.services.pool.clone());
     let sessions = SessionManagerLayer::new(store)
         .with_name("gatehouse_session")
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
-        .with_secure(state.sessions.tls)
+        .with_secure(state.services.sessions.tls)
         // Save on every request, so that activity slides the idle timeout forward.
         .with_always_save(true)
         .with_expiry(Expiry::OnInactivity(
-            time::Duration::try_from(state.sessions.idle_timeout)
+            time::Duration::try_from(state.services.sessions.idle_timeout)
                 .unwrap_or(time::Duration::minutes(30)),
         ));
     let leptos_options = state.leptos.clone();
@@ -149,14 +170,22 @@ pub fn router(state: AppState) -> Result<Router> {
             "/api/v1",
             api::router().layer(axum::middleware::from_fn(middleware::json_errors)),
         )
-        .leptos_routes(&state, routes, move || app::shell(leptos_options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let services = state.services.clone();
+                move || leptos::prelude::provide_context(services.clone())
+            },
+            move || app::shell(leptos_options.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
         .layer(axum::middleware::from_fn(middleware::server_fn_status))
         .layer(axum::middleware::from_fn(middleware::write_guard))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.services.clone(),
             middleware::context,
         ))
         .layer(sessions)
@@ -166,7 +195,7 @@ pub fn router(state: AppState) -> Result<Router> {
         .merge(pages_and_api)
         .layer(axum::middleware::from_fn(middleware::body_limit))
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.services,
             middleware::security_headers,
         ))
         // Limits are set per path by `middleware::body_limit`, for extractors and server
@@ -186,7 +215,7 @@ pub fn bundle_name(site_root: &str) -> String {
 }
 
 /// 200 when the database answers, 503 otherwise.
-async fn readyz(State(state): State<AppState>) -> (http::StatusCode, &'static str) {
+async fn readyz(State(state): State<Services>) -> (http::StatusCode, &'static str) {
     match sqlx::query_scalar!("select 1").fetch_one(&state.pool).await {
         Ok(_) => (http::StatusCode::OK, "ready"),
         Err(_) => (
@@ -205,13 +234,13 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
     .map_err(|e| anyhow::anyhow!("setting up the TLS prober: {e}"))?;
     let concurrency = usize::try_from(serve.scan_concurrency).unwrap_or(64);
     let scanner = scan::Scanner::new(pool.clone(), prober, concurrency);
-    let webhooks = Arc::new(notify::Notifier::new(pool.clone())?);
+    let webhooks = domain::webhooks::deliver::Notifier::new(pool.clone())?;
     let key_file = serve
         .secret_key_file
         .clone()
         .unwrap_or_else(|| serve.database.data_dir.join("secret.key"));
-    let sealer = app::appliances::secret::Sealer::from_file(&key_file)?;
-    let appliances = app::appliances::ssr::Appliances::new(
+    let sealer = domain::appliances::secret::Sealer::from_file(&key_file)?;
+    let appliances = domain::appliances::store::Appliances::new(
         sealer,
         usize::try_from(serve.ssh_concurrency).unwrap_or(16),
     );
@@ -221,35 +250,38 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
         .site_pkg_dir("pkg")
         .site_addr(serve.listen)
         .build();
-    Ok(AppState {
+    let services = Services {
         pool,
         sessions: Arc::new(SessionSettings {
             idle_timeout: Duration::from_secs(serve.session_idle_minutes * 60),
             absolute_timeout: Duration::from_secs(serve.session_absolute_hours * 3600),
             tls,
         }),
-        throttle: Arc::new(app::auth::ssr::Throttle::new(
+        throttle: Arc::new(domain::auth::store::Throttle::new(
             serve.login_account_limit,
             serve.login_address_limit,
             Duration::from_secs(serve.login_window_minutes * 60),
         )),
         setup_token: Arc::new(Mutex::new(None)),
-        scans: Arc::new(scanner),
+        scans: scanner,
         appliances: Arc::new(appliances),
         fleet: Arc::default(),
         webhooks,
-        metrics_allow: Arc::new(serve.metrics_allow.clone()),
+    };
+    Ok(AppState {
+        services,
         leptos,
+        metrics_allow: Arc::new(serve.metrics_allow.clone()),
     })
 }
 
 /// First start: create the bootstrap admin if asked to, else open setup with a one-time token
 /// and print its link. Does nothing once any user exists.
-pub async fn bootstrap(state: &AppState, serve: &config::Serve) -> Result<()> {
-    if app::auth::ssr::any_user(&state.pool).await? {
+pub async fn bootstrap(state: &Services, serve: &config::Serve) -> Result<()> {
+    if domain::auth::store::any_user(&state.pool).await? {
         return Ok(());
     }
-    let context = app::auth::ssr::RequestContext {
+    let context = domain::auth::store::RequestContext {
         principal: None,
         source: "local".into(),
     };
@@ -257,7 +289,7 @@ pub async fn bootstrap(state: &AppState, serve: &config::Serve) -> Result<()> {
         let (name, password) = spec
             .split_once(':')
             .context("GATEHOUSE_BOOTSTRAP_ADMIN must be name:password")?;
-        app::auth::ssr::create_first_admin(&state.pool, &context, name, password)
+        domain::auth::store::create_first_admin(&state.pool, &context, name, password)
             .await
             .map_err(|e| anyhow::anyhow!("GATEHOUSE_BOOTSTRAP_ADMIN: {e}"))?;
         tracing::info!(
@@ -266,7 +298,7 @@ pub async fn bootstrap(state: &AppState, serve: &config::Serve) -> Result<()> {
         );
         return Ok(());
     }
-    let token = app::tokens::ssr::random_secret();
+    let token = domain::tokens::store::random_secret();
     *state.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
     let host = match serve.listen.ip() {
         ip if ip.is_unspecified() => "localhost".to_owned(),

@@ -33,18 +33,19 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             };
             let database = server::Database::open(&serve.database).await?;
             let state = server::app_state(database.pool.clone(), &serve, tls.is_some())?;
-            server::bootstrap(&state, &serve).await?;
+            server::bootstrap(&state.services, &serve).await?;
             let _demo = match serve.demo {
-                true => Some(server::demo::start(&state, &serve.database.data_dir).await?),
+                true => Some(server::demo::start(&state.services, &serve.database.data_dir).await?),
                 false => None,
             };
             let scheduler =
-                server::schedule::spawn(state.clone(), serve.scan_interval_hours).await?;
-            let sampler = server::schedule::spawn_sampler(
-                state.clone(),
+                domain::scans::schedule::spawn(state.services.clone(), serve.scan_interval_hours)
+                    .await?;
+            let sampler = domain::scans::schedule::spawn_sampler(
+                state.services.clone(),
                 std::time::Duration::from_secs(serve.sample_interval_seconds),
             );
-            let notifier = server::notify::Notifier::new(database.pool.clone())?.spawn();
+            let notifier = domain::webhooks::deliver::Notifier::new(database.pool.clone())?.spawn();
             let store = server::session_store::PgStore::new(database.pool.clone());
             let sweeper = tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -113,7 +114,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            let role = app::auth::Role::parse(&role).map_err(anyhow::Error::msg)?;
+            let role = domain::auth::Role::parse(&role).map_err(anyhow::Error::msg)?;
             let db = server::Database::open(&database).await?;
             let result = add_user(&db.pool, &username, &password, role).await;
             db.close().await?;
@@ -123,7 +124,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Audit(AuditCommand::Verify { database }) => {
             let db = server::Database::open(&database).await?;
-            let report = app::audit::ssr::verify(&db.pool).await;
+            let report = domain::audit::store::verify(&db.pool).await;
             db.close().await?;
             let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -140,15 +141,15 @@ async fn add_user(
     pool: &sqlx::PgPool,
     username: &str,
     password: &str,
-    role: app::auth::Role,
+    role: domain::auth::Role,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let id = app::auth::ssr::insert_user(&mut tx, username, password, role)
+    let id = domain::auth::store::insert_user(&mut tx, username, password, role)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    app::audit::ssr::record(
+    domain::audit::store::record(
         &mut tx,
-        app::audit::ssr::Event::new("user.create", format!("user:{username}"))
+        domain::audit::store::Event::new("user.create", format!("user:{username}"))
             .by_system("user add")
             .after(serde_json::json!({"id": id, "username": username, "role": role})),
     )

@@ -2,12 +2,12 @@
 //! body limit → the session → who the request acts as (and the sign-in redirect for pages) →
 //! the write guard.
 
-use app::auth::ssr::{principal_from_session, RequestContext};
 use app::error::{AppError, REQUEST_ID};
-use app::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::auth::store::{principal_from_session, RequestContext};
+use domain::Services;
 use http::header::{self, HeaderValue};
 use http::Method;
 use rand::RngCore;
@@ -36,7 +36,7 @@ enum Static {
 /// Headers every response carries. Pages set their own nonce-based Content-Security-Policy
 /// (see `app::shell`); everything else gets a policy that allows nothing.
 pub async fn security_headers(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -103,7 +103,7 @@ fn is_public_path(path: &str) -> bool {
 /// refused at once (401) rather than silently treated as anonymous. Unsigned page loads are
 /// sent to the sign-in page.
 pub async fn context(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     session: Session,
     mut request: Request,
@@ -119,7 +119,7 @@ pub async fn context(
                 return AppError::Unauthorized("use 'Authorization: Bearer <token>'".into())
                     .into_response();
             };
-            match app::tokens::ssr::authenticate(&state.pool, token.trim()).await {
+            match domain::tokens::store::authenticate(&state.pool, token.trim()).await {
                 Ok(Some(principal)) => Some(principal),
                 Ok(None) => {
                     return AppError::Unauthorized(
@@ -127,7 +127,7 @@ pub async fn context(
                     )
                     .into_response()
                 }
-                Err(error) => return error.into_response(),
+                Err(error) => return AppError::from(error).into_response(),
             }
         }
         None => {
@@ -135,7 +135,7 @@ pub async fn context(
                 .await
             {
                 Ok(principal) => principal,
-                Err(error) => return error.into_response(),
+                Err(error) => return AppError::from(error).into_response(),
             }
         }
     };
@@ -147,7 +147,7 @@ pub async fn context(
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        let next_param = app::audit::encode_component(target);
+        let next_param = domain::audit::encode_component(target);
         return Redirect::to(&format!("/login?next={next_param}")).into_response();
     }
     if path == "/setup" && !setup_token_matches(&state, request.uri().query()) {
@@ -168,7 +168,7 @@ pub async fn context(
     next.run(request).await
 }
 
-fn setup_token_matches(state: &AppState, query: Option<&str>) -> bool {
+fn setup_token_matches(state: &Services, query: Option<&str>) -> bool {
     let given = query
         .unwrap_or_default()
         .split('&')
@@ -179,7 +179,8 @@ fn setup_token_matches(state: &AppState, query: Option<&str>) -> bool {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    expected.is_some_and(|t| app::tokens::ssr::constant_time_eq(t.as_bytes(), given.as_bytes()))
+    expected
+        .is_some_and(|t| domain::tokens::store::constant_time_eq(t.as_bytes(), given.as_bytes()))
 }
 
 /// State-changing requests anyone may send (signing in and out, first-start setup) or any
@@ -216,7 +217,7 @@ pub async fn write_guard(request: Request, next: Next) -> Response {
         .unwrap_or_default();
     match context.require_admin() {
         Ok(_) => next.run(request).await,
-        Err(error) => error.into_response(),
+        Err(error) => AppError::from(error).into_response(),
     }
 }
 
@@ -315,7 +316,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     let body = serde_json::json!({
         "error": error_code(status),
         "message": message,
-        "request_id": app::error::current_request_id(),
+        "request_id": domain::trace::current_request_id(),
     });
     let mut rewritten = (status, axum::Json(body)).into_response();
     for (name, value) in &parts.headers {
@@ -370,7 +371,7 @@ pub async fn body_limit(request: Request, next: Next) -> Response {
             axum::Json(serde_json::json!({
                 "error": "too_large",
                 "message": message,
-                "request_id": app::error::current_request_id(),
+                "request_id": domain::trace::current_request_id(),
             })),
         )
             .into_response();

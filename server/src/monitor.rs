@@ -21,7 +21,7 @@ fn gauge_family(
 }
 
 /// The Prometheus text exposition of the current state.
-pub async fn metrics(app: &app::state::AppState) -> Result<String, AppError> {
+pub async fn metrics(app: &domain::Services) -> Result<String, AppError> {
     let pool = &app.pool;
     let view = app.fleet.view(pool).await?;
     let (endpoints, now) = (&view.endpoints, view.at);
@@ -101,21 +101,17 @@ pub async fn metrics(app: &app::state::AppState) -> Result<String, AppError> {
         "Failed probes since records began, by reason code.",
         errors.clone(),
     );
-    for row in sqlx::query!(r#"select error_code as "code!", count(*) as "count!" from probe where not ok and error_code is not null group by error_code"#)
-        .fetch_all(pool)
-        .await?
-    {
-        errors.get_or_create(&vec![("reason".into(), row.code)]).inc_by(u64::try_from(row.count).unwrap_or_default());
+    for (code, count) in domain::scans::stats::probe_failures(pool).await? {
+        errors
+            .get_or_create(&vec![("reason".into(), code)])
+            .inc_by(u64::try_from(count).unwrap_or_default());
     }
     let last_scan = gauge_family(
         &mut registry,
         "last_scan_timestamp_seconds",
         "When the last finished scan ended (Unix seconds).",
     );
-    if let Some(at) = sqlx::query_scalar!("select max(finished_at) from scan where state = 'done'")
-        .fetch_one(pool)
-        .await?
-    {
+    if let Some(at) = domain::scans::stats::last_finished(pool).await? {
         last_scan
             .get_or_create(&Vec::new())
             .set(at.unix_timestamp() as f64);

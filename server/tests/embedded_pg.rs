@@ -106,7 +106,7 @@ async fn requests_answer_503_while_the_database_is_away_and_recover_when_it_retu
         unreachable!()
     };
     let state = server::app_state(pool, &serve, false).unwrap();
-    server::bootstrap(&state, &serve).await.unwrap();
+    server::bootstrap(&state.services, &serve).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = server::router(state)

@@ -1,10 +1,10 @@
 //! The TLS probe against real TLS servers on loopback (rustls, certificates made by rcgen), and
 //! against endpoints that fail in each of the ways the reason codes name.
 
+use domain::scans::probe::{Prober, Target};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::RootCertStore;
-use server::probe::{Prober, Target};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -93,7 +93,7 @@ fn target(fqdn: &str, port: u16) -> Target {
 }
 
 fn prober() -> Prober {
-    Prober::new(server::probe::system_roots(), Duration::from_secs(2)).unwrap()
+    Prober::new(domain::scans::probe::system_roots(), Duration::from_secs(2)).unwrap()
 }
 
 #[tokio::test]
@@ -101,7 +101,7 @@ async fn a_handshake_records_the_chain_protocol_cipher_and_trust() {
     let pki = Pki::new();
     let (chain, key) = pki.leaf(&["finesse1.example.com"]);
     let port = tls_server(server_config(chain.clone(), key)).await;
-    let cluster = server::probe::verifier(pki.roots()).unwrap();
+    let cluster = domain::scans::probe::verifier(pki.roots()).unwrap();
 
     let done = prober()
         .probe(&target("finesse1.example.com", port), Some(&cluster))
@@ -176,7 +176,7 @@ async fn the_fqdn_is_checked_against_the_certificate() {
     let pki = Pki::new();
     let (chain, key) = pki.leaf(&["other.example.com"]);
     let port = tls_server(server_config(chain, key)).await;
-    let cluster = server::probe::verifier(pki.roots()).unwrap();
+    let cluster = domain::scans::probe::verifier(pki.roots()).unwrap();
     let done = prober()
         .probe(&target("finesse1.example.com", port), Some(&cluster))
         .await
@@ -252,7 +252,9 @@ async fn plain_server(answer: &'static [u8]) -> u16 {
 #[tokio::test]
 async fn failures_carry_stable_reason_codes() {
     let probe = prober();
-    let code = |r: Result<server::probe::Handshake, server::probe::ProbeError>| r.unwrap_err().code;
+    let code = |r: Result<domain::scans::probe::Handshake, domain::scans::probe::ProbeError>| {
+        r.unwrap_err().code
+    };
 
     let http = plain_server(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
     assert_eq!(

@@ -85,14 +85,16 @@ pub enum DriverError {
 }
 
 impl DriverError {
-    /// What the node printed before the command failed midway (a timeout, a dropped
-    /// connection, an unexpected question); `None` when it failed before running.
+    /// What the node printed before the command failed (a timeout, a dropped connection, an
+    /// unexpected question, output none of the documented shapes match); `None` when it
+    /// failed before running or refused the input in words of its own.
     pub fn partial(&self) -> Option<&str> {
         match self {
             DriverError::Timeout { partial, .. } | DriverError::Dropped { partial } => {
                 Some(partial)
             }
-            DriverError::UnexpectedPrompt { raw } => Some(raw),
+            DriverError::UnexpectedPrompt { raw }
+            | DriverError::Output(OutputError::Unexpected { raw }) => Some(raw),
             _ => None,
         }
     }
@@ -492,6 +494,7 @@ pub trait Driver: Sync {
             crate::parse_done(&out, &[done.as_str()])?;
             Ok(Changed {
                 restart: vec![format!("services related to {unit}")],
+                output: out,
             })
         }
     }
@@ -549,6 +552,7 @@ pub trait Driver: Sync {
             crate::parse_imported(&out, &unit)?;
             Ok(Changed {
                 restart: vec![format!("services related to {unit}")],
+                output: out,
             })
         }
     }

@@ -65,11 +65,14 @@ fn restart_hint(lines: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// What an add or a change asks for afterwards.
+/// What an add or a change asks for afterwards, and what the appliance printed while making it
+/// (for the operator and the audit log).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Changed {
     /// Services to restart for the change to take effect, as named in the output.
     pub restart: Vec<String>,
+    /// The command's whole output.
+    pub output: String,
 }
 
 /// `utils system reverse-proxy allowed-hosts add <source>` (and `config-uri add`).
@@ -81,6 +84,7 @@ pub fn parse_source_added(raw: &str, source: &str) -> Result<Changed, Error> {
     {
         return Ok(Changed {
             restart: restart_hint(&lines),
+            output: raw.to_owned(),
         });
     }
     if let Some(line) = lines
@@ -209,6 +213,7 @@ pub fn parse_client_auth_set(raw: &str, enable: bool) -> Result<Changed, Error> 
     if lines.first().map(|l| l.trim()) == Some(expected) {
         Ok(Changed {
             restart: restart_hint(&lines),
+            output: raw.to_owned(),
         })
     } else {
         Err(unexpected(raw))
@@ -443,6 +448,7 @@ pub fn parse_done(raw: &str, success: &[&str]) -> Result<Changed, Error> {
     if lines.iter().any(|l| success.contains(&l.trim())) {
         return Ok(Changed {
             restart: restart_hint(&lines),
+            output: raw.to_owned(),
         });
     }
     if let Some(line) = lines

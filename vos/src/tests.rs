@@ -7,7 +7,10 @@ fn an_added_source_and_the_restart_it_asks_for() {
     let ip = "Source 10.78.95.178 successfully added\n";
     assert_eq!(
         parse_source_added(ip, "10.78.95.178"),
-        Ok(Changed::default())
+        Ok(Changed {
+            restart: Vec::new(),
+            output: ip.to_owned(),
+        })
     );
     let name = "Source proxy.xyz.com successfully added\n\nRestart Cisco Web Proxy Service for the changes to take effect: utils service restart Cisco Web Proxy Service\n";
     assert_eq!(

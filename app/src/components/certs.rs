@@ -2,9 +2,10 @@
 //! with their remediation, a certificate's details, and the scan panel with live progress.
 
 use super::{minute, ErrorBox, BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL};
-use crate::certificates::{load_scan_progress, Filter, ScanCancel, ScanProgress, ScanStart};
-use crate::inventory::domain::NodeKind;
+use crate::server_fns::certificates::{load_scan_progress, ScanCancel, ScanStart};
 use certs::{CertInfo, Finding, Severity};
+use domain::certificates::{Filter, ScanProgress};
+use domain::inventory::model::NodeKind;
 use leptos::prelude::*;
 
 /// Tailwind classes for an alert state (`expired`, `critical`, `warning`, `ok`, `unreachable`,

@@ -1,6 +1,6 @@
 //! The console's frame: navigation on the left, the signed-in user and sign-out on top.
 
-use crate::auth::{whoami, Logout};
+use crate::server_fns::auth::{whoami, Logout};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;

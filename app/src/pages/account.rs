@@ -1,10 +1,11 @@
 //! The signed-in user's own account: change the password. The policy check runs in the browser
 //! as you type (the same function the server uses to decide).
 
-use crate::auth::{check_new_password, whoami, ChangePassword};
 use crate::components::{
     error_of, field_errors, ActionError, FieldError, Layout, Section, BUTTON, INPUT, LABEL,
 };
+use crate::server_fns::auth::{whoami, ChangePassword};
+use domain::auth::check_new_password;
 use leptos::prelude::*;
 
 #[component]

@@ -2,10 +2,9 @@
 //! LAN/WAN or through the VPN-less proxy), per cluster and for the fleet, read from the nodes
 //! while the page is open, with the fleet's last 24 hours as a chart.
 
-use crate::appliances::{
-    load_connected_agents, load_node_agents, ConnectedAgents, Counts, HistoryPoint, NodeAgents,
-};
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section};
+use crate::server_fns::appliances::{load_connected_agents, load_node_agents};
+use domain::appliances::{ConnectedAgents, Counts, HistoryPoint, NodeAgents};
 use leptos::prelude::*;
 
 /// How often the open page asks again.

@@ -1,10 +1,11 @@
 //! The audit log: filters, paging, export (CSV, JSON Lines) and a check of the hash chain.
 //! The filter form is a plain GET form, so filtering works before the wasm has loaded.
 
-use crate::audit::{list_audit, verify_audit, AuditEntry, AuditFilter, PAGE_SIZE};
 use crate::components::{
     EmptyState, ErrorBox, Layout, Section, BUTTON, BUTTON_SECONDARY, INPUT, LABEL,
 };
+use crate::server_fns::audit::{list_audit, verify_audit};
+use domain::audit::{AuditEntry, AuditFilter, PAGE_SIZE};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

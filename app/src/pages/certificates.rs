@@ -1,12 +1,11 @@
 //! The certificate list (every served certificate, soonest expiry first, filterable) and one
 //! certificate's page (its facts, findings, PEM, and every place it is or was served).
 
-use crate::certificates::{
-    load_certificate_list, load_certificate_report, CertificateReport, LIST_LIMIT,
-};
 use crate::components::certs::{days_text, CertDetails, FilterBar, Findings, StateBadge};
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table, BUTTON_SECONDARY};
 use crate::pages::dashboard::use_filter;
+use crate::server_fns::certificates::{load_certificate_list, load_certificate_report};
+use domain::certificates::{CertificateReport, LIST_LIMIT};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 

@@ -2,10 +2,11 @@
 //! on the server, readable without JavaScript), the certificates that expire first, findings by
 //! severity, the last scan and "scan now". Filters are query parameters of a plain GET form.
 
-use crate::auth::whoami;
-use crate::certificates::{load_dashboard, Dashboard, Filter, Timeline};
 use crate::components::certs::{days_text, severity_classes, FilterBar, ScanPanel, StateBadge};
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table};
+use crate::server_fns::auth::whoami;
+use crate::server_fns::certificates::load_dashboard;
+use domain::certificates::{Dashboard, Filter, Timeline};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -2,18 +2,19 @@
 //! Choosing a kind fills in its default ports (after hydration; without the wasm an empty
 //! ports field means the defaults too).
 
-use crate::auth::whoami;
-use crate::certificates::{AddClusterCa, ClusterCa, RemoveClusterCa, SetClusterThresholds};
 use crate::components::minute;
 use crate::components::{
     error_of, field_errors, ActionError, EmptyState, ErrorBox, FieldError, Layout, Section, BUTTON,
     BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL,
 };
-use crate::inventory::domain::{NodeKind, NodeRole};
-use crate::inventory::{
-    default_ports_text, inventory_overview, AddCluster, AddNode, ClusterSummary, ImportInventory,
-    ImportReport, Node, RemoveCluster, RemoveNode,
+use crate::server_fns::auth::whoami;
+use crate::server_fns::certificates::{AddClusterCa, RemoveClusterCa, SetClusterThresholds};
+use crate::server_fns::inventory::{
+    inventory_overview, AddCluster, AddNode, ImportInventory, RemoveCluster, RemoveNode,
 };
+use domain::certificates::ClusterCa;
+use domain::inventory::model::{NodeKind, NodeRole};
+use domain::inventory::{default_ports_text, ClusterSummary, ImportReport, Node};
 use leptos::prelude::*;
 
 #[component]

@@ -1,7 +1,7 @@
 //! Sign-in, and the one-time setup page that creates the first administrator.
 
-use crate::auth::{Login, Setup};
 use crate::components::{error_of, field_errors, ActionError, FieldError, BUTTON, INPUT, LABEL};
+use crate::server_fns::auth::{Login, Setup};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

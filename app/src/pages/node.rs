@@ -4,18 +4,21 @@
 
 use super::agents::NodeConnectedUsers;
 use super::node_access::{ApplianceAccess, CertificateStores};
-use crate::auth::whoami;
-use crate::certificates::{
-    load_node_report, ChainCertificate, EndpointReport, HistoryEntry, MuteAlert, NodeReport,
-    ProbeSummary, SetNodeThresholds, UnmuteAlert,
-};
 use crate::components::certs::{days_text, CertDetails, Findings, ScanPanel, StateBadge};
 use crate::components::{
     error_of, field_errors, minute, ActionError, ErrorBox, FieldError, Layout, Section, Table,
     BUTTON, BUTTON_SECONDARY, INPUT, LABEL,
 };
-use crate::inventory::domain::{NodeKind, NodeRole};
-use crate::inventory::{EditNode, Node};
+use crate::server_fns::auth::whoami;
+use crate::server_fns::certificates::{
+    load_node_report, MuteAlert, SetNodeThresholds, UnmuteAlert,
+};
+use crate::server_fns::inventory::EditNode;
+use domain::certificates::{
+    ChainCertificate, EndpointReport, HistoryEntry, NodeReport, ProbeSummary,
+};
+use domain::inventory::model::{NodeKind, NodeRole};
+use domain::inventory::Node;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -417,7 +420,7 @@ fn MuteForm(
 
 #[component]
 fn ThresholdsSection(
-    report: crate::certificates::EffectiveThresholds,
+    report: domain::certificates::EffectiveThresholds,
     node_id: i64,
     admin: bool,
     action: ServerAction<SetNodeThresholds>,

@@ -1,15 +1,16 @@
 //! The node page's appliance sections: SSH access (credentials, host key, connection test)
 //! and the certificate stores read from the appliance (with trust import).
 
-use crate::appliances::{
-    load_access, load_stores, AcceptHostKey, Access, HostKey, ImportTrust, LoadStores,
-    SetCredentials, StoreEntry, Stores, TestConnection, TRUST_UNITS,
-};
 use crate::components::certs::{days_text, Findings, StateBadge};
 use crate::components::{
     error_of, field_errors, minute, ActionError, ErrorBox, FieldError, Section, BUTTON,
     BUTTON_SECONDARY, INPUT, LABEL,
 };
+use crate::server_fns::appliances::{
+    load_access, load_stores, AcceptHostKey, ImportTrust, LoadStores, SetCredentials,
+    TestConnection,
+};
+use domain::appliances::{Access, HostKey, StoreEntry, Stores, TRUST_UNITS};
 use leptos::prelude::*;
 
 const NOTE: &str = "rounded-md border px-3 py-2 text-sm";

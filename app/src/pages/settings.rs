@@ -1,7 +1,7 @@
 //! Settings index: the areas an admin manages, and the user's own account.
 
-use crate::auth::whoami;
 use crate::components::Layout;
+use crate::server_fns::auth::whoami;
 use leptos::prelude::*;
 
 #[component]

@@ -5,7 +5,8 @@ use crate::components::{
     error_of, field_errors, ActionError, EmptyState, FieldError, Layout, Section, BUTTON,
     BUTTON_DANGER, INPUT, LABEL,
 };
-use crate::tokens::{list_tokens, CreateToken, RevokeToken, TokenSummary};
+use crate::server_fns::tokens::{list_tokens, CreateToken, RevokeToken};
+use domain::tokens::TokenSummary;
 use leptos::prelude::*;
 
 #[component]

@@ -1,11 +1,12 @@
 //! User management (admins only): create users, change roles, reset passwords, disable, delete.
 
-use crate::auth::Role;
 use crate::components::{
     error_of, field_errors, minute, ActionError, EmptyState, FieldError, Layout, Section, BUTTON,
     BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL,
 };
-use crate::users::{list_users, CreateUser, DeleteUser, UpdateUser, UserSummary};
+use crate::server_fns::users::{list_users, CreateUser, DeleteUser, UpdateUser};
+use domain::auth::Role;
+use domain::users::UserSummary;
 use leptos::prelude::*;
 
 #[component]
@@ -13,7 +14,7 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let update = ServerAction::<UpdateUser>::new();
     let delete = ServerAction::<DeleteUser>::new();
-    let me = Resource::new(|| (), |_| crate::auth::whoami());
+    let me = Resource::new(|| (), |_| crate::server_fns::auth::whoami());
     let users = Resource::new(
         move || {
             (

@@ -1,13 +1,14 @@
 //! Webhooks: where alert state transitions are sent (admins add and remove receivers), and the
 //! delivery log (every attempt's outcome, what is still being retried).
 
-use crate::auth::whoami;
 use crate::components::certs::StateBadge;
 use crate::components::{
     error_of, field_errors, minute, ActionError, ErrorBox, FieldError, Layout, Section, Table,
     BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL,
 };
-use crate::webhooks::{load_webhooks, AddWebhook, Delivery, RemoveWebhook, TestWebhook, Webhook};
+use crate::server_fns::auth::whoami;
+use crate::server_fns::webhooks::{load_webhooks, AddWebhook, RemoveWebhook, TestWebhook};
+use domain::webhooks::{Delivery, Webhook};
 use leptos::prelude::*;
 
 #[component]

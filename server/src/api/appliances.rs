@@ -2,22 +2,22 @@
 
 use super::{ApiJson, Ctx};
 use crate::api::openapi::ErrorBody;
-use app::appliances::ssr as appliances;
-use app::appliances::{
-    ConnectedAgents, ConnectionTest, CredentialsInput, HostKey, Operation, Stores, TrustImport,
-};
 use app::error::AppError;
-use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use domain::appliances::store as appliances;
+use domain::appliances::{
+    ConnectedAgents, ConnectionTest, CredentialsInput, HostKey, Operation, Stores, TrustImport,
+};
+use domain::Services;
 use serde::Deserialize;
 
 #[utoipa::path(put, path = "/api/v1/nodes/{id}/credentials", tag = "appliances", params(("id" = i64, Path)),
     request_body = CredentialsInput,
     responses((status = 204, description = "stored, sealed; the password is never returned"), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn put_credentials(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<CredentialsInput>,
@@ -29,7 +29,7 @@ pub async fn put_credentials(
 #[utoipa::path(get, path = "/api/v1/nodes/{id}/host-key", tag = "appliances", params(("id" = i64, Path)),
     responses((status = 200, body = HostKey), (status = 404, body = ErrorBody)))]
 pub async fn host_key(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<HostKey>, AppError> {
@@ -51,7 +51,7 @@ pub struct AcceptKey {
     request_body = AcceptKey,
     responses((status = 200, body = HostKey), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn accept_host_key(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<AcceptKey>,
@@ -64,7 +64,7 @@ pub async fn accept_host_key(
 #[utoipa::path(post, path = "/api/v1/nodes/{id}/test-connection", tag = "appliances", params(("id" = i64, Path)),
     responses((status = 200, description = "ok or not, with the prompt, version and latency, or the reason", body = ConnectionTest), (status = 404, body = ErrorBody)))]
 pub async fn test_connection(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<ConnectionTest>, AppError> {
@@ -76,7 +76,7 @@ pub async fn test_connection(
 #[utoipa::path(get, path = "/api/v1/nodes/{id}/stores", tag = "appliances", params(("id" = i64, Path)),
     responses((status = 200, description = "the stores as last read (read now if never tried; a failure is in `error`)", body = Stores), (status = 404, body = ErrorBody)))]
 pub async fn stores(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<Stores>, AppError> {
@@ -87,15 +87,15 @@ pub async fn stores(
     }
     // Never tried: read now. A failed read is recorded and shown in the answer's `error`.
     match appliances::read_stores(&state, &context, id).await {
-        Ok(()) | Err(AppError::Conflict(_)) => Ok(Json(appliances::stores(&state, id).await?)),
-        Err(other) => Err(other),
+        Ok(()) | Err(domain::Error::Conflict(_)) => Ok(Json(appliances::stores(&state, id).await?)),
+        Err(other) => Err(other.into()),
     }
 }
 
 #[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/read", tag = "appliances", params(("id" = i64, Path)),
     responses((status = 200, description = "read from the appliance now", body = Stores), (status = 409, body = ErrorBody)))]
 pub async fn read_stores(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<Stores>, AppError> {
@@ -107,7 +107,7 @@ pub async fn read_stores(
     request_body = TrustImport,
     responses((status = 200, description = "what the appliance answered (ok false: not imported)", body = Operation), (status = 422, body = ErrorBody)))]
 pub async fn import_trust(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<TrustImport>,
@@ -120,7 +120,7 @@ pub async fn import_trust(
 #[utoipa::path(get, path = "/api/v1/connected-agents", tag = "appliances",
     responses((status = 200, body = ConnectedAgents), (status = 403, body = ErrorBody)))]
 pub async fn connected_agents(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<ConnectedAgents>, AppError> {
     context.require_reader()?;

@@ -4,19 +4,19 @@
 use super::{ApiJson, Ctx};
 use crate::api::openapi::ErrorBody;
 use app::error::AppError;
-use app::inventory::ssr as inventory;
-use app::inventory::{ClusterInput, ClusterSummary, Node, NodeInput, NodeSaved};
-use app::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use domain::inventory::store as inventory;
+use domain::inventory::{ClusterInput, ClusterSummary, Node, NodeInput, NodeSaved};
+use domain::Services;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 #[utoipa::path(get, path = "/api/v1/clusters", tag = "inventory",
     responses((status = 200, body = Vec<ClusterSummary>), (status = 403, body = ErrorBody)))]
 pub async fn list_clusters(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<ClusterSummary>>, AppError> {
     context.require_reader()?;
@@ -26,7 +26,7 @@ pub async fn list_clusters(
 #[utoipa::path(post, path = "/api/v1/clusters", tag = "inventory", request_body = ClusterInput,
     responses((status = 201, description = "created: {\"id\"}"), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create_cluster(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<ClusterInput>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -37,7 +37,7 @@ pub async fn create_cluster(
 #[utoipa::path(put, path = "/api/v1/clusters/{id}", tag = "inventory", params(("id" = i64, Path)), request_body = ClusterInput,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn update_cluster(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ClusterInput>,
@@ -49,7 +49,7 @@ pub async fn update_cluster(
 #[utoipa::path(delete, path = "/api/v1/clusters/{id}", tag = "inventory", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "the cluster still has nodes", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn delete_cluster(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
@@ -66,7 +66,7 @@ pub struct NodeQuery {
 #[utoipa::path(get, path = "/api/v1/nodes", tag = "inventory", params(("cluster_id" = Option<i64>, Query)),
     responses((status = 200, body = Vec<Node>), (status = 403, body = ErrorBody)))]
 pub async fn list_nodes(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     query: Result<Query<NodeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Node>>, AppError> {
@@ -81,7 +81,7 @@ pub async fn list_nodes(
     responses((status = 201, description = "created; `dns` says what the FQDN resolves to from Gatehouse", body = NodeSaved),
         (status = 422, description = "a field is invalid, or the FQDN or role is taken in the cluster", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create_node(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<NodeInput>,
 ) -> Result<(StatusCode, Json<NodeSaved>), AppError> {
@@ -94,7 +94,7 @@ pub async fn create_node(
 #[utoipa::path(get, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)),
     responses((status = 200, body = Node), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn get_node(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<Node>, AppError> {
@@ -105,7 +105,7 @@ pub async fn get_node(
 #[utoipa::path(put, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)), request_body = NodeInput,
     responses((status = 200, body = NodeSaved), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn update_node(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<NodeInput>,
@@ -118,7 +118,7 @@ pub async fn update_node(
 #[utoipa::path(delete, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn delete_node(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
@@ -130,11 +130,11 @@ pub async fn delete_node(
     responses((status = 200, description = "text/csv: cluster,kind,role,fqdn,address,version,tags,ports (tags and ports separated by ';')"),
         (status = 403, body = ErrorBody)))]
 pub async fn export_csv(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<impl axum::response::IntoResponse, AppError> {
     context.require_reader()?;
-    let text = app::inventory::csv_io::export(&state.pool).await?;
+    let text = domain::inventory::csv::export(&state.pool).await?;
     Ok((
         [
             (http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -156,12 +156,12 @@ pub struct ImportQuery {
 
 #[utoipa::path(post, path = "/api/v1/inventory/import", tag = "inventory", params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "cluster,kind,role,fqdn,address,version,tags,ports; at most 100,000 rows and 32 MiB"),
-    responses((status = 200, description = "dry run: the report", body = app::inventory::ImportReport),
-        (status = 201, description = "imported: the report", body = app::inventory::ImportReport),
+    responses((status = 200, description = "dry run: the report", body = domain::inventory::ImportReport),
+        (status = 201, description = "imported: the report", body = domain::inventory::ImportReport),
         (status = 422, description = "some rows are invalid, nothing was written: {\"error\",\"message\",\"report\"}"),
         (status = 400, description = "not this CSV (header, encoding, too many rows)", body = ErrorBody)))]
 pub async fn import_csv(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Query(query): Query<ImportQuery>,
     body: axum::body::Bytes,
@@ -169,7 +169,7 @@ pub async fn import_csv(
     context.require_admin()?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| AppError::BadRequest(format!("the CSV is not UTF-8: {e}")))?;
-    let report = app::inventory::csv_io::import(&state.pool, &context, text, query.dry_run).await?;
+    let report = domain::inventory::csv::import(&state.pool, &context, text, query.dry_run).await?;
     let status = match (report.dry_run, report.valid) {
         (true, _) => StatusCode::OK,
         (false, true) => StatusCode::CREATED,

@@ -12,13 +12,13 @@ mod tokens;
 mod users;
 mod webhooks;
 
-use app::auth::ssr::RequestContext;
+use crate::AppState;
 use app::error::AppError;
-use app::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::routing::{get, put};
 use axum::Router;
+use domain::auth::store::RequestContext;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 

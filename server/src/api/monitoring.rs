@@ -3,18 +3,18 @@
 
 use super::{ApiJson, Ctx};
 use crate::api::openapi::ErrorBody;
-use app::auth::Role;
-use app::certificates::ssr::{self as certificates, AlertKey, MuteRequest};
-use app::certificates::{Alert, CertificateReport, Filter, ServedCertificate};
 use app::error::AppError;
-use app::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
+use domain::auth::Role;
+use domain::certificates::store::{self as certificates, AlertKey, MuteRequest};
+use domain::certificates::{Alert, CertificateReport, Filter, ServedCertificate};
+use domain::Services;
 use serde::Deserialize;
 
-fn require_monitoring(context: &app::auth::ssr::RequestContext) -> Result<(), AppError> {
+fn require_monitoring(context: &domain::auth::store::RequestContext) -> Result<(), AppError> {
     match context.principal.as_ref().map(|p| p.role) {
         Some(Role::Admin | Role::Auditor | Role::Monitor) => Ok(()),
         None => Err(AppError::Unauthorized(
@@ -26,7 +26,7 @@ fn require_monitoring(context: &app::auth::ssr::RequestContext) -> Result<(), Ap
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "monitoring",
     responses((status = 200, description = "every served certificate whose state is not ok", body = Vec<Alert>), (status = 401, body = ErrorBody)))]
 pub async fn alerts(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<Alert>>, AppError> {
     require_monitoring(&context)?;
@@ -36,7 +36,7 @@ pub async fn alerts(
 #[utoipa::path(put, path = "/api/v1/alerts/mute", tag = "monitoring", request_body = MuteRequest,
     responses((status = 204, description = "muted"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn mute(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<MuteRequest>,
 ) -> Result<StatusCode, AppError> {
@@ -48,7 +48,7 @@ pub async fn mute(
     responses((status = 204, description = "acknowledged: shown with owner, note and until; it keeps alerting"),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn acknowledge(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<MuteRequest>,
 ) -> Result<StatusCode, AppError> {
@@ -59,7 +59,7 @@ pub async fn acknowledge(
 #[utoipa::path(delete, path = "/api/v1/alerts/ack", tag = "monitoring", request_body = AlertKey,
     responses((status = 204, description = "the acknowledgement (or mute) ended"), (status = 404, body = ErrorBody)))]
 pub async fn unacknowledge(
-    state: State<AppState>,
+    state: State<Services>,
     context: Ctx,
     body: ApiJson<AlertKey>,
 ) -> Result<StatusCode, AppError> {
@@ -69,7 +69,7 @@ pub async fn unacknowledge(
 #[utoipa::path(delete, path = "/api/v1/alerts/mute", tag = "monitoring", request_body = AlertKey,
     responses((status = 204, description = "the mute or acknowledgement ended"), (status = 404, body = ErrorBody)))]
 pub async fn unmute(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<AlertKey>,
 ) -> Result<StatusCode, AppError> {
@@ -80,7 +80,7 @@ pub async fn unmute(
 /// Prometheus text format: for a monitor token (or any signed-in reader), or without one from
 /// an address in `GATEHOUSE_METRICS_ALLOW`.
 pub async fn metrics(
-    State(state): State<AppState>,
+    State(state): State<crate::AppState>,
     Ctx(context): Ctx,
 ) -> Result<impl IntoResponse, AppError> {
     let allowed = context.principal.is_none()
@@ -91,7 +91,7 @@ pub async fn metrics(
     if !allowed {
         require_monitoring(&context)?;
     }
-    let text = crate::monitor::metrics(&state).await?;
+    let text = crate::monitor::metrics(&state.services).await?;
     Ok((
         [(
             http::header::CONTENT_TYPE,
@@ -117,7 +117,7 @@ pub struct CertificateQuery {
 #[utoipa::path(get, path = "/api/v1/certificates", tag = "monitoring", params(CertificateQuery),
     responses((status = 200, description = "every served certificate, soonest expiry first", body = Vec<ServedCertificate>), (status = 401, body = ErrorBody)))]
 pub async fn certificates(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Query(query): Query<CertificateQuery>,
 ) -> Result<Json<Vec<ServedCertificate>>, AppError> {
@@ -136,7 +136,7 @@ pub async fn certificates(
 #[utoipa::path(get, path = "/api/v1/certificates/{sha256}", tag = "monitoring", params(("sha256" = String, Path)),
     responses((status = 200, description = "the certificate's facts and every place it is or was served", body = CertificateReport), (status = 404, body = ErrorBody)))]
 pub async fn certificate(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(sha256): Path<String>,
 ) -> Result<Json<CertificateReport>, AppError> {
@@ -149,7 +149,7 @@ pub async fn certificate(
 #[utoipa::path(get, path = "/api/v1/certificates/{sha256}/pem", tag = "monitoring", params(("sha256" = String, Path)),
     responses((status = 200, description = "the certificate as PEM (application/x-pem-file, an attachment)"), (status = 404, body = ErrorBody)))]
 pub async fn certificate_pem(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(sha256): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {

@@ -124,13 +124,13 @@ pub struct Constraints;
 impl Constraints {
     /// (schema, property, JSON Schema keywords the server enforces on it).
     pub fn table() -> Vec<(&'static str, &'static str, serde_json::Value)> {
-        use app::auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+        use domain::auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
         use serde_json::json;
         let name = json!({"minLength": 1, "maxLength": 100, "pattern": "\\S"});
         let password = json!({"minLength": MIN_PASSWORD_LEN, "maxLength": MAX_PASSWORD_LEN});
         let username = json!({"minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9._@-]+$"});
         let fingerprint = json!({"pattern": "^[0-9A-Fa-f:]{64,95}$"});
-        let kinds: Vec<&str> = app::inventory::domain::NodeKind::ALL
+        let kinds: Vec<&str> = domain::inventory::model::NodeKind::ALL
             .iter()
             .map(|k| k.as_str())
             .collect();

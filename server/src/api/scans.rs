@@ -5,13 +5,13 @@
 
 use super::{ApiJson, Ctx};
 use crate::api::openapi::ErrorBody;
-use app::certificates::ssr as certificates;
-use app::certificates::{CaUpload, ClusterCa, NodeReport, ScanStatus, ThresholdsInput};
 use app::error::AppError;
-use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use domain::certificates::store as certificates;
+use domain::certificates::{CaUpload, ClusterCa, NodeReport, ScanStatus, ThresholdsInput};
+use domain::Services;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -28,7 +28,7 @@ pub struct ScanRequest {
         (status = 404, description = "an unknown node id", body = ErrorBody),
         (status = 409, description = "a fleet scan is already running", body = ErrorBody)))]
 pub async fn start(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -47,7 +47,7 @@ pub async fn start(
 #[utoipa::path(get, path = "/api/v1/scans/{id}", tag = "scans", params(("id" = i64, Path)),
     responses((status = 200, body = ScanStatus), (status = 404, body = ErrorBody)))]
 pub async fn status(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<ScanStatus>, AppError> {
@@ -59,7 +59,7 @@ pub async fn status(
     responses((status = 202, description = "asked to stop"), (status = 404, body = ErrorBody),
         (status = 409, description = "not running", body = ErrorBody)))]
 pub async fn cancel(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
@@ -71,13 +71,13 @@ pub async fn cancel(
     responses((status = 200, description = "per endpoint: the latest probe and its served chain with findings", body = NodeReport),
         (status = 404, body = ErrorBody)))]
 pub async fn node_certificates(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<NodeReport>, AppError> {
     context.require_reader()?;
     Ok(Json(
-        certificates::node_report(&state.pool, id, certificates::now()).await?,
+        certificates::node_report(&state.pool, id, domain::dates::now()).await?,
     ))
 }
 
@@ -85,7 +85,7 @@ pub async fn node_certificates(
     request_body = ThresholdsInput,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn cluster_thresholds(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ThresholdsInput>,
@@ -99,7 +99,7 @@ pub async fn cluster_thresholds(
     request_body = ThresholdsInput,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn node_thresholds(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ThresholdsInput>,
@@ -112,7 +112,7 @@ pub async fn node_thresholds(
 #[utoipa::path(get, path = "/api/v1/clusters/{id}/cas", tag = "scans", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<ClusterCa>), (status = 403, body = ErrorBody)))]
 pub async fn list_cas(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<ClusterCa>>, AppError> {
@@ -127,7 +127,7 @@ pub async fn list_cas(
     responses((status = 201, description = "the CAs now trusted from this upload", body = Vec<ClusterCa>),
         (status = 404, body = ErrorBody), (status = 422, description = "not PEM, not a CA, expired", body = ErrorBody)))]
 pub async fn add_cas(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<CaUpload>,
@@ -140,7 +140,7 @@ pub async fn add_cas(
     params(("id" = i64, Path), ("sha256" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn remove_ca(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path((id, sha256)): Path<(i64, String)>,
 ) -> Result<StatusCode, AppError> {

@@ -2,10 +2,10 @@
 
 use super::{ApiJson, Ctx};
 use app::error::AppError;
-use app::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use domain::Services;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_sessions::Session;
@@ -20,13 +20,14 @@ pub struct Credentials {
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = crate::api::openapi::Credentials,
     responses((status = 200, description = "signed in; the session cookie is set"), (status = 401, description = "wrong username or password", body = crate::api::openapi::ErrorBody), (status = 429, description = "throttled; see Retry-After", body = crate::api::openapi::ErrorBody)))]
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     session: Session,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Json<Value>, AppError> {
     let user =
-        app::auth::ssr::sign_in(&state, &session, &context, &body.username, &body.password).await?;
+        domain::auth::store::sign_in(&state, &session, &context, &body.username, &body.password)
+            .await?;
     Ok(Json(
         json!({"id": user.id, "username": user.username, "role": user.role}),
     ))
@@ -34,10 +35,10 @@ pub async fn login(
 
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204, description = "signed out; the session is destroyed")))]
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     session: Session,
     Ctx(context): Ctx,
 ) -> Result<StatusCode, AppError> {
-    app::auth::ssr::sign_out(&state, &session, &context).await?;
+    domain::auth::store::sign_out(&state, &session, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }

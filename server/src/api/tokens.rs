@@ -3,37 +3,37 @@
 
 use super::{ApiJson, Ctx};
 use app::error::AppError;
-use app::state::AppState;
-use app::tokens::{CreatedToken, NewToken, TokenSummary};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use domain::tokens::{CreatedToken, NewToken, TokenSummary};
+use domain::Services;
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenSummary>), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<TokenSummary>>, AppError> {
     context.require_admin()?;
-    Ok(Json(app::tokens::ssr::list(&state.pool).await?))
+    Ok(Json(domain::tokens::store::list(&state.pool).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken, responses((status = 201, description = "the token, shown only now", body = CreatedToken), (status = 422, body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
-    let created = app::tokens::ssr::create(&state.pool, &context, body).await?;
+    let created = domain::tokens::store::create(&state.pool, &context, body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)), responses((status = 204, description = "revoked"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn revoke(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    app::tokens::ssr::revoke(&state.pool, &context, id).await?;
+    domain::tokens::store::revoke(&state.pool, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

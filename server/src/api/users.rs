@@ -2,49 +2,49 @@
 
 use super::{ApiJson, Ctx};
 use app::error::AppError;
-use app::state::AppState;
-use app::users::{NewUser, UserSummary, UserUpdate};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use domain::users::{NewUser, UserSummary, UserUpdate};
+use domain::Services;
 use serde_json::{json, Value};
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserSummary>), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<UserSummary>>, AppError> {
     context.require_admin()?;
-    Ok(Json(app::users::ssr::list(&state.pool).await?))
+    Ok(Json(domain::users::store::list(&state.pool).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, responses((status = 201, description = "created: {\"id\"}"), (status = 422, description = "invalid or taken", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let id = app::users::ssr::create(&state.pool, &context, body).await?;
+    let id = domain::users::store::create(&state.pool, &context, body).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 204, description = "changed"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 409, description = "would leave no enabled admin", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<UserUpdate>,
 ) -> Result<StatusCode, AppError> {
-    app::users::ssr::update(&state.pool, &context, id, body).await?;
+    domain::users::store::update(&state.pool, &context, id, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), responses((status = 204, description = "deleted"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 409, description = "yourself or the last admin", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    app::users::ssr::delete(&state.pool, &context, id).await?;
+    domain::users::store::delete(&state.pool, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,18 +3,18 @@
 use super::{ApiJson, Ctx};
 use crate::api::openapi::ErrorBody;
 use app::error::AppError;
-use app::state::AppState;
-use app::webhooks::ssr as webhooks;
-use app::webhooks::{Delivery, TestResult, Webhook, WebhookInput};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use domain::webhooks::store as webhooks;
+use domain::webhooks::{Delivery, TestResult, Webhook, WebhookInput};
+use domain::Services;
 use serde_json::{json, Value};
 
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
     responses((status = 200, body = Vec<Webhook>), (status = 403, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<Webhook>>, AppError> {
     context.require_reader()?;
@@ -24,7 +24,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
     responses((status = 201, description = "created: {\"id\"}"), (status = 422, body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<WebhookInput>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -35,7 +35,7 @@ pub async fn create(
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
@@ -46,7 +46,7 @@ pub async fn delete(
 #[utoipa::path(get, path = "/api/v1/webhooks/deliveries", tag = "webhooks",
     responses((status = 200, description = "the latest 500 deliveries, newest first", body = Vec<Delivery>), (status = 403, body = ErrorBody)))]
 pub async fn deliveries(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<Delivery>>, AppError> {
     context.require_reader()?;
@@ -57,7 +57,7 @@ pub async fn deliveries(
     responses((status = 200, description = "sent now, not queued nor retried: what the receiver answered", body = TestResult),
         (status = 404, body = ErrorBody)))]
 pub async fn test(
-    State(state): State<AppState>,
+    State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<TestResult>, AppError> {

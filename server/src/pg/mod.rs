@@ -174,7 +174,7 @@ impl EmbeddedPostgres {
         std::fs::create_dir_all(pgdata)?;
         std::fs::set_permissions(pgdata, std::fs::Permissions::from_mode(0o700))?;
         chown(pgdata, user)?;
-        let password = app::tokens::ssr::random_secret();
+        let password = domain::tokens::store::random_secret();
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(true)

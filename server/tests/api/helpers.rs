@@ -93,7 +93,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
     let options = cluster();
     let database = format!(
         "test_{}",
-        app::tokens::ssr::random_secret()
+        domain::tokens::store::random_secret()
             .to_lowercase()
             .replace(['-', '_'], "")[..16]
             .to_owned()
@@ -128,7 +128,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
     let listener = tokio::net::TcpListener::bind(serve.listen).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = server::app_state(pool.clone(), serve, false).unwrap();
-    server::bootstrap(&state, serve).await.unwrap();
+    server::bootstrap(&state.services, serve).await.unwrap();
     let router = server::router(state)
         .unwrap()
         .into_make_service_with_connect_info::<SocketAddr>();

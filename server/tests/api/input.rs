@@ -123,7 +123,7 @@ async fn server_functions_refuse_oversized_bodies_too() {
         "{}",
         rest.text().await.unwrap()
     );
-    let form = format!("csv={}&dry_run=true", app::audit::encode_component(&csv));
+    let form = format!("csv={}&dry_run=true", domain::audit::encode_component(&csv));
     assert!(form.len() > 1024 * 1024);
     let import = app
         .request(Method::POST, "/api/fn/inventory_import")

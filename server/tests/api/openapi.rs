@@ -106,7 +106,7 @@ async fn the_openapi_document_lists_every_rest_route_with_its_method() {
     }
     assert_eq!(
         doc["components"]["schemas"]["NewUser"]["properties"]["password"]["minLength"],
-        app::auth::MIN_PASSWORD_LEN
+        domain::auth::MIN_PASSWORD_LEN
     );
     // Every documented route answers (not the API's 404 fallback).
     for (method, path) in routes {

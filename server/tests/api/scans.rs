@@ -727,7 +727,7 @@ async fn metrics_without_a_token_only_from_allowed_addresses() {
         ("10.0.0.0/8, 127.0.0.0/8", StatusCode::OK),
     ] {
         let app = spawn_app_with(|serve| {
-            serve.metrics_allow = app::state::AddressList::parse(allow).unwrap();
+            serve.metrics_allow = server::address_list::AddressList::parse(allow).unwrap();
         })
         .await;
         let anonymous = crate::helpers::client()
@@ -746,13 +746,23 @@ async fn scans_left_running_by_a_stopped_process_are_closed_at_start() {
         .execute(&app.pool)
         .await
         .unwrap();
-    assert_eq!(server::schedule::close_orphans(&app.pool).await.unwrap(), 1);
+    assert_eq!(
+        domain::scans::schedule::close_orphans(&app.pool)
+            .await
+            .unwrap(),
+        1
+    );
     let state: String = sqlx::query_scalar("select state from scan")
         .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(state, "cancelled");
-    assert_eq!(server::schedule::close_orphans(&app.pool).await.unwrap(), 0);
+    assert_eq!(
+        domain::scans::schedule::close_orphans(&app.pool)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]

@@ -70,7 +70,7 @@ async fn one_message_per_transition_retried_with_backoff() {
     let port = tls_endpoint("finesse5.example.com", &["finesse5.example.com"], 10).await;
     let node = node_with_ports(&app, "finesse5.example.com", &[port]).await;
     scan_and_wait(&app, json!({"node_ids": [node]})).await;
-    let notifier = server::notify::Notifier::new(app.pool.clone()).unwrap();
+    let notifier = domain::webhooks::deliver::Notifier::new(app.pool.clone()).unwrap();
     assert_eq!(notifier.deliver_due().await.unwrap(), 2);
     {
         let got = received.lock().unwrap();
@@ -107,7 +107,7 @@ async fn one_message_per_transition_retried_with_backoff() {
     assert_eq!(moved.status(), StatusCode::NO_CONTENT);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     assert_eq!(
-        app::webhooks::ssr::judge_transitions(&app.pool, now)
+        domain::webhooks::store::judge_transitions(&app.pool, now)
             .await
             .unwrap(),
         1
@@ -154,7 +154,7 @@ async fn a_muted_alert_stays_quiet_and_an_acknowledged_one_does_not() {
     assert_eq!(transitions().await, 1);
     let judge = || async {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        app::webhooks::ssr::judge_transitions(&app.pool, now)
+        domain::webhooks::store::judge_transitions(&app.pool, now)
             .await
             .unwrap()
     };

@@ -1,0 +1,95 @@
+//! What a service can fail with, typed. Each variant says what the caller can do about it;
+//! the adapters turn it into their own answer in one place each (`app::error::AppError` for the
+//! browser and the REST API). Internal failures keep their whole cause chain here and are
+//! logged, with the request id, where they are turned into an answer; nobody outside sees the
+//! chain.
+
+use crate::field_errors::{summary, FieldErrors};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Not signed in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is well-formed but some fields are invalid.
+    #[error("{}", summary(.0))]
+    Validation(FieldErrors),
+    /// The request itself cannot be understood.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The change conflicts with the current state (a duplicate name, the last admin, ...).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// The database cannot be reached (connection refused, pool exhausted); worth retrying.
+    /// Says what failed, for the log.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or a failure the caller cannot act on.
+    #[error("{0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl Error {
+    /// A validation error on one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), vec![message.into()]);
+        Self::Validation(fields)
+    }
+
+    /// An internal failure, with its cause chain kept for the log. A database error that
+    /// means "unreachable" becomes [`Error::Unavailable`].
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        let error = error.into();
+        match error.downcast::<sqlx::Error>() {
+            Ok(sqlx_error) => Self::from(sqlx_error),
+            Err(error) => Self::Internal(error),
+        }
+    }
+
+    /// Messages for one field, if any.
+    pub fn field_messages(&self, field: &str) -> Vec<String> {
+        match self {
+            Self::Validation(fields) => fields.get(field).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        if is_unavailable(&error) {
+            Self::Unavailable(error.to_string())
+        } else {
+            Self::Internal(error.into())
+        }
+    }
+}
+
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+    )
+}
+
+/// Turns a unique-constraint violation on `constraint` into a field error; any other database
+/// error stays what it is. One helper so that every form maps constraints alike.
+pub fn on_constraint(error: sqlx::Error, constraint: &str, field: &str, message: &str) -> Error {
+    if let sqlx::Error::Database(db) = &error {
+        if db.constraint() == Some(constraint) {
+            return Error::field(field, message);
+        }
+    }
+    Error::from(error)
+}
