@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "analyze")]
 pub mod analyze;
 pub mod lints;
-#[cfg(feature = "tls")]
 pub mod tls;
 
 /// What a certificate says.

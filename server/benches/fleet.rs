@@ -529,7 +529,7 @@ async fn seed_fleet(pool: &PgPool) -> anyhow::Result<i64> {
                 alpn: None,
                 client_certificate_requested: false,
                 handshake_time: Duration::from_millis(3),
-                public_trust: Err("UnknownIssuer".into()),
+                public_trust: Err(certs::tls::TrustFailure::UnknownIssuer),
                 cluster_trust: None,
                 signature_error: None,
             };

@@ -2,7 +2,6 @@
 
 pub mod certs;
 mod layout;
-pub mod trust;
 pub use layout::{Layout, Section};
 
 use crate::error::AppError;

@@ -14,6 +14,7 @@ use crate::server_fns::certificates::{
     load_node_report, MuteAlert, SetNodeThresholds, UnmuteAlert,
 };
 use crate::server_fns::inventory::EditNode;
+use certs::tls::TrustFailure;
 use domain::certificates::{
     ChainCertificate, EndpointReport, HistoryEntry, NodeReport, ProbeSummary,
 };
@@ -278,12 +279,12 @@ fn EndpointCard(
             let trust = if p.publicly_trusted {
                 "Chain verifies for this FQDN against the system roots.".to_owned()
             } else {
-                format!("Not publicly trusted: {}.", crate::components::trust::trust_words(p.public_trust_error.as_deref()))
+                format!("Not publicly trusted: {}.", p.public_trust_error.as_ref().map(TrustFailure::words).unwrap_or_default())
             };
             let cluster = match (p.cluster_trusted, &p.cluster_trust_error) {
                 (None, _) => None,
                 (Some(true), _) => Some("Verifies against the cluster's CA certificates.".to_owned()),
-                (Some(false), e) => Some(format!("Does not verify against the cluster's CA certificates: {}.", crate::components::trust::trust_words(e.as_deref()))),
+                (Some(false), e) => Some(format!("Does not verify against the cluster's CA certificates: {}.", e.as_ref().map(TrustFailure::words).unwrap_or_default())),
             };
             view! {
                 <p class="text-sm text-slate-700">{probe_line(p)}<span class="ml-1 text-xs text-slate-600">{format!("(probed {} UTC)", minute(&p.probed_at))}</span></p>

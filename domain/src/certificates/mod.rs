@@ -7,6 +7,7 @@ pub mod cache;
 #[cfg(feature = "server")]
 pub mod store;
 
+use certs::tls::TrustFailure;
 use certs::{CertInfo, Finding};
 use serde::{Deserialize, Serialize};
 
@@ -207,10 +208,14 @@ pub struct ProbeSummary {
     pub client_certificate_requested: Option<bool>,
     pub handshake_ms: Option<f64>,
     pub publicly_trusted: bool,
-    pub public_trust_error: Option<String>,
+    /// Why the chain does not verify against the system roots: a code (`unknown_issuer`,
+    /// `not_valid_for_name`, ...; see README).
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
+    pub public_trust_error: Option<TrustFailure>,
     /// `null` when the cluster has no CA certificates of its own.
     pub cluster_trusted: Option<bool>,
-    pub cluster_trust_error: Option<String>,
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
+    pub cluster_trust_error: Option<TrustFailure>,
 }
 
 /// One certificate of a served chain, with everything the node page shows.

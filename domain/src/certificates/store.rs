@@ -15,6 +15,7 @@ use crate::dates::{now, rfc3339, unix_rfc3339};
 use crate::Error;
 use crate::Services;
 use certs::lints::{AlertState, Thresholds};
+use certs::tls::TrustFailure;
 use certs::{CertInfo, Finding};
 use serde::Deserialize;
 use serde_json::json;
@@ -761,9 +762,9 @@ fn probe_summary(p: &NodeProbeRow) -> Option<ProbeSummary> {
         client_certificate_requested: p.client_certificate_requested,
         handshake_ms: p.handshake_ms,
         publicly_trusted: p.ok == Some(true) && p.public_trust_error.is_none(),
-        public_trust_error: p.public_trust_error.clone(),
+        public_trust_error: p.public_trust_error.as_deref().map(TrustFailure::parse),
         cluster_trusted: p.cluster_trusted,
-        cluster_trust_error: p.cluster_trust_error.clone(),
+        cluster_trust_error: p.cluster_trust_error.as_deref().map(TrustFailure::parse),
     })
 }
 

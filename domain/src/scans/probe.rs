@@ -11,6 +11,7 @@
 //! `no_certificate`, `oversized`, `tls`, `io`; the scan adds `bad_certificate`) and a sentence
 //! for people.
 
+use certs::tls::TrustFailure;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -34,9 +35,9 @@ pub struct Handshake {
     pub client_certificate_requested: bool,
     pub handshake_time: Duration,
     /// The chain verifies for the FQDN against the system's trusted roots; else why not.
-    pub public_trust: Result<(), String>,
+    pub public_trust: Result<(), TrustFailure>,
     /// The same against the cluster's uploaded CAs (`None` when it has none).
-    pub cluster_trust: Option<Result<(), String>>,
+    pub cluster_trust: Option<Result<(), TrustFailure>>,
     /// Why the server's handshake signature did not verify with the leaf's key, if it did not.
     pub signature_error: Option<String>,
 }
@@ -208,9 +209,7 @@ impl Prober {
             .map(|p| String::from_utf8_lossy(p).into_owned());
         let public_trust = match &self.public {
             Some(public) => verify(public, &chain, &server_name),
-            None => Err(
-                "this machine has no trusted root certificates (install ca-certificates)".into(),
-            ),
+            None => Err(TrustFailure::NoRoots),
         };
         let cluster_trust = cluster.map(|v| verify(v, &chain, &server_name));
         Ok(Handshake {
@@ -232,7 +231,7 @@ fn verify(
     verifier: &WebPkiServerVerifier,
     chain: &[Vec<u8>],
     name: &ServerName<'static>,
-) -> Result<(), String> {
+) -> Result<(), TrustFailure> {
     let end_entity = CertificateDer::from(chain[0].as_slice());
     let intermediates: Vec<CertificateDer<'_>> = chain[1..]
         .iter()
@@ -241,10 +240,7 @@ fn verify(
     verifier
         .verify_server_cert(&end_entity, &intermediates, name, &[], UnixTime::now())
         .map(|_| ())
-        .map_err(|e| match e {
-            rustls::Error::InvalidCertificate(reason) => format!("{reason:?}"),
-            other => other.to_string(),
-        })
+        .map_err(|e| TrustFailure::from(&e))
 }
 
 /// rustls names the TLS 1.3 suites `TLS13_*`; IANA names them `TLS_*`.

@@ -441,11 +441,11 @@ impl ProbeColumns {
         self.handshake_ms
             .push(done.map(|d| d.handshake_time.as_secs_f64() * 1000.0));
         self.public_trust_error
-            .push(done.and_then(|d| d.public_trust.clone().err()));
+            .push(done.and_then(|d| d.public_trust.as_ref().err().map(code)));
         let cluster = done.and_then(|d| d.cluster_trust.as_ref());
         self.cluster_trusted.push(cluster.map(Result::is_ok));
         self.cluster_trust_error
-            .push(cluster.and_then(|c| c.clone().err()));
+            .push(cluster.and_then(|c| c.as_ref().err().map(code)));
         let chain = served.and_then(|s| s.chain.clone());
         self.chain_rule.push(chain.as_ref().map(|c| c.0.clone()));
         self.chain_incomplete.push(chain.map(|c| c.1));
@@ -469,4 +469,9 @@ fn anchors() -> &'static [(certs::CertInfo, Vec<u8>)] {
             })
             .collect()
     })
+}
+
+/// How a trust failure is stored: its stable code.
+fn code(failure: &certs::tls::TrustFailure) -> String {
+    failure.code().to_owned()
 }
