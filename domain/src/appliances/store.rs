@@ -88,9 +88,49 @@ async fn node_row(pool: &PgPool, node_id: i64) -> Result<NodeRow, Error> {
     })
 }
 
-/// Why no operation can be run on a node now.
-fn blocked(code: &str, message: String) -> (String, String) {
-    (code.to_owned(), message)
+/// Why an operation on a node did not run, or did not finish.
+#[derive(Debug)]
+pub enum NodeFailure {
+    /// No usable credentials: none stored, or sealed with another server's key.
+    NoCredentials(String),
+    /// The node presented a host key other than the pinned one; nothing is sent until an admin
+    /// accepts it.
+    HostKeyChanged { presented: String, pinned: String },
+    /// The driver failed: connecting, signing in, the session, a timeout, the output.
+    Driver(DriverError),
+}
+
+impl NodeFailure {
+    /// The stable code the API and the connection test report.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoCredentials(_) => "no_credentials",
+            Self::HostKeyChanged { .. } => "host_key_changed",
+            Self::Driver(error) => match error {
+                DriverError::Connect(_) => "connect",
+                DriverError::HostKeyChanged { .. } => "host_key_changed",
+                DriverError::Authentication => "authentication",
+                DriverError::Session(_) => "session",
+                DriverError::Timeout { .. } => "timeout",
+                DriverError::Dropped { .. } => "dropped",
+                DriverError::UnexpectedPrompt { .. } | DriverError::Output(_) => "output",
+                DriverError::Unsupported(_) => "unsupported",
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for NodeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoCredentials(why) => f.write_str(why),
+            Self::HostKeyChanged { presented, pinned } => write!(
+                f,
+                "the node presented a new host key ({presented}, pinned {pinned}): nothing is sent until an admin accepts it"
+            ),
+            Self::Driver(error) => error.fmt(f),
+        }
+    }
 }
 
 impl Appliances {
@@ -118,20 +158,19 @@ impl Appliances {
             .remove(&node_id);
     }
 
-    /// The node's driver, or why there is none: `(code, message)`.
-    fn driver(&self, node_id: i64, node: &NodeRow) -> Result<Arc<VosSsh>, (String, String)> {
+    /// The node's driver, or why there is none.
+    fn driver(&self, node_id: i64, node: &NodeRow) -> Result<Arc<VosSsh>, NodeFailure> {
         let Some((username, nonce, sealed, at)) = &node.credentials else {
-            return Err(blocked(
-                "no_credentials",
+            return Err(NodeFailure::NoCredentials(
                 "no credentials are stored for this node: enter the platform admin account first"
                     .into(),
             ));
         };
         if let (Some(pin), Some(presented)) = (&node.pin, &node.presented) {
-            return Err(blocked(
-                "host_key_changed",
-                format!("the node presented a new host key ({presented}, pinned {pin}): nothing is sent until an admin accepts it"),
-            ));
+            return Err(NodeFailure::HostKeyChanged {
+                presented: presented.clone(),
+                pinned: pin.clone(),
+            });
         }
         let key = DriverKey {
             host: node.host.clone(),
@@ -147,8 +186,7 @@ impl Appliances {
             }
         }
         let password = self.sealer.open(node_id, nonce, sealed).ok_or_else(|| {
-            blocked(
-                "no_credentials",
+            NodeFailure::NoCredentials(
                 "the stored password does not open with this server's secret key (was the key file replaced?): enter it again".into(),
             )
         })?;
@@ -173,21 +211,6 @@ impl Appliances {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&node_id);
     }
-}
-
-/// A driver error as `(code, message)` for people and the API.
-fn describe(error: &DriverError) -> (String, String) {
-    let code = match error {
-        DriverError::Connect(_) => "connect",
-        DriverError::HostKeyChanged { .. } => "host_key_changed",
-        DriverError::Authentication => "authentication",
-        DriverError::Session(_) => "session",
-        DriverError::Timeout { .. } => "timeout",
-        DriverError::Dropped { .. } => "dropped",
-        DriverError::UnexpectedPrompt { .. } | DriverError::Output(_) => "output",
-        DriverError::Unsupported(_) => "unsupported",
-    };
-    (code.to_owned(), error.to_string())
 }
 
 /// After a connection: pins the key on first use, records a changed one. Audited.
@@ -481,7 +504,7 @@ async fn with_driver<T, F>(
     node_id: i64,
     node: &NodeRow,
     operation: impl FnOnce(Arc<VosSsh>) -> F,
-) -> Result<Result<T, (String, String)>, Error>
+) -> Result<Result<T, NodeFailure>, Error>
 where
     F: std::future::Future<Output = Result<T, DriverError>>,
 {
@@ -505,7 +528,7 @@ where
     ) {
         state.appliances.forget(node_id);
     }
-    Ok(result.map_err(|e| describe(&e)))
+    Ok(result.map_err(NodeFailure::Driver))
 }
 
 pub async fn test_connection(
@@ -541,13 +564,13 @@ pub async fn test_connection(
             error: None,
             host_key,
         },
-        Err((code, message)) => ConnectionTest {
+        Err(failure) => ConnectionTest {
             ok: false,
             prompt: None,
             version: None,
             latency_ms: None,
-            message: format!("{}:{}: {message}", node.host, node.port),
-            error: Some(code),
+            message: format!("{}:{}: {failure}", node.host, node.port),
+            error: Some(failure.code().to_owned()),
             host_key,
         },
     };
@@ -583,7 +606,8 @@ pub async fn read_stores(
     .await?;
     let entries = match result {
         Ok(entries) => entries,
-        Err((_, message)) => {
+        Err(failure) => {
+            let message = failure.to_string();
             sqlx::query!(
                 "insert into store_read (node_id, read_at, error, attempted_at) values ($1, null, $2, now())
                  on conflict (node_id) do update set error = $2, attempted_at = now()",
@@ -838,10 +862,10 @@ pub async fn import_trust(
             output: out,
             restart: Vec::new(),
         },
-        Err((_, message)) => Operation {
+        Err(failure) => Operation {
             ok: false,
             command: line.clone(),
-            message,
+            message: failure.to_string(),
             output: String::new(),
             restart: Vec::new(),
         },
@@ -1092,7 +1116,7 @@ async fn sample(state: &Services, node_id: i64) -> Result<(), String> {
             })
             .await
             .map_err(|e| e.to_string())?;
-            let users = result.map_err(|(_, cli)| format!("{cli} (REST API: {rest})"))?;
+            let users = result.map_err(|cli| format!("{cli} (REST API: {rest})"))?;
             (users, "cli")
         }
     };
