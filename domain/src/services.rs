@@ -36,6 +36,16 @@ pub struct Services {
     pub scans: crate::scans::scan::Scanner,
 }
 
+impl Services {
+    /// Whether the database answers a query now (the server's readiness).
+    pub async fn database_ready(&self) -> bool {
+        sqlx::query_scalar!("select 1")
+            .fetch_one(&self.pool)
+            .await
+            .is_ok()
+    }
+}
+
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Services").finish_non_exhaustive()

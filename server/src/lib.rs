@@ -9,7 +9,6 @@ pub mod demo;
 pub mod middleware;
 pub mod monitor;
 pub mod pg;
-pub mod session_store;
 pub mod tls;
 
 use anyhow::{Context, Result};
@@ -144,7 +143,7 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Result<Router> {
-    let store = session_store::PgStore::new(state.services.pool.clone());
+    let store = domain::auth::session_store::PgStore::new(state.services.pool.clone());
     let sessions = SessionManagerLayer::new(store)
         .with_name("gatehouse_session")
         .with_http_only(true)
@@ -216,9 +215,9 @@ pub fn bundle_name(site_root: &str) -> String {
 
 /// 200 when the database answers, 503 otherwise.
 async fn readyz(State(state): State<Services>) -> (http::StatusCode, &'static str) {
-    match sqlx::query_scalar!("select 1").fetch_one(&state.pool).await {
-        Ok(_) => (http::StatusCode::OK, "ready"),
-        Err(_) => (
+    match state.database_ready().await {
+        true => (http::StatusCode::OK, "ready"),
+        false => (
             http::StatusCode::SERVICE_UNAVAILABLE,
             "database unreachable",
         ),

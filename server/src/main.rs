@@ -46,7 +46,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 std::time::Duration::from_secs(serve.sample_interval_seconds),
             );
             let notifier = domain::webhooks::deliver::Notifier::new(database.pool.clone())?.spawn();
-            let store = server::session_store::PgStore::new(database.pool.clone());
+            let store = domain::auth::session_store::PgStore::new(database.pool.clone());
             let sweeper = tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
                 loop {

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "server")]
+pub mod session_store;
+#[cfg(feature = "server")]
 pub mod store;
 
 /// What a principal may do. Users are admins or auditors; `monitor` exists only for API tokens.

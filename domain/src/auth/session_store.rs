@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use sqlx::PgPool;
-use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{Error, Result, SessionStore};
+use tower_sessions_core::session::{Id, Record};
+use tower_sessions_core::session_store::{Error, Result, SessionStore};
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
