@@ -1,0 +1,276 @@
+//! A node's access: its platform admin account (sealed at rest), its SSH host key (pinned on
+//! first use, confirmed or replaced by an admin), and the connection test.
+
+use super::*;
+
+pub async fn host_key(pool: &PgPool, node_id: i64) -> Result<HostKey, Error> {
+    let row = sqlx::query!(
+        "select fingerprint, algorithm, public_key, pinned_at, confirmed_at, confirmed_by,
+                presented_fingerprint, presented_algorithm, presented_public_key, presented_at
+         from node_host_key where node_id = $1",
+        node_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else {
+        return Ok(HostKey {
+            state: "none".into(),
+            pinned: None,
+            presented: None,
+            confirmed_by: None,
+            confirmed_at: None,
+        });
+    };
+    let presented = match (
+        r.presented_fingerprint,
+        r.presented_algorithm,
+        r.presented_public_key,
+        r.presented_at,
+    ) {
+        (Some(fingerprint), Some(algorithm), Some(public_key), Some(at)) => Some(KeyFacts {
+            fingerprint,
+            algorithm,
+            public_key,
+            seen_at: rfc3339(at),
+        }),
+        _ => None,
+    };
+    let state = if presented.is_some() {
+        "changed"
+    } else if r.confirmed_at.is_some() {
+        "confirmed"
+    } else {
+        "unconfirmed"
+    };
+    Ok(HostKey {
+        state: state.into(),
+        pinned: Some(KeyFacts {
+            fingerprint: r.fingerprint,
+            algorithm: r.algorithm,
+            public_key: r.public_key,
+            seen_at: rfc3339(r.pinned_at),
+        }),
+        presented,
+        confirmed_by: r.confirmed_by,
+        confirmed_at: r.confirmed_at.map(rfc3339),
+    })
+}
+
+pub async fn access(pool: &PgPool, node_id: i64) -> Result<Access, Error> {
+    let r = sqlx::query!(
+        r#"select n.ssh_port, c.username as "username?", c.updated_at as "updated_at?", c.updated_by as "updated_by?"
+           from node n left join node_credential c on c.node_id = n.id where n.id = $1"#,
+        node_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no node with id {node_id}")))?;
+    Ok(Access {
+        ssh_port: u16::try_from(r.ssh_port).unwrap_or(22),
+        username: r.username,
+        credentials_updated_at: r.updated_at.map(rfc3339),
+        credentials_updated_by: r.updated_by,
+        host_key: host_key(pool, node_id).await?,
+    })
+}
+
+pub async fn set_credentials(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+    input: crate::appliances::CredentialsInput,
+) -> Result<(), Error> {
+    let actor = context.require_admin()?.actor();
+    let mut errors = crate::FieldErrors::new();
+    let username = input.username.trim().to_owned();
+    if username.is_empty()
+        || username.chars().count() > 100
+        || username.contains(char::is_whitespace)
+    {
+        errors.insert(
+            "username".into(),
+            vec!["use 1 to 100 characters without spaces".into()],
+        );
+    }
+    if input.password.is_empty() || input.password.len() > 200 {
+        errors.insert(
+            "password".into(),
+            vec!["enter the password (at most 200 characters)".into()],
+        );
+    }
+    if input.port == Some(0) {
+        errors.insert(
+            "port".into(),
+            vec!["use a port number from 1 to 65535".into()],
+        );
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let fqdn = sqlx::query_scalar!("select fqdn from node where id = $1", node_id)
+        .fetch_optional(&state.pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no node with id {node_id}")))?;
+    let (nonce, sealed) = state
+        .appliances
+        .sealer
+        .seal(node_id, &input.password)
+        .map_err(|_| Error::internal(anyhow::anyhow!("sealing the password failed")))?;
+    let mut tx = state.pool.begin().await?;
+    sqlx::query!(
+        "insert into node_credential (node_id, username, nonce, sealed, updated_by) values ($1, $2, $3, $4, $5)
+         on conflict (node_id) do update set username = $2, nonce = $3, sealed = $4, updated_at = now(), updated_by = $5",
+        node_id,
+        username,
+        nonce,
+        sealed,
+        actor
+    )
+    .execute(&mut *tx)
+    .await?;
+    if let Some(port) = input.port {
+        sqlx::query!(
+            "update node set ssh_port = $2, updated_at = now() where id = $1",
+            node_id,
+            i32::from(port)
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let port = match input.port {
+        Some(port) => format!(", SSH port {port}"),
+        None => String::new(),
+    };
+    record(
+        &mut tx,
+        context
+            .event("node.credentials.set", format!("node:{fqdn}"))
+            .detail(format!(
+                "platform admin account {username}{port} (password sealed, not logged)"
+            )),
+    )
+    .await?;
+    tx.commit().await?;
+    state.appliances.forget(node_id);
+    Ok(())
+}
+
+pub async fn accept_host_key(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+    fingerprint: &str,
+) -> Result<HostKey, Error> {
+    let actor = context.require_admin()?.actor();
+    let node = node_row(&state.pool, node_id).await?;
+    let fingerprint = fingerprint.trim();
+    let current = host_key(&state.pool, node_id).await?;
+    let mut tx = state.pool.begin().await?;
+    let detail = match (&current.pinned, &current.presented) {
+        (_, Some(presented)) if presented.fingerprint == fingerprint => {
+            sqlx::query!(
+                "update node_host_key set fingerprint = presented_fingerprint, algorithm = presented_algorithm,
+                        public_key = presented_public_key, pinned_at = now(), confirmed_at = now(), confirmed_by = $2,
+                        presented_fingerprint = null, presented_algorithm = null, presented_public_key = null, presented_at = null
+                 where node_id = $1",
+                node_id,
+                actor
+            )
+            .execute(&mut *tx)
+            .await?;
+            format!(
+                "accepted the new host key {fingerprint} (was {})",
+                current
+                    .pinned
+                    .as_ref()
+                    .map(|p| p.fingerprint.as_str())
+                    .unwrap_or("-")
+            )
+        }
+        (Some(pinned), None) if pinned.fingerprint == fingerprint => {
+            sqlx::query!(
+                "update node_host_key set confirmed_at = now(), confirmed_by = $2 where node_id = $1",
+                node_id,
+                actor
+            )
+            .execute(&mut *tx)
+            .await?;
+            format!("confirmed the host key pinned on first use: {fingerprint}")
+        }
+        (None, None) => {
+            return Err(Error::Conflict(
+                "no host key seen yet: test the connection first".into(),
+            ))
+        }
+        _ => {
+            return Err(Error::field(
+                "fingerprint",
+                "this is not the key the node presented; compare the fingerprint again",
+            ))
+        }
+    };
+    record(
+        &mut tx,
+        context
+            .event("node.host_key.accept", format!("node:{}", node.fqdn))
+            .detail(detail),
+    )
+    .await?;
+    tx.commit().await?;
+    state.appliances.forget(node_id);
+    host_key(&state.pool, node_id).await
+}
+
+pub async fn test_connection(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<ConnectionTest, Error> {
+    context.require_admin()?;
+    let node = node_row(&state.pool, node_id).await?;
+    let started = Instant::now();
+    let result = with_driver(state, context, node_id, &node, |driver| async move {
+        driver.version().await
+    })
+    .await?;
+    let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let host_key = host_key(&state.pool, node_id).await?;
+    let test = match result {
+        Ok(version) => ConnectionTest {
+            ok: true,
+            prompt: Some(vos::ssh::PROMPT.into()),
+            message: format!(
+                "Connected to {}:{} as {}: prompt admin:, version {} ({latency} ms).",
+                node.host,
+                node.port,
+                node.credentials
+                    .as_ref()
+                    .map(|c| c.0.as_str())
+                    .unwrap_or_default(),
+                version.active
+            ),
+            version: Some(version.active),
+            latency_ms: Some(latency),
+            error: None,
+            host_key,
+        },
+        Err(failure) => ConnectionTest {
+            ok: false,
+            prompt: None,
+            version: None,
+            latency_ms: None,
+            message: format!("{}:{}: {failure}", node.host, node.port),
+            error: Some(failure.code().to_owned()),
+            host_key,
+        },
+    };
+    record_alone(
+        &state.pool,
+        context
+            .event("node.test_connection", format!("node:{}", node.fqdn))
+            .outcome(Outcome::of(test.ok))
+            .detail(format!("show version active: {}", test.message)),
+    )
+    .await?;
+    Ok(test)
+}

@@ -1,0 +1,321 @@
+//! The appliance layer on the server: drivers per node (built from the stored, sealed
+//! credentials and the pinned host key), and every operation with its audit entry.
+
+use super::secret::Sealer;
+use super::{
+    Access, ClusterAgents, ConnectedAgents, ConnectionTest, Counts, HistoryPoint, HostKey,
+    KeyFacts, NodeAgents, Operation, StoreEntry, Stores, TrustImport,
+};
+use crate::audit::store::{record, record_alone, Outcome};
+use crate::auth::store::RequestContext;
+use crate::dates::rfc3339;
+use crate::Error;
+use crate::Services;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use vos::driver::{Driver, DriverError, Store};
+use vos::ssh::{Settings, Target, VosSsh};
+
+/// The drivers of the fleet's nodes and what they share.
+pub struct Appliances {
+    sealer: Sealer,
+    /// Bounds SSH sessions across the fleet.
+    fleet: Arc<Semaphore>,
+    drivers: Mutex<HashMap<i64, (DriverKey, Arc<VosSsh>)>>,
+    /// Nodes whose connected users are being read now (one read per node at a time).
+    sampling: Mutex<std::collections::HashSet<i64>>,
+}
+
+impl std::fmt::Debug for Appliances {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Appliances").finish_non_exhaustive()
+    }
+}
+
+/// What a driver was built from: a change of any of it makes a new driver.
+#[derive(Clone, PartialEq, Eq)]
+struct DriverKey {
+    host: String,
+    port: u16,
+    username: String,
+    credentials_at: OffsetDateTime,
+    pin: Option<String>,
+}
+
+/// A node as the appliance layer needs it.
+struct NodeRow {
+    fqdn: String,
+    kind: String,
+    version: String,
+    host: String,
+    port: u16,
+    credentials: Option<(String, Vec<u8>, Vec<u8>, OffsetDateTime)>,
+    pin: Option<String>,
+    presented: Option<String>,
+}
+
+async fn node_row(pool: &PgPool, node_id: i64) -> Result<NodeRow, Error> {
+    let r = sqlx::query!(
+        r#"select n.fqdn, n.kind, n.version, n.address, n.ssh_port,
+                  c.username as "username?", c.nonce as "nonce?", c.sealed as "sealed?", c.updated_at as "updated_at?",
+                  k.fingerprint as "fingerprint?", k.presented_fingerprint
+           from node n
+           left join node_credential c on c.node_id = n.id
+           left join node_host_key k on k.node_id = n.id
+           where n.id = $1"#,
+        node_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no node with id {node_id}")))?;
+    let credentials = match (r.username, r.nonce, r.sealed, r.updated_at) {
+        (Some(u), Some(n), Some(s), Some(at)) => Some((u, n, s, at)),
+        _ => None,
+    };
+    Ok(NodeRow {
+        host: r.address.clone().unwrap_or_else(|| r.fqdn.clone()),
+        fqdn: r.fqdn,
+        kind: r.kind,
+        version: r.version,
+        port: u16::try_from(r.ssh_port).unwrap_or(22),
+        credentials,
+        pin: r.fingerprint,
+        presented: r.presented_fingerprint,
+    })
+}
+
+/// Why an operation on a node did not run, or did not finish.
+#[derive(Debug)]
+pub enum NodeFailure {
+    /// No usable credentials: none stored, or sealed with another server's key.
+    NoCredentials(String),
+    /// The node presented a host key other than the pinned one; nothing is sent until an admin
+    /// accepts it.
+    HostKeyChanged { presented: String, pinned: String },
+    /// The driver failed: connecting, signing in, the session, a timeout, the output.
+    Driver(DriverError),
+}
+
+impl NodeFailure {
+    /// The stable code the API and the connection test report.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoCredentials(_) => "no_credentials",
+            Self::HostKeyChanged { .. } => "host_key_changed",
+            Self::Driver(error) => match error {
+                DriverError::Connect(_) => "connect",
+                DriverError::HostKeyChanged { .. } => "host_key_changed",
+                DriverError::Authentication => "authentication",
+                DriverError::Session(_) => "session",
+                DriverError::Timeout { .. } => "timeout",
+                DriverError::Dropped { .. } => "dropped",
+                DriverError::UnexpectedPrompt { .. } | DriverError::Output(_) => "output",
+                DriverError::Unsupported(_) => "unsupported",
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for NodeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoCredentials(why) => f.write_str(why),
+            Self::HostKeyChanged { presented, pinned } => write!(
+                f,
+                "the node presented a new host key ({presented}, pinned {pinned}): nothing is sent until an admin accepts it"
+            ),
+            Self::Driver(error) => error.fmt(f),
+        }
+    }
+}
+
+impl Appliances {
+    pub fn new(sealer: Sealer, concurrency: usize) -> Self {
+        Self {
+            sealer,
+            fleet: Arc::new(Semaphore::new(concurrency.max(1))),
+            drivers: Mutex::new(HashMap::new()),
+            sampling: Mutex::default(),
+        }
+    }
+
+    /// Whether a read of `node_id`'s connected users may start (none is running).
+    fn begin_sample(&self, node_id: i64) -> bool {
+        self.sampling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(node_id)
+    }
+
+    fn end_sample(&self, node_id: i64) {
+        self.sampling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&node_id);
+    }
+
+    /// The node's driver, or why there is none.
+    fn driver(&self, node_id: i64, node: &NodeRow) -> Result<Arc<VosSsh>, NodeFailure> {
+        let Some((username, nonce, sealed, at)) = &node.credentials else {
+            return Err(NodeFailure::NoCredentials(
+                "no credentials are stored for this node: enter the platform admin account first"
+                    .into(),
+            ));
+        };
+        if let (Some(pin), Some(presented)) = (&node.pin, &node.presented) {
+            return Err(NodeFailure::HostKeyChanged {
+                presented: presented.clone(),
+                pinned: pin.clone(),
+            });
+        }
+        let key = DriverKey {
+            host: node.host.clone(),
+            port: node.port,
+            username: username.clone(),
+            credentials_at: *at,
+            pin: node.pin.clone(),
+        };
+        let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((known, driver)) = drivers.get(&node_id) {
+            if *known == key {
+                return Ok(driver.clone());
+            }
+        }
+        let password = self.sealer.open(node_id, nonce, sealed).ok_or_else(|| {
+            NodeFailure::NoCredentials(
+                "the stored password does not open with this server's secret key (was the key file replaced?): enter it again".into(),
+            )
+        })?;
+        let driver = Arc::new(VosSsh::new(
+            Target {
+                host: node.host.clone(),
+                port: node.port,
+                username: username.clone(),
+                password,
+            },
+            node.pin.clone(),
+            Settings::default(),
+            self.fleet.clone(),
+        ));
+        drivers.insert(node_id, (key, driver.clone()));
+        Ok(driver)
+    }
+
+    fn forget(&self, node_id: i64) {
+        self.drivers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&node_id);
+    }
+}
+
+/// After a connection: pins the key on first use, records a changed one. Audited.
+async fn observe(
+    pool: &PgPool,
+    context: &RequestContext,
+    node_id: i64,
+    node: &NodeRow,
+    driver: &VosSsh,
+    error: Option<&DriverError>,
+) -> Result<(), Error> {
+    let Some(seen) = driver.host_key() else {
+        return Ok(());
+    };
+    let target = format!("node:{}", node.fqdn);
+    if node.pin.is_none() {
+        let mut tx = pool.begin().await?;
+        let pinned = sqlx::query!(
+            "insert into node_host_key (node_id, fingerprint, algorithm, public_key) values ($1, $2, $3, $4)
+             on conflict (node_id) do nothing",
+            node_id,
+            seen.fingerprint,
+            seen.algorithm,
+            seen.openssh
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if pinned == 1 {
+            record(
+                &mut tx,
+                context.event("node.host_key.pin", &target).detail(format!(
+                    "pinned on first use, to be confirmed: {} {}",
+                    seen.algorithm, seen.fingerprint
+                )),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    } else if let Some(DriverError::HostKeyChanged { presented, .. }) = error {
+        let mut tx = pool.begin().await?;
+        sqlx::query!(
+            "update node_host_key set presented_fingerprint = $2, presented_algorithm = $3,
+                    presented_public_key = $4, presented_at = now()
+             where node_id = $1",
+            node_id,
+            presented,
+            seen.algorithm,
+            seen.openssh
+        )
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            context
+                .event("node.host_key.changed", &target)
+                .outcome(Outcome::Denied)
+                .detail(format!(
+                    "the node presented {presented} instead of the pinned {}: operations blocked until an admin accepts it",
+                    node.pin.as_deref().unwrap_or_default()
+                )),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Runs `operation` with the node's driver, pinning or flagging the host key as seen.
+async fn with_driver<T, F>(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+    node: &NodeRow,
+    operation: impl FnOnce(Arc<VosSsh>) -> F,
+) -> Result<Result<T, NodeFailure>, Error>
+where
+    F: std::future::Future<Output = Result<T, DriverError>>,
+{
+    let driver = match state.appliances.driver(node_id, node) {
+        Ok(driver) => driver,
+        Err(blocked) => return Ok(Err(blocked)),
+    };
+    let result = operation(driver.clone()).await;
+    observe(
+        &state.pool,
+        context,
+        node_id,
+        node,
+        &driver,
+        result.as_ref().err(),
+    )
+    .await?;
+    if matches!(
+        result,
+        Err(DriverError::HostKeyChanged { .. } | DriverError::Authentication)
+    ) {
+        state.appliances.forget(node_id);
+    }
+    Ok(result.map_err(NodeFailure::Driver))
+}
+
+mod access;
+mod agents;
+mod stores;
+pub use access::*;
+pub use agents::*;
+pub use stores::*;

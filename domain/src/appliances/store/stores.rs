@@ -1,0 +1,304 @@
+//! The certificate stores read from a node (own and trust, every file parsed and judged), and
+//! trust imports into them.
+
+use super::*;
+
+/// Reads both stores from the appliance and keeps them (the last good read stays when one fails).
+pub async fn read_stores(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<(), Error> {
+    context.require_admin()?;
+    let node = node_row(&state.pool, node_id).await?;
+    let result = with_driver(state, context, node_id, &node, |driver| async move {
+        let mut entries = Vec::new();
+        for store in [Store::Own, Store::Trust] {
+            for entry in driver.cert_list(store).await? {
+                let pem = driver.cert_pem(store, &entry).await;
+                entries.push((store, entry, pem));
+            }
+        }
+        Ok(entries)
+    })
+    .await?;
+    let entries = match result {
+        Ok(entries) => entries,
+        Err(failure) => {
+            let message = failure.to_string();
+            sqlx::query!(
+                "insert into store_read (node_id, read_at, error, attempted_at) values ($1, null, $2, now())
+                 on conflict (node_id) do update set error = $2, attempted_at = now()",
+                node_id,
+                message
+            )
+            .execute(&state.pool)
+            .await?;
+            record_alone(
+                &state.pool,
+                context
+                    .event("node.stores.read", format!("node:{}", node.fqdn))
+                    .outcome(Outcome::Failure)
+                    .detail(message.clone()),
+            )
+            .await?;
+            return Err(Error::Conflict(format!(
+                "reading the certificate stores failed: {message}"
+            )));
+        }
+    };
+    // Parse each file; a file that cannot be read or parsed is kept with its reason.
+    let mut parsed: Vec<(Store, vos::CertEntry, ParsedCert)> = Vec::new();
+    for (store, entry, pem) in entries {
+        let cert = pem.map_err(|e| e.to_string()).and_then(|pem| {
+            let der = certs::analyze::pem_certificates(&pem)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| "no certificate in the output".to_owned())?;
+            let info = certs::analyze::parse(&der).map_err(|e| e.0)?;
+            Ok((info, der))
+        });
+        parsed.push((store, entry, cert));
+    }
+    let mut certificates: Vec<(&certs::CertInfo, &[u8])> = parsed
+        .iter()
+        .filter_map(|(_, _, c)| c.as_ref().ok().map(|(i, d)| (i, d.as_slice())))
+        .collect();
+    certificates.sort_by(|a, b| a.0.sha256.cmp(&b.0.sha256));
+    certificates.dedup_by(|a, b| a.0.sha256 == b.0.sha256);
+    let mut tx = state.pool.begin().await?;
+    crate::certificates::store::insert_certificates(&mut tx, &certificates).await?;
+    sqlx::query!("delete from store_entry where node_id = $1", node_id)
+        .execute(&mut *tx)
+        .await?;
+    for (store, entry, cert) in &parsed {
+        let (sha256, error) = match cert {
+            Ok((info, _)) => (Some(info.sha256.clone()), None),
+            Err(e) => (None, Some(e.clone())),
+        };
+        sqlx::query!(
+            "insert into store_entry (node_id, store, unit, file, description, sha256, error) values ($1, $2, $3, $4, $5, $6, $7)
+             on conflict (node_id, store, unit, file) do nothing",
+            node_id,
+            store.word(),
+            entry.unit,
+            entry.file,
+            entry.description,
+            sha256,
+            error
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query!(
+        "insert into store_read (node_id, read_at, error, attempted_at) values ($1, now(), null, now())
+         on conflict (node_id) do update set read_at = now(), error = null, attempted_at = now()",
+        node_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    record(
+        &mut tx,
+        context
+            .event("node.stores.read", format!("node:{}", node.fqdn))
+            .detail(format!(
+                "show cert list own, show cert list trust and {} files",
+                parsed.len()
+            )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A store file parsed, or why it could not be.
+type ParsedCert = Result<(certs::CertInfo, Vec<u8>), String>;
+
+/// The stores as last read, each certificate judged with the node's thresholds; the store's
+/// tomcat certificate compared with what the node's endpoints serve.
+pub async fn stores(state: &Services, node_id: i64) -> Result<Stores, Error> {
+    let node = node_row(&state.pool, node_id).await?;
+    let read = sqlx::query!(
+        "select read_at, error, attempted_at from store_read where node_id = $1",
+        node_id
+    )
+    .fetch_optional(&state.pool)
+    .await?;
+    let rows = sqlx::query!(
+        r#"select s.store, s.unit, s.file, s.description, s.error, c.sha256 as "sha256?", c.info as "info?"
+           from store_entry s left join certificate c on c.sha256 = s.sha256
+           where s.node_id = $1 order by s.store, s.unit, s.file"#,
+        node_id
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let endpoints = crate::certificates::store::fleet(&state.pool, Some(node_id)).await?;
+    let now = crate::dates::now();
+    let thresholds = endpoints.first().map(|e| e.thresholds).unwrap_or_default();
+    let mut stores = Stores {
+        read_at: read.as_ref().and_then(|r| r.read_at).map(rfc3339),
+        error: read.as_ref().and_then(|r| r.error.clone()),
+        attempted_at: read.as_ref().map(|r| rfc3339(r.attempted_at)),
+        own: Vec::new(),
+        trust: Vec::new(),
+        tomcat_mismatch: None,
+    };
+    for r in rows {
+        let info: Option<certs::CertInfo> = r.info.and_then(|v| serde_json::from_value(v).ok());
+        let own = r.store == "own";
+        // Own certificates are the node's leaves (the tomcat one for its FQDN); trust
+        // certificates are judged as the CAs they are meant to be.
+        let leaf = own && r.unit == "tomcat";
+        let (findings, state_word) = match &info {
+            Some(info) => {
+                let context = certs::lints::Context {
+                    now,
+                    fqdn: leaf.then_some(node.fqdn.as_str()),
+                    node_kind: Some(&node.kind),
+                    node_version: Some(&node.version),
+                    chain_position: usize::from(!leaf),
+                    public_endpoint: false,
+                    publicly_trusted: false,
+                    thresholds,
+                };
+                let mut findings = certs::lints::lint(info, &context);
+                findings.sort_by_key(|f| f.severity);
+                let state = certs::lints::AlertState::of(info, now, &thresholds);
+                (findings, Some(state.as_str().to_owned()))
+            }
+            None => (Vec::new(), None),
+        };
+        let entry = StoreEntry {
+            store: r.store.clone(),
+            unit: r.unit,
+            file: r.file,
+            description: r.description,
+            fingerprint_sha256: r.sha256,
+            subject_cn: info.as_ref().and_then(|i| i.subject_cn.clone()),
+            issuer_cn: info.as_ref().and_then(|i| i.issuer_cn.clone()),
+            not_after: info
+                .as_ref()
+                .and_then(|i| OffsetDateTime::from_unix_timestamp(i.not_after).ok())
+                .map(rfc3339),
+            days_left: info
+                .as_ref()
+                .map(|i| (i.not_after - now).div_euclid(86_400)),
+            state: state_word,
+            findings,
+            error: r.error,
+        };
+        if own {
+            stores.own.push(entry);
+        } else {
+            stores.trust.push(entry);
+        }
+    }
+    // The store's tomcat certificate against the leaf each endpoint served at its last probe.
+    if let Some(tomcat) = stores
+        .own
+        .iter()
+        .find(|e| e.unit == "tomcat")
+        .and_then(|e| e.fingerprint_sha256.clone())
+    {
+        let differing: Vec<String> = endpoints
+            .iter()
+            .filter_map(|e| {
+                let (_, leaf) = e.chain.first()?;
+                (leaf.sha256 != tomcat).then(|| e.port.to_string())
+            })
+            .collect();
+        if !differing.is_empty() {
+            let service = if node.kind == "finesse" {
+                "Cisco Finesse Tomcat"
+            } else {
+                "Cisco Tomcat"
+            };
+            stores.tomcat_mismatch = Some(format!(
+                "The tomcat certificate in the store ({}…) is not the one port {} served at the last scan: a restart of {service} is pending (utils service restart {service}), or the store changed after the scan.",
+                &tomcat[..16.min(tomcat.len())],
+                differing.join(", ")
+            ));
+        }
+    }
+    Ok(stores)
+}
+
+pub async fn import_trust(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+    input: TrustImport,
+) -> Result<Operation, Error> {
+    context.require_admin()?;
+    let unit = input.unit.trim();
+    if !crate::appliances::TRUST_UNITS.contains(&unit) {
+        return Err(Error::field(
+            "unit",
+            format!("use one of {}", crate::appliances::TRUST_UNITS.join(", ")),
+        ));
+    }
+    let ders = certs::analyze::pem_certificates(&input.pem).map_err(|e| Error::field("pem", e))?;
+    let [der] = ders.as_slice() else {
+        return Err(Error::field(
+            "pem",
+            format!("paste exactly one certificate (found {}); import a chain's root and intermediates one by one", ders.len()),
+        ));
+    };
+    let info = certs::analyze::parse(der)
+        .map_err(|e| Error::field("pem", format!("not a readable certificate: {}", e.0)))?;
+    let node = node_row(&state.pool, node_id).await?;
+    let word = unit.trim_end_matches("-trust").to_owned();
+    let line = format!("set cert import trust {word}");
+    let pem = input.pem.clone();
+    let result = with_driver(state, context, node_id, &node, |driver| async move {
+        match driver.import_trust(&word, &pem).await {
+            Ok(changed) => Ok((changed.output, Ok(()))),
+            // Failed midway or not confirmed: reported as failed, with what the node printed.
+            Err(error) => match error.partial() {
+                Some(partial) => Ok((partial.to_owned(), Err(error))),
+                None => Err(error),
+            },
+        }
+    })
+    .await?;
+    let subject = info
+        .subject_cn
+        .clone()
+        .unwrap_or_else(|| info.subject.clone());
+    let operation = match result {
+        Ok((out, Ok(()))) => Operation {
+            ok: true,
+            command: line.clone(),
+            message: format!("Imported {subject} into {unit} on {}. Restart the services related to it for the import to take effect.", node.fqdn),
+            output: out,
+            restart: vec![if node.kind == "finesse" { "Cisco Finesse Tomcat".into() } else { "Cisco Tomcat".into() }],
+        },
+        Ok((out, Err(e))) => Operation {
+            ok: false,
+            command: line.clone(),
+            message: format!("The appliance did not confirm the import: {e}"),
+            output: out,
+            restart: Vec::new(),
+        },
+        Err(failure) => Operation {
+            ok: false,
+            command: line.clone(),
+            message: failure.to_string(),
+            output: String::new(),
+            restart: Vec::new(),
+        },
+    };
+    record_alone(
+        &state.pool,
+        context
+            .event("node.trust.import", format!("node:{}", node.fqdn))
+            .outcome(Outcome::of(operation.ok))
+            .detail(format!(
+                "{}: {} {} (sha256 {})",
+                operation.command, operation.message, unit, info.sha256
+            ))
+            .after(serde_json::json!({ "command": operation.command, "output": operation.output })),
+    )
+    .await?;
+    Ok(operation)
+}
