@@ -6,6 +6,8 @@ mod reason;
 pub use reason::TrustFailure;
 
 #[cfg(feature = "tls")]
+mod from_rustls;
+#[cfg(feature = "tls")]
 mod verifiers;
 #[cfg(feature = "tls")]
 pub use verifiers::*;
