@@ -2,7 +2,7 @@
 //! server's middleware learned about the request (its principal, its session).
 
 use crate::error::AppError;
-use domain::auth::store::RequestContext;
+use domain::auth::principal::RequestContext;
 use domain::Services;
 use leptos::prelude::use_context;
 use tower_sessions::Session;

@@ -3,7 +3,7 @@
 //! once at startup and shared by the REST API, the console's server functions and the
 //! background tasks.
 
-use crate::auth::store::Throttle;
+use crate::auth::throttle::Throttle;
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

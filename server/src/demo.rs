@@ -10,7 +10,7 @@
 
 use anyhow::{Context, Result};
 use domain::appliances::CredentialsInput;
-use domain::auth::store::{Principal, PrincipalKind, RequestContext};
+use domain::auth::principal::{Principal, PrincipalKind, RequestContext};
 use domain::auth::Role;
 use domain::inventory::model::{NodeKind, NodeRole};
 use domain::inventory::{ClusterInput, EndpointSpec, NodeInput};
@@ -76,8 +76,8 @@ async fn register(state: &Services, running: &sim::Running) -> Result<Vec<i64>> 
     let context = demo_context();
     let pool = &state.pool;
     let mut ids = Vec::new();
-    let clusters = domain::inventory::store::list_clusters(pool).await?;
-    let nodes = domain::inventory::store::list_nodes(pool, None).await?;
+    let clusters = domain::inventory::store::list_clusters(pool, &context).await?;
+    let nodes = domain::inventory::store::list_nodes(pool, &context, None).await?;
     for cluster in &running.fleet.spec.clusters {
         let cluster_id = match clusters.iter().find(|c| c.name == cluster.name) {
             Some(c) => c.id,

@@ -256,7 +256,7 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
             absolute_timeout: Duration::from_secs(serve.session_absolute_hours * 3600),
             tls,
         }),
-        throttle: Arc::new(domain::auth::store::Throttle::new(
+        throttle: Arc::new(domain::auth::throttle::Throttle::new(
             serve.login_account_limit,
             serve.login_address_limit,
             Duration::from_secs(serve.login_window_minutes * 60),
@@ -280,7 +280,7 @@ pub async fn bootstrap(state: &Services, serve: &config::Serve) -> Result<()> {
     if domain::auth::store::any_user(&state.pool).await? {
         return Ok(());
     }
-    let context = domain::auth::store::RequestContext {
+    let context = domain::auth::principal::RequestContext {
         principal: None,
         source: "local".into(),
     };

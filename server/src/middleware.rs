@@ -6,7 +6,7 @@ use app::error::{AppError, REQUEST_ID};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::auth::store::{principal_from_session, RequestContext};
+use domain::auth::{principal::RequestContext, store::principal_from_session};
 use domain::Services;
 use http::header::{self, HeaderValue};
 use http::Method;

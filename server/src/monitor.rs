@@ -2,6 +2,7 @@
 //! it was served, judged at the time of the request.
 
 use app::error::AppError;
+use domain::scans::stats::MonitoringFacts;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -21,10 +22,8 @@ fn gauge_family(
 }
 
 /// The Prometheus text exposition of the current state.
-pub async fn metrics(app: &domain::Services) -> Result<String, AppError> {
-    let pool = &app.pool;
-    let view = app.fleet.view(pool).await?;
-    let (endpoints, now) = (&view.endpoints, view.at);
+pub fn metrics(facts: &MonitoringFacts) -> Result<String, AppError> {
+    let (endpoints, now) = (&facts.fleet.endpoints, facts.fleet.at);
     let mut registry = Registry::with_prefix("gatehouse");
     let not_after = gauge_family(
         &mut registry,
@@ -101,17 +100,17 @@ pub async fn metrics(app: &domain::Services) -> Result<String, AppError> {
         "Failed probes since records began, by reason code.",
         errors.clone(),
     );
-    for (code, count) in domain::scans::stats::probe_failures(pool).await? {
+    for (code, count) in &facts.probe_failures {
         errors
-            .get_or_create(&vec![("reason".into(), code)])
-            .inc_by(u64::try_from(count).unwrap_or_default());
+            .get_or_create(&vec![("reason".into(), code.clone())])
+            .inc_by(u64::try_from(*count).unwrap_or_default());
     }
     let last_scan = gauge_family(
         &mut registry,
         "last_scan_timestamp_seconds",
         "When the last finished scan ended (Unix seconds).",
     );
-    if let Some(at) = domain::scans::stats::last_finished(pool).await? {
+    if let Some(at) = facts.last_scan {
         last_scan
             .get_or_create(&Vec::new())
             .set(at.unix_timestamp() as f64);

@@ -14,9 +14,8 @@ use {
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "appliance_access")]
 pub async fn load_access(node_id: i64) -> Result<Access, AppError> {
     let context = request_context();
-    context.require_reader()?;
     let state = app_state()?;
-    store::access(&state.pool, node_id)
+    store::access(&state.pool, &context, node_id)
         .await
         .map_err(AppError::from)
 }
@@ -71,11 +70,11 @@ pub async fn load_stores(node_id: i64, read: bool) -> Result<Stores, AppError> {
     let context = request_context();
     let state = app_state()?;
     if read {
-        store::read_stores(&state, &context, node_id).await?;
+        store::read_and_show_stores(&state, &context, node_id).await
     } else {
-        context.require_reader()?;
+        store::stores(&state, &context, node_id).await
     }
-    store::stores(&state, node_id).await.map_err(AppError::from)
+    .map_err(AppError::from)
 }
 
 #[server(prefix = "/api/fn", endpoint = "appliance_import_trust")]
@@ -91,9 +90,8 @@ pub async fn import_trust(node_id: i64, unit: String, pem: String) -> Result<Ope
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "connected_agents")]
 pub async fn load_connected_agents() -> Result<ConnectedAgents, AppError> {
     let context = request_context();
-    context.require_reader()?;
     let state = app_state()?;
-    store::connected_agents(&state, true, None)
+    store::connected_agents(&state, &context, true, None)
         .await
         .map_err(AppError::from)
 }
@@ -102,8 +100,7 @@ pub async fn load_connected_agents() -> Result<ConnectedAgents, AppError> {
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "node_agents")]
 pub async fn load_node_agents(node_id: i64) -> Result<Option<NodeAgents>, AppError> {
     let context = request_context();
-    context.require_reader()?;
     let state = app_state()?;
-    let mut agents = store::connected_agents(&state, true, Some(node_id)).await?;
+    let mut agents = store::connected_agents(&state, &context, true, Some(node_id)).await?;
     Ok(agents.nodes.pop())
 }

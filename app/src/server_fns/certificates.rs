@@ -18,9 +18,10 @@ pub async fn load_dashboard(
     lint: Option<String>,
 ) -> Result<Dashboard, AppError> {
     let app = app_state()?;
-    request_context().require_reader()?;
     let filter = Filter::from_form(cluster, kind, state, lint);
-    store::dashboard(&app, filter).await.map_err(AppError::from)
+    store::dashboard(&app, &request_context(), filter)
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "certificate_list")]
@@ -31,9 +32,8 @@ pub async fn load_certificate_list(
     lint: Option<String>,
 ) -> Result<(Dashboard, Vec<ServedCertificate>, usize), AppError> {
     let app = app_state()?;
-    request_context().require_reader()?;
     let filter = Filter::from_form(cluster, kind, state, lint);
-    store::overview(&app, filter, LIST_LIMIT)
+    store::overview(&app, &request_context(), filter, LIST_LIMIT)
         .await
         .map_err(AppError::from)
 }
@@ -41,8 +41,7 @@ pub async fn load_certificate_list(
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "node_report")]
 pub async fn load_node_report(id: i64) -> Result<NodeReport, AppError> {
     let app = app_state()?;
-    request_context().require_reader()?;
-    store::node_report(&app.pool, id, domain::dates::now())
+    store::node_report(&app.pool, &request_context(), id, domain::dates::now())
         .await
         .map_err(AppError::from)
 }
@@ -50,8 +49,7 @@ pub async fn load_node_report(id: i64) -> Result<NodeReport, AppError> {
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "certificate_report")]
 pub async fn load_certificate_report(sha256: String) -> Result<CertificateReport, AppError> {
     let app = app_state()?;
-    request_context().require_reader()?;
-    store::certificate_report(&app, &sha256)
+    store::certificate_report(&app, &request_context(), &sha256)
         .await
         .map_err(AppError::from)
 }
@@ -69,8 +67,7 @@ pub async fn scan_start(node_id: Option<i64>) -> Result<i64, AppError> {
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "scan_progress")]
 pub async fn load_scan_progress(id: i64) -> Result<ScanProgress, AppError> {
     let app = app_state()?;
-    request_context().require_reader()?;
-    store::scan_progress(&app.pool, id, domain::dates::now())
+    store::scan_progress(&app.pool, &request_context(), id, domain::dates::now())
         .await
         .map_err(AppError::from)
 }

@@ -58,11 +58,11 @@ pub async fn import_inventory(
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "inventory")]
 pub async fn inventory_overview() -> Result<Overview, AppError> {
     let state = app_state()?;
-    request_context().require_reader()?;
+    let context = request_context();
     Ok(Overview {
-        clusters: store::list_clusters(&state.pool).await?,
-        nodes: store::list_nodes(&state.pool, None).await?,
-        cas: domain::certificates::store::list_cluster_cas(&state.pool, None).await?,
+        clusters: store::list_clusters(&state.pool, &context).await?,
+        nodes: store::list_nodes(&state.pool, &context, None).await?,
+        cas: domain::certificates::store::list_cluster_cas(&state.pool, &context, None).await?,
     })
 }
 

@@ -14,8 +14,9 @@ use {
 pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
     let state = app_state()?;
     let context = request_context();
-    context.require_reader()?;
-    store::list(&state.pool).await.map_err(AppError::from)
+    store::list(&state.pool, &context)
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(prefix = "/api/fn", endpoint = "token_create")]

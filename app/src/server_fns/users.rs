@@ -14,8 +14,9 @@ use {
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     let state = app_state()?;
     let context = request_context();
-    context.require_reader()?;
-    store::list(&state.pool).await.map_err(AppError::from)
+    store::list(&state.pool, &context)
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(prefix = "/api/fn", endpoint = "user_create")]

@@ -12,10 +12,10 @@ use {
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "webhooks")]
 pub async fn load_webhooks() -> Result<WebhooksOverview, AppError> {
     let app = app_state()?;
-    request_context().require_reader()?;
+    let context = request_context();
     Ok(WebhooksOverview {
-        webhooks: store::list(&app.pool).await?,
-        deliveries: store::deliveries(&app.pool, 100).await?,
+        webhooks: store::list(&app.pool, &context).await?,
+        deliveries: store::deliveries(&app.pool, &context, 100).await?,
     })
 }
 

@@ -4,9 +4,15 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "server")]
+pub mod password;
+#[cfg(feature = "server")]
+pub mod principal;
+#[cfg(feature = "server")]
 pub mod session_store;
 #[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "server")]
+pub mod throttle;
 
 /// What a principal may do. Users are admins or auditors; `monitor` exists only for API tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

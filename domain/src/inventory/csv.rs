@@ -10,7 +10,7 @@ use super::model::{NodeKind, NodeRole};
 use super::store::{default_endpoints, parse_node, NodeSpec};
 use super::{parse_ports, EndpointSpec, ImportReport, NodeInput, RowError};
 use crate::audit::store::record;
-use crate::auth::store::RequestContext;
+use crate::auth::principal::RequestContext;
 use crate::Error;
 use serde_json::json;
 use sqlx::PgPool;
@@ -27,7 +27,8 @@ pub const MAX_ROWS: usize = 100_000;
 const MAX_LISTED_ERRORS: usize = 1000;
 
 /// The whole inventory as CSV, clusters and nodes by name.
-pub async fn export(pool: &PgPool) -> Result<String, Error> {
+pub async fn export(pool: &PgPool, context: &RequestContext) -> Result<String, Error> {
+    context.require_reader()?;
     let rows = sqlx::query!(
         r#"select c.name as cluster, n.kind, n.role, n.fqdn, n.address, n.version, n.tags,
                   coalesce(string_agg(e.port::text, ';' order by e.port), '') as "ports!"

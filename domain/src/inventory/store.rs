@@ -5,7 +5,7 @@
 use super::model::{Fqdn, NodeKind, NodeRole};
 use super::{ClusterInput, ClusterSummary, DnsCheck, EndpointSpec, Node, NodeInput, NodeSaved};
 use crate::audit::store::record;
-use crate::auth::store::RequestContext;
+use crate::auth::principal::RequestContext;
 use crate::dates::rfc3339;
 use crate::{Error, FieldErrors};
 use serde_json::json;
@@ -20,7 +20,12 @@ fn internal(message: String) -> Error {
 // ---------------------------------------------------------------------------------------------
 // Clusters
 
-pub async fn list_clusters(pool: &PgPool) -> Result<Vec<ClusterSummary>, Error> {
+/// Every cluster with its node count and thresholds (readers).
+pub async fn list_clusters(
+    pool: &PgPool,
+    context: &RequestContext,
+) -> Result<Vec<ClusterSummary>, Error> {
+    context.require_reader()?;
     let rows = sqlx::query!(
         r#"select c.id, c.name, c.description, c.created_at, count(n.id) as "nodes!",
                   c.warning_days, c.critical_days, c.warning_lifetime_percent
@@ -434,7 +439,7 @@ pub async fn update_node(
 ) -> Result<NodeSaved, Error> {
     context.require_admin()?;
     let spec = parse_node(&input)?;
-    let before = get_node(pool, id).await?;
+    let before = node(pool, id).await?;
     let endpoints = spec
         .endpoints
         .clone()
@@ -508,8 +513,25 @@ pub async fn delete_node(pool: &PgPool, context: &RequestContext, id: i64) -> Re
     Ok(())
 }
 
-/// Nodes, optionally of one cluster, ordered by cluster, kind and FQDN, with their endpoints.
-pub async fn list_nodes(pool: &PgPool, cluster_id: Option<i64>) -> Result<Vec<Node>, Error> {
+/// Nodes, optionally of one cluster, ordered by cluster, kind and FQDN, with their endpoints
+/// (readers).
+pub async fn list_nodes(
+    pool: &PgPool,
+    context: &RequestContext,
+    cluster_id: Option<i64>,
+) -> Result<Vec<Node>, Error> {
+    context.require_reader()?;
+    nodes(pool, cluster_id).await
+}
+
+/// One node (readers).
+pub async fn get_node(pool: &PgPool, context: &RequestContext, id: i64) -> Result<Node, Error> {
+    context.require_reader()?;
+    node(pool, id).await
+}
+
+/// [`list_nodes`] for the domain's own use, after its caller checked the principal.
+pub(crate) async fn nodes(pool: &PgPool, cluster_id: Option<i64>) -> Result<Vec<Node>, Error> {
     let rows = sqlx::query!(
         r#"select n.id, n.cluster_id, c.name as cluster, n.kind, n.role, n.fqdn, n.address, n.version, n.tags,
                   n.created_at, n.updated_at
@@ -556,12 +578,13 @@ pub async fn list_nodes(pool: &PgPool, cluster_id: Option<i64>) -> Result<Vec<No
         .collect()
 }
 
-pub async fn get_node(pool: &PgPool, id: i64) -> Result<Node, Error> {
+/// [`get_node`] for the domain's own use, after its caller checked the principal.
+pub(crate) async fn node(pool: &PgPool, id: i64) -> Result<Node, Error> {
     let cluster_id = sqlx::query_scalar!("select cluster_id from node where id = $1", id)
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no node with id {id}")))?;
-    list_nodes(pool, Some(cluster_id))
+    nodes(pool, Some(cluster_id))
         .await?
         .into_iter()
         .find(|n| n.id == id)

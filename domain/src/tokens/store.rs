@@ -3,7 +3,7 @@
 
 use super::{CreatedToken, NewToken, TokenSummary, TOKEN_PREFIX};
 use crate::audit::store::record;
-use crate::auth::store::{Principal, PrincipalKind, RequestContext};
+use crate::auth::principal::{Principal, PrincipalKind, RequestContext};
 use crate::auth::Role;
 use crate::dates::rfc3339;
 use crate::Error;
@@ -47,7 +47,9 @@ pub fn parse_expiry(value: &str) -> Result<OffsetDateTime, String> {
     Ok(at)
 }
 
-pub async fn list(pool: &PgPool) -> Result<Vec<TokenSummary>, Error> {
+/// Every token, newest first, without its secret (admins: a token list is user management).
+pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<TokenSummary>, Error> {
+    context.require_admin()?;
     let rows = sqlx::query!(
         r#"select t.id, t.name, t.role, t.hint, u.username as "created_by?", t.created_at, t.expires_at,
                   t.last_used_at, t.revoked_at is not null as "revoked!",

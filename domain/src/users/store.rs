@@ -3,14 +3,16 @@
 
 use super::{NewUser, UserSummary, UserUpdate};
 use crate::audit::store::record;
-use crate::auth::store::{hash_password, insert_user, RequestContext};
 use crate::auth::{check_new_password, Role};
+use crate::auth::{password::hash_password, principal::RequestContext, store::insert_user};
 use crate::dates::rfc3339;
 use crate::Error;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
-pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>, Error> {
+/// Every user by name (admins: user management).
+pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<UserSummary>, Error> {
+    context.require_admin()?;
     let rows = sqlx::query!(
         r#"select id, username, role, disabled_at is not null as "disabled!", created_at, last_login_at
            from app_user order by lower(username)"#

@@ -4,7 +4,7 @@
 
 use super::{Delivery, TestResult, Webhook, WebhookInput};
 use crate::audit::store::{record, record_alone, Outcome};
-use crate::auth::store::RequestContext;
+use crate::auth::principal::RequestContext;
 use crate::certificates::store::{fleet, mutes};
 use crate::dates::rfc3339;
 use crate::Services;
@@ -14,7 +14,9 @@ use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
-pub async fn list(pool: &PgPool) -> Result<Vec<Webhook>, Error> {
+/// Every webhook by name (readers).
+pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<Webhook>, Error> {
+    context.require_reader()?;
     Ok(sqlx::query!(
         "select id, name, url, format, created_by, created_at from webhook order by lower(name)"
     )
@@ -119,7 +121,13 @@ pub async fn delete(pool: &PgPool, context: &RequestContext, id: i64) -> Result<
     Ok(())
 }
 
-pub async fn deliveries(pool: &PgPool, limit: i64) -> Result<Vec<Delivery>, Error> {
+/// The latest `limit` deliveries, newest first (readers).
+pub async fn deliveries(
+    pool: &PgPool,
+    context: &RequestContext,
+    limit: i64,
+) -> Result<Vec<Delivery>, Error> {
+    context.require_reader()?;
     Ok(sqlx::query!(
         r#"select d.id, w.name as webhook, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at,
                   d.delivered_at, d.created_at, t.from_state, t.to_state, t.detail

@@ -33,9 +33,8 @@ pub async fn host_key(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<HostKey>, AppError> {
-    context.require_reader()?;
     // 404 for a node that does not exist, rather than "none".
-    let access = appliances::access(&state.pool, id).await?;
+    let access = appliances::access(&state.pool, &context, id).await?;
     Ok(Json(access.host_key))
 }
 
@@ -80,16 +79,9 @@ pub async fn stores(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<Stores>, AppError> {
-    context.require_reader()?;
-    let current = appliances::stores(&state, id).await?;
-    if current.attempted_at.is_some() || context.require_admin().is_err() {
-        return Ok(Json(current));
-    }
-    // Never tried: read now. A failed read is recorded and shown in the answer's `error`.
-    match appliances::read_stores(&state, &context, id).await {
-        Ok(()) | Err(domain::Error::Conflict(_)) => Ok(Json(appliances::stores(&state, id).await?)),
-        Err(other) => Err(other.into()),
-    }
+    Ok(Json(
+        appliances::stores_read_once(&state, &context, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/read", tag = "appliances", params(("id" = i64, Path)),
@@ -99,8 +91,9 @@ pub async fn read_stores(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<Stores>, AppError> {
-    appliances::read_stores(&state, &context, id).await?;
-    Ok(Json(appliances::stores(&state, id).await?))
+    Ok(Json(
+        appliances::read_and_show_stores(&state, &context, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/trust", tag = "appliances", params(("id" = i64, Path)),
@@ -123,8 +116,7 @@ pub async fn connected_agents(
     State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<ConnectedAgents>, AppError> {
-    context.require_reader()?;
     Ok(Json(
-        appliances::connected_agents(&state, true, None).await?,
+        appliances::connected_agents(&state, &context, true, None).await?,
     ))
 }

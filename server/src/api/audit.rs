@@ -65,14 +65,11 @@ pub async fn list(
             )
         })?,
     };
-    context.require_reader()?;
-    let bounds = filter.bounds()?;
-    domain::audit::store::record_read(&state.pool, &context, "audit.export", &filter).await?;
-    let lines =
-        domain::audit::store::export(state.pool.clone(), bounds).map(move |entry| match entry {
-            Ok(entry) => Ok(format.line(&entry)),
-            Err(error) => Err(std::io::Error::other(error.to_string())),
-        });
+    let entries = domain::audit::store::export_as(&state.pool, &context, &filter).await?;
+    let lines = entries.map(move |entry| match entry {
+        Ok(entry) => Ok(format.line(&entry)),
+        Err(error) => Err(std::io::Error::other(error.to_string())),
+    });
     let body = futures::stream::iter(format.header().map(Ok)).chain(lines);
     Ok((
         [

@@ -19,8 +19,7 @@ pub async fn list_clusters(
     State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<ClusterSummary>>, AppError> {
-    context.require_reader()?;
-    Ok(Json(inventory::list_clusters(&state.pool).await?))
+    Ok(Json(inventory::list_clusters(&state.pool, &context).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/clusters", tag = "inventory", request_body = ClusterInput,
@@ -70,10 +69,9 @@ pub async fn list_nodes(
     Ctx(context): Ctx,
     query: Result<Query<NodeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Node>>, AppError> {
-    context.require_reader()?;
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     Ok(Json(
-        inventory::list_nodes(&state.pool, query.cluster_id).await?,
+        inventory::list_nodes(&state.pool, &context, query.cluster_id).await?,
     ))
 }
 
@@ -98,8 +96,7 @@ pub async fn get_node(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<Node>, AppError> {
-    context.require_reader()?;
-    Ok(Json(inventory::get_node(&state.pool, id).await?))
+    Ok(Json(inventory::get_node(&state.pool, &context, id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)), request_body = NodeInput,
@@ -133,8 +130,7 @@ pub async fn export_csv(
     State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<impl axum::response::IntoResponse, AppError> {
-    context.require_reader()?;
-    let text = domain::inventory::csv::export(&state.pool).await?;
+    let text = domain::inventory::csv::export(&state.pool, &context).await?;
     Ok((
         [
             (http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -166,7 +162,6 @@ pub async fn import_csv(
     Query(query): Query<ImportQuery>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    context.require_admin()?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| AppError::BadRequest(format!("the CSV is not UTF-8: {e}")))?;
     let report = domain::inventory::csv::import(&state.pool, &context, text, query.dry_run).await?;

@@ -18,7 +18,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::routing::{get, put};
 use axum::Router;
-use domain::auth::store::RequestContext;
+use domain::auth::principal::RequestContext;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 

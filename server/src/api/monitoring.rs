@@ -8,20 +8,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use domain::auth::Role;
+use domain::auth::principal::RequestContext;
 use domain::certificates::store::{self as certificates, AlertKey, MuteRequest};
 use domain::certificates::{Alert, CertificateReport, Filter, ServedCertificate};
 use domain::Services;
 use serde::Deserialize;
-
-fn require_monitoring(context: &domain::auth::store::RequestContext) -> Result<(), AppError> {
-    match context.principal.as_ref().map(|p| p.role) {
-        Some(Role::Admin | Role::Auditor | Role::Monitor) => Ok(()),
-        None => Err(AppError::Unauthorized(
-            "send 'Authorization: Bearer <token>' with a monitor token".into(),
-        )),
-    }
-}
 
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "monitoring",
     responses((status = 200, description = "every served certificate whose state is not ok", body = Vec<Alert>), (status = 401, body = ErrorBody)))]
@@ -29,8 +20,7 @@ pub async fn alerts(
     State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<Alert>>, AppError> {
-    require_monitoring(&context)?;
-    Ok(Json(certificates::alerts(&state).await?))
+    Ok(Json(certificates::alerts(&state, &context).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/alerts/mute", tag = "monitoring", request_body = MuteRequest,
@@ -83,15 +73,18 @@ pub async fn metrics(
     State(state): State<crate::AppState>,
     Ctx(context): Ctx,
 ) -> Result<impl IntoResponse, AppError> {
-    let allowed = context.principal.is_none()
+    let allow_listed = context.principal.is_none()
         && context
             .source
             .parse()
             .is_ok_and(|ip| state.metrics_allow.contains(ip));
-    if !allowed {
-        require_monitoring(&context)?;
-    }
-    let text = crate::monitor::metrics(&state.services).await?;
+    let context = if allow_listed {
+        RequestContext::allow_listed_monitor(&context.source)
+    } else {
+        context
+    };
+    let facts = domain::scans::stats::monitoring_facts(&state.services, &context).await?;
+    let text = crate::monitor::metrics(&facts)?;
     Ok((
         [(
             http::header::CONTENT_TYPE,
@@ -121,7 +114,6 @@ pub async fn certificates(
     Ctx(context): Ctx,
     Query(query): Query<CertificateQuery>,
 ) -> Result<Json<Vec<ServedCertificate>>, AppError> {
-    context.require_reader()?;
     if query
         .cluster
         .as_deref()
@@ -130,7 +122,9 @@ pub async fn certificates(
         return Err(AppError::BadRequest("cluster must be a cluster id".into()));
     }
     let filter = Filter::from_form(query.cluster, query.kind, query.state, query.lint);
-    Ok(Json(certificates::certificates(&state, &filter).await?))
+    Ok(Json(
+        certificates::certificates(&state, &context, &filter).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/certificates/{sha256}", tag = "monitoring", params(("sha256" = String, Path)),
@@ -140,9 +134,8 @@ pub async fn certificate(
     Ctx(context): Ctx,
     Path(sha256): Path<String>,
 ) -> Result<Json<CertificateReport>, AppError> {
-    context.require_reader()?;
     Ok(Json(
-        certificates::certificate_report(&state, &sha256).await?,
+        certificates::certificate_report(&state, &context, &sha256).await?,
     ))
 }
 
@@ -153,8 +146,7 @@ pub async fn certificate_pem(
     Ctx(context): Ctx,
     Path(sha256): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {
-    context.require_reader()?;
-    let (der, cn) = certificates::certificate_der(&state.pool, &sha256).await?;
+    let (der, cn) = certificates::certificate_der(&state.pool, &context, &sha256).await?;
     // A file name people recognise: the subject CN, reduced to safe characters.
     let stem: String = cn
         .unwrap_or_else(|| sha256.chars().take(16).collect())

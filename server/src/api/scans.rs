@@ -32,7 +32,6 @@ pub async fn start(
     Ctx(context): Ctx,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    context.require_admin()?;
     // The body is optional: none means the whole fleet.
     let request: ScanRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ScanRequest::default()
@@ -51,8 +50,9 @@ pub async fn status(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<ScanStatus>, AppError> {
-    context.require_reader()?;
-    Ok(Json(certificates::scan_status(&state.pool, id).await?))
+    Ok(Json(
+        certificates::scan_status(&state.pool, &context, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/scans/{id}/cancel", tag = "scans", params(("id" = i64, Path)),
@@ -75,9 +75,9 @@ pub async fn node_certificates(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<NodeReport>, AppError> {
-    context.require_reader()?;
+    let now = domain::dates::now();
     Ok(Json(
-        certificates::node_report(&state.pool, id, domain::dates::now()).await?,
+        certificates::node_report(&state.pool, &context, id, now).await?,
     ))
 }
 
@@ -116,9 +116,8 @@ pub async fn list_cas(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<ClusterCa>>, AppError> {
-    context.require_reader()?;
     Ok(Json(
-        certificates::list_cluster_cas(&state.pool, Some(id)).await?,
+        certificates::list_cluster_cas(&state.pool, &context, Some(id)).await?,
     ))
 }
 

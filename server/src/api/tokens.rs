@@ -14,8 +14,9 @@ pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<TokenSummary>>, AppError> {
-    context.require_admin()?;
-    Ok(Json(domain::tokens::store::list(&state.pool).await?))
+    Ok(Json(
+        domain::tokens::store::list(&state.pool, &context).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken, responses((status = 201, description = "the token, shown only now", body = CreatedToken), (status = 422, body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]

@@ -14,8 +14,9 @@ pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<UserSummary>>, AppError> {
-    context.require_admin()?;
-    Ok(Json(domain::users::store::list(&state.pool).await?))
+    Ok(Json(
+        domain::users::store::list(&state.pool, &context).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, responses((status = 201, description = "created: {\"id\"}"), (status = 422, description = "invalid or taken", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]

@@ -17,8 +17,7 @@ pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<Webhook>>, AppError> {
-    context.require_reader()?;
-    Ok(Json(webhooks::list(&state.pool).await?))
+    Ok(Json(webhooks::list(&state.pool, &context).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
@@ -49,8 +48,9 @@ pub async fn deliveries(
     State(state): State<Services>,
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<Delivery>>, AppError> {
-    context.require_reader()?;
-    Ok(Json(webhooks::deliveries(&state.pool, 500).await?))
+    Ok(Json(
+        webhooks::deliveries(&state.pool, &context, 500).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = i64, Path)),

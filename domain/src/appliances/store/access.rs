@@ -56,7 +56,13 @@ pub async fn host_key(pool: &PgPool, node_id: i64) -> Result<HostKey, Error> {
     })
 }
 
-pub async fn access(pool: &PgPool, node_id: i64) -> Result<Access, Error> {
+/// A node's SSH port, account name and host key (readers; the password never leaves).
+pub async fn access(
+    pool: &PgPool,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<Access, Error> {
+    context.require_reader()?;
     let r = sqlx::query!(
         r#"select n.ssh_port, c.username as "username?", c.updated_at as "updated_at?", c.updated_by as "updated_by?"
            from node n left join node_credential c on c.node_id = n.id where n.id = $1"#,

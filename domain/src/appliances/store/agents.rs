@@ -13,9 +13,11 @@ const SAMPLE_WAIT: Duration = Duration::from_secs(4);
 /// asked now (all at once, within the fleet's SSH bound).
 pub async fn connected_agents(
     state: &Services,
+    context: &RequestContext,
     refresh: bool,
     node: Option<i64>,
 ) -> Result<ConnectedAgents, Error> {
+    context.require_reader()?;
     let nodes = sqlx::query!(
         r#"select n.id, n.fqdn, c.id as cluster_id, c.name as cluster,
                   (select max(read_at) from connected_sample s where s.node_id = n.id) as last_read,

@@ -7,7 +7,7 @@ use super::{
     KeyFacts, NodeAgents, Operation, StoreEntry, Stores, TrustImport,
 };
 use crate::audit::store::{record, record_alone, Outcome};
-use crate::auth::store::RequestContext;
+use crate::auth::principal::RequestContext;
 use crate::dates::rfc3339;
 use crate::Error;
 use crate::Services;

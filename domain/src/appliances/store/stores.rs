@@ -3,6 +3,34 @@
 
 use super::*;
 
+/// [`read_stores`], then the stores as now kept.
+pub async fn read_and_show_stores(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<Stores, Error> {
+    read_stores(state, context, node_id).await?;
+    stores(state, context, node_id).await
+}
+
+/// The stores as last read; for an admin, when they were never read, read now first (a failed
+/// read is kept and shown in `error`, and a read already running is waited for by nobody: its
+/// result shows on the next request).
+pub async fn stores_read_once(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<Stores, Error> {
+    let current = stores(state, context, node_id).await?;
+    if current.attempted_at.is_some() || context.require_admin().is_err() {
+        return Ok(current);
+    }
+    match read_stores(state, context, node_id).await {
+        Ok(()) | Err(Error::Conflict(_)) => stores(state, context, node_id).await,
+        Err(other) => Err(other),
+    }
+}
+
 /// Reads both stores from the appliance and keeps them (the last good read stays when one fails).
 pub async fn read_stores(
     state: &Services,
@@ -116,7 +144,12 @@ type ParsedCert = Result<(certs::CertInfo, Vec<u8>), String>;
 
 /// The stores as last read, each certificate judged with the node's thresholds; the store's
 /// tomcat certificate compared with what the node's endpoints serve.
-pub async fn stores(state: &Services, node_id: i64) -> Result<Stores, Error> {
+pub async fn stores(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<Stores, Error> {
+    context.require_reader()?;
     let node = node_row(&state.pool, node_id).await?;
     let read = sqlx::query!(
         "select read_at, error, attempted_at from store_read where node_id = $1",

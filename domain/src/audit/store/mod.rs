@@ -8,7 +8,7 @@
 //! DELETE and TRUNCATE by trigger; the chain catches what a superuser does around that.
 
 use super::{AuditEntry, AuditFilter, AuditPage, VerifyReport};
-use crate::auth::store::RequestContext;
+use crate::auth::principal::RequestContext;
 use crate::auth::Role;
 use crate::Error;
 use futures::TryStreamExt;

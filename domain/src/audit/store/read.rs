@@ -143,7 +143,7 @@ async fn count(pool: &PgPool, b: &Bounds) -> Result<i64, Error> {
 }
 
 /// Records that someone read the audit log, with the filter they used.
-pub async fn record_read(
+async fn record_read(
     pool: &PgPool,
     context: &RequestContext,
     action: &str,
@@ -177,6 +177,19 @@ pub async fn read_page(
         offset,
         limit,
     })
+}
+
+/// An export, for a reader: the read is recorded, then every entry matching the filter
+/// follows, newest first (see [`export`]).
+pub async fn export_as(
+    pool: &PgPool,
+    context: &RequestContext,
+    filter: &AuditFilter,
+) -> Result<impl futures::Stream<Item = Result<AuditEntry, Error>> + Send + 'static, Error> {
+    context.require_reader()?;
+    let bounds = filter.bounds()?;
+    record_read(pool, context, "audit.export", filter).await?;
+    Ok(export(pool.clone(), bounds))
 }
 
 /// Every entry matching the bounds, newest first, fetched in chunks of 500 so that an export

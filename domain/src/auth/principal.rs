@@ -1,0 +1,194 @@
+//! Who a request acts as, and the policy every service entry point applies before it reads or
+//! changes anything: admins change, admins and auditors read the console, monitor tokens (and
+//! the `/metrics` allow list) read only alerts, certificates and metrics.
+
+use super::{CurrentUser, Role};
+use crate::audit::store::Event;
+use crate::Error;
+
+/// Who a request acts as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrincipalKind {
+    User {
+        id: i64,
+        username: String,
+    },
+    Token {
+        id: i64,
+        name: String,
+    },
+    /// Gatehouse itself (e.g. `demo`: registering the simulated demo fleet).
+    System {
+        what: String,
+    },
+}
+
+impl Principal {
+    /// The name the audit log records.
+    pub fn actor(&self) -> String {
+        match &self.kind {
+            PrincipalKind::User { username, .. } => username.clone(),
+            PrincipalKind::Token { name, .. } => format!("token:{name}"),
+            PrincipalKind::System { what } => format!("system:{what}"),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<i64> {
+        match self.kind {
+            PrincipalKind::User { id, .. } => Some(id),
+            PrincipalKind::Token { .. } | PrincipalKind::System { .. } => None,
+        }
+    }
+
+    pub fn as_current_user(&self) -> Option<CurrentUser> {
+        match &self.kind {
+            PrincipalKind::User { id, username } => Some(CurrentUser {
+                id: *id,
+                username: username.clone(),
+                role: self.role,
+            }),
+            PrincipalKind::Token { .. } | PrincipalKind::System { .. } => None,
+        }
+    }
+}
+
+/// What the server's middleware learned about a request before any handler runs.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub principal: Option<Principal>,
+    /// The client's address as seen on the socket.
+    pub source: String,
+}
+
+impl RequestContext {
+    pub fn require_signed_in(&self) -> Result<&Principal, Error> {
+        self.principal
+            .as_ref()
+            .ok_or_else(|| Error::Unauthorized("sign in first".into()))
+    }
+
+    /// Admins only: every change to the console's state.
+    pub fn require_admin(&self) -> Result<&Principal, Error> {
+        let principal = self.require_signed_in()?;
+        if principal.role == Role::Admin {
+            Ok(principal)
+        } else {
+            Err(Error::Forbidden(format!(
+                "the {} role cannot change anything; ask an admin",
+                principal.role
+            )))
+        }
+    }
+
+    /// Admins and auditors: reading the console's data.
+    pub fn require_reader(&self) -> Result<&Principal, Error> {
+        let principal = self.require_signed_in()?;
+        if principal.role.can_read_console() {
+            Ok(principal)
+        } else {
+            Err(Error::Forbidden(format!(
+                "the {} role can read only metrics and alerts",
+                principal.role
+            )))
+        }
+    }
+
+    /// Admins, auditors and monitor tokens: alerts, certificates and metrics.
+    pub fn require_monitor(&self) -> Result<&Principal, Error> {
+        self.principal.as_ref().ok_or_else(|| {
+            Error::Unauthorized("send 'Authorization: Bearer <token>' with a monitor token".into())
+        })
+    }
+
+    /// A request from an address the operator lets read `/metrics` without a token: it acts as
+    /// a monitor (and can do nothing a monitor token could not).
+    pub fn allow_listed_monitor(source: &str) -> Self {
+        Self {
+            principal: Some(Principal {
+                kind: PrincipalKind::System {
+                    what: "metrics-allow-list".into(),
+                },
+                role: Role::Monitor,
+            }),
+            source: source.to_owned(),
+        }
+    }
+
+    /// An audit event acted by this request's principal (or anonymously).
+    pub fn event(&self, action: &str, target: impl Into<String>) -> Event {
+        let (actor, role) = match &self.principal {
+            Some(p) => (p.actor(), Some(p.role)),
+            None => ("-".to_owned(), None),
+        };
+        Event::new(action, target).by(actor, role, &self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn as_role(role: Option<Role>) -> RequestContext {
+        RequestContext {
+            principal: role.map(|role| Principal {
+                kind: PrincipalKind::Token {
+                    id: 1,
+                    name: "t".into(),
+                },
+                role,
+            }),
+            source: "192.0.2.1".into(),
+        }
+    }
+
+    /// Which check each role passes: (admin, reader, monitor).
+    fn passes(role: Option<Role>) -> (bool, bool, bool) {
+        let context = as_role(role);
+        (
+            context.require_admin().is_ok(),
+            context.require_reader().is_ok(),
+            context.require_monitor().is_ok(),
+        )
+    }
+
+    #[test]
+    fn each_role_passes_exactly_its_checks() {
+        assert_eq!(passes(Some(Role::Admin)), (true, true, true));
+        assert_eq!(passes(Some(Role::Auditor)), (false, true, true));
+        assert_eq!(passes(Some(Role::Monitor)), (false, false, true));
+        assert_eq!(passes(None), (false, false, false));
+    }
+
+    #[test]
+    fn anonymous_is_unauthorized_and_a_weaker_role_forbidden() {
+        assert!(matches!(
+            as_role(None).require_monitor(),
+            Err(Error::Unauthorized(_))
+        ));
+        assert!(matches!(
+            as_role(Some(Role::Monitor)).require_reader(),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            as_role(Some(Role::Auditor)).require_admin(),
+            Err(Error::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn the_metrics_allow_list_acts_as_a_monitor_only() {
+        let context = RequestContext::allow_listed_monitor("10.1.2.3");
+        assert!(context.require_monitor().is_ok());
+        assert!(context.require_reader().is_err());
+        assert_eq!(
+            context.principal.map(|p| p.actor()).as_deref(),
+            Some("system:metrics-allow-list")
+        );
+    }
+}
