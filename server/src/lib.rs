@@ -165,10 +165,7 @@ pub fn router(state: AppState) -> Result<Router> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(api::monitoring::metrics))
-        .nest(
-            "/api/v1",
-            api::router().layer(axum::middleware::from_fn(middleware::json_errors)),
-        )
+        .merge(api::router().0)
         .leptos_routes_with_context(
             &state,
             routes,

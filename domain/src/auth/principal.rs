@@ -58,6 +58,37 @@ impl Principal {
     }
 }
 
+/// The least a request's principal must be for an operation: the REST route list declares one
+/// per route, and the services check theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Need {
+    /// No principal at all (signing in and out).
+    Anyone,
+    /// A monitor token, or any signed-in user.
+    Monitor,
+    /// An admin or an auditor.
+    Reader,
+    /// An admin.
+    Admin,
+}
+
+impl Need {
+    pub const ALL: [Need; 4] = [Need::Anyone, Need::Monitor, Need::Reader, Need::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Anyone => "anyone",
+            Need::Monitor => "monitor",
+            Need::Reader => "reader",
+            Need::Admin => "admin",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Need::ALL.into_iter().find(|need| need.as_str() == value)
+    }
+}
+
 /// What the server's middleware learned about a request before any handler runs.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
@@ -99,7 +130,17 @@ impl RequestContext {
         }
     }
 
-    /// Admins, auditors and monitor tokens: alerts, certificates and metrics.
+    /// Whether this request's principal is at least `need`.
+    pub fn require(&self, need: Need) -> Result<(), Error> {
+        match need {
+            Need::Anyone => Ok(()),
+            Need::Monitor => self.require_monitor().map(drop),
+            Need::Reader => self.require_reader().map(drop),
+            Need::Admin => self.require_admin().map(drop),
+        }
+    }
+
+    /// Admins, auditors and monitor tokens: alerts and metrics.
     pub fn require_monitor(&self) -> Result<&Principal, Error> {
         self.principal.as_ref().ok_or_else(|| {
             Error::Unauthorized("send 'Authorization: Bearer <token>' with a monitor token".into())
@@ -163,6 +204,26 @@ mod tests {
         assert_eq!(passes(Some(Role::Auditor)), (false, true, true));
         assert_eq!(passes(Some(Role::Monitor)), (false, false, true));
         assert_eq!(passes(None), (false, false, false));
+    }
+
+    #[test]
+    fn require_applies_each_need_as_its_own_check() {
+        for role in [
+            None,
+            Some(Role::Admin),
+            Some(Role::Auditor),
+            Some(Role::Monitor),
+        ] {
+            let context = as_role(role);
+            let (admin, reader, monitor) = passes(role);
+            assert!(context.require(Need::Anyone).is_ok());
+            assert_eq!(context.require(Need::Monitor).is_ok(), monitor, "{role:?}");
+            assert_eq!(context.require(Need::Reader).is_ok(), reader, "{role:?}");
+            assert_eq!(context.require(Need::Admin).is_ok(), admin, "{role:?}");
+        }
+        for need in Need::ALL {
+            assert_eq!(Need::parse(need.as_str()), Some(need));
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: JSON in and out, authenticated by the session cookie or by
 //! `Authorization: Bearer <token>`. Errors are `{"error", "message", "request_id"}`.
 
+pub mod access;
 mod appliances;
 mod audit;
 mod inventory;
@@ -16,103 +17,91 @@ use crate::AppState;
 use app::error::AppError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::routing::{get, put};
+use axum::routing::{any, get};
 use axum::Router;
 use domain::auth::principal::RequestContext;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The REST API: every route declared once, with its handler's `#[utoipa::path]` (method, path,
+/// parameters, answers and, where it differs from the default, who may call it: see
+/// [`access`]). The router, the OpenAPI document, the access checks and the tests that walk
+/// every route are all derived from this list.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(session::login, session::logout))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::update, users::delete))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::verify))
+        .routes(routes!(inventory::list_clusters, inventory::create_cluster))
+        .routes(routes!(
+            inventory::update_cluster,
+            inventory::delete_cluster
+        ))
+        .routes(routes!(inventory::list_nodes, inventory::create_node))
+        .routes(routes!(
+            inventory::get_node,
+            inventory::update_node,
+            inventory::delete_node
+        ))
+        .routes(routes!(inventory::export_csv))
+        // Its larger body limit is `middleware::body_limit`'s.
+        .routes(routes!(inventory::import_csv))
+        .routes(routes!(scans::node_certificates))
+        .routes(routes!(appliances::put_credentials))
+        .routes(routes!(appliances::host_key))
+        .routes(routes!(appliances::accept_host_key))
+        .routes(routes!(appliances::test_connection))
+        .routes(routes!(appliances::stores))
+        .routes(routes!(appliances::read_stores))
+        .routes(routes!(appliances::import_trust))
+        .routes(routes!(appliances::connected_agents))
+        .routes(routes!(scans::node_thresholds))
+        .routes(routes!(scans::cluster_thresholds))
+        .routes(routes!(scans::list_cas, scans::add_cas))
+        .routes(routes!(scans::remove_ca))
+        .routes(routes!(monitoring::certificates))
+        .routes(routes!(monitoring::certificate))
+        .routes(routes!(monitoring::certificate_pem))
+        .routes(routes!(monitoring::alerts))
+        .routes(routes!(monitoring::mute, monitoring::unmute))
+        .routes(routes!(monitoring::acknowledge, monitoring::unacknowledge))
+        .routes(routes!(scans::start))
+        .routes(routes!(scans::status))
+        .routes(routes!(scans::cancel))
+        .split_for_parts();
+    openapi::complete(&mut document);
+    let needs = Arc::new(access::Table::of(&document));
+    let served = openapi::served(&document);
+    let router = router
+        .route_layer(axum::middleware::from_fn_with_state(needs, access::enforce))
         .route(
-            "/session",
-            axum::routing::post(session::login).delete(session::logout),
-        )
-        .route("/users", get(users::list).post(users::create))
-        .route("/users/{id}", put(users::update).delete(users::delete))
-        .route("/tokens", get(tokens::list).post(tokens::create))
-        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
-        .route("/webhooks", get(webhooks::list).post(webhooks::create))
-        .route("/webhooks/deliveries", get(webhooks::deliveries))
-        .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
-        .route("/webhooks/{id}/test", axum::routing::post(webhooks::test))
-        .route("/audit", get(audit::list))
-        .route("/audit/verify", get(audit::verify))
-        .route("/openapi.json", get(openapi::document))
-        .route(
-            "/clusters",
-            get(inventory::list_clusters).post(inventory::create_cluster),
-        )
-        .route(
-            "/clusters/{id}",
-            put(inventory::update_cluster).delete(inventory::delete_cluster),
-        )
-        .route(
-            "/nodes",
-            get(inventory::list_nodes).post(inventory::create_node),
-        )
-        .route("/nodes/{id}/certificates", get(scans::node_certificates))
-        .route("/nodes/{id}/credentials", put(appliances::put_credentials))
-        .route("/nodes/{id}/host-key", get(appliances::host_key))
-        .route(
-            "/nodes/{id}/host-key/accept",
-            axum::routing::post(appliances::accept_host_key),
-        )
-        .route(
-            "/nodes/{id}/test-connection",
-            axum::routing::post(appliances::test_connection),
-        )
-        .route("/nodes/{id}/stores", get(appliances::stores))
-        .route(
-            "/nodes/{id}/stores/read",
-            axum::routing::post(appliances::read_stores),
-        )
-        .route(
-            "/nodes/{id}/stores/trust",
-            axum::routing::post(appliances::import_trust),
-        )
-        .route("/connected-agents", get(appliances::connected_agents))
-        .route("/nodes/{id}/thresholds", put(scans::node_thresholds))
-        .route("/clusters/{id}/thresholds", put(scans::cluster_thresholds))
-        .route(
-            "/clusters/{id}/cas",
-            get(scans::list_cas).post(scans::add_cas),
-        )
-        .route(
-            "/clusters/{id}/cas/{sha256}",
-            axum::routing::delete(scans::remove_ca),
-        )
-        .route("/certificates/{sha256}", get(monitoring::certificate))
-        .route(
-            "/certificates/{sha256}/pem",
-            get(monitoring::certificate_pem),
-        )
-        .route("/alerts", get(monitoring::alerts))
-        .route("/certificates", get(monitoring::certificates))
-        .route(
-            "/alerts/mute",
-            put(monitoring::mute).delete(monitoring::unmute),
+            "/api/v1/openapi.json",
+            get(move || std::future::ready(served.clone())),
         )
         .route(
-            "/alerts/ack",
-            put(monitoring::acknowledge).delete(monitoring::unacknowledge),
+            "/api/v1/{*rest}",
+            any(|| async { AppError::NotFound("no such API endpoint".into()) }),
         )
-        .route("/scans", axum::routing::post(scans::start))
-        .route("/scans/{id}", get(scans::status))
-        .route("/scans/{id}/cancel", axum::routing::post(scans::cancel))
-        .route("/inventory/export", get(inventory::export_csv))
-        .route(
-            "/inventory/import",
-            // Its larger body limit is `middleware::body_limit`'s.
-            axum::routing::post(inventory::import_csv),
-        )
-        .route(
-            "/nodes/{id}",
-            get(inventory::get_node)
-                .put(inventory::update_node)
-                .delete(inventory::delete_node),
-        )
-        .fallback(|| async { AppError::NotFound("no such API endpoint".into()) })
+        .layer(axum::middleware::from_fn(crate::middleware::json_errors));
+    (router, document)
+}
+
+/// Every REST operation as the route list declares it: (method, path template, who may call
+/// it). The tests that walk every route start here.
+pub fn operations() -> Vec<(http::Method, String, domain::auth::principal::Need)> {
+    access::Table::of(&router().1).entries()
 }
 
 /// CSV imports may be larger than other bodies (100,000 rows).

@@ -14,7 +14,7 @@ use domain::certificates::{Alert, CertificateReport, Filter, ServedCertificate};
 use domain::Services;
 use serde::Deserialize;
 
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "monitoring",
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "monitoring", extensions(("x-gatehouse-need" = json!("monitor"))),
     responses((status = 200, description = "every served certificate whose state is not ok", body = Vec<Alert>), (status = 401, body = ErrorBody)))]
 pub async fn alerts(
     State(state): State<Services>,

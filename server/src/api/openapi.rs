@@ -1,6 +1,8 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI 3.1 document, generated from the handlers'
 //! `#[utoipa::path]` annotations and the request and response types.
 
+use axum::response::IntoResponse;
+use domain::auth::principal::Need;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
@@ -52,9 +54,6 @@ impl Modify for Security {
 /// keep their own description.
 struct ErrorResponses;
 
-/// Operations anonymous callers may use: signing in and out.
-pub const OPEN_PATHS: &[&str] = &["/api/v1/session"];
-
 impl Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::ParameterIn;
@@ -65,17 +64,9 @@ impl Modify for ErrorResponses {
             super::IMPORT_LIMIT / (1024 * 1024)
         );
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let open = OPEN_PATHS.contains(&path.as_str());
             let in_path = path.contains('{');
-            for operation in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for (method, operation) in super::access::operations_mut(item) {
+                let open = super::access::need_of(&method, operation) == Need::Anyone;
                 let parameters = operation.parameters.as_deref().unwrap_or_default();
                 let query = parameters
                     .iter()
@@ -266,26 +257,26 @@ impl Modify for Constraints {
     info(title = "Gatehouse API", description = "The contact-center security console's REST API. \
         Authenticate with the session cookie (browsers; state-changing requests must carry the console's \
         Origin) or `Authorization: Bearer <token>`."),
-    paths(
-        super::session::login, super::session::logout,
-        super::users::list, super::users::create, super::users::update, super::users::delete,
-        super::tokens::list, super::tokens::create, super::tokens::revoke,
-        super::audit::list, super::audit::verify,
-        super::inventory::list_clusters, super::inventory::create_cluster, super::inventory::update_cluster,
-        super::inventory::delete_cluster, super::inventory::list_nodes, super::inventory::create_node,
-        super::inventory::get_node, super::inventory::update_node, super::inventory::delete_node,
-        super::inventory::export_csv, super::inventory::import_csv, super::webhooks::list, super::webhooks::create, super::webhooks::delete, super::webhooks::test, super::webhooks::deliveries,
-        super::scans::start, super::scans::status, super::scans::cancel, super::scans::node_certificates, super::scans::node_thresholds, super::scans::cluster_thresholds, super::scans::list_cas, super::scans::add_cas, super::scans::remove_ca,
-        super::monitoring::alerts, super::monitoring::mute, super::monitoring::unmute, super::monitoring::acknowledge, super::monitoring::unacknowledge, super::monitoring::certificates, super::monitoring::certificate, super::monitoring::certificate_pem,
-        super::appliances::put_credentials, super::appliances::host_key, super::appliances::accept_host_key, super::appliances::test_connection,
-        super::appliances::stores, super::appliances::read_stores, super::appliances::import_trust, super::appliances::connected_agents,
-    ),
     components(schemas(ErrorBody, Credentials)),
-    modifiers(&Security, &ErrorResponses, &Constraints),
+    modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
 )]
 pub struct ApiDoc;
 
-pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+/// What the routes cannot say about themselves, added once they are all in the document: who
+/// may call each ([`super::access::Needs`]), the errors every request can meet, and the field
+/// constraints the server enforces.
+pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
+    super::access::Needs.modify(openapi);
+    ErrorResponses.modify(openapi);
+    Constraints.modify(openapi);
+}
+
+/// `GET /api/v1/openapi.json`: the document, serialised once.
+pub fn served(openapi: &utoipa::openapi::OpenApi) -> impl IntoResponse + Clone {
+    let body = openapi.to_pretty_json().unwrap_or_else(|error| {
+        tracing::error!(%error, "serialising the OpenAPI document");
+        "{}".to_owned()
+    });
+    ([(http::header::CONTENT_TYPE, "application/json")], body)
 }

@@ -17,7 +17,7 @@ pub struct Credentials {
     password: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = crate::api::openapi::Credentials,
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", extensions(("x-gatehouse-need" = json!("anyone"))), request_body = crate::api::openapi::Credentials,
     responses((status = 200, description = "signed in; the session cookie is set"), (status = 401, description = "wrong username or password", body = crate::api::openapi::ErrorBody), (status = 429, description = "throttled; see Retry-After", body = crate::api::openapi::ErrorBody)))]
 pub async fn login(
     State(state): State<Services>,
@@ -33,7 +33,7 @@ pub async fn login(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204, description = "signed out; the session is destroyed")))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", extensions(("x-gatehouse-need" = json!("anyone"))), responses((status = 204, description = "signed out; the session is destroyed")))]
 pub async fn logout(
     State(state): State<Services>,
     session: Session,

@@ -9,7 +9,7 @@ use axum::Json;
 use domain::tokens::{CreatedToken, NewToken, TokenSummary};
 use domain::Services;
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenSummary>), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", extensions(("x-gatehouse-need" = json!("admin"))), responses((status = 200, body = Vec<TokenSummary>), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,

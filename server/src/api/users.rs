@@ -9,7 +9,7 @@ use domain::users::{NewUser, UserSummary, UserUpdate};
 use domain::Services;
 use serde_json::{json, Value};
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserSummary>), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", extensions(("x-gatehouse-need" = json!("admin"))), responses((status = 200, body = Vec<UserSummary>), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,

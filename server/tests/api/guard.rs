@@ -1,29 +1,16 @@
-//! Every state-changing endpoint refuses other sites, anonymous callers, auditors and monitor
-//! tokens. Adding an endpoint to the check is one line in `MUTATING`.
+//! Who may call what. Every REST route refuses what its declaration in the route list
+//! (`server::api::router`) says it refuses: anonymous callers (401), monitor tokens where not
+//! meant for them and auditors where only admins may (403); every state-changing endpoint, REST
+//! and server function alike, also refuses other sites. REST routes are walked from the route
+//! list; a server function that changes state is one line in `SERVER_FN_WRITES`.
 
 use crate::helpers::*;
+use domain::auth::principal::Need;
 use reqwest::{Method, StatusCode};
 
-/// (method, path, body): every endpoint that changes state, REST and server functions alike.
-/// Server functions take form bodies; the REST API takes JSON.
-const MUTATING: &[(Method, &str, Body)] = &[
-    (
-        Method::POST,
-        "/api/v1/users",
-        Body::Json(r#"{"username":"x","password":"correct horse battery","role":"auditor"}"#),
-    ),
-    (
-        Method::PUT,
-        "/api/v1/users/1",
-        Body::Json(r#"{"role":"auditor"}"#),
-    ),
-    (Method::DELETE, "/api/v1/users/1", Body::None),
-    (
-        Method::POST,
-        "/api/v1/tokens",
-        Body::Json(r#"{"name":"x","role":"monitor"}"#),
-    ),
-    (Method::DELETE, "/api/v1/tokens/1", Body::None),
+/// (method, path, body): every server function that changes state (they take form bodies).
+/// The REST API's come from its route list ([`rest_writes`]).
+const SERVER_FN_WRITES: &[(Method, &str, Body)] = &[
     (
         Method::POST,
         "/api/fn/user_create",
@@ -56,65 +43,6 @@ const MUTATING: &[(Method, &str, Body)] = &[
     ),
     (
         Method::POST,
-        "/api/v1/clusters",
-        Body::Json(r#"{"name":"x"}"#),
-    ),
-    (
-        Method::PUT,
-        "/api/v1/clusters/1",
-        Body::Json(r#"{"name":"x"}"#),
-    ),
-    (Method::DELETE, "/api/v1/clusters/1", Body::None),
-    (
-        Method::POST,
-        "/api/v1/nodes",
-        Body::Json(r#"{"cluster_id":1,"kind":"finesse","fqdn":"f.example.com"}"#),
-    ),
-    (
-        Method::PUT,
-        "/api/v1/nodes/1",
-        Body::Json(r#"{"cluster_id":1,"kind":"finesse","fqdn":"f.example.com"}"#),
-    ),
-    (Method::DELETE, "/api/v1/nodes/1", Body::None),
-    (Method::POST, "/api/v1/scans", Body::Json("{}")),
-    (Method::POST, "/api/v1/scans/1/cancel", Body::None),
-    (
-        Method::PUT,
-        "/api/v1/alerts/mute",
-        Body::Json(
-            r#"{"node_id":1,"port":443,"fingerprint_sha256":"x","owner":"x","until":"2999-01-01"}"#,
-        ),
-    ),
-    (
-        Method::DELETE,
-        "/api/v1/alerts/mute",
-        Body::Json(r#"{"node_id":1,"port":443,"fingerprint_sha256":"x"}"#),
-    ),
-    (
-        Method::PUT,
-        "/api/v1/alerts/ack",
-        Body::Json(
-            r#"{"node_id":1,"port":443,"fingerprint_sha256":"x","owner":"x","until":"2999-01-01"}"#,
-        ),
-    ),
-    (
-        Method::PUT,
-        "/api/v1/nodes/1/thresholds",
-        Body::Json(r#"{"warning_days":60}"#),
-    ),
-    (
-        Method::PUT,
-        "/api/v1/clusters/1/thresholds",
-        Body::Json(r#"{"warning_days":60}"#),
-    ),
-    (
-        Method::POST,
-        "/api/v1/clusters/1/cas",
-        Body::Json(r#"{"pem":"x"}"#),
-    ),
-    (Method::DELETE, "/api/v1/clusters/1/cas/x", Body::None),
-    (
-        Method::POST,
         "/api/fn/cluster_ca_add",
         Body::Form("cluster_id=1&pem=x"),
     ),
@@ -123,13 +51,6 @@ const MUTATING: &[(Method, &str, Body)] = &[
         "/api/fn/cluster_ca_remove",
         Body::Form("cluster_id=1&fingerprint_sha256=x"),
     ),
-    (
-        Method::POST,
-        "/api/v1/webhooks",
-        Body::Json(r#"{"name":"x","url":"http://127.0.0.1:9/"}"#),
-    ),
-    (Method::DELETE, "/api/v1/webhooks/1", Body::None),
-    (Method::POST, "/api/v1/inventory/import", Body::None),
     (
         Method::POST,
         "/api/fn/inventory_import",
@@ -141,7 +62,6 @@ const MUTATING: &[(Method, &str, Body)] = &[
         Body::Form("name=x&url=http%3A%2F%2F127.0.0.1%3A9%2F"),
     ),
     (Method::POST, "/api/fn/webhook_delete", Body::Form("id=1")),
-    (Method::POST, "/api/v1/webhooks/1/test", Body::None),
     (Method::POST, "/api/fn/webhook_test", Body::Form("id=1")),
     (Method::POST, "/api/fn/scan_start", Body::Form("")),
     (Method::POST, "/api/fn/scan_cancel", Body::Form("id=1")),
@@ -164,23 +84,6 @@ const MUTATING: &[(Method, &str, Body)] = &[
         Method::POST,
         "/api/fn/node_thresholds",
         Body::Form("id=1&warning_days=60"),
-    ),
-    (
-        Method::PUT,
-        "/api/v1/nodes/1/credentials",
-        Body::Json(r#"{"username":"admin","password":"x"}"#),
-    ),
-    (
-        Method::POST,
-        "/api/v1/nodes/1/host-key/accept",
-        Body::Json(r#"{"fingerprint":"SHA256:x"}"#),
-    ),
-    (Method::POST, "/api/v1/nodes/1/test-connection", Body::None),
-    (Method::POST, "/api/v1/nodes/1/stores/read", Body::None),
-    (
-        Method::POST,
-        "/api/v1/nodes/1/stores/trust",
-        Body::Json(r#"{"unit":"tomcat-trust","pem":"x"}"#),
     ),
     (
         Method::POST,
@@ -209,18 +112,36 @@ const MUTATING: &[(Method, &str, Body)] = &[
     ),
 ];
 
+/// Every REST operation that changes state, from the route list, with its ids filled in.
+fn rest_writes() -> Vec<(Method, String, Need)> {
+    server::api::operations()
+        .into_iter()
+        .filter(|(method, _, need)| *method != Method::GET && *need != Need::Anyone)
+        .map(|(method, path, need)| (method, concrete(&path), need))
+        .collect()
+}
+
+/// Every state-changing endpoint, REST and server functions alike.
+fn mutating() -> Vec<(Method, String, &'static Body)> {
+    rest_writes()
+        .into_iter()
+        .map(|(method, path, _)| (method, path, &Body::None))
+        .chain(
+            SERVER_FN_WRITES
+                .iter()
+                .map(|(method, path, body)| (method.clone(), (*path).to_owned(), body)),
+        )
+        .collect()
+}
+
 enum Body {
     None,
-    Json(&'static str),
     Form(&'static str),
 }
 
 fn with_body(request: reqwest::RequestBuilder, body: &Body) -> reqwest::RequestBuilder {
     match body {
         Body::None => request,
-        Body::Json(json) => request
-            .header("Content-Type", "application/json")
-            .body(*json),
         Body::Form(form) => request
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(*form),
@@ -237,8 +158,8 @@ async fn every_mutating_endpoint_refuses_auditors_monitors_anonymous_and_other_s
     let anonymous = app.other_client();
     let before = app.audit_actions().await.len();
 
-    for (method, path, body) in MUTATING {
-        let as_auditor = with_body(auditor.request(method.clone(), path), body)
+    for (method, path, body) in mutating() {
+        let as_auditor = with_body(auditor.request(method.clone(), &path), body)
             .send()
             .await
             .unwrap();
@@ -251,7 +172,7 @@ async fn every_mutating_endpoint_refuses_auditors_monitors_anonymous_and_other_s
         let as_monitor = with_body(
             anonymous
                 .client
-                .request(method.clone(), anonymous.url(path))
+                .request(method.clone(), anonymous.url(&path))
                 .bearer_auth(&monitor_token),
             body,
         )
@@ -264,7 +185,7 @@ async fn every_mutating_endpoint_refuses_auditors_monitors_anonymous_and_other_s
             "monitor token {method} {path}"
         );
 
-        let as_nobody = with_body(anonymous.request(method.clone(), path), body)
+        let as_nobody = with_body(anonymous.request(method.clone(), &path), body)
             .send()
             .await
             .unwrap();
@@ -276,7 +197,7 @@ async fn every_mutating_endpoint_refuses_auditors_monitors_anonymous_and_other_s
 
         let cross_site = with_body(
             app.client
-                .request(method.clone(), app.url(path))
+                .request(method.clone(), app.url(&path))
                 .header("Origin", "https://evil.example"),
             body,
         )
@@ -291,7 +212,7 @@ async fn every_mutating_endpoint_refuses_auditors_monitors_anonymous_and_other_s
 
         let fetch_cross_site = with_body(
             app.client
-                .request(method.clone(), app.url(path))
+                .request(method.clone(), app.url(&path))
                 .header("Sec-Fetch-Site", "cross-site"),
             body,
         )
@@ -305,7 +226,7 @@ async fn every_mutating_endpoint_refuses_auditors_monitors_anonymous_and_other_s
         );
 
         let cookie_without_origin =
-            with_body(app.client.request(method.clone(), app.url(path)), body)
+            with_body(app.client.request(method.clone(), app.url(&path)), body)
                 .send()
                 .await
                 .unwrap();
@@ -322,8 +243,8 @@ async fn every_mutating_endpoint_refuses_auditors_monitors_anonymous_and_other_s
 #[tokio::test]
 async fn the_admin_passes_the_guard_on_every_mutating_endpoint() {
     let app = spawn_admin().await;
-    for (method, path, body) in MUTATING {
-        let response = with_body(app.request(method.clone(), path), body)
+    for (method, path, body) in mutating() {
+        let response = with_body(app.request(method.clone(), &path), body)
             .send()
             .await
             .unwrap();
@@ -397,4 +318,98 @@ async fn the_guard_alone_covers_endpoints_that_forget_their_own_check() {
         .await
         .unwrap();
     assert_eq!(admin.status(), StatusCode::NOT_FOUND);
+}
+
+/// Every REST operation from the route list, with its ids filled in.
+fn rest_operations() -> Vec<(Method, String, Need)> {
+    let operations: Vec<_> = server::api::operations()
+        .into_iter()
+        .map(|(method, path, need)| (method, concrete(&path), need))
+        .collect();
+    assert!(
+        operations.len() > 40,
+        "the route list is read: {operations:?}"
+    );
+    operations
+}
+
+#[tokio::test]
+async fn every_rest_route_refuses_anonymous_callers_except_signing_in_and_out() {
+    let app = spawn_app().await;
+    let anonymous = app.other_client();
+    let mut open = Vec::new();
+    for (method, path, need) in rest_operations() {
+        let status = anonymous
+            .request(method.clone(), &path)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if need == Need::Anyone {
+            open.push(format!("{method} {path}"));
+            assert_ne!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        } else {
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "anonymous {method} {path}"
+            );
+        }
+    }
+    assert_eq!(open, ["DELETE /api/v1/session", "POST /api/v1/session"]);
+}
+
+#[tokio::test]
+async fn a_monitor_token_is_refused_by_every_route_not_meant_for_monitors() {
+    let app = spawn_admin().await;
+    let token = app.create_token("prometheus", "monitor").await;
+    let monitor = app.other_client();
+    let mut allowed = Vec::new();
+    for (method, path, need) in rest_operations() {
+        if need == Need::Anyone {
+            continue;
+        }
+        let status = monitor
+            .client
+            .request(method.clone(), monitor.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if need == Need::Monitor {
+            allowed.push(format!("{method} {path}"));
+            assert_eq!(status, StatusCode::OK, "monitor {method} {path}");
+        } else {
+            assert_eq!(status, StatusCode::FORBIDDEN, "monitor {method} {path}");
+        }
+    }
+    assert_eq!(allowed, ["GET /api/v1/alerts"]);
+}
+
+#[tokio::test]
+async fn auditors_read_what_the_route_list_lets_readers_read_and_nothing_else() {
+    let app = spawn_admin().await;
+    app.create_user("audrey", "auditor").await;
+    let auditor = app.other_client();
+    auditor.login("audrey", PASSWORD).await;
+    for (method, path, need) in rest_operations() {
+        if method != Method::GET {
+            continue; // writes: `every_mutating_endpoint_refuses_...`
+        }
+        let status = auditor
+            .request(method.clone(), &path)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        match need {
+            Need::Admin => assert_eq!(status, StatusCode::FORBIDDEN, "auditor {path}"),
+            // Readable: answered, or "no such node" for the made-up id; never refused.
+            _ => assert!(
+                !matches!(status, StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED),
+                "auditor {path}: {status}"
+            ),
+        }
+    }
 }

@@ -68,6 +68,13 @@ fn remove_dead_clusters(base: &std::path::Path) {
     }
 }
 
+/// A route's path template with its parameters filled in (`{id}` 1, `{sha256}` 64 zeros).
+pub fn concrete(template: &str) -> String {
+    template
+        .replace("{id}", "1")
+        .replace("{sha256}", &"0".repeat(64))
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
