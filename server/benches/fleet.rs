@@ -24,7 +24,6 @@ use futures::StreamExt;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use sqlx::{ConnectOptions, PgPool};
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
@@ -555,24 +554,28 @@ async fn serve(pool: PgPool) -> anyhow::Result<(String, Samples)> {
         anyhow::bail!("the serve command");
     };
     serve.listen = "127.0.0.1:0".parse()?;
-    serve.bootstrap_admin = Some(format!("{ADMIN}:{PASSWORD}"));
+    serve.bootstrap_admin = Some(format!("{ADMIN}:{PASSWORD}").into());
     serve.secret_key_file = Some(std::env::temp_dir().join("gatehouse-bench-secret.key"));
-    let listener = tokio::net::TcpListener::bind(serve.listen).await?;
-    let addr = listener.local_addr()?;
-    let state = server::app_state(pool, serve, false)?;
-    server::bootstrap(&state.services, serve).await?;
+    // The scans and samples the benches start themselves.
+    serve.scan_interval_hours = 0.0;
+    serve.sample_interval_seconds = 0;
+    let database = server::Database {
+        pool,
+        embedded: None,
+    };
     let samples = Samples::default();
     let timing = samples.clone();
-    let router = server::router(state)?
-        .layer(axum::middleware::from_fn(
-            move |request: axum::extract::Request, next: axum::middleware::Next| {
-                timed(timing.clone(), request, next)
-            },
-        ))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        let _ = axum::serve(server::nodelay(listener), router).await;
-    });
+    let app = server::startup::Application::build_on((**serve).clone(), database)
+        .await?
+        .wrap_router(move |router| {
+            router.layer(axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| {
+                    timed(timing.clone(), request, next)
+                },
+            ))
+        });
+    let addr = app.local_addr()?;
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
     Ok((format!("http://{addr}"), samples))
 }
 

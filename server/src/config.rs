@@ -1,7 +1,10 @@
 //! The command line and the configuration, read from flags and environment variables.
-//! Every knob is in README.md's configuration table.
+//! Every knob is in README.md's configuration table. Secrets (the database URL, which may
+//! carry a password, and the bootstrap admin's password) are `SecretString`s: `Debug` prints
+//! them as `[REDACTED]`, and only the code that uses one exposes it.
 
 use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -55,8 +58,8 @@ pub enum AuditCommand {
 #[derive(Debug, Clone, Args)]
 pub struct Database {
     /// PostgreSQL to use. Unset: Gatehouse runs its own private cluster in the data directory.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
     /// Where Gatehouse keeps its state (the embedded PostgreSQL cluster, keys).
     #[arg(long, env = "GATEHOUSE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
@@ -73,8 +76,8 @@ pub struct Serve {
     #[command(flatten)]
     pub database: Database,
     /// `name:password` of the first admin, created at start when no user exists (ignored after).
-    #[arg(long, env = "GATEHOUSE_BOOTSTRAP_ADMIN", hide_env_values = true)]
-    pub bootstrap_admin: Option<String>,
+    #[arg(long, env = "GATEHOUSE_BOOTSTRAP_ADMIN", hide_env_values = true, value_parser = secret)]
+    pub bootstrap_admin: Option<SecretString>,
     /// A PEM certificate chain: with `--tls-key`, the console is served over HTTPS only
     /// (cookies get `Secure`, responses get HSTS).
     #[arg(long, env = "GATEHOUSE_TLS_CERT", requires = "tls_key")]
@@ -130,6 +133,17 @@ pub struct Serve {
     /// Seconds one endpoint's probe (connect and handshake) may take.
     #[arg(long, env = "GATEHOUSE_PROBE_TIMEOUT_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120))]
     pub probe_timeout_seconds: u64,
+    /// Seconds between looks for webhook deliveries that are due; 0 turns the sender off (alert
+    /// transitions are still recorded and sent once it runs again).
+    #[arg(long, env = "GATEHOUSE_WEBHOOK_POLL_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub webhook_poll_seconds: u64,
+    /// Seconds between deletions of expired sessions from the database.
+    #[arg(long, env = "GATEHOUSE_SESSION_SWEEP_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub session_sweep_seconds: u64,
+}
+
+fn secret(text: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(text))
 }
 
 fn metrics_allow(text: &str) -> Result<crate::address_list::AddressList, String> {
@@ -147,5 +161,38 @@ fn scan_interval(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(hours) if hours == 0.0 || (0.01..=720.0).contains(&hours) => Ok(hours),
         _ => Err("hours between 0.01 and 720, or 0 to turn scheduled scans off".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let cli = Cli::parse_from([
+            "gatehouse",
+            "serve",
+            "--database-url",
+            "postgres://gatehouse:db-s3cret@db.example/gatehouse",
+            "--bootstrap-admin",
+            "root:admin-s3cret-password",
+        ]);
+        let Command::Serve(serve) = &cli.command else {
+            unreachable!("parsed as serve")
+        };
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("REDACTED"), "{shown}");
+        use secrecy::ExposeSecret;
+        let url = serve
+            .database
+            .database_url
+            .as_ref()
+            .map(|u| u.expose_secret());
+        assert_eq!(
+            url,
+            Some("postgres://gatehouse:db-s3cret@db.example/gatehouse")
+        );
     }
 }

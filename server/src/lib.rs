@@ -9,6 +9,7 @@ pub mod demo;
 pub mod middleware;
 pub mod monitor;
 pub mod pg;
+pub mod startup;
 pub mod tls;
 
 use anyhow::{Context, Result};
@@ -20,6 +21,7 @@ use domain::scans::{probe, scan};
 use domain::{Services, SessionSettings};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;
@@ -46,7 +48,7 @@ impl Database {
     pub async fn open(config: &config::Database) -> Result<Self> {
         let (options, embedded) = match &config.database_url {
             Some(url) => (
-                PgConnectOptions::from_str(url)
+                PgConnectOptions::from_str(url.expose_secret())
                     .context("DATABASE_URL is not a valid PostgreSQL URL")?,
                 None,
             ),
@@ -283,6 +285,7 @@ pub async fn bootstrap(state: &Services, serve: &config::Serve) -> Result<()> {
     };
     if let Some(spec) = &serve.bootstrap_admin {
         let (name, password) = spec
+            .expose_secret()
             .split_once(':')
             .context("GATEHOUSE_BOOTSTRAP_ADMIN must be name:password")?;
         domain::auth::store::create_first_admin(&state.pool, &context, name, password)

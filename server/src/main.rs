@@ -3,7 +3,6 @@
 use anyhow::{Context, Result};
 use clap::Parser;
 use server::config::{AuditCommand, Cli, Command, UserCommand};
-use std::net::SocketAddr;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -27,71 +26,10 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     match cli.command {
         Command::Serve(serve) => {
-            let tls = match (&serve.tls_cert, &serve.tls_key) {
-                (Some(cert), Some(key)) => Some(server::tls::server_config(cert, key)?),
-                _ => None,
-            };
-            let database = server::Database::open(&serve.database).await?;
-            let state = server::app_state(database.pool.clone(), &serve, tls.is_some())?;
-            server::bootstrap(&state.services, &serve).await?;
-            let _demo = match serve.demo {
-                true => Some(server::demo::start(&state.services, &serve.database.data_dir).await?),
-                false => None,
-            };
-            let scheduler =
-                domain::scans::schedule::spawn(state.services.clone(), serve.scan_interval_hours)
-                    .await?;
-            let sampler = domain::scans::schedule::spawn_sampler(
-                state.services.clone(),
-                std::time::Duration::from_secs(serve.sample_interval_seconds),
-            );
-            let notifier = domain::webhooks::deliver::Notifier::new(database.pool.clone())?.spawn();
-            let store = domain::auth::session_store::PgStore::new(database.pool.clone());
-            let sweeper = tokio::spawn(async move {
-                let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-                loop {
-                    every.tick().await;
-                    if let Err(error) = store.delete_expired().await {
-                        tracing::warn!(%error, "deleting expired sessions");
-                    }
-                }
-            });
-            let listener = tokio::net::TcpListener::bind(serve.listen)
-                .await
-                .with_context(|| format!("listening on {}", serve.listen))?;
-            let app = server::router(state)?.into_make_service_with_connect_info::<SocketAddr>();
-            let served = match tls {
-                None => {
-                    tracing::info!("Gatehouse listening on http://{}", listener.local_addr()?);
-                    axum::serve(server::nodelay(listener), app)
-                        .with_graceful_shutdown(shutdown_signal())
-                        .await
-                }
-                Some(config) => {
-                    tracing::info!("Gatehouse listening on https://{}", listener.local_addr()?);
-                    let handle = axum_server::Handle::new();
-                    let stopper = handle.clone();
-                    tokio::spawn(async move {
-                        shutdown_signal().await;
-                        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-                    });
-                    let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
-                    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
-                        .acceptor(axum_server::accept::NoDelayAcceptor);
-                    axum_server::from_tcp(listener.into_std()?)?
-                        .acceptor(acceptor)
-                        .handle(handle)
-                        .serve(app)
-                        .await
-                }
-            };
-            served.context("serving HTTP")?;
-            sweeper.abort();
-            notifier.abort();
-            for task in [scheduler, sampler].into_iter().flatten() {
-                task.abort();
-            }
-            database.close().await?;
+            server::startup::Application::build(*serve)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Migrate(db) => {

@@ -105,14 +105,18 @@ async fn requests_answer_503_while_the_database_is_away_and_recover_when_it_retu
     else {
         unreachable!()
     };
-    let state = server::app_state(pool, &serve, false).unwrap();
-    server::bootstrap(&state.services, &serve).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = server::router(state)
-        .unwrap()
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let mut serve = *serve;
+    serve.listen = "127.0.0.1:0".parse().unwrap();
+    serve.secret_key_file = Some(dir.join("secret.key"));
+    let database = server::Database {
+        pool,
+        embedded: None,
+    };
+    let app = server::startup::Application::build_on(serve, database)
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.local_addr().unwrap());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let login = || {

@@ -72,13 +72,19 @@ impl Notifier {
         Ok(count)
     }
 
-    pub fn spawn(self) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+    /// Sends what is due every `every` (`None` when it is zero), and judges the fleet's alert
+    /// transitions every ten minutes besides those a scan's end judges.
+    pub fn spawn(self, every: Duration) -> Option<JoinHandle<()>> {
+        if every.is_zero() {
+            tracing::info!("webhook deliveries are off (GATEHOUSE_WEBHOOK_POLL_SECONDS=0)");
+            return None;
+        }
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
             let mut since_judged = Duration::ZERO;
             loop {
                 tick.tick().await;
-                since_judged += Duration::from_secs(5);
+                since_judged += every;
                 if since_judged >= Duration::from_secs(600) {
                     since_judged = Duration::ZERO;
                     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -90,7 +96,7 @@ impl Notifier {
                     tracing::error!(error = %format!("{error:#}"), "sending webhooks");
                 }
             }
-        })
+        }))
     }
 }
 

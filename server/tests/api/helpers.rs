@@ -127,23 +127,25 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
     };
     serve.listen = "127.0.0.1:0".parse().unwrap();
     serve.site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "../target/site".into());
-    serve.bootstrap_admin = Some(format!("{ADMIN}:{PASSWORD}"));
+    serve.bootstrap_admin = Some(format!("{ADMIN}:{PASSWORD}").into());
+    // Background work the tests drive themselves (a scan, a sample, a delivery) stays off
+    // unless a test turns it on.
+    serve.scan_interval_hours = 0.0;
+    serve.sample_interval_seconds = 0;
+    serve.webhook_poll_seconds = 0;
     serve.secret_key_file =
         Some(std::env::temp_dir().join(format!("gatehouse-test-{database}.key")));
     configure(serve);
 
-    let listener = tokio::net::TcpListener::bind(serve.listen).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = server::app_state(pool.clone(), serve, false).unwrap();
-    server::bootstrap(&state.services, serve).await.unwrap();
-    let router = server::router(state)
-        .unwrap()
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        axum::serve(server::nodelay(listener), router)
-            .await
-            .unwrap()
-    });
+    let open = server::Database {
+        pool: pool.clone(),
+        embedded: None,
+    };
+    let app = server::startup::Application::build_on((**serve).clone(), open)
+        .await
+        .unwrap();
+    let addr = app.local_addr().unwrap();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
 
     TestApp {
         addr,

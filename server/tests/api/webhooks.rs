@@ -234,3 +234,35 @@ async fn a_test_message_is_sent_at_once_and_its_outcome_reported() {
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+/// The running application sends what is due by itself (the sender `Application` starts), at
+/// the configured interval.
+#[tokio::test]
+async fn the_application_sends_due_deliveries_by_itself() {
+    let app = spawn_app_with(|serve| serve.webhook_poll_seconds = 1).await;
+    app.login(ADMIN, PASSWORD).await;
+    let (base, received) = receiver(Arc::new(AtomicU16::new(200))).await;
+    two_webhooks(&app, &base).await;
+    let port = tls_endpoint("finesse6.example.com", &["finesse6.example.com"], 10).await;
+    let node = node_with_ports(&app, "finesse6.example.com", &[port]).await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    for _ in 0..100 {
+        if received.lock().unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        received.lock().unwrap().len(),
+        2,
+        "both receivers got the transition"
+    );
+    let deliveries = app.get_json("/api/v1/webhooks/deliveries").await;
+    let states: Vec<&str> = deliveries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["delivered", "delivered"]);
+}

@@ -1,0 +1,177 @@
+//! Starting and stopping the console, one way for `main`, the integration tests and the
+//! benches.
+//!
+//! [`Application::build`] opens the database (the embedded cluster, or `DATABASE_URL`) and
+//! applies the migrations, prepares the services, creates the first admin (or prints the
+//! one-time setup link) and binds the listener. [`Application::run_until_stopped`] then starts
+//! everything the process runs: the demo fleet when asked, the scan scheduler, the
+//! connected-users sampler, the webhook sender, the session sweeper and HTTP(S); when
+//! `shutdown` resolves, HTTP drains and the rest stops. Each background task's interval is in
+//! the configuration (0 turns the scheduler, the sampler and the sender off), so tests start
+//! the same tasks with the timings they need.
+
+use crate::config::Serve;
+use crate::{app_state, bootstrap, demo, nodelay, router, AppState, Database};
+use anyhow::{Context, Result};
+use domain::Services;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// Wraps the HTTP application in one more layer.
+type Wrap = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
+
+/// The console, built and bound, not yet serving.
+pub struct Application {
+    state: AppState,
+    database: Database,
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    settings: Serve,
+    wrap: Option<Wrap>,
+}
+
+impl Application {
+    /// Opens the database named by the settings and builds the console on it.
+    pub async fn build(settings: Serve) -> Result<Self> {
+        let database = Database::open(&settings.database).await?;
+        Self::build_on(settings, database).await
+    }
+
+    /// Builds the console on a database already open and migrated (the tests: one database per
+    /// test in a shared cluster).
+    pub async fn build_on(settings: Serve, database: Database) -> Result<Self> {
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+            _ => None,
+        };
+        let state = app_state(database.pool.clone(), &settings, tls.is_some())?;
+        bootstrap(&state.services, &settings).await?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listening on {}", settings.listen))?;
+        Ok(Self {
+            state,
+            database,
+            listener,
+            tls,
+            settings,
+            wrap: None,
+        })
+    }
+
+    /// Wraps the HTTP application in an outermost layer (the benches time requests with it).
+    pub fn wrap_router(
+        mut self,
+        wrap: impl FnOnce(axum::Router) -> axum::Router + Send + 'static,
+    ) -> Self {
+        self.wrap = Some(Box::new(wrap));
+        self
+    }
+
+    /// Where it listens (the port the system chose for `:0`).
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.state.services
+    }
+
+    /// Starts everything and serves until `shutdown` resolves; then stops it all and closes
+    /// the database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let Self {
+            state,
+            database,
+            listener,
+            tls,
+            settings,
+            wrap,
+        } = self;
+        let services = state.services.clone();
+        let demo = match settings.demo {
+            true => Some(demo::start(&services, &settings.database.data_dir).await?),
+            false => None,
+        };
+        let background = Background::start(&services, &settings).await?;
+        let app = router(state)?;
+        let app = match wrap {
+            Some(wrap) => wrap(app),
+            None => app,
+        }
+        .into_make_service_with_connect_info::<SocketAddr>();
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(
+            "Gatehouse listening on {scheme}://{}",
+            listener.local_addr()?
+        );
+        let served = match tls {
+            None => axum::serve(nodelay(listener), app)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .context("serving HTTP"),
+            Some(config) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+                });
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
+                let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                    .acceptor(axum_server::accept::NoDelayAcceptor);
+                axum_server::from_tcp(listener.into_std()?)?
+                    .acceptor(acceptor)
+                    .handle(handle)
+                    .serve(app)
+                    .await
+                    .context("serving HTTPS")
+            }
+        };
+        drop(background);
+        drop(demo);
+        database.close().await?;
+        served
+    }
+}
+
+/// The background tasks; dropping this stops them.
+struct Background(Vec<JoinHandle<()>>);
+
+impl Background {
+    async fn start(services: &Services, settings: &Serve) -> Result<Self> {
+        let scheduler =
+            domain::scans::schedule::spawn(services.clone(), settings.scan_interval_hours).await?;
+        let sampler = domain::scans::schedule::spawn_sampler(
+            services.clone(),
+            Duration::from_secs(settings.sample_interval_seconds),
+        );
+        let sender = services
+            .webhooks
+            .clone()
+            .spawn(Duration::from_secs(settings.webhook_poll_seconds));
+        let sweeper = domain::auth::session_store::PgStore::new(services.pool.clone())
+            .spawn_sweeper(Duration::from_secs(settings.session_sweep_seconds));
+        Ok(Self(
+            [scheduler, sampler, sender, Some(sweeper)]
+                .into_iter()
+                .flatten()
+                .collect(),
+        ))
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
