@@ -3,10 +3,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 struct Running {
-    child: Child,
+    child: testkit::Reaped,
     base: String,
     setup_link: Option<String>,
     data: PathBuf,
@@ -19,17 +19,9 @@ fn data_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts `gatehouse serve` and reads its standard error until it listens.
 fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
-    let port = free_port();
+    let port = testkit::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("serve")
         .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -65,7 +57,7 @@ fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
     // Keep reading, so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     Running {
-        child,
+        child: testkit::Reaped(child),
         base: base.unwrap_or_else(|| {
             panic!(
                 "the server did not say where it listens; it said:\n{}",
@@ -77,22 +69,12 @@ fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
     }
 }
 
-impl Drop for Running {
-    /// A test that fails before `stop` must not leave its server running.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 impl Running {
     /// SIGTERM, then wait: the process and its PostgreSQL stop cleanly.
     fn stop(mut self) {
         // SAFETY: signalling our own child process.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let status = self.child.wait().unwrap();
+        let status = self.child.0.wait().unwrap();
         assert!(status.success(), "gatehouse exited with {status}");
         assert!(
             !self.data.join("postgres/postmaster.pid").exists(),
@@ -102,15 +84,7 @@ impl Running {
     }
 }
 
-fn client() -> reqwest::Client {
-    // reqwest is built without a TLS provider of its own; use ring, as the server does.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use testkit::app::client;
 
 #[tokio::test]
 async fn the_setup_link_works_once_and_only_with_its_token() {
@@ -175,7 +149,7 @@ async fn the_setup_link_works_once_and_only_with_its_token() {
     );
     // The link is spent.
     assert_eq!(client.get(&link).send().await.unwrap().status(), 404);
-    let again = self::client()
+    let again = testkit::app::client()
         .post(format!("{}/api/fn/setup", running.base))
         .header("Origin", &running.base)
         .header("Accept", "application/json")
@@ -233,10 +207,10 @@ async fn user_add_creates_a_user_who_can_sign_in() {
 async fn over_tls_cookies_are_secure_and_hsts_is_sent() {
     let data = data_dir("tls");
     std::fs::create_dir_all(&data).unwrap();
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let certified = testkit::pki::Leaf::self_signed("localhost", &["localhost"], 365);
     let (cert, key) = (data.join("cert.pem"), data.join("key.pem"));
-    std::fs::write(&cert, certified.cert.pem()).unwrap();
-    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    std::fs::write(&cert, &certified.pem).unwrap();
+    std::fs::write(&key, &certified.key_pem).unwrap();
     let running = serve(
         &data,
         &[
@@ -251,7 +225,7 @@ async fn over_tls_cookies_are_secure_and_hsts_is_sent() {
     let base = running.base.replace("127.0.0.1", "localhost");
 
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(certified.cert.der().clone()).unwrap();
+    roots.add(certified.der.clone()).unwrap();
     let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -305,7 +279,7 @@ fn a_key_that_is_not_pem_is_a_clear_error() {
 
 #[test]
 fn an_unreachable_database_at_start_is_a_clear_error_after_the_wait() {
-    let port = free_port();
+    let port = testkit::free_port();
     let output = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("migrate")
         .env(

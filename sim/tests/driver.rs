@@ -297,14 +297,7 @@ async fn certificate_stores_import_replicates_and_regen_shows_after_restart() {
     );
 
     // Import a CA into the publisher: the subscriber has it too.
-    let ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut ca = ca;
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "Example Issuing CA");
-    let ca_pem = ca
-        .self_signed(&rcgen::KeyPair::generate().unwrap())
-        .unwrap()
-        .pem();
+    let ca_pem = testkit::pki::Ca::new("Example Issuing CA").pem();
     publisher.import_trust("tomcat", &ca_pem).await.unwrap();
     let trust = subscriber.cert_list(Store::Trust).await.unwrap();
     let imported = trust

@@ -5,24 +5,16 @@
 //! and `/usr/sbin/sshd` (`./x test` installs openssh-server).
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+use testkit::Reaped;
 use tokio::sync::Semaphore;
 use vos::driver::{Driver, Store};
 use vos::ssh::{Settings, Target, VosSsh};
 
 const USER: &str = "gatehouse-sim";
 const FQDN: &str = "finesse1.openssh.example.com";
-
-struct Sshd(Child);
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn run(program: &str, args: &[&str], input: Option<&str>) {
     let mut child = Command::new(program)
@@ -68,15 +60,7 @@ fn user_with_password() -> String {
     password
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn sshd(dir: &Path, port: u16) -> Sshd {
+fn sshd(dir: &Path, port: u16) -> Reaped {
     let key = dir.join("host_rsa");
     run(
         "ssh-keygen",
@@ -125,7 +109,7 @@ fn sshd(dir: &Path, port: u16) -> Sshd {
     )
     .unwrap();
     std::fs::create_dir_all("/run/sshd").unwrap();
-    let sshd = Sshd(
+    let sshd = Reaped(
         Command::new("/usr/sbin/sshd")
             .args(["-D", "-e", "-f", config.to_str().unwrap()])
             .stdout(Stdio::null())
@@ -155,7 +139,7 @@ async fn the_driver_works_through_openssh_with_the_vos_algorithms() {
     // The forced command runs as the user: it writes the node's state here.
     run("chmod", &["0777", dir.to_str().unwrap()], None);
     let password = user_with_password();
-    let port = free_port();
+    let port = testkit::free_port();
     let _sshd = sshd(&dir, port);
 
     let node = VosSsh::new(
@@ -180,13 +164,7 @@ async fn the_driver_works_through_openssh_with_the_vos_algorithms() {
     let own = node.cert_list(Store::Own).await.unwrap();
     let pem = node.cert_pem(Store::Own, &own[0]).await.unwrap();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
-    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "OpenSSH Test CA");
-    let ca = ca
-        .self_signed(&rcgen::KeyPair::generate().unwrap())
-        .unwrap()
-        .pem();
+    let ca = testkit::pki::Ca::new("OpenSSH Test CA").pem();
     node.import_trust("tomcat", &ca).await.unwrap();
     let trust = node.cert_list(Store::Trust).await.unwrap();
     assert!(

@@ -4,20 +4,13 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::{ChildStderr, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 const FQDN: &str = "finesse1.reload.example.com";
 
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use testkit::Reaped as Sim;
 
 fn fleet(down: bool) -> String {
     format!("[[cluster]]\nname = \"R\"\n\n[[cluster.node]]\nfqdn = \"{FQDN}\"\nkind = \"finesse\"\npassword = \"pw\"\nfaults = {{ down = {down} }}\n")

@@ -4,11 +4,11 @@
 //! certificate stores read and judged, a trust import replicated to the subscriber, and
 //! connected users.
 
-use crate::helpers::*;
 use crate::scans::scan_and_wait;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sim::fleet::{Faults, FleetSpec};
+use testkit::app::*;
 
 const PASSWORD_ON_NODE: &str = "Plat-form!9";
 
@@ -302,15 +302,7 @@ async fn stores_are_read_judged_compared_with_what_is_served_and_imports_replica
     assert!(mismatch.contains("Cisco Finesse Tomcat"), "{mismatch}");
 
     // A CA imported into the publisher shows in the subscriber's store after its next read.
-    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "Appl Test CA");
-    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
-    let pem = ca
-        .self_signed(&rcgen::KeyPair::generate().unwrap())
-        .unwrap()
-        .pem();
+    let pem = testkit::pki::Ca::new("Appl Test CA").pem();
     let bad = app
         .send_json(
             Method::POST,
@@ -348,15 +340,7 @@ async fn stores_are_read_judged_compared_with_what_is_served_and_imports_replica
 
     // The connection drops during the next import: reported failed (never as done), audited as
     // a failure, and the certificate is not in the store once the node answers again.
-    let mut other = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    other
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Appl Dropped CA");
-    other.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let other = other
-        .self_signed(&rcgen::KeyPair::generate().unwrap())
-        .unwrap()
-        .pem();
+    let other = testkit::pki::Ca::new("Appl Dropped CA").pem();
     let drop_mid_command = Faults {
         drop_mid_command: true,
         ..Faults::default()

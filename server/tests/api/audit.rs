@@ -1,9 +1,9 @@
 //! The audit log: append-only in the database, chained by hash, readable and exportable.
 
-use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::ConnectOptions;
+use testkit::app::*;
 
 #[tokio::test]
 async fn the_database_itself_refuses_to_update_delete_or_truncate_entries() {
@@ -21,14 +21,14 @@ async fn the_database_itself_refuses_to_update_delete_or_truncate_entries() {
     }
 }
 
-async fn verify(app: &crate::helpers::TestApp) -> Value {
+async fn verify(app: &testkit::app::TestApp) -> Value {
     let response = app.get("/api/v1/audit/verify").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
 
 /// What someone with the database's superuser does by hand: switch the guard off, change rows.
-async fn tamper(app: &crate::helpers::TestApp, statement: &str) {
+async fn tamper(app: &testkit::app::TestApp, statement: &str) {
     let mut conn = app.pool.acquire().await.unwrap();
     sqlx::query("alter table audit_entry disable trigger user")
         .execute(&mut *conn)

@@ -1,8 +1,8 @@
 //! Signing in and out, sessions, throttling, tokens.
 
-use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use testkit::app::*;
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -115,7 +115,7 @@ async fn the_session_id_changes_at_every_sign_in() {
     let id = |c: &str| c.split(';').next().unwrap().to_owned();
     assert_ne!(id(&first), id(&second));
     // The old id is worthless now.
-    let replay = crate::helpers::client()
+    let replay = testkit::app::client()
         .get(app.url("/api/v1/users"))
         .header("Cookie", id(&first))
         .send()
@@ -137,7 +137,7 @@ async fn signing_out_destroys_the_session_on_the_server() {
         .unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     // Replaying the old cookie from another client does not work.
-    let replay = crate::helpers::client()
+    let replay = testkit::app::client()
         .get(app.url("/api/v1/users"))
         .header("Cookie", value)
         .send()
@@ -159,7 +159,7 @@ async fn a_forged_session_cookie_is_just_not_signed_in() {
         "gatehouse_session=",
         "gatehouse_session=%%%%",
     ] {
-        let response = crate::helpers::client()
+        let response = testkit::app::client()
             .get(app.url("/api/v1/users"))
             .header("Cookie", forged)
             .send()
@@ -248,7 +248,7 @@ async fn tokens_authenticate_until_revoked_and_are_shown_only_once() {
         .unwrap();
     assert_ne!(stored, token.as_bytes());
 
-    let bot = crate::helpers::client();
+    let bot = testkit::app::client();
     let ok = bot
         .get(app.url("/api/v1/audit"))
         .bearer_auth(&token)
@@ -283,7 +283,7 @@ async fn an_expired_token_is_refused() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let response = crate::helpers::client()
+    let response = testkit::app::client()
         .get(app.url("/api/v1/audit"))
         .bearer_auth(&token)
         .send()

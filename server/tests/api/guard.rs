@@ -4,9 +4,9 @@
 //! and server function alike, also refuses other sites. REST routes are walked from the route
 //! list; a server function that changes state is one line in `SERVER_FN_WRITES`.
 
-use crate::helpers::*;
 use domain::auth::principal::Need;
 use reqwest::{Method, StatusCode};
+use testkit::app::*;
 
 /// (method, path, body): every server function that changes state (they take form bodies).
 /// The REST API's come from its route list ([`rest_writes`]).

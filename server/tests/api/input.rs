@@ -1,8 +1,8 @@
 //! Bad input gets a clear error, never a panic or a 5xx.
 
-use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use testkit::app::*;
 
 async fn error_of(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();

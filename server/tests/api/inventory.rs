@@ -1,8 +1,8 @@
 //! The inventory through the REST API: clusters, nodes, their validation and defaults.
 
-use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use testkit::app::*;
 
 async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     let response = app

@@ -4,7 +4,6 @@ mod appliances;
 mod audit;
 mod auth;
 mod guard;
-mod helpers;
 mod input;
 mod inventory;
 mod openapi;

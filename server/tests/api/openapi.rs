@@ -1,8 +1,8 @@
 //! The OpenAPI document describes the API that is really served.
 
-use crate::helpers::{spawn_admin, spawn_app};
 use domain::auth::principal::Need;
 use serde_json::Value;
+use testkit::app::{spawn_admin, spawn_app};
 
 #[tokio::test]
 async fn the_served_document_is_the_route_list_with_who_may_call_each_route() {
@@ -85,7 +85,7 @@ async fn every_status_a_route_answers_to_the_usual_mistakes_is_documented() {
     let app = spawn_admin().await;
     let monitor = app.create_token("monitoring", "monitor").await;
     let doc: Value = app.get_json("/api/v1/openapi.json").await;
-    let anonymous = crate::helpers::client();
+    let anonymous = testkit::app::client();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             let documented: Vec<&String> =

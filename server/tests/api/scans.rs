@@ -1,75 +1,23 @@
 //! Scans over REST against real TLS servers on loopback.
 
-use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use testkit::app::*;
+use testkit::pki::{Ca, Leaf};
 
-/// Serves `chain` with `key` on a loopback port until the test ends; returns the port.
-async fn serve_tls(
-    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
-    key: rustls::pki_types::PrivateKeyDer<'static>,
-) -> u16 {
-    serve_tls_when(chain, key, Arc::new(AtomicBool::new(true))).await
-}
-
-/// Like [`serve_tls`], but connections are closed at once while `open` is false.
-async fn serve_tls_when(
-    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
-    key: rustls::pki_types::PrivateKeyDer<'static>,
-    open: Arc<AtomicBool>,
-) -> u16 {
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            if !open.load(Ordering::Relaxed) {
-                continue;
-            }
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = acceptor.accept(tcp).await;
-            });
-        }
-    });
-    port
-}
-
-/// A TLS server for `names` whose certificate (CN `cn`) expires in `days`.
+/// A TLS server for `names` whose self-signed certificate (CN `cn`) expires in `days`.
 pub(crate) async fn tls_endpoint(cn: &str, names: &[&str], days: i64) -> u16 {
     tls_endpoint_when(cn, names, days, Arc::new(AtomicBool::new(true))).await
 }
 
 /// Like [`tls_endpoint`], closing connections at once while `open` is false.
 async fn tls_endpoint_when(cn: &str, names: &[&str], days: i64, open: Arc<AtomicBool>) -> u16 {
-    let mut params =
-        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-            .unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, cn);
-    let now = time::OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::days(80);
-    params.not_after = now + time::Duration::days(days);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    serve_tls_when(
-        vec![cert.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        open,
-    )
-    .await
+    let leaf = Leaf::self_signed(cn, names, days);
+    let config = testkit::tls::server_config(vec![leaf.der.clone()], leaf.key());
+    testkit::tls::serve_config(config, open).await
 }
 
 pub(crate) async fn node_with_ports(app: &TestApp, fqdn: &str, ports: &[u16]) -> i64 {
@@ -254,29 +202,9 @@ async fn a_node_never_scanned_shows_its_endpoints_without_probes() {
 
 /// A TLS server that serves only its leaf, signed by an intermediate it does not send.
 async fn endpoint_missing_its_intermediate(fqdn: &str) -> u16 {
-    let ca = |cn: &str| {
-        let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        p.distinguished_name.push(rcgen::DnType::CommonName, cn);
-        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        p
-    };
-    let root_key = rcgen::KeyPair::generate().unwrap();
-    let root = rcgen::Issuer::new(ca("Test Root"), root_key);
-    let mid_key = rcgen::KeyPair::generate().unwrap();
-    let mid_params = ca("Test Issuing CA");
-    mid_params.clone().signed_by(&mid_key, &root).unwrap();
-    let mid = rcgen::Issuer::new(mid_params, mid_key);
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let mut leaf_params = rcgen::CertificateParams::new(vec![fqdn.to_owned()]).unwrap();
-    leaf_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, fqdn);
-    let leaf = leaf_params.signed_by(&leaf_key, &mid).unwrap();
-    serve_tls(
-        vec![leaf.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-    )
-    .await
+    let issuing = Ca::new("Test Root").intermediate("Test Issuing CA");
+    let leaf = issuing.leaf(&[fqdn]);
+    testkit::tls::serve(vec![leaf.der.clone()], leaf.key()).await
 }
 
 #[tokio::test]
@@ -305,7 +233,7 @@ async fn monitoring_reads_alerts_and_metrics_with_a_monitor_token() {
     let node = node_with_ports(&app, "finesse2.example.com", &[port]).await;
     scan_and_wait(&app, json!({"node_ids": [node]})).await;
     let token = app.create_token("prometheus", "monitor").await;
-    let monitor = crate::helpers::client();
+    let monitor = testkit::app::client();
 
     let alerts = app.get_json_as(&token, "/api/v1/alerts").await;
     let alert = &alerts[0];
@@ -633,29 +561,10 @@ async fn certificates_can_be_narrowed_and_unknown_nodes_are_not_scanned() {
 async fn a_cluster_ca_makes_probes_verify_and_completes_the_chain() {
     let app = spawn_admin().await;
     let fqdn = "cuic7.example.com";
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Contact Center Private CA");
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::CrlSign,
-    ];
-    let ca_pem = ca_params.clone().self_signed(&ca_key).unwrap().pem();
-    let ca = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let mut leaf_params = rcgen::CertificateParams::new(vec![fqdn.to_owned()]).unwrap();
-    leaf_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, fqdn);
-    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
-    let port = serve_tls(
-        vec![leaf.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-    )
-    .await;
+    let ca = Ca::new("Contact Center Private CA");
+    let ca_pem = ca.pem();
+    let leaf = ca.leaf(&[fqdn]);
+    let port = testkit::tls::serve(vec![leaf.der.clone()], leaf.key()).await;
     let node = node_with_ports(&app, fqdn, &[port]).await;
     let report_path = format!("/api/v1/nodes/{node}/certificates");
     let lints = |report: &Value| -> Vec<String> {
@@ -675,7 +584,7 @@ async fn a_cluster_ca_makes_probes_verify_and_completes_the_chain() {
     let cas_path = format!("/api/v1/clusters/{cluster}/cas");
     // A leaf is not a CA; text without a certificate is not PEM.
     for (pem, says) in [
-        (leaf.pem(), "is not a CA certificate"),
+        (leaf.pem.clone(), "is not a CA certificate"),
         (
             "hello".to_owned(),
             "no '-----BEGIN CERTIFICATE-----' block found",
@@ -730,7 +639,7 @@ async fn metrics_without_a_token_only_from_allowed_addresses() {
             serve.metrics_allow = server::address_list::AddressList::parse(allow).unwrap();
         })
         .await;
-        let anonymous = crate::helpers::client()
+        let anonymous = testkit::app::client()
             .get(app.url("/metrics"))
             .send()
             .await

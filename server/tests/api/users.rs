@@ -1,8 +1,8 @@
 //! User management through the REST API.
 
-use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use testkit::app::*;
 
 #[tokio::test]
 async fn an_admin_creates_lists_changes_and_deletes_users() {

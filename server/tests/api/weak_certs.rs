@@ -2,25 +2,18 @@
 //! and served by `openssl s_server` (at security level 0, as an old appliance would), each is
 //! recorded with its chain and judged, rather than failing the handshake.
 
-use crate::helpers::*;
 use crate::scans::scan_and_wait;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+use testkit::app::*;
 
 /// `openssl s_server`, stopped when dropped.
 struct OpensslServer {
-    child: Child,
+    _child: testkit::Reaped,
     port: u16,
-}
-
-impl Drop for OpensslServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -67,7 +60,10 @@ fn s_server(dir: &Path) -> OpensslServer {
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    OpensslServer { child, port }
+    OpensslServer {
+        _child: testkit::Reaped(child),
+        port,
+    }
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {

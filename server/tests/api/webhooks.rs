@@ -1,12 +1,12 @@
 //! Webhooks: one message per transition to a real HTTP receiver on loopback, none for a scan
 //! that changes nothing, retries with backoff when the receiver fails, all in the delivery log.
 
-use crate::helpers::*;
 use crate::scans::{node_with_ports, scan_and_wait, tls_endpoint};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
+use testkit::app::*;
 
 /// An HTTP receiver that records (path, body) and answers with `status`.
 async fn receiver(status: Arc<AtomicU16>) -> (String, Arc<Mutex<Vec<(String, Value)>>>) {

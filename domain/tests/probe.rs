@@ -2,86 +2,24 @@
 //! against endpoints that fail in each of the ways the reason codes name.
 
 use domain::scans::probe::{Prober, Target};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::RootCertStore;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+use testkit::pki::Ca;
+use testkit::tls::{provider, server_config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-struct Pki {
-    ca: rcgen::Certificate,
-    issuer: rcgen::Issuer<'static, KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "Contact Center Test CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_key = KeyPair::generate().unwrap();
-        let ca = params.self_signed(&ca_key).unwrap();
-        Pki {
-            ca,
-            issuer: rcgen::Issuer::new(params, ca_key),
-        }
-    }
-
-    /// A leaf for `names`, signed by the CA.
-    fn leaf(&self, names: &[&str]) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-        let params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (
-            vec![cert.der().clone(), self.ca.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
-    }
-
-    fn roots(&self) -> RootCertStore {
-        let mut roots = RootCertStore::empty();
-        roots.add(self.ca.der().clone()).unwrap();
-        roots
-    }
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// A CA and its leaf for `names`: the chain the server sends (leaf, CA) and its key.
+fn issued(ca: &Ca, names: &[&str]) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    let leaf = ca.leaf(names);
+    (vec![leaf.der.clone(), ca.der()], leaf.key())
 }
 
 /// A TLS server on loopback that completes handshakes until the test ends.
 async fn tls_server(config: rustls::ServerConfig) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                if let Ok(mut tls) = acceptor.accept(tcp).await {
-                    let _ = tls.read(&mut [0u8; 1]).await;
-                }
-            });
-        }
-    });
-    port
-}
-
-fn server_config(
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-) -> rustls::ServerConfig {
-    rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap()
+    testkit::tls::serve_config(config, Arc::new(AtomicBool::new(true))).await
 }
 
 fn target(fqdn: &str, port: u16) -> Target {
@@ -98,8 +36,8 @@ fn prober() -> Prober {
 
 #[tokio::test]
 async fn a_handshake_records_the_chain_protocol_cipher_and_trust() {
-    let pki = Pki::new();
-    let (chain, key) = pki.leaf(&["finesse1.example.com"]);
+    let pki = Ca::new("Contact Center Test CA");
+    let (chain, key) = issued(&pki, &["finesse1.example.com"]);
     let port = tls_server(server_config(chain.clone(), key)).await;
     let cluster = domain::scans::probe::verifier(pki.roots()).unwrap();
 
@@ -148,8 +86,8 @@ impl rustls::server::ResolvesServerCert for Swappable {
 async fn every_probe_is_a_full_handshake_so_a_replaced_certificate_is_seen() {
     // A resumed TLS session would report the chain of the first handshake, not what the
     // server serves now.
-    let pki = Pki::new();
-    let (first, key) = pki.leaf(&["finesse1.example.com"]);
+    let pki = Ca::new("Contact Center Test CA");
+    let (first, key) = issued(&pki, &["finesse1.example.com"]);
     let certified = rustls::sign::CertifiedKey::from_der(first.clone(), key, &provider()).unwrap();
     let resolver = Arc::new(Swappable(std::sync::Mutex::new(Arc::new(certified))));
     // TLS 1.2: the client caches the session at the end of the handshake (1.3 tickets come
@@ -165,7 +103,7 @@ async fn every_probe_is_a_full_handshake_so_a_replaced_certificate_is_seen() {
 
     let before = prober.probe(&target, None).await.unwrap();
     assert_eq!(before.chain[0], first[0].as_ref());
-    let (second, key) = pki.leaf(&["finesse1.example.com"]);
+    let (second, key) = issued(&pki, &["finesse1.example.com"]);
     resolver.set((second.clone(), key));
     let after = prober.probe(&target, None).await.unwrap();
     assert_eq!(after.chain[0], second[0].as_ref(), "the new certificate");
@@ -173,8 +111,8 @@ async fn every_probe_is_a_full_handshake_so_a_replaced_certificate_is_seen() {
 
 #[tokio::test]
 async fn the_fqdn_is_checked_against_the_certificate() {
-    let pki = Pki::new();
-    let (chain, key) = pki.leaf(&["other.example.com"]);
+    let pki = Ca::new("Contact Center Test CA");
+    let (chain, key) = issued(&pki, &["other.example.com"]);
     let port = tls_server(server_config(chain, key)).await;
     let cluster = domain::scans::probe::verifier(pki.roots()).unwrap();
     let done = prober()
@@ -187,8 +125,8 @@ async fn the_fqdn_is_checked_against_the_certificate() {
 
 #[tokio::test]
 async fn tls12_only_servers_are_recorded_with_their_suite() {
-    let pki = Pki::new();
-    let (chain, key) = pki.leaf(&["xsp.example.com"]);
+    let pki = Ca::new("Contact Center Test CA");
+    let (chain, key) = issued(&pki, &["xsp.example.com"]);
     let config = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS12])
         .unwrap()
@@ -211,8 +149,8 @@ async fn tls12_only_servers_are_recorded_with_their_suite() {
 
 #[tokio::test]
 async fn a_request_for_a_client_certificate_is_noticed() {
-    let pki = Pki::new();
-    let (chain, key) = pki.leaf(&["xsp.example.com"]);
+    let pki = Ca::new("Contact Center Test CA");
+    let (chain, key) = issued(&pki, &["xsp.example.com"]);
     let client_verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
         Arc::new(pki.roots()),
         provider(),
@@ -281,7 +219,7 @@ async fn failures_carry_stable_reason_codes() {
 
     let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent_port = silent.local_addr().unwrap().port();
-    let fast = Prober::new(RootCertStore::empty(), Duration::from_millis(300)).unwrap();
+    let fast = Prober::new(rustls::RootCertStore::empty(), Duration::from_millis(300)).unwrap();
     assert_eq!(
         code(
             fast.probe(&target("web.example.com", silent_port), None)
@@ -301,8 +239,8 @@ async fn failures_carry_stable_reason_codes() {
 
 #[tokio::test]
 async fn an_oversized_chain_is_a_clear_failure_not_a_hang() {
-    let pki = Pki::new();
-    let (mut chain, key) = pki.leaf(&["big.example.com"]);
+    let pki = Ca::new("Contact Center Test CA");
+    let (mut chain, key) = issued(&pki, &["big.example.com"]);
     let padding = chain[1].clone();
     chain.extend(std::iter::repeat_n(padding, 400));
     let port = tls_server(server_config(chain, key)).await;

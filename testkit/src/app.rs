@@ -1,4 +1,5 @@
-//! `spawn_app()`: the real server on a free port, over a fresh database in a real PostgreSQL.
+//! `spawn_app()`: the whole application (`server::startup::Application`) on a free port, over a
+//! fresh database in a real PostgreSQL, and a client for it.
 //!
 //! One embedded cluster serves the whole test binary (started once, on a thread that lives as
 //! long as the process, so the cluster stops when the tests end); each test gets its own
@@ -156,6 +157,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
     }
 }
 
+/// An HTTP client that keeps cookies and does not follow redirects.
 pub fn client() -> reqwest::Client {
     // reqwest is built without a TLS provider of its own; use ring, as the server does.
     let _ = rustls::crypto::ring::default_provider().install_default();
