@@ -13,13 +13,18 @@ use http::Method;
 use rand::RngCore;
 use std::net::SocketAddr;
 use tower_sessions::Session;
+use tracing::Instrument;
 
 /// Gives every request an id (in the `x-request-id` response header and in error bodies).
 pub async fn request_id(request: Request, next: Next) -> Response {
     let mut bytes = [0u8; 8];
     rand::rng().fill_bytes(&mut bytes);
     let id = hex::encode(bytes);
-    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    // Every log line of the request, services' spans included, carries its id.
+    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.run(request).instrument(span))
+        .await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }

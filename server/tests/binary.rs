@@ -10,6 +10,8 @@ struct Running {
     base: String,
     setup_link: Option<String>,
     data: PathBuf,
+    /// What it wrote to standard error after it started listening.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 fn data_dir(name: &str) -> PathBuf {
@@ -55,7 +57,13 @@ fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
         }
     }
     // Keep reading, so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            keep.lock().unwrap().push(line);
+        }
+    });
     Running {
         child: testkit::Reaped(child),
         base: base.unwrap_or_else(|| {
@@ -66,6 +74,7 @@ fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
         }),
         setup_link,
         data: data.to_owned(),
+        log,
     }
 }
 
@@ -396,4 +405,68 @@ async fn the_demo_fleet_runs_and_is_registered_with_its_accounts() {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
     server.stop();
+}
+
+/// A request can be followed through the log: the service it calls logs inside a span naming
+/// the request's id (the one in its `x-request-id` header) and the actor, and so does the scan
+/// it started, after the request has ended.
+#[tokio::test]
+async fn one_request_can_be_followed_through_the_log() {
+    let data = data_dir("trace");
+    let running = serve(
+        &data,
+        &[],
+        &[("GATEHOUSE_BOOTSTRAP_ADMIN", "admin:correct horse battery")],
+    );
+    let client = client();
+    let login = client
+        .post(format!("{}/api/v1/session", running.base))
+        .json(&serde_json::json!({"username": "admin", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let started = client
+        .post(format!("{}/api/v1/scans", running.base))
+        .header("Origin", &running.base)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let id = started.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let lines_of_request = || -> Vec<String> {
+        running
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.contains(&format!("request{{id={id}")))
+            .cloned()
+            .collect()
+    };
+    for _ in 0..100 {
+        if lines_of_request()
+            .iter()
+            .any(|l| l.contains("scan finished"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let lines = lines_of_request();
+    let started = lines.iter().find(|l| l.contains("scan started"));
+    assert!(
+        started.is_some_and(|l| l.contains("start_scan{actor=admin")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("scan{id=") && l.contains("scan finished")),
+        "{lines:#?}"
+    );
+    running.stop();
 }

@@ -130,6 +130,13 @@ impl RequestContext {
         }
     }
 
+    /// Who acts, as the audit log and the log name them (`-` for nobody).
+    pub fn actor(&self) -> String {
+        self.principal
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), Principal::actor)
+    }
+
     /// Whether this request's principal is at least `need`.
     pub fn require(&self, need: Need) -> Result<(), Error> {
         match need {

@@ -32,6 +32,7 @@ fn session_error(error: tower_sessions_core::session::Error) -> Error {
 
 /// Checks a username and password, throttles repeated failures, and on success starts a new
 /// session (a fresh id, so a session id planted before sign-in is worthless).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), username = %username.trim()))]
 pub async fn sign_in(
     state: &Services,
     session: &Session,
@@ -146,6 +147,7 @@ pub async fn sign_in(
 }
 
 /// Ends the session: its record is deleted from the store and the cookie cleared.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn sign_out(
     state: &Services,
     session: &Session,
@@ -215,6 +217,7 @@ pub async fn principal_from_session(
 
 /// Changes the signed-in user's own password after checking the current one. Other sessions
 /// of the user end (the epoch moves); this one stays signed in.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn change_own_password(
     state: &Services,
     session: &Session,
@@ -346,6 +349,7 @@ pub async fn create_first_admin(
 }
 
 /// The setup page's action: checks the one-time token, creates the first admin and signs in.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn complete_setup(
     state: &Services,
     session: &Session,

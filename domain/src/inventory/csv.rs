@@ -27,6 +27,7 @@ pub const MAX_ROWS: usize = 100_000;
 const MAX_LISTED_ERRORS: usize = 1000;
 
 /// The whole inventory as CSV, clusters and nodes by name.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn export(pool: &PgPool, context: &RequestContext) -> Result<String, Error> {
     context.require_reader()?;
     let rows = sqlx::query!(
@@ -70,6 +71,7 @@ struct Row {
 /// Checks (and unless `dry_run`, writes) a CSV inventory. A file that cannot be read as this
 /// CSV at all (wrong header, too many rows) is a `BadRequest`; invalid rows are listed in the
 /// report, and make a real import a 422 listing them.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn import(
     pool: &PgPool,
     context: &RequestContext,

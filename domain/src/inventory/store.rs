@@ -21,6 +21,7 @@ fn internal(message: String) -> Error {
 // Clusters
 
 /// Every cluster with its node count and thresholds (readers).
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn list_clusters(
     pool: &PgPool,
     context: &RequestContext,
@@ -75,6 +76,7 @@ fn cluster_constraint(error: sqlx::Error) -> Error {
     )
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn create_cluster(
     pool: &PgPool,
     context: &RequestContext,
@@ -102,6 +104,7 @@ pub async fn create_cluster(
     Ok(id)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn update_cluster(
     pool: &PgPool,
     context: &RequestContext,
@@ -139,6 +142,7 @@ pub async fn update_cluster(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn delete_cluster(pool: &PgPool, context: &RequestContext, id: i64) -> Result<(), Error> {
     context.require_admin()?;
     let mut tx = pool.begin().await?;
@@ -390,6 +394,7 @@ fn audit_value(spec: &NodeSpec, endpoints: &[EndpointSpec]) -> serde_json::Value
     })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn create_node(
     pool: &PgPool,
     context: &RequestContext,
@@ -431,6 +436,7 @@ pub async fn create_node(
     })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn update_node(
     pool: &PgPool,
     context: &RequestContext,
@@ -490,6 +496,7 @@ pub async fn update_node(
     })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn delete_node(pool: &PgPool, context: &RequestContext, id: i64) -> Result<(), Error> {
     context.require_admin()?;
     let mut tx = pool.begin().await?;
@@ -515,6 +522,7 @@ pub async fn delete_node(pool: &PgPool, context: &RequestContext, id: i64) -> Re
 
 /// Nodes, optionally of one cluster, ordered by cluster, kind and FQDN, with their endpoints
 /// (readers).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), cluster_id = cluster_id))]
 pub async fn list_nodes(
     pool: &PgPool,
     context: &RequestContext,
@@ -525,6 +533,7 @@ pub async fn list_nodes(
 }
 
 /// One node (readers).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn get_node(pool: &PgPool, context: &RequestContext, id: i64) -> Result<Node, Error> {
     context.require_reader()?;
     node(pool, id).await

@@ -14,6 +14,7 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use tracing::Instrument;
 
 /// Runs scans in the background; one per process, shared by the API, the console and the
 /// scheduler.
@@ -135,36 +136,43 @@ impl Inner {
             .unwrap_or_else(|e| e.into_inner())
             .insert(id, cancel.clone());
         let this = self.clone();
-        tokio::spawn(async move {
-            let outcome = this.run(id, jobs, &cancel).await;
-            this.running
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
-            let state = match (&outcome, cancel.load(Ordering::Relaxed)) {
-                (Ok(()), false) => "done",
-                _ => "cancelled",
-            };
-            if let Err(error) = &outcome {
-                tracing::error!(scan = id, error = %format!("{error:#}"), "scan stopped");
+        tokio::spawn(
+            async move {
+                let outcome = this.run(id, jobs, &cancel).await;
+                this.running
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
+                let state = match (&outcome, cancel.load(Ordering::Relaxed)) {
+                    (Ok(()), false) => "done",
+                    _ => "cancelled",
+                };
+                if let Err(error) = &outcome {
+                    tracing::error!(scan = id, error = %format!("{error:#}"), "scan stopped");
+                }
+                // Judged before the scan reads as finished, so that a caller who sees it done
+                // also sees its transitions queued.
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                if let Err(error) = crate::webhooks::store::judge_transitions(&this.pool, now).await
+                {
+                    tracing::error!(scan = id, %error, "judging alert transitions");
+                }
+                if let Err(error) = sqlx::query!(
+                    "update scan set state = $2, finished_at = now() where id = $1",
+                    id,
+                    state
+                )
+                .execute(&this.pool)
+                .await
+                {
+                    tracing::error!(scan = id, %error, "recording the end of a scan");
+                } else {
+                    tracing::info!(state, "scan finished");
+                }
             }
-            // Judged before the scan reads as finished, so that a caller who sees it done
-            // also sees its transitions queued.
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            if let Err(error) = crate::webhooks::store::judge_transitions(&this.pool, now).await {
-                tracing::error!(scan = id, %error, "judging alert transitions");
-            }
-            if let Err(error) = sqlx::query!(
-                "update scan set state = $2, finished_at = now() where id = $1",
-                id,
-                state
-            )
-            .execute(&this.pool)
-            .await
-            {
-                tracing::error!(scan = id, %error, "recording the end of a scan");
-            }
-        });
+            // The scan outlives the request that started it; its log lines keep that request's id.
+            .instrument(tracing::info_span!("scan", id)),
+        );
         Ok(id)
     }
 

@@ -17,6 +17,7 @@ pub struct MonitoringFacts {
     pub last_scan: Option<OffsetDateTime>,
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn monitoring_facts(
     app: &Services,
     context: &RequestContext,

@@ -48,6 +48,7 @@ pub fn parse_expiry(value: &str) -> Result<OffsetDateTime, String> {
 }
 
 /// Every token, newest first, without its secret (admins: a token list is user management).
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<TokenSummary>, Error> {
     context.require_admin()?;
     let rows = sqlx::query!(
@@ -77,6 +78,7 @@ pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<TokenSu
         .collect()
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn create(
     pool: &PgPool,
     context: &RequestContext,
@@ -128,6 +130,7 @@ pub async fn create(
     Ok(CreatedToken { id, token })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn revoke(pool: &PgPool, context: &RequestContext, id: i64) -> Result<(), Error> {
     context.require_admin()?;
     let mut tx = pool.begin().await?;

@@ -11,6 +11,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
 /// Every user by name (admins: user management).
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<UserSummary>, Error> {
     context.require_admin()?;
     let rows = sqlx::query!(
@@ -33,6 +34,7 @@ pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<UserSum
         .collect()
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn create(pool: &PgPool, context: &RequestContext, new: NewUser) -> Result<i64, Error> {
     context.require_admin()?;
     let username = new.username.trim().to_owned();
@@ -84,6 +86,7 @@ async fn keep_one_admin(tx: &mut PgConnection, leaving: i64) -> Result<(), Error
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn update(
     pool: &PgPool,
     context: &RequestContext,
@@ -154,6 +157,7 @@ pub async fn update(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn delete(pool: &PgPool, context: &RequestContext, id: i64) -> Result<(), Error> {
     let principal = context.require_admin()?;
     if principal.user_id() == Some(id) {

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
 /// Every webhook by name (readers).
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<Webhook>, Error> {
     context.require_reader()?;
     Ok(sqlx::query!(
@@ -47,6 +48,7 @@ fn valid_url(url: &str) -> Result<String, String> {
     }
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn create(
     pool: &PgPool,
     context: &RequestContext,
@@ -103,6 +105,7 @@ pub async fn create(
     Ok(id)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn delete(pool: &PgPool, context: &RequestContext, id: i64) -> Result<(), Error> {
     context.require_admin()?;
     let mut tx = pool.begin().await?;
@@ -122,6 +125,7 @@ pub async fn delete(pool: &PgPool, context: &RequestContext, id: i64) -> Result<
 }
 
 /// The latest `limit` deliveries, newest first (readers).
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn deliveries(
     pool: &PgPool,
     context: &RequestContext,
@@ -378,6 +382,7 @@ pub async fn attempted(
 
 /// Sends a test message to one webhook now (not queued, not retried) and says what happened;
 /// audited with the outcome.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn send_test(
     app: &Services,
     context: &RequestContext,

@@ -57,6 +57,7 @@ pub async fn host_key(pool: &PgPool, node_id: i64) -> Result<HostKey, Error> {
 }
 
 /// A node's SSH port, account name and host key (readers; the password never leaves).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn access(
     pool: &PgPool,
     context: &RequestContext,
@@ -80,6 +81,7 @@ pub async fn access(
     })
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn set_credentials(
     state: &Services,
     context: &RequestContext,
@@ -161,6 +163,7 @@ pub async fn set_credentials(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id, fingerprint = %fingerprint))]
 pub async fn accept_host_key(
     state: &Services,
     context: &RequestContext,
@@ -227,6 +230,7 @@ pub async fn accept_host_key(
     host_key(&state.pool, node_id).await
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn test_connection(
     state: &Services,
     context: &RequestContext,

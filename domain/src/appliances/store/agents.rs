@@ -11,6 +11,7 @@ const SAMPLE_WAIT: Duration = Duration::from_secs(4);
 /// Connected users per Finesse node (only `node` when given, without the fleet's history);
 /// with `refresh`, nodes with credentials whose last sample is older than [`SAMPLE_AGE`] are
 /// asked now (all at once, within the fleet's SSH bound).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node = ?node))]
 pub async fn connected_agents(
     state: &Services,
     context: &RequestContext,
@@ -116,13 +117,16 @@ pub async fn connected_agents(
 }
 
 /// Reads the connected users of `ids` now, each in a task of its own that keeps its sample
-/// whenever it ends (one read per node at a time: a node being read is skipped), waiting at
-/// most `wait`. Returns, per node, why its read failed or has not ended yet.
+/// whenever it ends (one read per node at a time: a node already being read, by the sampler
+/// or another page, is waited for rather than read twice), waiting at most `wait`. Returns,
+/// per node, why its read failed or has not ended yet.
 async fn sample_nodes(state: &Services, ids: Vec<i64>, wait: Duration) -> HashMap<i64, String> {
     let deadline = tokio::time::Instant::now() + wait;
-    let reads: Vec<_> = ids
+    let (ours, theirs): (Vec<i64>, Vec<i64>) = ids
         .into_iter()
-        .filter(|id| state.appliances.begin_sample(*id))
+        .partition(|id| state.appliances.begin_sample(*id));
+    let reads: Vec<_> = ours
+        .into_iter()
         .map(|id| {
             let state = state.clone();
             let read = tokio::spawn(async move {
@@ -142,6 +146,15 @@ async fn sample_nodes(state: &Services, ids: Vec<i64>, wait: Duration) -> HashMa
             Err(_) => format!("no answer within {} s yet", wait.as_secs()),
         };
         errors.insert(id, message);
+    }
+    for id in theirs {
+        while state.appliances.is_sampling(id) {
+            if tokio::time::Instant::now() >= deadline {
+                errors.insert(id, format!("no answer within {} s yet", wait.as_secs()));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     errors
 }

@@ -151,6 +151,13 @@ impl Appliances {
             .insert(node_id)
     }
 
+    fn is_sampling(&self, node_id: i64) -> bool {
+        self.sampling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&node_id)
+    }
+
     fn end_sample(&self, node_id: i64) {
         self.sampling
             .lock()

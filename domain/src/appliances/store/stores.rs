@@ -4,6 +4,7 @@
 use super::*;
 
 /// [`read_stores`], then the stores as now kept.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn read_and_show_stores(
     state: &Services,
     context: &RequestContext,
@@ -16,6 +17,7 @@ pub async fn read_and_show_stores(
 /// The stores as last read; for an admin, when they were never read, read now first (a failed
 /// read is kept and shown in `error`, and a read already running is waited for by nobody: its
 /// result shows on the next request).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn stores_read_once(
     state: &Services,
     context: &RequestContext,
@@ -32,6 +34,7 @@ pub async fn stores_read_once(
 }
 
 /// Reads both stores from the appliance and keeps them (the last good read stays when one fails).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn read_stores(
     state: &Services,
     context: &RequestContext,
@@ -144,6 +147,7 @@ type ParsedCert = Result<(certs::CertInfo, Vec<u8>), String>;
 
 /// The stores as last read, each certificate judged with the node's thresholds; the store's
 /// tomcat certificate compared with what the node's endpoints serve.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn stores(
     state: &Services,
     context: &RequestContext,
@@ -256,6 +260,7 @@ pub async fn stores(
     Ok(stores)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn import_trust(
     state: &Services,
     context: &RequestContext,

@@ -155,6 +155,7 @@ async fn record_read(
 }
 
 /// One page, for a reader; the read is recorded first (and so appears on the page itself).
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn read_page(
     pool: &PgPool,
     context: &RequestContext,
@@ -181,6 +182,7 @@ pub async fn read_page(
 
 /// An export, for a reader: the read is recorded, then every entry matching the filter
 /// follows, newest first (see [`export`]).
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn export_as(
     pool: &PgPool,
     context: &RequestContext,

@@ -49,6 +49,7 @@ pub async fn verify(pool: &PgPool) -> Result<VerifyReport, Error> {
 }
 
 /// `verify`, for a reader; the check itself is recorded after it ran.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn verify_as(pool: &PgPool, context: &RequestContext) -> Result<VerifyReport, Error> {
     context.require_reader()?;
     let report = verify(pool).await?;

@@ -4,6 +4,7 @@
 use super::*;
 
 /// A stored certificate's DER and subject CN (for downloads).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), sha256 = %sha256))]
 pub async fn certificate_der(
     pool: &PgPool,
     context: &RequestContext,
@@ -22,6 +23,7 @@ pub async fn certificate_der(
 }
 
 /// The certificate page: its facts, and every place it is or was served.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), sha256 = %sha256))]
 pub async fn certificate_report(
     app: &Services,
     context: &RequestContext,

@@ -3,6 +3,7 @@
 use super::*;
 
 /// The trusted CAs of one cluster, or of all (`None`) (readers).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), cluster_id = cluster_id))]
 pub async fn list_cluster_cas(
     pool: &PgPool,
     context: &RequestContext,
@@ -34,6 +35,7 @@ async fn cluster_cas(pool: &PgPool, cluster_id: Option<i64>) -> Result<Vec<Clust
 
 /// Adds the CA certificates in `pem` to a cluster's trust (each must be a CA certificate that
 /// has not expired); audited. Certificates already trusted are kept as they are.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), cluster_id = cluster_id))]
 pub async fn add_cluster_cas(
     pool: &PgPool,
     context: &RequestContext,
@@ -114,6 +116,7 @@ pub async fn add_cluster_cas(
         .collect())
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), cluster_id = cluster_id, sha256 = %sha256))]
 pub async fn remove_cluster_ca(
     pool: &PgPool,
     context: &RequestContext,

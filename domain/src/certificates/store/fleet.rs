@@ -256,6 +256,7 @@ impl Filter {
 }
 
 /// `GET /api/v1/certificates`: served certificates in the filter, soonest expiry first.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn certificates(
     app: &Services,
     context: &RequestContext,
@@ -272,6 +273,7 @@ pub async fn certificates(
 }
 
 /// `GET /api/v1/alerts`: one entry per served certificate that is not ok.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn alerts(app: &Services, context: &RequestContext) -> Result<Vec<Alert>, Error> {
     context.require_monitor()?;
     let view = app.fleet.view(&app.pool).await?;

@@ -66,6 +66,7 @@ impl MuteKind {
 
 /// Silences (mute) or acknowledges (ack) one alert until a date, with who handles it and why;
 /// audited. Either replaces the other.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = request.node_id, port = request.port))]
 pub async fn mute(
     pool: &PgPool,
     context: &RequestContext,
@@ -137,6 +138,7 @@ pub async fn mute(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = key.node_id, port = key.port))]
 pub async fn unmute(pool: &PgPool, context: &RequestContext, key: AlertKey) -> Result<(), Error> {
     context.require_admin()?;
     let endpoint = endpoint_of(pool, key.node_id, key.port).await?;

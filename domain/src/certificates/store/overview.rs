@@ -3,6 +3,7 @@
 use super::*;
 
 /// The fleet overview, narrowed by `filter`.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn dashboard(
     app: &Services,
     context: &RequestContext,
@@ -13,6 +14,7 @@ pub async fn dashboard(
 
 /// The overview and the first `limit` served certificates in the filter, soonest expiry first
 /// (the Certificates page shows both), and how many there are in all.
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn overview(
     app: &Services,
     context: &RequestContext,

@@ -40,6 +40,7 @@ struct NodeProbeRow {
 }
 
 /// The node page: every endpoint with its latest probe and served chain, findings judged now.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn node_report(
     pool: &PgPool,
     context: &RequestContext,

@@ -57,6 +57,7 @@ pub(super) async fn latest_scans(
 }
 
 /// A scan's state and counts (readers).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn scan_status(
     pool: &PgPool,
     context: &RequestContext,
@@ -81,6 +82,7 @@ async fn scan(pool: &PgPool, id: i64) -> Result<ScanStatus, Error> {
 }
 
 /// A scan and its most recent results, for live progress.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn scan_progress(
     pool: &PgPool,
     context: &RequestContext,
@@ -134,6 +136,7 @@ pub async fn scan_progress(
 
 /// Starts a scan of some nodes (or the fleet), audited. A second fleet scan while one runs is
 /// refused, naming the running one.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_ids = ?node_ids))]
 pub async fn start_scan(
     app: &Services,
     context: &RequestContext,
@@ -169,6 +172,7 @@ pub async fn start_scan(
         .start(principal.actor(), node_ids.clone())
         .await
         .map_err(Error::internal)?;
+    tracing::info!(scan = id, "scan started");
     record_alone(
         &app.pool,
         context
@@ -179,6 +183,7 @@ pub async fn start_scan(
     Ok(id)
 }
 
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn cancel_scan(app: &Services, context: &RequestContext, id: i64) -> Result<(), Error> {
     context.require_admin()?;
     if !app.scans.cancel(id) {

@@ -80,6 +80,7 @@ fn checked(input: &ThresholdsInput) -> Result<Stored, Error> {
 
 /// Sets (or, with empty values, clears) a cluster's or a node's own thresholds. The result must
 /// keep critical below warning once inherited values are filled in.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), of = ?of))]
 pub async fn set_thresholds(
     pool: &PgPool,
     context: &RequestContext,
