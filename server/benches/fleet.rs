@@ -518,7 +518,7 @@ async fn seed_fleet(pool: &PgPool) -> anyhow::Result<i64> {
             }
         }
     }
-    let recorded: Vec<domain::scans::scan::Recorded> = jobs
+    let recorded: Vec<domain::scans::record::Recorded> = jobs
         .into_iter()
         .map(|(endpoint, chain)| {
             let handshake = Handshake {
@@ -532,11 +532,11 @@ async fn seed_fleet(pool: &PgPool) -> anyhow::Result<i64> {
                 cluster_trust: None,
                 signature_error: None,
             };
-            domain::scans::scan::Recorded::new(endpoint, Ok(handshake), &[])
+            domain::scans::record::Recorded::new(endpoint, Ok(handshake), &[])
         })
         .collect();
     for batch in recorded.chunks(256) {
-        domain::scans::scan::record(pool, scan, batch).await?;
+        domain::scans::record::record(pool, scan, batch).await?;
     }
     Ok(sqlx::query_scalar("select count(*) from certificate")
         .fetch_one(pool)

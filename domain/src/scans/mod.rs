@@ -3,6 +3,7 @@
 //! samples the fleet's connected agents) in the background.
 
 pub mod probe;
+pub mod record;
 pub mod scan;
 pub mod schedule;
 pub mod stats;

@@ -1,0 +1,166 @@
+//! Sending: the deliveries that are due (claimed so that one sender takes each), their
+//! outcome and retry, a test message on demand, and the body each format receives.
+
+use super::*;
+
+/// A delivery that is due: where to send what.
+pub struct Due {
+    pub id: i64,
+    pub url: String,
+    pub format: String,
+    pub attempts: i32,
+    pub detail: Value,
+}
+
+/// Deliveries due now (at most `limit`), claimed by pushing their next attempt a minute ahead
+/// so that a second sender does not take them too.
+pub async fn due(pool: &PgPool, limit: i64) -> Result<Vec<Due>, Error> {
+    Ok(sqlx::query!(
+        r#"update delivery d set next_attempt_at = now() + interval '1 minute'
+           from webhook w, transition t
+           where d.id in (select id from delivery where state = 'pending' and next_attempt_at <= now()
+                          order by next_attempt_at limit $1 for update skip locked)
+             and w.id = d.webhook_id and t.id = d.transition_id
+           returning d.id, w.url, w.format, d.attempts, t.detail"#,
+        limit
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| Due {
+        id: r.id,
+        url: r.url,
+        format: r.format,
+        attempts: r.attempts,
+        detail: r.detail,
+    })
+    .collect())
+}
+
+/// Records one attempt: delivered, or the error and when to try again (`None`: give up).
+pub async fn attempted(
+    pool: &PgPool,
+    id: i64,
+    status: Option<u16>,
+    error: Option<String>,
+    retry_in: Option<std::time::Duration>,
+) -> Result<(), Error> {
+    let status = status.map(i32::from);
+    match (&error, retry_in) {
+        (None, _) => {
+            sqlx::query!(
+                "update delivery set state = 'delivered', attempts = attempts + 1, last_status = $2, last_error = null,
+                        delivered_at = now() where id = $1",
+                id,
+                status
+            )
+            .execute(pool)
+            .await?;
+        }
+        (Some(error), Some(retry_in)) => {
+            let seconds = retry_in.as_secs_f64();
+            sqlx::query!(
+                "update delivery set attempts = attempts + 1, last_status = $2, last_error = $3,
+                        next_attempt_at = now() + make_interval(secs => $4) where id = $1",
+                id,
+                status,
+                error,
+                seconds
+            )
+            .execute(pool)
+            .await?;
+        }
+        (Some(error), None) => {
+            sqlx::query!(
+                "update delivery set state = 'failed', attempts = attempts + 1, last_status = $2, last_error = $3 where id = $1",
+                id,
+                status,
+                error
+            )
+            .execute(pool)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sends a test message to one webhook now (not queued, not retried) and says what happened;
+/// audited with the outcome.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
+pub async fn send_test(
+    app: &Services,
+    context: &RequestContext,
+    id: i64,
+) -> Result<TestResult, Error> {
+    let actor = context.require_admin()?.actor();
+    let hook = sqlx::query!("select name, url, format from webhook where id = $1", id)
+        .fetch_optional(&app.pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no webhook with id {id}")))?;
+    let detail = json!({
+        "event": "test",
+        "webhook": hook.name,
+        "sent_by": actor,
+        "sent_at": rfc3339(OffsetDateTime::now_utc()),
+    });
+    let (status, error) = app
+        .webhooks
+        .post(&hook.url, &body(&hook.format, &detail))
+        .await;
+    let result = TestResult {
+        delivered: error.is_none(),
+        status,
+        message: match (&error, status) {
+            (None, Some(status)) => format!(
+                "Test message to {} delivered: the receiver answered {status}.",
+                hook.name
+            ),
+            (None, None) => format!("Test message to {} delivered.", hook.name),
+            (Some(error), _) => format!("Test message to {} not delivered: {error}.", hook.name),
+        },
+    };
+    let outcome = Outcome::of(result.delivered);
+    record_alone(
+        &app.pool,
+        context
+            .event("webhook.test", format!("webhook:{}", hook.name))
+            .outcome(outcome)
+            .detail(result.message.clone()),
+    )
+    .await?;
+    Ok(result)
+}
+
+/// The message a webhook receives: Gatehouse's JSON, or Slack's `{"text"}`.
+pub fn body(format: &str, detail: &Value) -> Value {
+    if format != "slack" {
+        return detail.clone();
+    }
+    if detail["event"] == "test" {
+        let text = format!(
+            "👋 Gatehouse test message for the webhook {}, sent by {}. Alert transitions will arrive here.",
+            detail["webhook"].as_str().unwrap_or_default(),
+            detail["sent_by"].as_str().unwrap_or_default()
+        );
+        return json!({ "text": text });
+    }
+    let place = format!(
+        "{}:{}",
+        detail["fqdn"].as_str().unwrap_or("?"),
+        detail["port"].as_i64().unwrap_or_default()
+    );
+    let subject = detail["subject_cn"].as_str().unwrap_or("(no CN)");
+    let from = detail["from"].as_str().unwrap_or("new");
+    let text = match detail["to"].as_str().unwrap_or_default() {
+        "gone" => format!("✅ {place} no longer serves the certificate {subject} (was {from})."),
+        "ok" => format!("✅ {place}: the certificate {subject} is ok again (was {from})."),
+        to => format!(
+            "{} {place}: the certificate {subject} is now {} (was {from}), {} days left, expires {}.",
+            if to == "warning" { "⚠️" } else { "🚨" },
+            to.to_uppercase(),
+            detail["days_left"].as_i64().unwrap_or_default(),
+            detail["not_after"].as_str().unwrap_or_default(),
+        ),
+    };
+    json!({ "text": text })
+}
