@@ -1,0 +1,168 @@
+//! What the driver's operations take and give: a command with its prompt plan, the driver's
+//! errors, and the names of stores, products and versions.
+
+use crate::Error as OutputError;
+use std::fmt;
+use std::time::Duration;
+
+/// What to answer at an interactive prompt, given the output since the command (or the last
+/// answer) ended with that prompt. `None`: the plan has no answer; the driver quits the prompt
+/// and reports [`DriverError::UnexpectedPrompt`].
+pub type Plan = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// One command line and how to see it through.
+pub struct Command {
+    pub line: String,
+    /// Answers to the command's questions (delete menus, `(yes|no)?`, the paste prompt).
+    pub plan: Option<Plan>,
+    pub timeout: Duration,
+    /// Receives each output line as it arrives (restarts stream their progress).
+    pub progress: Option<std::sync::mpsc::Sender<String>>,
+}
+
+impl Command {
+    /// A command with the default timeout (30 s) and no prompts expected.
+    pub fn new(line: impl Into<String>) -> Self {
+        Self {
+            line: line.into(),
+            plan: None,
+            timeout: Duration::from_secs(30),
+            progress: None,
+        }
+    }
+
+    pub fn plan(mut self, plan: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.plan = Some(Box::new(plan));
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn progress(mut self, lines: std::sync::mpsc::Sender<String>) -> Self {
+        self.progress = Some(lines);
+        self
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Command")
+            .field("line", &self.line)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an operation on an appliance did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriverError {
+    /// No connection (refused, unreachable, name unknown, timed out connecting).
+    Connect(String),
+    /// The appliance presents a different host key than the one pinned: nothing is sent
+    /// until an admin accepts the new key.
+    HostKeyChanged { pinned: String, presented: String },
+    /// The username or password was refused.
+    Authentication,
+    /// No `admin:` prompt, or the SSH session failed.
+    Session(String),
+    /// The command did not finish in time; what it printed so far.
+    Timeout { after: Duration, partial: String },
+    /// The connection dropped before the command finished; what it printed so far.
+    Dropped { partial: String },
+    /// The command asked something the caller's plan has no answer to.
+    UnexpectedPrompt { raw: String },
+    /// The output means the command did not do what was asked.
+    Output(OutputError),
+    /// The operation is not offered by this appliance or driver.
+    Unsupported(&'static str),
+}
+
+impl DriverError {
+    /// What the node printed before the command failed (a timeout, a dropped connection, an
+    /// unexpected question, output none of the documented shapes match); `None` when it
+    /// failed before running or refused the input in words of its own.
+    pub fn partial(&self) -> Option<&str> {
+        match self {
+            DriverError::Timeout { partial, .. } | DriverError::Dropped { partial } => {
+                Some(partial)
+            }
+            DriverError::UnexpectedPrompt { raw }
+            | DriverError::Output(OutputError::Unexpected { raw }) => Some(raw),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriverError::Connect(why) => write!(f, "cannot connect: {why}"),
+            DriverError::HostKeyChanged { pinned, presented } => write!(
+                f,
+                "the host key changed (pinned {pinned}, presented {presented}): accept the new key before anything is sent"
+            ),
+            DriverError::Authentication => write!(f, "the username or password was refused"),
+            DriverError::Session(why) => write!(f, "SSH session failed: {why}"),
+            DriverError::Timeout { after, .. } => {
+                write!(f, "the command did not finish within {} s", after.as_secs())
+            }
+            DriverError::Dropped { .. } => write!(f, "the connection dropped during the command"),
+            DriverError::UnexpectedPrompt { raw } => {
+                write!(f, "the appliance asked something unexpected: {raw:?}")
+            }
+            DriverError::Output(e) => e.fmt(f),
+            DriverError::Unsupported(what) => write!(f, "{what} is not supported"),
+        }
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+impl From<OutputError> for DriverError {
+    fn from(e: OutputError) -> Self {
+        DriverError::Output(e)
+    }
+}
+
+/// `show version active`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub active: String,
+}
+
+/// Certificate store: `own` or `trust`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Own,
+    Trust,
+}
+
+impl Store {
+    pub fn word(self) -> &'static str {
+        match self {
+            Store::Own => "own",
+            Store::Trust => "trust",
+        }
+    }
+}
+
+/// Whose CORS commands: `utils finesse|cuic|live-data cors ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    Finesse,
+    Cuic,
+    LiveData,
+}
+
+impl Product {
+    pub fn word(self) -> &'static str {
+        match self {
+            Product::Finesse => "finesse",
+            Product::Cuic => "cuic",
+            Product::LiveData => "live-data",
+        }
+    }
+}
