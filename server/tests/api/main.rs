@@ -1,5 +1,6 @@
 //! Integration tests: the real server over real HTTP and a real PostgreSQL.
 
+mod alerts;
 mod appliances;
 mod audit;
 mod auth;
