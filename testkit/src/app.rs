@@ -54,6 +54,20 @@ fn cluster() -> PgConnectOptions {
         .clone()
 }
 
+/// One sealing key per test process, beside its cluster (a later run removes it once the process
+/// is gone), made before the first application starts so that concurrent starts only read it.
+fn sealing_key() -> std::path::PathBuf {
+    static KEY: OnceLock<std::path::PathBuf> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let path = std::env::temp_dir()
+            .join("gatehouse-test-clusters")
+            .join(format!("secret-{}.key", std::process::id()));
+        domain::appliances::secret::Sealer::from_file(&path).expect("a sealing key for the tests");
+        path
+    })
+    .clone()
+}
+
 /// Data directories of earlier test runs whose process is gone.
 fn remove_dead_clusters(base: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(base) else {
@@ -64,6 +78,15 @@ fn remove_dead_clusters(base: &std::path::Path) {
         if let Some(pid) = name.strip_prefix("pg-").and_then(|p| p.parse::<u32>().ok()) {
             if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
                 let _ = server::pg::remove_data_dir(&entry.path());
+            }
+        }
+        // The sealing key of a test process that is gone.
+        let key_of = name
+            .strip_prefix("secret-")
+            .and_then(|rest| rest.strip_suffix(".key"));
+        if let Some(pid) = key_of.and_then(|p| p.parse::<u32>().ok()) {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_file(entry.path());
             }
         }
     }
@@ -134,8 +157,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
     serve.scan_interval_hours = 0.0;
     serve.sample_interval_seconds = 0;
     serve.webhook_poll_seconds = 0;
-    serve.secret_key_file =
-        Some(std::env::temp_dir().join(format!("gatehouse-test-{database}.key")));
+    serve.secret_key_file = Some(sealing_key());
     configure(serve);
 
     let open = server::Database {
