@@ -250,3 +250,23 @@ pub fn parse_https_redirect(raw: &str) -> Result<bool, Error> {
         _ => Err(unexpected(raw)),
     }
 }
+
+/// A command that prints nothing when it works (`set-config-update-frequency`).
+pub fn parse_silent(raw: &str) -> Result<(), Error> {
+    if normalize(raw).is_empty() {
+        Ok(())
+    } else {
+        Err(unexpected(raw))
+    }
+}
+
+/// `utils <product> cors enable|enable_all|disable`: a line saying it was done successfully
+/// (VOS's "Executed command unsuccessfully" is not one).
+pub fn parse_cors_set(raw: &str) -> Result<(), Error> {
+    let done = |l: &&str| l.contains("successfully") && !l.contains("unsuccessfully");
+    if normalize(raw).iter().any(done) {
+        Ok(())
+    } else {
+        Err(unexpected(raw))
+    }
+}

@@ -117,3 +117,15 @@ pub fn parse_service_list(raw: &str) -> Result<Vec<ServiceState>, Error> {
         Ok(services)
     }
 }
+
+/// `utils service restart <service>`: the streamed states end with the service `STARTED`.
+pub fn parse_restarted(raw: &str, service: &str) -> Result<(), Error> {
+    let started = normalize(raw).iter().any(|line| {
+        parse_service_line(line).is_some_and(|s| s.service == service && s.state == "STARTED")
+    });
+    if started {
+        Ok(())
+    } else {
+        Err(unexpected(raw))
+    }
+}

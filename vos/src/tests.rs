@@ -316,3 +316,15 @@ fn done_lines_refusals_and_other_answers() {
         Err(Error::Unexpected { .. })
     ));
 }
+
+#[test]
+fn silent_commands_cors_changes_and_restarts_are_judged_by_their_output() {
+    assert_eq!(parse_silent("\r\n  \n"), Ok(()));
+    assert!(parse_silent("Invalid value\n").is_err());
+    assert_eq!(parse_cors_set("CORS enabled successfully\n"), Ok(()));
+    assert!(parse_cors_set("Executed command unsuccessfully\n").is_err());
+    let restart = "Cisco Finesse Tomcat[STOPPING]\nCisco Finesse Tomcat[STARTING]\nCisco Finesse Tomcat[STARTED]\n";
+    assert_eq!(parse_restarted(restart, "Cisco Finesse Tomcat"), Ok(()));
+    assert!(parse_restarted(restart, "Cisco Web Proxy Service").is_err());
+    assert!(parse_restarted("Cisco Finesse Tomcat[STOPPING]\n", "Cisco Finesse Tomcat").is_err());
+}

@@ -7,17 +7,9 @@
 mod types;
 pub use types::*;
 
-use crate::{CertEntry, Changed, ConnectedUsers, Error as OutputError};
+use crate::{CertEntry, Changed, ConnectedUsers};
 use std::future::Future;
 use std::time::Duration;
-
-/// Answers a delete menu by the item labelled `label`.
-fn choose(label: String) -> impl Fn(&str) -> Option<String> + Send + Sync {
-    move |out| {
-        let menu = crate::parse_menu(out).ok()?;
-        crate::menu_key(&menu, &label).map(str::to_owned)
-    }
-}
 
 /// The operations of DOMAIN.md §4, each parsed. Only [`Driver::run`] is required.
 pub trait Driver: Sync {
@@ -114,14 +106,7 @@ pub trait Driver: Sync {
         minutes: u32,
     ) -> impl Future<Output = Result<(), DriverError>> + Send {
         let line = format!("utils system reverse-proxy set-config-update-frequency {minutes}");
-        async move {
-            let out = self.run(Command::new(line)).await?;
-            if crate::normalize(&out).is_empty() {
-                Ok(())
-            } else {
-                Err(OutputError::Unexpected { raw: out }.into())
-            }
-        }
+        async move { Ok(crate::parse_silent(&self.run(Command::new(line)).await?)?) }
     }
 
     fn proxy_config_map(
@@ -257,17 +242,7 @@ pub trait Driver: Sync {
             crate::CorsMode::Disable => "disable",
         };
         let line = format!("utils {} cors {word}", product.word());
-        async move {
-            let out = self.run(Command::new(line)).await?;
-            if crate::normalize(&out)
-                .iter()
-                .any(|l| l.contains("successfully"))
-            {
-                Ok(())
-            } else {
-                Err(OutputError::Unexpected { raw: out }.into())
-            }
-        }
+        async move { Ok(crate::parse_cors_set(&self.run(Command::new(line)).await?)?) }
     }
 
     fn allowed_origins(
@@ -407,17 +382,6 @@ pub trait Driver: Sync {
             .timeout(Duration::from_secs(600));
         command.progress = progress;
         let service = service.to_owned();
-        async move {
-            let out = self.run(command).await?;
-            let started = crate::normalize(&out).iter().any(|line| {
-                crate::parse_service_line(line)
-                    .is_some_and(|s| s.service == service && s.state == "STARTED")
-            });
-            if started {
-                Ok(())
-            } else {
-                Err(OutputError::Unexpected { raw: out }.into())
-            }
-        }
+        async move { Ok(crate::parse_restarted(&self.run(command).await?, &service)?) }
     }
 }

@@ -2,6 +2,14 @@
 //! errors, and the names of stores, products and versions.
 
 use crate::Error as OutputError;
+
+/// Answers a delete menu by the item labelled `label`.
+pub(super) fn choose(label: String) -> impl Fn(&str) -> Option<String> + Send + Sync {
+    move |out| {
+        let menu = crate::parse_menu(out).ok()?;
+        crate::menu_key(&menu, &label).map(str::to_owned)
+    }
+}
 use std::fmt;
 use std::time::Duration;
 
