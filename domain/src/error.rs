@@ -27,7 +27,8 @@ pub enum Error {
     Conflict(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
-    /// The database cannot be reached (connection refused, pool exhausted); worth retrying.
+    /// The database cannot do it now (unreachable, restarting, read-only, out of space or
+    /// connections); nothing was written, worth retrying.
     /// Says what failed, for the log.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
@@ -73,14 +74,26 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// Whether the database cannot do this now, through no fault of the request: unreachable, shutting
+/// down or starting (a restart, a failover), out of connections or disk, or read-only (a standby,
+/// `default_transaction_read_only`). Nothing was written; the same request may succeed later.
 fn is_unavailable(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
+    match error {
         sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Tls(_)
-    )
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception, 53: insufficient resources (disk full, out of memory,
+            // too many connections), 57P0x: shutdown and starting up, 25006: read-only
+            // transaction, 40001 is not here (a retry is the caller's).
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P0")
+                || code == "25006"
+        }),
+        _ => false,
+    }
 }
 
 /// Turns a unique-constraint violation on `constraint` into a field error; any other database

@@ -22,6 +22,8 @@ pub use field_errors::FieldErrors;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+pub mod jobs;
+#[cfg(feature = "server")]
 pub mod scans;
 #[cfg(feature = "server")]
 mod services;

@@ -5,7 +5,7 @@
 
 use crate::auth::throttle::Throttle;
 use sqlx::PgPool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings that shape sign-in and sessions.
@@ -24,8 +24,6 @@ pub struct Services {
     pub pool: PgPool,
     pub sessions: Arc<SessionSettings>,
     pub throttle: Arc<Throttle>,
-    /// The one-time setup token printed at first start when no user exists; taken on use.
-    pub setup_token: Arc<Mutex<Option<String>>>,
     /// The fleet as the overview pages show it, judged once per change.
     pub fleet: Arc<crate::certificates::cache::FleetCache>,
     /// Posts webhook messages (the server's HTTP client).

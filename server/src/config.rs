@@ -137,9 +137,18 @@ pub struct Serve {
     /// transitions are still recorded and sent once it runs again).
     #[arg(long, env = "GATEHOUSE_WEBHOOK_POLL_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub webhook_poll_seconds: u64,
-    /// Seconds between deletions of expired sessions from the database.
+    /// Seconds between sweeps of what has expired: sessions, sign-in failures outside the
+    /// throttle's window, connected-user samples past retention, jobs finished over a week ago.
     #[arg(long, env = "GATEHOUSE_SESSION_SWEEP_SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub session_sweep_seconds: u64,
+    /// Background jobs (scans, samples, sweeps, ...) this replica runs at once; 0: none (a
+    /// replica that only serves pages and the API; another one must run the jobs).
+    #[arg(long, env = "GATEHOUSE_JOB_SLOTS", default_value_t = 4, value_parser = clap::value_parser!(u64).range(0..=64))]
+    pub job_slots: u64,
+    /// Seconds a job stays a replica's without renewal: when a replica dies, another takes its
+    /// jobs over this long after its last renewal (renewed every sixth of it).
+    #[arg(long, env = "GATEHOUSE_JOB_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..=3600))]
+    pub job_lease_seconds: u64,
 }
 
 fn secret(text: &str) -> Result<SecretString, String> {

@@ -25,7 +25,7 @@ use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -260,7 +260,6 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
             serve.login_address_limit,
             Duration::from_secs(serve.login_window_minutes * 60),
         )),
-        setup_token: Arc::new(Mutex::new(None)),
         scans: scanner,
         appliances: Arc::new(appliances),
         fleet: Arc::default(),
@@ -297,8 +296,9 @@ pub async fn bootstrap(state: &Services, serve: &config::Serve) -> Result<()> {
         );
         return Ok(());
     }
-    let token = domain::tokens::store::random_secret();
-    *state.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+    let token = domain::auth::store::open_setup(&state.pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("opening first-start setup: {e}"))?;
     let host = match serve.listen.ip() {
         ip if ip.is_unspecified() => "localhost".to_owned(),
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),

@@ -155,12 +155,25 @@ pub async fn context(
         let next_param = domain::audit::encode_component(target);
         return Redirect::to(&format!("/login?next={next_param}")).into_response();
     }
-    if path == "/setup" && !setup_token_matches(&state, request.uri().query()) {
-        return (
-            http::StatusCode::NOT_FOUND,
-            "setup is closed or this link is not valid",
-        )
-            .into_response();
+    if path == "/setup" {
+        let given = request
+            .uri()
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+            .unwrap_or_default();
+        match domain::auth::store::setup_token_valid(&state.pool, given).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return (
+                    http::StatusCode::NOT_FOUND,
+                    "setup is closed or this link is not valid",
+                )
+                    .into_response()
+            }
+            Err(error) => return AppError::from(error).into_response(),
+        }
     }
     if path == "/login" && principal.is_some() && request.method() == Method::GET {
         return Redirect::to("/").into_response();
@@ -171,21 +184,6 @@ pub async fn context(
         source: peer.ip().to_string(),
     });
     next.run(request).await
-}
-
-fn setup_token_matches(state: &Services, query: Option<&str>) -> bool {
-    let given = query
-        .unwrap_or_default()
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
-        .unwrap_or_default();
-    let expected = state
-        .setup_token
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    expected
-        .is_some_and(|t| domain::tokens::store::constant_time_eq(t.as_bytes(), given.as_bytes()))
 }
 
 /// State-changing requests anyone may send (signing in and out, first-start setup) or any

@@ -4,11 +4,11 @@
 //! [`Application::build`] opens the database (the embedded cluster, or `DATABASE_URL`) and
 //! applies the migrations, prepares the services, creates the first admin (or prints the
 //! one-time setup link) and binds the listener. [`Application::run_until_stopped`] then starts
-//! everything the process runs: the demo fleet when asked, the scan scheduler, the
-//! connected-users sampler, the webhook sender, the session sweeper and HTTP(S); when
-//! `shutdown` resolves, HTTP drains and the rest stops. Each background task's interval is in
-//! the configuration (0 turns the scheduler, the sampler and the sender off), so tests start
-//! the same tasks with the timings they need.
+//! everything the process runs: the demo fleet when asked, the job worker (scans, samples,
+//! sweeps, ... taken from the database's queue: `domain::jobs`), the periodic schedules, the
+//! webhook sender and HTTP(S); when `shutdown` resolves, HTTP drains and the rest stops. Each
+//! schedule's interval is in the configuration (0 turns the fleet scan, the sampler and the
+//! sender off), so tests start the same tasks with the timings they need.
 
 use crate::config::Serve;
 use crate::{app_state, bootstrap, demo, nodelay, router, AppState, Database};
@@ -147,24 +147,43 @@ struct Background(Vec<JoinHandle<()>>);
 
 impl Background {
     async fn start(services: &Services, settings: &Serve) -> Result<Self> {
-        let scheduler =
-            domain::scans::schedule::spawn(services.clone(), settings.scan_interval_hours).await?;
-        let sampler = domain::scans::schedule::spawn_sampler(
-            services.clone(),
-            Duration::from_secs(settings.sample_interval_seconds),
-        );
+        use domain::jobs::{kinds, schedule, worker};
+        let owner = worker::owner_name();
+        let every = kinds::Intervals {
+            fleet_scan: Duration::from_secs_f64(settings.scan_interval_hours * 3600.0),
+            sample: Duration::from_secs(settings.sample_interval_seconds),
+            sweep: Duration::from_secs(settings.session_sweep_seconds),
+            judge: Duration::from_secs(600),
+        };
+        if every.fleet_scan.is_zero() {
+            tracing::info!("scheduled scans are off (GATEHOUSE_SCAN_INTERVAL_HOURS=0)");
+        }
+        if every.sample.is_zero() {
+            tracing::info!("background sampling of connected users is off");
+        }
+        let schedules = kinds::schedules(&services.pool, &every).await?;
+        let scheduler = schedule::spawn(services.pool.clone(), owner.clone(), schedules);
+        let mut tasks = match settings.job_slots {
+            0 => {
+                tracing::info!("this replica runs no background jobs (GATEHOUSE_JOB_SLOTS=0)");
+                Vec::new()
+            }
+            slots => worker::spawn(
+                services.clone(),
+                worker::Settings {
+                    slots: usize::try_from(slots).unwrap_or(4),
+                    lease: Duration::from_secs(settings.job_lease_seconds),
+                    ..worker::Settings::default()
+                },
+                &owner,
+            ),
+        };
         let sender = services
             .webhooks
             .clone()
             .spawn(Duration::from_secs(settings.webhook_poll_seconds));
-        let sweeper = domain::auth::session_store::PgStore::new(services.pool.clone())
-            .spawn_sweeper(Duration::from_secs(settings.session_sweep_seconds));
-        Ok(Self(
-            [scheduler, sampler, sender, Some(sweeper)]
-                .into_iter()
-                .flatten()
-                .collect(),
-        ))
+        tasks.extend([scheduler, sender].into_iter().flatten());
+        Ok(Self(tasks))
     }
 }
 

@@ -16,14 +16,19 @@ use std::sync::OnceLock;
 pub const ADMIN: &str = "admin";
 pub const PASSWORD: &str = "correct horse battery";
 
-static CLUSTER: OnceLock<PgConnectOptions> = OnceLock::new();
+/// The test cluster: how to connect, and a URL for a database of it without the database's
+/// name (for other processes: a replica started as the real binary).
+static CLUSTER: OnceLock<(PgConnectOptions, String)> = OnceLock::new();
 
-fn cluster() -> PgConnectOptions {
+fn cluster() -> (PgConnectOptions, String) {
     CLUSTER
         .get_or_init(|| {
             if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
-                return PgConnectOptions::from_str(&url)
+                let options = PgConnectOptions::from_str(&url)
                     .expect("TEST_DATABASE_URL is a PostgreSQL URL");
+                let base = url.split('?').next().unwrap_or_default();
+                let base = base[..base.rfind('/').unwrap_or(base.len())].to_owned();
+                return (options, base);
             }
             // One place for every checkout's test clusters, which the PostgreSQL user can always
             // enter (a cluster below a checkout in a private directory would be moved to
@@ -43,7 +48,9 @@ fn cluster() -> PgConnectOptions {
                     let pg = server::pg::EmbeddedPostgres::start(&dir)
                         .await
                         .expect("embedded PostgreSQL starts");
-                    tx.send(pg.connect_options("postgres")).unwrap();
+                    let url = pg.url("");
+                    let base = url.trim_end_matches('/').to_owned();
+                    tx.send((pg.connect_options("postgres"), base)).unwrap();
                     // Keep the cluster (and this thread, its parent) alive until the process exits.
                     std::future::pending::<()>().await;
                     drop(pg);
@@ -106,6 +113,8 @@ pub struct TestApp {
     pub origin: String,
     /// The database's name (for tests that reach under the application, as an attacker would).
     pub database: String,
+    /// A `DATABASE_URL` for the same database (a replica started as the real binary).
+    pub database_url: String,
 }
 
 /// `spawn_app()`, signed in as the admin.
@@ -121,7 +130,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) -> TestApp {
-    let options = cluster();
+    let (options, base) = cluster();
     let database = format!(
         "test_{}",
         domain::tokens::store::random_secret()
@@ -144,7 +153,32 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
         .await
         .unwrap();
     server::MIGRATOR.run(&pool).await.expect("migrations apply");
+    let database_url = format!("{base}/{database}");
+    start(pool, database, database_url, configure).await
+}
 
+impl TestApp {
+    /// A second replica on this one's database: another application in this process (its
+    /// own listener, job worker and schedules, its own client), as a load balancer's second
+    /// backend would be.
+    pub async fn replica(&self, configure: impl FnOnce(&mut server::config::Serve)) -> TestApp {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(cluster().0.database(&self.database))
+            .await
+            .unwrap();
+        start(
+            pool,
+            self.database.clone(),
+            self.database_url.clone(),
+            configure,
+        )
+        .await
+    }
+}
+
+/// The settings every test application starts from.
+pub fn test_settings() -> server::config::Serve {
     let mut serve = <server::config::Cli as clap::Parser>::parse_from(["gatehouse", "serve"]);
     let server::config::Command::Serve(ref mut serve) = serve.command else {
         unreachable!()
@@ -158,13 +192,22 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
     serve.sample_interval_seconds = 0;
     serve.webhook_poll_seconds = 0;
     serve.secret_key_file = Some(sealing_key());
-    configure(serve);
+    (**serve).clone()
+}
 
+async fn start(
+    pool: PgPool,
+    database: String,
+    database_url: String,
+    configure: impl FnOnce(&mut server::config::Serve),
+) -> TestApp {
+    let mut serve = test_settings();
+    configure(&mut serve);
     let open = server::Database {
         pool: pool.clone(),
         embedded: None,
     };
-    let app = server::startup::Application::build_on((**serve).clone(), open)
+    let app = server::startup::Application::build_on(serve, open)
         .await
         .unwrap();
     let addr = app.local_addr().unwrap();
@@ -176,6 +219,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut server::config::Serve)) 
         client: client(),
         origin: format!("http://{addr}"),
         database,
+        database_url,
     }
 }
 
@@ -294,6 +338,7 @@ impl TestApp {
             client: client(),
             origin: self.origin.clone(),
             database: self.database.clone(),
+            database_url: self.database_url.clone(),
         }
     }
 

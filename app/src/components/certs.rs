@@ -290,7 +290,7 @@ pub fn ScanPanel(
         let Some(Some(Ok(p))) = progress.get() else {
             return reported;
         };
-        if p.scan.state == "running" {
+        if p.scan.is_active() {
             set_timeout(
                 move || tick.update(|t| *t = t.wrapping_add(1)),
                 std::time::Duration::from_secs(1),
@@ -342,8 +342,12 @@ fn ScanProgressView(
     } else {
         100
     };
-    let running = scan.state == "running";
+    let running = scan.is_active();
     let headline = match scan.state.as_str() {
+        "queued" => format!(
+            "Scan {} queued: {} endpoints, waiting for a free worker",
+            scan.id, scan.total
+        ),
         "running" => format!(
             "Scan {} running: {} of {} endpoints",
             scan.id, scan.done, scan.total
@@ -351,6 +355,10 @@ fn ScanProgressView(
         "done" => format!(
             "Scan {} done: {} endpoints probed, {} failed",
             scan.id, scan.done, scan.failed
+        ),
+        "interrupted" => format!(
+            "Scan {} interrupted after {} of {} endpoints: the servers running it stopped; start a new scan",
+            scan.id, scan.done, scan.total
         ),
         _ => format!(
             "Scan {} cancelled after {} of {} endpoints",

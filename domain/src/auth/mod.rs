@@ -10,6 +10,8 @@ pub mod principal;
 #[cfg(feature = "server")]
 pub mod session_store;
 #[cfg(feature = "server")]
+pub mod setup;
+#[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "server")]
 pub mod throttle;

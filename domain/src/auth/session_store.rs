@@ -24,19 +24,6 @@ impl PgStore {
             .map_err(backend)?;
         Ok(done.rows_affected())
     }
-
-    /// Deletes expired sessions every `every`, in the background.
-    pub fn spawn_sweeper(self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                if let Err(error) = self.delete_expired().await {
-                    tracing::warn!(%error, "deleting expired sessions");
-                }
-            }
-        })
-    }
 }
 
 fn backend(error: sqlx::Error) -> Error {

@@ -12,6 +12,10 @@ use sqlx::PgPool;
 use std::time::Duration;
 use tower_sessions_core::Session;
 
+pub use super::setup::{
+    any_user, complete_setup, create_first_admin, open_setup, setup_token_valid,
+};
+
 // Sessions
 
 const SESSION_USER: &str = "user_id";
@@ -42,7 +46,11 @@ pub async fn sign_in(
 ) -> Result<CurrentUser, Error> {
     let username = username.trim();
     let target = format!("user:{username}");
-    if let Err(wait) = state.throttle.check(username, &context.source) {
+    if let Err(wait) = state
+        .throttle
+        .check(&state.pool, username, &context.source)
+        .await?
+    {
         let retry_after_secs = wait.as_secs().max(1);
         record_alone(
             &state.pool,
@@ -87,7 +95,10 @@ pub async fn sign_in(
             ));
         }
         _ => {
-            state.throttle.record_failure(username, &context.source);
+            state
+                .throttle
+                .record_failure(&state.pool, username, &context.source)
+                .await?;
             record_alone(
                 &state.pool,
                 context
@@ -101,7 +112,7 @@ pub async fn sign_in(
     };
 
     let role = Role::parse(&user.role).map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
-    state.throttle.clear_account(username);
+    state.throttle.clear_account(&state.pool, username).await?;
     session.cycle_id().await.map_err(session_error)?;
     session
         .insert(SESSION_USER, user.id)
@@ -306,84 +317,4 @@ pub async fn insert_user(
             "this username is taken",
         )
     })
-}
-
-/// Whether any user exists (first start shows the setup page until one does).
-pub async fn any_user(pool: &PgPool) -> Result<bool, Error> {
-    Ok(
-        sqlx::query_scalar!(r#"select exists(select 1 from app_user) as "exists!""#)
-            .fetch_one(pool)
-            .await?,
-    )
-}
-
-/// Creates the first admin, if no user exists yet. Used by the setup page and by
-/// `GATEHOUSE_BOOTSTRAP_ADMIN`. Returns `Ok(None)` when a user already exists.
-pub async fn create_first_admin(
-    pool: &PgPool,
-    actor: &RequestContext,
-    username: &str,
-    password: &str,
-) -> Result<Option<i64>, Error> {
-    let mut tx = pool.begin().await?;
-    // Serialise concurrent attempts: only one first admin.
-    sqlx::query!("lock table app_user in exclusive mode")
-        .execute(&mut *tx)
-        .await?;
-    let exists = sqlx::query_scalar!(r#"select exists(select 1 from app_user) as "exists!""#)
-        .fetch_one(&mut *tx)
-        .await?;
-    if exists {
-        return Ok(None);
-    }
-    let id = insert_user(&mut tx, username, password, Role::Admin).await?;
-    record(
-        &mut tx,
-        actor
-            .event("setup.first_admin", format!("user:{username}"))
-            .after(json!({"username": username, "role": "admin"})),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Some(id))
-}
-
-/// The setup page's action: checks the one-time token, creates the first admin and signs in.
-#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
-pub async fn complete_setup(
-    state: &Services,
-    session: &Session,
-    context: &RequestContext,
-    token: &str,
-    username: &str,
-    password: &str,
-    confirm: &str,
-) -> Result<(), Error> {
-    let expected = state
-        .setup_token
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    let Some(expected) = expected else {
-        return Err(Error::Forbidden(
-            "setup is closed: an administrator already exists".into(),
-        ));
-    };
-    if !crate::tokens::store::constant_time_eq(expected.as_bytes(), token.as_bytes()) {
-        return Err(Error::Forbidden(
-            "this setup link is not valid; use the link printed on the server's console".into(),
-        ));
-    }
-    if password != confirm {
-        return Err(Error::field("confirm", "the two passwords differ"));
-    }
-    if create_first_admin(&state.pool, context, username.trim(), password)
-        .await?
-        .is_none()
-    {
-        return Err(Error::Conflict("an administrator already exists".into()));
-    }
-    *state.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    sign_in(state, session, context, username, password).await?;
-    Ok(())
 }

@@ -139,7 +139,8 @@ pub struct LintCount {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ScanStatus {
     pub id: i64,
-    /// `running`, `done` or `cancelled`.
+    /// `queued` (waiting for a replica's worker), `running`, `done`, `cancelled`, or
+    /// `interrupted` (the replicas running it stopped before it could finish).
     pub state: String,
     pub done: i32,
     pub total: i32,
@@ -151,6 +152,13 @@ pub struct ScanStatus {
     pub node_ids: Option<Vec<i64>>,
     pub started_at: String,
     pub finished_at: Option<String>,
+}
+
+impl ScanStatus {
+    /// Whether it is still to finish (queued or running).
+    pub fn is_active(&self) -> bool {
+        matches!(self.state.as_str(), "queued" | "running")
+    }
 }
 
 /// One endpoint's result within a scan, as it completes.

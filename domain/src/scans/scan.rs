@@ -1,24 +1,30 @@
 //! Scans: probe a set of endpoints with bounded concurrency and record what each one served.
 //!
-//! start → a `scan` row (state running, total) → probe tasks, at most `concurrency` at a time,
-//! each within the probe timeout, parse and judge what they were served → one writer records
-//! the results in batches as they complete (certificates by fingerprint, the probes, their
-//! chains, the endpoints' observation history), advancing `done` → state done, or cancelled
-//! when asked. A probe's failure is a recorded result, never a failed scan; a database failure
-//! ends the scan as cancelled.
+//! start → a `scan` row (queued, with its total) and its job, in one transaction → a replica's
+//! worker runs the job ([`Scanner::run_job`]): the scan is running, probe tasks run at most
+//! `concurrency` at a time, each within the probe timeout, parse and judge what they were
+//! served → one writer records the results in batches as they complete (certificates by
+//! fingerprint, the probes, their chains, the endpoints' observation history), advancing
+//! `done`, which every replica's page reads → state done, or cancelled when asked (on any
+//! replica). A probe's failure is a recorded result, never a failed scan. When the replica
+//! running a scan dies, another takes the job over once its lease runs out and probes what was
+//! not recorded yet; a scan whose job ran out of attempts is `interrupted`.
 
+use crate::jobs::worker::Job;
+use crate::jobs::{enqueue, kinds, NewJob};
 use crate::scans::probe::{Prober, Target};
 use crate::scans::record::{record, Recorded};
+use crate::Services;
 use anyhow::{Context, Result};
 use futures::StreamExt;
+use serde_json::json;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use tracing::Instrument;
+use std::sync::Arc;
 
-/// Runs scans in the background; one per process, shared by the API, the console and the
-/// scheduler.
+/// Runs scans: started by the API, the console and the fleet-scan schedule, run by the job
+/// worker of whichever replica is free.
 #[derive(Clone)]
 pub struct Scanner(Arc<Inner>);
 
@@ -26,10 +32,13 @@ struct Inner {
     pool: PgPool,
     prober: Arc<Prober>,
     concurrency: usize,
-    running: Mutex<HashMap<i64, Arc<AtomicBool>>>,
 }
 
-struct Job {
+/// How many times a scan's job may start (a replica that died mid-scan leaves the rest to the
+/// next attempt).
+const ATTEMPTS: i32 = 3;
+
+struct Probe {
     endpoint_id: i64,
     target: Target,
     trust: Option<Arc<ClusterTrust>>,
@@ -61,40 +70,178 @@ impl ClusterTrust {
 }
 
 impl Scanner {
-    /// Starts probing the given nodes' endpoints (the whole fleet when `None` or empty);
-    /// returns the scan's id at once.
-    pub async fn start(&self, requested_by: String, node_ids: Option<Vec<i64>>) -> Result<i64> {
-        self.0.start(&requested_by, node_ids).await
-    }
-
-    /// Asks a running scan to stop; `false` when no such scan runs in this process.
-    pub fn cancel(&self, id: i64) -> bool {
-        self.0.cancel(id)
-    }
-
     pub fn new(pool: PgPool, prober: Prober, concurrency: usize) -> Self {
         Self(Arc::new(Inner {
             pool,
             prober: Arc::new(prober),
             concurrency: concurrency.max(1),
-            running: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// Queues a scan of the given nodes' endpoints (the whole fleet when `None` or empty);
+    /// returns the scan's id at once.
+    pub async fn start(&self, requested_by: String, node_ids: Option<Vec<i64>>) -> Result<i64> {
+        let node_ids = node_ids.filter(|ids| !ids.is_empty());
+        let mut tx = self.0.pool.begin().await?;
+        let total = sqlx::query_scalar!(
+            r#"select count(*) as "count!" from endpoint e where ($1::bigint[] is null or e.node_id = any($1))"#,
+            node_ids.as_deref()
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .context("counting the endpoints to scan")?;
+        let total = i32::try_from(total).context("too many endpoints")?;
+        let id = sqlx::query_scalar!(
+            "insert into scan (requested_by, state, total, node_ids) values ($1, 'queued', $2, $3) returning id",
+            requested_by,
+            total,
+            node_ids.as_deref()
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .context("recording the scan")?;
+        let job = enqueue(
+            &mut *tx,
+            &NewJob::new(kinds::SCAN, json!({ "scan_id": id }), requested_by).attempts(ATTEMPTS),
+        )
+        .await?;
+        sqlx::query!("update scan set job_id = $2 where id = $1", id, job)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await.context("recording the scan")?;
+        Ok(id)
+    }
+
+    /// The scan job: probes the scan's endpoints that have no result in it yet, records them,
+    /// and marks the scan done, or cancelled when the job was cancelled.
+    pub async fn run_job(&self, job: &Job) -> Result<()> {
+        let id = job.payload["scan_id"]
+            .as_i64()
+            .context("a scan job names its scan")?;
+        let inner = &self.0;
+        let Some(node_ids) = sqlx::query_scalar!(
+            "update scan set state = 'running' where id = $1 and state in ('queued', 'running') returning node_ids",
+            id
+        )
+        .fetch_optional(&inner.pool)
+        .await?
+        else {
+            tracing::info!(scan = id, "the scan ended before its job started");
+            return Ok(());
+        };
+        let probes = inner.probes(id, node_ids).await?;
+        tracing::info!(
+            scan = id,
+            endpoints = probes.len(),
+            attempt = job.attempt,
+            "scan started"
+        );
+        let cancel = job.cancel_flag();
+        inner.run(id, probes, &cancel).await?;
+        // Judged before the scan reads as finished, so that a caller who sees it done also
+        // sees its transitions queued.
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        if let Err(error) = crate::webhooks::store::judge_transitions(&inner.pool, now).await {
+            tracing::error!(scan = id, %error, "judging alert transitions");
+        }
+        let state = match cancel.load(Ordering::Relaxed) {
+            true => "cancelled",
+            false => "done",
+        };
+        sqlx::query!(
+            "update scan set state = $2, finished_at = now() where id = $1 and state = 'running'",
+            id,
+            state
+        )
+        .execute(&inner.pool)
+        .await
+        .context("recording the end of the scan")?;
+        tracing::info!(scan = id, state, "scan finished");
+        Ok(())
     }
 }
 
+/// Asks a queued or running scan to stop, wherever it runs; `false` when it is not queued or
+/// running.
+pub async fn cancel(pool: &PgPool, id: i64) -> Result<bool> {
+    let mut tx = pool.begin().await?;
+    let job = sqlx::query_scalar!(
+        "select job_id from scan where id = $1 and state in ('queued', 'running') for update",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(job) = job else {
+        return Ok(false);
+    };
+    let state = match job {
+        Some(job) => crate::jobs::queue::cancel(&mut tx, job).await?,
+        None => None,
+    };
+    // A queued job is cancelled at once; its scan with it (a running one ends when its replica
+    // sees the cancel).
+    if state.as_deref() != Some("running") {
+        sqlx::query!(
+            "update scan set state = 'cancelled', finished_at = now() where id = $1",
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The scan's job ended without finishing it: the scan is cancelled or interrupted.
+pub async fn ended(pool: &PgPool, id: i64, job_state: &str) -> Result<()> {
+    let state = match job_state {
+        "cancelled" => "cancelled",
+        _ => "interrupted",
+    };
+    sqlx::query!(
+        "update scan set state = $2, finished_at = now() where id = $1 and state in ('queued', 'running')",
+        id,
+        state
+    )
+    .execute(pool)
+    .await
+    .context("recording how the scan ended")?;
+    Ok(())
+}
+
+/// The fleet-scan schedule's job: starts a scan of the whole fleet, unless one is still queued
+/// or running.
+pub async fn start_fleet_scan(services: &Services) -> Result<()> {
+    let pending = sqlx::query_scalar!(
+        "select id from scan where state in ('queued', 'running') and node_ids is null limit 1"
+    )
+    .fetch_optional(&services.pool)
+    .await?;
+    if let Some(id) = pending {
+        tracing::info!(
+            scan = id,
+            "a fleet scan is still running; skipping this scheduled one"
+        );
+        return Ok(());
+    }
+    let id = services
+        .scans
+        .start("system:scheduler".into(), None)
+        .await?;
+    tracing::info!(scan = id, "scheduled scan started");
+    Ok(())
+}
+
 impl Inner {
-    /// Starts a scan of the given nodes' endpoints (all nodes when `None` or empty) and returns
-    /// its id at once.
-    async fn start(
-        self: &Arc<Self>,
-        requested_by: &str,
-        node_ids: Option<Vec<i64>>,
-    ) -> Result<i64> {
-        let node_ids = node_ids.filter(|ids| !ids.is_empty());
+    /// The scan's endpoints that have no result in it yet, with their clusters' CAs.
+    async fn probes(&self, scan_id: i64, node_ids: Option<Vec<i64>>) -> Result<Vec<Probe>> {
         let rows = sqlx::query!(
             "select e.id, e.port, n.fqdn, n.address, n.cluster_id from endpoint e join node n on n.id = e.node_id
-             where ($1::bigint[] is null or n.id = any($1)) order by n.id, e.port",
-            node_ids.as_deref()
+             where ($1::bigint[] is null or n.id = any($1))
+               and not exists (select 1 from probe p where p.scan_id = $2 and p.endpoint_id = e.id)
+             order by n.id, e.port",
+            node_ids.as_deref(),
+            scan_id
         )
         .fetch_all(&self.pool)
         .await
@@ -106,11 +253,11 @@ impl Inner {
                 .into_iter()
                 .filter_map(|(cluster, ders)| Some((cluster, Arc::new(ClusterTrust::new(ders)?))))
                 .collect();
-        let jobs: Vec<Job> = rows
+        Ok(rows
             .into_iter()
             .filter_map(|r| {
                 let port = u16::try_from(r.port).ok()?;
-                Some(Job {
+                Some(Probe {
                     trust: trust.get(&r.cluster_id).cloned(),
                     endpoint_id: r.id,
                     target: Target {
@@ -120,89 +267,19 @@ impl Inner {
                     },
                 })
             })
-            .collect();
-        let total = i32::try_from(jobs.len()).context("too many endpoints")?;
-        let id = sqlx::query_scalar!(
-            "insert into scan (requested_by, state, total, node_ids) values ($1, 'running', $2, $3) returning id",
-            requested_by,
-            total,
-            node_ids.as_deref()
-        )
-        .fetch_one(&self.pool)
-        .await
-        .context("recording the scan")?;
-        let cancel = Arc::new(AtomicBool::new(false));
-        self.running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, cancel.clone());
-        let this = self.clone();
-        tokio::spawn(
-            async move {
-                let outcome = this.run(id, jobs, &cancel).await;
-                this.running
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&id);
-                let state = match (&outcome, cancel.load(Ordering::Relaxed)) {
-                    (Ok(()), false) => "done",
-                    _ => "cancelled",
-                };
-                if let Err(error) = &outcome {
-                    tracing::error!(scan = id, error = %format!("{error:#}"), "scan stopped");
-                }
-                // Judged before the scan reads as finished, so that a caller who sees it done
-                // also sees its transitions queued.
-                let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                if let Err(error) = crate::webhooks::store::judge_transitions(&this.pool, now).await
-                {
-                    tracing::error!(scan = id, %error, "judging alert transitions");
-                }
-                if let Err(error) = sqlx::query!(
-                    "update scan set state = $2, finished_at = now() where id = $1",
-                    id,
-                    state
-                )
-                .execute(&this.pool)
-                .await
-                {
-                    tracing::error!(scan = id, %error, "recording the end of a scan");
-                } else {
-                    tracing::info!(state, "scan finished");
-                }
-            }
-            // The scan outlives the request that started it; its log lines keep that request's id.
-            .instrument(tracing::info_span!("scan", id)),
-        );
-        Ok(id)
+            .collect())
     }
 
-    /// Asks a running scan to stop; `false` when no such scan runs here.
-    fn cancel(&self, id: i64) -> bool {
-        match self
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-        {
-            Some(flag) => {
-                flag.store(true, Ordering::Relaxed);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Probes every job, `concurrency` at a time, each on its own task (so that parsing and
+    /// Probes every endpoint, `concurrency` at a time, each on its own task (so that parsing and
     /// judging the chains uses every core), and records the results in batches: whatever has
     /// completed while the last batch was written goes into the next one, so a slow database
     /// never holds the probes back and a quiet scan still records each result at once.
-    async fn run(&self, scan_id: i64, jobs: Vec<Job>, cancel: &AtomicBool) -> Result<()> {
+    async fn run(&self, scan_id: i64, probes: Vec<Probe>, cancel: &AtomicBool) -> Result<()> {
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Recorded>(BATCH);
         let prober = self.prober.clone();
         let concurrency = self.concurrency;
         let probing = AbortOnDrop(tokio::spawn(async move {
-            let mut results = futures::stream::iter(jobs)
+            let mut results = futures::stream::iter(probes)
                 .map(|job| {
                     let prober = prober.clone();
                     tokio::spawn(async move {
@@ -225,14 +302,25 @@ impl Inner {
             }
         }));
         let mut batch = Vec::with_capacity(BATCH);
-        while receiver.recv_many(&mut batch, BATCH).await > 0 {
+        loop {
+            // A cancel is looked at five times a second, also while every probe still waits.
+            let received = tokio::select! {
+                received = receiver.recv_many(&mut batch, BATCH) => Some(received),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => None,
+            };
             if cancel.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            record(&self.pool, scan_id, &batch)
-                .await
-                .with_context(|| format!("recording {} probe results", batch.len()))?;
-            batch.clear();
+            match received {
+                Some(0) => break,
+                Some(_) => {
+                    record(&self.pool, scan_id, &batch)
+                        .await
+                        .with_context(|| format!("recording {} probe results", batch.len()))?;
+                    batch.clear();
+                }
+                None => {}
+            }
         }
         drop(probing);
         Ok(())

@@ -1,8 +1,8 @@
 //! Sends webhook deliveries: every few seconds the due ones are posted (10 s budget each); a
 //! failure (no answer, or a status other than 2xx) is tried again after 30 s, 2 min, 8 min,
 //! 32 min, 2 h 8 min, then every 6 h, and given up after 8 attempts; each attempt is in the
-//! delivery log. Every 10 minutes the transitions are judged again (expiry moves with the clock
-//! between scans).
+//! delivery log. The transitions are judged after every scan and by the `judge` job every 10
+//! minutes (expiry moves with the clock between scans).
 
 use crate::webhooks::store as webhooks;
 use anyhow::{Context, Result};
@@ -72,8 +72,8 @@ impl Notifier {
         Ok(count)
     }
 
-    /// Sends what is due every `every` (`None` when it is zero), and judges the fleet's alert
-    /// transitions every ten minutes besides those a scan's end judges.
+    /// Sends what is due every `every` (`None` when it is zero). Every replica sends; each
+    /// delivery is claimed by one of them (`due`).
     pub fn spawn(self, every: Duration) -> Option<JoinHandle<()>> {
         if every.is_zero() {
             tracing::info!("webhook deliveries are off (GATEHOUSE_WEBHOOK_POLL_SECONDS=0)");
@@ -81,17 +81,8 @@ impl Notifier {
         }
         Some(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
-            let mut since_judged = Duration::ZERO;
             loop {
                 tick.tick().await;
-                since_judged += every;
-                if since_judged >= Duration::from_secs(600) {
-                    since_judged = Duration::ZERO;
-                    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                    if let Err(error) = webhooks::judge_transitions(&self.pool, now).await {
-                        tracing::error!(%error, "judging alert transitions");
-                    }
-                }
                 if let Err(error) = self.deliver_due().await {
                     tracing::error!(error = %format!("{error:#}"), "sending webhooks");
                 }

@@ -32,6 +32,7 @@ pub struct EmbeddedPostgres {
     child: tokio::process::Child,
     pgdata: PathBuf,
     options: PgConnectOptions,
+    password: String,
 }
 
 /// The newest installed PostgreSQL's `bin` directory (`GATEHOUSE_PG_BIN` overrides).
@@ -158,6 +159,7 @@ impl EmbeddedPostgres {
             child,
             pgdata,
             options,
+            password: password.trim().to_owned(),
         };
         this.wait_ready(&log_path).await?;
         this.create_database().await?;
@@ -289,6 +291,17 @@ impl EmbeddedPostgres {
     /// Connection options for a database of this cluster.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
         self.options.clone().database(database)
+    }
+
+    /// A `DATABASE_URL` for a database of this cluster (its password is URL-safe base64), for
+    /// another process: a second replica, a test.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://{}:{}@127.0.0.1:{}/{database}",
+            self.options.get_username(),
+            self.password,
+            self.port()
+        )
     }
 
     /// The options for the `gatehouse` database.

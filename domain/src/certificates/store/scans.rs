@@ -156,7 +156,7 @@ pub async fn start_scan(
         }
         None => {
             if let Some(running) = sqlx::query_scalar!(
-                "select id from scan where state = 'running' and node_ids is null order by id desc limit 1"
+                "select id from scan where state in ('queued', 'running') and node_ids is null order by id desc limit 1"
             )
             .fetch_optional(&app.pool)
             .await?
@@ -186,7 +186,10 @@ pub async fn start_scan(
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), id = id))]
 pub async fn cancel_scan(app: &Services, context: &RequestContext, id: i64) -> Result<(), Error> {
     context.require_admin()?;
-    if !app.scans.cancel(id) {
+    if !crate::scans::scan::cancel(&app.pool, id)
+        .await
+        .map_err(Error::internal)?
+    {
         scan(&app.pool, id).await?;
         return Err(Error::Conflict(format!("scan {id} is not running")));
     }

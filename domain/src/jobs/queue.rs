@@ -1,0 +1,242 @@
+//! The job table's queries: queue, claim, renew, finish, reap, cancel.
+//!
+//! Every change of a running job names its owner (`where owner = $me`), so a replica that lost
+//! its lease (it stalled, another took the job over) cannot overwrite what the new owner does.
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+use sqlx::{PgExecutor, PgPool};
+use std::time::Duration;
+
+/// The channel workers listen on; a queued job's kind is the payload.
+pub const CHANNEL: &str = "gatehouse_job";
+/// The channel on which a cancel of a running job is announced (its id), so that the replica
+/// running it stops at once rather than at its next lease renewal.
+pub const CANCEL_CHANNEL: &str = "gatehouse_job_cancel";
+
+/// A job to queue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: &'static str,
+    pub payload: Value,
+    /// How many times it may start (a job whose replica died starts again while any are left).
+    pub max_attempts: i32,
+    pub created_by: String,
+}
+
+impl NewJob {
+    pub fn new(kind: &'static str, payload: Value, created_by: impl Into<String>) -> Self {
+        Self {
+            kind,
+            payload,
+            max_attempts: 1,
+            created_by: created_by.into(),
+        }
+    }
+
+    pub fn attempts(mut self, max_attempts: i32) -> Self {
+        self.max_attempts = max_attempts.max(1);
+        self
+    }
+}
+
+/// Queues a job (in the caller's transaction, when it passes one) and wakes the workers when
+/// it commits. Returns its id.
+pub async fn enqueue<'c>(executor: impl PgExecutor<'c>, job: &NewJob) -> Result<i64> {
+    sqlx::query_scalar!(
+        "with queued as (
+             insert into job (kind, payload, max_attempts, created_by, request_id)
+             values ($1, $2, $3, $4, nullif($6, '-'))
+             returning id
+         )
+         select id as \"id!\" from queued, pg_notify($5, $1)",
+        job.kind,
+        job.payload,
+        job.max_attempts,
+        job.created_by,
+        CHANNEL,
+        crate::trace::current_request_id()
+    )
+    .fetch_one(executor)
+    .await
+    .with_context(|| format!("queueing a {} job", job.kind))
+}
+
+/// A job this replica now holds.
+#[derive(Debug)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    /// 1 for the first start, 2 when it is taken over after a replica died, ...
+    pub attempt: i32,
+    /// The request that queued it, if one did.
+    pub request_id: Option<String>,
+}
+
+/// Takes up to `limit` queued jobs that are due, oldest first, for `owner`.
+pub async fn claim(
+    pool: &PgPool,
+    owner: &str,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<Claimed>> {
+    let rows = sqlx::query!(
+        "update job set state = 'running', owner = $1, lease_until = now() + make_interval(secs => $2),
+                attempts = attempts + 1, started_at = coalesce(started_at, now())
+         where id in (select id from job where state = 'queued' and run_after <= now()
+                      order by run_after, id limit $3 for update skip locked)
+         returning id, kind, payload, attempts, request_id",
+        owner,
+        lease.as_secs_f64(),
+        limit
+    )
+    .fetch_all(pool)
+    .await
+    .context("claiming queued jobs")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Claimed {
+            id: r.id,
+            kind: r.kind,
+            payload: r.payload,
+            attempt: r.attempts,
+            request_id: r.request_id,
+        })
+        .collect())
+}
+
+/// Renews the leases of every job `owner` holds; returns each one still held and whether a
+/// cancel was asked for it.
+pub async fn renew(pool: &PgPool, owner: &str, lease: Duration) -> Result<Vec<(i64, bool)>> {
+    let rows = sqlx::query!(
+        "update job set lease_until = now() + make_interval(secs => $2)
+         where owner = $1 and state = 'running'
+         returning id, cancel_requested",
+        owner,
+        lease.as_secs_f64()
+    )
+    .fetch_all(pool)
+    .await
+    .context("renewing job leases")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.cancel_requested))
+        .collect())
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Done,
+    Cancelled,
+    /// Failed; queued again after `retry_in` while attempts are left, else `failed`.
+    Failed {
+        error: String,
+        retry_in: Duration,
+    },
+}
+
+/// Records how `owner`'s run of a job ended; returns the job's state now (`None` when the job
+/// is no longer this owner's: its lease ran out and another replica took it over).
+pub async fn finish(
+    pool: &PgPool,
+    id: i64,
+    owner: &str,
+    outcome: &Outcome,
+) -> Result<Option<String>> {
+    let (state, error, retry_in) = match outcome {
+        Outcome::Done => ("done", None, 0.0),
+        Outcome::Cancelled => ("cancelled", None, 0.0),
+        Outcome::Failed { error, retry_in } => {
+            ("failed", Some(error.as_str()), retry_in.as_secs_f64())
+        }
+    };
+    sqlx::query_scalar!(
+        "update job set
+             state = case when $2 = 'failed' and attempts < max_attempts then 'queued' else $2 end,
+             run_after = case when $2 = 'failed' then now() + make_interval(secs => $4) else run_after end,
+             finished_at = case when $2 = 'failed' and attempts < max_attempts then null else now() end,
+             error = $3, owner = null, lease_until = null
+         where id = $1 and owner = $5 and state = 'running'
+         returning state",
+        id,
+        state,
+        error,
+        retry_in,
+        owner
+    )
+    .fetch_optional(pool)
+    .await
+    .with_context(|| format!("recording the end of job {id}"))
+}
+
+/// A job whose lease ran out: queued again, or interrupted when no attempt is left.
+#[derive(Debug)]
+pub struct Reaped {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    pub state: String,
+}
+
+/// Takes back the jobs whose replica stopped renewing their leases.
+pub async fn reap(pool: &PgPool) -> Result<Vec<Reaped>> {
+    let rows = sqlx::query!(
+        "update job set
+             state = case when attempts < max_attempts and not cancel_requested then 'queued'
+                          when cancel_requested then 'cancelled' else 'interrupted' end,
+             finished_at = case when attempts < max_attempts and not cancel_requested then null else now() end,
+             error = 'the replica running it stopped (its lease ran out at ' || lease_until || ')',
+             owner = null, lease_until = null, run_after = now()
+         where state = 'running' and lease_until < now()
+         returning id, kind, payload, state",
+    )
+    .fetch_all(pool)
+    .await
+    .context("taking back jobs whose replica stopped")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Reaped {
+            id: r.id,
+            kind: r.kind,
+            payload: r.payload,
+            state: r.state,
+        })
+        .collect())
+}
+
+/// Asks a job to stop: a queued one is cancelled at once, a running one when its replica next
+/// renews its lease (announced at once on [`CANCEL_CHANNEL`]). Returns the job's state after
+/// the call (`None`: no such job).
+pub async fn cancel(connection: &mut sqlx::PgConnection, id: i64) -> Result<Option<String>> {
+    let state = sqlx::query_scalar!(
+        "update job set cancel_requested = state in ('queued', 'running') or cancel_requested,
+                state = case when state = 'queued' then 'cancelled' else state end,
+                finished_at = case when state = 'queued' then now() else finished_at end
+         where id = $1
+         returning state",
+        id
+    )
+    .fetch_optional(&mut *connection)
+    .await
+    .with_context(|| format!("cancelling job {id}"))?;
+    if state.as_deref() == Some("running") {
+        sqlx::query!("select pg_notify($1, $2)", CANCEL_CHANNEL, id.to_string())
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(state)
+}
+
+/// Deletes finished jobs older than `age`; returns how many.
+pub async fn prune(pool: &PgPool, age: Duration) -> Result<u64> {
+    Ok(sqlx::query!(
+        "delete from job where finished_at < now() - make_interval(secs => $1)",
+        age.as_secs_f64()
+    )
+    .execute(pool)
+    .await
+    .context("deleting old jobs")?
+    .rows_affected())
+}

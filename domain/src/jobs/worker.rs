@@ -1,0 +1,316 @@
+//! The worker every replica runs: takes queued jobs while it has free slots, runs each on its
+//! own task, renews the leases of those it holds and passes on cancels asked anywhere, and
+//! takes back the jobs of replicas that stopped.
+
+use super::kinds;
+use super::queue::{self, Claimed, Outcome};
+use crate::Services;
+use anyhow::Result;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// How a replica runs jobs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Jobs this replica runs at once.
+    pub slots: usize,
+    /// How long a job stays this replica's without a renewal; another replica takes it over
+    /// after that. Renewed every sixth of it.
+    pub lease: Duration,
+    /// How often the queue is looked at besides the notifications (and leases checked).
+    pub poll: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            slots: 4,
+            lease: Duration::from_secs(30),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A job as its kind's code sees it.
+pub struct Job {
+    pub id: i64,
+    pub payload: Value,
+    /// 1 for the first start, more when it was taken over or retried.
+    pub attempt: i32,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Job {
+    /// Whether a cancel was asked (on any replica) or this replica lost the job.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// The flag [`Job::cancelled`] reads, for code that runs on other tasks.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+}
+
+/// This replica's name in the job table: host, process and a random part (a restarted process
+/// with the same pid is another owner).
+pub fn owner_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "gatehouse".into());
+    let random = &crate::tokens::store::random_secret()[..6];
+    format!("{host}:{}:{random}", std::process::id())
+}
+
+type Running = Arc<Mutex<HashMap<i64, Arc<AtomicBool>>>>;
+
+/// Starts the worker (and its lease renewal and its listener); dropping the handles stops them.
+pub fn spawn(services: Services, settings: Settings, owner: &str) -> Vec<JoinHandle<()>> {
+    let owner: Arc<str> = owner.into();
+    tracing::info!(%owner, slots = settings.slots, "job worker started");
+    let running: Running = Arc::default();
+    let wake = Arc::new(Notify::new());
+    let renewing = tokio::spawn(renew_leases(
+        services.pool.clone(),
+        owner.clone(),
+        settings.lease,
+        running.clone(),
+    ));
+    let listening = tokio::spawn(listen(services.pool.clone(), wake.clone(), running.clone()));
+    let working = tokio::spawn(async move {
+        loop {
+            if let Err(error) = round(&services, &owner, &settings, &running, &wake).await {
+                tracing::warn!(error = %format!("{error:#}"), "job queue");
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(settings.poll) => {}
+            }
+        }
+    });
+    vec![working, renewing, listening]
+}
+
+/// Takes back stopped replicas' jobs, then claims what fits in the free slots.
+async fn round(
+    services: &Services,
+    owner: &Arc<str>,
+    settings: &Settings,
+    running: &Running,
+    wake: &Arc<Notify>,
+) -> Result<()> {
+    for reaped in queue::reap(&services.pool).await? {
+        tracing::warn!(job = reaped.id, kind = %reaped.kind, state = %reaped.state, "took back a job whose replica stopped");
+        if reaped.state != "queued" {
+            kinds::ended(services, &reaped.kind, &reaped.payload, &reaped.state).await;
+        }
+    }
+    let free = settings
+        .slots
+        .saturating_sub(running.lock().unwrap_or_else(|e| e.into_inner()).len());
+    if free == 0 {
+        return Ok(());
+    }
+    let claimed = queue::claim(&services.pool, owner, settings.lease, free as i64).await?;
+    for job in claimed {
+        let cancel = Arc::new(AtomicBool::new(false));
+        running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(job.id, cancel.clone());
+        let (services, owner, running, wake) = (
+            services.clone(),
+            owner.clone(),
+            running.clone(),
+            wake.clone(),
+        );
+        tokio::spawn(async move {
+            let id = job.id;
+            run(&services, &owner, job, cancel).await;
+            running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+            // A slot is free: look at the queue again now.
+            wake.notify_one();
+        });
+    }
+    Ok(())
+}
+
+/// Runs one job to its end and records how it ended.
+async fn run(services: &Services, owner: &str, claimed: Claimed, cancel: Arc<AtomicBool>) {
+    let Claimed {
+        id,
+        kind,
+        payload,
+        attempt,
+        request_id,
+    } = claimed;
+    let job = Job {
+        id,
+        payload: payload.clone(),
+        attempt,
+        cancel: cancel.clone(),
+    };
+    // Its log lines name the request that queued it, on whichever replica it runs.
+    let request = request_id.as_deref().unwrap_or("-");
+    let span = tracing::info_span!("job", id, kind = %kind, attempt, request = %request);
+    let task = {
+        let (services, kind) = (services.clone(), kind.clone());
+        tokio::spawn(tracing::Instrument::instrument(
+            async move { kinds::run(&services, &kind, job).await },
+            span,
+        ))
+    };
+    let outcome = match task.await {
+        Ok(Ok(())) if cancel.load(Ordering::Relaxed) => Outcome::Cancelled,
+        Ok(Ok(())) => Outcome::Done,
+        Ok(Err(error)) => Outcome::Failed {
+            error: format!("{error:#}"),
+            retry_in: retry_in(attempt),
+        },
+        Err(panic) => Outcome::Failed {
+            error: format!("the job's task ended abnormally: {panic}"),
+            retry_in: retry_in(attempt),
+        },
+    };
+    if let Outcome::Failed { error, .. } = &outcome {
+        tracing::error!(job = id, %kind, %error, "job failed");
+    }
+    // The end is recorded even when the database is away for a moment.
+    for wait in [1, 2, 4, 8, 16] {
+        match queue::finish(&services.pool, id, owner, &outcome).await {
+            Ok(Some(state)) => {
+                if state != "done" && state != "queued" {
+                    kinds::ended(services, &kind, &payload, &state).await;
+                }
+                return;
+            }
+            Ok(None) => {
+                tracing::warn!(
+                    job = id,
+                    "the job was taken over by another replica before it ended here"
+                );
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(job = id, error = %format!("{error:#}"), "recording the end of a job; retrying");
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+            }
+        }
+    }
+}
+
+/// A failed job's next start: 10 s, 40 s, 160 s, ... at most 10 minutes.
+fn retry_in(attempt: i32) -> Duration {
+    let factor = 4u32.saturating_pow(u32::try_from(attempt.max(1) - 1).unwrap_or(0));
+    Duration::from_secs(10)
+        .saturating_mul(factor)
+        .min(Duration::from_secs(600))
+}
+
+/// Renews the leases of the jobs this replica runs, and raises the cancel flag of those a
+/// cancel was asked for or that are no longer this replica's.
+async fn renew_leases(pool: sqlx::PgPool, owner: Arc<str>, lease: Duration, running: Running) {
+    let mut tick = tokio::time::interval(lease / 6);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if running.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+            continue;
+        }
+        let held = match queue::renew(&pool, &owner, lease).await {
+            Ok(held) => held,
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "renewing job leases");
+                continue;
+            }
+        };
+        let held: HashMap<i64, bool> = held.into_iter().collect();
+        for (id, flag) in running.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            match held.get(id) {
+                Some(false) => {}
+                Some(true) => {
+                    if !flag.swap(true, Ordering::Relaxed) {
+                        tracing::info!(job = id, "cancel asked; stopping the job");
+                    }
+                }
+                None => {
+                    if !flag.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(job = id, "lost the job's lease; stopping it here");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Wakes the worker when a job is queued anywhere, and stops a job of this replica's at once
+/// when a cancel is announced for it. The connection comes back by itself after the database
+/// does; meanwhile the worker polls and the lease renewal carries cancels.
+async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>, running: Running) {
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::debug!(%error, "listening for queued jobs; retrying in 5 s");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        if let Err(error) = listener
+            .listen_all([queue::CHANNEL, queue::CANCEL_CHANNEL])
+            .await
+        {
+            tracing::debug!(%error, "listening for queued jobs; retrying in 5 s");
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            continue;
+        }
+        loop {
+            match listener.recv().await {
+                Ok(message) if message.channel() == queue::CANCEL_CHANNEL => {
+                    let id = message.payload().parse::<i64>().ok();
+                    let running = running.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(flag) = id.and_then(|id| running.get(&id)) {
+                        tracing::info!(job = id, "cancel asked; stopping the job");
+                        flag.store(true, Ordering::Relaxed);
+                    }
+                }
+                Ok(_) => wake.notify_one(),
+                Err(error) => {
+                    tracing::debug!(%error, "the job listener's connection ended");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_ten_minutes() {
+        assert_eq!(retry_in(1), Duration::from_secs(10));
+        assert_eq!(retry_in(2), Duration::from_secs(40));
+        assert_eq!(retry_in(3), Duration::from_secs(160));
+        assert_eq!(retry_in(4), Duration::from_secs(600));
+        assert_eq!(retry_in(40), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn owners_differ_between_workers_of_one_process() {
+        assert_ne!(owner_name(), owner_name());
+        assert!(owner_name().contains(&format!(":{}:", std::process::id())));
+    }
+}
