@@ -24,6 +24,8 @@ pub mod error;
 #[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]
+pub mod notify;
+#[cfg(feature = "server")]
 pub mod scans;
 #[cfg(feature = "server")]
 mod services;

@@ -163,9 +163,13 @@ pub fn router(state: AppState) -> Result<Router> {
     let bundle = tower_http::services::ServeDir::new(format!("{}/pkg", state.leptos.site_root))
         .precompressed_br()
         .precompressed_gzip();
-    let pages_and_api = Router::new()
+    // Probes need no session: the load balancer's liveness check must answer while the
+    // database (where sessions live) is away.
+    let probes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .with_state(state.clone());
+    let pages_and_api = Router::new()
         .route("/metrics", get(api::monitoring::metrics))
         .merge(api::router().0)
         .leptos_routes_with_context(
@@ -190,6 +194,7 @@ pub fn router(state: AppState) -> Result<Router> {
         .with_state(state.clone());
     Ok(Router::new()
         .nest_service("/pkg", bundle)
+        .merge(probes)
         .merge(pages_and_api)
         .layer(axum::middleware::from_fn(middleware::body_limit))
         .layer(axum::middleware::from_fn_with_state(
@@ -241,7 +246,8 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
     let appliances = domain::appliances::store::Appliances::new(
         sealer,
         usize::try_from(serve.ssh_concurrency).unwrap_or(16),
-    );
+    )
+    .with_slots(domain::appliances::slots::SshSlots::new(pool.clone()));
     let leptos = LeptosOptions::builder()
         .output_name(bundle_name(&serve.site_root))
         .site_root(serve.site_root.as_str())

@@ -182,7 +182,20 @@ impl Background {
             .webhooks
             .clone()
             .spawn(Duration::from_secs(settings.webhook_poll_seconds));
-        tasks.extend([scheduler, sender].into_iter().flatten());
+        let appliances = services.appliances.clone();
+        let upkeep = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            loop {
+                tick.tick().await;
+                appliances.upkeep().await;
+            }
+        });
+        let give_way = tokio::spawn(services.appliances.clone().give_way(services.pool.clone()));
+        tasks.extend(
+            [scheduler, sender, Some(upkeep), Some(give_way)]
+                .into_iter()
+                .flatten(),
+        );
         Ok(Self(tasks))
     }
 }

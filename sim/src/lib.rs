@@ -69,6 +69,9 @@ struct Live {
     users: Mutex<Users>,
     /// The SSH server configuration (its host key), renewed when the host key changes.
     ssh: RwLock<Arc<russh::server::Config>>,
+    /// SSH connections open now, and the most ever open at once.
+    ssh_open: std::sync::atomic::AtomicUsize,
+    ssh_most: std::sync::atomic::AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -165,6 +168,8 @@ impl Fleet {
                     faults: Mutex::new(node.faults.clone()),
                     users: Mutex::new(node.connected_users),
                     ssh: RwLock::new(ssh::config(node, &state.host_key)?),
+                    ssh_open: Default::default(),
+                    ssh_most: Default::default(),
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -203,6 +208,25 @@ impl Fleet {
             tracing::error!(%error, "saving the simulator's state");
         }
         result
+    }
+
+    /// SSH connections to the node open now, and the most that were ever open at once.
+    pub fn ssh_sessions(&self, node: usize) -> (usize, usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let live = &self.live[node];
+        (live.ssh_open.load(SeqCst), live.ssh_most.load(SeqCst))
+    }
+
+    /// Counts an SSH connection opened (`true`) or closed.
+    pub(crate) fn count_ssh(&self, node: usize, opened: bool) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let live = &self.live[node];
+        if opened {
+            let now = live.ssh_open.fetch_add(1, SeqCst) + 1;
+            live.ssh_most.fetch_max(now, SeqCst);
+        } else {
+            live.ssh_open.fetch_sub(1, SeqCst);
+        }
     }
 
     pub fn users(&self, node: usize) -> Users {

@@ -81,10 +81,15 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener)
                 tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
             }
             let config = fleet.ssh_config(node);
-            let handler = Connection { fleet, node };
+            fleet.count_ssh(node, true);
+            let handler = Connection {
+                fleet: fleet.clone(),
+                node,
+            };
             if let Ok(session) = russh::server::run_stream(config, stream, handler).await {
                 let _ = session.await;
             }
+            fleet.count_ssh(node, false);
         });
     }
 }

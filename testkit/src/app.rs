@@ -32,7 +32,7 @@ fn cluster() -> (PgConnectOptions, String) {
             }
             // One place for every checkout's test clusters, which the PostgreSQL user can always
             // enter (a cluster below a checkout in a private directory would be moved to
-            // /var/lib/gatehouse and outlive a deleted checkout); each run removes those whose
+            // /var/lib/postgresql/gatehouse-clusters and outlive a deleted checkout); each run removes those whose
             // process is gone, whichever checkout ran them.
             let base = std::env::temp_dir().join("gatehouse-test-clusters");
             std::fs::create_dir_all(&base).expect("a directory for test clusters");
@@ -175,6 +175,17 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// The application on a database the test made itself (e.g. in a cluster of its own that it
+/// stops and starts), migrated.
+pub async fn spawn_app_on(
+    pool: PgPool,
+    database: String,
+    database_url: String,
+    configure: impl FnOnce(&mut server::config::Serve),
+) -> TestApp {
+    start(pool, database, database_url, configure).await
 }
 
 /// The settings every test application starts from.

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "server")]
 pub mod secret;
 #[cfg(feature = "server")]
+pub mod slots;
+#[cfg(feature = "server")]
 pub mod store;
 
 /// `PUT /api/v1/nodes/{id}/credentials`: the password is never returned by anything.

@@ -18,6 +18,8 @@ pub const FLEET_SCAN: &str = "fleet_scan";
 pub const SAMPLE: &str = "sample";
 /// Judges the alert transitions (expiry moves with the clock between scans).
 pub const JUDGE: &str = "judge";
+/// Does nothing: measures the queue itself (`./x bench queue`).
+pub const PING: &str = "ping";
 /// Deletes what has expired: sessions, sign-in failures outside the window, connected-user
 /// samples past retention, finished jobs older than a week.
 pub const SWEEP: &str = "sweep";
@@ -46,6 +48,7 @@ pub async fn run(services: &Services, kind: &str, job: Job) -> Result<()> {
             Ok(())
         }
         SWEEP => sweep(services).await,
+        PING => Ok(()),
         other => anyhow::bail!("no such kind of job: {other}"),
     }
 }

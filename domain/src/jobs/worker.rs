@@ -254,45 +254,23 @@ async fn renew_leases(pool: sqlx::PgPool, owner: Arc<str>, lease: Duration, runn
 }
 
 /// Wakes the worker when a job is queued anywhere, and stops a job of this replica's at once
-/// when a cancel is announced for it. The connection comes back by itself after the database
-/// does; meanwhile the worker polls and the lease renewal carries cancels.
+/// when a cancel is announced for it. While the database is away the worker polls and the lease
+/// renewal carries cancels.
 async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>, running: Running) {
-    loop {
-        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                tracing::debug!(%error, "listening for queued jobs; retrying in 5 s");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                continue;
-            }
-        };
-        if let Err(error) = listener
-            .listen_all([queue::CHANNEL, queue::CANCEL_CHANNEL])
-            .await
-        {
-            tracing::debug!(%error, "listening for queued jobs; retrying in 5 s");
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            continue;
+    let channels = [queue::CHANNEL, queue::CANCEL_CHANNEL];
+    crate::notify::listen(pool, &channels, |channel, payload| {
+        if channel != queue::CANCEL_CHANNEL {
+            wake.notify_one();
+            return;
         }
-        loop {
-            match listener.recv().await {
-                Ok(message) if message.channel() == queue::CANCEL_CHANNEL => {
-                    let id = message.payload().parse::<i64>().ok();
-                    let running = running.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some(flag) = id.and_then(|id| running.get(&id)) {
-                        tracing::info!(job = id, "cancel asked; stopping the job");
-                        flag.store(true, Ordering::Relaxed);
-                    }
-                }
-                Ok(_) => wake.notify_one(),
-                Err(error) => {
-                    tracing::debug!(%error, "the job listener's connection ended");
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    break;
-                }
-            }
+        let id = payload.parse::<i64>().ok();
+        let running = running.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((id, flag)) = id.and_then(|id| Some((id, running.get(&id)?))) {
+            tracing::info!(job = id, "cancel asked; stopping the job");
+            flag.store(true, Ordering::Relaxed);
         }
-    }
+    })
+    .await
 }
 
 #[cfg(test)]

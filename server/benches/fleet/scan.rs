@@ -1,4 +1,5 @@
-//! 1. Scan: the real scanner over 1,000 TLS endpoints on loopback, against a bare handshake loop.
+//! 1. Scan: 1,000 TLS endpoints on loopback scanned through the job queue by two replicas,
+//!    against a bare handshake loop; then the queue itself (pickup latency, overhead per job).
 
 use super::*;
 
@@ -115,20 +116,22 @@ pub(super) async fn scan_benchmark(pool: &PgPool) -> anyhow::Result<String> {
         }
     }
 
-    let prober = Prober::new(domain::scans::probe::system_roots(), Duration::from_secs(5))
-        .map_err(anyhow::Error::msg)?;
-    let scanner = domain::scans::scan::Scanner::new(pool.clone(), prober, CONCURRENCY);
+    // Two replicas on the database, each with its job worker: a scan is asked over REST of
+    // the first and runs on whichever takes its job.
+    let (base, _) = super::dashboard::serve(pool.clone()).await?;
+    let _second = super::dashboard::serve(pool.clone()).await?;
+    let client = super::dashboard::signed_in(&base).await?;
     let connector = bare_connector();
     // Warm up both (first connections, the system roots parsed once).
     bare_loop(&connector, &targets).await?;
-    scan(pool, &scanner).await?;
+    scan(pool, &client, &base).await?;
 
     let mut bare = Vec::new();
     let mut scans = Vec::new();
     for round in 0..ROUNDS {
         eprintln!("scan benchmark: round {}", round + 1);
         bare.push(bare_loop(&connector, &targets).await?);
-        scans.push(scan(pool, &scanner).await?);
+        scans.push(scan(pool, &client, &base).await?);
     }
     bare.sort();
     scans.sort();
@@ -144,7 +147,7 @@ pub(super) async fn scan_benchmark(pool: &PgPool) -> anyhow::Result<String> {
     writeln!(out, "| bare tokio-rustls handshake loop | {} | |", ms(bare))?;
     writeln!(
         out,
-        "| Gatehouse scan (probe, parse, chain check, record in PostgreSQL) | {} | ≤ 5,000 ms {} |",
+        "| Gatehouse scan through the job queue, 2 replicas (queue, probe, parse, chain check, record in PostgreSQL) | {} | ≤ 5,000 ms {} |",
         ms(scan),
         verdict(scan <= Duration::from_secs(5))
     )?;
@@ -153,20 +156,121 @@ pub(super) async fn scan_benchmark(pool: &PgPool) -> anyhow::Result<String> {
         "| ratio scan / bare | {ratio:.2}× | ≤ 1.5× {} |\n",
         verdict(ratio <= 1.5)
     )?;
+    out += &queue_benchmark(pool).await?;
     Ok(out)
 }
 
-/// One fleet scan through the real scanner; its wall time from start to `done`.
-async fn scan(pool: &PgPool, scanner: &domain::scans::scan::Scanner) -> anyhow::Result<Duration> {
+/// The queue with two idle replicas: how soon a queued job starts (one at a time, 20 ms apart),
+/// and the cost of a job through the queue (1,000 queued at once, run by both replicas' 4 slots).
+async fn queue_benchmark(pool: &PgPool) -> anyhow::Result<String> {
+    use domain::jobs::{enqueue, kinds, NewJob};
+    let ping = || NewJob::new(kinds::PING, serde_json::json!({}), "bench");
+    let wait_done = |first: i64, count: i64| async move {
+        loop {
+            let left: i64 = sqlx::query_scalar(
+                "select count(*) from job where id >= $1 and id < $1 + $2 and state <> 'done'",
+            )
+            .bind(first)
+            .bind(count)
+            .fetch_one(pool)
+            .await?;
+            if left == 0 {
+                return anyhow::Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    const SPACED: i64 = 200;
+    let mut first = 0;
+    for n in 0..SPACED {
+        let id = enqueue(pool, &ping()).await?;
+        if n == 0 {
+            first = id;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    wait_done(first, SPACED).await?;
+    let mut pickup: Vec<Duration> = sqlx::query_scalar::<_, f64>(
+        "select extract(epoch from started_at - created_at)::float8 from job where id >= $1 and id < $1 + $2",
+    )
+    .bind(first)
+    .bind(SPACED)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|s| Duration::from_secs_f64(s.max(0.0)))
+    .collect();
+    pickup.sort();
+    let (p50, p95) = (percentile(&pickup, 50), percentile(&pickup, 95));
+
+    const BURST: i64 = 1_000;
     let started = Instant::now();
-    let id = scanner.start("bench".into(), None).await?;
+    let mut first = 0;
+    for n in 0..BURST {
+        let id = enqueue(pool, &ping()).await?;
+        if n == 0 {
+            first = id;
+        }
+    }
+    let queued = started.elapsed();
+    wait_done(first, BURST).await?;
+    let all = started.elapsed();
+    let mut out = String::new();
+    writeln!(
+        out,
+        "### Job queue: 2 idle replicas, 4 slots each
+"
+    )?;
+    writeln!(
+        out,
+        "| | measured | goal |
+|---|---|---|"
+    )?;
+    writeln!(
+        out,
+        "| pickup: queued → started, {SPACED} jobs 20 ms apart, p50 / p95 | {} / {} | p95 ≤ 1,000 ms {} |",
+        ms(p50),
+        ms(p95),
+        verdict(p95 <= Duration::from_secs(1))
+    )?;
+    writeln!(
+        out,
+        "| {BURST} jobs queued at once: queueing / all done | {} / {} | |",
+        ms(queued),
+        ms(all)
+    )?;
+    writeln!(
+        out,
+        "| overhead per job (queue, claim, run nothing, finish) | {:.2} ms | |\n",
+        all.as_secs_f64() * 1000.0 / BURST as f64
+    )?;
+    Ok(out)
+}
+
+/// One fleet scan asked over REST and run by a replica's job worker; its wall time from the
+/// request to `done`.
+async fn scan(pool: &PgPool, client: &reqwest::Client, base: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let response = client
+        .post(format!("{base}/api/v1/scans"))
+        .header("Origin", base)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status() == 202,
+        "starting a scan: {}",
+        response.status()
+    );
+    let id = response.json::<serde_json::Value>().await?["id"]
+        .as_i64()
+        .ok_or_else(|| anyhow::anyhow!("a scan id"))?;
     loop {
         let (state, done, total): (String, i32, i32) =
             sqlx::query_as("select state, done, total from scan where id = $1")
                 .bind(id)
                 .fetch_one(pool)
                 .await?;
-        if state != "running" {
+        if state != "running" && state != "queued" {
             anyhow::ensure!(
                 state == "done" && done == total,
                 "scan {id} ended {state} at {done}/{total}"

@@ -15,8 +15,9 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-/// Where clusters go whose data directory the PostgreSQL user cannot reach.
-pub const RELOCATED: &str = "/var/lib/gatehouse/postgres";
+/// Where clusters go whose data directory the PostgreSQL user cannot reach (below the
+/// `postgres` user's own directory; `/var/lib/gatehouse` is the installed service's).
+pub const RELOCATED: &str = "/var/lib/postgresql/gatehouse-clusters";
 
 /// The user to run PostgreSQL as, when we are root.
 pub struct RunAs {

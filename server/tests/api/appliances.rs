@@ -420,3 +420,34 @@ async fn connected_agents_per_node_cluster_and_fleet() {
         9
     );
 }
+
+#[tokio::test]
+async fn two_replicas_open_at_most_two_sessions_to_one_node() {
+    let running = fleet().await;
+    let a = spawn_admin().await;
+    let b = a.replica(|_| {}).await;
+    b.login(ADMIN, PASSWORD).await;
+    let (publisher, _) = inventory(&a, &running).await;
+    credentials(&a, publisher, PASSWORD_ON_NODE, running.nodes[0].ssh.port()).await;
+    assert_eq!(test_connection(&a, publisher).await["ok"], true);
+    // Six store reads on each replica at once, each several commands long: each replica alone
+    // would open two sessions; together they still open two.
+    let path = format!("/api/v1/nodes/{publisher}/stores/read");
+    let reads = (0..6).flat_map(|_| [&a, &b]).map(|app| {
+        let path = path.clone();
+        async move {
+            app.request(Method::POST, &path)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(reads).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let (_, most) = running.fleet.ssh_sessions(0);
+    assert_eq!(most, 2, "sessions open at once on the node");
+}

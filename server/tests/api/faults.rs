@@ -1,5 +1,5 @@
-//! The database refusing work: writes answer a clear 503 and nothing reports success that was
-//! not written.
+//! The database away or refusing work: requests answer a clear 503 meanwhile (never a 500, never
+//! a success that was not written), and everything recovers by itself when it returns.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -57,4 +57,101 @@ async fn a_read_only_database_refuses_writes_with_a_clear_503() {
         )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
+}
+
+/// A cluster of its own (a restart would disturb the other tests' shared one), a restart the
+/// way `pg_ctl restart -m fast` does it (fast shutdown, start on the same port) while a scan
+/// runs and pages load.
+#[tokio::test]
+async fn a_database_restart_answers_503_meanwhile_and_everything_recovers_by_itself() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("restart-{}", std::process::id()));
+    let _ = server::pg::remove_data_dir(&dir);
+    let cluster = server::pg::EmbeddedPostgres::start(&dir).await.unwrap();
+    let port = cluster.port();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_with(cluster.gatehouse_options())
+        .await
+        .unwrap();
+    server::MIGRATOR.run(&pool).await.unwrap();
+    let url = cluster.url("gatehouse");
+    let app = spawn_app_on(pool, "gatehouse".into(), url, |serve| {
+        serve.probe_timeout_seconds = 2;
+        serve.scan_concurrency = 1;
+    })
+    .await;
+    app.login(ADMIN, PASSWORD).await;
+    // Three endpoints that never answer: the scan takes about 6 s.
+    let silent = crate::scans::silent_listeners(3).await;
+    let ports: Vec<u16> = silent
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect();
+    let node = crate::scans::node_with_ports(&app, "finesse7.example.com", &ports).await;
+    let scan = crate::scans::start_scan(&app, node).await;
+    let before = app.audit_actions().await.len();
+
+    cluster.stop().await.unwrap();
+    assert_eq!(
+        app.get("/healthz").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/readyz").send().await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    for path in ["/api/v1/clusters", "/api/v1/certificates", "/api/v1/audit"] {
+        let answer = app.get(path).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"], "unavailable", "{path}: {body}");
+    }
+    let refused = app
+        .send_json(
+            Method::POST,
+            "/api/v1/clusters",
+            &json!({"name": "while down"}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let page = app.get("/inventory").send().await.unwrap();
+    assert_ne!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let cluster = server::pg::EmbeddedPostgres::start_on(&dir, Some(port))
+        .await
+        .unwrap();
+    // Everything comes back by itself: readiness, reads, writes, the scan.
+    let mut ready = false;
+    for _ in 0..100 {
+        if app.get("/readyz").send().await.unwrap().status() == StatusCode::OK {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "ready again within 10 s");
+    let created = app
+        .send_json(Method::POST, "/api/v1/clusters", &json!({"name": "after"}))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let mut state = Value::Null;
+    for _ in 0..600 {
+        state = app.get_json(&format!("/api/v1/scans/{scan}")).await["state"].clone();
+        if state != "running" && state != "queued" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "done", "the scan finished after the restart");
+    // No audit entry lost, none made for what was refused, and the chain verifies.
+    let actions = app.audit_action_names().await;
+    assert_eq!(actions.len(), before + 1, "{actions:?}");
+    assert_eq!(actions.last().unwrap(), "cluster.create");
+    let verified = app.get_json("/api/v1/audit/verify").await;
+    assert_eq!(verified["ok"], true, "{verified}");
+    drop(silent);
+    cluster.stop().await.unwrap();
+    let _ = server::pg::remove_data_dir(&dir);
 }

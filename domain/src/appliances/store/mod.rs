@@ -28,6 +28,9 @@ pub struct Appliances {
     drivers: Mutex<HashMap<i64, (DriverKey, Arc<VosSsh>)>>,
     /// Nodes whose connected users are being read now (one read per node at a time).
     sampling: Mutex<std::collections::HashSet<i64>>,
+    /// The nodes' session places shared with the other replicas (none: this process's bound
+    /// only).
+    slots: Option<Arc<super::slots::SshSlots>>,
 }
 
 impl std::fmt::Debug for Appliances {
@@ -140,6 +143,53 @@ impl Appliances {
             fleet: Arc::new(Semaphore::new(concurrency.max(1))),
             drivers: Mutex::new(HashMap::new()),
             sampling: Mutex::default(),
+            slots: None,
+        }
+    }
+
+    /// Counts each node's sessions in `slots` too, so that the bound holds across replicas.
+    pub fn with_slots(mut self, slots: super::slots::SshSlots) -> Self {
+        self.slots = Some(Arc::new(slots));
+        self
+    }
+
+    /// Closes every idle shell to the node at once when another replica waits for one of its
+    /// session places (announced on `slots::WANTED`); runs for ever.
+    pub async fn give_way(self: Arc<Self>, pool: PgPool) {
+        crate::notify::listen(pool, &[super::slots::WANTED], |_, payload| {
+            let Ok(node_id) = payload.parse::<i64>() else {
+                return;
+            };
+            let driver = self
+                .drivers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&node_id)
+                .map(|(_, driver)| driver.clone());
+            if let Some(driver) = driver {
+                tokio::spawn(async move { driver.close_idle(Duration::ZERO).await });
+            }
+        })
+        .await
+    }
+
+    /// Every few seconds: closes the shells idle too long (their places go to whoever needs
+    /// them) and renews the leases of the places still held.
+    pub async fn upkeep(&self) {
+        let drivers: Vec<Arc<VosSsh>> = self
+            .drivers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|(_, driver)| driver.clone())
+            .collect();
+        for driver in drivers {
+            driver.close_idle(Duration::MAX).await;
+        }
+        if let Some(slots) = &self.slots {
+            if let Err(error) = slots.renew().await {
+                tracing::warn!(%error, "renewing the leases of SSH session places");
+            }
         }
     }
 
@@ -197,7 +247,7 @@ impl Appliances {
                 "the stored password does not open with this server's secret key (was the key file replaced?): enter it again".into(),
             )
         })?;
-        let driver = Arc::new(VosSsh::new(
+        let driver = VosSsh::new(
             Target {
                 host: node.host.clone(),
                 port: node.port,
@@ -207,7 +257,11 @@ impl Appliances {
             node.pin.clone(),
             Settings::default(),
             self.fleet.clone(),
-        ));
+        );
+        let driver = Arc::new(match &self.slots {
+            Some(slots) => driver.with_gate(slots.gate(node_id)),
+            None => driver,
+        });
         drivers.insert(node_id, (key, driver.clone()));
         Ok(driver)
     }

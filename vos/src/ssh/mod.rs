@@ -1,11 +1,19 @@
 //! The VOS driver over SSH: password authentication, the host key checked against its pin,
-//! an interactive shell (VOS has no exec) driven prompt by prompt, a small pool of shells per
-//! node and a bound on concurrent sessions across the fleet.
+//! an interactive shell (VOS has no exec) driven prompt by prompt (`shell.rs`), a small pool of
+//! shells per node, a bound on concurrent sessions across the fleet, and optionally a [`Gate`]
+//! that counts a node's sessions beyond this process (the console's replicas share one count).
+
+mod gate;
+mod shell;
+
+pub use gate::{Gate, Pass};
+pub use shell::MAX_OUTPUT;
 
 use crate::driver::{Command, Driver, DriverError};
 use russh::client;
 use russh::keys::{HashAlg, PublicKeyOrCertificate};
-use russh::{ChannelMsg, Preferred};
+use russh::Preferred;
+use shell::{exchange, read_until_prompt};
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,10 +21,6 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 pub const PROMPT: &str = "admin:";
-
-/// Output beyond this is not kept: the command is abandoned with an error (no CLI command
-/// prints anywhere near it).
-pub const MAX_OUTPUT: usize = 8 * 1024 * 1024;
 
 /// Where and as whom to connect.
 #[derive(Clone)]
@@ -57,6 +61,9 @@ pub struct Settings {
     pub prompt_timeout: Duration,
     /// Shells kept open and used at once per node.
     pub per_node: usize,
+    /// A shell unused this long is closed (so that its session, and its place in a [`Gate`],
+    /// goes to whoever needs it).
+    pub idle_for: Duration,
 }
 
 impl Default for Settings {
@@ -65,6 +72,7 @@ impl Default for Settings {
             connect_timeout: Duration::from_secs(10),
             prompt_timeout: Duration::from_secs(60),
             per_node: 2,
+            idle_for: Duration::from_secs(30),
         }
     }
 }
@@ -94,12 +102,17 @@ pub struct VosSsh {
     idle: Mutex<Vec<Shell>>,
     slots: Semaphore,
     fleet: Arc<Semaphore>,
+    gate: Option<Arc<dyn Gate>>,
 }
 
 struct Shell {
     // Kept so the session lives as long as the channel (and to see it closed).
     session: client::Handle<Checker>,
     channel: russh::Channel<client::Msg>,
+    /// Its place in the gate, given back when the shell is dropped.
+    _pass: Option<Pass>,
+    /// When it was last put back idle.
+    idle_since: Instant,
 }
 
 struct Checker {
@@ -150,6 +163,35 @@ impl VosSsh {
             idle: Mutex::new(Vec::new()),
             slots,
             fleet,
+            gate: None,
+        }
+    }
+
+    /// Counts this node's sessions in `gate` too: a session is opened only with a pass from it,
+    /// held until the session closes.
+    pub fn with_gate(mut self, gate: Arc<dyn Gate>) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
+    /// Closes the shells that have been idle for `older_than` or longer (`Settings::idle_for`:
+    /// those `run` would no longer use; zero: all, e.g. when another server waits for a place),
+    /// each with a clean disconnect before its place in the gate is given back.
+    pub async fn close_idle(&self, older_than: Duration) {
+        let idle_for = older_than.min(self.settings.idle_for);
+        let closing: Vec<Shell> = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let (keep, close) = idle.drain(..).partition(|shell| {
+                shell.idle_since.elapsed() < idle_for && !shell.session.is_closed()
+            });
+            *idle = keep;
+            close
+        };
+        for shell in closing {
+            let _ = shell
+                .session
+                .disconnect(russh::Disconnect::ByApplication, "idle", "en")
+                .await;
         }
     }
 
@@ -165,7 +207,7 @@ impl VosSsh {
     fn take_idle(&self) -> Option<Shell> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         while let Some(shell) = idle.pop() {
-            if !shell.session.is_closed() {
+            if !shell.session.is_closed() && shell.idle_since.elapsed() < self.settings.idle_for {
                 return Some(shell);
             }
         }
@@ -173,6 +215,10 @@ impl VosSsh {
     }
 
     async fn connect(&self) -> Result<Shell, DriverError> {
+        let pass = match &self.gate {
+            Some(gate) => Some(gate.enter().await?),
+            None => None,
+        };
         let pinned = self
             .pinned
             .lock()
@@ -228,7 +274,12 @@ impl VosSsh {
             .await
             .map_err(session_error)?;
         channel.request_shell(false).await.map_err(session_error)?;
-        let mut shell = Shell { session, channel };
+        let mut shell = Shell {
+            session,
+            channel,
+            _pass: pass,
+            idle_since: Instant::now(),
+        };
         let deadline = Instant::now() + self.settings.prompt_timeout;
         read_until_prompt(&mut shell, deadline, None, None, None)
             .await
@@ -251,7 +302,7 @@ fn closed(_: tokio::sync::AcquireError) -> DriverError {
     DriverError::Session("the driver is shutting down".into())
 }
 
-fn session_error(e: russh::Error) -> DriverError {
+pub(super) fn session_error(e: russh::Error) -> DriverError {
     DriverError::Session(e.to_string())
 }
 
@@ -271,6 +322,7 @@ impl Driver for VosSsh {
                 | DriverError::Dropped { .. }
                 | DriverError::Session(_))
         ) {
+            shell.idle_since = Instant::now();
             self.idle
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -278,147 +330,4 @@ impl Driver for VosSsh {
         }
         result
     }
-}
-
-/// Sends one command and reads its output to the next prompt, answering questions by plan.
-async fn exchange(shell: &mut Shell, command: Command) -> Result<String, DriverError> {
-    let deadline = Instant::now() + command.timeout;
-    shell
-        .channel
-        .data_bytes(format!("{}\n", command.line).into_bytes())
-        .await
-        .map_err(session_error)?;
-    let raw = read_until_prompt(
-        shell,
-        deadline,
-        Some(&command.line),
-        command.plan.as_ref(),
-        command.progress.as_ref(),
-    )
-    .await?;
-    // The terminal echoes the command line first.
-    let out = match raw.split_once('\n') {
-        Some((first, rest)) if first.trim_end().ends_with(command.line.trim()) => rest,
-        _ => raw.as_str(),
-    };
-    Ok(out.to_owned())
-}
-
-/// Reads until the output ends with the `admin:` prompt (which is removed). Pagination
-/// prompts are paged through; questions are answered by `plan` (without one, quit with `q`
-/// and report the question), shown the output after the `echo` of the command line.
-async fn read_until_prompt(
-    shell: &mut Shell,
-    deadline: Instant,
-    echo: Option<&str>,
-    plan: Option<&crate::driver::Plan>,
-    progress: Option<&std::sync::mpsc::Sender<String>>,
-) -> Result<String, DriverError> {
-    let mut raw = String::new();
-    let mut bytes: Vec<u8> = Vec::new();
-    // Where the part of the output not yet looked at for a question starts.
-    let mut asked_from = 0;
-    let mut lines_sent = 0;
-    let mut unanswered: Option<String> = None;
-    loop {
-        let message = match tokio::time::timeout_at(deadline, shell.channel.wait()).await {
-            Err(_) => {
-                return Err(DriverError::Timeout {
-                    after: deadline.saturating_duration_since(Instant::now()),
-                    partial: raw,
-                })
-            }
-            Ok(message) => message,
-        };
-        match message {
-            Some(ChannelMsg::Data { data }) | Some(ChannelMsg::ExtendedData { data, .. }) => {
-                bytes.extend_from_slice(&data);
-                // Decode only whole UTF-8 sequences.
-                let valid = match std::str::from_utf8(&bytes) {
-                    Ok(_) => bytes.len(),
-                    Err(e) if e.error_len().is_none() => e.valid_up_to(),
-                    Err(_) => bytes.len(),
-                };
-                raw.push_str(&String::from_utf8_lossy(&bytes[..valid]));
-                bytes.drain(..valid);
-                if raw.len() > MAX_OUTPUT {
-                    return Err(DriverError::Session(format!(
-                        "the output exceeded {} MiB; the command was abandoned",
-                        MAX_OUTPUT / (1024 * 1024)
-                    )));
-                }
-            }
-            Some(ChannelMsg::Eof | ChannelMsg::Close) | None => {
-                return Err(DriverError::Dropped { partial: raw })
-            }
-            Some(_) => continue,
-        }
-        if let Some(progress) = progress {
-            let complete: Vec<&str> = raw
-                .split_inclusive('\n')
-                .filter(|l| l.ends_with('\n'))
-                .collect();
-            for line in &complete[lines_sent.min(complete.len())..] {
-                let _ = progress.send(line.trim_end().to_owned());
-            }
-            lines_sent = complete.len();
-        }
-        let tail = raw.trim_end_matches([' ', '\t']);
-        if tail.ends_with(PROMPT) && tail[..tail.len() - PROMPT.len()].ends_with(['\n', '\r'])
-            || tail == PROMPT
-        {
-            let out = raw[..raw.rfind(PROMPT).unwrap_or(raw.len())].to_owned();
-            return match unanswered {
-                Some(question) => Err(DriverError::UnexpectedPrompt { raw: question }),
-                None => Ok(out),
-            };
-        }
-        if asked_from == 0 {
-            if let (Some(line), Some((first, _))) = (echo, raw.split_once('\n')) {
-                if first.trim_end().ends_with(line.trim()) {
-                    asked_from = first.len() + 1;
-                }
-            }
-        }
-        let fresh = &raw[asked_from..];
-        if fresh.trim_end().ends_with(crate::PAGINATION_PROMPT) {
-            asked_from = raw.len();
-            send(shell, " ").await?;
-            continue;
-        }
-        if is_question(fresh) {
-            asked_from = raw.len();
-            let answer = plan.and_then(|plan| plan(fresh));
-            match answer {
-                Some(answer) => send(shell, &format!("{answer}\n")).await?,
-                None => {
-                    unanswered = Some(fresh.to_owned());
-                    send(shell, "q\n").await?;
-                }
-            }
-        }
-    }
-}
-
-/// Whether the output so far ends with a question waiting for input.
-fn is_question(fresh: &str) -> bool {
-    let trimmed = fresh.trim_end_matches([' ', '\t']);
-    let last_line = trimmed.rsplit(['\n', '\r']).next().unwrap_or_default();
-    let waiting = last_line.ends_with('?')
-        || last_line.ends_with("):")
-        || last_line.ends_with("]:")
-        || last_line.ends_with("? ):");
-    let paste = trimmed
-        .trim_end_matches(['\r', '\n'])
-        .ends_with("Paste the Certificate and Hit Enter")
-        && trimmed.ends_with('\n');
-    waiting || paste
-}
-
-async fn send(shell: &mut Shell, text: &str) -> Result<(), DriverError> {
-    shell
-        .channel
-        .data_bytes(text.as_bytes().to_vec())
-        .await
-        .map_err(session_error)
 }

@@ -1,0 +1,154 @@
+//! One shell's conversation with the `admin:` CLI: a command sent, its output read to the next
+//! prompt, pagination paged through and questions answered by the command's plan.
+
+use super::{session_error, Shell, PROMPT};
+use crate::driver::{Command, DriverError};
+use russh::ChannelMsg;
+use tokio::time::Instant;
+
+/// Output beyond this is not kept: the command is abandoned with an error (no CLI command
+/// prints anywhere near it).
+pub const MAX_OUTPUT: usize = 8 * 1024 * 1024;
+
+/// Sends one command and reads its output to the next prompt, answering questions by plan.
+pub(super) async fn exchange(shell: &mut Shell, command: Command) -> Result<String, DriverError> {
+    let deadline = Instant::now() + command.timeout;
+    shell
+        .channel
+        .data_bytes(format!("{}\n", command.line).into_bytes())
+        .await
+        .map_err(session_error)?;
+    let raw = read_until_prompt(
+        shell,
+        deadline,
+        Some(&command.line),
+        command.plan.as_ref(),
+        command.progress.as_ref(),
+    )
+    .await?;
+    // The terminal echoes the command line first.
+    let out = match raw.split_once('\n') {
+        Some((first, rest)) if first.trim_end().ends_with(command.line.trim()) => rest,
+        _ => raw.as_str(),
+    };
+    Ok(out.to_owned())
+}
+
+/// Reads until the output ends with the `admin:` prompt (which is removed). Pagination
+/// prompts are paged through; questions are answered by `plan` (without one, quit with `q`
+/// and report the question), shown the output after the `echo` of the command line.
+pub(super) async fn read_until_prompt(
+    shell: &mut Shell,
+    deadline: Instant,
+    echo: Option<&str>,
+    plan: Option<&crate::driver::Plan>,
+    progress: Option<&std::sync::mpsc::Sender<String>>,
+) -> Result<String, DriverError> {
+    let mut raw = String::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    // Where the part of the output not yet looked at for a question starts.
+    let mut asked_from = 0;
+    let mut lines_sent = 0;
+    let mut unanswered: Option<String> = None;
+    loop {
+        let message = match tokio::time::timeout_at(deadline, shell.channel.wait()).await {
+            Err(_) => {
+                return Err(DriverError::Timeout {
+                    after: deadline.saturating_duration_since(Instant::now()),
+                    partial: raw,
+                })
+            }
+            Ok(message) => message,
+        };
+        match message {
+            Some(ChannelMsg::Data { data }) | Some(ChannelMsg::ExtendedData { data, .. }) => {
+                bytes.extend_from_slice(&data);
+                // Decode only whole UTF-8 sequences.
+                let valid = match std::str::from_utf8(&bytes) {
+                    Ok(_) => bytes.len(),
+                    Err(e) if e.error_len().is_none() => e.valid_up_to(),
+                    Err(_) => bytes.len(),
+                };
+                raw.push_str(&String::from_utf8_lossy(&bytes[..valid]));
+                bytes.drain(..valid);
+                if raw.len() > MAX_OUTPUT {
+                    return Err(DriverError::Session(format!(
+                        "the output exceeded {} MiB; the command was abandoned",
+                        MAX_OUTPUT / (1024 * 1024)
+                    )));
+                }
+            }
+            Some(ChannelMsg::Eof | ChannelMsg::Close) | None => {
+                return Err(DriverError::Dropped { partial: raw })
+            }
+            Some(_) => continue,
+        }
+        if let Some(progress) = progress {
+            let complete: Vec<&str> = raw
+                .split_inclusive('\n')
+                .filter(|l| l.ends_with('\n'))
+                .collect();
+            for line in &complete[lines_sent.min(complete.len())..] {
+                let _ = progress.send(line.trim_end().to_owned());
+            }
+            lines_sent = complete.len();
+        }
+        let tail = raw.trim_end_matches([' ', '\t']);
+        if tail.ends_with(PROMPT) && tail[..tail.len() - PROMPT.len()].ends_with(['\n', '\r'])
+            || tail == PROMPT
+        {
+            let out = raw[..raw.rfind(PROMPT).unwrap_or(raw.len())].to_owned();
+            return match unanswered {
+                Some(question) => Err(DriverError::UnexpectedPrompt { raw: question }),
+                None => Ok(out),
+            };
+        }
+        if asked_from == 0 {
+            if let (Some(line), Some((first, _))) = (echo, raw.split_once('\n')) {
+                if first.trim_end().ends_with(line.trim()) {
+                    asked_from = first.len() + 1;
+                }
+            }
+        }
+        let fresh = &raw[asked_from..];
+        if fresh.trim_end().ends_with(crate::PAGINATION_PROMPT) {
+            asked_from = raw.len();
+            send(shell, " ").await?;
+            continue;
+        }
+        if is_question(fresh) {
+            asked_from = raw.len();
+            let answer = plan.and_then(|plan| plan(fresh));
+            match answer {
+                Some(answer) => send(shell, &format!("{answer}\n")).await?,
+                None => {
+                    unanswered = Some(fresh.to_owned());
+                    send(shell, "q\n").await?;
+                }
+            }
+        }
+    }
+}
+
+/// Whether the output so far ends with a question waiting for input.
+fn is_question(fresh: &str) -> bool {
+    let trimmed = fresh.trim_end_matches([' ', '\t']);
+    let last_line = trimmed.rsplit(['\n', '\r']).next().unwrap_or_default();
+    let waiting = last_line.ends_with('?')
+        || last_line.ends_with("):")
+        || last_line.ends_with("]:")
+        || last_line.ends_with("? ):");
+    let paste = trimmed
+        .trim_end_matches(['\r', '\n'])
+        .ends_with("Paste the Certificate and Hit Enter")
+        && trimmed.ends_with('\n');
+    waiting || paste
+}
+
+async fn send(shell: &mut Shell, text: &str) -> Result<(), DriverError> {
+    shell
+        .channel
+        .data_bytes(text.as_bytes().to_vec())
+        .await
+        .map_err(session_error)
+}
