@@ -301,3 +301,61 @@ fn gatehouse_process(database_url: &str) -> testkit::Reaped {
         .unwrap();
     testkit::Reaped(child)
 }
+
+#[tokio::test]
+async fn every_webhook_message_is_posted_once_by_three_replicas_sending() {
+    let sending = |serve: &mut server::config::Serve| serve.webhook_poll_seconds = 1;
+    let a = spawn_app_with(sending).await;
+    a.login(ADMIN, PASSWORD).await;
+    let status = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(200));
+    let (base, received) = crate::webhooks::receiver(status).await;
+    let created = a
+        .send_json(
+            Method::POST,
+            "/api/v1/webhooks",
+            &json!({"name": "ops", "url": format!("{base}/json"), "format": "json"}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let _b = a.replica(sending).await;
+    let _c = a.replica(sending).await;
+    // 60 transitions at once (as a fleet scan finding many changes would queue them), each
+    // named by its `n`; all three senders look every second.
+    const MESSAGES: i64 = 60;
+    sqlx::query(
+        "with t as (
+             insert into transition (sha256, to_state, detail)
+             select repeat('0', 64), 'critical', jsonb_build_object('n', n) from generate_series(1, $1) n
+             returning id
+         )
+         insert into delivery (transition_id, webhook_id, state) select t.id, w.id, 'pending' from t, webhook w",
+    )
+    .bind(MESSAGES)
+    .execute(&a.pool)
+    .await
+    .unwrap();
+    within(20, "every message posted", || async {
+        (received.lock().unwrap().len() as i64 >= MESSAGES).then_some(())
+    })
+    .await;
+    // Two more rounds of every sender: nothing is posted again.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut seen: Vec<i64> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| body["n"].as_i64().unwrap())
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        (1..=MESSAGES).collect::<Vec<_>>(),
+        "each exactly once"
+    );
+    let attempts: Vec<(String, i32)> =
+        sqlx::query_as("select distinct state, attempts from delivery")
+            .fetch_all(&a.pool)
+            .await
+            .unwrap();
+    assert_eq!(attempts, [("delivered".to_owned(), 1)]);
+}

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use testkit::app::*;
 
 /// An HTTP receiver that records (path, body) and answers with `status`.
-async fn receiver(status: Arc<AtomicU16>) -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+pub(crate) async fn receiver(status: Arc<AtomicU16>) -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
     let received = Arc::new(Mutex::new(Vec::new()));
     let log = received.clone();
     let app = axum::Router::new().fallback(
