@@ -6,14 +6,14 @@ use super::{CurrentUser, Role};
 use crate::audit::store::Event;
 use crate::Error;
 
-/// Who a request acts as.
-#[derive(Debug, Clone, PartialEq)]
+/// Who a request acts as (kept with a job that acts for it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Principal {
     pub kind: PrincipalKind,
     pub role: Role,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum PrincipalKind {
     User {
         id: i64,

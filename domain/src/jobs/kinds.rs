@@ -18,6 +18,9 @@ pub const FLEET_SCAN: &str = "fleet_scan";
 pub const SAMPLE: &str = "sample";
 /// Judges the alert transitions (expiry moves with the clock between scans).
 pub const JUDGE: &str = "judge";
+/// Reads one node's certificate stores for whoever asked (payload `{node_id, principal,
+/// source}`); at most one per node at a time (queued with a key), never retried.
+pub const STORE_READ: &str = "store_read";
 /// Does nothing: measures the queue itself (`./x bench queue`).
 pub const PING: &str = "ping";
 /// Deletes what has expired: sessions, sign-in failures outside the window, connected-user
@@ -49,6 +52,9 @@ pub async fn run(services: &Services, kind: &str, job: Job) -> Result<()> {
         }
         SWEEP => sweep(services).await,
         PING => Ok(()),
+        STORE_READ => crate::appliances::store::run_store_read(services, &job.payload)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}")),
         other => anyhow::bail!("no such kind of job: {other}"),
     }
 }

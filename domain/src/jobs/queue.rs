@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 use serde_json::Value;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgPool;
 use std::time::Duration;
 
 /// The channel workers listen on; a queued job's kind is the payload.
@@ -22,6 +22,9 @@ pub struct NewJob {
     /// How many times it may start (a job whose replica died starts again while any are left).
     pub max_attempts: i32,
     pub created_by: String,
+    /// While a job with this key is queued or running, queueing another joins it (its id is
+    /// returned) instead of queueing a second one.
+    pub dedupe_key: Option<String>,
 }
 
 impl NewJob {
@@ -31,7 +34,14 @@ impl NewJob {
             payload,
             max_attempts: 1,
             created_by: created_by.into(),
+            dedupe_key: None,
         }
+    }
+
+    /// At most one job with `key` queued or running at a time (see [`NewJob::dedupe_key`]).
+    pub fn once_at_a_time(mut self, key: impl Into<String>) -> Self {
+        self.dedupe_key = Some(key.into());
+        self
     }
 
     pub fn attempts(mut self, max_attempts: i32) -> Self {
@@ -41,25 +51,74 @@ impl NewJob {
 }
 
 /// Queues a job (in the caller's transaction, when it passes one) and wakes the workers when
-/// it commits. Returns its id.
-pub async fn enqueue<'c>(executor: impl PgExecutor<'c>, job: &NewJob) -> Result<i64> {
-    sqlx::query_scalar!(
-        "with queued as (
-             insert into job (kind, payload, max_attempts, created_by, request_id)
-             values ($1, $2, $3, $4, nullif($6, '-'))
-             returning id
-         )
-         select id as \"id!\" from queued, pg_notify($5, $1)",
-        job.kind,
-        job.payload,
-        job.max_attempts,
-        job.created_by,
-        CHANNEL,
-        crate::trace::current_request_id()
+/// it commits; with a dedupe key that a queued or running job holds, returns that job instead.
+/// Returns the job's id.
+pub async fn enqueue(connection: &mut sqlx::PgConnection, job: &NewJob) -> Result<i64> {
+    // A second attempt sees a pending job that another transaction committed while this
+    // statement waited on the key (the first one's snapshot predates it).
+    for _ in 0..3 {
+        let id = sqlx::query_scalar!(
+            r#"with queued as (
+                   insert into job (kind, payload, max_attempts, created_by, request_id, dedupe_key)
+                   values ($1, $2, $3, $4, nullif($6, '-'), $7)
+                   on conflict (dedupe_key) where state in ('queued', 'running') do nothing
+                   returning id
+               )
+               select id as "id!" from queued, pg_notify($5, $1)
+               union all
+               select id from job
+               where $7::text is not null and dedupe_key = $7 and state in ('queued', 'running')
+                 and not exists (select 1 from queued)
+               limit 1"#,
+            job.kind,
+            job.payload,
+            job.max_attempts,
+            job.created_by,
+            CHANNEL,
+            crate::trace::current_request_id(),
+            job.dedupe_key
+        )
+        .fetch_optional(&mut *connection)
+        .await
+        .with_context(|| format!("queueing a {} job", job.kind))?;
+        if let Some(id) = id {
+            return Ok(id);
+        }
+    }
+    anyhow::bail!(
+        "queueing a {} job: its key stayed taken and free in turn",
+        job.kind
     )
-    .fetch_one(executor)
-    .await
-    .with_context(|| format!("queueing a {} job", job.kind))
+}
+
+/// How a job ended, as whoever waits for it sees it.
+#[derive(Debug)]
+pub struct Ended {
+    pub state: String,
+    pub error: Option<String>,
+}
+
+/// Waits (polling every 100 ms) until the job is no longer queued or running, at most `limit`;
+/// `None` when it is still going.
+pub async fn wait(pool: &PgPool, id: i64, limit: Duration) -> Result<Option<Ended>> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let row = sqlx::query!("select state, error from job where id = $1", id)
+            .fetch_optional(pool)
+            .await
+            .with_context(|| format!("reading job {id}"))?
+            .with_context(|| format!("job {id} is gone"))?;
+        if row.state != "queued" && row.state != "running" {
+            return Ok(Some(Ended {
+                state: row.state,
+                error: row.error,
+            }));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A job this replica now holds.

@@ -131,7 +131,7 @@ pub async fn fire_if_due(pool: &PgPool, owner: &str, schedule: &Schedule) -> Res
         return Ok(None);
     }
     let job = enqueue(
-        &mut *tx,
+        &mut tx,
         &NewJob::new(
             schedule.kind,
             schedule.payload.clone(),

@@ -101,7 +101,7 @@ impl Scanner {
         .await
         .context("recording the scan")?;
         let job = enqueue(
-            &mut *tx,
+            &mut tx,
             &NewJob::new(kinds::SCAN, json!({ "scan_id": id }), requested_by).attempts(ATTEMPTS),
         )
         .await?;

@@ -181,9 +181,10 @@ async fn queue_benchmark(pool: &PgPool) -> anyhow::Result<String> {
         }
     };
     const SPACED: i64 = 200;
+    let mut connection = pool.acquire().await?;
     let mut first = 0;
     for n in 0..SPACED {
-        let id = enqueue(pool, &ping()).await?;
+        let id = enqueue(&mut connection, &ping()).await?;
         if n == 0 {
             first = id;
         }
@@ -207,7 +208,7 @@ async fn queue_benchmark(pool: &PgPool) -> anyhow::Result<String> {
     let started = Instant::now();
     let mut first = 0;
     for n in 0..BURST {
-        let id = enqueue(pool, &ping()).await?;
+        let id = enqueue(&mut connection, &ping()).await?;
         if n == 0 {
             first = id;
         }

@@ -430,24 +430,57 @@ async fn two_replicas_open_at_most_two_sessions_to_one_node() {
     let (publisher, _) = inventory(&a, &running).await;
     credentials(&a, publisher, PASSWORD_ON_NODE, running.nodes[0].ssh.port()).await;
     assert_eq!(test_connection(&a, publisher).await["ok"], true);
-    // Six store reads on each replica at once, each several commands long: each replica alone
-    // would open two sessions; together they still open two.
-    let path = format!("/api/v1/nodes/{publisher}/stores/read");
-    let reads = (0..6).flat_map(|_| [&a, &b]).map(|app| {
+    // Six connection tests on each replica at once (each its own command; store reads would be
+    // joined into one): each replica alone would open two sessions; together they still open two.
+    let path = format!("/api/v1/nodes/{publisher}/test-connection");
+    let tests = (0..6).flat_map(|_| [&a, &b]).map(|app| {
         let path = path.clone();
         async move {
-            app.request(Method::POST, &path)
-                .send()
-                .await
-                .unwrap()
-                .status()
+            let response = app.request(Method::POST, &path).send().await.unwrap();
+            response.json::<Value>().await.unwrap()["ok"].clone()
         }
     });
-    let statuses = futures::future::join_all(reads).await;
-    assert!(
-        statuses.iter().all(|s| *s == StatusCode::OK),
-        "{statuses:?}"
-    );
+    let outcomes = futures::future::join_all(tests).await;
+    assert!(outcomes.iter().all(|ok| *ok == true), "{outcomes:?}");
     let (_, most) = running.fleet.ssh_sessions(0);
     assert_eq!(most, 2, "sessions open at once on the node");
+}
+
+#[tokio::test]
+async fn a_store_read_asked_on_two_replicas_at_once_runs_once() {
+    let running = fleet().await;
+    let a = spawn_admin().await;
+    let b = a.replica(|_| {}).await;
+    b.login(ADMIN, PASSWORD).await;
+    let (publisher, _) = inventory(&a, &running).await;
+    credentials(&a, publisher, PASSWORD_ON_NODE, running.nodes[0].ssh.port()).await;
+    assert_eq!(test_connection(&a, publisher).await["ok"], true);
+    let path = format!("/api/v1/nodes/{publisher}/stores/read");
+    let (on_a, on_b) = tokio::join!(
+        a.request(Method::POST, &path).send(),
+        b.request(Method::POST, &path).send()
+    );
+    assert_eq!(on_a.unwrap().status(), StatusCode::OK);
+    assert_eq!(on_b.unwrap().status(), StatusCode::OK);
+    // One read ran (one job, one audit entry), by the admin who asked, on either replica.
+    let jobs: Vec<(String, String)> =
+        sqlx::query_as("select state, created_by from job where kind = 'store_read'")
+            .fetch_all(&a.pool)
+            .await
+            .unwrap();
+    assert_eq!(jobs, [("done".to_owned(), ADMIN.to_owned())]);
+    let reads: Vec<(String, String, String)> = a
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(_, action, _)| action == "node.stores.read")
+        .collect();
+    assert_eq!(
+        reads,
+        [(
+            ADMIN.to_owned(),
+            "node.stores.read".to_owned(),
+            "success".to_owned()
+        )]
+    );
 }

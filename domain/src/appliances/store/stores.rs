@@ -15,8 +15,7 @@ pub async fn read_and_show_stores(
 }
 
 /// The stores as last read; for an admin, when they were never read, read now first (a failed
-/// read is kept and shown in `error`, and a read already running is waited for by nobody: its
-/// result shows on the next request).
+/// read is kept and shown in `error`; a read already running, on any replica, is waited for).
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn stores_read_once(
     state: &Services,
@@ -33,9 +32,59 @@ pub async fn stores_read_once(
     }
 }
 
-/// Reads both stores from the appliance and keeps them (the last good read stays when one fails).
+/// Reads both stores from the appliance and keeps them (the last good read stays when one
+/// fails). The read is a job, run by whichever replica is free, at most one per node at a time:
+/// asked again while it runs (here or on another replica), the same read is waited for.
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
 pub async fn read_stores(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<(), Error> {
+    context.require_admin()?;
+    let node = node_row(&state.pool, node_id).await?;
+    let payload = serde_json::json!({
+        "node_id": node_id,
+        "principal": context.principal,
+        "source": context.source,
+    });
+    let job = crate::jobs::NewJob::new(crate::jobs::kinds::STORE_READ, payload, context.actor())
+        .once_at_a_time(format!("store_read:{node_id}"));
+    let mut connection = state.pool.acquire().await?;
+    let id = crate::jobs::enqueue(&mut connection, &job)
+        .await
+        .map_err(Error::internal)?;
+    drop(connection);
+    let ended = crate::jobs::queue::wait(&state.pool, id, Duration::from_secs(300))
+        .await
+        .map_err(Error::internal)?;
+    match ended {
+        Some(ended) if ended.state == "done" => Ok(()),
+        Some(ended) => Err(Error::Conflict(ended.error.unwrap_or_else(|| {
+            format!("reading the certificate stores of {} ended {}", node.fqdn, ended.state)
+        }))),
+        None => Err(Error::Conflict(format!(
+            "reading the certificate stores of {} is still running after 5 minutes; its result shows when it ends",
+            node.fqdn
+        ))),
+    }
+}
+
+/// The store-read job: acts for the principal that asked (payload `{node_id, principal,
+/// source}`), audited as theirs.
+pub async fn run_store_read(state: &Services, payload: &serde_json::Value) -> Result<(), Error> {
+    let node_id = payload["node_id"]
+        .as_i64()
+        .ok_or_else(|| Error::BadRequest("a store-read job names its node".into()))?;
+    let context = RequestContext {
+        principal: serde_json::from_value(payload["principal"].clone()).ok(),
+        source: payload["source"].as_str().unwrap_or("-").to_owned(),
+    };
+    read_stores_now(state, &context, node_id).await
+}
+
+/// Reads both stores now, on this replica.
+async fn read_stores_now(
     state: &Services,
     context: &RequestContext,
     node_id: i64,
