@@ -343,28 +343,7 @@ fn ScanProgressView(
         100
     };
     let running = scan.is_active();
-    let headline = match scan.state.as_str() {
-        "queued" => format!(
-            "Scan {} queued: {} endpoints, waiting for a free worker",
-            scan.id, scan.total
-        ),
-        "running" => format!(
-            "Scan {} running: {} of {} endpoints",
-            scan.id, scan.done, scan.total
-        ),
-        "done" => format!(
-            "Scan {} done: {} endpoints probed, {} failed",
-            scan.id, scan.done, scan.failed
-        ),
-        "interrupted" => format!(
-            "Scan {} interrupted after {} of {} endpoints: the servers running it stopped; start a new scan",
-            scan.id, scan.done, scan.total
-        ),
-        _ => format!(
-            "Scan {} cancelled after {} of {} endpoints",
-            scan.id, scan.done, scan.total
-        ),
-    };
+    let headline = scan.headline();
     let id = scan.id;
     view! {
         <div class="rounded-md border border-slate-200 bg-slate-50 p-3" data-testid="scan-progress" data-state=scan.state.clone()>

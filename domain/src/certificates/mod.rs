@@ -4,8 +4,11 @@
 
 #[cfg(feature = "server")]
 pub mod cache;
+mod scan;
 #[cfg(feature = "server")]
 pub mod store;
+
+pub use scan::{ScanProgress, ScanResult, ScanStatus};
 
 use certs::tls::TrustFailure;
 use certs::{CertInfo, Finding};
@@ -132,55 +135,6 @@ pub struct LintCount {
     pub severity: certs::Severity,
     /// Served certificates with this finding.
     pub count: u32,
-}
-
-/// A scan as the console shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct ScanStatus {
-    pub id: i64,
-    /// `queued` (waiting for a replica's worker), `running`, `done`, `cancelled`, or
-    /// `interrupted` (the replicas running it stopped before it could finish).
-    pub state: String,
-    pub done: i32,
-    pub total: i32,
-    /// Probes of this scan that failed so far.
-    pub failed: i64,
-    pub requested_by: String,
-    /// The nodes asked for; absent for the whole fleet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_ids: Option<Vec<i64>>,
-    pub started_at: String,
-    pub finished_at: Option<String>,
-}
-
-impl ScanStatus {
-    /// Whether it is still to finish (queued or running).
-    pub fn is_active(&self) -> bool {
-        matches!(self.state.as_str(), "queued" | "running")
-    }
-}
-
-/// One endpoint's result within a scan, as it completes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScanResult {
-    pub probe_id: i64,
-    pub node_id: i64,
-    pub fqdn: String,
-    pub port: i32,
-    pub ok: bool,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    /// The leaf's CN and state when the handshake succeeded.
-    pub subject_cn: Option<String>,
-    pub state: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScanProgress {
-    pub scan: ScanStatus,
-    /// The most recent results first (at most 50).
-    pub results: Vec<ScanResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -30,7 +30,8 @@ impl From<ScanRow> for ScanStatus {
     }
 }
 
-/// The latest finished scan and the latest running one, in one query.
+/// The latest finished scan and the latest one still to finish (queued or running), in one
+/// query.
 pub(super) async fn latest_scans(
     pool: &PgPool,
 ) -> Result<(Option<ScanStatus>, Option<ScanStatus>), Error> {
@@ -40,13 +41,13 @@ pub(super) async fn latest_scans(
                   (select count(*) from probe p where p.scan_id = s.id and not p.ok) as "failed!"
            from scan s
            where s.id in ((select id from scan where state = 'done' order by started_at desc, id desc limit 1),
-                          (select id from scan where state = 'running' order by started_at desc, id desc limit 1))"#
+                          (select id from scan where state in ('queued', 'running') order by started_at desc, id desc limit 1))"#
     )
     .fetch_all(pool)
     .await?;
     let (mut done, mut running) = (None, None);
     for row in rows {
-        let slot = if row.state == "running" {
+        let slot = if row.state != "done" {
             &mut running
         } else {
             &mut done
