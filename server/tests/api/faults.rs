@@ -155,3 +155,38 @@ async fn a_database_restart_answers_503_meanwhile_and_everything_recovers_by_its
     cluster.stop().await.unwrap();
     let _ = server::pg::remove_data_dir(&dir);
 }
+
+/// The database out of space answers every write with SQLSTATE 53100 (`disk_full`); a trigger
+/// raises exactly that where the write lands, as a full disk would.
+#[tokio::test]
+async fn a_full_disk_refuses_writes_with_a_clear_503_and_nothing_is_recorded() {
+    let app = spawn_admin().await;
+    let audit_before = app.audit_actions().await.len();
+    sqlx::raw_sql(
+        "create function disk_full() returns trigger language plpgsql as $$
+         begin
+             raise exception 'could not extend file: No space left on device' using errcode = 'disk_full';
+         end $$;
+         create trigger disk_full before insert on cluster for each statement execute function disk_full();",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let refused = app
+        .send_json(
+            Method::POST,
+            "/api/v1/clusters",
+            &json!({"name": "no room"}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "unavailable", "{body}");
+    let clusters: i64 = sqlx::query_scalar("select count(*) from cluster")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(clusters, 0);
+    // The change and its audit entry are one transaction: neither was written.
+    assert_eq!(app.audit_actions().await.len(), audit_before);
+}
