@@ -35,7 +35,7 @@ pub(super) fn EndpointCard(
         Some(p) if !p.ok => view! {
             <div role="alert" class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="probe-error">
                 <span class="font-mono font-semibold">{p.error_code.clone().unwrap_or_default()}</span>": "{p.error_message.clone().unwrap_or_default()}
-                <span class="ml-1 text-xs text-red-600">{format!("(probed {} UTC)", minute(&p.probed_at))}</span>
+                <span class="ml-1 text-xs text-red-700">{format!("(probed {} UTC)", minute(&p.probed_at))}</span>
             </div>
         }.into_any(),
         Some(p) => {
