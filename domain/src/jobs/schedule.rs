@@ -69,7 +69,15 @@ pub fn spawn(pool: PgPool, owner: String, schedules: Vec<Schedule>) -> Option<Jo
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            for schedule in &schedules {
+            // One read a second; a transaction only for a schedule that is due.
+            let due = match due_names(&pool).await {
+                Ok(due) => due,
+                Err(error) => {
+                    tracing::warn!(%error, "reading the schedules");
+                    continue;
+                }
+            };
+            for schedule in schedules.iter().filter(|s| due.iter().any(|d| d == s.kind)) {
                 match fire_if_due(&pool, &owner, schedule).await {
                     Ok(Some(job)) => {
                         tracing::info!(schedule = schedule.kind, job, "schedule fired")
@@ -82,6 +90,13 @@ pub fn spawn(pool: PgPool, owner: String, schedules: Vec<Schedule>) -> Option<Jo
             }
         }
     }))
+}
+
+/// The names of the schedules due now.
+async fn due_names(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!("select name from schedule where next_at <= now()")
+        .fetch_all(pool)
+        .await
 }
 
 async fn prepare(pool: &PgPool, schedules: &[Schedule]) -> Result<()> {

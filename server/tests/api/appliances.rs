@@ -421,8 +421,9 @@ async fn connected_agents_per_node_cluster_and_fleet() {
     );
 }
 
-#[tokio::test]
-async fn two_replicas_open_at_most_two_sessions_to_one_node() {
+/// The sim fleet, two replicas (both signed in as the admin) and the publisher with its
+/// credentials and pinned host key.
+async fn two_replicas_and_a_node() -> (sim::Running, TestApp, TestApp, i64) {
     let running = fleet().await;
     let a = spawn_admin().await;
     let b = a.replica(|_| {}).await;
@@ -430,6 +431,12 @@ async fn two_replicas_open_at_most_two_sessions_to_one_node() {
     let (publisher, _) = inventory(&a, &running).await;
     credentials(&a, publisher, PASSWORD_ON_NODE, running.nodes[0].ssh.port()).await;
     assert_eq!(test_connection(&a, publisher).await["ok"], true);
+    (running, a, b, publisher)
+}
+
+#[tokio::test]
+async fn two_replicas_open_at_most_two_sessions_to_one_node() {
+    let (running, a, b, publisher) = two_replicas_and_a_node().await;
     // Six connection tests on each replica at once (each its own command; store reads would be
     // joined into one): each replica alone would open two sessions; together they still open two.
     let path = format!("/api/v1/nodes/{publisher}/test-connection");
@@ -448,13 +455,7 @@ async fn two_replicas_open_at_most_two_sessions_to_one_node() {
 
 #[tokio::test]
 async fn a_store_read_asked_on_two_replicas_at_once_runs_once() {
-    let running = fleet().await;
-    let a = spawn_admin().await;
-    let b = a.replica(|_| {}).await;
-    b.login(ADMIN, PASSWORD).await;
-    let (publisher, _) = inventory(&a, &running).await;
-    credentials(&a, publisher, PASSWORD_ON_NODE, running.nodes[0].ssh.port()).await;
-    assert_eq!(test_connection(&a, publisher).await["ok"], true);
+    let (_running, a, b, publisher) = two_replicas_and_a_node().await;
     let path = format!("/api/v1/nodes/{publisher}/stores/read");
     let (on_a, on_b) = tokio::join!(
         a.request(Method::POST, &path).send(),

@@ -5,6 +5,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use testkit::app::*;
 
+/// Asserts a 503 with the `unavailable` error body; returns the body.
+async fn unavailable(response: reqwest::Response, what: &str) -> Value {
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{what}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unavailable", "{what}: {body}");
+    body
+}
+
 #[tokio::test]
 async fn a_read_only_database_refuses_writes_with_a_clear_503() {
     let a = spawn_admin().await;
@@ -22,10 +30,7 @@ async fn a_read_only_database_refuses_writes_with_a_clear_503() {
     let ready = b.get("/readyz").send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK, "reads still work");
     // Signing in writes the session: refused, and said so.
-    let login = b.login_response(ADMIN, PASSWORD).await;
-    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let body: Value = login.json().await.unwrap();
-    assert_eq!(body["error"], "unavailable", "{body}");
+    unavailable(b.login_response(ADMIN, PASSWORD).await, "signing in").await;
     // With a session made on the writable replica, a change through the read-only one is
     // refused too, and nothing is written.
     let created = a
@@ -36,9 +41,7 @@ async fn a_read_only_database_refuses_writes_with_a_clear_503() {
         .send()
         .await
         .unwrap();
-    assert_eq!(created.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let body: Value = created.json().await.unwrap();
-    assert_eq!(body["error"], "unavailable", "{body}");
+    let body = unavailable(created, "creating a cluster").await;
     assert!(
         body["message"].as_str().unwrap().contains("try again"),
         "{body}"
@@ -103,10 +106,7 @@ async fn a_database_restart_answers_503_meanwhile_and_everything_recovers_by_its
         StatusCode::SERVICE_UNAVAILABLE
     );
     for path in ["/api/v1/clusters", "/api/v1/certificates", "/api/v1/audit"] {
-        let answer = app.get(path).send().await.unwrap();
-        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
-        let body: Value = answer.json().await.unwrap();
-        assert_eq!(body["error"], "unavailable", "{path}: {body}");
+        unavailable(app.get(path).send().await.unwrap(), path).await;
     }
     let refused = app
         .send_json(
@@ -179,9 +179,7 @@ async fn a_full_disk_refuses_writes_with_a_clear_503_and_nothing_is_recorded() {
             &json!({"name": "no room"}),
         )
         .await;
-    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["error"], "unavailable", "{body}");
+    unavailable(refused, "creating a cluster").await;
     let clusters: i64 = sqlx::query_scalar("select count(*) from cluster")
         .fetch_one(&app.pool)
         .await
