@@ -359,3 +359,39 @@ async fn every_webhook_message_is_posted_once_by_three_replicas_sending() {
             .unwrap();
     assert_eq!(attempts, [("delivered".to_owned(), 1)]);
 }
+
+#[tokio::test]
+async fn a_job_longer_than_its_lease_stays_with_the_replica_that_renews_it() {
+    // A 3 s lease and a scan of about 5 s (one endpoint that never answers): without renewal
+    // the job would be taken back after 3 s and run again.
+    let short = |serve: &mut server::config::Serve| {
+        serve.job_lease_seconds = 3;
+        serve.probe_timeout_seconds = 5;
+    };
+    let a = spawn_app_with(short).await;
+    a.login(ADMIN, PASSWORD).await;
+    let silent = silent_listeners(1).await;
+    let port = silent[0].local_addr().unwrap().port();
+    let node = node_with_ports(&a, "finesse5.example.com", &[port]).await;
+    let id = start_scan(&a, node).await;
+    within(5, "the scan runs", || async {
+        (scan_state(&a, id).await.0 == "running").then_some(())
+    })
+    .await;
+    let _b = a.replica(short).await;
+    let state = within(20, "the scan ends", || async {
+        let (state, _, _) = scan_state(&a, id).await;
+        (state != "running" && state != "queued").then_some(state)
+    })
+    .await;
+    assert_eq!(state, "done");
+    let attempts: i32 = sqlx::query_scalar(
+        "select j.attempts from job j join scan s on s.job_id = j.id where s.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&a.pool)
+    .await
+    .unwrap();
+    assert_eq!(attempts, 1, "never taken back while renewed");
+    drop(silent);
+}
