@@ -23,7 +23,10 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   webServer: {
-    command: `rm -rf ${data} && exec ${bin} serve`,
+    // A data directory whose embedded cluster was relocated (a private checkout, see
+    // server/src/pg/home.rs) links to it: remove the cluster with the directory.
+    command: `sh -c 'if [ -L ${data}/postgres ]; then rm -rf "$(readlink ${data}/postgres)"; fi; ` +
+      `rm -rf ${data} && exec ${bin} serve'`,
     url: `http://127.0.0.1:${port}/readyz`,
     timeout: 120_000,
     reuseExistingServer: false,

@@ -98,6 +98,7 @@ pub fn cluster_dir(data_dir: &Path, user: &Option<RunAs>) -> Result<PathBuf> {
     }
     let id = hex::encode(&Sha256::digest(data_dir.as_os_str().as_encoded_bytes())[..8]);
     let target = Path::new(RELOCATED).join(id);
+    refuse_orphan(data_dir, &target)?;
     let made = (|| -> std::io::Result<()> {
         std::fs::create_dir_all(RELOCATED)?;
         for dir in [
@@ -128,6 +129,23 @@ pub fn cluster_dir(data_dir: &Path, user: &Option<RunAs>) -> Result<PathBuf> {
     Ok(target)
 }
 
+/// Refuses to start a new cluster for `data_dir` where a relocated one from an earlier data
+/// directory at the same path still lies: that directory (with the cluster's password and the
+/// link) was removed without it. Nothing is deleted here: the operator decides.
+fn refuse_orphan(data_dir: &Path, target: &Path) -> Result<()> {
+    if target.exists() {
+        bail!(
+            "{target} holds the embedded PostgreSQL cluster of an earlier data directory at {data}, \
+             which was removed without it ({data}/postgres no longer links to it, and the cluster's \
+             password went with the directory). Remove it (`rm -rf {target}`) to start afresh, or \
+             restore the data directory from a backup",
+            target = target.display(),
+            data = data_dir.display(),
+        );
+    }
+    Ok(())
+}
+
 /// Removes a data directory and, when its cluster was relocated, the cluster too. A missing
 /// directory is not an error.
 pub fn remove_data_dir(data_dir: &Path) -> std::io::Result<()> {
@@ -142,5 +160,25 @@ pub fn remove_data_dir(data_dir: &Path) -> std::io::Result<()> {
     match std::fs::remove_dir_all(data_dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relocated_cluster_left_by_a_removed_data_directory_is_refused_not_reused() {
+        let scratch = std::env::temp_dir().join(format!("gatehouse-orphan-{}", std::process::id()));
+        let (data, target) = (scratch.join("data"), scratch.join("relocated"));
+        std::fs::create_dir_all(&data).unwrap();
+        refuse_orphan(&data, &target).expect("no cluster left behind: nothing to refuse");
+
+        std::fs::create_dir_all(&target).unwrap();
+        let error = refuse_orphan(&data, &target).unwrap_err().to_string();
+        assert!(error.contains("earlier data directory"), "{error}");
+        assert!(error.contains(&format!("rm -rf {}", target.display())), "{error}");
+        assert!(target.exists(), "the operator decides; nothing is deleted");
+        std::fs::remove_dir_all(&scratch).unwrap();
     }
 }
