@@ -122,6 +122,10 @@ impl Fleet {
                 entry.active_tomcat = entry.own_cert("tomcat").cloned();
             }
             if fresh {
+                // As installed: reverse-proxy host authentication on (seeds 001, 004), HTTPS
+                // access on (seed 002); CORS allows every origin until set (DOMAIN.md §4).
+                entry.client_auth = true;
+                entry.https_redirect = true;
                 entry.properties = [
                     ("trustAllCertificates", "false"),
                     ("secureSystemInfo", "false"),

@@ -81,8 +81,19 @@ async fn allowed_hosts_are_added_listed_refused_and_deleted_through_menus() {
         ["proxy.xyz.com", "10.78.95.178"]
     );
 
+    assert_eq!(
+        node.frame_access(Product::Finesse).await.unwrap(),
+        ["https://proxy.xyz.com", "https://10.78.95.178"],
+        "Finesse adds a trusted host's frame-ancestors entry by itself (seed 004)"
+    );
+
     node.delete_allowed_host("proxy.xyz.com").await.unwrap();
     assert_eq!(node.allowed_hosts().await.unwrap(), ["10.78.95.178"]);
+    assert_eq!(
+        node.frame_access(Product::Finesse).await.unwrap().len(),
+        2,
+        "the entry stays when the host goes: the admin deletes it (seed 004)"
+    );
     // A source the menu does not offer: the driver quits the menu and says what was asked.
     match node.delete_allowed_host("nowhere.xyz.com").await {
         Err(DriverError::UnexpectedPrompt { raw }) => {
@@ -105,22 +116,29 @@ async fn allowed_hosts_are_added_listed_refused_and_deleted_through_menus() {
 async fn client_auth_properties_frame_access_and_connected_users() {
     let running = fleet().await;
     let node = driver(&running, "finesse1.sim.example.com", "Adm1n!pass", None);
-    assert!(!node.client_auth().await.unwrap());
-    let changed = node.set_client_auth(true).await.unwrap();
+    assert!(
+        node.client_auth().await.unwrap(),
+        "enabled on a fresh node (seeds 001 and 004)"
+    );
+    let changed = node.set_client_auth(false).await.unwrap();
     assert_eq!(changed.restart, vec!["Cisco Web Proxy Service"]);
-    assert!(node.client_auth().await.unwrap());
+    assert!(!node.client_auth().await.unwrap());
     assert_eq!(
         node.property("trustAllCertificates").await.unwrap(),
         "false"
     );
-    assert!(node.frame_access().await.unwrap().is_empty());
+    assert!(node
+        .frame_access(Product::Finesse)
+        .await
+        .unwrap()
+        .is_empty());
     node.run(Command::new(
         "utils finesse frame_access_allowed_list add https://www.abc.com:8445,https://*.abc.com",
     ))
     .await
     .unwrap();
     assert_eq!(
-        node.frame_access().await.unwrap(),
+        node.frame_access(Product::Finesse).await.unwrap(),
         ["https://www.abc.com:8445", "https://*.abc.com"]
     );
     let users = node.connected_users().await.unwrap();
@@ -533,23 +551,30 @@ async fn cors_frames_properties_services_regen_and_csr() {
     );
 
     let changed = node
-        .add_frame_sources(&["https://portal.example.com:8445"])
+        .add_frame_sources(Product::Finesse, &["https://portal.example.com:8445"])
         .await
         .unwrap();
     assert_eq!(
         changed.restart,
         ["Cisco Finesse Tomcat", "Cisco Finesse Notification Service"]
     );
-    node.delete_frame_source("https://portal.example.com:8445")
+    node.delete_frame_source(Product::Finesse, "https://portal.example.com:8445")
         .await
         .unwrap();
-    assert!(node.frame_access().await.unwrap().is_empty());
+    assert!(node
+        .frame_access(Product::Finesse)
+        .await
+        .unwrap()
+        .is_empty());
 
     node.set_property("trustAllCertificates", "true")
         .await
         .unwrap();
     assert_eq!(node.property("trustAllCertificates").await.unwrap(), "true");
-    assert!(!node.https_redirect().await.unwrap());
+    assert!(
+        node.https_redirect().await.unwrap(),
+        "HTTPS access on by default (seed 002)"
+    );
 
     let services = node.services().await.unwrap();
     assert!(services

@@ -96,7 +96,10 @@ admin:"
 
 #[tokio::test]
 async fn client_auth_config_uri_and_update_frequency() {
+    // Enabled on a fresh node (seeds 001, 004); the guide's status example is of a node where
+    // it had been disabled, as here.
     let shown = session(&[
+        "utils system reverse-proxy client-auth disable",
         "utils system reverse-proxy client-auth status",
         "utils system reverse-proxy client-auth enable",
         "utils system reverse-proxy config-uri list",
@@ -107,7 +110,13 @@ async fn client_auth_config_uri_and_update_frequency() {
     .await;
     assert_eq!(
         shown,
-        "admin:utils system reverse-proxy client-auth status
+        "admin:utils system reverse-proxy client-auth disable
+SSL certificate verification disabled for connections established from reverse proxy hosts
+
+Restart Cisco Web Proxy Service for the changes to take effect:
+utils service restart Cisco Web Proxy Service
+
+admin:utils system reverse-proxy client-auth status
 SSL certificate verification for connections established from reverse proxy hosts is disabled
 admin:utils system reverse-proxy client-auth enable
 SSL certificate verification enabled for connections established from reverse proxy hosts

@@ -66,6 +66,7 @@ fn restart_hint(lines: &[&str]) -> Vec<String> {
             Some(
                 line[at + "utils service restart ".len()..]
                     .trim()
+                    .trim_end_matches(['`', '.'])
                     .to_owned(),
             )
         })

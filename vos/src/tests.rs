@@ -102,6 +102,30 @@ fn delete_menus_and_their_answers() {
 }
 
 #[test]
+fn delete_menus_as_the_guide_prints_them_blank_lines_and_no_leading_space() {
+    let hosts = "Select the reverse-proxy source IP to delete:\n\n1) 10.78.95.178\n2) proxy.xyz.com\n3) proxy125.xyz.com\n4) all\n5) quit\n\nPlease select an option (1 - 5 or \"q\" ): ";
+    let menu = parse_menu(hosts).unwrap();
+    assert_eq!(menu.len(), 5);
+    assert_eq!(menu_key(&menu, "proxy125.xyz.com"), Some("3"));
+    let origins = "\r\n1: https://a.xyz.com\r\n\r\n2: https://b.xyz.com:8445\r\na: all\r\nq: quit\r\nSelect the index of origin(s) to be deleted [1-2 or a,q]";
+    let menu = parse_menu(origins).unwrap();
+    assert_eq!(menu_key(&menu, "https://b.xyz.com:8445"), Some("2"));
+    assert_eq!(menu_key(&menu, "all"), Some("a"));
+}
+
+#[test]
+fn restart_hints_on_one_line_on_two_or_quoted_as_in_the_guide() {
+    for text in [
+        "Source p.xyz.com successfully added\n\nRestart Cisco Web Proxy Service for the changes to take effect: utils service restart Cisco Web Proxy Service\n",
+        "Source p.xyz.com successfully added\nRestart Cisco Web Proxy Service for the changes to take effect:\nutils service restart Cisco Web Proxy Service\n",
+        "Source p.xyz.com successfully added\nRestart Cisco Web Proxy Service for the changes to take effect: `utils service restart Cisco Web Proxy Service`\n",
+    ] {
+        let changed = parse_source_added(text, "p.xyz.com").unwrap();
+        assert_eq!(changed.restart, ["Cisco Web Proxy Service"], "{text:?}");
+    }
+}
+
+#[test]
 fn client_auth_status_and_changes() {
     let disabled = "SSL certificate verification for connections established from reverse proxy hosts is disabled\n";
     assert_eq!(parse_client_auth_status(disabled), Ok(false));

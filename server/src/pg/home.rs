@@ -177,7 +177,10 @@ mod tests {
         std::fs::create_dir_all(&target).unwrap();
         let error = refuse_orphan(&data, &target).unwrap_err().to_string();
         assert!(error.contains("earlier data directory"), "{error}");
-        assert!(error.contains(&format!("rm -rf {}", target.display())), "{error}");
+        assert!(
+            error.contains(&format!("rm -rf {}", target.display())),
+            "{error}"
+        );
         assert!(target.exists(), "the operator decides; nothing is deleted");
         std::fs::remove_dir_all(&scratch).unwrap();
     }

@@ -11,9 +11,16 @@ impl Cli {
                 let mut text = String::new();
                 for source in sources.split(',').filter(|s| !s.is_empty()) {
                     if self.fleet.resolves(source).await {
+                        // Finesse adds the host's frame-ancestors entry by itself (seed 004) and
+                        // leaves it when the host is deleted.
+                        let finesse = self.fleet.spec_of(node).is_finesse();
                         self.fleet.edit(node, |s| {
                             if !s.allowed_hosts.iter().any(|h| h == source) {
                                 s.allowed_hosts.push(source.to_owned());
+                            }
+                            let frame = format!("https://{source}");
+                            if finesse && !s.frame_access.contains(&frame) {
+                                s.frame_access.push(frame);
                             }
                         });
                         text.push_str(&format!("Source {source} successfully added\n"));
@@ -125,7 +132,12 @@ impl Cli {
                         }
                     }
                 });
-                "Source(s) successfully added.\nEnsure Source(s) is added to the frame access list in all Finesse nodes in the cluster.\nRestart Cisco Finesse Tomcat and Cisco Finesse Notification Service for the changes to take effect:\nutils service restart Cisco Finesse Tomcat\nutils service restart Cisco Finesse Notification Service\n".into()
+                if self.fleet.spec_of(node).is_finesse() {
+                    "Source(s) successfully added.\nEnsure Source(s) is added to the frame access list in all Finesse nodes in the cluster.\nRestart Cisco Finesse Tomcat and Cisco Finesse Notification Service for the changes to take effect:\nutils service restart Cisco Finesse Tomcat\nutils service restart Cisco Finesse Notification Service\n".into()
+                } else {
+                    // CUIC's command is not documented publicly: Finesse's shape, inferred.
+                    "Source(s) successfully added.\nRestart Intelligence Center Reporting Service for the changes to take effect:\nutils service restart Intelligence Center Reporting Service\n".into()
+                }
             }
             ["delete"] => {
                 let items = self.fleet.read(node, |s| s.frame_access.clone());

@@ -200,6 +200,11 @@ impl Cli {
             ["utils", "finesse", "frame_access_allowed_list", rest @ ..] if finesse => {
                 self.frame_access(rest)
             }
+            ["utils", "cuic", "frame_access_allowed_list", rest @ ..]
+                if self.fleet.spec_of(self.node).kind == "cuic" =>
+            {
+                self.frame_access(rest)
+            }
             ["utils", "finesse", "set_property", "webservices", name, value] if finesse => {
                 let (name, value) = (name.to_string(), value.to_string());
                 self.fleet.edit(self.node, |s| s.properties.insert(name, value));

@@ -155,11 +155,15 @@ pub trait Driver: Sync {
         }
     }
 
-    fn frame_access(&self) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
-        async {
-            let out = self
-                .run(Command::new("utils finesse frame_access_allowed_list list"))
-                .await?;
+    /// `utils finesse|cuic frame_access_allowed_list list` (CUIC's is not documented publicly:
+    /// Finesse's shape, inferred; LiveData has none).
+    fn frame_access(
+        &self,
+        product: Product,
+    ) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
+        let line = format!("utils {} frame_access_allowed_list list", product.word());
+        async move {
+            let out = self.run(Command::new(line)).await?;
             Ok(crate::parse_frame_list(&out)?)
         }
     }
@@ -174,10 +178,12 @@ pub trait Driver: Sync {
 
     fn add_frame_sources(
         &self,
+        product: Product,
         sources: &[&str],
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
         let line = format!(
-            "utils finesse frame_access_allowed_list add {}",
+            "utils {} frame_access_allowed_list add {}",
+            product.word(),
             sources.join(",")
         );
         async move {
@@ -188,10 +194,14 @@ pub trait Driver: Sync {
 
     fn delete_frame_source(
         &self,
+        product: Product,
         source: &str,
     ) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let command = Command::new("utils finesse frame_access_allowed_list delete")
-            .plan(choose(source.to_owned()));
+        let command = Command::new(format!(
+            "utils {} frame_access_allowed_list delete",
+            product.word()
+        ))
+        .plan(choose(source.to_owned()));
         async move { Ok(crate::parse_deleted(&self.run(command).await?)?) }
     }
 

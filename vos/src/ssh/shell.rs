@@ -137,12 +137,33 @@ fn is_question(fresh: &str) -> bool {
     let waiting = last_line.ends_with('?')
         || last_line.ends_with("):")
         || last_line.ends_with("]:")
-        || last_line.ends_with("? ):");
+        || last_line.ends_with("? ):")
+        || menu_range(last_line);
     let paste = trimmed
         .trim_end_matches(['\r', '\n'])
         .ends_with("Paste the Certificate and Hit Enter")
         && trimmed.ends_with('\n');
     waiting || paste
+}
+
+/// A menu's choice range at the end of the line, with or without a colon after it: `[1-4 or
+/// a,q]` (the CORS delete prompt as documented has none). A service state such as
+/// `Cisco Finesse Tomcat[STARTED]` is not one.
+fn menu_range(line: &str) -> bool {
+    let line = line.strip_suffix(':').unwrap_or(line);
+    let Some(inside) = line.strip_suffix(']').and_then(|l| l.rsplit_once('[')) else {
+        return false;
+    };
+    let Some((range, keys)) = inside.1.split_once(" or ") else {
+        return false;
+    };
+    let numbers = range
+        .split_once('-')
+        .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok());
+    numbers
+        && keys
+            .split(',')
+            .all(|k| k.len() == 1 && k.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 async fn send(shell: &mut Shell, text: &str) -> Result<(), DriverError> {
@@ -151,4 +172,35 @@ async fn send(shell: &mut Shell, text: &str) -> Result<(), DriverError> {
         .data_bytes(text.as_bytes().to_vec())
         .await
         .map_err(session_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_question;
+
+    #[test]
+    fn documented_questions_are_recognised_with_or_without_a_closing_colon() {
+        for question in [
+            "Select the reverse-proxy source IP to delete:\n 1) a\n 2) all\n 3) quit\nPlease select an option (1 - 3 or \"q\" ): ",
+            "1: https://www.abc.com:8445\na: all\nq: quit\nSelect the index of source to be deleted [1-2 or a,q]: ",
+            "1: https://a.xyz.com\na: all\nq: quit\nSelect the index of origin(s) to be deleted [1-4 or a,q]",
+            "Select the index of origin(s) to be deleted [1-4 or a,q] ",
+            "Proceed with regeneration (yes|no)? ",
+            "Paste the Certificate and Hit Enter\n",
+        ] {
+            assert!(is_question(question), "{question:?}");
+        }
+    }
+
+    #[test]
+    fn output_that_merely_ends_in_brackets_is_not_a_question() {
+        for output in [
+            "Service Manager is running\nCisco Finesse Tomcat[STOPPING]",
+            "Cisco Finesse Tomcat[STARTED]\n",
+            "values [1-2]",
+            "Source proxy.xyz.com successfully added\n",
+        ] {
+            assert!(!is_question(output), "{output:?}");
+        }
+    }
 }
