@@ -87,7 +87,20 @@ async fn allowed_hosts_are_added_listed_refused_and_deleted_through_menus() {
         "Finesse adds a trusted host's frame-ancestors entry by itself (seed 004)"
     );
 
-    node.delete_allowed_host("proxy.xyz.com").await.unwrap();
+    // Planned at a number the menu no longer shows it under: nothing is deleted.
+    assert!(matches!(
+        node.delete_allowed_host("10.78.95.178", Some(1)).await,
+        Err(DriverError::UnexpectedPrompt { .. })
+    ));
+    assert_eq!(node.allowed_hosts().await.unwrap().len(), 2);
+    let deleted = node
+        .delete_allowed_host("proxy.xyz.com", Some(1))
+        .await
+        .unwrap();
+    assert!(
+        deleted.output.contains("Delete operation successful"),
+        "{deleted:?}"
+    );
     assert_eq!(node.allowed_hosts().await.unwrap(), ["10.78.95.178"]);
     assert_eq!(
         node.frame_access(Product::Finesse).await.unwrap().len(),
@@ -95,7 +108,7 @@ async fn allowed_hosts_are_added_listed_refused_and_deleted_through_menus() {
         "the entry stays when the host goes: the admin deletes it (seed 004)"
     );
     // A source the menu does not offer: the driver quits the menu and says what was asked.
-    match node.delete_allowed_host("nowhere.xyz.com").await {
+    match node.delete_allowed_host("nowhere.xyz.com", None).await {
         Err(DriverError::UnexpectedPrompt { raw }) => {
             assert!(raw.contains("1) 10.78.95.178"), "{raw}")
         }
@@ -289,7 +302,7 @@ async fn a_config_uri_is_fetched_validated_and_its_map_shown() {
         "{outside}"
     );
 
-    node.delete_config_uri(&good).await.unwrap();
+    node.delete_config_uri(&good, None).await.unwrap();
     assert!(node.config_uris().await.unwrap().is_empty());
 }
 
@@ -535,7 +548,7 @@ async fn cors_frames_properties_services_regen_and_csr() {
     )
     .await
     .unwrap();
-    node.delete_allowed_origin(Product::Finesse, "https://crm.example.com")
+    node.delete_allowed_origin(Product::Finesse, "https://crm.example.com", None)
         .await
         .unwrap();
     assert_eq!(
@@ -558,7 +571,7 @@ async fn cors_frames_properties_services_regen_and_csr() {
         changed.restart,
         ["Cisco Finesse Tomcat", "Cisco Finesse Notification Service"]
     );
-    node.delete_frame_source(Product::Finesse, "https://portal.example.com:8445")
+    node.delete_frame_source(Product::Finesse, "https://portal.example.com:8445", None)
         .await
         .unwrap();
     assert!(node

@@ -157,7 +157,9 @@ async fn the_driver_works_through_openssh_with_the_vos_algorithms() {
     assert_eq!(node.host_key().unwrap().algorithm, "ssh-rsa");
     node.add_allowed_host("10.78.95.178").await.unwrap();
     node.add_allowed_host("192.0.2.10").await.unwrap();
-    node.delete_allowed_host("10.78.95.178").await.unwrap();
+    node.delete_allowed_host("10.78.95.178", None)
+        .await
+        .unwrap();
     assert_eq!(node.allowed_hosts().await.unwrap(), ["192.0.2.10"]);
     let users = node.connected_users().await.unwrap();
     assert_eq!((users.total, users.proxy), (2, 1));

@@ -83,6 +83,16 @@ pub struct Changed {
     pub output: String,
 }
 
+impl Changed {
+    /// The change's whole output and the restarts it names.
+    pub fn from_output(output: String) -> Self {
+        Self {
+            restart: restart_hint(&normalize(&output)),
+            output,
+        }
+    }
+}
+
 /// `1. value` (or `1: value` with `separator` `": "`) → `value`.
 fn numbered(line: &str, separator: &str) -> Option<String> {
     let (number, value) = line.trim().split_once(separator)?;

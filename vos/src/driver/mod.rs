@@ -50,13 +50,35 @@ pub trait Driver: Sync {
         }
     }
 
+    /// Deletes `source` through the menu; with `at`, only when the menu offers it under that
+    /// number (as planned), else the menu is quit and [`DriverError::UnexpectedPrompt`] says
+    /// what it offered.
     fn delete_allowed_host(
         &self,
         source: &str,
-    ) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let command = Command::new("utils system reverse-proxy allowed-hosts delete")
-            .plan(choose(source.to_owned()));
-        async move { Ok(crate::parse_deleted(&self.run(command).await?)?) }
+        at: Option<usize>,
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        self.delete_from_menu(
+            "utils system reverse-proxy allowed-hosts delete".into(),
+            source,
+            at,
+        )
+    }
+
+    /// Runs an interactive delete `line`, choosing the item labelled `label` (at number `at`
+    /// when given): the output with the restarts it asks for.
+    fn delete_from_menu(
+        &self,
+        line: String,
+        label: &str,
+        at: Option<usize>,
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let command = Command::new(line).plan(choose(label.to_owned(), at));
+        async move {
+            let out = self.run(command).await?;
+            crate::parse_deleted(&out)?;
+            Ok(Changed::from_output(out))
+        }
     }
 
     /// `utils system reverse-proxy config-uri list`.
@@ -83,10 +105,16 @@ pub trait Driver: Sync {
         }
     }
 
-    fn delete_config_uri(&self, uri: &str) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let command = Command::new("utils system reverse-proxy config-uri delete")
-            .plan(choose(uri.to_owned()));
-        async move { Ok(crate::parse_deleted(&self.run(command).await?)?) }
+    fn delete_config_uri(
+        &self,
+        uri: &str,
+        at: Option<usize>,
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        self.delete_from_menu(
+            "utils system reverse-proxy config-uri delete".into(),
+            uri,
+            at,
+        )
     }
 
     /// Minutes between map fetches (`None`: no config URI yet).
@@ -196,13 +224,10 @@ pub trait Driver: Sync {
         &self,
         product: Product,
         source: &str,
-    ) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let command = Command::new(format!(
-            "utils {} frame_access_allowed_list delete",
-            product.word()
-        ))
-        .plan(choose(source.to_owned()));
-        async move { Ok(crate::parse_deleted(&self.run(command).await?)?) }
+        at: Option<usize>,
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let line = format!("utils {} frame_access_allowed_list delete", product.word());
+        self.delete_from_menu(line, source, at)
     }
 
     fn set_property(
@@ -245,14 +270,18 @@ pub trait Driver: Sync {
         &self,
         product: Product,
         mode: crate::CorsMode,
-    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
         let word = match mode {
             crate::CorsMode::EnableAll => "enable_all",
             crate::CorsMode::Enable => "enable",
             crate::CorsMode::Disable => "disable",
         };
         let line = format!("utils {} cors {word}", product.word());
-        async move { Ok(crate::parse_cors_set(&self.run(Command::new(line)).await?)?) }
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            crate::parse_cors_set(&out)?;
+            Ok(Changed::from_output(out))
+        }
     }
 
     fn allowed_origins(
@@ -287,13 +316,10 @@ pub trait Driver: Sync {
         &self,
         product: Product,
         origin: &str,
-    ) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let command = Command::new(format!(
-            "utils {} cors allowed_origin delete",
-            product.word()
-        ))
-        .plan(choose(origin.to_owned()));
-        async move { Ok(crate::parse_deleted(&self.run(command).await?)?) }
+        at: Option<usize>,
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let line = format!("utils {} cors allowed_origin delete", product.word());
+        self.delete_from_menu(line, origin, at)
     }
 
     /// `utils service list`.

@@ -3,11 +3,19 @@
 
 use crate::Error as OutputError;
 
-/// Answers a delete menu by the item labelled `label`.
-pub(super) fn choose(label: String) -> impl Fn(&str) -> Option<String> + Send + Sync {
+/// Answers a delete menu by the item labelled `label`; with `at`, only when that item is
+/// number `at` (what was planned), else not at all.
+pub(super) fn choose(
+    label: String,
+    at: Option<usize>,
+) -> impl Fn(&str) -> Option<String> + Send + Sync {
     move |out| {
         let menu = crate::parse_menu(out).ok()?;
-        crate::menu_key(&menu, &label).map(str::to_owned)
+        let key = crate::menu_key(&menu, &label)?;
+        match at {
+            Some(at) if key != at.to_string() => None,
+            _ => Some(key.to_owned()),
+        }
     }
 }
 use std::fmt;
