@@ -6,12 +6,14 @@
 //! endpoints over TLS, appliance drivers over SSH, webhook delivery. Pages (`app`) and the REST
 //! API (`server`) are adapters over these services.
 
+pub mod access_policy;
 pub mod appliances;
 pub mod audit;
 pub mod auth;
 pub mod certificates;
 pub mod dates;
 pub mod inventory;
+pub mod reconcile;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

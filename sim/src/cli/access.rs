@@ -18,7 +18,11 @@ impl Cli {
                             if !s.allowed_hosts.iter().any(|h| h == source) {
                                 s.allowed_hosts.push(source.to_owned());
                             }
-                            let frame = format!("https://{source}");
+                            let frame = if source.contains(':') {
+                                format!("https://[{source}]")
+                            } else {
+                                format!("https://{source}")
+                            };
                             if finesse && !s.frame_access.contains(&frame) {
                                 s.frame_access.push(frame);
                             }

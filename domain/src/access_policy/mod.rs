@@ -1,0 +1,172 @@
+//! The access policy of VPN-less clusters: which reverse proxies the components trust (allowed
+//! hosts), whether proxies must present a client certificate, and per product the CORS mode, the
+//! allowed origins and the frame-ancestors sources (DOMAIN.md §4, seed 004). One policy per
+//! cluster, or one shared by the clusters behind one proxy pair.
+//!
+//! The policy is the desired state the reconciliation engine ([`crate::reconcile`]) plans
+//! against: [`desired`] turns it into each node's item states. A trusted proxy brings its
+//! origins with it: they go to every product's CORS allowed origins and to the Finesse and CUIC
+//! frame-ancestors, and leave with it (seed 004: entries left behind "become a security
+//! vulnerability"). Finesse adds a trusted host's `https://<host>` frame-ancestors entry by
+//! itself, so its desired list holds those too.
+
+pub mod items;
+mod validate;
+pub use validate::{frame_source, host_entry, origin_entry, validate, FRAME_LIMIT, ORIGINS_LIMIT};
+
+#[cfg(test)]
+mod tests;
+
+use crate::inventory::model::NodeKind;
+use crate::reconcile::{State, States};
+use serde::{Deserialize, Serialize};
+
+/// One cluster's (or proxy pair's) access policy, as saved in a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessPolicy {
+    /// The trusted reverse proxies.
+    pub proxies: Vec<TrustedProxy>,
+    /// Whether the Finesse nodes verify the proxies' client certificates (`client-auth`; on
+    /// after a fresh install).
+    pub client_auth: bool,
+    pub finesse: ProductAccess,
+    pub cuic: ProductAccess,
+    /// LiveData has CORS, no frame-ancestors list.
+    pub livedata: ProductAccess,
+}
+
+/// A reverse proxy the components accept requests from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct TrustedProxy {
+    /// What the admins call it ("proxy A").
+    pub name: String,
+    /// Its public and private names and addresses (seed 004: add both): the allowed hosts.
+    pub hosts: Vec<String>,
+    /// The origins browsers reach the components through it at (`https://finesse.example.com`):
+    /// allowed CORS origins and frame-ancestors sources while it is trusted.
+    pub origins: Vec<String>,
+}
+
+/// CORS and frame-ancestors of one product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct ProductAccess {
+    pub cors: CorsMode,
+    /// Origins allowed besides the proxies' own.
+    pub extra_origins: Vec<String>,
+    /// Frame-ancestors sources besides the proxies' own (not for LiveData).
+    pub extra_frame_ancestors: Vec<String>,
+}
+
+/// `utils <product> cors enable_all | enable | disable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CorsMode {
+    /// Every origin (a fresh install's setting).
+    #[default]
+    EnableAll,
+    /// Only the allowed origins.
+    Enable,
+    Disable,
+}
+
+impl CorsMode {
+    /// The word the CLI takes, also the item's setting value.
+    pub fn word(self) -> &'static str {
+        match self {
+            CorsMode::EnableAll => "enable_all",
+            CorsMode::Enable => "enable",
+            CorsMode::Disable => "disable",
+        }
+    }
+}
+
+impl AccessPolicy {
+    /// The product settings a node of `kind` takes (`None`: no CORS there).
+    pub fn product(&self, kind: NodeKind) -> Option<&ProductAccess> {
+        match kind {
+            NodeKind::Finesse => Some(&self.finesse),
+            NodeKind::Cuic => Some(&self.cuic),
+            NodeKind::LiveData => Some(&self.livedata),
+            _ => None,
+        }
+    }
+
+    /// Every proxy's hosts, in order, without repeats (case ignored).
+    pub fn allowed_hosts(&self) -> Vec<String> {
+        unique(self.proxies.iter().flat_map(|p| p.hosts.iter()))
+    }
+
+    /// Every proxy's origins, in order, without repeats (case ignored).
+    pub fn proxy_origins(&self) -> Vec<String> {
+        unique(self.proxies.iter().flat_map(|p| p.origins.iter()))
+    }
+}
+
+/// The item states a node of `kind` should have under `policy` (item keys of
+/// [`items::ITEMS`]). Items the kind does not take are included all the same: the planner
+/// skips them with the item's reason, so the plan says why.
+pub fn desired(policy: &AccessPolicy, kind: NodeKind) -> States {
+    let mut states = States::new();
+    if !items::is_proxied(kind) {
+        return states;
+    }
+    let hosts = policy.allowed_hosts();
+    states.insert(items::ALLOWED_HOSTS.into(), State::List(hosts.clone()));
+    states.insert(
+        items::CLIENT_AUTH.into(),
+        State::Setting(
+            if policy.client_auth {
+                "enabled"
+            } else {
+                "disabled"
+            }
+            .into(),
+        ),
+    );
+    let none = ProductAccess::default();
+    let product = policy.product(kind).unwrap_or(&none);
+    states.insert(
+        items::CORS_MODE.into(),
+        State::Setting(product.cors.word().into()),
+    );
+    let origins = policy.proxy_origins();
+    states.insert(
+        items::CORS_ORIGINS.into(),
+        State::List(unique(origins.iter().chain(&product.extra_origins))),
+    );
+    let by_finesse: Vec<String> = match kind {
+        NodeKind::Finesse => hosts
+            .iter()
+            .map(|h| items::frame_source_for_host(h))
+            .collect(),
+        _ => Vec::new(),
+    };
+    states.insert(
+        items::FRAME_ANCESTORS.into(),
+        State::List(unique(
+            by_finesse
+                .iter()
+                .chain(&origins)
+                .chain(&product.extra_frame_ancestors),
+        )),
+    );
+    states
+}
+
+/// `values` in order, the first of each case-insensitive repeat kept.
+fn unique<'a>(values: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for value in values {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(value)) {
+            out.push(value.clone());
+        }
+    }
+    out
+}

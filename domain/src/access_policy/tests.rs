@@ -1,0 +1,235 @@
+//! The policy's derivation into node states and its validation rules.
+
+use super::*;
+use crate::inventory::model::NodeKind;
+use crate::reconcile::State;
+use crate::FieldErrors;
+
+fn proxy(name: &str, hosts: &[&str], origins: &[&str]) -> TrustedProxy {
+    TrustedProxy {
+        name: name.into(),
+        hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        origins: origins.iter().map(|o| o.to_string()).collect(),
+    }
+}
+
+fn pair() -> AccessPolicy {
+    AccessPolicy {
+        proxies: vec![
+            proxy(
+                "A",
+                &["proxya.xyz.com", "10.78.95.178"],
+                &["https://finesse.xyz.com"],
+            ),
+            proxy(
+                "B",
+                &["proxyb.xyz.com"],
+                &["https://finesse.xyz.com", "https://cuic.xyz.com:8444"],
+            ),
+        ],
+        client_auth: true,
+        cuic: ProductAccess {
+            cors: CorsMode::Enable,
+            extra_origins: vec!["https://wfm.example.com".into()],
+            extra_frame_ancestors: vec!["https://*.portal.example.com:*".into()],
+        },
+        ..Default::default()
+    }
+}
+
+fn list(states: &crate::reconcile::States, key: &str) -> Vec<String> {
+    match states.get(key) {
+        Some(State::List(entries)) => entries.clone(),
+        other => panic!("{key}: expected a list, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_proxied_node_trusts_every_proxy_host_once() {
+    for kind in [
+        NodeKind::Finesse,
+        NodeKind::Ids,
+        NodeKind::Cuic,
+        NodeKind::LiveData,
+    ] {
+        assert_eq!(
+            list(&desired(&pair(), kind), items::ALLOWED_HOSTS),
+            ["proxya.xyz.com", "10.78.95.178", "proxyb.xyz.com"],
+            "{kind:?}"
+        );
+    }
+    assert!(
+        desired(&pair(), NodeKind::Cucm).is_empty(),
+        "not behind the proxy"
+    );
+}
+
+#[test]
+fn proxy_origins_go_to_cors_and_frame_ancestors_and_finesse_keeps_its_own_host_entries() {
+    let finesse = desired(&pair(), NodeKind::Finesse);
+    assert_eq!(
+        list(&finesse, items::CORS_ORIGINS),
+        ["https://finesse.xyz.com", "https://cuic.xyz.com:8444"]
+    );
+    assert_eq!(
+        list(&finesse, items::FRAME_ANCESTORS),
+        [
+            "https://proxya.xyz.com",
+            "https://10.78.95.178",
+            "https://proxyb.xyz.com",
+            "https://finesse.xyz.com",
+            "https://cuic.xyz.com:8444",
+        ]
+    );
+    let cuic = desired(&pair(), NodeKind::Cuic);
+    assert_eq!(
+        list(&cuic, items::CORS_ORIGINS),
+        [
+            "https://finesse.xyz.com",
+            "https://cuic.xyz.com:8444",
+            "https://wfm.example.com"
+        ]
+    );
+    assert_eq!(
+        list(&cuic, items::FRAME_ANCESTORS),
+        [
+            "https://finesse.xyz.com",
+            "https://cuic.xyz.com:8444",
+            "https://*.portal.example.com:*"
+        ]
+    );
+    assert_eq!(
+        cuic.get(items::CORS_MODE),
+        Some(&State::Setting("enable".into()))
+    );
+    assert_eq!(
+        finesse.get(items::CLIENT_AUTH),
+        Some(&State::Setting("enabled".into()))
+    );
+}
+
+#[test]
+fn deleting_a_proxy_takes_its_origins_and_frame_entries_with_it() {
+    let mut policy = pair();
+    policy.proxies.remove(1);
+    let cuic = desired(&policy, NodeKind::Cuic);
+    assert!(!list(&cuic, items::CORS_ORIGINS).contains(&"https://cuic.xyz.com:8444".to_string()));
+    assert!(!list(&cuic, items::FRAME_ANCESTORS).contains(&"https://cuic.xyz.com:8444".to_string()));
+    let finesse = desired(&policy, NodeKind::Finesse);
+    assert!(!list(&finesse, items::FRAME_ANCESTORS).contains(&"https://proxyb.xyz.com".to_string()));
+}
+
+#[test]
+fn a_valid_policy_has_no_field_errors() {
+    assert_eq!(validate(&pair()), FieldErrors::new());
+    assert_eq!(validate(&AccessPolicy::default()), FieldErrors::new());
+}
+
+#[test]
+fn hosts_are_names_or_address_literals() {
+    for good in ["proxy.xyz.com", "10.78.95.178", "2001:db8::7", "::1"] {
+        assert_eq!(host_entry(good), Ok(()), "{good}");
+    }
+    for (bad, says) in [
+        ("", "without spaces"),
+        (" proxy.xyz.com", "without spaces"),
+        ("[2001:db8::7]", "without brackets"),
+        ("10.78.95.300", "not an IPv4 address"),
+        ("proxy", "not fully qualified"),
+        ("proxy_a.xyz.com", "not allowed in a host name"),
+    ] {
+        let error = host_entry(bad).unwrap_err();
+        assert!(error.contains(says), "{bad:?}: {error}");
+    }
+}
+
+#[test]
+fn origins_are_scheme_host_port_and_never_a_star() {
+    for good in [
+        "https://finesse.xyz.com",
+        "http://crm.example.com:8080",
+        "https://10.1.2.3:8445",
+        "https://[2001:db8::7]:443",
+    ] {
+        assert_eq!(origin_entry(good), Ok(()), "{good}");
+    }
+    for (bad, says) in [
+        ("*", "not a valid origin"),
+        ("finesse.xyz.com", "scheme://host[:port]"),
+        ("https://finesse.xyz.com/desktop", "no path"),
+        ("https://finesse.xyz.com:0", "not a port"),
+        ("https://finesse.xyz.com:99999", "not a port"),
+        ("https://*.xyz.com", "not allowed in a host name"),
+    ] {
+        let error = origin_entry(bad).unwrap_err();
+        assert!(error.contains(says), "{bad:?}: {error}");
+    }
+}
+
+#[test]
+fn frame_sources_are_https_with_stars_allowed_in_host_and_port() {
+    for good in [
+        "https://www.abc.com:8445",
+        "https://*.abc.com",
+        "https://*.abc.com:*",
+        "https://10.0.0.1",
+    ] {
+        assert_eq!(frame_source(good), Ok(()), "{good}");
+    }
+    for bad in [
+        "http://www.abc.com",
+        "https://www.abc.com:port",
+        "www.abc.com",
+        "https://a b.com",
+    ] {
+        assert!(frame_source(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn case_only_duplicates_and_unnamed_proxies_are_refused_with_their_field() {
+    let mut policy = pair();
+    policy.proxies[1].hosts.push("PROXYA.xyz.com".into());
+    policy.proxies[1].name = "a".into();
+    policy
+        .cuic
+        .extra_origins
+        .push("https://WFM.example.com".into());
+    policy
+        .proxies
+        .push(proxy("", &[], &["http://plain.xyz.com"]));
+    let errors = validate(&policy);
+    let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+    assert_eq!(
+        fields,
+        [
+            "cuic.extra_origins[1]",
+            "proxies[1].hosts[1]",
+            "proxies[1].name",
+            "proxies[2].hosts",
+            "proxies[2].name",
+            "proxies[2].origins[0]",
+        ]
+    );
+    assert!(errors["proxies[1].hosts[1]"][0].contains("listed twice"));
+    assert!(errors["proxies[2].origins[0]"][0].contains("https://"));
+}
+
+#[test]
+fn the_appliances_length_limits_hold_for_each_products_whole_list() {
+    let mut policy = AccessPolicy::default();
+    let long = |i: usize| format!("https://origin-{i:03}-{}.example.com", "x".repeat(40));
+    policy.finesse.extra_origins = (0..70).map(long).collect();
+    policy.cuic.extra_frame_ancestors = (0..40).map(long).collect();
+    policy.livedata.extra_frame_ancestors = vec!["https://a.example.com".into()];
+    let errors = validate(&policy);
+    assert!(
+        errors["finesse.origins"][0].contains("at most 4000"),
+        "{errors:?}"
+    );
+    assert!(
+        errors["cuic.frame_ancestors"][0].contains("at most 2000"),
+        "{errors:?}"
+    );
+    assert!(errors["livedata.extra_frame_ancestors"][0].contains("no frame-ancestors"));
+}

@@ -1,0 +1,147 @@
+//! The reconciliation engine: desired state → plan → apply → verify, for every feature that
+//! changes appliances (the access policy first; proxy-map rollout, trust imports and posture
+//! fixes later), in the shape operators know from Terraform and Kubernetes controllers.
+//!
+//! ```text
+//!  desired (PostgreSQL) ─┐
+//!                        ├─ plan_node ─▶ NodePlan (steps, skipped, restarts, the state read)
+//!  observed (read) ──────┘                    │ an admin confirms
+//!                                             ▼
+//!              apply (durable jobs, node by node) ─▶ read again ─▶ verify (== desired?)
+//! ```
+//!
+//! The engine is generic over *items*: an [`Item`] is what one kind of setting is on a node (a
+//! list such as the allowed hosts, or one setting such as client-auth), which node kinds take
+//! it, the CLI line each change runs, the restarts it needs, and what a change does to other
+//! items by itself. Adding an item kind is one implementation of [`Item`] (and, on the server,
+//! of `Drive`, which reads and changes it through the driver); the planner, the apply loop and
+//! drift stay as they are.
+
+mod plan;
+pub use plan::plan_node;
+
+#[cfg(test)]
+mod tests;
+
+use crate::inventory::model::NodeKind;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One item's state on a node: the entries of a list, in the node's order, or one setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    List(Vec<String>),
+    Setting(String),
+}
+
+/// Every item's state on one node, by item key.
+pub type States = BTreeMap<String, State>;
+
+/// One change to one item on a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "op")]
+pub enum Op {
+    Add {
+        value: String,
+    },
+    /// Through the item's interactive delete menu, where the entry is number `index` at this
+    /// point of the plan (earlier deletions shift the numbering).
+    Remove {
+        value: String,
+        index: usize,
+    },
+    Set {
+        from: String,
+        to: String,
+    },
+}
+
+/// One command of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The item's key (`allowed-hosts`, `cors-origins`, ...).
+    pub item: String,
+    pub op: Op,
+    /// The CLI line it runs, as shown before anything runs (menu answers after ` → `).
+    pub command: String,
+}
+
+/// An item the plan leaves alone on this node, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub item: String,
+    pub reason: String,
+}
+
+/// What it takes to turn one node's observed state into its desired state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct NodePlan {
+    pub steps: Vec<Step>,
+    pub skipped: Vec<Skipped>,
+    /// Services to restart once the steps ran, in order, without repeats.
+    pub restarts: Vec<String>,
+}
+
+impl NodePlan {
+    /// Nothing to run: the node is as desired.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// A kind of setting the engine manages. The required core says what it is and where it
+/// applies; the hooks have defaults that suit most lists.
+pub trait Item: Send + Sync {
+    /// Stable key: in plans, the drift metric's `item` label, the REST API.
+    fn key(&self) -> &'static str;
+
+    /// What an admin calls it ("Allowed hosts").
+    fn label(&self) -> &'static str;
+
+    /// Whether a node of `kind` takes it; `Err` says why not (shown in the plan).
+    fn supports(&self, kind: NodeKind) -> Result<(), String>;
+
+    /// The CLI line a change runs on a node of `kind` (menu answers after ` → `).
+    fn command(&self, kind: NodeKind, op: &Op) -> String;
+
+    /// Services a node of `kind` must restart after a change to this item. Default: none.
+    fn restarts(&self, _kind: NodeKind) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether two entries are the same (hostnames and origins ignore case). Default:
+    /// ASCII case-insensitive.
+    fn same(&self, a: &str, b: &str) -> bool {
+        a.eq_ignore_ascii_case(b)
+    }
+
+    /// What `op` does by itself to other items on a node of `kind` (Finesse adds a trusted
+    /// host's frame-ancestors entry): `(item key, entry added)`. Default: nothing.
+    fn adds_elsewhere(&self, _kind: NodeKind, _op: &Op) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+/// Whether `observed` equals `desired` for `item` (lists as sets, settings exactly), and
+/// what differs when not: `(expected, actual)` as the drift report shows them.
+pub fn difference(item: &dyn Item, desired: &State, observed: &State) -> Option<(String, String)> {
+    let equal = match (desired, observed) {
+        (State::List(want), State::List(have)) => {
+            want.iter().all(|w| have.iter().any(|h| item.same(w, h)))
+                && have.iter().all(|h| want.iter().any(|w| item.same(w, h)))
+        }
+        (State::Setting(want), State::Setting(have)) => want == have,
+        _ => false,
+    };
+    (!equal).then(|| (render(desired), render(observed)))
+}
+
+/// A state as one line: a list's entries joined by `, ` (`none` when empty), or the setting.
+pub fn render(state: &State) -> String {
+    match state {
+        State::List(entries) if entries.is_empty() => "none".into(),
+        State::List(entries) => entries.join(", "),
+        State::Setting(value) => value.clone(),
+    }
+}

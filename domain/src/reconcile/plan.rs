@@ -1,0 +1,128 @@
+//! The planner: one node's observed and desired states in, the commands that turn one into the
+//! other out. Pure, so every ordering and numbering rule is a unit test.
+//!
+//! Order on a node: every item's additions first, in the order the items are given (so a
+//! replacement proxy is trusted before the old one goes, and what an addition does by itself,
+//! such as Finesse's frame-ancestors entry for a trusted host, is known before the next item is
+//! planned); then removals, items in reverse order (origins and frame-ancestors before the
+//! host they belong to); then settings (a CORS mode switched to "only the allowed origins"
+//! after those origins are there).
+
+use super::{Item, NodePlan, Op, Skipped, State, States, Step};
+use crate::inventory::model::NodeKind;
+use std::collections::BTreeMap;
+
+/// Plans one node of `kind`: `items` in planning order, `observed` as read from the node,
+/// `desired` from the policy (an item the policy does not manage is absent and left alone).
+pub fn plan_node(
+    items: &[&dyn Item],
+    kind: NodeKind,
+    observed: &States,
+    desired: &States,
+) -> NodePlan {
+    let mut plan = NodePlan::default();
+    // The node's lists as they will be after each step, to number the menus and to see what
+    // additions do by themselves.
+    let mut lists: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    let mut managed: Vec<&dyn Item> = Vec::new();
+    for &item in items {
+        if !desired.contains_key(item.key()) {
+            continue;
+        }
+        if let Err(reason) = item.supports(kind) {
+            plan.skipped.push(Skipped {
+                item: item.key().into(),
+                reason,
+            });
+            continue;
+        }
+        if let Some(State::List(entries)) = observed.get(item.key()) {
+            lists.insert(item.key(), entries.clone());
+        }
+        managed.push(item);
+    }
+
+    let mut changed: Vec<&dyn Item> = Vec::new();
+    for &item in &managed {
+        let Some(State::List(want)) = desired.get(item.key()) else {
+            continue;
+        };
+        for value in want {
+            let have = lists.entry(item.key()).or_default();
+            if have.iter().any(|h| item.same(h, value)) {
+                continue;
+            }
+            have.push(value.clone());
+            let op = Op::Add {
+                value: value.clone(),
+            };
+            for (other, entry) in item.adds_elsewhere(kind, &op) {
+                let list = lists.entry(other).or_default();
+                if !list.iter().any(|e| e.eq_ignore_ascii_case(&entry)) {
+                    list.push(entry);
+                }
+            }
+            push(&mut plan, &mut changed, item, kind, op);
+        }
+    }
+    for &item in managed.iter().rev() {
+        let Some(State::List(want)) = desired.get(item.key()) else {
+            continue;
+        };
+        let have = lists.entry(item.key()).or_default();
+        let mut at = 0;
+        while at < have.len() {
+            if want.iter().any(|w| item.same(w, &have[at])) {
+                at += 1;
+                continue;
+            }
+            let value = have.remove(at);
+            let op = Op::Remove {
+                value,
+                index: at + 1,
+            };
+            push(&mut plan, &mut changed, item, kind, op);
+        }
+    }
+    for &item in &managed {
+        let Some(State::Setting(want)) = desired.get(item.key()) else {
+            continue;
+        };
+        let have = match observed.get(item.key()) {
+            Some(State::Setting(have)) => have.clone(),
+            _ => String::new(),
+        };
+        if &have != want {
+            let op = Op::Set {
+                from: have,
+                to: want.clone(),
+            };
+            push(&mut plan, &mut changed, item, kind, op);
+        }
+    }
+    for item in changed {
+        for service in item.restarts(kind) {
+            if !plan.restarts.iter().any(|s| s == service) {
+                plan.restarts.push((*service).to_owned());
+            }
+        }
+    }
+    plan
+}
+
+fn push<'a>(
+    plan: &mut NodePlan,
+    changed: &mut Vec<&'a dyn Item>,
+    item: &'a dyn Item,
+    kind: NodeKind,
+    op: Op,
+) {
+    if !changed.iter().any(|c| c.key() == item.key()) {
+        changed.push(item);
+    }
+    plan.steps.push(Step {
+        item: item.key().into(),
+        command: item.command(kind, &op),
+        op,
+    });
+}
