@@ -28,6 +28,16 @@ pub enum AppError {
     /// The change conflicts with the current state (a duplicate name, the last admin, ...).
     #[error("{0}")]
     Conflict(String),
+    /// Made from an older version than the latest (REST: `If-Match` no longer matches): what
+    /// changed since, to merge.
+    #[error("{message}")]
+    Stale {
+        message: String,
+        changes: Vec<String>,
+    },
+    /// The change must name the version it started from (REST: `If-Match`).
+    #[error("{0}")]
+    PreconditionRequired(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the database is unavailable; try again shortly")]
@@ -53,6 +63,8 @@ impl AppError {
             Self::Validation(_) => "validation",
             Self::BadRequest(_) => "bad_request",
             Self::Conflict(_) => "conflict",
+            Self::Stale { .. } => "stale",
+            Self::PreconditionRequired(_) => "precondition_required",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable => "unavailable",
             Self::Internal { .. } => "internal",
@@ -69,6 +81,8 @@ impl AppError {
             Self::Validation(_) => S::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => S::BAD_REQUEST,
             Self::Conflict(_) => S::CONFLICT,
+            Self::Stale { .. } => S::PRECONDITION_FAILED,
+            Self::PreconditionRequired(_) => S::PRECONDITION_REQUIRED,
             Self::TooManyRequests { .. } => S::TOO_MANY_REQUESTS,
             Self::Unavailable => S::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => S::INTERNAL_SERVER_ERROR,
@@ -116,6 +130,8 @@ mod ssr {
                 E::Validation(fields) => Self::Validation(fields),
                 E::BadRequest(message) => Self::BadRequest(message),
                 E::Conflict(message) => Self::Conflict(message),
+                E::Stale { message, changes } => Self::Stale { message, changes },
+                E::PreconditionRequired(message) => Self::PreconditionRequired(message),
                 E::TooManyRequests { retry_after_secs } => {
                     Self::TooManyRequests { retry_after_secs }
                 }
@@ -156,6 +172,9 @@ impl axum::response::IntoResponse for AppError {
         });
         if let AppError::Validation(fields) = &self {
             body["fields"] = serde_json::json!(fields);
+        }
+        if let AppError::Stale { changes, .. } = &self {
+            body["changes"] = serde_json::json!(changes);
         }
         let mut response = (self.status(), axum::Json(body)).into_response();
         if let AppError::TooManyRequests { retry_after_secs } = self {

@@ -25,6 +25,15 @@ pub enum Error {
     /// The change conflicts with the current state (a duplicate name, the last admin, ...).
     #[error("{0}")]
     Conflict(String),
+    /// The change was made from a version that is no longer the latest: what changed since.
+    #[error("{message}")]
+    Stale {
+        message: String,
+        changes: Vec<String>,
+    },
+    /// A change that must name the version it started from did not.
+    #[error("{0}")]
+    PreconditionRequired(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
     /// The database cannot do it now (unreachable, restarting, read-only, out of space or

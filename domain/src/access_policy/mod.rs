@@ -10,8 +10,12 @@
 //! vulnerability"). Finesse adds a trusted host's `https://<host>` frame-ancestors entry by
 //! itself, so its desired list holds those too.
 
+mod diff;
 pub mod items;
+#[cfg(feature = "server")]
+pub mod store;
 mod validate;
+pub use diff::{diff, Change};
 pub use validate::{frame_source, host_entry, origin_entry, validate, FRAME_LIMIT, ORIGINS_LIMIT};
 
 #[cfg(test)]

@@ -233,3 +233,30 @@ fn the_appliances_length_limits_hold_for_each_products_whole_list() {
     );
     assert!(errors["livedata.extra_frame_ancestors"][0].contains("no frame-ancestors"));
 }
+
+#[test]
+fn the_diff_names_each_change_and_ignores_case() {
+    let before = pair();
+    let mut after = pair();
+    after.proxies.remove(0);
+    after.proxies[0].hosts.push("192.0.2.9".into());
+    after.proxies[0].origins[0] = "HTTPS://FINESSE.xyz.com".into();
+    after.client_auth = false;
+    after.finesse.cors = CorsMode::Enable;
+    after.cuic.extra_origins.clear();
+    let lines: Vec<String> = diff(&before, &after)
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "- proxy: A",
+            "+ proxy B host: 192.0.2.9",
+            "~ client-auth: enabled → disabled",
+            "~ Finesse CORS: enable_all → enable",
+            "- CUIC extra origin: https://wfm.example.com",
+        ]
+    );
+    assert!(diff(&before, &before).is_empty());
+}

@@ -7,6 +7,7 @@ mod audit;
 mod inventory;
 pub mod monitoring;
 pub mod openapi;
+mod policy;
 mod scans;
 mod session;
 mod tokens;
@@ -80,6 +81,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(scans::start))
         .routes(routes!(scans::status))
         .routes(routes!(scans::cancel))
+        .routes(routes!(policy::get_policy, policy::put_policy))
+        .routes(routes!(policy::versions))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

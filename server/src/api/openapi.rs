@@ -11,13 +11,15 @@ use utoipa::{Modify, OpenApi, ToSchema};
 #[allow(dead_code)]
 pub struct ErrorBody {
     /// Stable code: bad_request, unauthorized, forbidden, not_found, method_not_allowed,
-    /// conflict, too_large, unsupported_media_type, validation, too_many_requests, unavailable,
-    /// internal.
+    /// conflict, too_large, unsupported_media_type, validation, stale, precondition_required,
+    /// too_many_requests, unavailable, internal.
     error: String,
     message: String,
     request_id: String,
     /// For `validation`: field → messages.
     fields: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// For `stale`: what the latest version changed, one line each.
+    changes: Option<Vec<String>>,
 }
 
 /// `POST /api/v1/session`.

@@ -9,6 +9,7 @@ mod guard;
 mod input;
 mod inventory;
 mod openapi;
+mod policy;
 mod replicas;
 mod scans;
 mod users;

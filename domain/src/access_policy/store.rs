@@ -1,0 +1,351 @@
+//! Policies in PostgreSQL: the version in force per cluster, every earlier version, saving a
+//! new one from the version it started from (a stale save is refused with what changed since),
+//! and the checks that need the world (names resolve, no load balancer among the hosts).
+
+use super::{diff, validate, AccessPolicy};
+use crate::audit::store::record;
+use crate::auth::principal::RequestContext;
+use crate::dates::rfc3339;
+use crate::{Error, FieldErrors};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use std::time::Duration;
+
+/// A cluster's policy as the page and `GET .../access-policy` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PolicyView {
+    pub cluster_id: i64,
+    /// The clusters that follow this policy (this one among them).
+    pub clusters: Vec<i64>,
+    /// 0 before the first save: nothing of the cluster is managed yet.
+    pub version: i32,
+    pub policy: AccessPolicy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_at: Option<String>,
+}
+
+/// One saved version, with what it changed from the one before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VersionView {
+    pub version: i32,
+    pub author: String,
+    pub reason: String,
+    pub saved_at: String,
+    pub changes: Vec<super::Change>,
+}
+
+/// A save: the new policy, the version it was edited from, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Save {
+    pub policy: AccessPolicy,
+    /// The version the edit started from (REST: also `If-Match: "<version>"`).
+    #[serde(default)]
+    pub base_version: Option<i32>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+struct Current {
+    policy_id: i64,
+    version: i32,
+    document: AccessPolicy,
+}
+
+fn parse_document(value: serde_json::Value) -> Result<AccessPolicy, Error> {
+    serde_json::from_value(value)
+        .map_err(|e| Error::internal(anyhow::anyhow!("a stored policy does not read back: {e}")))
+}
+
+async fn cluster_exists(connection: &mut PgConnection, cluster_id: i64) -> Result<(), Error> {
+    sqlx::query_scalar!("select id from cluster where id = $1", cluster_id)
+        .fetch_optional(&mut *connection)
+        .await?
+        .map(drop)
+        .ok_or_else(|| Error::NotFound(format!("no cluster with id {cluster_id}")))
+}
+
+/// The cluster's policy in force (`None`: none saved yet); `lock` holds it until commit.
+async fn current(
+    connection: &mut PgConnection,
+    cluster_id: i64,
+    lock: bool,
+) -> Result<Option<Current>, Error> {
+    let Some(policy_id) = sqlx::query_scalar!(
+        "select policy_id from access_policy_cluster where cluster_id = $1",
+        cluster_id
+    )
+    .fetch_optional(&mut *connection)
+    .await?
+    else {
+        return Ok(None);
+    };
+    if lock {
+        sqlx::query!(
+            "select id from access_policy where id = $1 for update",
+            policy_id
+        )
+        .fetch_one(&mut *connection)
+        .await?;
+    }
+    let row = sqlx::query!(
+        "select version, document from access_policy_version where policy_id = $1 order by version desc limit 1",
+        policy_id
+    )
+    .fetch_one(&mut *connection)
+    .await?;
+    Ok(Some(Current {
+        policy_id,
+        version: row.version,
+        document: parse_document(row.document)?,
+    }))
+}
+
+/// The policy in force for `cluster_id` (version 0 and an empty policy before the first save).
+pub async fn policy(
+    pool: &PgPool,
+    context: &RequestContext,
+    cluster_id: i64,
+) -> Result<PolicyView, Error> {
+    context.require_reader()?;
+    let mut connection = pool.acquire().await?;
+    cluster_exists(&mut connection, cluster_id).await?;
+    view(&mut connection, cluster_id).await
+}
+
+async fn view(connection: &mut PgConnection, cluster_id: i64) -> Result<PolicyView, Error> {
+    let row = sqlx::query!(
+        r#"select v.policy_id, v.version, v.document, v.author, v.reason, v.created_at,
+                  array(select cluster_id from access_policy_cluster o where o.policy_id = v.policy_id order by cluster_id) as "clusters!"
+           from access_policy_cluster c
+           join access_policy_version v on v.policy_id = c.policy_id
+           where c.cluster_id = $1
+           order by v.version desc limit 1"#,
+        cluster_id
+    )
+    .fetch_optional(&mut *connection)
+    .await?;
+    Ok(match row {
+        None => PolicyView {
+            cluster_id,
+            clusters: vec![cluster_id],
+            version: 0,
+            policy: AccessPolicy::default(),
+            author: None,
+            reason: String::new(),
+            saved_at: None,
+        },
+        Some(row) => PolicyView {
+            cluster_id,
+            clusters: row.clusters,
+            version: row.version,
+            policy: parse_document(row.document)?,
+            author: Some(row.author),
+            reason: row.reason,
+            saved_at: Some(rfc3339(row.created_at)),
+        },
+    })
+}
+
+/// Every saved version, newest first, each with its changes from the one before.
+pub async fn versions(
+    pool: &PgPool,
+    context: &RequestContext,
+    cluster_id: i64,
+) -> Result<Vec<VersionView>, Error> {
+    context.require_reader()?;
+    let mut connection = pool.acquire().await?;
+    cluster_exists(&mut connection, cluster_id).await?;
+    let rows = sqlx::query!(
+        "select v.version, v.document, v.author, v.reason, v.created_at
+         from access_policy_cluster c join access_policy_version v on v.policy_id = c.policy_id
+         where c.cluster_id = $1 order by v.version",
+        cluster_id
+    )
+    .fetch_all(&mut *connection)
+    .await?;
+    let mut previous = AccessPolicy::default();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let document = parse_document(row.document)?;
+        out.push(VersionView {
+            version: row.version,
+            author: row.author,
+            reason: row.reason,
+            saved_at: rfc3339(row.created_at),
+            changes: diff(&previous, &document),
+        });
+        previous = document;
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// One saved version's policy.
+pub async fn version(
+    pool: &PgPool,
+    context: &RequestContext,
+    cluster_id: i64,
+    version: i32,
+) -> Result<AccessPolicy, Error> {
+    context.require_reader()?;
+    let document = sqlx::query_scalar!(
+        "select v.document from access_policy_cluster c join access_policy_version v on v.policy_id = c.policy_id
+         where c.cluster_id = $1 and v.version = $2",
+        cluster_id,
+        version
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("cluster {cluster_id}'s policy has no version {version}")))?;
+    parse_document(document)
+}
+
+/// Saves `save.policy` as the cluster's next version, if it was edited from the latest.
+/// Valid means: [`validate`], every host name resolves from here (through the inventory's
+/// addresses first), no host is a load balancer of the inventory.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), cluster_id))]
+pub async fn save(
+    pool: &PgPool,
+    context: &RequestContext,
+    cluster_id: i64,
+    save: Save,
+) -> Result<PolicyView, Error> {
+    context.require_admin()?;
+    let base = save.base_version.ok_or_else(|| {
+        Error::PreconditionRequired(
+            "name the version this edit started from (If-Match: \"<version>\", or base_version; 0 for the first)".into(),
+        )
+    })?;
+    let mut errors = validate(&save.policy);
+    errors.append(&mut world_errors(pool, &save.policy).await?);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let mut tx = pool.begin().await?;
+    cluster_exists(&mut tx, cluster_id).await?;
+    let current = current(&mut tx, cluster_id, true).await?;
+    let (policy_id, latest, before) = match current {
+        Some(c) => (Some(c.policy_id), c.version, c.document),
+        None => (None, 0, AccessPolicy::default()),
+    };
+    if base != latest {
+        let changes = diff(&before, &save.policy)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        return Err(Error::Stale {
+            message: format!(
+                "this edit started from version {base}, but version {latest} is the latest; merge its changes and save again"
+            ),
+            changes,
+        });
+    }
+    let policy_id = match policy_id {
+        Some(id) => id,
+        None => {
+            let id = sqlx::query_scalar!("insert into access_policy default values returning id")
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query!(
+                "insert into access_policy_cluster (cluster_id, policy_id) values ($1, $2)",
+                cluster_id,
+                id
+            )
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+    };
+    let document = serde_json::to_value(&save.policy).map_err(Error::internal)?;
+    let version = latest + 1;
+    sqlx::query!(
+        "insert into access_policy_version (policy_id, version, document, author, reason) values ($1, $2, $3, $4, $5)",
+        policy_id,
+        version,
+        document,
+        context.actor(),
+        save.reason.trim()
+    )
+    .execute(&mut *tx)
+    .await?;
+    let changes: Vec<String> = diff(&before, &save.policy)
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let detail = if changes.is_empty() {
+        format!("version {version}: no change")
+    } else {
+        format!("version {version}: {}", changes.join("; "))
+    };
+    record(
+        &mut tx,
+        context
+            .event("access_policy.save", format!("cluster:{cluster_id}"))
+            .detail(detail)
+            .after(document),
+    )
+    .await?;
+    let saved = view(&mut tx, cluster_id).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// The errors only the world can tell: a host that is a load balancer of the inventory (Finesse
+/// 12.6(1) ES05), a name that resolves neither through the inventory nor from here.
+async fn world_errors(pool: &PgPool, policy: &AccessPolicy) -> Result<FieldErrors, Error> {
+    let balancers = sqlx::query!("select fqdn, address from node where kind = 'load_balancer'")
+        .fetch_all(pool)
+        .await?;
+    let known = sqlx::query!("select fqdn, address from node where address is not null")
+        .fetch_all(pool)
+        .await?;
+    let mut errors = FieldErrors::new();
+    for (p, proxy) in policy.proxies.iter().enumerate() {
+        for (h, host) in proxy.hosts.iter().enumerate() {
+            let field = format!("proxies[{p}].hosts[{h}]");
+            if let Some(lb) = balancers.iter().find(|b| {
+                b.fqdn.eq_ignore_ascii_case(host)
+                    || b.address
+                        .as_deref()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(host))
+            }) {
+                errors.entry(field).or_default().push(format!(
+                    "{host} is the load balancer {} in the inventory; since Finesse 12.6(1) ES05 the allowed hosts name only the proxies",
+                    lb.fqdn
+                ));
+                continue;
+            }
+            if host.parse::<std::net::IpAddr>().is_ok() || super::host_entry(host).is_err() {
+                continue;
+            }
+            if known.iter().any(|k| k.fqdn.eq_ignore_ascii_case(host)) {
+                continue;
+            }
+            if let Err(why) = resolve(host).await {
+                errors.entry(field).or_default().push(why);
+            }
+        }
+    }
+    Ok(errors)
+}
+
+/// What `host` resolves to from Gatehouse (2 s at most), or why it does not.
+pub async fn resolve(host: &str) -> Result<Vec<String>, String> {
+    let lookup = tokio::net::lookup_host((host, 443));
+    match tokio::time::timeout(Duration::from_secs(2), lookup).await {
+        Ok(Ok(addresses)) => {
+            let mut found: Vec<String> = addresses.map(|a| a.ip().to_string()).collect();
+            found.sort();
+            found.dedup();
+            Ok(found)
+        }
+        Ok(Err(error)) => Err(format!(
+            "{host} does not resolve from Gatehouse ({error}); the nodes refuse names they cannot resolve: enter a resolvable name or the address, or add the proxy to the inventory with its address"
+        )),
+        Err(_) => Err(format!("resolving {host} took longer than 2 s")),
+    }
+}

@@ -1,0 +1,94 @@
+//! `GET/PUT /api/v1/clusters/{id}/access-policy`: the cluster's access policy, its version as
+//! the `ETag`; a save names the version it started from (`If-Match`, or `base_version` in the
+//! body) and is refused with 412 and the changes since when that is no longer the latest.
+//! `GET .../access-policy/versions` lists every version with its changes.
+
+use super::{ApiJson, Ctx};
+use crate::api::openapi::ErrorBody;
+use app::error::AppError;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::IntoResponse;
+use axum::Json;
+use domain::access_policy::store::{self as policies, PolicyView, Save, VersionView};
+use domain::Services;
+
+fn etag(version: i32) -> [(header::HeaderName, HeaderValue); 1] {
+    let value = HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes");
+    [(header::ETAG, value)]
+}
+
+/// The version an `If-Match` names: `"3"` (or `W/"3"`); `None` when absent.
+fn if_match(headers: &HeaderMap) -> Result<Option<i32>, AppError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    tag.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i32>().ok())
+        .filter(|v| *v >= 0)
+        .map(Some)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "If-Match must name one version as its ETag shows it, e.g. \"3\" (got {text:?})"
+            ))
+        })
+}
+
+#[utoipa::path(get, path = "/api/v1/clusters/{id}/access-policy", tag = "access policy",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "the policy in force (version 0 before the first save); ETag: its version",
+        body = PolicyView, headers(("ETag" = String, description = "the version, quoted"))),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_policy(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, AppError> {
+    let view = policies::policy(&state.pool, &context, id).await?;
+    Ok((etag(view.version), Json(view)))
+}
+
+#[utoipa::path(put, path = "/api/v1/clusters/{id}/access-policy", tag = "access policy",
+    params(("id" = i64, Path),
+        ("If-Match" = Option<String>, Header, description = "the version the edit started from, as its ETag (\"0\" for the first save)")),
+    request_body = Save,
+    responses((status = 200, description = "saved as the next version; ETag: its version", body = PolicyView,
+            headers(("ETag" = String, description = "the new version, quoted"))),
+        (status = 404, body = ErrorBody),
+        (status = 412, description = "edited from an older version: `changes` lists what differs from the latest", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 428, description = "no If-Match and no base_version", body = ErrorBody)))]
+pub async fn put_policy(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(mut body): ApiJson<Save>,
+) -> Result<impl IntoResponse, AppError> {
+    match (if_match(&headers)?, body.base_version) {
+        (Some(header), Some(field)) if header != field => {
+            return Err(AppError::BadRequest(format!(
+                "If-Match names version {header} but base_version is {field}; send one"
+            )))
+        }
+        (Some(header), _) => body.base_version = Some(header),
+        _ => {}
+    }
+    let view = policies::save(&state.pool, &context, id, body).await?;
+    Ok((etag(view.version), Json(view)))
+}
+
+#[utoipa::path(get, path = "/api/v1/clusters/{id}/access-policy/versions", tag = "access policy",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "every saved version, newest first, with its changes from the one before",
+        body = Vec<VersionView>), (status = 404, body = ErrorBody)))]
+pub async fn versions(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<VersionView>>, AppError> {
+    Ok(Json(policies::versions(&state.pool, &context, id).await?))
+}

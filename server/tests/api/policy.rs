@@ -1,0 +1,192 @@
+//! The access policy through the REST API: versions as ETags, stale saves refused with what
+//! changed, the checks that need the world (names resolve, no load balancer), who may do what.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use testkit::app::*;
+
+pub(crate) async fn cluster_with_proxy(app: &TestApp) -> i64 {
+    let response = app
+        .send_json(Method::POST, "/api/v1/clusters", &json!({"name": "Site A"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let cluster = response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    for (kind, fqdn, address) in [
+        ("reverse_proxy", "proxy-a.site-a.test", "127.0.0.1"),
+        ("load_balancer", "lb.site-a.test", "192.0.2.80"),
+    ] {
+        let node = json!({"cluster_id": cluster, "kind": kind, "fqdn": fqdn, "address": address});
+        let response = app.send_json(Method::POST, "/api/v1/nodes", &node).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    cluster
+}
+
+pub(crate) fn proxy_a() -> Value {
+    json!({
+        "proxies": [{"name": "A", "hosts": ["proxy-a.site-a.test", "203.0.113.10"],
+                     "origins": ["https://finesse.site-a.example"]}],
+        "client_auth": true,
+        "cuic": {"cors": "enable"},
+    })
+}
+
+async fn put(
+    app: &TestApp,
+    cluster: i64,
+    if_match: Option<&str>,
+    body: Value,
+) -> (StatusCode, Option<String>, Value) {
+    let mut request = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/clusters/{cluster}/access-policy"),
+        )
+        .json(&body);
+    if let Some(tag) = if_match {
+        request = request.header("If-Match", tag);
+    }
+    let response = request.send().await.unwrap();
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        response.status(),
+        etag,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn saves_name_their_version_and_a_stale_one_is_refused_with_the_changes_since() {
+    let app = spawn_admin().await;
+    let cluster = cluster_with_proxy(&app).await;
+    let path = format!("/api/v1/clusters/{cluster}/access-policy");
+
+    let response = app.get(&path).send().await.unwrap();
+    assert_eq!(response.headers()["etag"], "\"0\"");
+    let empty: Value = response.json().await.unwrap();
+    assert_eq!(
+        (empty["version"].clone(), empty["policy"]["proxies"].clone()),
+        (json!(0), json!([]))
+    );
+
+    let (status, _, error) = put(&app, cluster, None, json!({"policy": proxy_a()})).await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "{error}");
+    assert_eq!(error["error"], "precondition_required");
+
+    let body = json!({"policy": proxy_a(), "reason": "proxy A goes live"});
+    let (status, etag, saved) = put(&app, cluster, Some("\"0\""), body).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(etag.as_deref(), Some("\"1\""));
+    assert_eq!(saved["author"], "admin");
+
+    // A second admin edits from version 0 as well: refused, with what version 1 changed.
+    let mut other = proxy_a();
+    other["client_auth"] = json!(false);
+    let (status, _, error) = put(&app, cluster, Some("\"0\""), json!({"policy": other})).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{error}");
+    assert_eq!(error["error"], "stale");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("version 1 is the latest"),
+        "{error}"
+    );
+    assert_eq!(
+        error["changes"],
+        json!(["~ client-auth: enabled → disabled"])
+    );
+
+    let (status, etag, _) = put(
+        &app,
+        cluster,
+        None,
+        json!({"policy": other, "base_version": 1, "reason": "LAN agents pick no certificate"}),
+    )
+    .await;
+    assert_eq!((status, etag.as_deref()), (StatusCode::OK, Some("\"2\"")));
+
+    let versions: Value = app.get_json(&format!("{path}/versions")).await;
+    assert_eq!(versions[0]["version"], 2);
+    assert_eq!(versions[0]["reason"], "LAN agents pick no certificate");
+    assert_eq!(versions[0]["changes"][0]["what"], "client-auth");
+    assert_eq!(versions[1]["changes"][0]["value"], "A");
+    let actions = app.audit_action_names().await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "access_policy.save")
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn hosts_must_resolve_and_never_name_a_load_balancer_and_origins_are_never_a_star() {
+    let app = spawn_admin().await;
+    let cluster = cluster_with_proxy(&app).await;
+    let mut policy = proxy_a();
+    policy["proxies"][0]["hosts"] = json!([
+        "proxy-a.site-a.test",
+        "nowhere.gatehouse.invalid",
+        "LB.site-a.test",
+        "192.0.2.80"
+    ]);
+    policy["finesse"] = json!({"cors": "enable", "extra_origins": ["*"]});
+    let (status, _, error) = put(&app, cluster, Some("\"0\""), json!({"policy": policy})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let message = |field: &str| TestApp::field_message(&error, field);
+    assert!(
+        message("proxies[0].hosts[1]").contains("does not resolve from Gatehouse"),
+        "{error}"
+    );
+    assert!(
+        message("proxies[0].hosts[2]").contains("load balancer lb.site-a.test"),
+        "{error}"
+    );
+    assert!(
+        message("proxies[0].hosts[3]").contains("load balancer"),
+        "{error}"
+    );
+    assert!(
+        message("finesse.extra_origins[0]").contains("'*' is not a valid origin"),
+        "{error}"
+    );
+    assert!(
+        error["fields"].get("proxies[0].hosts[0]").is_none(),
+        "known to the inventory: {error}"
+    );
+    let now: Value = app
+        .get_json(&format!("/api/v1/clusters/{cluster}/access-policy"))
+        .await;
+    assert_eq!(now["version"], 0, "nothing saved");
+}
+
+#[tokio::test]
+async fn an_auditor_reads_the_policy_and_changes_nothing() {
+    let app = spawn_admin().await;
+    let cluster = cluster_with_proxy(&app).await;
+    put(&app, cluster, Some("\"0\""), json!({"policy": proxy_a()})).await;
+    let token = app.create_token("audit", "auditor").await;
+    let path = format!("/api/v1/clusters/{cluster}/access-policy");
+    let read = app.get_json_as(&token, &path).await;
+    assert_eq!(read["version"], 1);
+    let response = client()
+        .put(app.url(&path))
+        .bearer_auth(&token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"policy": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (status, _, error) = put(&app, cluster, Some("three"), json!({"policy": {}})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    let (status, _, _) = put(&app, 999_999, Some("\"0\""), json!({"policy": {}})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
