@@ -154,6 +154,9 @@ pub struct Faults {
     pub latency_ms: u64,
     /// The SSH connection is dropped after the command is read, before its output.
     pub drop_mid_command: bool,
+    /// Like `drop_mid_command`, only for commands that start with this (empty: none), e.g.
+    /// `utils cuic cors allowed_origin add`: the connection drops in the middle of a change.
+    pub drop_on_command: String,
     /// Every password is refused.
     pub auth_failure: bool,
     /// The node presents a new host key (as after a reinstall).

@@ -18,14 +18,14 @@ pub use run::{inventory_csv, start, NodeAddr, Running};
 
 use fleet::{Faults, FleetSpec, NodeSpec, Profile, Users};
 use rustls::sign::CertifiedKey;
-use state::{NodeState, Store, StoredCert};
+use state::{Store, StoredCert};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
-pub use state::StoreError;
+pub use state::{Cors, CorsMode, NodeState, StoreError};
 
 /// The demo fleet (`sim/demo-fleet.toml`): what `gatehouse serve --demo` runs.
 pub const DEMO_FLEET: &str = include_str!("../demo-fleet.toml");
@@ -212,6 +212,18 @@ impl Fleet {
             tracing::error!(%error, "saving the simulator's state");
         }
         result
+    }
+
+    /// What the node is configured with now (tests and the demo look; admins change it over
+    /// SSH).
+    pub fn state(&self, node: usize) -> NodeState {
+        self.read(node, NodeState::clone)
+    }
+
+    /// Changes the node's configuration as an admin at its console would (tests and the demo's
+    /// drift).
+    pub fn change_by_hand(&self, node: usize, change: impl FnOnce(&mut NodeState)) {
+        self.edit(node, change)
     }
 
     /// SSH connections to the node open now, and the most that were ever open at once.

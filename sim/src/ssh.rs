@@ -216,7 +216,10 @@ async fn shell(
                 }
             };
             let faults = fleet.faults(node);
-            if faults.drop_mid_command && !input.trim().is_empty() && !cli.reading_paste() {
+            let dropped = faults.drop_mid_command
+                || (!faults.drop_on_command.is_empty()
+                    && input.trim().starts_with(&faults.drop_on_command));
+            if dropped && !input.trim().is_empty() && !cli.reading_paste() {
                 let _ = handle
                     .disconnect(
                         russh::Disconnect::ByApplication,

@@ -11,6 +11,8 @@
 //! itself, so its desired list holds those too.
 
 mod diff;
+#[cfg(feature = "server")]
+pub mod drive;
 pub mod items;
 #[cfg(feature = "server")]
 pub mod store;

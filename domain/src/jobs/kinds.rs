@@ -21,6 +21,11 @@ pub const JUDGE: &str = "judge";
 /// Reads one node's certificate stores for whoever asked (payload `{node_id, principal,
 /// source}`); at most one per node at a time (queued with a key), never retried.
 pub const STORE_READ: &str = "store_read";
+/// Reads the nodes of a new plan and plans each (payload `{plan_id, principal, source}`).
+pub const PLAN_READ: &str = "plan_read";
+/// Applies a confirmed plan and verifies each node (payload `{plan_id, principal, source}`);
+/// resumable: a later attempt continues where the node stopped.
+pub const PLAN_APPLY: &str = "plan_apply";
 /// Does nothing: measures the queue itself (`./x bench queue`).
 pub const PING: &str = "ping";
 /// Deletes what has expired: sessions, sign-in failures outside the window, connected-user
@@ -55,6 +60,12 @@ pub async fn run(services: &Services, kind: &str, job: Job) -> Result<()> {
         STORE_READ => crate::appliances::store::run_store_read(services, &job.payload)
             .await
             .map_err(|e| anyhow::anyhow!("{e}")),
+        PLAN_READ => crate::reconcile::store::run_read(services, &job.payload)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}")),
+        PLAN_APPLY => crate::reconcile::store::run_apply(services, &job)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}")),
         other => anyhow::bail!("no such kind of job: {other}"),
     }
 }
@@ -62,6 +73,13 @@ pub async fn run(services: &Services, kind: &str, job: Job) -> Result<()> {
 /// A job of `kind` ended other than done (`cancelled`, `failed`, `interrupted`), on this
 /// replica or taken back from one that stopped: its own records say so.
 pub async fn ended(services: &Services, kind: &str, payload: &serde_json::Value, state: &str) {
+    if kind == PLAN_READ || kind == PLAN_APPLY {
+        if let Some(plan) = payload["plan_id"].as_i64() {
+            if let Err(error) = crate::reconcile::store::ended(&services.pool, plan, state).await {
+                tracing::error!(plan, error = %error, "recording how a plan's job ended");
+            }
+        }
+    }
     if kind == SCAN {
         if let Some(scan) = payload["scan_id"].as_i64() {
             if let Err(error) = crate::scans::scan::ended(&services.pool, scan, state).await {

@@ -18,7 +18,17 @@
 //! drift stay as they are.
 
 mod plan;
-pub use plan::plan_node;
+pub use plan::{apply_op, plan_node};
+
+mod view;
+pub use view::{PlanNodeView, PlanView, Remaining, StepView};
+
+#[cfg(feature = "server")]
+mod apply;
+#[cfg(feature = "server")]
+pub mod drive;
+#[cfg(feature = "server")]
+pub mod store;
 
 #[cfg(test)]
 mod tests;
@@ -69,6 +79,7 @@ pub struct Step {
 
 /// An item the plan leaves alone on this node, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Skipped {
     pub item: String,
     pub reason: String,

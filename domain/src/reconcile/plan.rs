@@ -126,3 +126,37 @@ fn push<'a>(
         op,
     });
 }
+
+/// What `op` on `item` makes of a node's `states` (of a node of `kind`), with what it does by
+/// itself to other items: the state a node should be in after some of its steps.
+pub fn apply_op(states: &mut States, item: &dyn Item, kind: NodeKind, op: &Op) {
+    match op {
+        Op::Add { value } => {
+            add(states, item.key(), value, |a, b| item.same(a, b));
+            for (other, entry) in item.adds_elsewhere(kind, op) {
+                add(states, other, &entry, |a, b| a.eq_ignore_ascii_case(b));
+            }
+        }
+        Op::Remove { value, .. } => {
+            if let Some(State::List(entries)) = states.get_mut(item.key()) {
+                if let Some(at) = entries.iter().position(|e| item.same(e, value)) {
+                    entries.remove(at);
+                }
+            }
+        }
+        Op::Set { to, .. } => {
+            states.insert(item.key().to_owned(), State::Setting(to.clone()));
+        }
+    }
+}
+
+fn add(states: &mut States, key: &str, value: &str, same: impl Fn(&str, &str) -> bool) {
+    let entry = states
+        .entry(key.to_owned())
+        .or_insert_with(|| State::List(Vec::new()));
+    if let State::List(entries) = entry {
+        if !entries.iter().any(|e| same(e, value)) {
+            entries.push(value.to_owned());
+        }
+    }
+}

@@ -83,6 +83,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(scans::cancel))
         .routes(routes!(policy::get_policy, policy::put_policy))
         .routes(routes!(policy::versions))
+        .routes(routes!(policy::create_plan))
+        .routes(routes!(policy::get_plan))
+        .routes(routes!(policy::apply_plan))
+        .routes(routes!(policy::cancel_plan))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

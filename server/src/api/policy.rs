@@ -1,17 +1,22 @@
 //! `GET/PUT /api/v1/clusters/{id}/access-policy`: the cluster's access policy, its version as
 //! the `ETag`; a save names the version it started from (`If-Match`, or `base_version` in the
 //! body) and is refused with 412 and the changes since when that is no longer the latest.
-//! `GET .../access-policy/versions` lists every version with its changes.
+//! `GET .../access-policy/versions` lists every version with its changes;
+//! `POST .../access-policy/plan` makes a plan, `GET /api/v1/plans/{id}` shows it,
+//! `POST /api/v1/plans/{id}/apply` and `.../cancel` confirm and stop it.
 
 use super::{ApiJson, Ctx};
 use crate::api::openapi::ErrorBody;
 use app::error::AppError;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use domain::access_policy::store::{self as policies, PolicyView, Save, VersionView};
+use domain::reconcile::store as plans;
+use domain::reconcile::PlanView;
 use domain::Services;
+use serde_json::{json, Value};
 
 fn etag(version: i32) -> [(header::HeaderName, HeaderValue); 1] {
     let value = HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes");
@@ -91,4 +96,54 @@ pub async fn versions(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<VersionView>>, AppError> {
     Ok(Json(policies::versions(&state.pool, &context, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/access-policy/plan", tag = "access policy",
+    params(("id" = i64, Path)),
+    responses((status = 201, description = "made: {\"id\"}; the nodes are read in the background (state `reading`, then `ready`)"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "no policy saved yet, or no node follows it", body = ErrorBody)))]
+pub async fn create_plan(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let plan = policies::plan(&state.pool, &context, id).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": plan }))))
+}
+
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", params(("id" = i64, Path)),
+    responses((status = 200, description = "the plan: per node its state, steps with command, outcome and output, what still differs",
+        body = PlanView), (status = 404, body = ErrorBody)))]
+pub async fn get_plan(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<PlanView>, AppError> {
+    Ok(Json(plans::view(&state.pool, &context, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/plans/{id}/apply", tag = "plans", params(("id" = i64, Path)),
+    responses((status = 202, description = "confirmed (or resumed): applying; follow it with GET /api/v1/plans/{id}"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "not ready, already applying or applied, superseded, or the desired state changed since", body = ErrorBody)))]
+pub async fn apply_plan(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    plans::apply(&state.pool, &context, id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(post, path = "/api/v1/plans/{id}/cancel", tag = "plans", params(("id" = i64, Path)),
+    responses((status = 202, description = "cancelled, or stopping after the command that is running"),
+        (status = 404, body = ErrorBody), (status = 409, description = "already ended", body = ErrorBody)))]
+pub async fn cancel_plan(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    plans::cancel(&state.pool, &context, id).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -10,6 +10,7 @@ mod input;
 mod inventory;
 mod openapi;
 mod policy;
+mod reconcile;
 mod replicas;
 mod scans;
 mod users;

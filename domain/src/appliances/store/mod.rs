@@ -340,6 +340,22 @@ async fn observe(
     Ok(())
 }
 
+/// Runs `operation` with `node_id`'s driver, pinning or flagging the host key as seen: how the
+/// reconciliation engine reaches a node. `Ok(Err(_))`: the node could not be reached or the
+/// operation failed there.
+pub async fn with_node<T, F>(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+    operation: impl FnOnce(Arc<VosSsh>) -> F,
+) -> Result<Result<T, NodeFailure>, Error>
+where
+    F: std::future::Future<Output = Result<T, DriverError>>,
+{
+    let node = node_row(&state.pool, node_id).await?;
+    with_driver(state, context, node_id, &node, operation).await
+}
+
 /// Runs `operation` with the node's driver, pinning or flagging the host key as seen.
 async fn with_driver<T, F>(
     state: &Services,

@@ -1,0 +1,333 @@
+//! The apply job: runs a confirmed plan node by node (each cluster's primary first, clusters
+//! side by side up to [`super::store::CONCURRENCY`]), then reads each node again and compares
+//! it with its desired state. Only verified nodes count as applied.
+//!
+//! Per node: read it and compare with what the plan read plus the steps already done (a
+//! resumed plan continues where it stopped; a step whose connection dropped may or may not have
+//! taken effect, and the read tells which); a node that is otherwise not as expected has
+//! `changed` and waits for a new plan. Then each step in order, the cancel flag looked at before
+//! each; a step the node refuses fails the node with the node's words. The restarts the done
+//! steps ask for are recorded as pending.
+
+use super::drive::{after, differences, read_node, Drive};
+use super::store::{items, job_context, rows, Row, CONCURRENCY};
+use super::{Item, Remaining, States};
+use crate::audit::store::{record_alone, Outcome};
+use crate::auth::principal::RequestContext;
+use crate::jobs::worker::Job;
+use crate::{Error, Services};
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// How one node's apply ended.
+enum Ended {
+    Verified,
+    Failed(String, Vec<Remaining>),
+    Changed(String, Vec<Remaining>),
+    Cancelled,
+}
+
+pub async fn run_apply(services: &Services, job: &Job) -> Result<(), Error> {
+    let plan_id = job.payload["plan_id"]
+        .as_i64()
+        .ok_or_else(|| Error::BadRequest("a plan job names its plan".into()))?;
+    let context = job_context(&job.payload);
+    let subject = sqlx::query_scalar!("select subject from plan where id = $1", plan_id)
+        .fetch_one(&services.pool)
+        .await?;
+    let items = items(&subject)?;
+    let mut clusters: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
+    for row in rows(&services.pool, plan_id).await? {
+        if matches!(
+            row.state.as_str(),
+            "planned" | "applying" | "verifying" | "failed" | "cancelled"
+        ) {
+            clusters.entry(row.cluster_id).or_default().push(row);
+        }
+    }
+    let cancel = job.cancel_flag();
+    let results: Vec<Result<(), Error>> = futures::stream::iter(clusters.into_values())
+        .map(|nodes| {
+            let cancel = cancel.clone();
+            let context = &context;
+            async move {
+                for row in nodes {
+                    apply_node(services, context, items, plan_id, row, &cancel).await?;
+                }
+                Ok(())
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    results.into_iter().collect::<Result<(), Error>>()?;
+    let states = sqlx::query_scalar!("select state from plan_node where plan_id = $1", plan_id)
+        .fetch_all(&services.pool)
+        .await?;
+    let end = if states.iter().any(|s| s == "cancelled") {
+        "cancelled"
+    } else if states.iter().all(|s| s == "verified" || s == "in_sync") {
+        "applied"
+    } else {
+        "failed"
+    };
+    sqlx::query!(
+        "update plan set state = $2, finished_at = now() where id = $1",
+        plan_id,
+        end
+    )
+    .execute(&services.pool)
+    .await?;
+    Ok(())
+}
+
+async fn set_node(
+    services: &Services,
+    plan_id: i64,
+    node_id: i64,
+    state: &str,
+    error: Option<&str>,
+    remaining: Option<&[Remaining]>,
+) -> Result<(), Error> {
+    let remaining = remaining
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(Error::internal)?;
+    sqlx::query!(
+        "update plan_node set state = $3, error = $4, remaining = $5, updated_at = now() where plan_id = $1 and node_id = $2",
+        plan_id,
+        node_id,
+        state,
+        error,
+        remaining
+    )
+    .execute(&services.pool)
+    .await?;
+    Ok(())
+}
+
+async fn apply_node(
+    services: &Services,
+    context: &RequestContext,
+    items: &'static [&'static dyn Drive],
+    plan_id: i64,
+    row: Row,
+    cancel: &Arc<AtomicBool>,
+) -> Result<(), Error> {
+    if cancel.load(Ordering::Relaxed) {
+        return set_node(services, plan_id, row.node_id, "cancelled", None, None).await;
+    }
+    set_node(services, plan_id, row.node_id, "applying", None, None).await?;
+    let steps = row.plan.clone().unwrap_or_default().steps;
+    let done: Vec<(i32, String)> = sqlx::query!(
+        "select position, state from plan_step where plan_id = $1 and node_id = $2 order by position",
+        plan_id,
+        row.node_id
+    )
+    .fetch_all(&services.pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.position, r.state))
+    .collect();
+    let pool = services.pool.clone();
+    let node_id = row.node_id;
+    let kind = row.kind;
+    let observed = row.observed.clone().unwrap_or_default();
+    let desired = row.desired.clone();
+    let cancel = cancel.clone();
+    let outcome = crate::appliances::store::with_node(services, context, node_id, |driver| async move {
+        let ran = done.iter().take_while(|(_, s)| s == "done").count();
+        let now = read_node(items, &driver, kind, &desired).await.map_err(|(_, e)| e)?;
+        let expected = after(items, kind, &observed, &steps[..ran]);
+        let mut first = ran;
+        if !differences(items, kind, &expected, &now).is_empty() {
+            // A step cut off mid-command may have taken effect before the connection dropped.
+            let with_next = after(items, kind, &observed, &steps[..(ran + 1).min(steps.len())]);
+            let interrupted = done.get(ran).is_some_and(|(_, s)| s == "running" || s == "failed");
+            if interrupted && differences(items, kind, &with_next, &now).is_empty() {
+                mark(&pool, plan_id, node_id, ran as i32, "done", Some("took effect before the connection dropped"), None).await?;
+                first = ran + 1;
+            } else {
+                return Ok(Ended::Changed(
+                    "the node is not as the plan read it (changed by hand or by another change since): make a new plan".into(),
+                    remaining_of(items, kind, &expected, &now),
+                ));
+            }
+        }
+        for (position, step) in steps.iter().enumerate().skip(first) {
+            if cancel.load(Ordering::Relaxed) {
+                for rest in position..steps.len() {
+                    mark(&pool, plan_id, node_id, rest as i32, "cancelled", None, None).await?;
+                }
+                return Ok(Ended::Cancelled);
+            }
+            let Some(item) = items.iter().find(|i| i.key() == step.item) else {
+                continue;
+            };
+            mark(&pool, plan_id, node_id, position as i32, "running", None, None).await?;
+            match item.change(&driver, kind, &step.op).await {
+                Ok(changed) => {
+                    mark(&pool, plan_id, node_id, position as i32, "done", None, Some(&changed.output)).await?;
+                }
+                Err(error) => {
+                    let output = error.partial().map(str::to_owned).or_else(|| match &error {
+                        vos::driver::DriverError::Output(vos::Error::Rejected { message, .. }) => Some(message.clone()),
+                        _ => None,
+                    });
+                    let message = error.to_string();
+                    mark(&pool, plan_id, node_id, position as i32, "failed", Some(&message), output.as_deref()).await?;
+                    // Read again for what is left; when the node cannot be read, the plan's
+                    // remaining steps say it.
+                    let now = match read_node(items, &driver, kind, &desired).await {
+                        Ok(now) => now,
+                        Err(_) => after(items, kind, &observed, &steps[..position]),
+                    };
+                    return Ok(Ended::Failed(
+                        format!("{}: {message}", step.command),
+                        remaining_of(items, kind, &desired, &now),
+                    ));
+                }
+            }
+        }
+        let now = read_node(items, &driver, kind, &desired).await.map_err(|(_, e)| e)?;
+        let left = remaining_of(items, kind, &desired, &now);
+        Ok(if left.is_empty() {
+            Ended::Verified
+        } else {
+            Ended::Failed("the node does not show the desired state after the plan ran".into(), left)
+        })
+    })
+    .await;
+    let ended = match outcome? {
+        Ok(ended) => ended,
+        Err(failure) => {
+            let done = after(
+                items,
+                row.kind,
+                row.observed.as_ref().unwrap_or(&States::new()),
+                &[],
+            );
+            Ended::Failed(
+                failure.to_string(),
+                remaining_of(items, row.kind, &row.desired, &done),
+            )
+        }
+    };
+    record_restarts(services, plan_id, &row, items).await?;
+    let (state, error, left, outcome) = match &ended {
+        Ended::Verified => ("verified", None, None, Outcome::Success),
+        Ended::Failed(why, left) => (
+            "failed",
+            Some(why.as_str()),
+            Some(left.as_slice()),
+            Outcome::Failure,
+        ),
+        Ended::Changed(why, left) => (
+            "changed",
+            Some(why.as_str()),
+            Some(left.as_slice()),
+            Outcome::Failure,
+        ),
+        Ended::Cancelled => ("cancelled", None, None, Outcome::Failure),
+    };
+    set_node(services, plan_id, row.node_id, state, error, left).await?;
+    let detail = format!(
+        "plan {plan_id}: {state}{}",
+        error.map(|e| format!(": {e}")).unwrap_or_default()
+    );
+    record_alone(
+        &services.pool,
+        context
+            .event("plan.node", format!("node:{}", row.fqdn))
+            .outcome(outcome)
+            .detail(detail),
+    )
+    .await?;
+    Ok(())
+}
+
+fn remaining_of(
+    items: &[&dyn Drive],
+    kind: crate::inventory::model::NodeKind,
+    expected: &States,
+    observed: &States,
+) -> Vec<Remaining> {
+    differences(items, kind, expected, observed)
+        .into_iter()
+        .map(|(item, expected, actual)| Remaining {
+            item,
+            expected,
+            actual,
+        })
+        .collect()
+}
+
+/// Records a step's state (and its output and error once it ends), audited when it ends.
+async fn mark(
+    pool: &sqlx::PgPool,
+    plan_id: i64,
+    node_id: i64,
+    position: i32,
+    state: &str,
+    error: Option<&str>,
+    output: Option<&str>,
+) -> Result<(), vos::driver::DriverError> {
+    sqlx::query!(
+        "update plan_step set state = $4, error = coalesce($5, error), output = coalesce($6, output),
+                started_at = case when $4 = 'running' then now() else started_at end,
+                finished_at = case when $4 in ('done', 'failed', 'cancelled') then now() else finished_at end
+         where plan_id = $1 and node_id = $2 and position = $3",
+        plan_id,
+        node_id,
+        position,
+        state,
+        error,
+        output
+    )
+    .execute(pool)
+    .await
+    .map(drop)
+    .map_err(|e| vos::driver::DriverError::Session(format!("recording the step: {e}")))
+}
+
+/// The restarts the node's done steps ask for, kept as pending until someone restarts them.
+async fn record_restarts(
+    services: &Services,
+    plan_id: i64,
+    row: &Row,
+    items: &[&dyn Drive],
+) -> Result<(), Error> {
+    let Some(plan) = &row.plan else { return Ok(()) };
+    let done: Vec<i32> = sqlx::query_scalar!(
+        "select position from plan_step where plan_id = $1 and node_id = $2 and state = 'done'",
+        plan_id,
+        row.node_id
+    )
+    .fetch_all(&services.pool)
+    .await?;
+    let mut services_to_restart: Vec<&str> = Vec::new();
+    for position in done {
+        let Some(step) = plan.steps.get(position as usize) else {
+            continue;
+        };
+        if let Some(item) = items.iter().find(|i| i.key() == step.item) {
+            for service in (*item as &dyn Item).restarts(row.kind) {
+                if !services_to_restart.contains(service) {
+                    services_to_restart.push(service);
+                }
+            }
+        }
+    }
+    for service in services_to_restart {
+        sqlx::query!(
+            "insert into restart_pending (node_id, service) values ($1, $2) on conflict do nothing",
+            row.node_id,
+            service
+        )
+        .execute(&services.pool)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! How the server reads and changes items on a node: [`Drive`], the half of an item kind that
+//! talks to the appliance through the driver, and what the engine builds on it (reading every
+//! item of a node, the state a node should be in after some of its steps).
+
+use super::{plan, Item, Op, State, States, Step};
+use crate::inventory::model::NodeKind;
+use futures::future::BoxFuture;
+use vos::driver::DriverError;
+use vos::ssh::VosSsh;
+use vos::Changed;
+
+/// What an item kind's command answered, or why it did not.
+pub type Reply<'a, T> = BoxFuture<'a, Result<T, DriverError>>;
+
+/// The driver half of an item kind: read it, change it. Runs only for node kinds the item
+/// [`Item::supports`].
+pub trait Drive: Item {
+    /// The item's state on a node of `kind`.
+    fn read<'a>(&'a self, driver: &'a VosSsh, kind: NodeKind) -> Reply<'a, State>;
+
+    /// Runs one step (a `Remove` only where the menu shows the entry under the planned number).
+    fn change<'a>(&'a self, driver: &'a VosSsh, kind: NodeKind, op: &'a Op) -> Reply<'a, Changed>;
+}
+
+/// Reads every item of `items` that a node of `kind` takes and `wanted` names. `Err`: the
+/// item whose read failed, and why.
+pub async fn read_node(
+    items: &[&dyn Drive],
+    driver: &VosSsh,
+    kind: NodeKind,
+    wanted: &States,
+) -> Result<States, (String, DriverError)> {
+    let mut states = States::new();
+    for item in items {
+        if !wanted.contains_key(item.key()) || item.supports(kind).is_err() {
+            continue;
+        }
+        let state = item
+            .read(driver, kind)
+            .await
+            .map_err(|e| (item.key().to_owned(), e))?;
+        states.insert(item.key().to_owned(), state);
+    }
+    Ok(states)
+}
+
+/// `states` after `steps` ran on a node of `kind` (with what each does by itself).
+pub fn after(items: &[&dyn Drive], kind: NodeKind, states: &States, steps: &[Step]) -> States {
+    let mut states = states.clone();
+    for step in steps {
+        let Some(item) = items.iter().find(|i| i.key() == step.item) else {
+            continue;
+        };
+        plan::apply_op(&mut states, *item as &dyn Item, kind, &step.op);
+    }
+    states
+}
+
+/// Each managed item where `observed` differs from `expected`: `(item, expected, actual)`.
+pub fn differences(
+    items: &[&dyn Drive],
+    kind: NodeKind,
+    expected: &States,
+    observed: &States,
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for item in items {
+        if item.supports(kind).is_err() {
+            continue;
+        }
+        let Some(want) = expected.get(item.key()) else {
+            continue;
+        };
+        let empty = match want {
+            State::List(_) => State::List(Vec::new()),
+            State::Setting(_) => State::Setting(String::new()),
+        };
+        let have = observed.get(item.key()).unwrap_or(&empty);
+        if let Some((expected, actual)) = super::difference(*item as &dyn Item, want, have) {
+            out.push((item.key().to_owned(), expected, actual));
+        }
+    }
+    out
+}

@@ -1,0 +1,480 @@
+//! Plans in PostgreSQL: made from the desired state of each node, filled in by a job that reads
+//! the nodes, shown, confirmed (the apply job: `apply.rs`), cancelled.
+//!
+//! A feature hands the engine its subject name, the version of its desired state and each
+//! node's desired [`States`]; [`items`] says which item kinds the subject's plans drive.
+
+use super::drive::{read_node, Drive};
+use super::{plan_node, Item, NodePlan, PlanNodeView, PlanView, Remaining, States, StepView};
+use crate::audit::store::record;
+use crate::auth::principal::RequestContext;
+use crate::dates::rfc3339;
+use crate::inventory::model::NodeKind;
+use crate::jobs::{kinds, NewJob};
+use crate::{Error, Services};
+use futures::StreamExt;
+use sqlx::{PgConnection, PgPool};
+
+/// Nodes read or applied at once across clusters (each also bound by the SSH limits).
+pub const CONCURRENCY: usize = 8;
+
+pub use super::apply::run_apply;
+
+/// The item kinds a subject's plans drive, in planning order.
+pub fn items(subject: &str) -> Result<&'static [&'static dyn Drive], Error> {
+    match subject {
+        "access_policy" => Ok(&crate::access_policy::drive::DRIVEN),
+        other => Err(Error::internal(anyhow::anyhow!(
+            "no item kinds for plans of {other}"
+        ))),
+    }
+}
+
+/// The newest version of a subject's desired state (a plan made from an older one is stale).
+async fn latest_version(
+    connection: &mut PgConnection,
+    subject: &str,
+    subject_id: i64,
+) -> Result<i32, Error> {
+    match subject {
+        "access_policy" => Ok(sqlx::query_scalar!(
+            "select coalesce(max(version), 0) as \"v!\" from access_policy_version where policy_id = $1",
+            subject_id
+        )
+        .fetch_one(&mut *connection)
+        .await?),
+        other => Err(Error::internal(anyhow::anyhow!("no versions for plans of {other}"))),
+    }
+}
+
+/// One node to plan: its id and desired state. Nodes are applied cluster by cluster, the
+/// primary (publisher, side A) first.
+pub struct PlanNode {
+    pub node_id: i64,
+    pub desired: States,
+}
+
+/// Makes a plan of `nodes` (state `reading`), supersedes the subject's earlier plans still
+/// waiting for a confirmation, and queues the job that reads the nodes. Returns its id.
+pub async fn create(
+    tx: &mut PgConnection,
+    context: &RequestContext,
+    subject: &str,
+    subject_id: i64,
+    version: i32,
+    nodes: &[PlanNode],
+) -> Result<i64, Error> {
+    sqlx::query!(
+        "update plan set state = 'superseded', finished_at = now()
+         where subject = $1 and subject_id = $2 and state in ('reading', 'ready')",
+        subject,
+        subject_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let id = sqlx::query_scalar!(
+        "insert into plan (subject, subject_id, subject_version, state, created_by) values ($1, $2, $3, 'reading', $4) returning id",
+        subject,
+        subject_id,
+        version,
+        context.actor()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    for node in nodes {
+        let desired = serde_json::to_value(&node.desired).map_err(Error::internal)?;
+        sqlx::query!(
+            "insert into plan_node (plan_id, node_id, position, state, desired)
+             select $1, n.id,
+                    case n.role when 'primary' then 0 when 'side_a' then 0 when 'secondary' then 1 when 'side_b' then 1 else 2 end,
+                    'reading', $3
+             from node n where n.id = $2",
+            id,
+            node.node_id,
+            desired
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let payload = serde_json::json!({ "plan_id": id, "principal": context.principal, "source": context.source });
+    let job = NewJob::new(kinds::PLAN_READ, payload, context.actor())
+        .once_at_a_time(format!("plan:{id}"));
+    crate::jobs::enqueue(tx, &job)
+        .await
+        .map_err(Error::internal)?;
+    Ok(id)
+}
+
+/// The context a plan's job acts in: the principal who asked, audited as theirs.
+pub(super) fn job_context(payload: &serde_json::Value) -> RequestContext {
+    RequestContext {
+        principal: serde_json::from_value(payload["principal"].clone()).ok(),
+        source: payload["source"].as_str().unwrap_or("-").to_owned(),
+    }
+}
+
+/// A node of a plan as its jobs need it.
+pub(super) struct Row {
+    pub node_id: i64,
+    pub fqdn: String,
+    pub kind: NodeKind,
+    pub cluster_id: i64,
+    pub state: String,
+    pub observed: Option<States>,
+    pub desired: States,
+    pub plan: Option<NodePlan>,
+}
+
+pub(super) async fn rows(pool: &PgPool, plan_id: i64) -> Result<Vec<Row>, Error> {
+    let rows = sqlx::query!(
+        "select p.node_id, n.fqdn, n.kind, n.cluster_id, p.state, p.observed, p.desired, p.node_plan
+         from plan_node p join node n on n.id = p.node_id
+         where p.plan_id = $1 order by n.cluster_id, p.position, n.fqdn",
+        plan_id
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            fn json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, Error> {
+                serde_json::from_value(v).map_err(Error::internal)
+            }
+            Ok(Row {
+                node_id: r.node_id,
+                fqdn: r.fqdn,
+                kind: NodeKind::parse(&r.kind).map_err(|e| Error::internal(anyhow::anyhow!(e)))?,
+                cluster_id: r.cluster_id,
+                state: r.state,
+                observed: r.observed.map(json).transpose()?,
+                desired: json(r.desired)?,
+                plan: r.node_plan.map(json).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// The plan-read job: reads every node still `reading`, plans it, and makes the plan `ready`.
+pub async fn run_read(services: &Services, payload: &serde_json::Value) -> Result<(), Error> {
+    let plan_id = payload["plan_id"]
+        .as_i64()
+        .ok_or_else(|| Error::BadRequest("a plan job names its plan".into()))?;
+    let context = job_context(payload);
+    let subject = sqlx::query_scalar!("select subject from plan where id = $1", plan_id)
+        .fetch_one(&services.pool)
+        .await?;
+    let items = items(&subject)?;
+    let pending: Vec<Row> = rows(&services.pool, plan_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.state == "reading")
+        .collect();
+    let results: Vec<Result<(), Error>> = futures::stream::iter(pending)
+        .map(|row| read_one(services, &context, items, plan_id, row))
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    results.into_iter().collect::<Result<(), Error>>()?;
+    sqlx::query!(
+        "update plan set state = 'ready' where id = $1 and state = 'reading'",
+        plan_id
+    )
+    .execute(&services.pool)
+    .await?;
+    Ok(())
+}
+
+async fn read_one(
+    services: &Services,
+    context: &RequestContext,
+    items: &'static [&'static dyn Drive],
+    plan_id: i64,
+    row: Row,
+) -> Result<(), Error> {
+    let desired = row.desired.clone();
+    let kind = row.kind;
+    let read =
+        crate::appliances::store::with_node(services, context, row.node_id, |driver| async move {
+            read_node(items, &driver, kind, &desired)
+                .await
+                .map_err(|(item, e)| {
+                    vos::driver::DriverError::Session(format!("reading {item}: {e}"))
+                })
+        })
+        .await?;
+    match read {
+        Ok(observed) => {
+            let all: Vec<&dyn Item> = items.iter().map(|i| *i as &dyn Item).collect();
+            let plan = plan_node(&all, row.kind, &observed, &row.desired);
+            let state = if plan.is_empty() {
+                "in_sync"
+            } else {
+                "planned"
+            };
+            let mut tx = services.pool.begin().await?;
+            sqlx::query!(
+                "update plan_node set state = $3, observed = $4, node_plan = $5, error = null, updated_at = now()
+                 where plan_id = $1 and node_id = $2",
+                plan_id,
+                row.node_id,
+                state,
+                serde_json::to_value(&observed).map_err(Error::internal)?,
+                serde_json::to_value(&plan).map_err(Error::internal)?
+            )
+            .execute(&mut *tx)
+            .await?;
+            for (position, _) in plan.steps.iter().enumerate() {
+                sqlx::query!(
+                    "insert into plan_step (plan_id, node_id, position) values ($1, $2, $3) on conflict do nothing",
+                    plan_id,
+                    row.node_id,
+                    position as i32
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        }
+        Err(failure) => {
+            sqlx::query!(
+                "update plan_node set state = 'unreachable', error = $3, updated_at = now() where plan_id = $1 and node_id = $2",
+                plan_id,
+                row.node_id,
+                failure.to_string()
+            )
+            .execute(&services.pool)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The plan as the page shows it.
+pub async fn view(
+    pool: &PgPool,
+    context: &RequestContext,
+    plan_id: i64,
+) -> Result<PlanView, Error> {
+    context.require_reader()?;
+    let plan = sqlx::query!(
+        "select id, subject, subject_id, subject_version, state, created_by, created_at, confirmed_by, confirmed_at, finished_at
+         from plan where id = $1",
+        plan_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no plan with id {plan_id}")))?;
+    let nodes = sqlx::query!(
+        "select p.node_id, n.fqdn, n.kind, n.role, n.cluster_id, c.name as cluster, p.state, p.error, p.node_plan, p.remaining
+         from plan_node p join node n on n.id = p.node_id join cluster c on c.id = n.cluster_id
+         where p.plan_id = $1 order by c.name, p.position, n.fqdn",
+        plan_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let steps = sqlx::query!(
+        "select node_id, position, state, output, error, started_at, finished_at from plan_step where plan_id = $1 order by node_id, position",
+        plan_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let plan: NodePlan = match node.node_plan {
+            Some(v) => serde_json::from_value(v).map_err(Error::internal)?,
+            None => NodePlan::default(),
+        };
+        let remaining: Vec<Remaining> = match node.remaining {
+            Some(v) => serde_json::from_value(v).map_err(Error::internal)?,
+            None => Vec::new(),
+        };
+        let mut views = Vec::with_capacity(plan.steps.len());
+        for (position, step) in plan.steps.iter().enumerate() {
+            let ran = steps
+                .iter()
+                .find(|s| s.node_id == node.node_id && s.position == position as i32);
+            views.push(StepView {
+                position: position as i32,
+                item: step.item.clone(),
+                op: step.op.clone(),
+                command: step.command.clone(),
+                state: ran.map_or_else(|| "pending".into(), |s| s.state.clone()),
+                output: ran.and_then(|s| s.output.clone()),
+                error: ran.and_then(|s| s.error.clone()),
+                started_at: ran.and_then(|s| s.started_at).map(rfc3339),
+                finished_at: ran.and_then(|s| s.finished_at).map(rfc3339),
+            });
+        }
+        out.push(PlanNodeView {
+            node_id: node.node_id,
+            fqdn: node.fqdn,
+            kind: node.kind,
+            role: node.role,
+            cluster_id: node.cluster_id,
+            cluster: node.cluster,
+            state: node.state,
+            error: node.error,
+            steps: views,
+            skipped: plan.skipped,
+            restarts: plan.restarts,
+            remaining,
+        });
+    }
+    Ok(PlanView {
+        id: plan.id,
+        subject: plan.subject,
+        subject_id: plan.subject_id,
+        version: plan.subject_version,
+        state: plan.state,
+        created_by: plan.created_by,
+        created_at: rfc3339(plan.created_at),
+        confirmed_by: plan.confirmed_by,
+        confirmed_at: plan.confirmed_at.map(rfc3339),
+        finished_at: plan.finished_at.map(rfc3339),
+        nodes: out,
+    })
+}
+
+/// Confirms a ready plan (or resumes a failed or cancelled one): queues its apply job.
+/// Refused when the desired state has a newer version than the plan was made from.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), plan_id))]
+pub async fn apply(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Result<(), Error> {
+    context.require_admin()?;
+    let mut tx = pool.begin().await?;
+    let plan = sqlx::query!(
+        "select subject, subject_id, subject_version, state from plan where id = $1 for update",
+        plan_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no plan with id {plan_id}")))?;
+    match plan.state.as_str() {
+        "ready" | "failed" | "cancelled" => {}
+        "reading" => {
+            return Err(Error::Conflict(
+                "the nodes are still being read; apply once the plan is ready".into(),
+            ))
+        }
+        "applying" => return Err(Error::Conflict("this plan is already being applied".into())),
+        "applied" => {
+            return Err(Error::Conflict(
+                "this plan was applied; make a new plan for further changes".into(),
+            ))
+        }
+        _ => {
+            return Err(Error::Conflict(
+                "this plan was superseded by a newer one; apply that one".into(),
+            ))
+        }
+    }
+    let latest = latest_version(&mut tx, &plan.subject, plan.subject_id).await?;
+    if latest != plan.subject_version {
+        return Err(Error::Conflict(format!(
+            "the plan was made from version {} but version {latest} is in force now: make a new plan",
+            plan.subject_version
+        )));
+    }
+    let payload = serde_json::json!({ "plan_id": plan_id, "principal": context.principal, "source": context.source });
+    let job = NewJob::new(kinds::PLAN_APPLY, payload, context.actor())
+        .once_at_a_time(format!("plan:{plan_id}"));
+    let job_id = crate::jobs::enqueue(&mut tx, &job)
+        .await
+        .map_err(Error::internal)?;
+    sqlx::query!(
+        "update plan set state = 'applying', confirmed_by = $2, confirmed_at = now(), finished_at = null, job_id = $3 where id = $1",
+        plan_id,
+        context.actor(),
+        job_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let resumed = plan.state != "ready";
+    let detail = format!(
+        "{} plan {plan_id} of {} {} version {}",
+        if resumed { "resumed" } else { "confirmed" },
+        plan.subject,
+        plan.subject_id,
+        plan.subject_version
+    );
+    record(
+        &mut tx,
+        context
+            .event("plan.apply", format!("plan:{plan_id}"))
+            .detail(detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stops a plan: one not yet applied is cancelled at once; one being applied stops after the
+/// command that is running.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), plan_id))]
+pub async fn cancel(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Result<(), Error> {
+    context.require_admin()?;
+    let mut tx = pool.begin().await?;
+    let plan = sqlx::query!(
+        "select state, job_id from plan where id = $1 for update",
+        plan_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no plan with id {plan_id}")))?;
+    match (plan.state.as_str(), plan.job_id) {
+        ("applying", Some(job)) => {
+            crate::jobs::queue::cancel(&mut tx, job)
+                .await
+                .map_err(Error::internal)?;
+        }
+        ("reading" | "ready", _) => {
+            sqlx::query!(
+                "update plan set state = 'cancelled', finished_at = now() where id = $1",
+                plan_id
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        (state, _) => {
+            return Err(Error::Conflict(format!(
+                "the plan is {state}: nothing to cancel"
+            )))
+        }
+    }
+    record(
+        &mut tx,
+        context.event("plan.cancel", format!("plan:{plan_id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A plan's job ended other than done (`failed`, `cancelled`, `interrupted`): the plan and its
+/// unfinished nodes say so.
+pub async fn ended(pool: &PgPool, plan_id: i64, job_state: &str) -> Result<(), Error> {
+    let (plan_state, why) = match job_state {
+        "cancelled" => ("cancelled", "cancelled"),
+        _ => (
+            "failed",
+            "the job running this plan stopped before it finished; apply again to resume",
+        ),
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "update plan_node set state = case state when 'reading' then 'unreachable' else $2 end, error = $3, updated_at = now()
+         where plan_id = $1 and state in ('reading', 'applying', 'verifying')",
+        plan_id,
+        plan_state,
+        why
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "update plan set state = $2, finished_at = now() where id = $1 and state in ('reading', 'applying')",
+        plan_id,
+        plan_state
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
