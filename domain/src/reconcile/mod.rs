@@ -28,6 +28,10 @@ mod apply;
 #[cfg(feature = "server")]
 pub mod drive;
 #[cfg(feature = "server")]
+mod read;
+#[cfg(feature = "server")]
+mod show;
+#[cfg(feature = "server")]
 pub mod store;
 
 #[cfg(test)]

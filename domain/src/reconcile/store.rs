@@ -4,21 +4,21 @@
 //! A feature hands the engine its subject name, the version of its desired state and each
 //! node's desired [`States`]; [`items`] says which item kinds the subject's plans drive.
 
-use super::drive::{read_node, Drive};
-use super::{plan_node, Item, NodePlan, PlanNodeView, PlanView, Remaining, States, StepView};
+use super::drive::Drive;
+use super::{NodePlan, States};
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
-use crate::dates::rfc3339;
 use crate::inventory::model::NodeKind;
 use crate::jobs::{kinds, NewJob};
-use crate::{Error, Services};
-use futures::StreamExt;
+use crate::Error;
 use sqlx::{PgConnection, PgPool};
 
 /// Nodes read or applied at once across clusters (each also bound by the SSH limits).
 pub const CONCURRENCY: usize = 8;
 
 pub use super::apply::run_apply;
+pub use super::read::run_read;
+pub use super::show::view;
 
 /// The item kinds a subject's plans drive, in planning order.
 pub fn items(subject: &str) -> Result<&'static [&'static dyn Drive], Error> {
@@ -151,187 +151,6 @@ pub(super) async fn rows(pool: &PgPool, plan_id: i64) -> Result<Vec<Row>, Error>
             })
         })
         .collect()
-}
-
-/// The plan-read job: reads every node still `reading`, plans it, and makes the plan `ready`.
-pub async fn run_read(services: &Services, payload: &serde_json::Value) -> Result<(), Error> {
-    let plan_id = payload["plan_id"]
-        .as_i64()
-        .ok_or_else(|| Error::BadRequest("a plan job names its plan".into()))?;
-    let context = job_context(payload);
-    let subject = sqlx::query_scalar!("select subject from plan where id = $1", plan_id)
-        .fetch_one(&services.pool)
-        .await?;
-    let items = items(&subject)?;
-    let pending: Vec<Row> = rows(&services.pool, plan_id)
-        .await?
-        .into_iter()
-        .filter(|r| r.state == "reading")
-        .collect();
-    let results: Vec<Result<(), Error>> = futures::stream::iter(pending)
-        .map(|row| read_one(services, &context, items, plan_id, row))
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    results.into_iter().collect::<Result<(), Error>>()?;
-    sqlx::query!(
-        "update plan set state = 'ready' where id = $1 and state = 'reading'",
-        plan_id
-    )
-    .execute(&services.pool)
-    .await?;
-    Ok(())
-}
-
-async fn read_one(
-    services: &Services,
-    context: &RequestContext,
-    items: &'static [&'static dyn Drive],
-    plan_id: i64,
-    row: Row,
-) -> Result<(), Error> {
-    let desired = row.desired.clone();
-    let kind = row.kind;
-    let read =
-        crate::appliances::store::with_node(services, context, row.node_id, |driver| async move {
-            read_node(items, &driver, kind, &desired)
-                .await
-                .map_err(|(item, e)| {
-                    vos::driver::DriverError::Session(format!("reading {item}: {e}"))
-                })
-        })
-        .await?;
-    match read {
-        Ok(observed) => {
-            let all: Vec<&dyn Item> = items.iter().map(|i| *i as &dyn Item).collect();
-            let plan = plan_node(&all, row.kind, &observed, &row.desired);
-            let state = if plan.is_empty() {
-                "in_sync"
-            } else {
-                "planned"
-            };
-            let mut tx = services.pool.begin().await?;
-            sqlx::query!(
-                "update plan_node set state = $3, observed = $4, node_plan = $5, error = null, updated_at = now()
-                 where plan_id = $1 and node_id = $2",
-                plan_id,
-                row.node_id,
-                state,
-                serde_json::to_value(&observed).map_err(Error::internal)?,
-                serde_json::to_value(&plan).map_err(Error::internal)?
-            )
-            .execute(&mut *tx)
-            .await?;
-            for (position, _) in plan.steps.iter().enumerate() {
-                sqlx::query!(
-                    "insert into plan_step (plan_id, node_id, position) values ($1, $2, $3) on conflict do nothing",
-                    plan_id,
-                    row.node_id,
-                    position as i32
-                )
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-        }
-        Err(failure) => {
-            sqlx::query!(
-                "update plan_node set state = 'unreachable', error = $3, updated_at = now() where plan_id = $1 and node_id = $2",
-                plan_id,
-                row.node_id,
-                failure.to_string()
-            )
-            .execute(&services.pool)
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-/// The plan as the page shows it.
-pub async fn view(
-    pool: &PgPool,
-    context: &RequestContext,
-    plan_id: i64,
-) -> Result<PlanView, Error> {
-    context.require_reader()?;
-    let plan = sqlx::query!(
-        "select id, subject, subject_id, subject_version, state, created_by, created_at, confirmed_by, confirmed_at, finished_at
-         from plan where id = $1",
-        plan_id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| Error::NotFound(format!("no plan with id {plan_id}")))?;
-    let nodes = sqlx::query!(
-        "select p.node_id, n.fqdn, n.kind, n.role, n.cluster_id, c.name as cluster, p.state, p.error, p.node_plan, p.remaining
-         from plan_node p join node n on n.id = p.node_id join cluster c on c.id = n.cluster_id
-         where p.plan_id = $1 order by c.name, p.position, n.fqdn",
-        plan_id
-    )
-    .fetch_all(pool)
-    .await?;
-    let steps = sqlx::query!(
-        "select node_id, position, state, output, error, started_at, finished_at from plan_step where plan_id = $1 order by node_id, position",
-        plan_id
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut out = Vec::with_capacity(nodes.len());
-    for node in nodes {
-        let plan: NodePlan = match node.node_plan {
-            Some(v) => serde_json::from_value(v).map_err(Error::internal)?,
-            None => NodePlan::default(),
-        };
-        let remaining: Vec<Remaining> = match node.remaining {
-            Some(v) => serde_json::from_value(v).map_err(Error::internal)?,
-            None => Vec::new(),
-        };
-        let mut views = Vec::with_capacity(plan.steps.len());
-        for (position, step) in plan.steps.iter().enumerate() {
-            let ran = steps
-                .iter()
-                .find(|s| s.node_id == node.node_id && s.position == position as i32);
-            views.push(StepView {
-                position: position as i32,
-                item: step.item.clone(),
-                op: step.op.clone(),
-                command: step.command.clone(),
-                state: ran.map_or_else(|| "pending".into(), |s| s.state.clone()),
-                output: ran.and_then(|s| s.output.clone()),
-                error: ran.and_then(|s| s.error.clone()),
-                started_at: ran.and_then(|s| s.started_at).map(rfc3339),
-                finished_at: ran.and_then(|s| s.finished_at).map(rfc3339),
-            });
-        }
-        out.push(PlanNodeView {
-            node_id: node.node_id,
-            fqdn: node.fqdn,
-            kind: node.kind,
-            role: node.role,
-            cluster_id: node.cluster_id,
-            cluster: node.cluster,
-            state: node.state,
-            error: node.error,
-            steps: views,
-            skipped: plan.skipped,
-            restarts: plan.restarts,
-            remaining,
-        });
-    }
-    Ok(PlanView {
-        id: plan.id,
-        subject: plan.subject,
-        subject_id: plan.subject_id,
-        version: plan.subject_version,
-        state: plan.state,
-        created_by: plan.created_by,
-        created_at: rfc3339(plan.created_at),
-        confirmed_by: plan.confirmed_by,
-        confirmed_at: plan.confirmed_at.map(rfc3339),
-        finished_at: plan.finished_at.map(rfc3339),
-        nodes: out,
-    })
 }
 
 /// Confirms a ready plan (or resumes a failed or cancelled one): queues its apply job.

@@ -6,10 +6,9 @@ use super::{diff, validate, AccessPolicy};
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
 use crate::dates::rfc3339;
-use crate::{Error, FieldErrors};
+use crate::Error;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-use std::time::Duration;
 
 /// A cluster's policy as the page and `GET .../access-policy` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -49,10 +48,10 @@ pub struct Save {
     pub reason: String,
 }
 
-struct Current {
-    policy_id: i64,
-    version: i32,
-    document: AccessPolicy,
+pub(super) struct Current {
+    pub policy_id: i64,
+    pub version: i32,
+    pub document: AccessPolicy,
 }
 
 fn parse_document(value: serde_json::Value) -> Result<AccessPolicy, Error> {
@@ -60,7 +59,10 @@ fn parse_document(value: serde_json::Value) -> Result<AccessPolicy, Error> {
         .map_err(|e| Error::internal(anyhow::anyhow!("a stored policy does not read back: {e}")))
 }
 
-async fn cluster_exists(connection: &mut PgConnection, cluster_id: i64) -> Result<(), Error> {
+pub(super) async fn cluster_exists(
+    connection: &mut PgConnection,
+    cluster_id: i64,
+) -> Result<(), Error> {
     sqlx::query_scalar!("select id from cluster where id = $1", cluster_id)
         .fetch_optional(&mut *connection)
         .await?
@@ -69,7 +71,7 @@ async fn cluster_exists(connection: &mut PgConnection, cluster_id: i64) -> Resul
 }
 
 /// The cluster's policy in force (`None`: none saved yet); `lock` holds it until commit.
-async fn current(
+pub(super) async fn current(
     connection: &mut PgConnection,
     cluster_id: i64,
     lock: bool,
@@ -294,119 +296,8 @@ pub async fn save(
     Ok(saved)
 }
 
-/// The errors only the world can tell: a host that is a load balancer of the inventory (Finesse
-/// 12.6(1) ES05), a name that resolves neither through the inventory nor from here.
-async fn world_errors(pool: &PgPool, policy: &AccessPolicy) -> Result<FieldErrors, Error> {
-    let balancers = sqlx::query!("select fqdn, address from node where kind = 'load_balancer'")
-        .fetch_all(pool)
-        .await?;
-    let known = sqlx::query!("select fqdn, address from node where address is not null")
-        .fetch_all(pool)
-        .await?;
-    let mut errors = FieldErrors::new();
-    for (p, proxy) in policy.proxies.iter().enumerate() {
-        for (h, host) in proxy.hosts.iter().enumerate() {
-            let field = format!("proxies[{p}].hosts[{h}]");
-            if let Some(lb) = balancers.iter().find(|b| {
-                b.fqdn.eq_ignore_ascii_case(host)
-                    || b.address
-                        .as_deref()
-                        .is_some_and(|a| a.eq_ignore_ascii_case(host))
-            }) {
-                errors.entry(field).or_default().push(format!(
-                    "{host} is the load balancer {} in the inventory; since Finesse 12.6(1) ES05 the allowed hosts name only the proxies",
-                    lb.fqdn
-                ));
-                continue;
-            }
-            if host.parse::<std::net::IpAddr>().is_ok() || super::host_entry(host).is_err() {
-                continue;
-            }
-            if known.iter().any(|k| k.fqdn.eq_ignore_ascii_case(host)) {
-                continue;
-            }
-            if let Err(why) = resolve(host).await {
-                errors.entry(field).or_default().push(why);
-            }
-        }
-    }
-    Ok(errors)
-}
-
-/// What `host` resolves to from Gatehouse (2 s at most), or why it does not.
-pub async fn resolve(host: &str) -> Result<Vec<String>, String> {
-    let lookup = tokio::net::lookup_host((host, 443));
-    match tokio::time::timeout(Duration::from_secs(2), lookup).await {
-        Ok(Ok(addresses)) => {
-            let mut found: Vec<String> = addresses.map(|a| a.ip().to_string()).collect();
-            found.sort();
-            found.dedup();
-            Ok(found)
-        }
-        Ok(Err(error)) => Err(format!(
-            "{host} does not resolve from Gatehouse ({error}); the nodes refuse names they cannot resolve: enter a resolvable name or the address, or add the proxy to the inventory with its address"
-        )),
-        Err(_) => Err(format!("resolving {host} took longer than 2 s")),
-    }
-}
-
-/// Makes a plan that brings every Finesse, IdS, CUIC and LiveData node of the clusters that
-/// follow the cluster's policy to the version in force; the nodes are read by a job. Returns
-/// the plan's id.
-#[tracing::instrument(skip_all, fields(actor = %context.actor(), cluster_id))]
-pub async fn plan(pool: &PgPool, context: &RequestContext, cluster_id: i64) -> Result<i64, Error> {
-    context.require_admin()?;
-    let mut tx = pool.begin().await?;
-    cluster_exists(&mut tx, cluster_id).await?;
-    let current = current(&mut tx, cluster_id, true).await?.ok_or_else(|| {
-        Error::Conflict("this cluster has no access policy yet: save one first".into())
-    })?;
-    let nodes = sqlx::query!(
-        "select n.id, n.kind from node n join access_policy_cluster c on c.cluster_id = n.cluster_id
-         where c.policy_id = $1 order by n.id",
-        current.policy_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut planned = Vec::new();
-    for node in nodes {
-        let Ok(kind) = crate::inventory::model::NodeKind::parse(&node.kind) else {
-            continue;
-        };
-        let desired = super::desired(&current.document, kind);
-        if !desired.is_empty() {
-            planned.push(crate::reconcile::store::PlanNode {
-                node_id: node.id,
-                desired,
-            });
-        }
-    }
-    if planned.is_empty() {
-        return Err(Error::Conflict(
-            "no Finesse, IdS, CUIC or LiveData node follows this policy: add the nodes to the inventory first".into(),
-        ));
-    }
-    let id = crate::reconcile::store::create(
-        &mut tx,
-        context,
-        "access_policy",
-        current.policy_id,
-        current.version,
-        &planned,
-    )
-    .await?;
-    let detail = format!(
-        "plan {id} of the access policy version {} for {} nodes",
-        current.version,
-        planned.len()
-    );
-    record(
-        &mut tx,
-        context
-            .event("plan.create", format!("cluster:{cluster_id}"))
-            .detail(detail),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
-}
+mod checks;
+mod plan;
+pub use checks::resolve;
+use checks::world_errors;
+pub use plan::plan;

@@ -1,0 +1,66 @@
+//! The policy's checks that need the world: the inventory's load balancers and addresses, and
+//! the resolver.
+
+use super::super::{host_entry, AccessPolicy};
+use crate::{Error, FieldErrors};
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// The errors only the world can tell: a host that is a load balancer of the inventory (Finesse
+/// 12.6(1) ES05), a name that resolves neither through the inventory nor from here.
+pub(super) async fn world_errors(
+    pool: &PgPool,
+    policy: &AccessPolicy,
+) -> Result<FieldErrors, Error> {
+    let balancers = sqlx::query!("select fqdn, address from node where kind = 'load_balancer'")
+        .fetch_all(pool)
+        .await?;
+    let known = sqlx::query!("select fqdn, address from node where address is not null")
+        .fetch_all(pool)
+        .await?;
+    let mut errors = FieldErrors::new();
+    for (p, proxy) in policy.proxies.iter().enumerate() {
+        for (h, host) in proxy.hosts.iter().enumerate() {
+            let field = format!("proxies[{p}].hosts[{h}]");
+            if let Some(lb) = balancers.iter().find(|b| {
+                b.fqdn.eq_ignore_ascii_case(host)
+                    || b.address
+                        .as_deref()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(host))
+            }) {
+                errors.entry(field).or_default().push(format!(
+                    "{host} is the load balancer {} in the inventory; since Finesse 12.6(1) ES05 the allowed hosts name only the proxies",
+                    lb.fqdn
+                ));
+                continue;
+            }
+            if host.parse::<std::net::IpAddr>().is_ok() || host_entry(host).is_err() {
+                continue;
+            }
+            if known.iter().any(|k| k.fqdn.eq_ignore_ascii_case(host)) {
+                continue;
+            }
+            if let Err(why) = resolve(host).await {
+                errors.entry(field).or_default().push(why);
+            }
+        }
+    }
+    Ok(errors)
+}
+
+/// What `host` resolves to from Gatehouse (2 s at most), or why it does not.
+pub async fn resolve(host: &str) -> Result<Vec<String>, String> {
+    let lookup = tokio::net::lookup_host((host, 443));
+    match tokio::time::timeout(Duration::from_secs(2), lookup).await {
+        Ok(Ok(addresses)) => {
+            let mut found: Vec<String> = addresses.map(|a| a.ip().to_string()).collect();
+            found.sort();
+            found.dedup();
+            Ok(found)
+        }
+        Ok(Err(error)) => Err(format!(
+            "{host} does not resolve from Gatehouse ({error}); the nodes refuse names they cannot resolve: enter a resolvable name or the address, or add the proxy to the inventory with its address"
+        )),
+        Err(_) => Err(format!("resolving {host} took longer than 2 s")),
+    }
+}
