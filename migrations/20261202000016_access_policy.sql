@@ -99,3 +99,13 @@ create table drift (
     checked_at timestamptz not null default now(),
     primary key (node_id, item)
 );
+
+-- When the drift job last read each managed node, and why it could not.
+create table drift_check (
+    node_id bigint primary key references node (id) on delete cascade,
+    checked_at timestamptz not null default now(),
+    error text
+);
+
+-- Webhook messages are no longer only about certificates: drift appears and is resolved.
+alter table transition alter column sha256 drop not null;

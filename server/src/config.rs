@@ -130,6 +130,10 @@ pub struct Serve {
     /// agents history); 0 turns the sampler off (the page still reads while it is open).
     #[arg(long, env = "GATEHOUSE_SAMPLE_INTERVAL_SECONDS", default_value_t = 60, value_parser = sample_interval)]
     pub sample_interval_seconds: u64,
+    /// Minutes between drift checks of the nodes under an access policy (each node read and
+    /// compared with the policy last applied); 0 turns them off.
+    #[arg(long, env = "GATEHOUSE_DRIFT_INTERVAL_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(0..=10_080))]
+    pub drift_interval_minutes: u64,
     /// Seconds one endpoint's probe (connect and handshake) may take.
     #[arg(long, env = "GATEHOUSE_PROBE_TIMEOUT_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=120))]
     pub probe_timeout_seconds: u64,

@@ -1,5 +1,5 @@
 //! Prometheus metrics (`GET /metrics`): the latest probe of each endpoint and the certificates
-//! it was served, judged at the time of the request.
+//! it was served, judged at the time of the request, and the access policy's drift.
 
 use app::error::AppError;
 use domain::scans::stats::MonitoringFacts;
@@ -114,6 +114,19 @@ pub fn metrics(facts: &MonitoringFacts) -> Result<String, AppError> {
         last_scan
             .get_or_create(&Vec::new())
             .set(at.unix_timestamp() as f64);
+    }
+    let drift = gauge_family(
+        &mut registry,
+        "policy_drift",
+        "1 for each item of a managed node that differs from its access policy (as last checked).",
+    );
+    for d in &facts.drift {
+        let labels: Labels = vec![
+            ("cluster".into(), d.cluster.clone()),
+            ("node".into(), d.fqdn.clone()),
+            ("item".into(), d.item.clone()),
+        ];
+        drift.get_or_create(&labels).set(1.0);
     }
     let mut text = String::new();
     encode(&mut text, &registry).map_err(AppError::internal)?;

@@ -154,6 +154,7 @@ impl Background {
             sample: Duration::from_secs(settings.sample_interval_seconds),
             sweep: Duration::from_secs(settings.session_sweep_seconds),
             judge: Duration::from_secs(600),
+            drift: Duration::from_secs(settings.drift_interval_minutes * 60),
         };
         if every.fleet_scan.is_zero() {
             tracing::info!("scheduled scans are off (GATEHOUSE_SCAN_INTERVAL_HOURS=0)");

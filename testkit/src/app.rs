@@ -201,6 +201,7 @@ pub fn test_settings() -> server::config::Serve {
     // unless a test turns it on.
     serve.scan_interval_hours = 0.0;
     serve.sample_interval_seconds = 0;
+    serve.drift_interval_minutes = 0;
     serve.webhook_poll_seconds = 0;
     serve.secret_key_file = Some(sealing_key());
     (**serve).clone()

@@ -26,6 +26,8 @@ pub const PLAN_READ: &str = "plan_read";
 /// Applies a confirmed plan and verifies each node (payload `{plan_id, principal, source}`);
 /// resumable: a later attempt continues where the node stopped.
 pub const PLAN_APPLY: &str = "plan_apply";
+/// Reads every node under an applied access policy and records its drift.
+pub const DRIFT: &str = "drift";
 /// Does nothing: measures the queue itself (`./x bench queue`).
 pub const PING: &str = "ping";
 /// Deletes what has expired: sessions, sign-in failures outside the window, connected-user
@@ -60,6 +62,9 @@ pub async fn run(services: &Services, kind: &str, job: Job) -> Result<()> {
         STORE_READ => crate::appliances::store::run_store_read(services, &job.payload)
             .await
             .map_err(|e| anyhow::anyhow!("{e}")),
+        DRIFT => crate::access_policy::store::check_drift(services)
+            .await
+            .map_err(|e| anyhow::anyhow!("checking drift: {e}")),
         PLAN_READ => crate::reconcile::store::run_read(services, &job.payload)
             .await
             .map_err(|e| anyhow::anyhow!("{e}")),
@@ -114,6 +119,7 @@ pub struct Intervals {
     pub sample: Duration,
     pub sweep: Duration,
     pub judge: Duration,
+    pub drift: Duration,
 }
 
 /// The periodic schedules. The fleet scan is first due one interval after the last fleet scan
@@ -135,5 +141,6 @@ pub async fn schedules(pool: &sqlx::PgPool, every: &Intervals) -> Result<Vec<Sch
         sample,
         Schedule::new(SWEEP, every.sweep),
         Schedule::new(JUDGE, every.judge),
+        Schedule::new(DRIFT, every.drift),
     ])
 }

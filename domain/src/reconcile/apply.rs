@@ -233,6 +233,10 @@ async fn apply_node(
         Ended::Cancelled => ("cancelled", None, None, Outcome::Failure),
     };
     set_node(services, plan_id, row.node_id, state, error, left).await?;
+    if matches!(ended, Ended::Verified) {
+        // Read and found as desired: whatever drift it had is resolved.
+        super::drift::record(&services.pool, row.node_id, Ok(Vec::new())).await?;
+    }
     let detail = format!(
         "plan {plan_id}: {state}{}",
         error.map(|e| format!(": {e}")).unwrap_or_default()

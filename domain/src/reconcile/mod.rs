@@ -26,6 +26,8 @@ pub use view::{PlanNodeView, PlanView, Remaining, StepView};
 #[cfg(feature = "server")]
 mod apply;
 #[cfg(feature = "server")]
+pub mod drift;
+#[cfg(feature = "server")]
 pub mod drive;
 #[cfg(feature = "server")]
 mod read;

@@ -15,6 +15,8 @@ pub struct MonitoringFacts {
     pub probe_failures: Vec<(String, i64)>,
     /// When the last scan that ran to its end finished.
     pub last_scan: Option<OffsetDateTime>,
+    /// Items of managed nodes that differ from their access policy.
+    pub drift: Vec<crate::reconcile::drift::Drift>,
 }
 
 #[tracing::instrument(skip_all, fields(actor = %context.actor()))]
@@ -27,6 +29,7 @@ pub async fn monitoring_facts(
         fleet: app.fleet.view(&app.pool).await?,
         probe_failures: probe_failures(&app.pool).await?,
         last_scan: last_finished(&app.pool).await?,
+        drift: crate::reconcile::drift::list(&app.pool).await?,
     })
 }
 

@@ -87,6 +87,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(policy::get_plan))
         .routes(routes!(policy::apply_plan))
         .routes(routes!(policy::cancel_plan))
+        .routes(routes!(policy::drift))
+        .routes(routes!(policy::check_drift))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

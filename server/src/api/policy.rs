@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use domain::access_policy::store::{self as policies, PolicyView, Save, VersionView};
+use domain::reconcile::drift::Drift;
 use domain::reconcile::store as plans;
 use domain::reconcile::PlanView;
 use domain::Services;
@@ -146,4 +147,29 @@ pub async fn cancel_plan(
 ) -> Result<StatusCode, AppError> {
     plans::cancel(&state.pool, &context, id).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(get, path = "/api/v1/drift", tag = "access policy",
+    extensions(("x-gatehouse-need" = json!("monitor"))),
+    responses((status = 200, description = "one entry per item of a managed node that differs from the policy last applied, as last checked",
+        body = Vec<Drift>)))]
+pub async fn drift(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+) -> Result<Json<Vec<Drift>>, AppError> {
+    Ok(Json(
+        domain::reconcile::drift::drift(&state.pool, &context).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/drift/check", tag = "access policy",
+    responses((status = 200, description = "every managed node read now; the drift found", body = Vec<Drift>),
+        (status = 409, description = "the check failed or is still running after a minute", body = ErrorBody)))]
+pub async fn check_drift(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+) -> Result<Json<Vec<Drift>>, AppError> {
+    Ok(Json(
+        domain::reconcile::drift::check_now(&state, &context).await?,
+    ))
 }

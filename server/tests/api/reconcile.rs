@@ -452,3 +452,97 @@ async fn a_connection_dropped_mid_apply_fails_its_node_with_the_remaining_diff_a
         "each origin once: the done steps did not run again"
     );
 }
+
+async fn transitions(app: &TestApp, to: &str) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from transition where detail->>'event' = 'policy_drift' and to_state = $1",
+    )
+    .bind(to)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_hand_edit_is_drift_in_the_api_and_metrics_notified_once_and_resolved_by_applying_again()
+{
+    let app = spawn_admin().await;
+    let site = site(&app).await;
+    save(&app, site.cluster, pair_policy()).await;
+    let checked = app.post_ok("/api/v1/drift/check").await;
+    assert_eq!(
+        checked,
+        json!([]),
+        "never applied: not managed yet, so no drift"
+    );
+    assert_eq!(
+        apply(&app, &plan(&app, site.cluster).await).await["state"],
+        "applied"
+    );
+    assert_eq!(app.post_ok("/api/v1/drift/check").await, json!([]));
+
+    let finesse2 = site.running.fleet.index("finesse2.vpnless.test").unwrap();
+    site.running.fleet.change_by_hand(finesse2, |s| {
+        s.allowed_hosts.push("10.66.0.1".into());
+        s.client_auth = false;
+    });
+    let drift = app.post_ok("/api/v1/drift/check").await;
+    let items: Vec<(&str, &str, &str)> = drift
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["item"].as_str().unwrap(),
+                d["expected"].as_str().unwrap(),
+                d["actual"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            (
+                "allowed-hosts",
+                "proxy-a.vpnless.test, 192.0.2.10, proxy-b.vpnless.test",
+                "proxy-a.vpnless.test, 192.0.2.10, proxy-b.vpnless.test, 10.66.0.1"
+            ),
+            ("client-auth", "enabled", "disabled"),
+        ]
+    );
+    assert_eq!(drift[0]["fqdn"], "finesse2.vpnless.test");
+    app.post_ok("/api/v1/drift/check").await;
+    assert_eq!(
+        transitions(&app, "drifted").await,
+        2,
+        "once per transition, not per check"
+    );
+    let token = app.create_token("prometheus", "monitor").await;
+    assert_eq!(
+        app.get_json_as(&token, "/api/v1/drift")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let metrics = client()
+        .get(app.url("/metrics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"gatehouse_policy_drift{cluster="VPN-less",node="finesse2.vpnless.test",item="client-auth"} 1"#),
+        "{metrics}"
+    );
+
+    let fixed = apply(&app, &plan(&app, site.cluster).await).await;
+    assert_eq!(fixed["state"], "applied");
+    assert_eq!(app.get_json("/api/v1/drift").await, json!([]));
+    assert_eq!(transitions(&app, "resolved").await, 2);
+    assert!(site.running.fleet.state(finesse2).client_auth);
+}

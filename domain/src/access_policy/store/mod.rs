@@ -297,7 +297,9 @@ pub async fn save(
 }
 
 mod checks;
+mod drift;
 mod plan;
 pub use checks::resolve;
 use checks::world_errors;
+pub use drift::check_all as check_drift;
 pub use plan::plan;

@@ -144,6 +144,20 @@ pub fn body(format: &str, detail: &Value) -> Value {
         );
         return json!({ "text": text });
     }
+    if detail["event"] == "policy_drift" {
+        let node = detail["fqdn"].as_str().unwrap_or("?");
+        let item = detail["item"].as_str().unwrap_or("?");
+        let text = if detail["to"] == "resolved" {
+            format!("✅ {node}: {item} matches the access policy again.")
+        } else {
+            format!(
+                "⚠️ {node}: {item} differs from the access policy: expected {}, found {}.",
+                detail["expected"].as_str().unwrap_or("?"),
+                detail["actual"].as_str().unwrap_or("?")
+            )
+        };
+        return json!({ "text": text });
+    }
     let place = format!(
         "{}:{}",
         detail["fqdn"].as_str().unwrap_or("?"),

@@ -121,23 +121,47 @@ pub async fn judge_transitions(pool: &PgPool, now: i64) -> Result<usize, Error> 
         });
     }
     for change in &changes {
-        let id = sqlx::query_scalar!(
-            "insert into transition (endpoint_id, sha256, from_state, to_state, detail) values ($1, $2, $3, $4, $5) returning id",
-            change.endpoint_id,
-            change.sha256,
-            change.from.as_deref(),
-            change.to,
-            change.detail
+        let sha256 = Some(change.sha256.as_str());
+        let from = change.from.as_deref();
+        notify(
+            &mut tx,
+            Some(change.endpoint_id),
+            sha256,
+            from,
+            &change.to,
+            &change.detail,
         )
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "insert into delivery (transition_id, webhook_id, state) select $1, id, 'pending' from webhook",
-            id
-        )
-        .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
     Ok(changes.len())
+}
+
+/// Records one transition (of a certificate on an endpoint, or of anything else: `detail`'s
+/// `event` says what) and queues one delivery of it per webhook.
+pub async fn notify(
+    tx: &mut sqlx::PgConnection,
+    endpoint_id: Option<i64>,
+    sha256: Option<&str>,
+    from: Option<&str>,
+    to: &str,
+    detail: &Value,
+) -> Result<(), Error> {
+    let id = sqlx::query_scalar!(
+        "insert into transition (endpoint_id, sha256, from_state, to_state, detail) values ($1, $2, $3, $4, $5) returning id",
+        endpoint_id,
+        sha256,
+        from,
+        to,
+        detail
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "insert into delivery (transition_id, webhook_id, state) select $1, id, 'pending' from webhook",
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
