@@ -10,6 +10,7 @@
 //! vulnerability"). Finesse adds a trusted host's `https://<host>` frame-ancestors entry by
 //! itself, so its desired list holds those too.
 
+mod adopt;
 mod diff;
 #[cfg(feature = "server")]
 pub mod drive;
@@ -17,6 +18,7 @@ pub mod items;
 #[cfg(feature = "server")]
 pub mod store;
 mod validate;
+pub use adopt::adopt;
 pub use diff::{diff, Change};
 pub use validate::{frame_source, host_entry, origin_entry, validate, FRAME_LIMIT, ORIGINS_LIMIT};
 

@@ -89,6 +89,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(policy::cancel_plan))
         .routes(routes!(policy::drift))
         .routes(routes!(policy::check_drift))
+        .routes(routes!(policy::adopt))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

@@ -173,3 +173,17 @@ pub async fn check_drift(
         domain::reconcile::drift::check_now(&state, &context).await?,
     ))
 }
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/adopt-policy", tag = "access policy", params(("id" = i64, Path)),
+    responses((status = 200, description = "the node read now and its state saved as its cluster's next policy version; apply it to bring the other nodes along",
+            body = PolicyView, headers(("ETag" = String, description = "the new version, quoted"))),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "no policy, not a managed kind of node, or the node could not be read", body = ErrorBody)))]
+pub async fn adopt(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, AppError> {
+    let view = policies::adopt(&state, &context, id).await?;
+    Ok((etag(view.version), Json(view)))
+}

@@ -546,3 +546,54 @@ async fn a_hand_edit_is_drift_in_the_api_and_metrics_notified_once_and_resolved_
     assert_eq!(transitions(&app, "resolved").await, 2);
     assert!(site.running.fleet.state(finesse2).client_auth);
 }
+
+#[tokio::test]
+async fn a_drifted_node_adopted_becomes_the_next_version_and_the_other_nodes_follow() {
+    let app = spawn_admin().await;
+    let site = site(&app).await;
+    save(&app, site.cluster, pair_policy()).await;
+    apply(&app, &plan(&app, site.cluster).await).await;
+    let cuic1 = site.running.fleet.index("cuic1.vpnless.test").unwrap();
+    site.running.fleet.change_by_hand(cuic1, |s| {
+        let cors = s.cors.get_mut("cuic").unwrap();
+        cors.origins.push("https://wfm.example.com".into());
+    });
+    assert_eq!(
+        app.post_ok("/api/v1/drift/check")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let nodes: Value = app
+        .get_json(&format!("/api/v1/nodes?cluster_id={}", site.cluster))
+        .await;
+    let id = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["fqdn"] == "cuic1.vpnless.test")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let adopted = app
+        .post_ok(&format!("/api/v1/nodes/{id}/adopt-policy"))
+        .await;
+    assert_eq!(adopted["version"], 2);
+    assert_eq!(adopted["reason"], "adopted from cuic1.vpnless.test");
+    assert_eq!(
+        adopted["policy"]["cuic"]["extra_origins"],
+        json!(["https://wfm.example.com"])
+    );
+
+    let planned = plan(&app, site.cluster).await;
+    assert_eq!(node(&planned, "cuic1.vpnless.test")["state"], "in_sync");
+    assert_eq!(
+        commands(node(&planned, "cuic2.vpnless.test")),
+        ["utils cuic cors allowed_origin add https://wfm.example.com"]
+    );
+    assert_eq!(apply(&app, &planned).await["state"], "applied");
+    assert_eq!(app.post_ok("/api/v1/drift/check").await, json!([]));
+}

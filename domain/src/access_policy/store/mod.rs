@@ -296,8 +296,10 @@ pub async fn save(
     Ok(saved)
 }
 
+mod adopt;
 mod checks;
 mod drift;
+pub use adopt::adopt;
 mod plan;
 pub use checks::resolve;
 use checks::world_errors;

@@ -1,0 +1,57 @@
+//! Adopting one node's state as the cluster's next policy version (drift that should stay).
+
+use super::{current, save, PolicyView, Save};
+use crate::access_policy::drive::DRIVEN;
+use crate::auth::principal::RequestContext;
+use crate::inventory::model::NodeKind;
+use crate::reconcile::drive::read_node;
+use crate::{Error, Services};
+
+/// Reads `node_id` now and saves its state, taken into its cluster's policy, as the next
+/// version (checked as any save is). Apply it to bring the other nodes along.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id))]
+pub async fn adopt(
+    services: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<PolicyView, Error> {
+    context.require_admin()?;
+    let node = sqlx::query!(
+        "select fqdn, kind, cluster_id from node where id = $1",
+        node_id
+    )
+    .fetch_optional(&services.pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no node with id {node_id}")))?;
+    let kind = NodeKind::parse(&node.kind).map_err(Error::BadRequest)?;
+    let mut connection = services.pool.acquire().await?;
+    let policy = current(&mut connection, node.cluster_id, false)
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict("this node's cluster has no access policy to adopt into".into())
+        })?;
+    drop(connection);
+    let desired = crate::access_policy::desired(&policy.document, kind);
+    if desired.is_empty() {
+        return Err(Error::Conflict(format!(
+            "{} is not under the access policy (not a Finesse, IdS, CUIC or LiveData node)",
+            node.fqdn
+        )));
+    }
+    let read =
+        crate::appliances::store::with_node(services, context, node_id, |driver| async move {
+            read_node(&DRIVEN, &driver, kind, &desired)
+                .await
+                .map_err(|(_, e)| e)
+        })
+        .await?
+        .map_err(|failure| Error::Conflict(format!("reading {} failed: {failure}", node.fqdn)))?;
+    let adopted = crate::access_policy::adopt(&policy.document, &node.fqdn, kind, &read);
+    let reason = format!("adopted from {}", node.fqdn);
+    let next = Save {
+        policy: adopted,
+        base_version: Some(policy.version),
+        reason,
+    };
+    save(&services.pool, context, node.cluster_id, next).await
+}
