@@ -109,3 +109,20 @@ create table drift_check (
 
 -- Webhook messages are no longer only about certificates: drift appears and is resolved.
 alter table transition alter column sha256 drop not null;
+
+-- A service restart on a node asked from the console, with the states it streamed.
+create table service_restart (
+    id bigint generated always as identity primary key,
+    node_id bigint not null references node (id) on delete cascade,
+    service text not null,
+    state text not null check (state in ('queued', 'running', 'done', 'failed')),
+    -- the lines the node printed so far (`Cisco Finesse Tomcat[STARTING]`, ...)
+    lines text not null default '',
+    error text,
+    -- restarts of one rolling restart share it: the first restart's id
+    batch bigint,
+    requested_by text not null,
+    created_at timestamptz not null default now(),
+    finished_at timestamptz
+);
+create index service_restart_node_idx on service_restart (node_id, id desc);

@@ -26,6 +26,9 @@ pub const PLAN_READ: &str = "plan_read";
 /// Applies a confirmed plan and verifies each node (payload `{plan_id, principal, source}`);
 /// resumable: a later attempt continues where the node stopped.
 pub const PLAN_APPLY: &str = "plan_apply";
+/// Restarts services on nodes, one after another (payload `{restarts, principal, source}`:
+/// `service_restart` ids); never retried (a restart is not repeated behind anyone's back).
+pub const RESTART: &str = "restart";
 /// Reads every node under an applied access policy and records its drift.
 pub const DRIFT: &str = "drift";
 /// Does nothing: measures the queue itself (`./x bench queue`).
@@ -60,6 +63,9 @@ pub async fn run(services: &Services, kind: &str, job: Job) -> Result<()> {
         SWEEP => sweep(services).await,
         PING => Ok(()),
         STORE_READ => crate::appliances::store::run_store_read(services, &job.payload)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}")),
+        RESTART => crate::appliances::store::run_restarts(services, &job.payload)
             .await
             .map_err(|e| anyhow::anyhow!("{e}")),
         DRIFT => crate::access_policy::store::check_drift(services)

@@ -90,6 +90,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(policy::drift))
         .routes(routes!(policy::check_drift))
         .routes(routes!(policy::adopt))
+        .routes(routes!(policy::restart))
+        .routes(routes!(policy::get_restart))
+        .routes(routes!(policy::pending_restarts))
+        .routes(routes!(policy::rolling_restart))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use domain::access_policy::store::{self as policies, PolicyView, Save, VersionView};
+use domain::appliances::store::{self as appliances, PendingRestart, Restart};
 use domain::reconcile::drift::Drift;
 use domain::reconcile::store as plans;
 use domain::reconcile::PlanView;
@@ -186,4 +187,65 @@ pub async fn adopt(
 ) -> Result<impl IntoResponse, AppError> {
     let view = policies::adopt(&state, &context, id).await?;
     Ok((etag(view.version), Json(view)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestartRequest {
+    /// As `utils service list` names it, e.g. `Cisco Web Proxy Service`.
+    service: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/restart", tag = "access policy", params(("id" = i64, Path)),
+    request_body = RestartRequest,
+    responses((status = 200, description = "the restart as it ended (state done or failed) with every state the node printed; a done one clears the pending restart",
+        body = Restart), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn restart(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<RestartRequest>,
+) -> Result<Json<Restart>, AppError> {
+    Ok(Json(
+        appliances::restart_service(&state, &context, id, &body.service).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/restarts/{id}", tag = "access policy", params(("id" = i64, Path)),
+    responses((status = 200, description = "a restart, with the states the node printed so far", body = Restart),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_restart(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Restart>, AppError> {
+    Ok(Json(
+        appliances::restart_view(&state.pool, &context, id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/clusters/{id}/restarts", tag = "access policy", params(("id" = i64, Path)),
+    responses((status = 200, description = "the services the cluster's nodes must restart for applied changes to take effect",
+        body = Vec<PendingRestart>), (status = 404, body = ErrorBody)))]
+pub async fn pending_restarts(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<PendingRestart>>, AppError> {
+    Ok(Json(
+        appliances::pending_restarts(&state.pool, &context, Some(id)).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/rolling-restart", tag = "access policy", params(("id" = i64, Path)),
+    responses((status = 202, description = "queued: {\"restarts\": [ids]}, run one node at a time, the primary first; a failed one stops the rest"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "nothing pending, or restarts already running on the cluster", body = ErrorBody)))]
+pub async fn rolling_restart(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let ids = appliances::rolling_restart(&state, &context, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "restarts": ids }))))
 }

@@ -597,3 +597,107 @@ async fn a_drifted_node_adopted_becomes_the_next_version_and_the_other_nodes_fol
     assert_eq!(apply(&app, &planned).await["state"], "applied");
     assert_eq!(app.post_ok("/api/v1/drift/check").await, json!([]));
 }
+
+#[tokio::test]
+async fn applied_changes_leave_restarts_pending_until_a_restart_or_a_rolling_restart_clears_them() {
+    let app = spawn_admin().await;
+    let site = site(&app).await;
+    save(&app, site.cluster, pair_policy()).await;
+    apply(&app, &plan(&app, site.cluster).await).await;
+    let path = format!("/api/v1/clusters/{}/restarts", site.cluster);
+    let pending: Value = app.get_json(&path).await;
+    let of = |fqdn: &str| -> Vec<String> {
+        pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["fqdn"] == fqdn)
+            .map(|p| p["service"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        of("finesse1.vpnless.test"),
+        [
+            "Cisco Finesse Notification Service",
+            "Cisco Finesse Tomcat",
+            "Cisco Web Proxy Service"
+        ]
+    );
+    assert_eq!(of("ids1.vpnless.test"), ["Cisco Web Proxy Service"]);
+    assert_eq!(
+        pending.as_array().unwrap().len(),
+        3 + 3 + 2 + 2 + 2 + 2 + 1 + 1
+    );
+
+    let id = pending[0]["node_id"].as_i64().unwrap();
+    let service = pending[0]["service"].as_str().unwrap();
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/nodes/{id}/restart"),
+            &json!({"service": service}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let restarted: Value = response.json().await.unwrap();
+    assert_eq!(restarted["state"], "done", "{restarted}");
+    let lines: Vec<&str> = restarted["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        lines.contains(&format!("{service}[STARTED]").as_str()),
+        "{lines:?}"
+    );
+    assert_eq!(app.get_json(&path).await.as_array().unwrap().len(), 15);
+
+    let unknown = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/nodes/{id}/restart"),
+            &json!({"service": "No Such Service"}),
+        )
+        .await;
+    let unknown: Value = unknown.json().await.unwrap();
+    assert_eq!(unknown["state"], "failed", "{unknown}");
+
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/clusters/{}/rolling-restart", site.cluster),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let ids: Vec<i64> = response.json::<Value>().await.unwrap()["restarts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 15);
+    let mut ended = Vec::new();
+    for id in &ids {
+        for _ in 0..200 {
+            let restart: Value = app.get_json(&format!("/api/v1/restarts/{id}")).await;
+            if restart["state"] == "done" || restart["state"] == "failed" {
+                ended.push(restart);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(ended.iter().all(|r| r["state"] == "done"), "{ended:#?}");
+    let finished: Vec<&str> = ended
+        .iter()
+        .map(|r| r["finished_at"].as_str().unwrap())
+        .collect();
+    assert!(
+        finished.windows(2).all(|w| w[0] <= w[1]),
+        "one after another: {finished:?}"
+    );
+    assert_eq!(app.get_json(&path).await, json!([]));
+}

@@ -392,7 +392,9 @@ where
 
 mod access;
 mod agents;
+mod restart;
 mod stores;
 pub use access::*;
 pub use agents::*;
+pub use restart::*;
 pub use stores::*;
