@@ -218,3 +218,31 @@ pub struct ConnectedAgents {
     /// The fleet total over the last 24 hours, one point per sampling round.
     pub history: Vec<HistoryPoint>,
 }
+
+/// A restart as the page and the REST API show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Restart {
+    pub id: i64,
+    pub node_id: i64,
+    pub fqdn: String,
+    pub service: String,
+    /// `queued`, `running`, `done`, `failed`.
+    pub state: String,
+    /// What the node printed, line by line.
+    pub lines: Vec<String>,
+    pub error: Option<String>,
+    pub requested_by: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// A service a node must restart for applied changes to take effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PendingRestart {
+    pub node_id: i64,
+    pub fqdn: String,
+    pub service: String,
+    pub since: String,
+}

@@ -2,26 +2,11 @@
 //! job last read it. A drifted item is one row; a new row and a removed row are transitions,
 //! sent to the webhooks once each (a node that stays drifted sends nothing more).
 
+use super::Drift;
 use crate::dates::rfc3339;
 use crate::webhooks::store::notify;
 use crate::Error;
-use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-
-/// One drifted item of one node (`GET /api/v1/drift`, the dashboard, `/metrics`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Drift {
-    pub cluster_id: i64,
-    pub cluster: String,
-    pub node_id: i64,
-    pub fqdn: String,
-    pub item: String,
-    pub expected: String,
-    pub actual: String,
-    /// Since when it differs (the check that first saw it).
-    pub since: String,
-    pub checked_at: String,
-}
 
 /// What one check of a node found: `Ok` its differences `(item, expected, actual)`, `Err` why
 /// it could not be read (its drift rows stay as they were).

@@ -21,7 +21,7 @@ mod plan;
 pub use plan::{apply_op, plan_node};
 
 mod view;
-pub use view::{PlanNodeView, PlanView, Remaining, StepView};
+pub use view::{Drift, PlanNodeView, PlanView, Remaining, StepView};
 
 #[cfg(feature = "server")]
 mod apply;

@@ -82,3 +82,19 @@ impl PlanView {
         self.nodes.iter().map(|n| n.steps.len()).sum()
     }
 }
+
+/// One drifted item of one node (`GET /api/v1/drift`, the dashboard, `/metrics`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Drift {
+    pub cluster_id: i64,
+    pub cluster: String,
+    pub node_id: i64,
+    pub fqdn: String,
+    pub item: String,
+    pub expected: String,
+    pub actual: String,
+    /// Since when it differs (the check that first saw it).
+    pub since: String,
+    pub checked_at: String,
+}

@@ -16,7 +16,7 @@ pub struct MonitoringFacts {
     /// When the last scan that ran to its end finished.
     pub last_scan: Option<OffsetDateTime>,
     /// Items of managed nodes that differ from their access policy.
-    pub drift: Vec<crate::reconcile::drift::Drift>,
+    pub drift: Vec<crate::reconcile::Drift>,
 }
 
 #[tracing::instrument(skip_all, fields(actor = %context.actor()))]

@@ -12,11 +12,12 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use domain::access_policy::store::{self as policies, PolicyView, Save, VersionView};
-use domain::appliances::store::{self as appliances, PendingRestart, Restart};
-use domain::reconcile::drift::Drift;
+use domain::access_policy::store as policies;
+use domain::access_policy::{PolicyView, Save, VersionView};
+use domain::appliances::store as appliances;
+use domain::appliances::{PendingRestart, Restart};
 use domain::reconcile::store as plans;
-use domain::reconcile::PlanView;
+use domain::reconcile::{Drift, PlanView};
 use domain::Services;
 use serde_json::{json, Value};
 

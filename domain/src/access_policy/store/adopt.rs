@@ -1,7 +1,8 @@
 //! Adopting one node's state as the cluster's next policy version (drift that should stay).
 
-use super::{current, save, PolicyView, Save};
+use super::{current, save};
 use crate::access_policy::drive::DRIVEN;
+use crate::access_policy::{PolicyView, Save};
 use crate::auth::principal::RequestContext;
 use crate::inventory::model::NodeKind;
 use crate::reconcile::drive::read_node;

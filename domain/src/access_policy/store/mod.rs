@@ -2,51 +2,12 @@
 //! new one from the version it started from (a stale save is refused with what changed since),
 //! and the checks that need the world (names resolve, no load balancer among the hosts).
 
-use super::{diff, validate, AccessPolicy};
+use super::{diff, validate, AccessPolicy, PolicyView, Save, VersionView};
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
 use crate::dates::rfc3339;
 use crate::Error;
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-
-/// A cluster's policy as the page and `GET .../access-policy` show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PolicyView {
-    pub cluster_id: i64,
-    /// The clusters that follow this policy (this one among them).
-    pub clusters: Vec<i64>,
-    /// 0 before the first save: nothing of the cluster is managed yet.
-    pub version: i32,
-    pub policy: AccessPolicy,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub saved_at: Option<String>,
-}
-
-/// One saved version, with what it changed from the one before.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct VersionView {
-    pub version: i32,
-    pub author: String,
-    pub reason: String,
-    pub saved_at: String,
-    pub changes: Vec<super::Change>,
-}
-
-/// A save: the new policy, the version it was edited from, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Save {
-    pub policy: AccessPolicy,
-    /// The version the edit started from (REST: also `If-Match: "<version>"`).
-    #[serde(default)]
-    pub base_version: Option<i32>,
-    #[serde(default)]
-    pub reason: String,
-}
 
 pub(super) struct Current {
     pub policy_id: i64,

@@ -3,35 +3,9 @@
 //! the states the node streams (`Cisco Finesse Tomcat[STARTING]`) are kept as they come so the
 //! page can show them. A restart that ends `STARTED` clears the node's pending restart.
 
+use super::super::{PendingRestart, Restart};
 use super::*;
 use crate::jobs::{kinds, NewJob};
-use serde::{Deserialize, Serialize};
-
-/// A restart as the page and the REST API show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Restart {
-    pub id: i64,
-    pub node_id: i64,
-    pub fqdn: String,
-    pub service: String,
-    /// `queued`, `running`, `done`, `failed`.
-    pub state: String,
-    /// What the node printed, line by line.
-    pub lines: Vec<String>,
-    pub error: Option<String>,
-    pub requested_by: String,
-    pub created_at: String,
-    pub finished_at: Option<String>,
-}
-
-/// A service a node must restart for applied changes to take effect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PendingRestart {
-    pub node_id: i64,
-    pub fqdn: String,
-    pub service: String,
-    pub since: String,
-}
 
 /// The restarts pending on the nodes of `cluster_id` (every cluster: `None`).
 pub async fn pending_restarts(
