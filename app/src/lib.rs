@@ -92,7 +92,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/certificates/:sha256") view=pages::certificates::CertificatePage />
                 <Route path=path!("/nodes/:id") view=pages::node::NodePage />
                 <Route path=path!("/proxy-map") view=pages::placeholder::ProxyMapPage />
-                <Route path=path!("/access-policy") view=pages::placeholder::AccessPolicyPage />
+                <Route path=path!("/access-policy") view=pages::policy::PoliciesPage />
+                <Route path=path!("/access-policy/plans/:id") view=pages::policy::plan::PlanPage />
+                <Route path=path!("/access-policy/:cluster") view=pages::policy::ClusterPolicyPage />
                 <Route path=path!("/agents") view=pages::agents::AgentsPage />
                 <Route path=path!("/audit") view=pages::audit::AuditPage />
                 <Route path=path!("/settings") view=pages::settings::SettingsPage />

@@ -10,6 +10,7 @@ pub mod login;
 pub mod node;
 mod node_access;
 pub mod placeholder;
+pub mod policy;
 pub mod settings;
 pub mod tokens;
 pub mod users;

@@ -22,14 +22,3 @@ pub fn ProxyMapPage() -> impl IntoView {
         />
     }
 }
-
-#[component]
-pub fn AccessPolicyPage() -> impl IntoView {
-    view! {
-        <ComingPage
-            title="Access policy"
-            empty="No access policy yet"
-            body="Allowed hosts, CORS origins and frame-ancestors, one policy per cluster, will be planned here, applied over SSH to every node, verified, and watched for drift."
-        />
-    }
-}

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod certificates;
 pub mod inventory;
+pub mod policy;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

@@ -158,6 +158,25 @@ pub struct Save {
     pub reason: String,
 }
 
+/// A cluster as the access-policy overview shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ClusterStanding {
+    pub cluster_id: i64,
+    pub cluster: String,
+    /// Its Finesse, IdS, CUIC and LiveData nodes.
+    pub nodes: i64,
+    /// 0: no policy saved yet.
+    pub version: i32,
+    /// Drifted items on its nodes.
+    pub drift: i64,
+    /// Service restarts its nodes still need.
+    pub restarts: i64,
+    pub plan_id: Option<i64>,
+    pub plan_state: Option<String>,
+    pub plan_at: Option<String>,
+}
+
 /// The item states a node of `kind` should have under `policy` (item keys of
 /// [`items::ITEMS`]). Items the kind does not take are included all the same: the planner
 /// skips them with the item's reason, so the plan says why.

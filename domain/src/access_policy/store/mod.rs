@@ -260,7 +260,9 @@ pub async fn save(
 mod adopt;
 mod checks;
 mod drift;
+mod overview;
 pub use adopt::adopt;
+pub use overview::{overview, restore, standing};
 mod plan;
 pub use checks::resolve;
 use checks::world_errors;

@@ -1,0 +1,148 @@
+//! A cluster's drift (with "check now" and adopting a node's state) and the restarts its
+//! applied changes left pending (one at a time, or rolling across the cluster).
+
+use super::StateWord;
+use crate::components::{minute, ErrorBox, Section, Table, BUTTON, BUTTON_SECONDARY};
+use crate::server_fns::policy::{
+    load_restart, AdoptNode, CheckDrift, RestartService, RollingRestart,
+};
+use domain::appliances::PendingRestart;
+use domain::reconcile::Drift;
+use leptos::prelude::*;
+
+#[component]
+pub fn DriftSection(
+    drift: Vec<Drift>,
+    admin: bool,
+    adopt: ServerAction<AdoptNode>,
+    changed: RwSignal<u32>,
+) -> impl IntoView {
+    let check = ServerAction::<CheckDrift>::new();
+    Effect::new(move |_| {
+        if check.value().get().is_some() {
+            changed.update(|c| *c = c.wrapping_add(1));
+        }
+    });
+    let empty = drift.is_empty();
+    view! {
+        <Section title="Drift" description="What the nodes have that the policy last applied does not say (an entry added or removed by hand, client-auth switched), as the periodic check last read them. Apply the policy again to undo it, or adopt a node's state as the next version.">
+            <div class="space-y-3" data-testid="drift">
+                {admin.then(|| view! {
+                    <ActionForm action=check attr:class="flex items-center gap-3">
+                        <button type="submit" class=BUTTON_SECONDARY disabled=move || check.pending().get()>
+                            {move || if check.pending().get() { "Reading the nodes…" } else { "Check now" }}
+                        </button>
+                    </ActionForm>
+                })}
+                {move || check.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
+                {move || adopt.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
+                {empty.then(|| view! { <p class="text-sm text-slate-700">"No drift: every managed node matched the policy at its last check (nodes under a policy never applied are not checked)."</p> })}
+                {(!empty).then(|| view! {
+                    <Table headers=&["Node", "Item", "Policy says", "Node has", "Since", ""]>
+                        {drift.into_iter().map(|d| view! {
+                            <tr class="border-t border-slate-100 align-top" data-testid="drift-row">
+                                <td class="px-3 py-2"><a class="text-indigo-700 hover:underline" href=format!("/nodes/{}", d.node_id)>{d.fqdn.clone()}</a></td>
+                                <td class="px-3 py-2 font-mono text-xs">{d.item.clone()}</td>
+                                <td class="px-3 py-2 font-mono text-xs break-all">{d.expected.clone()}</td>
+                                <td class="px-3 py-2 font-mono text-xs break-all text-red-800">{d.actual.clone()}</td>
+                                <td class="px-3 py-2 whitespace-nowrap">{minute(&d.since)}</td>
+                                <td class="px-3 py-2">{admin.then(|| view! {
+                                    <ActionForm action=adopt>
+                                        <input type="hidden" name="node_id" value=d.node_id.to_string() />
+                                        <button type="submit" class=BUTTON_SECONDARY title="Save this node's state as the next policy version">"Adopt"</button>
+                                    </ActionForm>
+                                })}</td>
+                            </tr>
+                        }).collect_view()}
+                    </Table>
+                })}
+            </div>
+        </Section>
+    }
+}
+
+#[component]
+pub fn RestartsSection(
+    cluster_id: i64,
+    restarts: Vec<PendingRestart>,
+    admin: bool,
+    changed: RwSignal<u32>,
+) -> impl IntoView {
+    let restart = ServerAction::<RestartService>::new();
+    let rolling = ServerAction::<RollingRestart>::new();
+    let empty = restarts.is_empty();
+    view! {
+        <Section title="Restarts pending" description="Applied changes take effect once these services restart. Restart one node at a time, or roll across the cluster: one node after another, the primary first, stopping at the first failure.">
+            <div class="space-y-3" data-testid="restarts">
+                {empty.then(|| view! { <p class="text-sm text-slate-700">"Nothing to restart."</p> })}
+                {(!empty && admin).then(|| view! {
+                    <ActionForm action=rolling>
+                        <input type="hidden" name="cluster_id" value=cluster_id.to_string() />
+                        <button type="submit" class=BUTTON disabled=move || rolling.pending().get()>"Rolling restart"</button>
+                    </ActionForm>
+                })}
+                {move || restart.value().get().map(|result| match result {
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(r) => view! { <RestartLines restart_id=r.id changed /> }.into_any(),
+                })}
+                {move || rolling.value().get().map(|result| match result {
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(ids) => ids.into_iter().map(|id| view! { <RestartLines restart_id=id changed /> }).collect_view().into_any(),
+                })}
+                {(!empty).then(|| view! {
+                    <Table headers=&["Node", "Service", "Since", ""]>
+                        {restarts.into_iter().map(|r| view! {
+                            <tr class="border-t border-slate-100" data-testid="restart-row">
+                                <td class="px-3 py-2">{r.fqdn.clone()}</td>
+                                <td class="px-3 py-2">{r.service.clone()}</td>
+                                <td class="px-3 py-2 whitespace-nowrap">{minute(&r.since)}</td>
+                                <td class="px-3 py-2">{admin.then(|| view! {
+                                    <ActionForm action=restart>
+                                        <input type="hidden" name="node_id" value=r.node_id.to_string() />
+                                        <input type="hidden" name="service" value=r.service.clone() />
+                                        <button type="submit" class=BUTTON_SECONDARY disabled=move || restart.pending().get()>"Restart"</button>
+                                    </ActionForm>
+                                })}</td>
+                            </tr>
+                        }).collect_view()}
+                    </Table>
+                })}
+            </div>
+        </Section>
+    }
+}
+
+/// One restart's streamed states, asked again every second until it ends.
+#[component]
+fn RestartLines(restart_id: i64, changed: RwSignal<u32>) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let data = Resource::new(move || tick.get(), move |_| load_restart(restart_id));
+    Effect::new(move |reported: Option<bool>| {
+        let Some(Ok(r)) = data.get() else {
+            return reported.unwrap_or(false);
+        };
+        if matches!(r.state.as_str(), "queued" | "running") {
+            set_timeout(
+                move || tick.update(|t| *t = t.wrapping_add(1)),
+                std::time::Duration::from_secs(1),
+            );
+            false
+        } else {
+            if reported != Some(true) {
+                changed.update(|c| *c = c.wrapping_add(1));
+            }
+            true
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || data.get().and_then(Result::ok).map(|r| view! {
+                <div class="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm" data-testid="restart-progress">
+                    <p class="flex items-center gap-2"><span class="font-medium">{format!("{}: {}", r.fqdn, r.service)}</span><StateWord state=r.state.clone() /></p>
+                    <pre class="mt-1 whitespace-pre-wrap font-mono text-xs text-slate-800">{r.lines.join("\n")}</pre>
+                    {r.error.map(|e| view! { <p class="mt-1 text-xs text-red-700">{e}</p> })}
+                </div>
+            })}
+        </Transition>
+    }
+}

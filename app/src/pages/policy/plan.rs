@@ -1,0 +1,193 @@
+//! A plan (`/access-policy/plans/:id`): per node the commands it will run (the diff), then as
+//! it is applied each command's outcome and output, the node's verification, what still
+//! differs, and the restarts it needs. Asked again every second while nodes are read or
+//! changed.
+
+use super::{admin_signal, StateWord};
+use crate::components::{minute, ErrorBox, Layout, BUTTON, BUTTON_DANGER};
+use crate::server_fns::policy::{load_plan, ApplyPlan, CancelPlan};
+use domain::reconcile::{PlanNodeView, PlanView};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn PlanPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let apply = ServerAction::<ApplyPlan>::new();
+    let cancel = ServerAction::<CancelPlan>::new();
+    let tick = RwSignal::new(0u32);
+    let plan = Resource::new(
+        move || {
+            (
+                id(),
+                tick.get(),
+                apply.version().get(),
+                cancel.version().get(),
+            )
+        },
+        |(id, ..)| load_plan(id),
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(p)) = plan.get() {
+            if matches!(p.state.as_str(), "reading" | "applying") {
+                set_timeout(
+                    move || tick.update(|t| *t = t.wrapping_add(1)),
+                    std::time::Duration::from_secs(1),
+                );
+            }
+        }
+    });
+    let admin = admin_signal();
+    view! {
+        <Layout title="Plan">
+            <p class="text-sm"><a class="text-indigo-700 hover:underline" href="/access-policy">"← Access policy"</a></p>
+            {move || apply.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
+            {move || cancel.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
+                {move || plan.get().map(|result| match result {
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(p) => view! { <PlanBody plan=p admin=admin.get() apply cancel /> }.into_any(),
+                })}
+            </Transition>
+        </Layout>
+    }
+}
+
+fn summary(plan: &PlanView) -> String {
+    let count = |state: &str| plan.nodes.iter().filter(|n| n.state == state).count();
+    let mut parts = vec![format!("{} node(s)", plan.nodes.len())];
+    for (state, label) in [
+        ("planned", "to change"),
+        ("in_sync", "already as desired"),
+        ("verified", "verified"),
+        ("failed", "failed"),
+        ("changed", "changed since the plan"),
+        ("unreachable", "not readable"),
+        ("cancelled", "cancelled"),
+    ] {
+        let n = count(state);
+        if n > 0 {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    format!("{} · {} command(s)", parts.join(", "), plan.step_count())
+}
+
+#[component]
+fn PlanBody(
+    plan: PlanView,
+    admin: bool,
+    apply: ServerAction<ApplyPlan>,
+    cancel: ServerAction<CancelPlan>,
+) -> impl IntoView {
+    let id = plan.id;
+    let state = plan.state.clone();
+    let cluster = plan.nodes.first().map(|n| n.cluster_id);
+    let made = format!(
+        "Made by {} at {} UTC from policy version {}",
+        plan.created_by,
+        minute(&plan.created_at),
+        plan.version
+    );
+    let confirmed = plan.confirmed_by.clone().map(|by| {
+        format!(
+            "Confirmed by {by} at {} UTC",
+            plan.confirmed_at.as_deref().map(minute).unwrap_or_default()
+        )
+    });
+    let can_apply = admin
+        && matches!(state.as_str(), "ready" | "failed" | "cancelled")
+        && plan.step_count() > 0;
+    let can_cancel = admin && matches!(state.as_str(), "reading" | "ready" | "applying");
+    let apply_label = match state.as_str() {
+        "ready" => format!("Apply {} command(s)", plan.step_count()),
+        _ => "Resume".to_owned(),
+    };
+    view! {
+        <div class="flex flex-wrap items-start justify-between gap-3 rounded-lg border border-slate-200 bg-white p-4">
+            <div>
+                <h2 class="flex items-center gap-2 text-lg font-semibold text-slate-900">{format!("Plan #{id}")}<StateWord state=state.clone() /></h2>
+                <p class="text-sm text-slate-700" data-testid="plan-summary">{summary(&plan)}</p>
+                <p class="text-xs text-slate-600">{made}</p>
+                {confirmed.map(|c| view! { <p class="text-xs text-slate-600">{c}</p> })}
+                {cluster.map(|c| view! { <p class="text-sm"><a class="text-indigo-700 hover:underline" href=format!("/access-policy/{c}")>"The cluster's policy"</a></p> })}
+            </div>
+            <div class="flex items-center gap-2">
+                {can_apply.then(|| view! {
+                    <ActionForm action=apply>
+                        <input type="hidden" name="plan_id" value=id.to_string() />
+                        <button type="submit" class=BUTTON disabled=move || apply.pending().get() data-testid="apply">{apply_label.clone()}</button>
+                    </ActionForm>
+                })}
+                {can_cancel.then(|| view! {
+                    <ActionForm action=cancel>
+                        <input type="hidden" name="plan_id" value=id.to_string() />
+                        <button type="submit" class=BUTTON_DANGER>"Cancel"</button>
+                    </ActionForm>
+                })}
+            </div>
+        </div>
+        {(state == "ready").then(|| view! {
+            <p class="text-sm text-slate-700">"Nothing has run yet. Read the commands below; applying runs them node by node (each cluster's primary first), then reads every node again: only nodes that show the desired state count as applied."</p>
+        })}
+        <div class="space-y-4">
+            {plan.nodes.into_iter().map(|n| view! { <NodeCard node=n /> }).collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn NodeCard(node: PlanNodeView) -> impl IntoView {
+    let steps = node.steps.clone();
+    view! {
+        <div class="rounded-lg border border-slate-200 bg-white p-4" data-testid="plan-node" data-fqdn=node.fqdn.clone()>
+            <div class="flex flex-wrap items-center justify-between gap-2">
+                <p><a class="font-medium text-indigo-700 hover:underline" href=format!("/nodes/{}", node.node_id)>{node.fqdn.clone()}</a>
+                    <span class="ml-2 text-xs text-slate-600">{format!("{} · {} · {}", node.cluster, node.kind, node.role)}</span></p>
+                <StateWord state=node.state.clone() />
+            </div>
+            {node.error.clone().map(|e| view! { <p class="mt-2 whitespace-pre-wrap rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
+            {(node.state == "in_sync").then(|| view! { <p class="mt-2 text-sm text-slate-700">"Already as the policy says: nothing to run."</p> })}
+            {(!steps.is_empty()).then(|| view! {
+                <ol class="mt-3 space-y-1">
+                    {steps.into_iter().map(|s| view! {
+                        <li class="text-sm" data-testid="step" data-state=s.state.clone()>
+                            <div class="flex flex-wrap items-center gap-2">
+                                <StateWord state=s.state.clone() />
+                                <code class="font-mono text-xs text-slate-900">{s.command.clone()}</code>
+                            </div>
+                            {s.error.clone().map(|e| view! { <p class="ml-2 mt-1 text-xs text-red-700">{e}</p> })}
+                            {s.output.clone().map(|out| view! {
+                                <details class="ml-2 mt-1"><summary class="cursor-pointer text-xs text-slate-600">"Output"</summary>
+                                    <pre class="mt-1 max-h-48 overflow-auto whitespace-pre-wrap rounded bg-slate-50 p-2 font-mono text-xs text-slate-800">{out}</pre></details>
+                            })}
+                        </li>
+                    }).collect_view()}
+                </ol>
+            })}
+            {(!node.skipped.is_empty()).then(|| view! {
+                <ul class="mt-3 space-y-0.5 text-xs text-slate-600">
+                    {node.skipped.iter().map(|s| view! { <li>{format!("Left alone: {}: {}", s.item, s.reason)}</li> }).collect_view()}
+                </ul>
+            })}
+            {(!node.restarts.is_empty()).then(|| view! {
+                <p class="mt-2 text-xs text-slate-700">{format!("Needs a restart of: {}", node.restarts.join(", "))}</p>
+            })}
+            {(!node.remaining.is_empty()).then(|| view! {
+                <div class="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900" data-testid="remaining">
+                    <p class="font-medium">"Still differs from the policy:"</p>
+                    <ul class="mt-1 space-y-0.5 font-mono">
+                        {node.remaining.iter().map(|r| view! { <li>{format!("{}: policy {} · node {}", r.item, r.expected, r.actual)}</li> }).collect_view()}
+                    </ul>
+                </div>
+            })}
+        </div>
+    }
+}

@@ -1,0 +1,160 @@
+//! Server functions for the access policy: the overview, a cluster's policy page (policy,
+//! versions, drift, pending restarts, latest plan), saving and restoring versions, plans,
+//! drift checks, adoption and restarts.
+
+use crate::error::AppError;
+use domain::access_policy::{Change, ClusterStanding, PolicyView, VersionView};
+use domain::appliances::{PendingRestart, Restart};
+use domain::reconcile::{Drift, PlanView};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use {
+    crate::state::{app_state, request_context},
+    domain::access_policy::store as policies,
+    domain::appliances::store as appliances,
+    domain::reconcile::{drift, store as plans},
+};
+
+/// Everything a cluster's policy page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyPage {
+    pub standing: ClusterStanding,
+    pub policy: PolicyView,
+    pub versions: Vec<VersionView>,
+    /// This cluster's drifted items.
+    pub drift: Vec<Drift>,
+    pub restarts: Vec<PendingRestart>,
+}
+
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "access_policies")]
+pub async fn load_policies() -> Result<Vec<ClusterStanding>, AppError> {
+    let app = app_state()?;
+    Ok(policies::overview(&app.pool, &request_context()).await?)
+}
+
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "access_policy")]
+pub async fn load_policy(cluster_id: i64) -> Result<PolicyPage, AppError> {
+    let app = app_state()?;
+    let context = request_context();
+    let standing = policies::standing(&app.pool, &context, cluster_id).await?;
+    let mut all_drift = drift::drift(&app.pool, &context).await.unwrap_or_default();
+    all_drift.retain(|d| d.cluster_id == cluster_id);
+    Ok(PolicyPage {
+        standing,
+        policy: policies::policy(&app.pool, &context, cluster_id).await?,
+        versions: policies::versions(&app.pool, &context, cluster_id).await?,
+        drift: all_drift,
+        restarts: appliances::pending_restarts(&app.pool, &context, Some(cluster_id)).await?,
+    })
+}
+
+/// Saves `document` (the policy as JSON) as the next version, edited from `base_version`.
+#[server(prefix = "/api/fn", endpoint = "access_policy_save")]
+pub async fn save_policy(
+    cluster_id: i64,
+    base_version: i32,
+    document: String,
+    reason: String,
+) -> Result<PolicyView, AppError> {
+    let app = app_state()?;
+    let policy = serde_json::from_str(&document)
+        .map_err(|e| AppError::BadRequest(format!("the policy does not read: {e}")))?;
+    let save = domain::access_policy::Save {
+        policy,
+        base_version: Some(base_version),
+        reason,
+    };
+    Ok(policies::save(&app.pool, &request_context(), cluster_id, save).await?)
+}
+
+#[server(prefix = "/api/fn", endpoint = "access_policy_restore")]
+pub async fn restore_version(
+    cluster_id: i64,
+    version: i32,
+    base_version: i32,
+) -> Result<PolicyView, AppError> {
+    let app = app_state()?;
+    Ok(policies::restore(
+        &app.pool,
+        &request_context(),
+        cluster_id,
+        version,
+        base_version,
+    )
+    .await?)
+}
+
+/// What changed from version `from` to version `to` (0: the empty policy).
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "access_policy_diff")]
+pub async fn policy_diff(cluster_id: i64, from: i32, to: i32) -> Result<Vec<Change>, AppError> {
+    let app = app_state()?;
+    let context = request_context();
+    let load = |v: i32| {
+        let (pool, context) = (app.pool.clone(), context.clone());
+        async move {
+            if v == 0 {
+                context.require_reader()?;
+                Ok(domain::access_policy::AccessPolicy::default())
+            } else {
+                policies::version(&pool, &context, cluster_id, v).await
+            }
+        }
+    };
+    let (a, b) = (load(from).await?, load(to).await?);
+    Ok(domain::access_policy::diff(&a, &b))
+}
+
+#[server(prefix = "/api/fn", endpoint = "access_policy_plan")]
+pub async fn make_plan(cluster_id: i64) -> Result<i64, AppError> {
+    let app = app_state()?;
+    Ok(policies::plan(&app.pool, &request_context(), cluster_id).await?)
+}
+
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "plan")]
+pub async fn load_plan(plan_id: i64) -> Result<PlanView, AppError> {
+    let app = app_state()?;
+    Ok(plans::view(&app.pool, &request_context(), plan_id).await?)
+}
+
+#[server(prefix = "/api/fn", endpoint = "plan_apply")]
+pub async fn apply_plan(plan_id: i64) -> Result<(), AppError> {
+    let app = app_state()?;
+    Ok(plans::apply(&app.pool, &request_context(), plan_id).await?)
+}
+
+#[server(prefix = "/api/fn", endpoint = "plan_cancel")]
+pub async fn cancel_plan(plan_id: i64) -> Result<(), AppError> {
+    let app = app_state()?;
+    Ok(plans::cancel(&app.pool, &request_context(), plan_id).await?)
+}
+
+#[server(prefix = "/api/fn", endpoint = "drift_check")]
+pub async fn check_drift() -> Result<Vec<Drift>, AppError> {
+    let app = app_state()?;
+    Ok(drift::check_now(&app, &request_context()).await?)
+}
+
+#[server(prefix = "/api/fn", endpoint = "access_policy_adopt")]
+pub async fn adopt_node(node_id: i64) -> Result<PolicyView, AppError> {
+    let app = app_state()?;
+    Ok(policies::adopt(&app, &request_context(), node_id).await?)
+}
+
+#[server(prefix = "/api/fn", endpoint = "node_restart")]
+pub async fn restart_service(node_id: i64, service: String) -> Result<Restart, AppError> {
+    let app = app_state()?;
+    Ok(appliances::restart_service(&app, &request_context(), node_id, &service).await?)
+}
+
+#[server(prefix = "/api/fn", endpoint = "cluster_rolling_restart")]
+pub async fn rolling_restart(cluster_id: i64) -> Result<Vec<i64>, AppError> {
+    let app = app_state()?;
+    Ok(appliances::rolling_restart(&app, &request_context(), cluster_id).await?)
+}
+
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "restart")]
+pub async fn load_restart(id: i64) -> Result<Restart, AppError> {
+    let app = app_state()?;
+    Ok(appliances::restart_view(&app.pool, &request_context(), id).await?)
+}
