@@ -86,7 +86,7 @@ pub async fn restore_version(
 }
 
 /// What changed from version `from` to version `to` (0: the empty policy).
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "access_policy_diff")]
+#[server(prefix = "/api/fn", endpoint = "access_policy_diff")]
 pub async fn policy_diff(cluster_id: i64, from: i32, to: i32) -> Result<Vec<Change>, AppError> {
     let app = app_state()?;
     let context = request_context();

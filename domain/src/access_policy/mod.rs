@@ -30,7 +30,7 @@ use crate::reconcile::{State, States};
 use serde::{Deserialize, Serialize};
 
 /// One cluster's (or proxy pair's) access policy, as saved in a version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessPolicy {
@@ -43,6 +43,19 @@ pub struct AccessPolicy {
     pub cuic: ProductAccess,
     /// LiveData has CORS, no frame-ancestors list.
     pub livedata: ProductAccess,
+}
+
+/// No proxy, CORS open to every origin, client-auth on: what a freshly installed node has.
+impl Default for AccessPolicy {
+    fn default() -> Self {
+        Self {
+            proxies: Vec::new(),
+            client_auth: true,
+            finesse: ProductAccess::default(),
+            cuic: ProductAccess::default(),
+            livedata: ProductAccess::default(),
+        }
+    }
 }
 
 /// A reverse proxy the components accept requests from.

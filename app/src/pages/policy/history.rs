@@ -2,7 +2,7 @@
 //! restoring an old one as the next version.
 
 use crate::components::{minute, ErrorBox, Section, BUTTON_SECONDARY, INPUT, LABEL};
-use crate::server_fns::policy::{policy_diff, RestoreVersion};
+use crate::server_fns::policy::{PolicyDiff, RestoreVersion};
 use domain::access_policy::{Change, VersionView};
 use leptos::prelude::*;
 
@@ -33,21 +33,17 @@ pub fn Versions(
     if versions.is_empty() {
         return ().into_any();
     }
-    let from = RwSignal::new((latest - 1).max(0));
-    let to = RwSignal::new(latest);
-    let compared = Resource::new(
-        move || (from.get(), to.get()),
-        move |(a, b)| policy_diff(cluster_id, a, b),
-    );
+    let compare = ServerAction::<PolicyDiff>::new();
     let numbers: Vec<i32> = (0..=latest).collect();
-    let select = move |id: &'static str, label: &'static str, value: RwSignal<i32>| {
+    let select = move |name: &'static str, label: &'static str, chosen: i32| {
         let numbers = numbers.clone();
+        let id = format!("compare-{name}");
         view! {
             <div>
-                <label for=id class=LABEL>{label}</label>
-                <select id=id class=INPUT on:change=move |ev| value.set(event_target_value(&ev).parse().unwrap_or(0))>
+                <label for=id.clone() class=LABEL>{label}</label>
+                <select id=id name=name class=INPUT>
                     {numbers.into_iter().map(|n| view! {
-                        <option value=n.to_string() selected=move || value.get() == n>{if n == 0 { "empty".to_owned() } else { format!("version {n}") }}</option>
+                        <option value=n.to_string() selected=n == chosen>{if n == 0 { "empty".to_owned() } else { format!("version {n}") }}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -57,16 +53,16 @@ pub fn Versions(
         <Section title="Versions" description="Every saved version is kept. Compare any two, or restore an old one as the next version (then plan and apply it).">
             <div class="space-y-4" data-testid="versions">
                 {move || restore.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
-                <div class="flex flex-wrap items-end gap-3">
-                    {select("compare-from", "Compare", from)}
-                    {select("compare-to", "with", to)}
-                </div>
-                <Transition fallback=|| ()>
-                    {move || compared.get().map(|result| match result {
-                        Err(error) => view! { <ErrorBox error /> }.into_any(),
-                        Ok(changes) => view! { <div data-testid="compare"><Changes changes /></div> }.into_any(),
-                    })}
-                </Transition>
+                <ActionForm action=compare attr:class="flex flex-wrap items-end gap-3">
+                    <input type="hidden" name="cluster_id" value=cluster_id.to_string() />
+                    {select("from", "Compare", (latest - 1).max(0))}
+                    {select("to", "with", latest)}
+                    <button type="submit" class=BUTTON_SECONDARY>"Compare"</button>
+                </ActionForm>
+                {move || compare.value().get().map(|result| match result {
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(changes) => view! { <div data-testid="compare" class="rounded-md border border-slate-200 bg-slate-50 p-3"><Changes changes /></div> }.into_any(),
+                })}
                 <ol class="divide-y divide-slate-100">
                     {versions.into_iter().map(|v| view! {
                         <li class="py-3" data-testid="version">

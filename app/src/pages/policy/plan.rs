@@ -159,9 +159,9 @@ fn NodeCard(node: PlanNodeView) -> impl IntoView {
                 <ol class="mt-3 space-y-1">
                     {steps.into_iter().map(|s| view! {
                         <li class="text-sm" data-testid="step" data-state=s.state.clone()>
-                            <div class="flex flex-wrap items-center gap-2">
+                            <div class="flex items-start gap-2">
                                 <StateWord state=s.state.clone() />
-                                <code class="font-mono text-xs text-slate-900">{s.command.clone()}</code>
+                                <code class="min-w-0 flex-1 break-all font-mono text-xs text-slate-900">{s.command.clone()}</code>
                             </div>
                             {s.error.clone().map(|e| view! { <p class="ml-2 mt-1 text-xs text-red-700">{e}</p> })}
                             {s.output.clone().map(|out| view! {
@@ -178,7 +178,7 @@ fn NodeCard(node: PlanNodeView) -> impl IntoView {
                 </ul>
             })}
             {(!node.restarts.is_empty()).then(|| view! {
-                <p class="mt-2 text-xs text-slate-700">{format!("Needs a restart of: {}", node.restarts.join(", "))}</p>
+                <p class="mt-2 text-xs text-slate-700">{format!("Restarts these changes ask for (see the cluster's policy page): {}", node.restarts.join(", "))}</p>
             })}
             {(!node.remaining.is_empty()).then(|| view! {
                 <div class="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900" data-testid="remaining">
