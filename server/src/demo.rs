@@ -7,6 +7,11 @@
 //! Then, in the background, the demo nodes are looked at as an admin would: their endpoints
 //! probed (one scan), their certificate stores read over SSH; the sampler reads the Finesse
 //! nodes' connected users. A new user's first page shows live data, not "not scanned yet".
+//!
+//! On the first start, the Finesse, Reporting and Identity clusters are put under an access
+//! policy (the demo's proxy pair), planned and applied through the reconciliation engine, and
+//! then one node is changed by hand on purpose (a host added on finesse2), so the drift shows
+//! on the policy page at once: the whole loop in one look.
 
 use anyhow::{Context, Result};
 use domain::appliances::CredentialsInput;
@@ -31,6 +36,7 @@ pub async fn start(state: &Services, data_dir: &Path) -> Result<sim::Running> {
     )?;
     let ids = register(state, &running).await?;
     tokio::spawn(look_at(state.clone(), ids));
+    tokio::spawn(under_policy(state.clone(), running.fleet.clone()));
     tracing::info!(
         nodes = running.nodes.len(),
         "demo fleet running (simulated appliances)"
@@ -144,4 +150,99 @@ async fn register(state: &Services, running: &sim::Running) -> Result<Vec<i64>> 
         }
     }
     Ok(ids)
+}
+
+/// The clusters the demo puts under its access policy.
+const POLICY_CLUSTERS: [&str; 3] = ["Demo: Finesse", "Demo: Reporting", "Demo: Identity"];
+
+/// Puts the demo clusters under the proxy pair's policy and applies it (first start only),
+/// then drifts one node on purpose and checks.
+async fn under_policy(state: Services, fleet: std::sync::Arc<sim::Fleet>) {
+    match apply_policy(&state).await {
+        Ok(false) => return,
+        Ok(true) => {}
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "putting the demo clusters under an access policy");
+            return;
+        }
+    }
+    if let Some(node) = fleet.index("finesse2.demo.example.com") {
+        fleet.change_by_hand(node, |s| s.allowed_hosts.push("198.51.100.23".into()));
+    }
+    if let Err(error) = domain::reconcile::drift::check_now(&state, &demo_context()).await {
+        tracing::warn!(%error, "checking the demo fleet's drift");
+    }
+}
+
+/// Saves, plans and applies the demo policy on each cluster that has none; whether it did.
+async fn apply_policy(state: &Services) -> Result<bool> {
+    use domain::access_policy::{
+        store as policies, AccessPolicy, CorsMode, ProductAccess, Save, TrustedProxy,
+    };
+    let context = demo_context();
+    let clusters = domain::inventory::store::list_clusters(&state.pool, &context).await?;
+    let proxy = |name: &str, host: &str, origin: &str| TrustedProxy {
+        name: name.into(),
+        hosts: vec![host.into()],
+        origins: vec![origin.into()],
+    };
+    let only_allowed = ProductAccess {
+        cors: CorsMode::Enable,
+        ..ProductAccess::default()
+    };
+    let policy = AccessPolicy {
+        proxies: vec![
+            proxy(
+                "proxy A",
+                "proxy-a.demo.example.com",
+                "https://desk-a.demo.example.com",
+            ),
+            proxy(
+                "proxy B",
+                "proxy-b.demo.example.com",
+                "https://desk-b.demo.example.com",
+            ),
+        ],
+        client_auth: true,
+        finesse: only_allowed.clone(),
+        cuic: only_allowed.clone(),
+        livedata: only_allowed,
+    };
+    let mut applied = false;
+    for name in POLICY_CLUSTERS {
+        let Some(cluster) = clusters.iter().find(|c| c.name == name) else {
+            continue;
+        };
+        if policies::policy(&state.pool, &context, cluster.id)
+            .await?
+            .version
+            > 0
+        {
+            continue;
+        }
+        let save = Save {
+            policy: policy.clone(),
+            base_version: Some(0),
+            reason: "demo: the VPN-less proxy pair".into(),
+        };
+        policies::save(&state.pool, &context, cluster.id, save).await?;
+        let plan = policies::plan(&state.pool, &context, cluster.id).await?;
+        wait_for(state, plan, &["ready"]).await?;
+        domain::reconcile::store::apply(&state.pool, &context, plan).await?;
+        wait_for(state, plan, &["applied", "failed", "cancelled"]).await?;
+        applied = true;
+    }
+    Ok(applied)
+}
+
+/// Waits (up to two minutes) for a plan to reach one of `states`.
+async fn wait_for(state: &Services, plan: i64, states: &[&str]) -> Result<()> {
+    for _ in 0..240 {
+        let view = domain::reconcile::store::view(&state.pool, &demo_context(), plan).await?;
+        if states.contains(&view.state.as_str()) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    anyhow::bail!("the demo's plan {plan} did not reach {states:?} within two minutes")
 }

@@ -70,15 +70,15 @@ fn Standings(clusters: Vec<ClusterStanding>) -> impl IntoView {
                 let version = if c.version == 0 { "none yet".to_owned() } else { format!("version {}", c.version) };
                 view! {
                     <tr class="border-t border-slate-100" data-testid="standing">
-                        <td class="px-3 py-2"><a class="font-medium text-indigo-700 hover:underline" href=format!("/access-policy/{}", c.cluster_id)>{c.cluster.clone()}</a>
-                            <span class="ml-2 text-xs text-slate-600">{format!("{} managed node(s)", c.nodes)}</span></td>
-                        <td class="px-3 py-2">{version}</td>
-                        <td class="px-3 py-2">{match (c.plan_id, c.plan_state.clone()) {
+                        <td class="py-2 pr-3"><a class="font-medium text-indigo-700 hover:underline" href=format!("/access-policy/{}", c.cluster_id)>{c.cluster.clone()}</a>
+                            <span class="ml-2 text-xs text-slate-600">{if c.nodes == 0 { "no Finesse, IdS, CUIC or LiveData node".to_owned() } else { format!("{} managed node(s)", c.nodes) }}</span></td>
+                        <td class="py-2 pr-3">{version}</td>
+                        <td class="py-2 pr-3">{match (c.plan_id, c.plan_state.clone()) {
                             (Some(id), Some(state)) => view! { <a href=format!("/access-policy/plans/{id}") class="hover:underline"><StateWord state /></a> }.into_any(),
                             _ => view! { <span class="text-slate-600">"—"</span> }.into_any(),
                         }}</td>
-                        <td class={if c.drift > 0 { "px-3 py-2 font-semibold text-red-700" } else { "px-3 py-2" }}>{c.drift}</td>
-                        <td class="px-3 py-2">{c.restarts}</td>
+                        <td class={if c.drift > 0 { "py-2 pr-3 font-semibold text-red-700" } else { "py-2 pr-3" }}>{c.drift}</td>
+                        <td class="py-2 pr-3">{c.restarts}</td>
                     </tr>
                 }
             }).collect_view()}

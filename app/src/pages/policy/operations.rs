@@ -38,15 +38,14 @@ pub fn DriftSection(
                 {move || adopt.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
                 {empty.then(|| view! { <p class="text-sm text-slate-700">"No drift: every managed node matched the policy at its last check (nodes under a policy never applied are not checked)."</p> })}
                 {(!empty).then(|| view! {
-                    <Table headers=&["Node", "Item", "Policy says", "Node has", "Since", ""]>
+                    <Table headers=&["Node", "Item", "Difference", "Since", ""]>
                         {drift.into_iter().map(|d| view! {
                             <tr class="border-t border-slate-100 align-top" data-testid="drift-row">
-                                <td class="px-3 py-2"><a class="text-indigo-700 hover:underline" href=format!("/nodes/{}", d.node_id)>{d.fqdn.clone()}</a></td>
-                                <td class="px-3 py-2 font-mono text-xs">{d.item.clone()}</td>
-                                <td class="px-3 py-2 font-mono text-xs break-all">{d.expected.clone()}</td>
-                                <td class="px-3 py-2 font-mono text-xs break-all text-red-800">{d.actual.clone()}</td>
-                                <td class="px-3 py-2 whitespace-nowrap">{minute(&d.since)}</td>
-                                <td class="px-3 py-2">{admin.then(|| view! {
+                                <td class="py-2 pr-3"><a class="text-indigo-700 hover:underline" href=format!("/nodes/{}", d.node_id)>{d.fqdn.clone()}</a></td>
+                                <td class="py-2 pr-3 font-mono text-xs">{d.item.clone()}</td>
+                                <td class="py-2 pr-3 text-xs"><Difference drift=d.clone() /></td>
+                                <td class="py-2 pr-3 whitespace-nowrap">{minute(&d.since)}</td>
+                                <td class="py-2 pr-3">{admin.then(|| view! {
                                     <ActionForm action=adopt>
                                         <input type="hidden" name="node_id" value=d.node_id.to_string() />
                                         <button type="submit" class=BUTTON_SECONDARY title="Save this node's state as the next policy version">"Adopt"</button>
@@ -59,6 +58,37 @@ pub fn DriftSection(
             </div>
         </Section>
     }
+}
+
+/// What differs, in words: a list's entries the node has beyond the policy and lacks, or a
+/// setting's two values.
+#[component]
+fn Difference(drift: Drift) -> impl IntoView {
+    use domain::access_policy::items::{ALLOWED_HOSTS, CORS_ORIGINS, FRAME_ANCESTORS};
+    if ![ALLOWED_HOSTS, CORS_ORIGINS, FRAME_ANCESTORS].contains(&drift.item.as_str()) {
+        return view! { <span class="font-mono">{format!("policy: {} · node: {}", drift.expected, drift.actual)}</span> }.into_any();
+    }
+    let entries = |text: &str| -> Vec<String> {
+        if text == "none" {
+            Vec::new()
+        } else {
+            text.split(", ").map(str::to_owned).collect()
+        }
+    };
+    let (want, have) = (entries(&drift.expected), entries(&drift.actual));
+    let missing = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter()
+            .filter(|x| !b.iter().any(|y| y.eq_ignore_ascii_case(x)))
+            .cloned()
+            .collect()
+    };
+    let extra = missing(&have, &want);
+    let lacks = missing(&want, &have);
+    view! {
+        {(!extra.is_empty()).then(|| view! { <p class="font-mono text-red-800">{format!("the node also has: {}", extra.join(", "))}</p> })}
+        {(!lacks.is_empty()).then(|| view! { <p class="font-mono text-amber-900">{format!("the node lacks: {}", lacks.join(", "))}</p> })}
+    }
+    .into_any()
 }
 
 #[component]
@@ -93,10 +123,10 @@ pub fn RestartsSection(
                     <Table headers=&["Node", "Service", "Since", ""]>
                         {restarts.into_iter().map(|r| view! {
                             <tr class="border-t border-slate-100" data-testid="restart-row">
-                                <td class="px-3 py-2">{r.fqdn.clone()}</td>
-                                <td class="px-3 py-2">{r.service.clone()}</td>
-                                <td class="px-3 py-2 whitespace-nowrap">{minute(&r.since)}</td>
-                                <td class="px-3 py-2">{admin.then(|| view! {
+                                <td class="py-2 pr-3">{r.fqdn.clone()}</td>
+                                <td class="py-2 pr-3">{r.service.clone()}</td>
+                                <td class="py-2 pr-3 whitespace-nowrap">{minute(&r.since)}</td>
+                                <td class="py-2 pr-3">{admin.then(|| view! {
                                     <ActionForm action=restart>
                                         <input type="hidden" name="node_id" value=r.node_id.to_string() />
                                         <input type="hidden" name="service" value=r.service.clone() />
