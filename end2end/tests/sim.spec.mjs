@@ -4,20 +4,14 @@
 // first use, read the certificate stores, and see the node's connected users on its page and on
 // the Connected agents page.
 import { test, expect } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ADMIN, signInAndWait, hydrated } from './support.mjs';
+import { ADMIN, signInAndWait, hydrated, simulator as startSimulator } from './support.mjs';
 
 const FQDN = 'finesse1.sim-e2e.example.com';
 const NODE_PASSWORD = 'Sim-e2e!pass';
 
 /// Starts the simulator with one Finesse node; resolves with its SSH and HTTPS ports.
 async function simulator() {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sim-e2e-'));
-  const fleet = join(dir, 'fleet.toml');
-  writeFileSync(fleet, `
+  const { child, nodes } = await startSimulator(`
 [[cluster]]
 name = "Sim E2E"
 
@@ -29,19 +23,7 @@ password = "${NODE_PASSWORD}"
 https_ports = [0]
 connected_users = { desktop = 7, fippa = 1, third_party = 2, proxy = 4 }
 `);
-  const bin = process.env.SIM_BIN ?? 'target/debug/gatehouse-sim';
-  const child = spawn(bin, ['--fleet', fleet, '--state', join(dir, 'state.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  const ports = await new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`gatehouse-sim exited with ${code}: ${log}`)));
-    child.stderr.on('data', (chunk) => {
-      log += chunk;
-      const m = log.match(/ssh 127\.0\.0\.1:(\d+) \(host key (\S+)\), https 127\.0\.0\.1:(\d+)/);
-      if (m && log.includes('nodes running')) resolve({ ssh: Number(m[1]), hostKey: m[2], https: Number(m[3]) });
-    });
-  });
-  return { child, ...ports };
+  return { child, ...nodes[FQDN] };
 }
 
 test('a node is reached over SSH: credentials, connection test, host key, stores, connected agents', async ({ page, playwright, baseURL }) => {

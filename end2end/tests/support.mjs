@@ -1,5 +1,9 @@
 // Locators, actions and checks shared by the end-to-end tests.
 import { expect } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const ADMIN = { username: 'admin', password: 'correct horse battery' };
 
@@ -40,4 +44,29 @@ export async function createUser(playwright, baseURL, { username, password, role
 export async function hydrated(page) {
   await page.waitForSelector('html[data-hydrated]', { state: 'attached' });
   await page.waitForLoadState('networkidle');
+}
+
+/// Starts the simulator (gatehouse-sim, real SSH and HTTPS) with `fleetToml`; resolves once its
+/// nodes run with `{ child, nodes: { fqdn: { ssh, hostKey, https } } }` (kill `child` after).
+export async function simulator(fleetToml) {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sim-e2e-'));
+  const fleet = join(dir, 'fleet.toml');
+  writeFileSync(fleet, fleetToml);
+  const bin = process.env.SIM_BIN ?? 'target/debug/gatehouse-sim';
+  const child = spawn(bin, ['--fleet', fleet, '--state', join(dir, 'state.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const nodes = await new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`gatehouse-sim exited with ${code}: ${log}`)));
+    child.stderr.on('data', (chunk) => {
+      log += chunk;
+      if (!log.includes('nodes running')) return;
+      const found = {};
+      for (const m of log.matchAll(/(\S+): ssh 127\.0\.0\.1:(\d+) \(host key (\S+)\), https (?:127\.0\.0\.1:(\d+)|-)/g)) {
+        found[m[1]] = { ssh: Number(m[2]), hostKey: m[3], https: m[4] ? Number(m[4]) : null };
+      }
+      resolve(found);
+    });
+  });
+  return { child, nodes };
 }

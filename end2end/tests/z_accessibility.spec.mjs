@@ -43,13 +43,16 @@ test('every page of the console has no serious accessibility violations', async 
   const certificates = await (await page.request.get('/api/v1/certificates')).json();
   expect(nodes.length, 'the earlier specs left nodes').toBeGreaterThan(0);
   expect(certificates.length, 'and scanned certificates').toBeGreaterThan(0);
+  const clusters = await (await page.request.get('/api/v1/clusters')).json();
   const paths = [...PAGES, ...nodes.map((n) => `/nodes/${n.id}`),
-    `/certificates/${certificates[0].fingerprint_sha256}`];
+    `/certificates/${certificates[0].fingerprint_sha256}`,
+    // policy.spec left a policy applied: its cluster's page and its plan, with data in them.
+    ...clusters.map((c) => `/access-policy/${c.id}`), '/access-policy/plans/1'];
   await check(page, paths);
 });
 
 test('narrow windows too (a phone held upright)', async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await signInAndWait(page, ADMIN);
-  await check(page, ['/', '/audit', '/agents']);
+  await check(page, ['/', '/audit', '/agents', '/access-policy', '/access-policy/plans/1']);
 });

@@ -10,7 +10,8 @@ pub mod plan;
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table, BUTTON};
 use crate::server_fns::auth::whoami;
 use crate::server_fns::policy::{
-    load_policies, load_policy, AdoptNode, MakePlan, RestoreVersion, SavePolicy,
+    load_policies, load_policy, AdoptNode, MakePlan, RestartService, RestoreVersion,
+    RollingRestart, SavePolicy,
 };
 use domain::access_policy::ClusterStanding;
 use leptos::prelude::*;
@@ -100,6 +101,8 @@ pub fn ClusterPolicyPage() -> impl IntoView {
     let restore = ServerAction::<RestoreVersion>::new();
     let adopt = ServerAction::<AdoptNode>::new();
     let make = ServerAction::<MakePlan>::new();
+    let restart = ServerAction::<RestartService>::new();
+    let rolling = ServerAction::<RollingRestart>::new();
     let changed = RwSignal::new(0u32);
     let page = Resource::new(
         move || {
@@ -122,6 +125,7 @@ pub fn ClusterPolicyPage() -> impl IntoView {
     });
     view! {
         <Layout title="Access policy">
+            <operations::RestartProgress restart rolling changed />
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
                 {move || page.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
@@ -140,7 +144,7 @@ pub fn ClusterPolicyPage() -> impl IntoView {
                                     <p class="text-sm text-slate-700" data-testid="policy-version">{heading}</p>
                                     {p.standing.plan_id.map(|plan| view! {
                                         <p class="text-sm text-slate-700">"Latest plan: "
-                                            <a class="text-indigo-700 hover:underline" href=format!("/access-policy/plans/{plan}")>{format!("#{plan} ")}</a>
+                                            <a class="text-indigo-700 underline" href=format!("/access-policy/plans/{plan}")>{format!("#{plan}")}</a>" "
                                             <StateWord state=p.standing.plan_state.clone().unwrap_or_default() /></p>
                                     })}
                                 </div>
@@ -156,7 +160,7 @@ pub fn ClusterPolicyPage() -> impl IntoView {
                                 <editor::PolicyEditor cluster_id=cluster view=p.policy.clone() save admin=admin.get() />
                             </Section>
                             <operations::DriftSection drift=p.drift.clone() admin=admin.get() adopt changed />
-                            <operations::RestartsSection cluster_id=cluster restarts=p.restarts.clone() admin=admin.get() changed />
+                            <operations::RestartsSection cluster_id=cluster restarts=p.restarts.clone() admin=admin.get() restart rolling />
                             <history::Versions cluster_id=cluster versions=p.versions.clone() latest admin=admin.get() restore />
                         }.into_any()
                     }

@@ -91,15 +91,36 @@ fn Difference(drift: Drift) -> impl IntoView {
     .into_any()
 }
 
+/// The restarts asked for on this page as they run. Kept outside the page's data so that the
+/// page reloading (as each restart ends) does not lose them.
+#[component]
+pub fn RestartProgress(
+    restart: ServerAction<RestartService>,
+    rolling: ServerAction<RollingRestart>,
+    changed: RwSignal<u32>,
+) -> impl IntoView {
+    view! {
+        <div class="space-y-2">
+            {move || restart.value().get().map(|result| match result {
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+                Ok(r) => view! { <RestartLines restart_id=r.id changed /> }.into_any(),
+            })}
+            {move || rolling.value().get().map(|result| match result {
+                Err(error) => view! { <ErrorBox error /> }.into_any(),
+                Ok(ids) => ids.into_iter().map(|id| view! { <RestartLines restart_id=id changed /> }).collect_view().into_any(),
+            })}
+        </div>
+    }
+}
+
 #[component]
 pub fn RestartsSection(
     cluster_id: i64,
     restarts: Vec<PendingRestart>,
     admin: bool,
-    changed: RwSignal<u32>,
+    restart: ServerAction<RestartService>,
+    rolling: ServerAction<RollingRestart>,
 ) -> impl IntoView {
-    let restart = ServerAction::<RestartService>::new();
-    let rolling = ServerAction::<RollingRestart>::new();
     let empty = restarts.is_empty();
     view! {
         <Section title="Restarts pending" description="Applied changes take effect once these services restart. Restart one node at a time, or roll across the cluster: one node after another, the primary first, stopping at the first failure.">
@@ -110,14 +131,6 @@ pub fn RestartsSection(
                         <input type="hidden" name="cluster_id" value=cluster_id.to_string() />
                         <button type="submit" class=BUTTON disabled=move || rolling.pending().get()>"Rolling restart"</button>
                     </ActionForm>
-                })}
-                {move || restart.value().get().map(|result| match result {
-                    Err(error) => view! { <ErrorBox error /> }.into_any(),
-                    Ok(r) => view! { <RestartLines restart_id=r.id changed /> }.into_any(),
-                })}
-                {move || rolling.value().get().map(|result| match result {
-                    Err(error) => view! { <ErrorBox error /> }.into_any(),
-                    Ok(ids) => ids.into_iter().map(|id| view! { <RestartLines restart_id=id changed /> }).collect_view().into_any(),
                 })}
                 {(!empty).then(|| view! {
                     <Table headers=&["Node", "Service", "Since", ""]>
