@@ -384,7 +384,7 @@ async fn a_monitor_token_is_refused_by_every_route_not_meant_for_monitors() {
             assert_eq!(status, StatusCode::FORBIDDEN, "monitor {method} {path}");
         }
     }
-    assert_eq!(allowed, ["GET /api/v1/alerts"]);
+    assert_eq!(allowed, ["GET /api/v1/alerts", "GET /api/v1/drift"]);
 }
 
 #[tokio::test]
