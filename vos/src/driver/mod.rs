@@ -4,7 +4,9 @@
 //! needs only [`Driver::run`]; it may override an operation where its appliance offers a
 //! better way (a REST API, say).
 
+mod finesse;
 mod types;
+pub use finesse::FinesseSettings;
 pub use types::*;
 
 use crate::{CertEntry, Changed, ConnectedUsers};
@@ -196,14 +198,6 @@ pub trait Driver: Sync {
         }
     }
 
-    fn property(&self, name: &str) -> impl Future<Output = Result<String, DriverError>> + Send {
-        let line = format!("utils finesse show_property webservices {name}");
-        async move {
-            let out = self.run(Command::new(line)).await?;
-            Ok(crate::parse_property(&out, name)?)
-        }
-    }
-
     fn add_frame_sources(
         &self,
         product: Product,
@@ -228,30 +222,6 @@ pub trait Driver: Sync {
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
         let line = format!("utils {} frame_access_allowed_list delete", product.word());
         self.delete_from_menu(line, source, at)
-    }
-
-    fn set_property(
-        &self,
-        name: &str,
-        value: &str,
-    ) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let line = format!("utils finesse set_property webservices {name} {value}");
-        async move {
-            let out = self.run(Command::new(line)).await?;
-            crate::parse_done(&out, &["Property successfully updated."])?;
-            Ok(())
-        }
-    }
-
-    fn https_redirect(&self) -> impl Future<Output = Result<bool, DriverError>> + Send {
-        async {
-            let out = self
-                .run(Command::new(
-                    "utils finesse application_https_redirect status",
-                ))
-                .await?;
-            Ok(crate::parse_https_redirect(&out)?)
-        }
     }
 
     fn cors(

@@ -1,0 +1,43 @@
+//! Finesse's own settings (`utils finesse show_property|set_property webservices`,
+//! `application_https_redirect`): an extension of every [`Driver`], kept apart from the core
+//! operations the console runs on every node kind.
+
+use super::{Command, Driver, DriverError};
+use std::future::Future;
+
+/// Finesse properties and HTTPS redirect, for every driver.
+pub trait FinesseSettings: Driver {
+    fn property(&self, name: &str) -> impl Future<Output = Result<String, DriverError>> + Send {
+        let line = format!("utils finesse show_property webservices {name}");
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            Ok(crate::parse_property(&out, name)?)
+        }
+    }
+
+    fn set_property(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<(), DriverError>> + Send {
+        let line = format!("utils finesse set_property webservices {name} {value}");
+        async move {
+            let out = self.run(Command::new(line)).await?;
+            crate::parse_done(&out, &["Property successfully updated."])?;
+            Ok(())
+        }
+    }
+
+    fn https_redirect(&self) -> impl Future<Output = Result<bool, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new(
+                    "utils finesse application_https_redirect status",
+                ))
+                .await?;
+            Ok(crate::parse_https_redirect(&out)?)
+        }
+    }
+}
+
+impl<D: Driver> FinesseSettings for D {}
