@@ -328,7 +328,7 @@ fn SaveOutcome(save: ServerAction<SavePolicy>) -> impl IntoView {
         Some(Err(AppError::Stale { message, changes })) => view! {
             <div role="alert" class="rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="stale">
                 <p class="font-medium">{message}</p>
-                <p class="mt-1">"The latest version differs from what you saved in:"</p>
+                <p class="mt-1">"What your edit would change from the latest version:"</p>
                 <ul class="mt-1 list-disc pl-5 font-mono text-xs">{changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
                 <p class="mt-1">"Reload the page to edit the latest version (copy your changes first)."</p>
             </div>
