@@ -157,6 +157,9 @@ pub struct Faults {
     /// Like `drop_mid_command`, only for commands that start with this (empty: none), e.g.
     /// `utils cuic cors allowed_origin add`: the connection drops in the middle of a change.
     pub drop_on_command: String,
+    /// Like `drop_on_command`, but the command runs first: the change is made, its answer is
+    /// lost with the connection.
+    pub drop_after_command: String,
     /// Every password is refused.
     pub auth_failure: bool,
     /// The node presents a new host key (as after a reinstall).

@@ -237,6 +237,18 @@ async fn shell(
                 let _ = channel.close().await;
                 return;
             };
+            if !faults.drop_after_command.is_empty()
+                && input.trim().starts_with(&faults.drop_after_command)
+            {
+                let _ = handle
+                    .disconnect(
+                        russh::Disconnect::ByApplication,
+                        "connection lost".into(),
+                        String::new(),
+                    )
+                    .await;
+                return;
+            }
             if faults.garbled && !input.trim().is_empty() {
                 outs = vec![Out::Text(format!(
                     "Befehl nicht erkannt: {}\n{}",

@@ -147,7 +147,7 @@ async fn apply_node(
             let with_next = after(items, kind, &observed, &steps[..(ran + 1).min(steps.len())]);
             let interrupted = done.get(ran).is_some_and(|(_, s)| s == "running" || s == "failed");
             if interrupted && differences(items, kind, &with_next, &now).is_empty() {
-                mark(&pool, plan_id, node_id, ran as i32, "done", Some("took effect before the connection dropped"), None).await?;
+                mark(&pool, plan_id, node_id, ran as i32, "done", None, Some("(no answer: the connection dropped; the node shows the change, so it took effect)")).await?;
                 first = ran + 1;
             } else {
                 return Ok(Ended::Changed(
@@ -279,7 +279,8 @@ async fn mark(
     output: Option<&str>,
 ) -> Result<(), vos::driver::DriverError> {
     sqlx::query!(
-        "update plan_step set state = $4, error = coalesce($5, error), output = coalesce($6, output),
+        "update plan_step set state = $4, error = case when $4 = 'done' then $5 else coalesce($5, error) end,
+                output = coalesce($6, output),
                 started_at = case when $4 = 'running' then now() else started_at end,
                 finished_at = case when $4 in ('done', 'failed', 'cancelled') then now() else finished_at end
          where plan_id = $1 and node_id = $2 and position = $3",

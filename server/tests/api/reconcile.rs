@@ -452,3 +452,48 @@ async fn a_connection_dropped_mid_apply_fails_its_node_with_the_remaining_diff_a
         "each origin once: the done steps did not run again"
     );
 }
+
+#[tokio::test]
+async fn a_command_whose_answer_was_lost_with_the_connection_but_took_effect_counts_as_done_on_resume(
+) {
+    let app = spawn_admin().await;
+    let site = site(&app).await;
+    save(&app, site.cluster, pair_policy()).await;
+    let planned = plan(&app, site.cluster).await;
+    let ids1 = site.running.fleet.index("ids1.vpnless.test").unwrap();
+    let cut = Faults {
+        drop_after_command: "utils system reverse-proxy allowed-hosts add 192.0.2.10".into(),
+        ..Faults::default()
+    };
+    site.running.fleet.set_faults(ids1, cut).unwrap();
+    let failed = apply(&app, &planned).await;
+    assert_eq!(
+        node(&failed, "ids1.vpnless.test")["steps"][1]["state"],
+        "failed"
+    );
+    assert!(
+        site.running
+            .fleet
+            .state(ids1)
+            .allowed_hosts
+            .contains(&"192.0.2.10".to_string()),
+        "the node made the change before the connection dropped"
+    );
+
+    site.running
+        .fleet
+        .set_faults(ids1, Faults::default())
+        .unwrap();
+    let resumed = apply(&app, &failed).await;
+    let ids = node(&resumed, "ids1.vpnless.test");
+    assert_eq!(ids["state"], "verified", "{ids:#}");
+    assert_eq!(ids["steps"][1]["state"], "done");
+    assert_eq!(ids["steps"][1]["error"], Value::Null);
+    let output = ids["steps"][1]["output"].as_str().unwrap();
+    assert!(output.contains("so it took effect"), "{output}");
+    assert_eq!(
+        site.running.fleet.state(ids1).allowed_hosts,
+        ["proxy-a.vpnless.test", "192.0.2.10", "proxy-b.vpnless.test"],
+        "not added twice"
+    );
+}
