@@ -15,7 +15,7 @@
 
 use anyhow::{Context, Result};
 use domain::appliances::CredentialsInput;
-use domain::auth::principal::{Principal, PrincipalKind, RequestContext};
+use domain::auth::principal::RequestContext;
 use domain::auth::Role;
 use domain::inventory::model::{NodeKind, NodeRole};
 use domain::inventory::{ClusterInput, EndpointSpec, NodeInput};
@@ -45,15 +45,7 @@ pub async fn start(state: &Services, data_dir: &Path) -> Result<sim::Running> {
 }
 
 fn demo_context() -> RequestContext {
-    RequestContext {
-        principal: Some(Principal {
-            kind: PrincipalKind::System {
-                what: "demo".into(),
-            },
-            role: Role::Admin,
-        }),
-        source: "local".into(),
-    }
+    RequestContext::system("demo", Role::Admin, "local")
 }
 
 /// Probes the demo nodes' endpoints and reads their certificate stores (each failure is in

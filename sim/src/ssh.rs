@@ -216,18 +216,10 @@ async fn shell(
                 }
             };
             let faults = fleet.faults(node);
-            let dropped = faults.drop_mid_command
-                || (!faults.drop_on_command.is_empty()
-                    && input.trim().starts_with(&faults.drop_on_command));
+            let starts = |prefix: &str| !prefix.is_empty() && input.trim().starts_with(prefix);
+            let dropped = faults.drop_mid_command || starts(&faults.drop_on_command);
             if dropped && !input.trim().is_empty() && !cli.reading_paste() {
-                let _ = handle
-                    .disconnect(
-                        russh::Disconnect::ByApplication,
-                        "connection lost".into(),
-                        String::new(),
-                    )
-                    .await;
-                return;
+                return lose_connection(&handle).await;
             }
             if faults.latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
@@ -237,17 +229,8 @@ async fn shell(
                 let _ = channel.close().await;
                 return;
             };
-            if !faults.drop_after_command.is_empty()
-                && input.trim().starts_with(&faults.drop_after_command)
-            {
-                let _ = handle
-                    .disconnect(
-                        russh::Disconnect::ByApplication,
-                        "connection lost".into(),
-                        String::new(),
-                    )
-                    .await;
-                return;
+            if starts(&faults.drop_after_command) {
+                return lose_connection(&handle).await;
             }
             if faults.garbled && !input.trim().is_empty() {
                 outs = vec![Out::Text(format!(
@@ -284,4 +267,15 @@ async fn send(channel: &Channel<Msg>, text: &str) -> Result<(), russh::Error> {
     channel
         .data_bytes(text.replace('\n', "\r\n").into_bytes())
         .await
+}
+
+/// Drops the connection as a network fault would (the `drop_*` faults).
+async fn lose_connection(handle: &russh::server::Handle) {
+    let _ = handle
+        .disconnect(
+            russh::Disconnect::ByApplication,
+            "connection lost".into(),
+            String::new(),
+        )
+        .await;
 }

@@ -157,14 +157,35 @@ impl RequestContext {
     /// A request from an address the operator lets read `/metrics` without a token: it acts as
     /// a monitor (and can do nothing a monitor token could not).
     pub fn allow_listed_monitor(source: &str) -> Self {
+        Self::system("metrics-allow-list", Role::Monitor, source)
+    }
+
+    /// Gatehouse itself acting (the demo, the drift check), audited as `system:<what>`.
+    pub fn system(what: &str, role: Role, source: &str) -> Self {
         Self {
             principal: Some(Principal {
-                kind: PrincipalKind::System {
-                    what: "metrics-allow-list".into(),
-                },
-                role: Role::Monitor,
+                kind: PrincipalKind::System { what: what.into() },
+                role,
             }),
             source: source.to_owned(),
+        }
+    }
+
+    /// `fields` with this request's principal and source added: a job's payload, so that the
+    /// job acts (and is audited) as whoever asked for it ([`RequestContext::of_job`]).
+    #[cfg(feature = "server")]
+    pub fn job_payload(&self, mut fields: serde_json::Value) -> serde_json::Value {
+        fields["principal"] = serde_json::to_value(&self.principal).unwrap_or_default();
+        fields["source"] = self.source.clone().into();
+        fields
+    }
+
+    /// The context a job acts in, from its payload ([`RequestContext::job_payload`]).
+    #[cfg(feature = "server")]
+    pub fn of_job(payload: &serde_json::Value) -> Self {
+        Self {
+            principal: serde_json::from_value(payload["principal"].clone()).ok(),
+            source: payload["source"].as_str().unwrap_or("-").to_owned(),
         }
     }
 

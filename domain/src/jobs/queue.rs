@@ -121,6 +121,19 @@ pub async fn wait(pool: &PgPool, id: i64, limit: Duration) -> Result<Option<Ende
     }
 }
 
+/// Queues `job` (joining the pending one with its key) and waits for it as [`wait`] does: for
+/// a request that answers with the job's outcome.
+pub async fn enqueue_and_wait(
+    pool: &PgPool,
+    job: &NewJob,
+    limit: Duration,
+) -> Result<Option<Ended>> {
+    let mut connection = pool.acquire().await.context("queueing a job")?;
+    let id = enqueue(&mut connection, job).await?;
+    drop(connection);
+    wait(pool, id, limit).await
+}
+
 /// A job this replica now holds.
 #[derive(Debug)]
 pub struct Claimed {

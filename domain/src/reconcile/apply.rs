@@ -10,7 +10,7 @@
 //! steps ask for are recorded as pending.
 
 use super::drive::{after, differences, read_node, Drive};
-use super::store::{items, job_context, rows, Row, CONCURRENCY};
+use super::store::{items, rows, Row, CONCURRENCY};
 use super::{Item, Remaining, States};
 use crate::audit::store::{record_alone, Outcome};
 use crate::auth::principal::RequestContext;
@@ -33,7 +33,7 @@ pub async fn run_apply(services: &Services, job: &Job) -> Result<(), Error> {
     let plan_id = job.payload["plan_id"]
         .as_i64()
         .ok_or_else(|| Error::BadRequest("a plan job names its plan".into()))?;
-    let context = job_context(&job.payload);
+    let context = RequestContext::of_job(&job.payload);
     let subject = sqlx::query_scalar!("select subject from plan where id = $1", plan_id)
         .fetch_one(&services.pool)
         .await?;

@@ -104,14 +104,13 @@ pub async fn check_now(
         context.actor(),
     )
     .once_at_a_time("drift");
-    let mut connection = services.pool.acquire().await?;
-    let id = crate::jobs::enqueue(&mut connection, &job)
-        .await
-        .map_err(Error::internal)?;
-    drop(connection);
-    let ended = crate::jobs::queue::wait(&services.pool, id, std::time::Duration::from_secs(60))
-        .await
-        .map_err(Error::internal)?;
+    let ended = crate::jobs::queue::enqueue_and_wait(
+        &services.pool,
+        &job,
+        std::time::Duration::from_secs(60),
+    )
+    .await
+    .map_err(Error::internal)?;
     match ended {
         Some(ended) if ended.state == "done" => list(&services.pool).await,
         Some(ended) => {

@@ -1,7 +1,7 @@
 //! The plan-read job: reads each node of a new plan and plans it.
 
 use super::drive::{read_node, Drive};
-use super::store::{items, job_context, rows, Row, CONCURRENCY};
+use super::store::{items, rows, Row, CONCURRENCY};
 use super::{plan_node, Item};
 use crate::auth::principal::RequestContext;
 use crate::{Error, Services};
@@ -12,7 +12,7 @@ pub async fn run_read(services: &Services, payload: &serde_json::Value) -> Resul
     let plan_id = payload["plan_id"]
         .as_i64()
         .ok_or_else(|| Error::BadRequest("a plan job names its plan".into()))?;
-    let context = job_context(payload);
+    let context = RequestContext::of_job(payload);
     let subject = sqlx::query_scalar!("select subject from plan where id = $1", plan_id)
         .fetch_one(&services.pool)
         .await?;

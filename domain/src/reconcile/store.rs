@@ -96,21 +96,13 @@ pub async fn create(
         .execute(&mut *tx)
         .await?;
     }
-    let payload = serde_json::json!({ "plan_id": id, "principal": context.principal, "source": context.source });
+    let payload = context.job_payload(serde_json::json!({ "plan_id": id }));
     let job = NewJob::new(kinds::PLAN_READ, payload, context.actor())
         .once_at_a_time(format!("plan:{id}"));
     crate::jobs::enqueue(tx, &job)
         .await
         .map_err(Error::internal)?;
     Ok(id)
-}
-
-/// The context a plan's job acts in: the principal who asked, audited as theirs.
-pub(super) fn job_context(payload: &serde_json::Value) -> RequestContext {
-    RequestContext {
-        principal: serde_json::from_value(payload["principal"].clone()).ok(),
-        source: payload["source"].as_str().unwrap_or("-").to_owned(),
-    }
 }
 
 /// A node of a plan as its jobs need it.
@@ -192,7 +184,7 @@ pub async fn apply(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Res
             plan.subject_version
         )));
     }
-    let payload = serde_json::json!({ "plan_id": plan_id, "principal": context.principal, "source": context.source });
+    let payload = context.job_payload(serde_json::json!({ "plan_id": plan_id }));
     let job = NewJob::new(kinds::PLAN_APPLY, payload, context.actor())
         .once_at_a_time(format!("plan:{plan_id}"));
     let job_id = crate::jobs::enqueue(&mut tx, &job)

@@ -4,7 +4,7 @@
 
 use crate::access_policy::drive::DRIVEN;
 use crate::access_policy::AccessPolicy;
-use crate::auth::principal::{Principal, PrincipalKind, RequestContext};
+use crate::auth::principal::RequestContext;
 use crate::auth::Role;
 use crate::inventory::model::NodeKind;
 use crate::reconcile::drive::{differences, read_node};
@@ -49,15 +49,7 @@ pub async fn check_all(services: &Services) -> Result<(), Error> {
     let managed: Vec<i64> = nodes.iter().map(|(id, ..)| *id).collect();
     drift::forget_unmanaged(&services.pool, &managed).await?;
     // The job acts as the system (its reads are audited as `system:drift-check`).
-    let context = RequestContext {
-        principal: Some(Principal {
-            kind: PrincipalKind::System {
-                what: "drift-check".into(),
-            },
-            role: Role::Admin,
-        }),
-        source: "local".into(),
-    };
+    let context = RequestContext::system("drift-check", Role::Admin, "local");
     let results: Vec<Result<(), Error>> = futures::stream::iter(nodes)
         .map(|(node_id, kind, desired)| {
             let context = &context;

@@ -97,7 +97,7 @@ pub async fn restart_service(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let payload = serde_json::json!({ "restarts": [id], "principal": context.principal, "source": context.source });
+    let payload = context.job_payload(serde_json::json!({ "restarts": [id] }));
     let job = NewJob::new(kinds::RESTART, payload, context.actor());
     let job = crate::jobs::enqueue(&mut tx, &job)
         .await
@@ -164,7 +164,7 @@ pub async fn rolling_restart(
         .await?;
         ids.push(id);
     }
-    let payload = serde_json::json!({ "restarts": ids, "principal": context.principal, "source": context.source });
+    let payload = context.job_payload(serde_json::json!({ "restarts": ids }));
     let job = NewJob::new(kinds::RESTART, payload, context.actor());
     crate::jobs::enqueue(&mut tx, &job)
         .await
@@ -183,10 +183,7 @@ pub async fn rolling_restart(
 /// The restart job: runs its restarts in order, one at a time; a failed one stops the rest
 /// (a rolling restart never goes on to the next node while one is down).
 pub async fn run_restarts(state: &Services, payload: &serde_json::Value) -> Result<(), Error> {
-    let context = RequestContext {
-        principal: serde_json::from_value(payload["principal"].clone()).ok(),
-        source: payload["source"].as_str().unwrap_or("-").to_owned(),
-    };
+    let context = RequestContext::of_job(payload);
     let ids: Vec<i64> = serde_json::from_value(payload["restarts"].clone())
         .map_err(|e| Error::BadRequest(e.to_string()))?;
     let mut stop: Option<String> = None;

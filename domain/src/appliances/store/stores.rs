@@ -43,19 +43,10 @@ pub async fn read_stores(
 ) -> Result<(), Error> {
     context.require_admin()?;
     let node = node_row(&state.pool, node_id).await?;
-    let payload = serde_json::json!({
-        "node_id": node_id,
-        "principal": context.principal,
-        "source": context.source,
-    });
+    let payload = context.job_payload(serde_json::json!({ "node_id": node_id }));
     let job = crate::jobs::NewJob::new(crate::jobs::kinds::STORE_READ, payload, context.actor())
         .once_at_a_time(format!("store_read:{node_id}"));
-    let mut connection = state.pool.acquire().await?;
-    let id = crate::jobs::enqueue(&mut connection, &job)
-        .await
-        .map_err(Error::internal)?;
-    drop(connection);
-    let ended = crate::jobs::queue::wait(&state.pool, id, Duration::from_secs(300))
+    let ended = crate::jobs::queue::enqueue_and_wait(&state.pool, &job, Duration::from_secs(300))
         .await
         .map_err(Error::internal)?;
     match ended {
@@ -76,11 +67,7 @@ pub async fn run_store_read(state: &Services, payload: &serde_json::Value) -> Re
     let node_id = payload["node_id"]
         .as_i64()
         .ok_or_else(|| Error::BadRequest("a store-read job names its node".into()))?;
-    let context = RequestContext {
-        principal: serde_json::from_value(payload["principal"].clone()).ok(),
-        source: payload["source"].as_str().unwrap_or("-").to_owned(),
-    };
-    read_stores_now(state, &context, node_id).await
+    read_stores_now(state, &RequestContext::of_job(payload), node_id).await
 }
 
 /// Reads both stores now, on this replica.
