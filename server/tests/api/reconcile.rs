@@ -497,3 +497,65 @@ async fn a_command_whose_answer_was_lost_with_the_connection_but_took_effect_cou
         "not added twice"
     );
 }
+
+#[tokio::test]
+async fn cancel_stops_an_apply_after_the_running_command_and_the_rest_is_never_run() {
+    let app = spawn_admin().await;
+    let site = site(&app).await;
+    save(&app, site.cluster, pair_policy()).await;
+    let planned = plan(&app, site.cluster).await;
+    for index in 0..8 {
+        let slow = Faults {
+            latency_ms: 150,
+            ..Faults::default()
+        };
+        site.running.fleet.set_faults(index, slow).unwrap();
+    }
+    let id = planned["id"].as_i64().unwrap();
+    let response = app
+        .request(Method::POST, &format!("/api/v1/plans/{id}/apply"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let response = app
+        .request(Method::POST, &format!("/api/v1/plans/{id}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let cancelled = wait_plan(&app, id, &["applied", "failed", "cancelled"]).await;
+    assert_eq!(cancelled["state"], "cancelled", "{cancelled:#}");
+    let states: Vec<&str> = cancelled["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|n| n["steps"].as_array().unwrap())
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert!(states.contains(&"cancelled"), "{states:?}");
+    assert!(
+        !states.contains(&"running"),
+        "the running command finished: {states:?}"
+    );
+    // A node none of whose commands ran (cancelled, or never begun: pending) was left as it was.
+    let untouched: Vec<&Value> = cancelled["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["steps"][0]["state"] != "done")
+        .collect();
+    assert!(!untouched.is_empty(), "stopped before the end: {states:?}");
+    for n in untouched {
+        let index = site
+            .running
+            .fleet
+            .index(n["fqdn"].as_str().unwrap())
+            .unwrap();
+        assert!(
+            site.running.fleet.state(index).allowed_hosts.is_empty(),
+            "{n:#}"
+        );
+    }
+}
