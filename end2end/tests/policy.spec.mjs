@@ -112,3 +112,29 @@ test('a policy is edited with live errors, planned, applied with live progress, 
     sim.child.kill();
   }
 });
+
+test('a cluster behind the same proxy pair follows another cluster\'s policy and leaves it with a copy', async ({ page, playwright, baseURL }) => {
+  const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { Origin: baseURL } });
+  expect((await api.post('/api/v1/session', { data: ADMIN })).status()).toBe(200);
+  const made = async (name) => (await (await api.post('/api/v1/clusters', { data: { name } })).json()).id;
+  const [leader, follower] = [await made('Shared E2E A'), await made('Shared E2E B')];
+  const policy = { proxies: [{ name: 'proxy pair', hosts: ['203.0.113.10'], origins: ['https://desk.shared-e2e.example'] }] };
+  const saved = await api.put(`/api/v1/clusters/${leader}/access-policy`, { data: { policy, base_version: 0 } });
+  expect(saved.status(), await saved.text()).toBe(200);
+
+  await signInAndWait(page, ADMIN);
+  await page.goto(`/access-policy/${follower}`);
+  await hydrated(page);
+  const sharing = page.getByTestId('sharing');
+  await expect(sharing).toContainText('policy is its own');
+  await page.getByLabel('Follow the policy of').selectOption({ label: 'Shared E2E A' });
+  await sharing.getByRole('button', { name: 'Follow' }).click();
+  await expect(sharing).toContainText('shared with Shared E2E A');
+  await expect(page.getByTestId('policy-version')).toContainText('Shared E2E B follows this policy');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('proxy pair');
+
+  await sharing.getByRole('button', { name: 'Stop sharing: keep a copy' }).click();
+  await expect(sharing).toContainText('policy is its own');
+  await expect(page.getByTestId('policy-version')).toContainText('Version 1 saved by admin');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('proxy pair');
+});

@@ -8,8 +8,8 @@
 //! probed (one scan), their certificate stores read over SSH; the sampler reads the Finesse
 //! nodes' connected users. A new user's first page shows live data, not "not scanned yet".
 //!
-//! On the first start, the Finesse, Reporting and Identity clusters are put under an access
-//! policy (the demo's proxy pair), planned and applied through the reconciliation engine, and
+//! On the first start, the Finesse, Reporting and Identity clusters are put under one shared
+//! access policy (the demo's proxy pair), planned and applied through the reconciliation engine, and
 //! then one node is changed by hand on purpose (a host added on finesse2), so the drift shows
 //! on the policy page at once: the whole loop in one look.
 
@@ -166,7 +166,8 @@ async fn under_policy(state: Services, fleet: std::sync::Arc<sim::Fleet>) {
     }
 }
 
-/// Saves, plans and applies the demo policy on each cluster that has none; whether it did.
+/// Saves the demo policy on the first cluster, the others follow it (one proxy pair, one
+/// policy), then plans and applies it once (first start only); whether it did.
 async fn apply_policy(state: &Services) -> Result<bool> {
     use domain::access_policy::{
         store as policies, AccessPolicy, CorsMode, ProductAccess, Save, TrustedProxy,
@@ -200,31 +201,33 @@ async fn apply_policy(state: &Services) -> Result<bool> {
         cuic: only_allowed.clone(),
         livedata: only_allowed,
     };
-    let mut applied = false;
-    for name in POLICY_CLUSTERS {
-        let Some(cluster) = clusters.iter().find(|c| c.name == name) else {
-            continue;
-        };
-        if policies::policy(&state.pool, &context, cluster.id)
-            .await?
-            .version
-            > 0
-        {
-            continue;
-        }
-        let save = Save {
-            policy: policy.clone(),
-            base_version: Some(0),
-            reason: "demo: the VPN-less proxy pair".into(),
-        };
-        policies::save(&state.pool, &context, cluster.id, save).await?;
-        let plan = policies::plan(&state.pool, &context, cluster.id).await?;
-        wait_for(state, plan, &["ready"]).await?;
-        domain::reconcile::store::apply(&state.pool, &context, plan).await?;
-        wait_for(state, plan, &["applied", "failed", "cancelled"]).await?;
-        applied = true;
+    let mut members = POLICY_CLUSTERS
+        .iter()
+        .filter_map(|name| clusters.iter().find(|c| c.name == *name));
+    let Some(leader) = members.next() else {
+        return Ok(false);
+    };
+    if policies::policy(&state.pool, &context, leader.id)
+        .await?
+        .version
+        > 0
+    {
+        return Ok(false);
     }
-    Ok(applied)
+    let save = Save {
+        policy,
+        base_version: Some(0),
+        reason: "demo: the VPN-less proxy pair".into(),
+    };
+    policies::save(&state.pool, &context, leader.id, save).await?;
+    for member in members {
+        policies::follow(&state.pool, &context, member.id, leader.id).await?;
+    }
+    let plan = policies::plan(&state.pool, &context, leader.id).await?;
+    wait_for(state, plan, &["ready"]).await?;
+    domain::reconcile::store::apply(&state.pool, &context, plan).await?;
+    wait_for(state, plan, &["applied", "failed", "cancelled"]).await?;
+    Ok(true)
 }
 
 /// Waits (up to two minutes) for a plan to reach one of `states`.

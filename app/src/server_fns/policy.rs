@@ -25,6 +25,8 @@ pub struct PolicyPage {
     /// This cluster's drifted items.
     pub drift: Vec<Drift>,
     pub restarts: Vec<PendingRestart>,
+    /// The clusters with a policy this one could follow (id, name).
+    pub candidates: Vec<(i64, String)>,
 }
 
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "access_policies")]
@@ -37,15 +39,28 @@ pub async fn load_policies() -> Result<Vec<ClusterStanding>, AppError> {
 pub async fn load_policy(cluster_id: i64) -> Result<PolicyPage, AppError> {
     let app = app_state()?;
     let context = request_context();
-    let standing = policies::standing(&app.pool, &context, cluster_id).await?;
+    let policy = policies::policy(&app.pool, &context, cluster_id).await?;
+    let all = policies::overview(&app.pool, &context).await?;
+    let standing = all
+        .iter()
+        .find(|s| s.cluster_id == cluster_id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("no cluster with id {cluster_id}")))?;
+    let candidates = all
+        .into_iter()
+        .filter(|s| s.version > 0 && s.cluster_id != cluster_id)
+        .filter(|s| !standing.shared_with.contains(&s.cluster))
+        .map(|s| (s.cluster_id, s.cluster))
+        .collect();
     let mut all_drift = drift::drift(&app.pool, &context).await.unwrap_or_default();
     all_drift.retain(|d| d.cluster_id == cluster_id);
     Ok(PolicyPage {
         standing,
-        policy: policies::policy(&app.pool, &context, cluster_id).await?,
+        policy,
         versions: policies::versions(&app.pool, &context, cluster_id).await?,
         drift: all_drift,
         restarts: appliances::pending_restarts(&app.pool, &context, Some(cluster_id)).await?,
+        candidates,
     })
 }
 
@@ -83,6 +98,20 @@ pub async fn restore_version(
         base_version,
     )
     .await?)
+}
+
+/// The cluster follows `leader_id`'s policy (the clusters behind one proxy pair).
+#[server(prefix = "/api/fn", endpoint = "access_policy_follow")]
+pub async fn follow_policy(cluster_id: i64, leader_id: i64) -> Result<PolicyView, AppError> {
+    let app = app_state()?;
+    Ok(policies::follow(&app.pool, &request_context(), cluster_id, leader_id).await?)
+}
+
+/// The cluster stops sharing its policy and keeps a copy.
+#[server(prefix = "/api/fn", endpoint = "access_policy_leave")]
+pub async fn leave_policy(cluster_id: i64) -> Result<PolicyView, AppError> {
+    let app = app_state()?;
+    Ok(policies::leave(&app.pool, &request_context(), cluster_id).await?)
 }
 
 /// What changed from version `from` to version `to` (0: the empty policy).

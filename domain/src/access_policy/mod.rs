@@ -171,6 +171,14 @@ pub struct Save {
     pub reason: String,
 }
 
+/// `POST .../access-policy/follow`: the cluster whose policy to follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Follow {
+    pub cluster_id: i64,
+}
+
 /// A cluster as the access-policy overview shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -185,6 +193,8 @@ pub struct ClusterStanding {
     pub drift: i64,
     /// Service restarts its nodes still need.
     pub restarts: i64,
+    /// The other clusters that follow the same policy (behind the same proxy pair).
+    pub shared_with: Vec<String>,
     pub plan_id: Option<i64>,
     pub plan_state: Option<String>,
     pub plan_at: Option<String>,

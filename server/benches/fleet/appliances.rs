@@ -39,54 +39,7 @@ pub(super) async fn appliances_benchmark(pool: PgPool) -> anyhow::Result<String>
 
     let (origin, _) = serve(pool).await?;
     let client = signed_in(&origin).await?;
-    let mut csv = String::from("cluster,kind,role,fqdn,address,version,tags,ports\n");
-    for cluster in &running.fleet.spec.clusters {
-        for node in &cluster.nodes {
-            writeln!(
-                csv,
-                "{},finesse,{},{},127.0.0.1,12.6(2),bench,8445",
-                cluster.name, node.role, node.fqdn
-            )?;
-        }
-    }
-    let imported = client
-        .post(format!("{origin}/api/v1/inventory/import"))
-        .header("Origin", &origin)
-        .header("Content-Type", "text/csv")
-        .body(csv)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        imported.status().is_success(),
-        "import: {}",
-        imported.status()
-    );
-    let nodes: Vec<serde_json::Value> = client
-        .get(format!("{origin}/api/v1/nodes"))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let mut ids = Vec::new();
-    for node in &nodes {
-        let fqdn = node["fqdn"].as_str().unwrap_or_default();
-        let addr = running
-            .node(fqdn)
-            .ok_or_else(|| anyhow::anyhow!("{fqdn} not simulated"))?;
-        let id = node["id"].as_i64().unwrap_or_default();
-        let saved = client
-            .put(format!("{origin}/api/v1/nodes/{id}/credentials"))
-            .header("Origin", &origin)
-            .json(&serde_json::json!({"username": "admin", "password": "Bench!pass1", "port": addr.ssh.port()}))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            saved.status().is_success(),
-            "credentials: {}",
-            saved.status()
-        );
-        ids.push(id);
-    }
+    let ids = in_inventory(&client, &origin, &running, "").await?;
 
     // Through Gatehouse: every node's stores, then everyone's connected users.
     let started = Instant::now();
@@ -189,4 +142,74 @@ pub(super) async fn appliances_benchmark(pool: PgPool) -> anyhow::Result<String>
     writeln!(out, "| driver alone: command latency p50 / p95 / max (with the wait for one of 16 sessions) | {} / {} / {} |", ms(percentile(&samples, 50)), ms(percentile(&samples, 95)), ms(samples.last().copied().unwrap_or_default()))?;
     out.push('\n');
     Ok(out)
+}
+
+/// Imports the simulated fleet into Gatehouse's inventory over REST (its kinds and roles, each
+/// node at 127.0.0.1, plus the rows in `extra_csv`) and gives every simulated node its
+/// credentials. Returns the ids of the simulated nodes.
+pub(super) async fn in_inventory(
+    client: &reqwest::Client,
+    origin: &str,
+    running: &sim::Running,
+    extra_csv: &str,
+) -> anyhow::Result<Vec<i64>> {
+    let mut csv = String::from("cluster,kind,role,fqdn,address,version,tags,ports\n");
+    for cluster in &running.fleet.spec.clusters {
+        for node in &cluster.nodes {
+            writeln!(
+                csv,
+                "{},{},{},{},127.0.0.1,12.6(2),bench,8443",
+                cluster.name, node.kind, node.role, node.fqdn
+            )?;
+        }
+    }
+    csv += extra_csv;
+    let imported = client
+        .post(format!("{origin}/api/v1/inventory/import"))
+        .header("Origin", origin)
+        .header("Content-Type", "text/csv")
+        .body(csv)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        imported.status().is_success(),
+        "import: {} {}",
+        imported.status(),
+        imported.text().await.unwrap_or_default()
+    );
+    let nodes: Vec<serde_json::Value> = client
+        .get(format!("{origin}/api/v1/nodes"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let mut ids = Vec::new();
+    for node in &nodes {
+        let fqdn = node["fqdn"].as_str().unwrap_or_default();
+        let Some(addr) = running.node(fqdn) else {
+            continue;
+        };
+        let spec = running
+            .fleet
+            .spec
+            .clusters
+            .iter()
+            .flat_map(|c| &c.nodes)
+            .find(|n| n.fqdn == fqdn)
+            .ok_or_else(|| anyhow::anyhow!("{fqdn} not in the fleet"))?;
+        let id = node["id"].as_i64().unwrap_or_default();
+        let saved = client
+            .put(format!("{origin}/api/v1/nodes/{id}/credentials"))
+            .header("Origin", origin)
+            .json(&serde_json::json!({"username": spec.username, "password": spec.password, "port": addr.ssh.port()}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            saved.status().is_success(),
+            "credentials: {}",
+            saved.status()
+        );
+        ids.push(id);
+    }
+    Ok(ids)
 }

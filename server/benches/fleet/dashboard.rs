@@ -210,6 +210,7 @@ pub(super) async fn serve(pool: PgPool) -> anyhow::Result<(String, Samples)> {
     // The scans and samples the benches start themselves.
     serve.scan_interval_hours = 0.0;
     serve.sample_interval_seconds = 0;
+    serve.drift_interval_minutes = 0;
     let database = server::Database {
         pool,
         embedded: None,

@@ -16,19 +16,24 @@
 //!    Gatehouse reads every node's certificate stores and connected users over REST, all at once
 //!    (its own bound: `--ssh-concurrency`, 16; 2 shells per node). Goal: ≤ 30 s. Then the
 //!    driver alone runs the same commands, each timed: commands per second and p95 latency.
+//! 5. Access policy: 200 simulated nodes (25 clusters of 2 Finesse, 2 CUIC, 2 LiveData, 2 IdS)
+//!    following one shared policy; a second proxy added, planned and applied over REST (the jobs
+//!    under the same SSH bounds). Goal: plan and apply ≤ 30 s; per-node p95 reported.
 //!
 //! Prints a Markdown report (also written to `target/bench/fleet.md`). `./x bench scan`,
-//! `./x bench dashboard` or `./x bench appliances` runs one part. Runs only under `cargo bench` (`cargo test` builds it
+//! `./x bench dashboard`, `./x bench appliances` or `./x bench policy` runs one part. Runs only under `cargo bench` (`cargo test` builds it
 //! and returns at once).
 
 mod appliances;
 mod dashboard;
+mod policy;
 mod scan;
 
 use appliances::appliances_benchmark;
 use dashboard::dashboard_benchmark;
 use domain::scans::probe::Handshake;
 use futures::StreamExt;
+use policy::policy_benchmark;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use scan::scan_benchmark;
 use sqlx::{ConnectOptions, PgPool};
@@ -51,6 +56,8 @@ const PAGES_PER_SESSION: usize = 50;
 const CSV_ROWS: usize = 100_000;
 
 const APPLIANCE_NODES: usize = 200;
+
+const POLICY_NODES: usize = 200;
 
 const ADMIN: &str = "admin";
 const PASSWORD: &str = "correct horse battery";
@@ -95,6 +102,13 @@ async fn run() -> anyhow::Result<()> {
         eprintln!("appliances benchmark: starting {APPLIANCE_NODES} simulated nodes");
         let pool = database(&pg, "bench_appliances").await?;
         report += &appliances_benchmark(pool.clone()).await?;
+        pool.close().await;
+    }
+
+    if wanted("policy") {
+        eprintln!("access policy benchmark: starting {POLICY_NODES} simulated nodes");
+        let pool = database(&pg, "bench_policy").await?;
+        report += &policy_benchmark(pool.clone()).await?;
         pool.close().await;
     }
 

@@ -83,6 +83,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(scans::cancel))
         .routes(routes!(policy::get_policy, policy::put_policy))
         .routes(routes!(policy::versions))
+        .routes(routes!(policy::follow))
+        .routes(routes!(policy::leave))
         .routes(routes!(policy::create_plan))
         .routes(routes!(policy::get_plan))
         .routes(routes!(policy::apply_plan))

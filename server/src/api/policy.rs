@@ -2,7 +2,8 @@
 //! the `ETag`; a save names the version it started from (`If-Match`, or `base_version` in the
 //! body) and is refused with 412 and the changes since when that is no longer the latest.
 //! `GET .../access-policy/versions` lists every version with its changes;
-//! `POST .../access-policy/plan` makes a plan, `GET /api/v1/plans/{id}` shows it,
+//! `POST .../access-policy/follow` and `.../leave` share a policy between the clusters behind
+//! one proxy pair and end that; `POST .../access-policy/plan` makes a plan, `GET /api/v1/plans/{id}` shows it,
 //! `POST /api/v1/plans/{id}/apply` and `.../cancel` confirm and stop it.
 
 use super::{ApiJson, Ctx};
@@ -13,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use domain::access_policy::store as policies;
-use domain::access_policy::{PolicyView, Save, VersionView};
+use domain::access_policy::{Follow, PolicyView, Save, VersionView};
 use domain::appliances::store as appliances;
 use domain::appliances::{PendingRestart, Restart};
 use domain::reconcile::store as plans;
@@ -99,6 +100,37 @@ pub async fn versions(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<VersionView>>, AppError> {
     Ok(Json(policies::versions(&state.pool, &context, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/access-policy/follow", tag = "access policy",
+    params(("id" = i64, Path)), request_body = Follow,
+    responses((status = 200, description = "the cluster follows the named cluster's policy (a cluster behind the same proxy pair); both policies it touches get a new version, so earlier plans must be made again",
+        body = PolicyView),
+        (status = 400, description = "the cluster itself", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "the named cluster has no policy yet", body = ErrorBody)))]
+pub async fn follow(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Follow>,
+) -> Result<Json<PolicyView>, AppError> {
+    Ok(Json(
+        policies::follow(&state.pool, &context, id, body.cluster_id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/access-policy/leave", tag = "access policy",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "the cluster left its shared policy with a copy of its own (version 1)", body = PolicyView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "no policy, or no other cluster shares it", body = ErrorBody)))]
+pub async fn leave(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<PolicyView>, AppError> {
+    Ok(Json(policies::leave(&state.pool, &context, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/clusters/{id}/access-policy/plan", tag = "access policy",

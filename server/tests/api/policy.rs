@@ -190,3 +190,134 @@ async fn an_auditor_reads_the_policy_and_changes_nothing() {
     let (status, _, _) = put(&app, 999_999, Some("\"0\""), json!({"policy": {}})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn clusters_behind_one_proxy_pair_share_a_policy_and_leave_it_with_a_copy() {
+    let app = spawn_admin().await;
+    let a = cluster_with_proxy(&app).await;
+    put(&app, a, Some("\"0\""), json!({"policy": proxy_a()})).await;
+    let response = app
+        .send_json(Method::POST, "/api/v1/clusters", &json!({"name": "Site B"}))
+        .await;
+    let b = response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let node = json!({"cluster_id": b, "kind": "finesse", "fqdn": "finesse.site-b.test", "address": "127.0.0.1"});
+    let response = app.send_json(Method::POST, "/api/v1/nodes", &node).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let own = json!({"policy": {"client_auth": false}, "reason": "B alone"});
+    let (status, _, _) = put(&app, b, Some("\"0\""), own).await;
+    assert_eq!(status, StatusCode::OK);
+    // A plan of B's own policy, made before B joins A's: applying it later is refused.
+    let before = crate::reconcile::plan(&app, b).await["id"]
+        .as_i64()
+        .unwrap();
+
+    let follow = |cluster: i64, leader: i64| {
+        let app = &app;
+        async move {
+            let path = format!("/api/v1/clusters/{cluster}/access-policy/follow");
+            let response = app
+                .send_json(Method::POST, &path, &json!({"cluster_id": leader}))
+                .await;
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, shared) = follow(b, a).await;
+    assert_eq!(status, StatusCode::OK, "{shared}");
+    assert_eq!(shared["clusters"], json!([a, b]));
+    assert_eq!(shared["policy"]["proxies"][0]["name"], "A");
+    assert_eq!(
+        (shared["version"].clone(), shared["reason"].clone()),
+        (json!(2), json!("Site B follows this policy"))
+    );
+    let (status, again) = follow(b, a).await;
+    assert_eq!(
+        (status, again["version"].clone()),
+        (StatusCode::OK, json!(2)),
+        "following twice changes nothing"
+    );
+
+    let response = app
+        .request(Method::POST, &format!("/api/v1/plans/{before}/apply"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let error: Value = response.json().await.unwrap();
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("make a new plan"),
+        "{error}"
+    );
+
+    // One plan covers the nodes of every cluster that follows the policy.
+    let plan = crate::reconcile::plan(&app, a).await;
+    let fqdns: Vec<&str> = plan["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["fqdn"].as_str().unwrap())
+        .collect();
+    assert_eq!(fqdns, ["finesse.site-b.test"]);
+
+    let (status, error) = follow(a, a).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    let empty = app
+        .send_json(Method::POST, "/api/v1/clusters", &json!({"name": "Site C"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, error) = follow(b, empty).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("save one there first"),
+        "{error}"
+    );
+    let token = app.create_token("audit", "auditor").await;
+    let response = client()
+        .post(app.url(&format!("/api/v1/clusters/{b}/access-policy/leave")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let left = app
+        .post_ok(&format!("/api/v1/clusters/{b}/access-policy/leave"))
+        .await;
+    assert_eq!(left["clusters"], json!([b]));
+    assert_eq!(
+        (left["version"].clone(), left["policy"].clone()),
+        (json!(1), shared["policy"].clone())
+    );
+    let kept: Value = app
+        .get_json(&format!("/api/v1/clusters/{a}/access-policy"))
+        .await;
+    assert_eq!(kept["clusters"], json!([a]));
+    assert_eq!(
+        (kept["version"].clone(), kept["reason"].clone()),
+        (json!(3), json!("Site B left with a copy"))
+    );
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/clusters/{b}/access-policy/leave"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let actions = app.audit_action_names().await;
+    for action in ["access_policy.follow", "access_policy.leave"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+}

@@ -6,12 +6,13 @@ mod editor;
 mod history;
 mod operations;
 pub mod plan;
+mod sharing;
 
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table, BUTTON};
 use crate::server_fns::auth::whoami;
 use crate::server_fns::policy::{
-    load_policies, load_policy, AdoptNode, MakePlan, RestartService, RestoreVersion,
-    RollingRestart, SavePolicy,
+    load_policies, load_policy, AdoptNode, FollowPolicy, LeavePolicy, MakePlan, RestartService,
+    RestoreVersion, RollingRestart, SavePolicy,
 };
 use domain::access_policy::ClusterStanding;
 use leptos::prelude::*;
@@ -49,7 +50,7 @@ pub fn PoliciesPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_policies());
     view! {
         <Layout title="Access policy">
-            <p class="text-sm text-slate-700">"One policy per cluster: which reverse proxies Finesse, IdS, CUIC and LiveData trust, client-auth, CORS and frame-ancestors. Changes are planned, shown, applied over SSH to every node, verified, and watched for drift."</p>
+            <p class="text-sm text-slate-700">"One policy per cluster (or one shared by the clusters behind one proxy pair): which reverse proxies Finesse, IdS, CUIC and LiveData trust, client-auth, CORS and frame-ancestors. Changes are planned, shown, applied over SSH to every node, verified, and watched for drift."</p>
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
@@ -68,7 +69,11 @@ fn Standings(clusters: Vec<ClusterStanding>) -> impl IntoView {
     view! {
         <Table headers=&["Cluster", "Policy", "Latest plan", "Drift", "Restarts pending"]>
             {clusters.into_iter().map(|c| {
-                let version = if c.version == 0 { "none yet".to_owned() } else { format!("version {}", c.version) };
+                let version = match (c.version, c.shared_with.is_empty()) {
+                    (0, _) => "none yet".to_owned(),
+                    (v, true) => format!("version {v}"),
+                    (v, false) => format!("version {v}, shared with {}", c.shared_with.join(", ")),
+                };
                 view! {
                     <tr class="border-t border-slate-100" data-testid="standing">
                         <td class="py-2 pr-3"><a class="font-medium text-indigo-700 hover:underline" href=format!("/access-policy/{}", c.cluster_id)>{c.cluster.clone()}</a>
@@ -103,6 +108,8 @@ pub fn ClusterPolicyPage() -> impl IntoView {
     let make = ServerAction::<MakePlan>::new();
     let restart = ServerAction::<RestartService>::new();
     let rolling = ServerAction::<RollingRestart>::new();
+    let follow = ServerAction::<FollowPolicy>::new();
+    let leave = ServerAction::<LeavePolicy>::new();
     let changed = RwSignal::new(0u32);
     let page = Resource::new(
         move || {
@@ -111,6 +118,8 @@ pub fn ClusterPolicyPage() -> impl IntoView {
                 save.version().get(),
                 restore.version().get(),
                 adopt.version().get(),
+                follow.version().get(),
+                leave.version().get(),
                 changed.get(),
             )
         },
@@ -159,6 +168,7 @@ pub fn ClusterPolicyPage() -> impl IntoView {
                             <Section title="Policy" description="Hosts, origins and sources one per line. Problems show as you type; names are checked against the inventory and DNS when you save.">
                                 <editor::PolicyEditor cluster_id=cluster view=p.policy.clone() save admin=admin.get() />
                             </Section>
+                            <sharing::Sharing cluster_id=cluster shared_with=p.standing.shared_with.clone() candidates=p.candidates.clone() admin=admin.get() follow leave />
                             <operations::DriftSection drift=p.drift.clone() admin=admin.get() adopt changed />
                             <operations::RestartsSection cluster_id=cluster restarts=p.restarts.clone() admin=admin.get() restart rolling />
                             <history::Versions cluster_id=cluster versions=p.versions.clone() latest admin=admin.get() restore />

@@ -1,6 +1,7 @@
-//! The drift check of the access policy: every node of every policy that was applied at least
-//! once, read and compared with the last applied version (a saved version not yet applied is
-//! a pending change, not drift).
+//! The drift check of the access policy: every node the last applied plan of its policy
+//! covered, read and compared with that plan's version (a saved version not yet applied is a
+//! pending change, not drift; a cluster that joined a shared policy is checked once a plan
+//! that includes it was applied).
 
 use crate::access_policy::drive::DRIVEN;
 use crate::access_policy::AccessPolicy;
@@ -15,8 +16,9 @@ use futures::StreamExt;
 /// Reads every managed node and records what differs (the drift job).
 pub async fn check_all(services: &Services) -> Result<(), Error> {
     let applied = sqlx::query!(
-        r#"select subject_id as "policy_id!", max(subject_version) as "version!"
-           from plan where subject = 'access_policy' and confirmed_at is not null group by subject_id"#
+        r#"select distinct on (subject_id) id, subject_id as "policy_id!", subject_version as "version!"
+           from plan where subject = 'access_policy' and confirmed_at is not null
+           order by subject_id, confirmed_at desc"#
     )
     .fetch_all(&services.pool)
     .await?;
@@ -31,8 +33,10 @@ pub async fn check_all(services: &Services) -> Result<(), Error> {
         .await?;
         let document: AccessPolicy = serde_json::from_value(document).map_err(Error::internal)?;
         let members = sqlx::query!(
-            "select n.id, n.kind from node n join access_policy_cluster c on c.cluster_id = n.cluster_id where c.policy_id = $1",
-            policy.policy_id
+            "select n.id, n.kind from node n join access_policy_cluster c on c.cluster_id = n.cluster_id
+             where c.policy_id = $1 and exists (select 1 from plan_node p where p.plan_id = $2 and p.node_id = n.id)",
+            policy.policy_id,
+            policy.id
         )
         .fetch_all(&services.pool)
         .await?;

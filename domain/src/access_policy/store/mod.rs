@@ -223,17 +223,15 @@ pub async fn save(
             id
         }
     };
-    let document = serde_json::to_value(&save.policy).map_err(Error::internal)?;
     let version = latest + 1;
-    sqlx::query!(
-        "insert into access_policy_version (policy_id, version, document, author, reason) values ($1, $2, $3, $4, $5)",
+    let document = insert_version(
+        &mut tx,
+        context,
         policy_id,
         version,
-        document,
-        context.actor(),
-        save.reason.trim()
+        &save.policy,
+        save.reason.trim(),
     )
-    .execute(&mut *tx)
     .await?;
     let changes: Vec<String> = diff(&before, &save.policy)
         .iter()
@@ -257,12 +255,37 @@ pub async fn save(
     Ok(saved)
 }
 
+/// Saves `document` as `version` of `policy_id`; returns it as stored.
+pub(super) async fn insert_version(
+    connection: &mut PgConnection,
+    context: &RequestContext,
+    policy_id: i64,
+    version: i32,
+    document: &AccessPolicy,
+    reason: &str,
+) -> Result<serde_json::Value, Error> {
+    let document = serde_json::to_value(document).map_err(Error::internal)?;
+    sqlx::query!(
+        "insert into access_policy_version (policy_id, version, document, author, reason) values ($1, $2, $3, $4, $5)",
+        policy_id,
+        version,
+        document,
+        context.actor(),
+        reason
+    )
+    .execute(&mut *connection)
+    .await?;
+    Ok(document)
+}
+
 mod adopt;
 mod checks;
+mod sharing;
+pub use sharing::{follow, leave};
 mod drift;
 mod overview;
 pub use adopt::adopt;
-pub use overview::{overview, restore, standing};
+pub use overview::{overview, restore};
 mod plan;
 pub use checks::resolve;
 use checks::world_errors;

@@ -1,7 +1,7 @@
 //! What the access-policy pages show besides the policy: every cluster's standing, the
 //! latest plan of a policy, and restoring an old version as a new one.
 
-use super::{cluster_exists, save, version};
+use super::{save, version};
 use crate::access_policy::{ClusterStanding, PolicyView, Save};
 use crate::auth::principal::RequestContext;
 use crate::dates::rfc3339;
@@ -20,6 +20,8 @@ pub async fn overview(
                   (select max(v.version) from access_policy_version v where v.policy_id = a.policy_id) as version,
                   (select count(*) from drift d join node n on n.id = d.node_id where n.cluster_id = c.id) as "drift!",
                   (select count(*) from restart_pending r join node n on n.id = r.node_id where n.cluster_id = c.id) as "restarts!",
+                  array(select o.name from access_policy_cluster s join cluster o on o.id = s.cluster_id
+                        where s.policy_id = a.policy_id and s.cluster_id <> c.id order by o.name) as "shared_with!",
                   p.id as "plan_id?", p.state as "plan_state?", p.created_at as "plan_at?"
            from cluster c
            left join access_policy_cluster a on a.cluster_id = c.id
@@ -39,27 +41,12 @@ pub async fn overview(
             version: r.version.unwrap_or(0),
             drift: r.drift,
             restarts: r.restarts,
+            shared_with: r.shared_with,
             plan_id: r.plan_id,
             plan_state: r.plan_state,
             plan_at: r.plan_at.map(rfc3339),
         })
         .collect())
-}
-
-/// The standing of one cluster.
-pub async fn standing(
-    pool: &PgPool,
-    context: &RequestContext,
-    cluster_id: i64,
-) -> Result<ClusterStanding, Error> {
-    let mut connection = pool.acquire().await?;
-    cluster_exists(&mut connection, cluster_id).await?;
-    drop(connection);
-    overview(pool, context)
-        .await?
-        .into_iter()
-        .find(|s| s.cluster_id == cluster_id)
-        .ok_or_else(|| Error::NotFound(format!("no cluster with id {cluster_id}")))
 }
 
 /// Saves an earlier version's policy as the next version.
