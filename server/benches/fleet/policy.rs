@@ -138,7 +138,7 @@ pub(super) async fn policy_benchmark(pool: PgPool) -> anyhow::Result<String> {
     out += "| measure | result |\n|---|---|\n";
     writeln!(
         out,
-        "| plan: save to `ready` (every node read over SSH) | {} |",
+        "| plan: `POST .../plan` to `ready` (every node read over SSH) | {} |",
         ms(planned)
     )?;
     writeln!(out, "| apply: confirm to `applied` ({commands} commands, every node read again and verified) | {} |", ms(applied))?;
