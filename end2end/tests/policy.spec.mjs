@@ -58,6 +58,9 @@ test('a policy is edited with live errors, planned, applied with live progress, 
     await expect(page.getByRole('button', { name: 'Save as a new version' })).toBeDisabled();
     await hosts.fill(PROXY);
     await expect(proxyCard).not.toContainText('is not allowed');
+    // Leaving the field asks where its names lead from Gatehouse.
+    await hosts.press('Tab');
+    await expect(proxyCard.getByTestId('lookup')).toContainText(`${PROXY} → 127.0.0.20 (its address in the inventory)`);
     await page.getByLabel('Origins it serves (one per line)').fill('https://desk-a.example.com');
     await page.locator('#finesse-cors').selectOption('enable');
     await page.getByLabel('Why (kept with the version)').fill('proxy A goes live');
@@ -90,8 +93,12 @@ test('a policy is edited with live errors, planned, applied with live progress, 
     await page.goto(`/access-policy/${cluster}`);
     await hydrated(page);
     await expect(page.getByTestId('restart-row')).toHaveCount(6);
+    // An edit begun meanwhile survives the restarts ending (only their section is redrawn).
+    const why = page.getByLabel('Why (kept with the version)');
+    await why.fill('an edit not saved yet');
     await page.getByRole('button', { name: 'Rolling restart' }).click();
     await expect(page.getByTestId('restarts')).toContainText('Nothing to restart.', { timeout: 60_000 });
+    await expect(why).toHaveValue('an edit not saved yet');
 
     // An auditor sees the policy and the plan and can change nothing.
     const context = await browser.newContext({ baseURL });

@@ -16,15 +16,12 @@ use {
     domain::reconcile::{drift, store as plans},
 };
 
-/// Everything a cluster's policy page shows.
+/// What a cluster's policy page shows besides its operations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyPage {
     pub standing: ClusterStanding,
     pub policy: PolicyView,
     pub versions: Vec<VersionView>,
-    /// This cluster's drifted items.
-    pub drift: Vec<Drift>,
-    pub restarts: Vec<PendingRestart>,
     /// The clusters with a policy this one could follow (id, name).
     pub candidates: Vec<(i64, String)>,
 }
@@ -52,15 +49,32 @@ pub async fn load_policy(cluster_id: i64) -> Result<PolicyPage, AppError> {
         .filter(|s| !standing.shared_with.contains(&s.cluster))
         .map(|s| (s.cluster_id, s.cluster))
         .collect();
-    let mut all_drift = drift::drift(&app.pool, &context).await.unwrap_or_default();
-    all_drift.retain(|d| d.cluster_id == cluster_id);
     Ok(PolicyPage {
         standing,
         policy,
         versions: policies::versions(&app.pool, &context, cluster_id).await?,
-        drift: all_drift,
-        restarts: appliances::pending_restarts(&app.pool, &context, Some(cluster_id)).await?,
         candidates,
+    })
+}
+
+/// A cluster's drift and pending restarts: loaded apart from the policy, so that a drift check
+/// or a restart ending redraws them and leaves the editor (and its unsaved edits) alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operations {
+    /// This cluster's drifted items.
+    pub drift: Vec<Drift>,
+    pub restarts: Vec<PendingRestart>,
+}
+
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "access_policy_operations")]
+pub async fn load_operations(cluster_id: i64) -> Result<Operations, AppError> {
+    let app = app_state()?;
+    let context = request_context();
+    let mut drift = drift::drift(&app.pool, &context).await?;
+    drift.retain(|d| d.cluster_id == cluster_id);
+    Ok(Operations {
+        drift,
+        restarts: appliances::pending_restarts(&app.pool, &context, Some(cluster_id)).await?,
     })
 }
 
@@ -98,6 +112,16 @@ pub async fn restore_version(
         base_version,
     )
     .await?)
+}
+
+/// Where each of `hosts` (one per line) leads from Gatehouse: the address(es), or why none.
+#[server(prefix = "/api/fn", endpoint = "access_policy_lookup")]
+pub async fn lookup_hosts(
+    hosts: String,
+) -> Result<Vec<(String, Result<String, String>)>, AppError> {
+    let app = app_state()?;
+    request_context().require_reader()?;
+    Ok(policies::lookup(&app.pool, &hosts).await)
 }
 
 /// The cluster follows `leader_id`'s policy (the clusters behind one proxy pair).

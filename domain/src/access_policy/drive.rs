@@ -12,7 +12,8 @@ use vos::driver::{Driver, DriverError, Product};
 use vos::ssh::VosSsh;
 use vos::{Changed, CorsMode};
 
-/// The items in planning order, as the engine drives them.
+/// The items in planning order, as the engine drives them: [`super::items::ITEMS`] (which the
+/// browser has too) with their driver operations; a test holds the two lists the same.
 pub static DRIVEN: [&dyn Drive; 5] = [
     &AllowedHosts,
     &CorsOrigins,

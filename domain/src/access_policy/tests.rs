@@ -260,3 +260,13 @@ fn the_diff_names_each_change_and_ignores_case() {
     );
     assert!(diff(&before, &before).is_empty());
 }
+
+/// The browser plans with [`items::ITEMS`], the server drives [`drive::DRIVEN`]: one list of
+/// the same items in the same order, or a plan shown would not be the plan run.
+#[cfg(feature = "server")]
+#[test]
+fn the_driven_items_are_the_planned_items_in_the_same_order() {
+    let planned: Vec<&str> = items::ITEMS.iter().map(|i| i.key()).collect();
+    let driven: Vec<&str> = drive::DRIVEN.iter().map(|i| i.key()).collect();
+    assert_eq!(planned, driven);
+}

@@ -255,6 +255,23 @@ async fn clusters_behind_one_proxy_pair_share_a_policy_and_leave_it_with_a_copy(
 
     // One plan covers the nodes of every cluster that follows the policy.
     let plan = crate::reconcile::plan(&app, a).await;
+    // A newer plan supersedes one still waiting for its confirmation.
+    let newer = crate::reconcile::plan(&app, a).await;
+    let first = app.get_json(&format!("/api/v1/plans/{}", plan["id"])).await;
+    assert_eq!(
+        (first["state"].clone(), newer["state"].clone()),
+        (json!("superseded"), json!("ready"))
+    );
+    let response = app
+        .request(Method::POST, &format!("/api/v1/plans/{}/apply", plan["id"]))
+        .send()
+        .await
+        .unwrap();
+    let error: Value = response.json().await.unwrap();
+    assert!(
+        error["message"].as_str().unwrap().contains("superseded"),
+        "{error}"
+    );
     let fqdns: Vec<&str> = plan["nodes"]
         .as_array()
         .unwrap()

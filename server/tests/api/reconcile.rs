@@ -518,7 +518,21 @@ async fn cancel_stops_an_apply_after_the_running_command_and_the_rest_is_never_r
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Cancel as soon as the first command is done: the primaries' commands and verify take
+    // seconds at 150 ms an answer, and the secondaries wait for them.
+    for _ in 0..200 {
+        let plan: Value = app.get_json(&format!("/api/v1/plans/{id}")).await;
+        let begun = plan["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|n| n["steps"].as_array().unwrap())
+            .any(|s| s["state"] == "done");
+        if begun {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     let response = app
         .request(Method::POST, &format!("/api/v1/plans/{id}/cancel"))
         .send()

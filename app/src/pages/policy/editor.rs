@@ -5,7 +5,7 @@
 
 use crate::components::{ErrorBox, BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::error::AppError;
-use crate::server_fns::policy::SavePolicy;
+use crate::server_fns::policy::{LookupHosts, SavePolicy};
 use domain::access_policy::{
     validate, AccessPolicy, CorsMode, PolicyView, ProductAccess, TrustedProxy,
 };
@@ -209,6 +209,7 @@ pub fn PolicyEditor(
                             let (index, proxy) = entry;
                             let remove = move |_| { draft.proxies.update(|all| all.retain(|p| p.key != proxy.key)); edited.set(true); };
                             let id = |what: &str| format!("proxy-{}-{what}", proxy.key);
+                            let lookup = ServerAction::<LookupHosts>::new();
                             view! {
                                 <div class="rounded-md border border-slate-200 p-4" data-testid="proxy">
                                     <div class="grid gap-4 md:grid-cols-3">
@@ -221,8 +222,10 @@ pub fn PolicyEditor(
                                         <div>
                                             <label for=id("hosts") class=LABEL>"Names and addresses (one per line)"</label>
                                             <textarea id=id("hosts") rows="3" class=format!("{INPUT} font-mono") placeholder="proxy-a.example.com\n203.0.113.10"
-                                                prop:value=move || proxy.hosts.get() on:input=move |ev| proxy.hosts.set(event_target_value(&ev))></textarea>
+                                                prop:value=move || proxy.hosts.get() on:input=move |ev| proxy.hosts.set(event_target_value(&ev))
+                                                on:change=move |_| { lookup.dispatch(LookupHosts { hosts: proxy.hosts.get_untracked() }); }></textarea>
                                             <Messages messages=of(format!("proxies[{index}].hosts")) />
+                                            <Lookup hosts=proxy.hosts lookup />
                                         </div>
                                         <div>
                                             <label for=id("origins") class=LABEL>"Origins it serves (one per line)"</label>
@@ -270,6 +273,31 @@ pub fn PolicyEditor(
             })}
             <SaveOutcome save />
         </form>
+    }
+}
+
+/// Where the proxy's names lead from Gatehouse, once asked (the field changed, or the button):
+/// the nodes refuse a name they cannot resolve, so a name that leads nowhere shows here first.
+#[component]
+fn Lookup(hosts: RwSignal<String>, lookup: ServerAction<LookupHosts>) -> impl IntoView {
+    let ask = move |_| {
+        lookup.dispatch(LookupHosts {
+            hosts: hosts.get_untracked(),
+        });
+    };
+    view! {
+        <div class="mt-1 space-y-0.5 text-xs" data-testid="lookup">
+            {move || match lookup.value().get() {
+                None => view! {
+                    <button type="button" class="text-indigo-700 underline" on:click=ask>"Where do these lead?"</button>
+                }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox error /> }.into_any(),
+                Some(Ok(answers)) => answers.into_iter().map(|(host, answer)| match answer {
+                    Ok(found) => view! { <p class="font-mono text-slate-700">{format!("{host} → {found}")}</p> }.into_any(),
+                    Err(why) => view! { <p class="text-red-700">{why}</p> }.into_any(),
+                }).collect_view().into_any(),
+            }}
+        </div>
     }
 }
 

@@ -11,8 +11,8 @@ mod sharing;
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table, BUTTON};
 use crate::server_fns::auth::whoami;
 use crate::server_fns::policy::{
-    load_policies, load_policy, AdoptNode, FollowPolicy, LeavePolicy, MakePlan, RestartService,
-    RestoreVersion, RollingRestart, SavePolicy,
+    load_operations, load_policies, load_policy, AdoptNode, FollowPolicy, LeavePolicy, MakePlan,
+    RestartService, RestoreVersion, RollingRestart, SavePolicy,
 };
 use domain::access_policy::ClusterStanding;
 use leptos::prelude::*;
@@ -120,10 +120,14 @@ pub fn ClusterPolicyPage() -> impl IntoView {
                 adopt.version().get(),
                 follow.version().get(),
                 leave.version().get(),
-                changed.get(),
             )
         },
         |(id, ..)| load_policy(id),
+    );
+    // Drift and restarts apart: a check or a restart ending redraws them, not the editor.
+    let operations = Resource::new(
+        move || (id(), adopt.version().get(), changed.get()),
+        |(id, ..)| load_operations(id),
     );
     let admin = admin_signal();
     let navigate = use_navigate();
@@ -169,8 +173,15 @@ pub fn ClusterPolicyPage() -> impl IntoView {
                                 <editor::PolicyEditor cluster_id=cluster view=p.policy.clone() save admin=admin.get() />
                             </Section>
                             <sharing::Sharing cluster_id=cluster shared_with=p.standing.shared_with.clone() candidates=p.candidates.clone() admin=admin.get() follow leave />
-                            <operations::DriftSection drift=p.drift.clone() admin=admin.get() adopt changed />
-                            <operations::RestartsSection cluster_id=cluster restarts=p.restarts.clone() admin=admin.get() restart rolling />
+                            <Transition fallback=|| ()>
+                                {move || operations.get().map(|result| match result {
+                                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                                    Ok(o) => view! {
+                                        <operations::DriftSection drift=o.drift admin=admin.get() adopt changed />
+                                        <operations::RestartsSection cluster_id=cluster restarts=o.restarts admin=admin.get() restart rolling />
+                                    }.into_any(),
+                                })}
+                            </Transition>
                             <history::Versions cluster_id=cluster versions=p.versions.clone() latest admin=admin.get() restore />
                         }.into_any()
                     }

@@ -64,3 +64,38 @@ pub async fn resolve(host: &str) -> Result<Vec<String>, String> {
         Err(_) => Err(format!("resolving {host} took longer than 2 s")),
     }
 }
+
+/// Where each of `hosts` (one per line, the first 50) leads from Gatehouse, all asked at once.
+pub async fn lookup(pool: &PgPool, hosts: &str) -> Vec<(String, Result<String, String>)> {
+    let names: Vec<&str> = hosts
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(50)
+        .collect();
+    let answers = futures::future::join_all(names.iter().map(|host| lookup_one(pool, host))).await;
+    names.into_iter().map(str::to_owned).zip(answers).collect()
+}
+
+/// Where `host` leads from Gatehouse, in words for the editor: an address as it is, a name the
+/// inventory knows with its address there, else what DNS answers; or why it leads nowhere.
+async fn lookup_one(pool: &PgPool, host: &str) -> Result<String, String> {
+    host_entry(host)?;
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Ok("an address".into());
+    }
+    let known = sqlx::query_scalar!(
+        "select address from node where lower(fqdn) = lower($1) and address is not null limit 1",
+        host
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(|e| format!("the inventory could not be read: {e}"))?
+    .flatten();
+    if let Some(address) = known {
+        return Ok(format!("{address} (its address in the inventory)"));
+    }
+    resolve(host)
+        .await
+        .map(|found| format!("{} (DNS)", found.join(", ")))
+}

@@ -287,7 +287,7 @@ mod overview;
 pub use adopt::adopt;
 pub use overview::{overview, restore};
 mod plan;
-pub use checks::resolve;
 use checks::world_errors;
+pub use checks::{lookup, resolve};
 pub use drift::check_all as check_drift;
 pub use plan::plan;

@@ -178,3 +178,25 @@ pub fn body(format: &str, detail: &Value) -> Value {
     };
     json!({ "text": text })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::body;
+    use serde_json::json;
+
+    #[test]
+    fn a_drift_reads_as_a_sentence_for_slack_and_stays_json_otherwise() {
+        let drifted = json!({"event": "policy_drift", "fqdn": "finesse2.example.com", "item": "allowed-hosts",
+            "to": "drifted", "expected": "proxy-a.example.com", "actual": "proxy-a.example.com, 198.51.100.23"});
+        assert_eq!(
+            body("slack", &drifted)["text"],
+            "⚠️ finesse2.example.com: allowed-hosts differs from the access policy: expected proxy-a.example.com, found proxy-a.example.com, 198.51.100.23."
+        );
+        let resolved = json!({"event": "policy_drift", "fqdn": "finesse2.example.com", "item": "allowed-hosts", "to": "resolved"});
+        assert_eq!(
+            body("slack", &resolved)["text"],
+            "✅ finesse2.example.com: allowed-hosts matches the access policy again."
+        );
+        assert_eq!(body("json", &drifted), drifted);
+    }
+}
