@@ -1,11 +1,13 @@
 //! The fleet overview: endpoints by state, the expiry timeline for the year ahead (SVG drawn
 //! on the server, readable without JavaScript), the certificates that expire first, findings by
-//! severity, the last scan and "scan now". Filters are query parameters of a plain GET form.
+//! severity, the last scan and "scan now", and the access policy's drift when there is any.
+//! Filters are query parameters of a plain GET form.
 
 use crate::components::certs::{days_text, severity_classes, FilterBar, ScanPanel, StateBadge};
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table};
 use crate::server_fns::auth::whoami;
 use crate::server_fns::certificates::load_dashboard;
+use crate::server_fns::policy::load_drift;
 use domain::certificates::{Dashboard, Filter, Timeline};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -102,6 +104,7 @@ pub fn DashboardPage() -> impl IntoView {
                     </div>
                 </section>
             </Show>
+            <PolicyDrift />
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the fleet…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
@@ -117,6 +120,43 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </Transition>
         </Layout>
+    }
+}
+
+/// The access policy's drift, when there is any: which nodes differ from their cluster's
+/// policy, each linked to the policy page where it is applied again or adopted.
+#[component]
+fn PolicyDrift() -> impl IntoView {
+    let drift = Resource::new(|| (), |_| load_drift());
+    view! {
+        <Transition fallback=|| ()>
+            {move || drift.get().and_then(Result::ok).filter(|d| !d.is_empty()).map(|items| {
+                let mut nodes: Vec<(i64, String, i64, String, Vec<String>)> = Vec::new();
+                for d in &items {
+                    match nodes.iter_mut().find(|n| n.0 == d.node_id) {
+                        Some(node) => node.4.push(d.item.clone()),
+                        None => nodes.push((d.node_id, d.fqdn.clone(), d.cluster_id, d.cluster.clone(), vec![d.item.clone()])),
+                    }
+                }
+                let title = format!("Access policy drift: {} item(s) on {} node(s)", items.len(), nodes.len());
+                view! {
+                    <section class="rounded-lg border border-red-200 bg-white shadow-sm" data-testid="dashboard-drift">
+                        <div class="border-b border-red-200 px-5 py-3">
+                            <h2 class="text-sm font-semibold text-red-800">{title}</h2>
+                            <p class="mt-0.5 text-xs text-slate-600">"These nodes no longer match the policy last applied to them. Apply the policy again, or adopt a node's state, on its cluster's policy page."</p>
+                        </div>
+                        <ul class="divide-y divide-slate-100 px-5">
+                            {nodes.into_iter().map(|(_, fqdn, cluster_id, cluster, what)| view! {
+                                <li class="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
+                                    <span><span class="font-medium">{fqdn}</span><span class="text-slate-600">{format!(" ({cluster}): {}", what.join(", "))}</span></span>
+                                    <a class="text-indigo-700 underline" href=format!("/access-policy/{cluster_id}")>"Open its policy"</a>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -182,6 +182,13 @@ pub async fn cancel_plan(plan_id: i64) -> Result<(), AppError> {
     Ok(plans::cancel(&app.pool, &request_context(), plan_id).await?)
 }
 
+/// Every drifted item of the fleet (the dashboard's panel).
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "drift")]
+pub async fn load_drift() -> Result<Vec<Drift>, AppError> {
+    let app = app_state()?;
+    Ok(drift::drift(&app.pool, &request_context()).await?)
+}
+
 #[server(prefix = "/api/fn", endpoint = "drift_check")]
 pub async fn check_drift() -> Result<Vec<Drift>, AppError> {
     let app = app_state()?;
