@@ -31,6 +31,19 @@ pub enum Command {
     /// Audit log tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Proxy-config map (proxymap.txt) tools.
+    #[command(subcommand)]
+    Proxymap(ProxymapCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProxymapCommand {
+    /// Check proxy maps: prints `file:line:col: level: code: message` for each problem and exits
+    /// 1 when any file has an error (warnings alone exit 0). `-` reads standard input.
+    Check {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

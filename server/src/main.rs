@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use server::config::{AuditCommand, Cli, Command, UserCommand};
+use server::config::{AuditCommand, Cli, Command, ProxymapCommand, UserCommand};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -60,6 +60,30 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("user {username} ({role}) added");
             Ok(std::process::ExitCode::SUCCESS)
         }
+        Command::Proxymap(ProxymapCommand::Check { files }) => {
+            let mut clean = true;
+            for file in &files {
+                let (name, bytes) = if file.as_os_str() == "-" {
+                    ("<stdin>".to_owned(), read_capped(std::io::stdin())?)
+                } else {
+                    let opened = std::fs::File::open(file)
+                        .with_context(|| format!("opening {}", file.display()))?;
+                    let bytes = read_capped(opened)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    (file.display().to_string(), bytes)
+                };
+                let map = proxymap::parse_bytes(&bytes);
+                for diagnostic in &map.diagnostics {
+                    println!("{name}:{diagnostic}");
+                }
+                clean &= !map.has_errors();
+            }
+            Ok(if clean {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::from(1)
+            })
+        }
         Command::Audit(AuditCommand::Verify { database }) => {
             let db = server::Database::open(&database).await?;
             let report = domain::audit::store::verify(&db.pool).await;
@@ -115,4 +139,15 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// At most one byte past the largest map (which is then refused as too large without reading
+/// a huge file into memory).
+fn read_capped(from: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(from, proxymap::MAX_BYTES as u64 + 1),
+        &mut bytes,
+    )?;
+    Ok(bytes)
 }

@@ -474,3 +474,47 @@ async fn one_request_can_be_followed_through_the_log() {
     );
     running.stop();
 }
+
+#[test]
+fn proxymap_check_prints_each_problem_where_it_is_and_exits_1_on_errors() {
+    let dir = data_dir("proxymap");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.txt");
+    std::fs::write(
+        &good,
+        "finesse1.lan:8445=finesse1.xyz.com:443\r\n10.0.0.5:8553=ids.xyz.com\n",
+    )
+    .unwrap();
+    let bad = dir.join("bad.txt");
+    std::fs::write(
+        &bad,
+        "finesse1.lan:8445=finesse1.xyz.com\nFINESSE1.lan:8445=f2.xyz.com\n",
+    )
+    .unwrap();
+    let check = |files: &[&Path]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(["proxymap", "check"])
+            .args(files)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, out) = check(&[&good]);
+    assert_eq!(code, Some(0), "warnings alone pass: {out}");
+    assert_eq!(
+        out,
+        format!("{}:2:1: warning: address-literal: the internal side is the address 10.0.0.5: the components expect host names (FQDNs) here\n", good.display())
+    );
+    let (code, out) = check(&[&good, &bad]);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains(&format!(
+            "{}:2:1: error: duplicate-internal: ",
+            bad.display()
+        )),
+        "{out}"
+    );
+    let (code, _) = check(&[&dir.join("missing.txt")]);
+    assert_eq!(code, Some(1), "a file that cannot be read fails");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

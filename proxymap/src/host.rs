@@ -1,0 +1,231 @@
+//! One side of a mapping: `host[:port]`, where the host is an RFC 1123 name, an IPv4 address
+//! or a bracketed IPv6 address, and no port means 443.
+
+use crate::diagnostic::Code;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// As written: the internal side compares it case-insensitively, the external side exactly.
+    Name(String),
+    V4(Ipv4Addr),
+    V6(Ipv6Addr),
+}
+
+impl Host {
+    /// The name, lowercased (an address as written).
+    pub fn folded(&self) -> String {
+        match self {
+            Host::Name(name) => name.to_ascii_lowercase(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether it is a private, loopback or link-local address (never reachable from outside).
+    pub fn is_private_address(&self) -> bool {
+        match self {
+            Host::Name(_) => false,
+            Host::V4(a) => a.is_private() || a.is_loopback() || a.is_link_local(),
+            Host::V6(a) => {
+                a.is_loopback()
+                    || (a.segments()[0] & 0xfe00) == 0xfc00
+                    || (a.segments()[0] & 0xffc0) == 0xfe80
+            }
+        }
+    }
+
+    /// The name without its first label (`xyz.com` of `finesse1.xyz.com`), lowercased.
+    pub fn domain(&self) -> Option<String> {
+        match self {
+            Host::Name(name) => name.split_once('.').map(|(_, d)| d.to_ascii_lowercase()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Name(name) => f.write_str(name),
+            Host::V4(a) => write!(f, "{a}"),
+            Host::V6(a) => write!(f, "[{a}]"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HostPort {
+    pub host: Host,
+    pub port: u16,
+}
+
+impl fmt::Display for HostPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// What is wrong with a side: the character offset in the side where it starts, the code and
+/// the message.
+pub(crate) type SideError = (usize, Code, String);
+
+/// Parses one side (already trimmed).
+pub(crate) fn parse_side(side: &str) -> Result<HostPort, SideError> {
+    if side.is_empty() {
+        return Err((
+            0,
+            Code::EmptyHost,
+            "this side has no host: write `host` or `host:port`".into(),
+        ));
+    }
+    if let Some(scheme) = side.find("://") {
+        return Err((
+            0,
+            Code::InvalidHost,
+            format!(
+                "write the host, not a URL: leave out `{}://` and any path",
+                &side[..scheme]
+            ),
+        ));
+    }
+    let (host, port) = if let Some(rest) = side.strip_prefix('[') {
+        let Some(end) = rest.find(']') else {
+            return Err((
+                0,
+                Code::InvalidHost,
+                "an IPv6 address opened with `[` needs its closing `]`".into(),
+            ));
+        };
+        let address = &rest[..end];
+        let host = address.parse::<Ipv6Addr>().map(Host::V6).map_err(|_| {
+            (
+                1,
+                Code::InvalidHost,
+                format!("`{address}` is not an IPv6 address"),
+            )
+        })?;
+        let after = &rest[end + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(port) => Some((port, end + 3)),
+            None if after.is_empty() => None,
+            None => {
+                return Err((
+                    end + 2,
+                    Code::InvalidHost,
+                    format!("unexpected `{after}` after the IPv6 address: write `[address]:port`"),
+                ))
+            }
+        };
+        (host, port)
+    } else {
+        let (name, port) = match side.split_once(':') {
+            Some((name, port)) => (name, Some((port, name.chars().count() + 1))),
+            None => (side, None),
+        };
+        if port.is_some_and(|(p, _)| p.contains(':')) {
+            return Err((
+                0,
+                Code::InvalidHost,
+                "an IPv6 address must be in brackets: `[2001:db8::1]:443`".into(),
+            ));
+        }
+        (host(name)?, port)
+    };
+    let port = match port {
+        None => crate::syntax::DEFAULT_PORT,
+        Some((text, at)) => parse_port(text).map_err(|message| (at, Code::InvalidPort, message))?,
+    };
+    Ok(HostPort { host, port })
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    if text.is_empty() {
+        return Err("a `:` needs a port after it (or leave both out for 443)".into());
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` is not a port: a port is a number from 1 to 65535"
+        ));
+    }
+    match text.parse::<u32>() {
+        Ok(port @ 1..=65535) => Ok(port as u16),
+        _ => Err(format!(
+            "port {text} is out of range: a port is a number from 1 to 65535"
+        )),
+    }
+}
+
+/// An RFC 1123 host name or an IPv4 address.
+fn host(name: &str) -> Result<Host, SideError> {
+    if name.is_empty() {
+        return Err((
+            0,
+            Code::EmptyHost,
+            "this side has no host before its `:port`".into(),
+        ));
+    }
+    if let Ok(address) = name.parse::<Ipv4Addr>() {
+        return Ok(Host::V4(address));
+    }
+    if let Some((at, c)) = name
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
+    {
+        let at = name[..at].chars().count();
+        let hint = match c {
+            '#' => ": a comment takes a whole line starting with `#`",
+            '_' => ": host names take letters, digits and hyphens (DNS names with `_` are not host names)",
+            '/' => ": write the host, not a URL (no scheme or path)",
+            ' ' | '\t' => ": a host has no spaces",
+            _ => "",
+        };
+        return Err((
+            at,
+            Code::InvalidHost,
+            format!("`{c}` is not allowed in a host name{hint}"),
+        ));
+    }
+    if name.len() > 253 {
+        return Err((
+            0,
+            Code::InvalidHost,
+            format!(
+                "a host name has at most 253 characters; this one has {}",
+                name.len()
+            ),
+        ));
+    }
+    let mut at = 0;
+    for label in name.split('.') {
+        let problem = if label.is_empty() {
+            Some("an empty label (two dots in a row, or a dot at the start or end)".to_owned())
+        } else if label.len() > 63 {
+            Some(format!("the label `{label}` is longer than 63 characters"))
+        } else if label.starts_with('-') || label.ends_with('-') {
+            Some(format!("the label `{label}` starts or ends with a hyphen"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err((
+                at,
+                Code::InvalidHost,
+                format!("`{name}` is not a host name: {problem}"),
+            ));
+        }
+        at += label.len() + 1;
+    }
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err((
+            0,
+            Code::InvalidHost,
+            format!("`{name}` is neither a host name nor an IPv4 address"),
+        ));
+    }
+    Ok(Host::Name(name.to_owned()))
+}
