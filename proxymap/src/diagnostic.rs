@@ -54,6 +54,14 @@ pub enum Code {
     SharedExternal,
     /// An external side that looks like a LAN name or a private address.
     ExternalLooksInternal,
+    /// An internal side that is no endpoint of the inventory.
+    UnknownEndpoint,
+    /// An endpoint the map needs a line for has none (line 0: the map as a whole).
+    MissingEndpoint,
+    /// The external side differs from the proxy's public name only in case.
+    ExternalCase,
+    /// No certificate of the proxy covers the external host.
+    NoCertificate,
 }
 
 impl Code {
@@ -73,11 +81,16 @@ impl Code {
             Code::DuplicateInternal => "duplicate-internal",
             Code::SharedExternal => "shared-external",
             Code::ExternalLooksInternal => "external-looks-internal",
+            Code::UnknownEndpoint => "unknown-endpoint",
+            Code::MissingEndpoint => "missing-endpoint",
+            Code::ExternalCase => "external-case",
+            Code::NoCertificate => "no-certificate",
         }
     }
 }
 
-/// One problem at a 1-based line and column (columns count characters, not bytes).
+/// One problem at a 1-based line and column (columns count characters, not bytes); line 0 is
+/// the map as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Diagnostic {

@@ -2,6 +2,7 @@
 //! or a bracketed IPv6 address, and no port means 443.
 
 use crate::diagnostic::Code;
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -14,11 +15,22 @@ pub enum Host {
 }
 
 impl Host {
-    /// The name, lowercased (an address as written).
-    pub fn folded(&self) -> String {
+    /// The name, lowercased (an address as written): how the internal side compares.
+    pub fn folded(&self) -> Cow<'_, str> {
         match self {
-            Host::Name(name) => name.to_ascii_lowercase(),
-            other => other.to_string(),
+            Host::Name(name) if name.bytes().any(|b| b.is_ascii_uppercase()) => {
+                Cow::Owned(name.to_ascii_lowercase())
+            }
+            Host::Name(name) => Cow::Borrowed(name),
+            other => Cow::Owned(other.to_string()),
+        }
+    }
+
+    /// The name as written (an address as written): how the external side compares.
+    pub fn exact(&self) -> Cow<'_, str> {
+        match self {
+            Host::Name(name) => Cow::Borrowed(name),
+            other => Cow::Owned(other.to_string()),
         }
     }
 
@@ -35,10 +47,10 @@ impl Host {
         }
     }
 
-    /// The name without its first label (`xyz.com` of `finesse1.xyz.com`), lowercased.
-    pub fn domain(&self) -> Option<String> {
+    /// The name without its first label (`xyz.com` of `finesse1.xyz.com`).
+    pub fn domain(&self) -> Option<&str> {
         match self {
-            Host::Name(name) => name.split_once('.').map(|(_, d)| d.to_ascii_lowercase()),
+            Host::Name(name) => split_once(name, b'.').map(|(_, d)| d),
             _ => None,
         }
     }
@@ -79,7 +91,8 @@ pub(crate) fn parse_side(side: &str) -> Result<HostPort, SideError> {
             "this side has no host: write `host` or `host:port`".into(),
         ));
     }
-    if let Some(scheme) = side.find("://") {
+    let colon = side.bytes().position(|b| b == b':');
+    if let Some(scheme) = colon.filter(|&i| side[i..].starts_with("://")) {
         return Err((
             0,
             Code::InvalidHost,
@@ -89,7 +102,8 @@ pub(crate) fn parse_side(side: &str) -> Result<HostPort, SideError> {
             ),
         ));
     }
-    let (host, port) = if let Some(rest) = side.strip_prefix('[') {
+    let (host, port) = if side.as_bytes()[0] == b'[' {
+        let rest = &side[1..];
         let Some(end) = rest.find(']') else {
             return Err((
                 0,
@@ -119,7 +133,7 @@ pub(crate) fn parse_side(side: &str) -> Result<HostPort, SideError> {
         };
         (host, port)
     } else {
-        let (name, port) = match side.split_once(':') {
+        let (name, port) = match split_once(side, b':') {
             Some((name, port)) => (name, Some((port, name.chars().count() + 1))),
             None => (side, None),
         };
@@ -156,6 +170,13 @@ fn parse_port(text: &str) -> Result<u16, String> {
     }
 }
 
+/// `text` split at the first `byte` (an ASCII byte: both halves are whole characters). Bytes,
+/// not `str::split_once`: this runs for every line while the admin types.
+pub(crate) fn split_once(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((&text[..at], &text[at + 1..]))
+}
+
 /// An RFC 1123 host name or an IPv4 address.
 fn host(name: &str) -> Result<Host, SideError> {
     if name.is_empty() {
@@ -165,13 +186,17 @@ fn host(name: &str) -> Result<Host, SideError> {
             "this side has no host before its `:port`".into(),
         ));
     }
-    if let Ok(address) = name.parse::<Ipv4Addr>() {
-        return Ok(Host::V4(address));
+    if name.as_bytes()[0].is_ascii_digit() {
+        if let Ok(address) = name.parse::<Ipv4Addr>() {
+            return Ok(Host::V4(address));
+        }
     }
-    if let Some((at, c)) = name
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
+    // Bytes, not chars: this runs for every line while the admin types.
+    if let Some(at) = name
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
     {
+        let c = name[at..].chars().next().unwrap_or('?');
         let at = name[..at].chars().count();
         let hint = match c {
             '#' => ": a comment takes a whole line starting with `#`",
@@ -197,12 +222,14 @@ fn host(name: &str) -> Result<Host, SideError> {
         ));
     }
     let mut at = 0;
-    for label in name.split('.') {
+    for label in name.as_bytes().split(|&b| b == b'.') {
+        // ASCII only by now: the bytes are the characters.
+        let label = std::str::from_utf8(label).unwrap_or_default();
         let problem = if label.is_empty() {
             Some("an empty label (two dots in a row, or a dot at the start or end)".to_owned())
         } else if label.len() > 63 {
             Some(format!("the label `{label}` is longer than 63 characters"))
-        } else if label.starts_with('-') || label.ends_with('-') {
+        } else if label.as_bytes()[0] == b'-' || label.as_bytes()[label.len() - 1] == b'-' {
             Some(format!("the label `{label}` starts or ends with a hyphen"))
         } else {
             None
@@ -216,11 +243,11 @@ fn host(name: &str) -> Result<Host, SideError> {
         }
         at += label.len() + 1;
     }
-    if name
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
+    let tld = name
+        .bytes()
+        .rposition(|b| b == b'.')
+        .map_or(name, |i| &name[i + 1..]);
+    if tld.bytes().all(|b| b.is_ascii_digit()) {
         return Err((
             0,
             Code::InvalidHost,

@@ -6,6 +6,8 @@
 //! ```text
 //! bytes ──decode──▶ text ──parse──▶ Map (mappings with positions) ──check──▶ diagnostics
 //!   (input.rs)        (syntax.rs: one line, one mapping)        (meaning.rs: the map as a whole)
+//!                                                    ──check_with(Context)──▶ more diagnostics
+//!                                                      (context.rs: inventory, proxy names, certificates)
 //! ```
 //!
 //! Every problem is a [`Diagnostic`] with a stable [`Code`], a 1-based line and column (in
@@ -18,12 +20,14 @@
 //! [`Map::render`]ed from the mappings alone (`internal-host:port=external-host:port`, ports
 //! always written), since the nodes' own parser is not documented to accept anything more.
 
+mod context;
 mod diagnostic;
 mod host;
 mod input;
 mod meaning;
 mod syntax;
 
+pub use context::{check_with, Context, Endpoint};
 pub use diagnostic::{Code, Diagnostic, Level};
 pub use host::{Host, HostPort};
 pub use input::{decode, MAX_BYTES, MAX_LINE_CHARS};
@@ -62,9 +66,13 @@ impl Map {
 pub fn parse(text: &str) -> Map {
     let mut map = syntax::lines(text);
     meaning::check(&mut map);
-    map.diagnostics
-        .sort_by_key(|d| (d.line, d.column, d.level != Level::Error));
+    sort(&mut map.diagnostics);
     map
+}
+
+/// By line and column, errors before warnings at one place.
+fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by_key(|d| (d.line, d.column, d.level != Level::Error));
 }
 
 /// Reads a file's bytes: [`decode`] (a refusal is the only diagnostic), then [`parse`].

@@ -4,15 +4,16 @@
 use crate::diagnostic::{Code, Diagnostic};
 use crate::host::Host;
 use crate::Map;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub(crate) fn check(map: &mut Map) {
-    let mut internal: HashMap<(String, u16), usize> = HashMap::with_capacity(map.mappings.len());
-    let mut external: HashMap<(String, u16), usize> = HashMap::with_capacity(map.mappings.len());
+    let mut internal: HashMap<(Cow<str>, u16), usize> = HashMap::with_capacity(map.mappings.len());
+    let mut external: HashMap<(Cow<str>, u16), usize> = HashMap::with_capacity(map.mappings.len());
     let mut found = Vec::new();
     for m in &map.mappings {
-        if let Some(first) = internal.insert(m.internal.internal_key(), m.line) {
-            internal.insert(m.internal.internal_key(), first);
+        let key = (m.internal.host.folded(), m.internal.port);
+        if let Some(&first) = internal.get(&key) {
             found.push(Diagnostic::error(
                 m.line,
                 m.internal_column,
@@ -24,9 +25,9 @@ pub(crate) fn check(map: &mut Map) {
             ));
             continue;
         }
-        let key = (m.external.host.to_string(), m.external.port);
-        if let Some(first) = external.insert(key.clone(), m.line) {
-            external.insert(key, first);
+        internal.insert(key, m.line);
+        let key = (m.external.host.exact(), m.external.port);
+        if let Some(&first) = external.get(&key) {
             found.push(Diagnostic::error(
                 m.line,
                 m.external_column,
@@ -36,6 +37,8 @@ pub(crate) fn check(map: &mut Map) {
                     m.external
                 ),
             ));
+        } else {
+            external.insert(key, m.line);
         }
         for (host, column, which) in [
             (&m.internal.host, m.internal_column, "internal"),
@@ -70,9 +73,10 @@ fn looks_internal(internal: &Host, external: &Host) -> Option<String> {
         return Some("is the internal host itself".into());
     }
     match (internal.domain(), external.domain()) {
-        (Some(lan), Some(outside)) if lan == outside => {
-            Some(format!("is in the internal side's domain {lan}"))
-        }
+        (Some(lan), Some(outside)) if lan.eq_ignore_ascii_case(outside) => Some(format!(
+            "is in the internal side's domain {}",
+            lan.to_ascii_lowercase()
+        )),
         _ => None,
     }
 }

@@ -34,7 +34,10 @@ pub(crate) fn lines(text: &str) -> Map {
     let mut map = Map::default();
     for (index, raw) in text.split('\n').enumerate() {
         let number = index + 1;
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        let raw = match raw.as_bytes().last() {
+            Some(b'\r') => &raw[..raw.len() - 1],
+            _ => raw,
+        };
         match line(number, raw) {
             Ok(Some(mapping)) => map.mappings.push(mapping),
             Ok(None) => {}
@@ -56,11 +59,19 @@ fn line(number: usize, raw: &str) -> Result<Option<Mapping>, Diagnostic> {
             ),
         ));
     }
-    if let Some((at, c)) = raw
-        .chars()
-        .enumerate()
-        .find(|(_, c)| c.is_control() && *c != '\t')
-    {
+    // Control characters are below 0x20, 0x7f, or U+0080..U+009F (UTF-8 lead byte 0xC2): look
+    // closer only when such a byte is there.
+    let suspect = raw
+        .bytes()
+        .any(|b| (b < 0x20 && b != b'\t') || b == 0x7f || b == 0xc2);
+    let control = suspect
+        .then(|| {
+            raw.chars()
+                .enumerate()
+                .find(|(_, c)| c.is_control() && *c != '\t')
+        })
+        .flatten();
+    if let Some((at, c)) = control {
         return Err(Diagnostic::error(
             number,
             at + 1,
@@ -72,13 +83,17 @@ fn line(number: usize, raw: &str) -> Result<Option<Mapping>, Diagnostic> {
         ));
     }
     let content = raw.trim();
-    if content.is_empty() || content.starts_with('#') {
+    if content.is_empty() || content.as_bytes()[0] == b'#' {
         return Ok(None);
     }
     let indent = raw.chars().take_while(|c| c.is_whitespace()).count();
     let column = |offset_in_content: usize| indent + offset_in_content + 1;
-    let mut equals = content.char_indices().filter(|(_, c)| *c == '=');
-    let Some((at, _)) = equals.next() else {
+    let mut equals = content
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'=')
+        .map(|(i, _)| i);
+    let Some(at) = equals.next() else {
         return Err(Diagnostic::error(
             number,
             column(0),
@@ -86,7 +101,7 @@ fn line(number: usize, raw: &str) -> Result<Option<Mapping>, Diagnostic> {
             "expected `internal-host[:port]=external-host[:port]`; this line has no `=`",
         ));
     };
-    if let Some((second, _)) = equals.next() {
+    if let Some(second) = equals.next() {
         return Err(Diagnostic::error(
             number,
             column(content[..second].chars().count()),
@@ -122,6 +137,6 @@ fn line(number: usize, raw: &str) -> Result<Option<Mapping>, Diagnostic> {
 impl HostPort {
     /// The key the internal side compares by: host lowercased, port.
     pub fn internal_key(&self) -> (String, u16) {
-        (self.host.folded(), self.port)
+        (self.host.folded().into_owned(), self.port)
     }
 }

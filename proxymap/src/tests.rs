@@ -214,3 +214,50 @@ fn a_diagnostic_prints_as_the_cli_shows_it() {
         "2:1: error: duplicate-internal: a.lan:8445 is already mapped on line 1 (the internal side ignores case); the proxy installer refuses duplicates: keep one line"
     );
 }
+
+#[test]
+fn the_inventory_the_proxy_names_and_certificates_each_add_what_they_know() {
+    let endpoint = |host: &str, port: u16, expected: bool| Endpoint {
+        host: host.into(),
+        port,
+        label: format!("{host} (Finesse)"),
+        expected,
+    };
+    let context = Context {
+        endpoints: vec![
+            endpoint("finesse1.lan", 8445, true),
+            endpoint("finesse2.lan", 8445, true),
+            endpoint("finesse2.lan", 8443, false),
+        ],
+        proxy_names: vec!["Desk2.xyz.com".into()],
+        certificate_names: Some(vec!["*.xyz.com".into()]),
+    };
+    let mut map = parse("FINESSE1.lan:8445=desk1.xyz.com\ncuic.lan:8444=cuic.example.net\nfinesse2.lan:8443=desk2.xyz.com");
+    check_with(&mut map, &context);
+    let found: Vec<String> = map
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.code.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "0:0: missing-endpoint",
+            "2:1: unknown-endpoint",
+            "2:15: no-certificate",
+            "3:19: external-case",
+        ]
+    );
+    assert!(
+        map.diagnostics[0].message.contains("finesse2.lan:8445"),
+        "{}",
+        map.diagnostics[0].message
+    );
+    assert!(
+        map.has_errors(),
+        "a case that differs from the proxy's name is an error"
+    );
+    let mut unknown = parse("a.lan:8445=a.xyz.com");
+    check_with(&mut unknown, &Context::default());
+    assert_eq!(unknown.diagnostics, [], "an empty context checks nothing");
+}
