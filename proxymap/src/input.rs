@@ -3,8 +3,9 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 
-/// The largest file read: a map of 10,000 lines is about 600 KB.
-pub const MAX_BYTES: usize = 2 * 1024 * 1024;
+/// The largest file read (the console's request limit too): a map of 10,000 lines is about
+/// 600 KB.
+pub const MAX_BYTES: usize = 1024 * 1024;
 
 /// The longest line read: a mapping of two 253-character names with ports is 519 characters.
 pub const MAX_LINE_CHARS: usize = 1024;
@@ -17,7 +18,7 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
             1,
             Code::TooLarge,
             format!(
-                "the file is larger than {} KiB, the most a proxy map may have (about 30,000 lines): is this the right file?",
+                "the file is larger than {} KiB, the most a proxy map may have (about 15,000 lines): is this the right file?",
                 MAX_BYTES / 1024
             ),
         ));

@@ -197,6 +197,15 @@ const OPEN_WRITES: &[&str] = &[
     "/api/fn/change_password",
 ];
 
+/// POSTs that change nothing (a text checked, versions compared, names looked up): any reader
+/// may send them. They are POSTs because what they read is in the body. A REST route here
+/// declares `reader` in its `#[utoipa::path]` (the guard tests hold the two together).
+const READING_POSTS: &[&str] = &[
+    "/api/v1/proxymaps/validate",
+    "/api/fn/access_policy_diff",
+    "/api/fn/access_policy_lookup",
+];
+
 /// Refuses state-changing requests from other sites (CSRF) and from roles that may not change
 /// anything. Runs before every handler, so an endpoint added later is covered without effort;
 /// the handlers check the role again.
@@ -218,7 +227,12 @@ pub async fn write_guard(request: Request, next: Next) -> Response {
         .get::<RequestContext>()
         .cloned()
         .unwrap_or_default();
-    match context.require_admin() {
+    let allowed = if READING_POSTS.contains(&request.uri().path()) {
+        context.require_reader()
+    } else {
+        context.require_admin()
+    };
+    match allowed {
         Ok(_) => next.run(request).await,
         Err(error) => AppError::from(error).into_response(),
     }

@@ -8,6 +8,7 @@ mod inventory;
 pub mod monitoring;
 pub mod openapi;
 mod policy;
+mod proxymaps;
 mod scans;
 mod session;
 mod tokens;
@@ -96,6 +97,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(policy::get_restart))
         .routes(routes!(policy::pending_restarts))
         .routes(routes!(policy::rolling_restart))
+        .routes(routes!(proxymaps::validate))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

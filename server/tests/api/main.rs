@@ -11,6 +11,7 @@ mod input;
 mod inventory;
 mod openapi;
 mod policy;
+mod proxymaps;
 mod reconcile;
 mod replicas;
 mod scans;

@@ -1,0 +1,112 @@
+//! Proxy maps through the REST API: a text validated on its own and against a cluster.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use testkit::app::*;
+
+async fn validate(
+    app: &TestApp,
+    query: &str,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, Value) {
+    let response = app
+        .request(Method::POST, &format!("/api/v1/proxymaps/validate{query}"))
+        .header("Content-Type", "text/plain")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}: {}",
+                d["line"],
+                d["column"],
+                d["code"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_map_is_validated_alone_and_against_its_cluster() {
+    let app = spawn_admin().await;
+    let guide = "finesse1.internal.com:8445=finesse1.xyz.com:443\nidspub.internal.com:8553=idspub.xyz.com\n";
+    let (status, report) = validate(&app, "", guide).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (report["valid"].clone(), report["mappings"].clone()),
+        (json!(true), json!(2))
+    );
+    assert_eq!(report["rendered"], "finesse1.internal.com:8445=finesse1.xyz.com:443\nidspub.internal.com:8553=idspub.xyz.com:443\n");
+
+    let (_, report) = validate(
+        &app,
+        "",
+        "finesse1.lan:8445 finesse1.xyz.com\nf.lan:84x5=f.xyz.com",
+    )
+    .await;
+    assert_eq!(report["valid"], false);
+    assert_eq!(codes(&report), ["1:1: missing-equals", "2:7: invalid-port"]);
+    let (status, report) = validate(&app, "", b"a.lan=b.xyz.com\n\xff\xfe".to_vec()).await;
+    assert_eq!(
+        (status, codes(&report)),
+        (StatusCode::OK, vec!["2:1: invalid-utf8".to_owned()])
+    );
+
+    // Against a cluster: its Finesse nodes' 8445 lines expected, unknown endpoints named.
+    let cluster = app
+        .send_json(Method::POST, "/api/v1/clusters", &json!({"name": "Maps"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    for (fqdn, role) in [
+        ("finesse1.internal.com", "primary"),
+        ("finesse2.internal.com", "secondary"),
+    ] {
+        let node = json!({"cluster_id": cluster, "kind": "finesse", "role": role, "fqdn": fqdn, "address": "127.0.0.1"});
+        let response = app.send_json(Method::POST, "/api/v1/nodes", &node).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let (status, report) = validate(&app, &format!("?cluster_id={cluster}"), guide).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        codes(&report),
+        ["0:0: missing-endpoint", "2:1: unknown-endpoint"]
+    );
+    assert!(
+        report["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("finesse2.internal.com:8445"),
+        "{report}"
+    );
+    assert_eq!(report["valid"], true, "warnings alone");
+
+    let (status, _) = validate(&app, "?cluster_id=999999", guide).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = validate(&app, "", vec![b'a'; 1024 * 1024 + 1]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let token = app.create_token("audit", "auditor").await;
+    let response = client()
+        .post(app.url("/api/v1/proxymaps/validate"))
+        .bearer_auth(&token)
+        .body(guide)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "an auditor may check a map: {body}");
+}
