@@ -327,6 +327,28 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Creates a cluster as the signed-in admin; returns its id.
+    pub async fn create_cluster(&self, name: &str) -> i64 {
+        let response = self
+            .request(Method::POST, "/api/v1/clusters")
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// A new user with `role`, signed in on a client of its own.
+    pub async fn signed_in_as(&self, username: &str, role: &str) -> TestApp {
+        self.create_user(username, role).await;
+        let client = self.other_client();
+        client.login(username, PASSWORD).await;
+        client
+    }
+
     /// Creates a token as the signed-in admin; returns the secret.
     pub async fn create_token(&self, name: &str, role: &str) -> String {
         let response = self

@@ -393,9 +393,7 @@ async fn a_monitor_token_is_refused_by_every_route_not_meant_for_monitors() {
 #[tokio::test]
 async fn auditors_may_send_the_posts_that_only_read() {
     let app = spawn_admin().await;
-    app.create_user("audrey", "auditor").await;
-    let auditor = app.other_client();
-    auditor.login("audrey", PASSWORD).await;
+    let auditor = app.signed_in_as("audrey", "auditor").await;
     let reading: Vec<(Method, String)> = server::api::operations()
         .into_iter()
         .filter(|(method, _, need)| *method != Method::GET && *need == Need::Reader)

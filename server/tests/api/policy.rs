@@ -196,12 +196,7 @@ async fn clusters_behind_one_proxy_pair_share_a_policy_and_leave_it_with_a_copy(
     let app = spawn_admin().await;
     let a = cluster_with_proxy(&app).await;
     put(&app, a, Some("\"0\""), json!({"policy": proxy_a()})).await;
-    let response = app
-        .send_json(Method::POST, "/api/v1/clusters", &json!({"name": "Site B"}))
-        .await;
-    let b = response.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let b = app.create_cluster("Site B").await;
     let node = json!({"cluster_id": b, "kind": "finesse", "fqdn": "finesse.site-b.test", "address": "127.0.0.1"});
     let response = app.send_json(Method::POST, "/api/v1/nodes", &node).await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -282,14 +277,7 @@ async fn clusters_behind_one_proxy_pair_share_a_policy_and_leave_it_with_a_copy(
 
     let (status, error) = follow(a, a).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
-    let empty = app
-        .send_json(Method::POST, "/api/v1/clusters", &json!({"name": "Site C"}))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let empty = app.create_cluster("Site C").await;
     let (status, error) = follow(b, empty).await;
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
     assert!(

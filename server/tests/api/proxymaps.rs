@@ -63,14 +63,7 @@ async fn a_map_is_validated_alone_and_against_its_cluster() {
     );
 
     // Against a cluster: its Finesse nodes' 8445 lines expected, unknown endpoints named.
-    let cluster = app
-        .send_json(Method::POST, "/api/v1/clusters", &json!({"name": "Maps"}))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let cluster = app.create_cluster("Maps").await;
     for (fqdn, role) in [
         ("finesse1.internal.com", "primary"),
         ("finesse2.internal.com", "secondary"),
