@@ -35,6 +35,12 @@ pub enum AppError {
         message: String,
         changes: Vec<String>,
     },
+    /// Made from an older version than the latest, named in the body: what changed since (409).
+    #[error("{message}")]
+    Diverged {
+        message: String,
+        changes: Vec<String>,
+    },
     /// The change must name the version it started from (REST: `If-Match`).
     #[error("{0}")]
     PreconditionRequired(String),
@@ -63,7 +69,7 @@ impl AppError {
             Self::Validation(_) => "validation",
             Self::BadRequest(_) => "bad_request",
             Self::Conflict(_) => "conflict",
-            Self::Stale { .. } => "stale",
+            Self::Stale { .. } | Self::Diverged { .. } => "stale",
             Self::PreconditionRequired(_) => "precondition_required",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable => "unavailable",
@@ -82,6 +88,7 @@ impl AppError {
             Self::BadRequest(_) => S::BAD_REQUEST,
             Self::Conflict(_) => S::CONFLICT,
             Self::Stale { .. } => S::PRECONDITION_FAILED,
+            Self::Diverged { .. } => S::CONFLICT,
             Self::PreconditionRequired(_) => S::PRECONDITION_REQUIRED,
             Self::TooManyRequests { .. } => S::TOO_MANY_REQUESTS,
             Self::Unavailable => S::SERVICE_UNAVAILABLE,
@@ -131,6 +138,7 @@ mod ssr {
                 E::BadRequest(message) => Self::BadRequest(message),
                 E::Conflict(message) => Self::Conflict(message),
                 E::Stale { message, changes } => Self::Stale { message, changes },
+                E::Diverged { message, changes } => Self::Diverged { message, changes },
                 E::PreconditionRequired(message) => Self::PreconditionRequired(message),
                 E::TooManyRequests { retry_after_secs } => {
                     Self::TooManyRequests { retry_after_secs }
@@ -173,7 +181,7 @@ impl axum::response::IntoResponse for AppError {
         if let AppError::Validation(fields) = &self {
             body["fields"] = serde_json::json!(fields);
         }
-        if let AppError::Stale { changes, .. } = &self {
+        if let AppError::Stale { changes, .. } | AppError::Diverged { changes, .. } = &self {
             body["changes"] = serde_json::json!(changes);
         }
         let mut response = (self.status(), axum::Json(body)).into_response();

@@ -31,6 +31,13 @@ pub enum Error {
         message: String,
         changes: Vec<String>,
     },
+    /// Like [`Error::Stale`], for a save that names its base version in the body (REST: 409
+    /// rather than 412, which answers an `If-Match`).
+    #[error("{message}")]
+    Diverged {
+        message: String,
+        changes: Vec<String>,
+    },
     /// A change that must name the version it started from did not.
     #[error("{0}")]
     PreconditionRequired(String),

@@ -22,6 +22,7 @@
 
 mod context;
 mod diagnostic;
+mod diff;
 mod host;
 mod input;
 mod meaning;
@@ -29,6 +30,7 @@ mod syntax;
 
 pub use context::{check_with, Context, Endpoint};
 pub use diagnostic::{Code, Diagnostic, Level};
+pub use diff::diff;
 pub use host::{Host, HostPort};
 pub use input::{decode, MAX_BYTES, MAX_LINE_CHARS};
 pub use syntax::{Mapping, DEFAULT_PORT};

@@ -261,3 +261,17 @@ fn the_inventory_the_proxy_names_and_certificates_each_add_what_they_know() {
     check_with(&mut unknown, &Context::default());
     assert_eq!(unknown.diagnostics, [], "an empty context checks nothing");
 }
+
+#[test]
+fn a_diff_names_each_mapping_added_removed_or_pointed_elsewhere() {
+    let old = parse("# v1\na.lan:8445=a.xyz.com\nb.lan:8445=b.xyz.com\nc.lan:8445=c.xyz.com\n");
+    let new = parse("C.LAN:8445=c.xyz.com\na.lan:8445=a2.xyz.com\nd.lan:8553=d.xyz.com\n");
+    assert_eq!(
+        diff(&old, &new),
+        [
+            "~ a.lan:8445: a.xyz.com:443 → a2.xyz.com:443",
+            "- b.lan:8445=b.xyz.com:443",
+            "+ d.lan:8553=d.xyz.com:443",
+        ]
+    );
+}

@@ -24,6 +24,91 @@ pub fn expected_ports(kind: NodeKind) -> &'static [u16] {
     }
 }
 
+/// A proxy map as the pages and `GET /api/v1/proxymaps/{id}` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MapView {
+    pub id: i64,
+    pub name: String,
+    /// The served file's path is `/maps/<slug>/proxymap.txt`.
+    pub slug: String,
+    pub path: String,
+    /// The cluster it is checked against and rolled out to.
+    pub cluster_id: Option<i64>,
+    /// 0 before the first save.
+    pub latest_version: i32,
+    /// `None`: nothing published yet (drafts are never served).
+    pub published_version: Option<i32>,
+    pub published_by: Option<String>,
+    pub published_at: Option<String>,
+}
+
+/// `POST /api/v1/proxymaps`: a new map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewMap {
+    pub name: String,
+    /// Lowercase letters, digits and hyphens; from the name when left out.
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub cluster_id: Option<i64>,
+}
+
+/// One saved version (its text with `GET .../versions/{version}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MapVersion {
+    pub version: i32,
+    pub author: String,
+    pub comment: String,
+    pub saved_at: String,
+    pub mappings: usize,
+    pub text: String,
+}
+
+/// `POST /api/v1/proxymaps/{id}/versions`: the new text, the version it was edited from, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SaveMap {
+    pub text: String,
+    /// The version the edit started from (0 for the first).
+    pub base_version: i32,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// A map's slug from its name: lowercase letters and digits, other runs become one hyphen.
+pub fn slug_of(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    slug.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
+}
+
+/// Whether `slug` may name a served map (`^[a-z0-9][a-z0-9-]{0,62}$`).
+pub fn slug_is_valid(slug: &str) -> bool {
+    let bytes = slug.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes[0] != b'-'
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
 /// One problem of a map (a [`proxymap::Diagnostic`] as the API shows it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -27,3 +27,13 @@ fn a_validation_counts_and_renders() {
         "a.lan:8445=a.xyz.com:443\n10.0.0.1:8445=b.xyz.com:443\n"
     );
 }
+
+#[test]
+fn slugs_come_from_names_and_only_safe_ones_are_taken() {
+    assert_eq!(slug_of("Site A: Finesse (pair 1)"), "site-a-finesse-pair-1");
+    assert_eq!(slug_of("---"), "");
+    assert!(slug_is_valid("site-a"));
+    for bad in ["", "-a", "Site", "a/b", "a.b", &"a".repeat(64)] {
+        assert!(!slug_is_valid(bad), "{bad}");
+    }
+}

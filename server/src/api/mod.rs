@@ -98,6 +98,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(policy::pending_restarts))
         .routes(routes!(policy::rolling_restart))
         .routes(routes!(proxymaps::validate))
+        .routes(routes!(proxymaps::list, proxymaps::create))
+        .routes(routes!(proxymaps::get))
+        .routes(routes!(proxymaps::versions, proxymaps::save))
+        .routes(routes!(proxymaps::publish))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

@@ -1,13 +1,16 @@
-//! `POST /api/v1/proxymaps/validate`: a proxy map's text checked (with `?cluster_id=`, against
-//! that cluster's inventory, proxies and their certificates too), as the editor checks it.
+//! Proxy maps: `GET/POST /api/v1/proxymaps`, `GET /api/v1/proxymaps/{id}`, its versions (a
+//! save names the version it started from: 409 with the changes since when stale), publishing
+//! one, and `POST /api/v1/proxymaps/validate`: a text checked (with `?cluster_id=`, against that
+//! cluster's inventory, proxies and their certificates too), as the editor checks it.
 
-use super::Ctx;
+use super::{ApiJson, Ctx};
 use crate::api::openapi::ErrorBody;
 use app::error::AppError;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use domain::proxy_maps::store as maps;
-use domain::proxy_maps::Validation;
+use domain::proxy_maps::{MapVersion, MapView, NewMap, SaveMap, Validation};
 use domain::Services;
 use serde::Deserialize;
 
@@ -31,5 +34,84 @@ pub async fn validate(
 ) -> Result<Json<Validation>, AppError> {
     Ok(Json(
         maps::validate(&state.pool, &context, &body, query.cluster_id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxymaps", tag = "proxy maps",
+    responses((status = 200, description = "every map, by name", body = Vec<MapView>)))]
+pub async fn list(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+) -> Result<Json<Vec<MapView>>, AppError> {
+    Ok(Json(maps::list(&state.pool, &context).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/proxymaps", tag = "proxy maps", request_body = NewMap,
+    responses((status = 201, description = "made (no version yet; nothing is served until a version is published)", body = MapView)))]
+pub async fn create(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    ApiJson(body): ApiJson<NewMap>,
+) -> Result<(StatusCode, Json<MapView>), AppError> {
+    let made = maps::create(&state.pool, &context, body).await?;
+    Ok((StatusCode::CREATED, Json(made)))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxymaps/{id}", tag = "proxy maps", params(("id" = i64, Path)),
+    responses((status = 200, description = "the map: its path, latest and published versions", body = MapView),
+        (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<MapView>, AppError> {
+    Ok(Json(maps::get(&state.pool, &context, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxymaps/{id}/versions", tag = "proxy maps", params(("id" = i64, Path)),
+    responses((status = 200, description = "every saved version, newest first, with its text", body = Vec<MapVersion>),
+        (status = 404, body = ErrorBody)))]
+pub async fn versions(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<MapVersion>>, AppError> {
+    Ok(Json(maps::versions(&state.pool, &context, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/proxymaps/{id}/versions", tag = "proxy maps", params(("id" = i64, Path)),
+    request_body = SaveMap,
+    responses((status = 201, description = "saved as the next version", body = MapView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "edited from an older version: `changes` lists what differs from the latest", body = ErrorBody),
+        (status = 422, description = "the text has errors: `fields.text` lists them as `line:column: level: code: message`", body = ErrorBody)))]
+pub async fn save(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<SaveMap>,
+) -> Result<(StatusCode, Json<MapView>), AppError> {
+    let saved = maps::save(&state.pool, &context, id, body).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Publish {
+    version: i32,
+}
+
+#[utoipa::path(post, path = "/api/v1/proxymaps/{id}/publish", tag = "proxy maps", params(("id" = i64, Path)),
+    request_body = Publish,
+    responses((status = 200, description = "published: the nodes are served this version from now on", body = MapView),
+        (status = 404, description = "no such map or version", body = ErrorBody)))]
+pub async fn publish(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Publish>,
+) -> Result<Json<MapView>, AppError> {
+    Ok(Json(
+        maps::publish(&state.pool, &context, id, body.version).await?,
     ))
 }

@@ -103,3 +103,119 @@ async fn a_map_is_validated_alone_and_against_its_cluster() {
     let body = response.text().await.unwrap();
     assert_eq!(status, StatusCode::OK, "an auditor may check a map: {body}");
 }
+
+#[tokio::test]
+async fn a_map_keeps_every_version_refuses_stale_and_broken_saves_and_publishes_one() {
+    let app = spawn_admin().await;
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/proxymaps",
+            &json!({"name": "Site A: desk"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let map: Value = response.json().await.unwrap();
+    assert_eq!(
+        (map["slug"].clone(), map["path"].clone()),
+        (
+            json!("site-a-desk"),
+            json!("/maps/site-a-desk/proxymap.txt")
+        )
+    );
+    assert_eq!(
+        (
+            map["latest_version"].clone(),
+            map["published_version"].clone()
+        ),
+        (json!(0), Value::Null)
+    );
+    let id = map["id"].as_i64().unwrap();
+    let versions = format!("/api/v1/proxymaps/{id}/versions");
+    let save = |body: Value| {
+        let (app, versions) = (&app, &versions);
+        async move {
+            let response = app.send_json(Method::POST, versions, &body).await;
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, saved) = save(
+        json!({"text": "# desk\na.lan:8445=a.xyz.com\n", "base_version": 0, "comment": "first"}),
+    )
+    .await;
+    assert_eq!(
+        (status, saved["latest_version"].clone()),
+        (StatusCode::CREATED, json!(1)),
+        "{saved}"
+    );
+
+    // A second admin still on version 0: refused with what version 1 has.
+    let (status, error) = save(json!({"text": "b.lan:8445=b.xyz.com", "base_version": 0})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(error["error"], "stale");
+    assert_eq!(
+        error["changes"],
+        json!(["- a.lan:8445=a.xyz.com:443", "+ b.lan:8445=b.xyz.com:443"])
+    );
+    // Errors are refused with each diagnostic; warnings are saved.
+    let (status, error) =
+        save(json!({"text": "a.lan:8445=a.xyz.com\na.lan:8445=b.xyz.com", "base_version": 1}))
+            .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(
+        TestApp::field_message(&error, "text").starts_with("2:1: error: duplicate-internal"),
+        "{error}"
+    );
+    let (status, _) = save(json!({"text": "10.0.0.9:8445=a.xyz.com", "base_version": 1})).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let listed: Value = app.get_json(&versions).await;
+    assert_eq!(listed[0]["version"], 2);
+    assert_eq!(
+        (listed[1]["comment"].clone(), listed[1]["mappings"].clone()),
+        (json!("first"), json!(1))
+    );
+    assert_eq!(listed[1]["text"], "# desk\na.lan:8445=a.xyz.com\n");
+
+    let publish = format!("/api/v1/proxymaps/{id}/publish");
+    let response = app
+        .send_json(Method::POST, &publish, &json!({"version": 7}))
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = app
+        .send_json(Method::POST, &publish, &json!({"version": 1}))
+        .await;
+    let published: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            published["published_version"].clone(),
+            published["published_by"].clone()
+        ),
+        (json!(1), json!("admin"))
+    );
+
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/proxymaps",
+            &json!({"name": "Other", "slug": "Site A"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/proxymaps",
+            &json!({"name": "Site A: desk"}),
+        )
+        .await;
+    let error: Value = response.json().await.unwrap();
+    assert!(
+        TestApp::field_message(&error, "name").contains("exists already"),
+        "{error}"
+    );
+    let actions = app.audit_action_names().await;
+    for action in ["proxy_map.create", "proxy_map.save", "proxy_map.publish"] {
+        assert!(actions.iter().any(|a| a == action), "{action}");
+    }
+}

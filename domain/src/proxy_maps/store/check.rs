@@ -1,9 +1,9 @@
-//! Proxy maps in PostgreSQL: what a cluster's map is checked against (its nodes' endpoints, its
-//! proxies' public names, the names their served certificates cover), and validating a text.
+//! What a cluster's map is checked against (its nodes' endpoints, its proxies' public names,
+//! the names their served certificates cover), and validating a text.
 
-use super::{expected_ports, Validation};
 use crate::auth::principal::RequestContext;
 use crate::inventory::model::NodeKind;
+use crate::proxy_maps::{expected_ports, Validation};
 use crate::Error;
 use sqlx::PgPool;
 
