@@ -251,3 +251,26 @@ async fn readiness_reports_the_database() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn text_with_a_nul_character_is_refused_before_the_database_sees_it() {
+    let app = spawn_admin().await;
+    for (path, body) in [
+        ("/api/v1/clusters", r#"{"name": "Site\u0000A"}"#),
+        ("/api/v1/proxymaps", r#"{"name": "Map\u0000"}"#),
+    ] {
+        let response = app
+            .request(Method::POST, path)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, error) = error_of(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("NUL"),
+            "{error}"
+        );
+    }
+}
