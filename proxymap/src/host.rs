@@ -133,11 +133,14 @@ pub(crate) fn parse_side(side: &str) -> Result<HostPort, SideError> {
         };
         (host, port)
     } else {
-        let (name, port) = match split_once(side, b':') {
-            Some((name, port)) => (name, Some((port, name.chars().count() + 1))),
+        let (name, port) = match colon {
+            Some(at) => (
+                &side[..at],
+                Some((&side[at + 1..], side[..at].chars().count() + 1)),
+            ),
             None => (side, None),
         };
-        if port.is_some_and(|(p, _)| p.contains(':')) {
+        if port.is_some_and(|(p, _)| p.as_bytes().contains(&b':')) {
             return Err((
                 0,
                 Code::InvalidHost,
@@ -221,10 +224,14 @@ fn host(name: &str) -> Result<Host, SideError> {
             ),
         ));
     }
+    // ASCII only by now: byte offsets are character offsets.
     let mut at = 0;
-    for label in name.as_bytes().split(|&b| b == b'.') {
-        // ASCII only by now: the bytes are the characters.
-        let label = std::str::from_utf8(label).unwrap_or_default();
+    while at <= name.len() {
+        let end = name[at..]
+            .bytes()
+            .position(|b| b == b'.')
+            .map_or(name.len(), |i| at + i);
+        let label = &name[at..end];
         let problem = if label.is_empty() {
             Some("an empty label (two dots in a row, or a dot at the start or end)".to_owned())
         } else if label.len() > 63 {
@@ -241,7 +248,7 @@ fn host(name: &str) -> Result<Host, SideError> {
                 format!("`{name}` is not a host name: {problem}"),
             ));
         }
-        at += label.len() + 1;
+        at = end + 1;
     }
     let tld = name
         .bytes()

@@ -6,13 +6,49 @@ use crate::host::Host;
 use crate::Map;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Where each endpoint was first seen: by a fast hasher (no untrusted party chooses the keys
+/// of a map its own admin is editing, so SipHash's protection buys nothing here).
+type Seen<'a> = HashMap<(Cow<'a, str>, u16), usize, BuildHasherDefault<Fast>>;
+
+/// The Firefox hasher's mix, eight bytes at a time.
+#[derive(Default)]
+struct Fast(u64);
+
+impl Fast {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fast {
+    fn finish(&self) -> u64 {
+        // The multiply mixes upwards; the table indexes by the low bits.
+        self.0.rotate_left(26)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            self.add(u64::from_le_bytes(eight));
+        }
+        let rest = words.remainder();
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
+    }
+}
 
 pub(crate) fn check(map: &mut Map) {
-    let mut internal: HashMap<(Cow<str>, u16), usize> = HashMap::with_capacity(map.mappings.len());
-    let mut external: HashMap<(Cow<str>, u16), usize> = HashMap::with_capacity(map.mappings.len());
+    let size = map.mappings.len();
+    let mut internal: Seen = HashMap::with_capacity_and_hasher(size, Default::default());
+    let mut external: Seen = HashMap::with_capacity_and_hasher(size, Default::default());
     let mut found = Vec::new();
     for m in &map.mappings {
         let key = (m.internal.host.folded(), m.internal.port);
+        let key_internal = key.0.clone();
         if let Some(&first) = internal.get(&key) {
             found.push(Diagnostic::error(
                 m.line,
@@ -53,7 +89,7 @@ pub(crate) fn check(map: &mut Map) {
                 ));
             }
         }
-        if let Some(why) = looks_internal(&m.internal.host, &m.external.host) {
+        if let Some(why) = looks_internal(&key_internal, &m.internal.host, &m.external.host) {
             found.push(Diagnostic::warning(
                 m.line,
                 m.external_column,
@@ -65,11 +101,12 @@ pub(crate) fn check(map: &mut Map) {
     map.diagnostics.append(&mut found);
 }
 
-fn looks_internal(internal: &Host, external: &Host) -> Option<String> {
+/// `folded` is the internal host, lowercased.
+fn looks_internal(folded: &str, internal: &Host, external: &Host) -> Option<String> {
     if external.is_private_address() {
         return Some(format!("{external} is a private address"));
     }
-    if external.folded() == internal.folded() {
+    if external.exact().eq_ignore_ascii_case(folded) {
         return Some("is the internal host itself".into());
     }
     match (internal.domain(), external.domain()) {
