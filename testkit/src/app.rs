@@ -313,32 +313,25 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Creates a user as the signed-in admin; returns its id.
-    pub async fn create_user(&self, username: &str, role: &str) -> i64 {
-        let response = self
-            .request(Method::POST, "/api/v1/users")
-            .json(&json!({"username": username, "password": PASSWORD, "role": role}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
+    /// POSTs `body` to `path` as the signed-in admin, expects 201; returns the new `id`.
+    pub async fn create(&self, path: &str, body: &Value) -> i64 {
+        let response = self.send_json(Method::POST, path, body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "POST {path}");
         response.json::<Value>().await.unwrap()["id"]
             .as_i64()
             .unwrap()
     }
 
+    /// Creates a user as the signed-in admin; returns its id.
+    pub async fn create_user(&self, username: &str, role: &str) -> i64 {
+        let body = json!({"username": username, "password": PASSWORD, "role": role});
+        self.create("/api/v1/users", &body).await
+    }
+
     /// Creates a cluster as the signed-in admin; returns its id.
     pub async fn create_cluster(&self, name: &str) -> i64 {
-        let response = self
-            .request(Method::POST, "/api/v1/clusters")
-            .json(&json!({"name": name}))
-            .send()
+        self.create("/api/v1/clusters", &json!({"name": name}))
             .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json::<Value>().await.unwrap()["id"]
-            .as_i64()
-            .unwrap()
     }
 
     /// A new user with `role`, signed in on a client of its own.

@@ -194,6 +194,11 @@ async fn a_map_keeps_every_version_refuses_stale_and_broken_saves_and_publishes_
         (json!(1), json!("admin"))
     );
 
+    let all: Value = app.get_json("/api/v1/proxymaps").await;
+    assert_eq!(
+        (all[0]["id"].as_i64(), all[0]["published_version"].clone()),
+        (Some(id), json!(1))
+    );
     let response = app
         .send_json(
             Method::POST,

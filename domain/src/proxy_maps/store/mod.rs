@@ -18,15 +18,7 @@ fn invalid(field: &str, message: String) -> Error {
 /// Every map, by name.
 pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<MapView>, Error> {
     context.require_reader()?;
-    let ids = sqlx::query_scalar!("select id from proxy_map order by name")
-        .fetch_all(pool)
-        .await?;
-    let mut connection = pool.acquire().await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(view(&mut connection, id).await?);
-    }
-    Ok(out)
+    views(&mut *pool.acquire().await?, None).await
 }
 
 pub async fn get(pool: &PgPool, context: &RequestContext, id: i64) -> Result<MapView, Error> {
@@ -35,26 +27,36 @@ pub async fn get(pool: &PgPool, context: &RequestContext, id: i64) -> Result<Map
 }
 
 async fn view(connection: &mut PgConnection, id: i64) -> Result<MapView, Error> {
-    let row = sqlx::query!(
+    views(connection, Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| Error::NotFound(format!("no proxy map with id {id}")))
+}
+
+/// One map (`Some(id)`) or every map, by name, in one query.
+async fn views(connection: &mut PgConnection, id: Option<i64>) -> Result<Vec<MapView>, Error> {
+    let rows = sqlx::query!(
         r#"select m.id, m.name, m.slug, m.cluster_id, m.published_version, m.published_by, m.published_at,
                   coalesce((select max(version) from proxy_map_version v where v.map_id = m.id), 0) as "latest!"
-           from proxy_map m where m.id = $1"#,
+           from proxy_map m where $1::bigint is null or m.id = $1 order by m.name"#,
         id
     )
-    .fetch_optional(&mut *connection)
-    .await?
-    .ok_or_else(|| Error::NotFound(format!("no proxy map with id {id}")))?;
-    Ok(MapView {
-        id: row.id,
-        path: format!("/maps/{}/proxymap.txt", row.slug),
-        name: row.name,
-        slug: row.slug,
-        cluster_id: row.cluster_id,
-        latest_version: row.latest,
-        published_version: row.published_version,
-        published_by: row.published_by,
-        published_at: row.published_at.map(rfc3339),
-    })
+    .fetch_all(&mut *connection)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| MapView {
+            id: row.id,
+            path: format!("/maps/{}/proxymap.txt", row.slug),
+            name: row.name,
+            slug: row.slug,
+            cluster_id: row.cluster_id,
+            latest_version: row.latest,
+            published_version: row.published_version,
+            published_by: row.published_by,
+            published_at: row.published_at.map(rfc3339),
+        })
+        .collect())
 }
 
 /// Creates a map (no version yet).
