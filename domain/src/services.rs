@@ -32,6 +32,9 @@ pub struct Services {
     pub appliances: Arc<crate::appliances::store::Appliances>,
     /// Starts and stops certificate scans (the server's scanner).
     pub scans: crate::scans::scan::Scanner,
+    /// Where the appliances reach this console (`GATEHOUSE_PUBLIC_URL`): the base of the
+    /// proxy maps' config URIs.
+    pub public_url: Arc<str>,
 }
 
 impl Services {

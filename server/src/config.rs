@@ -98,6 +98,14 @@ pub struct Serve {
     /// The PEM private key for `--tls-cert`.
     #[arg(long, env = "GATEHOUSE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// The URL the appliances reach this console at, the base of the proxy maps' config URIs
+    /// (`<url>/maps/<slug>/proxymap.txt`), e.g. `https://gatehouse.example.com:8443`. Unset:
+    /// the listen address (`127.0.0.1` for an unspecified one), over HTTPS with TLS.
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
+    /// Proxy-map fetches one address may make per minute (more are answered 429).
+    #[arg(long, env = "GATEHOUSE_MAP_FETCH_LIMIT", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub map_fetch_limit: u32,
     /// Where the built site is (the wasm bundle, CSS and static files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -166,6 +174,34 @@ pub struct Serve {
     /// jobs over this long after its last renewal (renewed every sixth of it).
     #[arg(long, env = "GATEHOUSE_JOB_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..=3600))]
     pub job_lease_seconds: u64,
+}
+
+fn public_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err(
+            "must be a scheme and host[:port] only, e.g. https://gatehouse.example.com:8443".into(),
+        );
+    }
+    Ok(url.to_owned())
+}
+
+impl Serve {
+    /// [`Serve::public_url`], or the listen address over the scheme the console serves.
+    pub fn public_url(&self, tls: bool) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let mut address = self.listen;
+        if address.ip().is_unspecified() {
+            address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("{}://{address}", if tls { "https" } else { "http" })
+    }
 }
 
 fn secret(text: &str) -> Result<SecretString, String> {

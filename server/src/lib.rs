@@ -6,6 +6,7 @@ pub mod address_list;
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod maps;
 pub mod middleware;
 pub mod monitor;
 pub mod pg;
@@ -129,6 +130,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// Addresses that may read `/metrics` without a token.
     pub metrics_allow: Arc<address_list::AddressList>,
+    /// Proxy-map fetches one address may make per minute.
+    pub map_fetch_limit: u32,
 }
 
 impl FromRef<AppState> for Services {
@@ -192,9 +195,12 @@ pub fn router(state: AppState) -> Result<Router> {
         ))
         .layer(sessions)
         .with_state(state.clone());
+    // The appliances fetch their proxy maps without a session.
+    let maps = maps::router(state.services.clone(), state.map_fetch_limit);
     Ok(Router::new()
         .nest_service("/pkg", bundle)
         .merge(probes)
+        .merge(maps)
         .merge(pages_and_api)
         .layer(axum::middleware::from_fn(middleware::body_limit))
         .layer(axum::middleware::from_fn_with_state(
@@ -270,11 +276,13 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
         appliances: Arc::new(appliances),
         fleet: Arc::default(),
         webhooks,
+        public_url: serve.public_url(tls).into(),
     };
     Ok(AppState {
         services,
         leptos,
         metrics_allow: Arc::new(serve.metrics_allow.clone()),
+        map_fetch_limit: serve.map_fetch_limit,
     })
 }
 

@@ -21,6 +21,10 @@ pub struct FleetSpec {
     /// around the fleet file's numbers (within ±40%), so a demo's history has a shape.
     #[serde(default)]
     pub drift_users: bool,
+    /// How long one minute of a node's proxy-map update frequency lasts, in milliseconds
+    /// (tests shorten it to see a published change arrive). Default: a real minute.
+    #[serde(default)]
+    pub minute_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -82,12 +82,14 @@ pub async fn start(fleet: Arc<Fleet>) -> Result<Running, Error> {
 /// Each node with config URIs fetches its proxy map again at its update frequency (the
 /// first URI that answers with a valid map wins; the last good map is kept otherwise).
 async fn refresh_maps(fleet: Arc<Fleet>) {
+    let minute = Duration::from_millis(fleet.spec.minute_ms.unwrap_or(60_000).max(1));
+    let tick = (minute / 12).min(Duration::from_secs(5));
     let mut last = vec![tokio::time::Instant::now(); fleet.nodes.len()];
     loop {
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(tick).await;
         for (node, last) in last.iter_mut().enumerate() {
             let (uris, minutes) = fleet.read(node, |s| (s.config_uris.clone(), s.update_frequency));
-            let due = Duration::from_secs(u64::from(minutes.unwrap_or(1)) * 60);
+            let due = minute * minutes.unwrap_or(1);
             if uris.is_empty() || last.elapsed() < due {
                 continue;
             }

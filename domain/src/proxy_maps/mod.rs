@@ -3,6 +3,10 @@
 //! endpoints a cluster's map must have lines for) and the report the pages and the REST API show.
 
 #[cfg(feature = "server")]
+pub mod drive;
+pub mod items;
+pub mod rollout;
+#[cfg(feature = "server")]
 pub mod store;
 
 #[cfg(test)]

@@ -235,7 +235,8 @@ async fn apply_node(
     set_node(services, plan_id, row.node_id, state, error, left).await?;
     if matches!(ended, Ended::Verified) {
         // Read and found as desired: whatever drift it had is resolved.
-        super::drift::record(&services.pool, row.node_id, Ok(Vec::new())).await?;
+        let keys: Vec<&str> = items.iter().map(|i| i.key()).collect();
+        super::drift::record(&services.pool, row.node_id, &keys, Ok(Vec::new())).await?;
     }
     let detail = format!(
         "plan {plan_id}: {state}{}",

@@ -8,11 +8,13 @@ use crate::webhooks::store::notify;
 use crate::Error;
 use sqlx::PgPool;
 
-/// What one check of a node found: `Ok` its differences `(item, expected, actual)`, `Err` why
-/// it could not be read (its drift rows stay as they were).
+/// What one check of a node's `items` (keys) found: `Ok` its differences `(item, expected,
+/// actual)`, `Err` why it could not be read (its drift rows stay as they were). Drift of other
+/// items (another feature's) is left as it is.
 pub async fn record(
     pool: &PgPool,
     node_id: i64,
+    items: &[&str],
     found: Result<Vec<(String, String, String)>, String>,
 ) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
@@ -35,8 +37,9 @@ pub async fn record(
     .fetch_one(&mut *tx)
     .await?;
     let before = sqlx::query!(
-        "select item from drift where node_id = $1 for update",
-        node_id
+        "select item from drift where node_id = $1 and item = any($2) for update",
+        node_id,
+        &items.iter().map(|i| (*i).to_owned()).collect::<Vec<_>>()
     )
     .fetch_all(&mut *tx)
     .await?;

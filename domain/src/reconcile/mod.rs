@@ -138,12 +138,47 @@ pub trait Item: Send + Sync {
     fn adds_elsewhere(&self, _kind: NodeKind, _op: &Op) -> Vec<(&'static str, String)> {
         Vec::new()
     }
+
+    /// Whether the list's order matters (config URIs: the first takes precedence). The plan
+    /// then removes from the first entry out of place to the end and adds the rest in order.
+    /// Default: no, a list is a set.
+    fn ordered(&self) -> bool {
+        false
+    }
+
+    /// Whether the desired entries are only to be present, others left alone (a trust store:
+    /// the plan imports what is missing and never deletes). Default: no, others are removed.
+    fn keeps_others(&self) -> bool {
+        false
+    }
+
+    /// An entry as the plan and the drift report show it. Default: as it is.
+    fn show(&self, value: &str) -> String {
+        value.to_owned()
+    }
 }
 
-/// Whether `observed` equals `desired` for `item` (lists as sets, settings exactly), and
-/// what differs when not: `(expected, actual)` as the drift report shows them.
+/// Whether `observed` equals `desired` for `item` (lists as sets, in order when the item is
+/// [`Item::ordered`], only the desired entries when it [`Item::keeps_others`]; settings
+/// exactly), and what differs when not: `(expected, actual)` as the drift report shows them.
 pub fn difference(item: &dyn Item, desired: &State, observed: &State) -> Option<(String, String)> {
     let equal = match (desired, observed) {
+        (State::List(want), State::List(have)) if item.ordered() => {
+            want.len() == have.len() && want.iter().zip(have).all(|(w, h)| item.same(w, h))
+        }
+        (State::List(want), State::List(have)) if item.keeps_others() => {
+            let missing: Vec<String> = want
+                .iter()
+                .filter(|w| !have.iter().any(|h| item.same(w, h)))
+                .cloned()
+                .collect();
+            return (!missing.is_empty()).then(|| {
+                (
+                    render(item, desired),
+                    format!("missing {}", render(item, &State::List(missing))),
+                )
+            });
+        }
         (State::List(want), State::List(have)) => {
             want.iter().all(|w| have.iter().any(|h| item.same(w, h)))
                 && have.iter().all(|h| want.iter().any(|w| item.same(w, h)))
@@ -151,14 +186,20 @@ pub fn difference(item: &dyn Item, desired: &State, observed: &State) -> Option<
         (State::Setting(want), State::Setting(have)) => want == have,
         _ => false,
     };
-    (!equal).then(|| (render(desired), render(observed)))
+    (!equal).then(|| (render(item, desired), render(item, observed)))
 }
 
-/// A state as one line: a list's entries joined by `, ` (`none` when empty), or the setting.
-pub fn render(state: &State) -> String {
+/// A state of `item` as one line: a list's entries joined by `, ` (`none` when empty), or the
+/// setting (`none` when empty).
+pub fn render(item: &dyn Item, state: &State) -> String {
     match state {
         State::List(entries) if entries.is_empty() => "none".into(),
-        State::List(entries) => entries.join(", "),
-        State::Setting(value) => value.clone(),
+        State::List(entries) => entries
+            .iter()
+            .map(|e| item.show(e))
+            .collect::<Vec<_>>()
+            .join(", "),
+        State::Setting(value) if value.is_empty() => "none".into(),
+        State::Setting(value) => item.show(value),
     }
 }

@@ -6,7 +6,9 @@
 //! such as Finesse's frame-ancestors entry for a trusted host, is known before the next item is
 //! planned); then removals, items in reverse order (origins and frame-ancestors before the
 //! host they belong to); then settings (a CORS mode switched to "only the allowed origins"
-//! after those origins are there).
+//! after those origins are there). An ordered list (config URIs, where the first takes
+//! precedence) is put right in its place among the additions; a list that keeps others (a
+//! trust store) only gets additions.
 
 use super::{Item, NodePlan, Op, Skipped, State, States, Step};
 use crate::inventory::model::NodeKind;
@@ -47,6 +49,10 @@ pub fn plan_node(
         let Some(State::List(want)) = desired.get(item.key()) else {
             continue;
         };
+        if item.ordered() {
+            reorder(&mut plan, &mut changed, &mut lists, item, kind, want);
+            continue;
+        }
         for value in want {
             let have = lists.entry(item.key()).or_default();
             if have.iter().any(|h| item.same(h, value)) {
@@ -69,6 +75,9 @@ pub fn plan_node(
         let Some(State::List(want)) = desired.get(item.key()) else {
             continue;
         };
+        if item.keeps_others() {
+            continue;
+        }
         let have = lists.entry(item.key()).or_default();
         let mut at = 0;
         while at < have.len() {
@@ -108,6 +117,36 @@ pub fn plan_node(
         }
     }
     plan
+}
+
+/// An ordered list: every entry from the first one out of place is removed, last first (so
+/// each keeps its menu number), then the desired entries from there are added in order.
+fn reorder<'a>(
+    plan: &mut NodePlan,
+    changed: &mut Vec<&'a dyn Item>,
+    lists: &mut BTreeMap<&'static str, Vec<String>>,
+    item: &'a dyn Item,
+    kind: NodeKind,
+    want: &[String],
+) {
+    let have = lists.entry(item.key()).or_default();
+    let kept = have
+        .iter()
+        .zip(want)
+        .take_while(|(h, w)| item.same(h, w))
+        .count();
+    while have.len() > kept {
+        let index = have.len();
+        let value = have.pop().unwrap_or_default();
+        push(plan, changed, item, kind, Op::Remove { value, index });
+    }
+    for value in &want[kept..] {
+        have.push(value.clone());
+        let op = Op::Add {
+            value: value.clone(),
+        };
+        push(plan, changed, item, kind, op);
+    }
 }
 
 fn push<'a>(

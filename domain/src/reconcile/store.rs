@@ -24,6 +24,7 @@ pub use super::show::view;
 pub fn items(subject: &str) -> Result<&'static [&'static dyn Drive], Error> {
     match subject {
         "access_policy" => Ok(&crate::access_policy::drive::DRIVEN),
+        "proxy_map" => Ok(&crate::proxy_maps::drive::DRIVEN),
         other => Err(Error::internal(anyhow::anyhow!(
             "no item kinds for plans of {other}"
         ))),
@@ -43,6 +44,13 @@ async fn latest_version(
         )
         .fetch_one(&mut *connection)
         .await?),
+        "proxy_map" => Ok(sqlx::query_scalar!(
+            "select rollout_version from proxy_map where id = $1",
+            subject_id
+        )
+        .fetch_optional(&mut *connection)
+        .await?
+        .unwrap_or(-1)),
         other => Err(Error::internal(anyhow::anyhow!("no versions for plans of {other}"))),
     }
 }

@@ -250,5 +250,5 @@ fn difference_compares_lists_as_sets_ignoring_case_and_settings_exactly() {
         difference(auth, &setting("enabled"), &setting("disabled")),
         Some(("enabled".into(), "disabled".into()))
     );
-    assert_eq!(render(&list(&[])), "none");
+    assert_eq!(render(item, &list(&[])), "none");
 }

@@ -80,6 +80,11 @@ impl Scanner {
 
     /// Queues a scan of the given nodes' endpoints (the whole fleet when `None` or empty);
     /// returns the scan's id at once.
+    /// The TLS prober (also what reads a map host's certificate for a rollout).
+    pub fn prober(&self) -> &Prober {
+        &self.0.prober
+    }
+
     pub async fn start(&self, requested_by: String, node_ids: Option<Vec<i64>>) -> Result<i64> {
         let node_ids = node_ids.filter(|ids| !ids.is_empty());
         let mut tx = self.0.pool.begin().await?;

@@ -102,6 +102,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(proxymaps::get))
         .routes(routes!(proxymaps::versions, proxymaps::save))
         .routes(routes!(proxymaps::publish))
+        .routes(routes!(proxymaps::rollout, proxymaps::set_rollout))
+        .routes(routes!(proxymaps::create_plan))
+        .routes(routes!(proxymaps::propagation))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

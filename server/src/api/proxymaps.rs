@@ -9,6 +9,7 @@ use app::error::AppError;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use domain::proxy_maps::rollout::{PropagationView, Rollout, RolloutView};
 use domain::proxy_maps::store as maps;
 use domain::proxy_maps::{MapVersion, MapView, NewMap, SaveMap, Validation};
 use domain::Services;
@@ -113,5 +114,56 @@ pub async fn publish(
 ) -> Result<Json<MapView>, AppError> {
     Ok(Json(
         maps::publish(&state.pool, &context, id, body.version).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxymaps/{id}/rollout", tag = "proxy maps", params(("id" = i64, Path)),
+    responses((status = 200, description = "the config URIs the cluster's nodes are to fetch the map from, the update frequency, the fetch restriction, and the URL this console serves the map at", body = RolloutView),
+        (status = 404, body = ErrorBody)))]
+pub async fn rollout(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<RolloutView>, AppError> {
+    Ok(Json(maps::rollout::get(&state, &context, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/proxymaps/{id}/rollout", tag = "proxy maps", params(("id" = i64, Path)),
+    request_body = Rollout,
+    responses((status = 200, description = "saved (plans made before are refused from now on)", body = RolloutView),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "more than two URIs, a URI that is not http(s), a frequency outside 1-1440", body = ErrorBody)))]
+pub async fn set_rollout(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<Rollout>,
+) -> Result<Json<RolloutView>, AppError> {
+    Ok(Json(maps::rollout::set(&state, &context, id, body).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/proxymaps/{id}/plan", tag = "proxy maps", params(("id" = i64, Path)),
+    responses((status = 201, description = "made: {\"id\"}; the nodes are read in the background, then `GET /api/v1/plans/{id}` shows the steps and `POST /api/v1/plans/{id}/apply` runs them"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "no cluster, nothing published, no node that reads maps, or an HTTPS map host whose certificate could not be read", body = ErrorBody)))]
+pub async fn create_plan(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let plan = maps::rollout::plan(&state, &context, id).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": plan }))))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxymaps/{id}/propagation", tag = "proxy maps", params(("id" = i64, Path)),
+    responses((status = 200, description = "each Finesse, IdS, CUIC and LiveData node of the map's cluster, read now: its config URIs, update frequency, the version it holds and last fetched, and `propagated`, `pending`, `stale`, `not_configured` or `unknown`", body = PropagationView),
+        (status = 404, body = ErrorBody)))]
+pub async fn propagation(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<PropagationView>, AppError> {
+    Ok(Json(
+        maps::serve::propagation_of(&state, &context, id).await?,
     ))
 }

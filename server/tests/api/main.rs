@@ -14,6 +14,7 @@ mod policy;
 mod proxymaps;
 mod reconcile;
 mod replicas;
+mod rollout;
 mod scans;
 mod users;
 mod weak_certs;

@@ -11,8 +11,9 @@ use testkit::app::*;
 const PASSWORD: &str = "Plat-form!9";
 
 fn fleet_toml() -> String {
+    // A proxy map's "minute" (its update frequency) lasts 300 ms here.
     let mut toml = String::from(
-        "[hosts]\n\"proxy-a.vpnless.test\" = \"127.0.0.10\"\n\"proxy-b.vpnless.test\" = \"127.0.0.11\"\n\n[[cluster]]\nname = \"VPN-less\"\n",
+        "minute_ms = 300\n[hosts]\n\"proxy-a.vpnless.test\" = \"127.0.0.10\"\n\"proxy-b.vpnless.test\" = \"127.0.0.11\"\n\n[[cluster]]\nname = \"VPN-less\"\n",
     );
     for (kind, role) in [
         ("finesse", "primary"),

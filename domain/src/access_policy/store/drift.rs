@@ -73,7 +73,8 @@ pub async fn check_all(services: &Services) -> Result<(), Error> {
                 let found = read
                     .map(|observed| differences(&DRIVEN, kind, &desired, &observed))
                     .map_err(|failure| failure.to_string());
-                drift::record(&services.pool, node_id, found).await
+                let keys: Vec<&str> = DRIVEN.iter().map(|i| i.key()).collect();
+                drift::record(&services.pool, node_id, &keys, found).await
             }
         })
         .buffer_unordered(CONCURRENCY)

@@ -2,6 +2,8 @@
 //! from; a stale one is refused with what changed since), and publishing one version.
 
 mod check;
+pub mod rollout;
+pub mod serve;
 pub use check::{checked_against, validate};
 
 use super::{slug_is_valid, slug_of, MapVersion, MapView, NewMap, SaveMap};

@@ -1,0 +1,206 @@
+//! A map's rollout in PostgreSQL (its config URIs, update frequency, fetch restriction) and the
+//! plan that brings its cluster's nodes to it, made by the reconciliation engine.
+
+use super::view;
+use crate::audit::store::record;
+use crate::auth::principal::RequestContext;
+use crate::inventory::model::NodeKind;
+use crate::proxy_maps::drive::entries_of_pem;
+use crate::proxy_maps::rollout::{check, desired, https_host, Rollout, RolloutView};
+use crate::reconcile::store::PlanNode;
+use crate::scans::probe::Target;
+use crate::{Error, Services};
+use sqlx::PgConnection;
+
+/// The URL this console serves a map's file at.
+pub fn served_at(services: &Services, slug: &str) -> String {
+    format!(
+        "{}/maps/{slug}/proxymap.txt",
+        services.public_url.trim_end_matches('/')
+    )
+}
+
+pub async fn get(
+    services: &Services,
+    context: &RequestContext,
+    id: i64,
+) -> Result<RolloutView, Error> {
+    context.require_reader()?;
+    load(&mut *services.pool.acquire().await?, services, id).await
+}
+
+async fn load(
+    connection: &mut PgConnection,
+    services: &Services,
+    id: i64,
+) -> Result<RolloutView, Error> {
+    let row = sqlx::query!(
+        "select slug, config_uris, update_frequency, restrict_to_inventory, rollout_version from proxy_map where id = $1",
+        id
+    )
+    .fetch_optional(&mut *connection)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no proxy map with id {id}")))?;
+    Ok(RolloutView {
+        rollout: Rollout {
+            config_uris: row.config_uris,
+            update_frequency: u32::try_from(row.update_frequency).unwrap_or(1),
+            restrict_to_inventory: row.restrict_to_inventory,
+        },
+        version: row.rollout_version,
+        served_at: served_at(services, &row.slug),
+    })
+}
+
+/// Saves the rollout settings (a new rollout version: plans made before are refused).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id))]
+pub async fn set(
+    services: &Services,
+    context: &RequestContext,
+    id: i64,
+    rollout: Rollout,
+) -> Result<RolloutView, Error> {
+    context.require_admin()?;
+    let errors = check(&rollout);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let mut tx = services.pool.begin().await?;
+    let frequency = i32::try_from(rollout.update_frequency).unwrap_or(1);
+    let updated = sqlx::query!(
+        "update proxy_map set config_uris = $2, update_frequency = $3, restrict_to_inventory = $4,
+                rollout_version = rollout_version + 1
+         where id = $1",
+        id,
+        &rollout.config_uris,
+        frequency,
+        rollout.restrict_to_inventory
+    )
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("no proxy map with id {id}")));
+    }
+    let uris = match rollout.config_uris.as_slice() {
+        [] => "no config URI".to_owned(),
+        uris => uris.join(" then "),
+    };
+    let detail = format!(
+        "{uris}, every {} minutes{}",
+        rollout.update_frequency,
+        if rollout.restrict_to_inventory {
+            ", inventory addresses only"
+        } else {
+            ""
+        }
+    );
+    record(
+        &mut tx,
+        context
+            .event("proxy_map.rollout", format!("proxy_map:{id}"))
+            .detail(detail),
+    )
+    .await?;
+    let saved = load(&mut tx, services, id).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Makes a plan that configures every Finesse, IdS, CUIC and LiveData node of the map's
+/// cluster with its rollout: the certificates of its HTTPS map hosts imported into tomcat-trust
+/// first (read from the hosts now; a host whose certificate cannot be read refuses the plan),
+/// then the config URIs, then the update frequency. Returns the plan's id.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), id))]
+pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Result<i64, Error> {
+    context.require_admin()?;
+    let map = view(&mut *services.pool.acquire().await?, id).await?;
+    let cluster_id = map.cluster_id.ok_or_else(|| {
+        Error::Conflict("this map belongs to no cluster: choose its cluster first".into())
+    })?;
+    if map.published_version.is_none() {
+        return Err(Error::Conflict(
+            "nothing is published yet: a node refuses a config URI that serves no valid map, so publish a version first".into(),
+        ));
+    }
+    let settings = load(&mut *services.pool.acquire().await?, services, id).await?;
+    let mut trust = Vec::new();
+    for uri in &settings.rollout.config_uris {
+        if let Some((host, port)) = https_host(uri) {
+            trust.extend(host_certificates(services, &host, port).await?);
+        }
+    }
+    let mut tx = services.pool.begin().await?;
+    let nodes = sqlx::query!(
+        "select id, kind from node where cluster_id = $1 order by id",
+        cluster_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let planned: Vec<PlanNode> = nodes
+        .into_iter()
+        .filter(|n| NodeKind::parse(&n.kind).is_ok_and(crate::access_policy::items::is_proxied))
+        .map(|n| PlanNode {
+            node_id: n.id,
+            desired: desired(&settings.rollout, &trust),
+        })
+        .collect();
+    if planned.is_empty() {
+        return Err(Error::Conflict(
+            "the map's cluster has no Finesse, IdS, CUIC or LiveData node: add them to the inventory first".into(),
+        ));
+    }
+    let plan_id = crate::reconcile::store::create(
+        &mut tx,
+        context,
+        "proxy_map",
+        id,
+        settings.version,
+        &planned,
+    )
+    .await?;
+    record(
+        &mut tx,
+        context
+            .event("plan.create", format!("proxy_map:{id}"))
+            .detail(format!(
+                "plan {plan_id} of the rollout of {} (settings version {}) for {} nodes",
+                map.name,
+                settings.version,
+                planned.len()
+            )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(plan_id)
+}
+
+/// The chain `host:port` serves, as trust entries; refused when it cannot be read (the nodes
+/// would refuse the URI for the same reason).
+async fn host_certificates(
+    services: &Services,
+    host: &str,
+    port: u16,
+) -> Result<Vec<String>, Error> {
+    let target = Target {
+        fqdn: host.to_owned(),
+        address: None,
+        port,
+    };
+    let handshake = services
+        .scans
+        .prober()
+        .probe(&target, None)
+        .await
+        .map_err(|e| {
+            Error::Conflict(format!(
+                "the nodes must trust {host}:{port} before they fetch the map from it, and its certificate could not be read: {}",
+                e.message
+            ))
+        })?;
+    let pem: String = handshake
+        .chain
+        .iter()
+        .map(|der| certs::analyze::pem(der))
+        .collect();
+    Ok(entries_of_pem(&pem))
+}
