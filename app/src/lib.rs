@@ -91,7 +91,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/certificates") view=pages::certificates::CertificatesPage />
                 <Route path=path!("/certificates/:sha256") view=pages::certificates::CertificatePage />
                 <Route path=path!("/nodes/:id") view=pages::node::NodePage />
-                <Route path=path!("/proxy-map") view=pages::placeholder::ProxyMapPage />
+                <Route path=path!("/proxy-map") view=pages::proxymap::ProxyMapsPage />
+                <Route path=path!("/proxy-map/:id") view=pages::proxymap::ProxyMapPage />
                 <Route path=path!("/access-policy") view=pages::policy::PoliciesPage />
                 <Route path=path!("/access-policy/plans/:id") view=pages::policy::plan::PlanPage />
                 <Route path=path!("/access-policy/:cluster") view=pages::policy::ClusterPolicyPage />

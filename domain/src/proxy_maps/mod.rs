@@ -47,6 +47,58 @@ pub struct MapView {
     pub published_at: Option<String>,
 }
 
+/// A node of a map's cluster that reads proxy maps (for generating a map, the table view, and
+/// importing a node's map).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapNode {
+    pub id: i64,
+    pub fqdn: String,
+    pub kind: NodeKind,
+}
+
+/// A complete map for `nodes` from a naming pattern for the external side: `{host}` is the
+/// node's first label, `{port}` the internal port (e.g. `{host}.example.com:{port}`); one
+/// line per node and port a map needs ([`expected_ports`]).
+pub fn generate(nodes: &[MapNode], pattern: &str) -> String {
+    let mut text = String::new();
+    for node in nodes {
+        let host = node.fqdn.split('.').next().unwrap_or(&node.fqdn);
+        for port in expected_ports(node.kind) {
+            let external = pattern
+                .replace("{host}", host)
+                .replace("{port}", &port.to_string());
+            text.push_str(&format!("{}:{port}={external}\n", node.fqdn));
+        }
+    }
+    text
+}
+
+/// What the admins need next from a map: the SSO redirect URIs the IdS must allow (one per
+/// Finesse line: `https://<external host:port>/desktop/sso/authcode`, DOMAIN.md §3) and the
+/// external host names the proxies need certificates for, each once, in map order.
+pub fn derived(map: &proxymap::Map, nodes: &[MapNode]) -> (Vec<String>, Vec<String>) {
+    let mut redirects = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for m in &map.mappings {
+        let internal = m.internal.host.to_string();
+        let finesse = nodes
+            .iter()
+            .find(|n| n.fqdn.eq_ignore_ascii_case(&internal))
+            .map_or(m.internal.port == 8445, |n| n.kind == NodeKind::Finesse);
+        if finesse {
+            let uri = format!("https://{}/desktop/sso/authcode", m.external);
+            if !redirects.contains(&uri) {
+                redirects.push(uri);
+            }
+        }
+        let name = m.external.host.to_string();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    (redirects, names)
+}
+
 /// `POST /api/v1/proxymaps`: a new map.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -270,10 +270,12 @@ async fn a_map_is_rolled_out_over_https_fetched_by_every_node_and_a_node_that_ca
     let port = testkit::tls::terminate(config, app.addr).await;
     let https = format!("https://127.0.0.1:{port}/maps/vpn-less/proxymap.txt");
 
-    let closed = rollout_plan_refused(&app, id, "https://127.0.0.1:1/proxymap.txt").await;
+    let (status, refused) = ask_plan(&app, id, &["https://127.0.0.1:1/proxymap.txt"]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let message = refused["message"].as_str().unwrap();
     assert!(
-        closed.contains("the nodes must trust 127.0.0.1:1"),
-        "{closed}"
+        message.contains("the nodes must trust 127.0.0.1:1"),
+        "{message}"
     );
 
     let planned = rollout_plan(&app, id, &[&https]).await;

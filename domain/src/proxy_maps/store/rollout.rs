@@ -2,11 +2,13 @@
 //! plan that brings its cluster's nodes to it, made by the reconciliation engine.
 
 use super::view;
+use crate::access_policy::items::is_proxied;
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
 use crate::inventory::model::NodeKind;
 use crate::proxy_maps::drive::entries_of_pem;
 use crate::proxy_maps::rollout::{check, desired, https_host, Rollout, RolloutView};
+use crate::proxy_maps::MapNode;
 use crate::reconcile::store::PlanNode;
 use crate::scans::probe::Target;
 use crate::{Error, Services};
@@ -203,4 +205,47 @@ async fn host_certificates(
         .map(|der| certs::analyze::pem(der))
         .collect();
     Ok(entries_of_pem(&pem))
+}
+
+/// The nodes of `cluster_id` that read proxy maps, by FQDN.
+pub async fn map_nodes(pool: &sqlx::PgPool, cluster_id: i64) -> Result<Vec<MapNode>, Error> {
+    let rows = sqlx::query!(
+        "select id, fqdn, kind from node where cluster_id = $1 order by fqdn",
+        cluster_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let kind = NodeKind::parse(&r.kind).ok().filter(|k| is_proxied(*k))?;
+            Some(MapNode {
+                id: r.id,
+                fqdn: r.fqdn,
+                kind,
+            })
+        })
+        .collect())
+}
+
+/// The map a node holds now (`show-proxy-config-map`), one `internal=external` line each: to
+/// start a map from what a node has.
+pub async fn node_map(
+    services: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<String, Error> {
+    context.require_admin()?;
+    let read =
+        crate::appliances::store::with_node(services, context, node_id, |driver| async move {
+            vos::driver::Driver::proxy_config_map(&*driver).await
+        })
+        .await?
+        .map_err(|failure| {
+            Error::Conflict(format!("the node's map could not be read: {failure}"))
+        })?;
+    Ok(read
+        .into_iter()
+        .map(|(internal, external)| format!("{internal}={external}\n"))
+        .collect())
 }

@@ -1,0 +1,136 @@
+//! A map's versions (publish one, compare any two, load one into the editor to restore it as
+//! a new version) and what the IdS and the proxies need from the text being edited.
+
+use super::Section;
+use crate::components::{minute, ActionError, Table, BUTTON_SECONDARY, INPUT, LABEL};
+use crate::server_fns::proxymaps::{MapPage, PublishMap};
+use domain::proxy_maps::{derived, MapNode};
+use leptos::prelude::*;
+
+/// The SSO redirect URIs for the IdS and the names the proxies need certificates for, from
+/// the text as it is now.
+#[component]
+pub fn Derived(text: RwSignal<String>, nodes: Vec<MapNode>) -> impl IntoView {
+    let nodes = StoredValue::new(nodes);
+    let both = Memo::new(move |_| nodes.with_value(|n| derived(&proxymap::parse(&text.read()), n)));
+    let list = |items: Vec<String>, empty: &'static str| {
+        if items.is_empty() {
+            return view! { <p class="text-sm text-slate-600">{empty}</p> }.into_any();
+        }
+        view! { <ul class="font-mono text-xs text-slate-800">{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }.into_any()
+    };
+    view! {
+        <Section title="What the IdS and the proxies need" description="From the text above, as it is now.">
+            <div class="grid gap-6 md:grid-cols-2" data-testid="map-derived">
+                <div>
+                    <h3 class="text-sm font-semibold text-slate-800">"SSO redirect URIs to allow in the IdS (one per Finesse line)"</h3>
+                    {move || list(both.get().0, "No Finesse line (port 8445 or a Finesse node of the inventory).")}
+                </div>
+                <div>
+                    <h3 class="text-sm font-semibold text-slate-800">"External names the proxies need certificates for"</h3>
+                    {move || list(both.get().1, "No mapping yet.")}
+                </div>
+            </div>
+        </Section>
+    }
+}
+
+#[component]
+pub fn Versions(
+    page: MapPage,
+    text: RwSignal<String>,
+    publish: ServerAction<PublishMap>,
+    admin: bool,
+) -> impl IntoView {
+    if page.versions.is_empty() {
+        return view! {
+            <Section title="Versions"><p class="text-sm text-slate-600">"Nothing saved yet: the first save is version 1. Nothing is served until a version is published."</p></Section>
+        }
+        .into_any();
+    }
+    let id = page.map.id;
+    let published = page.map.published_version;
+    let versions = StoredValue::new(page.versions.clone());
+    let newest = page.versions[0].version;
+    let from = RwSignal::new((newest - 1).max(1));
+    let to = RwSignal::new(newest);
+    let text_of = move |v: i32| {
+        versions.with_value(|all| all.iter().find(|x| x.version == v).map(|x| x.text.clone()))
+    };
+    let changes = Memo::new(move |_| {
+        let (a, b) = (
+            text_of(from.get()).unwrap_or_default(),
+            text_of(to.get()).unwrap_or_default(),
+        );
+        proxymap::diff(&proxymap::parse(&a), &proxymap::parse(&b))
+    });
+    let loaded = RwSignal::new(None::<i32>);
+    let options = move |selected: RwSignal<i32>| {
+        versions.with_value(|all| {
+            all.iter()
+                .map(|v| {
+                    let version = v.version;
+                    view! { <option value=version.to_string() selected=move || selected.get() == version>{format!("version {version}")}</option> }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <Section title="Versions" description="Every save is kept. Publishing one serves it to the nodes from now on; loading one into the editor lets you save it again as the next version.">
+            <ActionError error=crate::components::error_of(publish.value()) />
+            <Table headers=&["Version", "Saved", "By", "Why", "Mappings", ""]>
+                {page.versions.iter().map(|v| {
+                    let version = v.version;
+                    let is_published = published == Some(version);
+                    view! {
+                        <tr class="border-t border-slate-100" data-testid="map-version">
+                            <td class="py-2 pr-3 font-medium">{version}
+                                {is_published.then(|| view! { <span class="ml-2 rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800 ring-1 ring-inset ring-emerald-600/30">"published"</span> })}</td>
+                            <td class="py-2 pr-3">{format!("{} UTC", minute(&v.saved_at))}</td>
+                            <td class="py-2 pr-3">{v.author.clone()}</td>
+                            <td class="py-2 pr-3">{v.comment.clone()}</td>
+                            <td class="py-2 pr-3">{v.mappings}</td>
+                            <td class="py-2 pr-3">
+                                <div class="flex flex-wrap justify-end gap-2">
+                                    {(admin && !is_published).then(|| view! {
+                                        <ActionForm action=publish>
+                                            <input type="hidden" name="id" value=id.to_string() />
+                                            <input type="hidden" name="version" value=version.to_string() />
+                                            <button type="submit" class=BUTTON_SECONDARY aria-label=format!("Publish version {version}")>"Publish"</button>
+                                        </ActionForm>
+                                    })}
+                                    {admin.then(|| view! {
+                                        <button type="button" class=BUTTON_SECONDARY aria-label=format!("Load version {version} into the editor")
+                                            on:click=move |_| { if let Some(t) = text_of(version) { text.set(t); loaded.set(Some(version)); } }>"Load into editor"</button>
+                                    })}
+                                </div>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </Table>
+            {move || loaded.get().map(|v| view! { <p class="mt-2 text-sm text-slate-700" role="status">{format!("Version {v} is in the editor: save it to restore it as version {}.", newest + 1)}</p> })}
+            <div class="mt-5 space-y-2" data-testid="map-diff">
+                <h3 class="text-sm font-semibold text-slate-800">"Compare two versions"</h3>
+                <div class="flex flex-wrap items-end gap-3">
+                    <div><label for="diff-from" class=LABEL>"From"</label>
+                        <select id="diff-from" class=INPUT on:change=move |ev| from.set(event_target_value(&ev).parse().unwrap_or(1))>{options(from)}</select></div>
+                    <div><label for="diff-to" class=LABEL>"To"</label>
+                        <select id="diff-to" class=INPUT on:change=move |ev| to.set(event_target_value(&ev).parse().unwrap_or(1))>{options(to)}</select></div>
+                </div>
+                {move || {
+                    let lines = changes.get();
+                    if lines.is_empty() {
+                        view! { <p class="text-sm text-slate-600">"No mapping differs."</p> }.into_any()
+                    } else {
+                        view! { <ul class="font-mono text-xs">{lines.into_iter().map(|l| {
+                            let class = match l.chars().next() { Some('+') => "text-emerald-800", Some('-') => "text-red-800", _ => "text-amber-900" };
+                            view! { <li class=class>{l}</li> }
+                        }).collect_view()}</ul> }.into_any()
+                    }
+                }}
+            </div>
+        </Section>
+    }
+    .into_any()
+}

@@ -1,0 +1,123 @@
+//! Server functions for proxy maps: the list, one map's page (its versions, its cluster's
+//! nodes and what the inventory checks need), creating, saving, publishing, and importing a
+//! node's map.
+
+use crate::error::AppError;
+use domain::proxy_maps::{MapNode, MapVersion, MapView};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use {
+    crate::state::{app_state, request_context},
+    domain::proxy_maps::store as maps,
+};
+
+/// The maps, and the clusters a new one may belong to (id, name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapsPage {
+    pub maps: Vec<MapView>,
+    pub clusters: Vec<(i64, String)>,
+}
+
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "proxy_maps")]
+pub async fn load_maps() -> Result<MapsPage, AppError> {
+    let app = app_state()?;
+    let context = request_context();
+    let maps = maps::list(&app.pool, &context).await?;
+    let clusters = domain::inventory::store::list_clusters(&app.pool, &context)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    Ok(MapsPage { maps, clusters })
+}
+
+/// `cluster_id`: empty for a map checked alone.
+#[server(prefix = "/api/fn", endpoint = "proxy_map_create")]
+pub async fn create_map(name: String, cluster_id: String) -> Result<MapView, AppError> {
+    let app = app_state()?;
+    let cluster_id = match cluster_id.trim() {
+        "" => None,
+        id => Some(
+            id.parse()
+                .map_err(|_| AppError::BadRequest(format!("'{id}' is not a cluster id")))?,
+        ),
+    };
+    let new = domain::proxy_maps::NewMap {
+        name,
+        slug: None,
+        cluster_id,
+    };
+    Ok(maps::create(&app.pool, &request_context(), new).await?)
+}
+
+/// One map's page: the map, every version (newest first), its cluster's nodes that read maps,
+/// and the inventory, proxies and certificates its text is checked against (`None`: no
+/// cluster), so the browser checks as the server does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapPage {
+    pub map: MapView,
+    pub cluster: Option<String>,
+    pub versions: Vec<MapVersion>,
+    pub nodes: Vec<MapNode>,
+    pub context: Option<proxymap::Context>,
+}
+
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "proxy_map")]
+pub async fn load_map(id: i64) -> Result<MapPage, AppError> {
+    let app = app_state()?;
+    let context = request_context();
+    let map = maps::get(&app.pool, &context, id).await?;
+    let versions = maps::versions(&app.pool, &context, id).await?;
+    let (cluster, nodes, checks) = match map.cluster_id {
+        Some(cluster_id) => {
+            let name = domain::inventory::store::list_clusters(&app.pool, &context)
+                .await?
+                .into_iter()
+                .find(|c| c.id == cluster_id)
+                .map(|c| c.name);
+            (
+                name,
+                maps::rollout::map_nodes(&app.pool, cluster_id).await?,
+                Some(maps::checked_against(&app.pool, cluster_id).await?),
+            )
+        }
+        None => (None, Vec::new(), None),
+    };
+    Ok(MapPage {
+        map,
+        cluster,
+        versions,
+        nodes,
+        context: checks,
+    })
+}
+
+#[server(prefix = "/api/fn", endpoint = "proxy_map_save")]
+pub async fn save_map(
+    id: i64,
+    text: String,
+    base_version: i32,
+    comment: String,
+) -> Result<MapView, AppError> {
+    let app = app_state()?;
+    let save = domain::proxy_maps::SaveMap {
+        text,
+        base_version,
+        comment,
+    };
+    Ok(maps::save(&app.pool, &request_context(), id, save).await?)
+}
+
+#[server(prefix = "/api/fn", endpoint = "proxy_map_publish")]
+pub async fn publish_map(id: i64, version: i32) -> Result<MapView, AppError> {
+    let app = app_state()?;
+    Ok(maps::publish(&app.pool, &request_context(), id, version).await?)
+}
+
+/// What a node's `show-proxy-config-map` says now, as map text.
+#[server(prefix = "/api/fn", endpoint = "proxy_map_of_node")]
+pub async fn node_map(node_id: i64) -> Result<String, AppError> {
+    let app = app_state()?;
+    Ok(maps::rollout::node_map(&app, &request_context(), node_id).await?)
+}
