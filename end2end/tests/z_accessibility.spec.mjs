@@ -7,7 +7,8 @@ import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { ADMIN, signInAndWait, hydrated } from './support.mjs';
 
-const PAGES = ['/', '/inventory', '/certificates', '/proxy-map', '/access-policy', '/agents', '/audit',
+// '/proxy-map/1': the map proxymap.spec made (the first in a fresh database), with versions.
+const PAGES = ['/', '/inventory', '/certificates', '/proxy-map', '/proxy-map/1', '/access-policy', '/agents', '/audit',
   '/settings', '/settings/users', '/settings/tokens', '/settings/account', '/settings/webhooks'];
 
 /// The serious and critical violations on the page as it is now, one line each.

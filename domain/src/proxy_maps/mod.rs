@@ -78,7 +78,8 @@ pub fn generate(nodes: &[MapNode], pattern: &str) -> String {
 /// external host names the proxies need certificates for, each once, in map order.
 pub fn derived(map: &proxymap::Map, nodes: &[MapNode]) -> (Vec<String>, Vec<String>) {
     let mut redirects = Vec::new();
-    let mut names: Vec<String> = Vec::new();
+    let mut names = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for m in &map.mappings {
         let internal = m.internal.host.to_string();
         let finesse = nodes
@@ -87,12 +88,12 @@ pub fn derived(map: &proxymap::Map, nodes: &[MapNode]) -> (Vec<String>, Vec<Stri
             .map_or(m.internal.port == 8445, |n| n.kind == NodeKind::Finesse);
         if finesse {
             let uri = format!("https://{}/desktop/sso/authcode", m.external);
-            if !redirects.contains(&uri) {
+            if seen.insert(uri.clone()) {
                 redirects.push(uri);
             }
         }
         let name = m.external.host.to_string();
-        if !names.contains(&name) {
+        if seen.insert(name.clone()) {
             names.push(name);
         }
     }

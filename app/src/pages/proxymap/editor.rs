@@ -4,11 +4,78 @@
 //! node's map; saving with a comment (a save from an older version is refused with what
 //! changed since).
 
-use crate::components::{ErrorBox, Table, BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
+use super::tools::Tools;
+use crate::components::{ErrorBox, Table, BUTTON, INPUT, LABEL};
 use crate::error::AppError;
-use crate::server_fns::proxymaps::{MapPage, NodeMap, SaveMap};
+use crate::server_fns::proxymaps::{MapPage, SaveMap};
 use leptos::prelude::*;
 use proxymap::{Level, Map};
+
+/// How long typing must pause before the text is checked again (typing itself never waits).
+const SETTLE_MS: u64 = 150;
+
+/// The text being edited. Typing updates `text` only; the checks, the marks and the derived
+/// output follow `settled`, which catches up once typing pauses, so a keystroke costs the same
+/// on a 10,000-line map as on a short one. A version, a file or a proposal replaces all three.
+#[derive(Clone, Copy)]
+pub struct Draft {
+    /// What the box holds, as typed.
+    pub text: RwSignal<String>,
+    /// What the box was last given from outside.
+    shown: RwSignal<String>,
+    /// The text as last checked.
+    pub settled: RwSignal<String>,
+    typed: StoredValue<u64>,
+}
+
+impl Draft {
+    pub fn new(text: String) -> Self {
+        Self {
+            text: RwSignal::new(text.clone()),
+            shown: RwSignal::new(text.clone()),
+            settled: RwSignal::new(text),
+            typed: StoredValue::new(0),
+        }
+    }
+
+    /// Puts `text` in the box and checks it at once.
+    pub fn replace(&self, text: String) {
+        self.text.set(text.clone());
+        self.shown.set(text.clone());
+        self.settled.set(text);
+    }
+
+    /// What typing does: the text changes now, the check once typing pauses.
+    fn type_in(&self, text: String) {
+        self.text.set(text);
+        let this = *self;
+        let generation = self.typed.get_value() + 1;
+        self.typed.set_value(generation);
+        set_timeout(
+            move || {
+                if this.typed.get_value() == generation {
+                    this.settled.set(this.text.get_untracked());
+                }
+            },
+            std::time::Duration::from_millis(SETTLE_MS),
+        );
+    }
+}
+
+/// The settled text checked as the server checks it: alone, and against the map's cluster
+/// (`context`) when it has one.
+pub fn checked(draft: Draft, context: Option<proxymap::Context>) -> Memo<Map> {
+    let context = StoredValue::new(context);
+    Memo::new(move |_| {
+        let mut map = proxymap::parse(&draft.settled.read());
+        context.with_value(|c| {
+            if let Some(c) = c {
+                proxymap::check_with(&mut map, c);
+            }
+        });
+        map
+    })
+}
 
 /// One line of the text, in pixels: the gutter and the marks follow the text by it.
 const LINE_PX: usize = 20;
@@ -20,20 +87,12 @@ const TABLE_ROWS: usize = 1000;
 #[component]
 pub fn MapEditor(
     page: MapPage,
-    text: RwSignal<String>,
+    draft: Draft,
+    checked: Memo<Map>,
     save: ServerAction<SaveMap>,
     admin: bool,
 ) -> impl IntoView {
-    let context = StoredValue::new(page.context.clone());
-    let checked = Memo::new(move |_| {
-        let mut map = proxymap::parse(&text.get());
-        context.with_value(|c| {
-            if let Some(c) = c {
-                proxymap::check_with(&mut map, c);
-            }
-        });
-        map
-    });
+    let text = draft.text;
     let table = RwSignal::new(false);
     let comment = RwSignal::new(String::new());
     let base = page.map.latest_version;
@@ -73,10 +132,10 @@ pub fn MapEditor(
                 </div>
             </div>
             <div class="space-y-4 px-5 py-4">
-                {admin.then(|| view! { <Tools nodes=nodes.get_value() text /> })}
+                {admin.then(|| view! { <Tools nodes=nodes.get_value() draft /> })}
                 <p class="text-sm text-slate-700" role="status" aria-live="polite" data-testid="map-summary">{move || summary(&checked.read())}</p>
                 <Show when=move || !table.get() fallback=move || view! { <MapTable map=checked nodes /> }>
-                    <TextView text checked admin />
+                    <TextView draft checked admin />
                 </Show>
                 <Problems text checked />
                 {admin.then(|| view! {
@@ -134,24 +193,31 @@ fn SaveError(error: AppError) -> impl IntoView {
 }
 
 /// The text with a line-number gutter; lines with an error or a warning get a band behind
-/// them (in the gutter and the text), which scrolls with the text.
+/// them (in the gutter and the text), which scrolls with the text. No style attributes (the
+/// console's CSP forbids them): the bands are SVG rectangles, the gutter follows the text by
+/// its scroll position.
 #[component]
-fn TextView(text: RwSignal<String>, checked: Memo<Map>, admin: bool) -> impl IntoView {
-    let scroll = RwSignal::new(0i32);
-    let lines = Memo::new(move |_| text.read().lines().count().max(1));
-    let numbers = move || {
+fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView {
+    let gutter = NodeRef::<leptos::html::Div>::new();
+    let behind = NodeRef::<leptos::html::Div>::new();
+    let top = RwSignal::new(0usize);
+    let lines = Memo::new(move |_| draft.text.read().lines().count().max(1));
+    let numbers = Memo::new(move |_| {
         let mut out = String::new();
         for n in 1..=lines.get() {
             out.push_str(&n.to_string());
             out.push('\n');
         }
         out
-    };
-    // One band per line with a problem, the worst level winning.
+    });
+    // One band per line with a problem in view (and a screen either side), the worst level
+    // winning: a map with a warning on every line draws dozens of bands, not thousands.
     let bands = Memo::new(move |_| {
+        let first = (top.get() / LINE_PX).saturating_sub(30);
+        let visible = first..first + 90;
         let mut marks: Vec<(usize, bool)> = Vec::new();
         checked.with(|m| {
-            for d in m.diagnostics.iter().filter(|d| d.line > 0) {
+            for d in m.diagnostics.iter().filter(|d| visible.contains(&d.line)) {
                 let error = d.level == Level::Error;
                 match marks.iter_mut().find(|(l, _)| *l == d.line) {
                     Some(mark) => mark.1 |= error,
@@ -161,29 +227,45 @@ fn TextView(text: RwSignal<String>, checked: Memo<Map>, admin: bool) -> impl Int
         });
         marks
     });
-    let band = move |(line, error): (usize, bool)| {
-        let color = if error { "bg-red-100" } else { "bg-amber-100" };
-        view! { <div class=format!("absolute inset-x-0 {color}") style=format!("top:{}px;height:{LINE_PX}px", (line - 1) * LINE_PX) data-line=line></div> }
+    // The text's padding is 8 px; the layers are as tall as the text so they can scroll.
+    let height = move || ((lines.get() + 2) * LINE_PX + 16).to_string();
+    let layer = move || {
+        view! {
+            <svg class="absolute inset-x-0 top-0 w-full" height=height aria-hidden="true">
+                <For each=move || bands.get() key=|b| *b let:b>
+                    <rect x="0" width="100%" y=((b.0 - 1) * LINE_PX + 8).to_string() height=LINE_PX.to_string()
+                        class=if b.1 { "fill-red-100" } else { "fill-amber-100" } data-line=b.0 />
+                </For>
+            </svg>
+        }
     };
-    let shift = move || format!("transform:translateY(-{}px)", scroll.get());
+    let follow = move |ev: leptos::ev::Event| {
+        let scrolled = event_target::<leptos::web_sys::Element>(&ev).scroll_top();
+        for layer in [gutter, behind] {
+            if let Some(element) = layer.get_untracked() {
+                element.set_scroll_top(scrolled);
+            }
+        }
+        top.set(usize::try_from(scrolled).unwrap_or(0));
+    };
     view! {
-        <div class="relative flex h-[32rem] overflow-hidden rounded-md border border-slate-300 font-mono text-xs" style=format!("line-height:{LINE_PX}px")>
-            <div class="relative w-14 shrink-0 overflow-hidden border-r border-slate-200 bg-slate-50" aria-hidden="true">
-                <div class="absolute inset-x-0 top-0 py-2" style=shift>
-                    <For each=move || bands.get() key=|b| *b let:b>{band(b)}</For>
-                    <pre class="relative pr-2 text-right text-slate-500">{numbers}</pre>
+        <div class="relative flex h-[32rem] overflow-hidden rounded-md border border-slate-300 font-mono text-xs leading-5">
+            <div node_ref=gutter class="relative w-14 shrink-0 overflow-hidden border-r border-slate-200 bg-slate-50" aria-hidden="true">
+                <div class="relative">
+                    {layer}
+                    <pre class="relative py-2 pr-2 text-right text-slate-500">{numbers}</pre>
                 </div>
             </div>
             <div class="relative flex-1 overflow-hidden">
-                <div class="pointer-events-none absolute inset-x-0 top-0 py-2" style=shift aria-hidden="true">
-                    <For each=move || bands.get() key=|b| *b let:b>{band(b)}</For>
+                <div node_ref=behind class="pointer-events-none absolute inset-0 overflow-hidden" aria-hidden="true">
+                    <div class="relative">{layer}<pre class="invisible py-2">{numbers}</pre></div>
                 </div>
                 <textarea id="map-text" aria-label="Proxy map text" wrap="off" spellcheck="false" readonly=!admin
                     class="relative h-full w-full resize-none whitespace-pre bg-transparent px-2 py-2 text-slate-900 focus:outline-none focus:ring-2 focus:ring-inset focus:ring-indigo-500"
                     placeholder="finesse1.internal.com:8445=finesse1.xyz.com:443"
-                    prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
-                    on:scroll=move |ev| scroll.set(event_target::<leptos::web_sys::Element>(&ev).scroll_top())></textarea>
+                    prop:value=move || draft.shown.get()
+                    on:input=move |ev| draft.type_in(event_target_value(&ev))
+                    on:scroll=follow></textarea>
             </div>
         </div>
     }
@@ -310,107 +392,4 @@ fn MapTable(map: Memo<Map>, nodes: StoredValue<Vec<domain::proxy_maps::MapNode>>
             {move || (more() > 0).then(|| view! { <p class="mt-2 text-sm text-slate-600">{format!("The first {TABLE_ROWS} mappings; {} more in the text view.", more())}</p> })}
         </div>
     }
-}
-
-/// Starting points: a map proposed from the inventory, a file, or what a node holds now.
-#[component]
-fn Tools(nodes: Vec<domain::proxy_maps::MapNode>, text: RwSignal<String>) -> impl IntoView {
-    let pattern = RwSignal::new("{host}.example.com:{port}".to_owned());
-    let note = RwSignal::new(None::<String>);
-    let from_node = ServerAction::<NodeMap>::new();
-    let node_choice = RwSignal::new(nodes.first().map(|n| n.id).unwrap_or(0));
-    Effect::new(move |_| {
-        if let Some(Ok(map)) = from_node.value().get() {
-            note.set(Some(format!(
-                "{} line(s) read from the node: check and save them.",
-                map.lines().count()
-            )));
-            text.set(map);
-        }
-    });
-    let stored = StoredValue::new(nodes.clone());
-    let generate = move |_| {
-        let made = stored.with_value(|n| domain::proxy_maps::generate(n, &pattern.get_untracked()));
-        note.set(Some(
-            "Proposed from the inventory: check the external names, then save.".into(),
-        ));
-        text.set(made);
-    };
-    let on_file = move |ev: leptos::ev::Event| {
-        #[cfg(feature = "hydrate")]
-        read_map_file(&ev, text, note);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, note);
-    };
-    let has_nodes = !nodes.is_empty();
-    view! {
-        <details class="rounded-md border border-slate-200 px-4 py-3">
-            <summary class="cursor-pointer text-sm font-medium text-slate-800">"Start from the inventory, a file or a node"</summary>
-            <div class="mt-3 grid gap-4 md:grid-cols-3">
-                <div>
-                    <label for="map-pattern" class=LABEL>"External names: {host} is the node's first label, {port} its port"</label>
-                    <input id="map-pattern" class=format!("{INPUT} font-mono") prop:value=move || pattern.get() on:input=move |ev| pattern.set(event_target_value(&ev)) />
-                    <button type="button" class=format!("{BUTTON_SECONDARY} mt-2") disabled=!has_nodes on:click=generate>"Propose from the inventory"</button>
-                    {(!has_nodes).then(|| view! { <p class="mt-1 text-xs text-slate-600">"The map's cluster has no Finesse, IdS, CUIC or LiveData node."</p> })}
-                </div>
-                <div>
-                    <label for="map-file" class=LABEL>"A proxymap.txt file (at most 1 MiB)"</label>
-                    <input id="map-file" type="file" accept=".txt,text/plain" on:change=on_file
-                        class="mt-1 block text-sm text-slate-700 file:mr-3 file:rounded-md file:border-0 file:bg-slate-100 file:px-3 file:py-1.5 file:text-sm file:font-medium file:text-slate-800 hover:file:bg-slate-200" />
-                </div>
-                <div>
-                    <label for="map-node" class=LABEL>"What a node holds (show-proxy-config-map)"</label>
-                    <select id="map-node" class=INPUT disabled=!has_nodes on:change=move |ev| node_choice.set(event_target_value(&ev).parse().unwrap_or(0))>
-                        {nodes.into_iter().map(|n| view! { <option value=n.id.to_string()>{n.fqdn}</option> }).collect_view()}
-                    </select>
-                    <button type="button" class=format!("{BUTTON_SECONDARY} mt-2") disabled=move || !has_nodes || from_node.pending().get()
-                        on:click=move |_| { from_node.dispatch(NodeMap { node_id: node_choice.get_untracked() }); }>"Read it over SSH"</button>
-                </div>
-            </div>
-            {move || note.get().map(|n| view! { <p class="mt-3 text-sm text-slate-700" data-testid="tools-note">{n}</p> })}
-            {move || from_node.value().get().and_then(Result::err).map(|error| view! { <div class="mt-3"><ErrorBox error /></div> })}
-            <p class="mt-3 text-xs text-slate-600">"Each replaces the text above; nothing is saved until you save."</p>
-        </details>
-    }
-}
-
-/// Loads the picked file into the text (in the browser; nothing is sent): refused when larger
-/// than a map may be, binary, or not UTF-8, with the reason.
-#[cfg(feature = "hydrate")]
-fn read_map_file(ev: &leptos::ev::Event, text: RwSignal<String>, note: RwSignal<Option<String>>) {
-    use web_sys::wasm_bindgen::JsCast;
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
-    let Some(file) = input.files().and_then(|files| files.get(0)) else {
-        return;
-    };
-    let name = file.name();
-    if file.size() > proxymap::MAX_BYTES as f64 {
-        note.set(Some(format!(
-            "{name} is {:.1} MB: a proxy map is at most 1 MiB (about 15,000 lines). Nothing was loaded.",
-            file.size() / 1_048_576.0
-        )));
-        return;
-    }
-    note.set(Some(format!("Reading {name}…")));
-    leptos::task::spawn_local(async move {
-        let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => web_sys::js_sys::Uint8Array::new(&buffer).to_vec(),
-            Err(_) => {
-                note.set(Some(format!("{name} could not be read.")));
-                return;
-            }
-        };
-        match proxymap::decode(&bytes) {
-            Ok(decoded) => {
-                text.set(decoded.to_owned());
-                note.set(Some(format!("{name} loaded: check it, then save.")));
-            }
-            Err(d) => note.set(Some(format!("{name} was not loaded: {}", d.message))),
-        }
-    });
 }

@@ -4,6 +4,7 @@
 //! IdS and the proxies need from it.
 
 mod editor;
+mod tools;
 mod versions;
 
 use crate::components::{
@@ -117,8 +118,10 @@ pub fn ProxyMapPage() -> impl IntoView {
     // Reloaded only after a change that worked: a refused save keeps the admin's text.
     let saved = RwSignal::new(0u32);
     Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) || matches!(publish.value().get(), Some(Ok(_)))
-        {
+        // Both read every time (an `||` would stop tracking the second once the first held).
+        let saved_ok = matches!(save.value().get(), Some(Ok(_)));
+        let published_ok = matches!(publish.value().get(), Some(Ok(_)));
+        if saved_ok || published_ok {
             saved.update(|n| *n += 1);
         }
     });
@@ -131,7 +134,8 @@ pub fn ProxyMapPage() -> impl IntoView {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
                     Ok(p) => {
                         let latest = p.versions.first().map(|v| v.text.clone()).unwrap_or_default();
-                        let text = RwSignal::new(latest);
+                        let draft = editor::Draft::new(latest);
+                        let checked = editor::checked(draft, p.context.clone());
                         let cluster = p.cluster.clone().map_or("no cluster: checked alone, not rolled out".to_owned(), |c| format!("cluster {c}"));
                         view! {
                             <div>
@@ -140,9 +144,9 @@ pub fn ProxyMapPage() -> impl IntoView {
                                 <p class="text-sm text-slate-700" data-testid="map-published">{format!("Latest: {}. Published: {}.",
                                     if p.map.latest_version == 0 { "nothing saved yet".to_owned() } else { format!("version {}", p.map.latest_version) }, published(&p.map))}</p>
                             </div>
-                            <editor::MapEditor page=p.clone() text save admin=admin.get() />
-                            <versions::Derived text nodes=p.nodes.clone() />
-                            <versions::Versions page=p text publish admin=admin.get() />
+                            <editor::MapEditor page=p.clone() draft checked save admin=admin.get() />
+                            <versions::Derived checked nodes=p.nodes.clone() />
+                            <versions::Versions page=p draft publish admin=admin.get() />
                         }.into_any()
                     }
                 })}

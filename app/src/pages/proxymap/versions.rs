@@ -10,9 +10,9 @@ use leptos::prelude::*;
 /// The SSO redirect URIs for the IdS and the names the proxies need certificates for, from
 /// the text as it is now.
 #[component]
-pub fn Derived(text: RwSignal<String>, nodes: Vec<MapNode>) -> impl IntoView {
+pub fn Derived(checked: Memo<proxymap::Map>, nodes: Vec<MapNode>) -> impl IntoView {
     let nodes = StoredValue::new(nodes);
-    let both = Memo::new(move |_| nodes.with_value(|n| derived(&proxymap::parse(&text.read()), n)));
+    let both = Memo::new(move |_| nodes.with_value(|n| checked.with(|map| derived(map, n))));
     let list = |items: Vec<String>, empty: &'static str| {
         if items.is_empty() {
             return view! { <p class="text-sm text-slate-600">{empty}</p> }.into_any();
@@ -38,7 +38,7 @@ pub fn Derived(text: RwSignal<String>, nodes: Vec<MapNode>) -> impl IntoView {
 #[component]
 pub fn Versions(
     page: MapPage,
-    text: RwSignal<String>,
+    draft: super::editor::Draft,
     publish: ServerAction<PublishMap>,
     admin: bool,
 ) -> impl IntoView {
@@ -100,8 +100,8 @@ pub fn Versions(
                                         </ActionForm>
                                     })}
                                     {admin.then(|| view! {
-                                        <button type="button" class=BUTTON_SECONDARY aria-label=format!("Load version {version} into the editor")
-                                            on:click=move |_| { if let Some(t) = text_of(version) { text.set(t); loaded.set(Some(version)); } }>"Load into editor"</button>
+                                        <button type="button" class=BUTTON_SECONDARY aria-label=format!("Load into editor: version {version}")
+                                            on:click=move |_| { if let Some(t) = text_of(version) { draft.replace(t); loaded.set(Some(version)); } }>"Load into editor"</button>
                                     })}
                                 </div>
                             </td>
