@@ -57,15 +57,23 @@ pub struct MapNode {
 }
 
 /// A complete map for `nodes` from a naming pattern for the external side: `{host}` is the
-/// node's first label, `{port}` the internal port (e.g. `{host}.example.com:{port}`); one
-/// line per node and port a map needs ([`expected_ports`]).
+/// node's first label (its whole name with dots as hyphens when another node has the same first
+/// label, so two nodes never share an external name), `{port}` the internal port (e.g.
+/// `{host}.example.com:{port}`); one line per node and port a map needs ([`expected_ports`]).
 pub fn generate(nodes: &[MapNode], pattern: &str) -> String {
+    let first = |fqdn: &str| fqdn.split('.').next().unwrap_or(fqdn).to_ascii_lowercase();
     let mut text = String::new();
     for node in nodes {
-        let host = node.fqdn.split('.').next().unwrap_or(&node.fqdn);
+        let label = first(&node.fqdn);
+        let shared = nodes.iter().filter(|n| first(&n.fqdn) == label).count() > 1;
+        let host = if shared {
+            node.fqdn.to_ascii_lowercase().replace('.', "-")
+        } else {
+            label
+        };
         for port in expected_ports(node.kind) {
             let external = pattern
-                .replace("{host}", host)
+                .replace("{host}", &host)
                 .replace("{port}", &port.to_string());
             text.push_str(&format!("{}:{port}={external}\n", node.fqdn));
         }

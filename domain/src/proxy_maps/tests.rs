@@ -242,3 +242,67 @@ fn the_driven_items_are_the_items_in_the_same_order() {
     let driven: Vec<&str> = drive::DRIVEN.iter().map(|i| i.key()).collect();
     assert_eq!(items, driven);
 }
+
+/// Property: every map proposed from a valid inventory (unique FQDNs, any mix of the kinds that
+/// read maps, first labels that repeat across sites) validates with no diagnostic at all, alone
+/// and against that inventory; and parse → render → parse gives the same mappings.
+#[test]
+fn every_map_generated_from_a_valid_inventory_validates() {
+    use crate::inventory::model::NodeKind;
+    const KINDS: [NodeKind; 4] = [
+        NodeKind::Finesse,
+        NodeKind::Ids,
+        NodeKind::Cuic,
+        NodeKind::LiveData,
+    ];
+    // A small xorshift: many inventories, the same every run.
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |below: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % below
+    };
+    for _ in 0..300 {
+        let mut nodes: Vec<MapNode> = Vec::new();
+        for i in 0..(1 + next(12)) {
+            let which = next(4) as usize;
+            let kind = KINDS[which];
+            let word = ["finesse", "ids", "cuic", "livedata"][which];
+            let fqdn = format!("{word}{}.site{}.lan.example.com", next(3), next(3));
+            if nodes.iter().any(|n| n.fqdn == fqdn) {
+                continue;
+            }
+            nodes.push(MapNode {
+                id: i as i64,
+                fqdn,
+                kind,
+            });
+        }
+        let text = generate(&nodes, "{host}.xyz.com:{port}");
+        let mut map = proxymap::parse(&text);
+        assert!(map.diagnostics.is_empty(), "{text}\n{:?}", map.diagnostics);
+        let context = proxymap::Context {
+            endpoints: nodes
+                .iter()
+                .flat_map(|n| {
+                    expected_ports(n.kind)
+                        .iter()
+                        .map(|port| proxymap::Endpoint {
+                            host: n.fqdn.clone(),
+                            port: *port,
+                            label: n.fqdn.clone(),
+                            expected: true,
+                        })
+                })
+                .collect(),
+            proxy_names: Vec::new(),
+            certificate_names: None,
+        };
+        proxymap::check_with(&mut map, &context);
+        assert!(map.diagnostics.is_empty(), "{text}\n{:?}", map.diagnostics);
+        let again = proxymap::parse(&map.render());
+        assert_eq!(again.mappings.len(), map.mappings.len());
+        assert_eq!(again.render(), map.render());
+    }
+}
