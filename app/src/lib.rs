@@ -94,7 +94,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/proxy-map") view=pages::proxymap::ProxyMapsPage />
                 <Route path=path!("/proxy-map/:id") view=pages::proxymap::ProxyMapPage />
                 <Route path=path!("/access-policy") view=pages::policy::PoliciesPage />
-                <Route path=path!("/access-policy/plans/:id") view=pages::policy::plan::PlanPage />
+                <Route path=path!("/plans/:id") view=pages::plan::PlanPage />
+                <Route path=path!("/access-policy/plans/:id") view=pages::plan::PlanPage />
                 <Route path=path!("/access-policy/:cluster") view=pages::policy::ClusterPolicyPage />
                 <Route path=path!("/agents") view=pages::agents::AgentsPage />
                 <Route path=path!("/audit") view=pages::audit::AuditPage />

@@ -4,7 +4,7 @@
 // every node is verified, see the restarts pending and roll them; an auditor sees it all and can
 // change nothing.
 import { test, expect } from '@playwright/test';
-import { ADMIN, createUser, signInAndWait, hydrated, simulator as startSimulator } from './support.mjs';
+import { ADMIN, createUser, finesseCluster, signInAndWait, hydrated, simulator as startSimulator } from './support.mjs';
 
 const NODES = ['finesse1.policy-e2e.example.com', 'finesse2.policy-e2e.example.com'];
 const PROXY = 'proxy-a.policy-e2e.example.com';
@@ -29,15 +29,7 @@ test('a policy is edited with live errors, planned, applied with live progress, 
   const sim = await simulator();
   try {
     const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { Origin: baseURL } });
-    expect((await api.post('/api/v1/session', { data: ADMIN })).status()).toBe(200);
-    const cluster = (await (await api.post('/api/v1/clusters', { data: { name: 'Policy E2E' } })).json()).id;
-    for (const [fqdn, role] of [[NODES[0], 'primary'], [NODES[1], 'secondary']]) {
-      const created = await api.post('/api/v1/nodes', { data: { cluster_id: cluster, kind: 'finesse', role, fqdn, address: '127.0.0.1', endpoints: [] } });
-      expect(created.status(), await created.text()).toBe(201);
-      const id = (await created.json()).id;
-      const set = await api.put(`/api/v1/nodes/${id}/credentials`, { data: { username: 'admin', password: PASSWORD, port: sim.nodes[fqdn].ssh } });
-      expect(set.status()).toBe(204);
-    }
+    const cluster = await finesseCluster(api, sim, 'Policy E2E', [[NODES[0], 'primary'], [NODES[1], 'secondary']], PASSWORD);
     // The proxy in the inventory with its address: its name resolves for Gatehouse.
     const proxy = await api.post('/api/v1/nodes', { data: { cluster_id: cluster, kind: 'reverse_proxy', fqdn: PROXY, address: '127.0.0.20' } });
     expect(proxy.status(), await proxy.text()).toBe(201);
@@ -70,7 +62,7 @@ test('a policy is edited with live errors, planned, applied with live progress, 
 
     // The plan: every command shown before anything runs.
     await page.getByRole('button', { name: 'Plan changes' }).click();
-    await page.waitForURL(/\/access-policy\/plans\/\d+$/);
+    await page.waitForURL(/\/plans\/\d+$/);
     await hydrated(page);
     const plan = page.url().split('/').pop();
     await expect(page.getByRole('heading', { name: `Plan #${plan}` }).locator('[data-state]')).toHaveAttribute('data-state', 'ready', { timeout: 20_000 });
@@ -110,7 +102,7 @@ test('a policy is edited with live errors, planned, applied with live progress, 
     await expect(auditor.getByLabel('Name', { exact: true })).toBeDisabled();
     await expect(auditor.getByRole('button', { name: 'Plan changes' })).toHaveCount(0);
     await expect(auditor.getByRole('button', { name: 'Save as a new version' })).toHaveCount(0);
-    await auditor.goto(`/access-policy/plans/${plan}`);
+    await auditor.goto(`/plans/${plan}`);
     await hydrated(auditor);
     await expect(auditor.getByTestId('plan-summary')).toContainText('2 verified');
     await expect(auditor.getByTestId('apply')).toHaveCount(0);

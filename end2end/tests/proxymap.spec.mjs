@@ -1,8 +1,10 @@
 // Runs after policy.spec (files run in name order, one server).
 // The proxy-map editor in the browser: an invalid line shows its error in place before any save;
-// fixed, the map is saved, published and served; the next version is compared with it.
+// fixed, the map is saved, published and served; the next version is compared with it. Then a
+// cluster's map rolled out to simulated nodes (real SSH) from its page: planned, applied, and
+// every node seen holding the published version.
 import { test, expect } from '@playwright/test';
-import { ADMIN, signInAndWait, hydrated } from './support.mjs';
+import { ADMIN, finesseCluster, signInAndWait, hydrated, simulator } from './support.mjs';
 
 test('a map is checked as it is typed, saved, published, served and compared', async ({ page, playwright, baseURL }) => {
   await signInAndWait(page, ADMIN);
@@ -55,4 +57,59 @@ test('a map is checked as it is typed, saved, published, served and compared', a
   await page.click('button:has-text("Save as version 2")');
   await expect(page.getByTestId('map-published')).toContainText('Latest: version 2.');
   await expect(page.getByTestId('map-diff')).toContainText('+ cuic1.lan.example.com:8444=cuic1.xyz.com:8444');
+});
+
+test('a map is rolled out from its page and every node shows it propagated', async ({ page, playwright, baseURL }) => {
+  test.setTimeout(120_000);
+  const NODES = ['finesse1.map-e2e.example.com', 'finesse2.map-e2e.example.com'];
+  const PASSWORD = 'Map-e2e!pass';
+  // A map "minute" lasts 300 ms: the nodes fetch soon after the config URI is set.
+  const node = (fqdn, role) => `\n[[cluster.node]]\nfqdn = "${fqdn}"\nkind = "finesse"\nrole = "${role}"\npassword = "${PASSWORD}"\n`;
+  const sim = await simulator(`minute_ms = 300\n\n[[cluster]]\nname = "Map E2E"\n${node(NODES[0], 'primary')}${node(NODES[1], 'secondary')}`);
+  try {
+    const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { Origin: baseURL } });
+    const cluster = await finesseCluster(api, sim, 'Map E2E', [[NODES[0], 'primary'], [NODES[1], 'secondary']], PASSWORD);
+    const map = await (await api.post('/api/v1/proxymaps', { data: { name: 'Map E2E', cluster_id: cluster } })).json();
+    const text = NODES.map((n, i) => `${n}:8445=desk${i + 1}.map-e2e.com:8445`).join('\n') + '\n';
+    const saved = await api.post(`/api/v1/proxymaps/${map.id}/versions`, { data: { text, base_version: 0, comment: 'both nodes' } });
+    expect(saved.status(), await saved.text()).toBe(201);
+    expect((await api.post(`/api/v1/proxymaps/${map.id}/publish`, { data: { version: 1 } })).status()).toBe(200);
+
+    // Before the rollout: the nodes fetch from nowhere.
+    await signInAndWait(page, ADMIN);
+    await page.goto(`/proxy-map/${map.id}`);
+    await hydrated(page);
+    const row = (fqdn) => page.locator(`[data-testid="propagation-row"][data-fqdn="${fqdn}"]`);
+    await expect(row(NODES[0])).toHaveAttribute('data-state', 'not_configured', { timeout: 20_000 });
+    // The form proposes this console's own URL for the map.
+    const served = `${baseURL}/maps/${map.slug}/proxymap.txt`;
+    await expect(page.getByLabel('Config URI', { exact: true })).toHaveValue(served);
+    await page.getByLabel('Update frequency (minutes, 1 to 1440)').fill('2');
+
+    // Planned from the form, shown, applied and verified on the plan page.
+    await page.getByRole('button', { name: 'Plan rollout' }).click();
+    await page.waitForURL(/\/plans\/\d+$/);
+    await hydrated(page);
+    const plan = page.url().split('/').pop();
+    const heading = page.getByRole('heading', { name: `Plan #${plan}` }).locator('[data-state]');
+    await expect(heading).toHaveAttribute('data-state', 'ready', { timeout: 20_000 });
+    await expect(page.locator(`[data-fqdn="${NODES[0]}"]`)).toContainText(`config-uri add ${served}`);
+    await expect(page.getByText("the map's rollout settings version 1")).toBeVisible();
+    await page.getByTestId('apply').click();
+    await expect(heading).toHaveAttribute('data-state', 'applied', { timeout: 60_000 });
+
+    // Back on the map: every node holds the published version, fetched from here.
+    await page.getByRole('link', { name: 'The proxy map' }).click();
+    await page.waitForURL(new RegExp(`/proxy-map/${map.id}$`));
+    await hydrated(page);
+    await expect(async () => {
+      await page.getByRole('button', { name: 'Check again' }).click();
+      for (const fqdn of NODES) await expect(row(fqdn)).toHaveAttribute('data-state', 'propagated', { timeout: 2_000 });
+    }).toPass({ timeout: 30_000 });
+    await expect(row(NODES[0])).toContainText(served);
+    await expect(row(NODES[0])).toContainText('2 min');
+    await expect(row(NODES[0])).toContainText('version 1');
+  } finally {
+    sim.child.kill();
+  }
 });

@@ -70,3 +70,19 @@ export async function simulator(fleetToml) {
   });
   return { child, nodes };
 }
+
+/// Signs `api` (a request context) in as the admin and puts a simulated cluster in the
+/// inventory: the cluster `name`, then each `[fqdn, role]` as a Finesse node at 127.0.0.1 with
+/// SSH credentials for the simulator's port. Resolves to the cluster's id.
+export async function finesseCluster(api, sim, name, nodes, password) {
+  expect((await api.post('/api/v1/session', { data: ADMIN })).status()).toBe(200);
+  const cluster = (await (await api.post('/api/v1/clusters', { data: { name } })).json()).id;
+  for (const [fqdn, role] of nodes) {
+    const created = await api.post('/api/v1/nodes', { data: { cluster_id: cluster, kind: 'finesse', role, fqdn, address: '127.0.0.1', endpoints: [] } });
+    expect(created.status(), await created.text()).toBe(201);
+    const id = (await created.json()).id;
+    const set = await api.put(`/api/v1/nodes/${id}/credentials`, { data: { username: 'admin', password, port: sim.nodes[fqdn].ssh } });
+    expect(set.status()).toBe(204);
+  }
+  return cluster;
+}

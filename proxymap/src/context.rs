@@ -6,6 +6,7 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::Map;
+use std::collections::HashSet;
 
 /// One endpoint of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,17 +34,23 @@ pub struct Context {
     pub certificate_names: Option<Vec<String>>,
 }
 
-/// Adds what `context` tells about `map` to its diagnostics (sorted again).
+/// Adds what `context` tells about `map` to its diagnostics (sorted again). Linear in the
+/// map's lines: the inventory and the certificates' names are looked up in sets built once.
 pub fn check_with(map: &mut Map, context: &Context) {
+    let endpoints: HashSet<(String, u16)> = context
+        .endpoints
+        .iter()
+        .map(|e| (e.host.to_ascii_lowercase(), e.port))
+        .collect();
+    let certificates = context
+        .certificate_names
+        .as_ref()
+        .map(|names| Certificates::new(names));
     let mut found = Vec::new();
+    let mut mapped = HashSet::with_capacity(map.mappings.len());
     for m in &map.mappings {
-        let (host, port) = m.internal.internal_key();
-        if !context.endpoints.is_empty()
-            && !context
-                .endpoints
-                .iter()
-                .any(|e| e.port == port && e.host.eq_ignore_ascii_case(&host))
-        {
+        let key = (m.internal.host.folded().into_owned(), m.internal.port);
+        if !endpoints.is_empty() && !endpoints.contains(&key) {
             found.push(Diagnostic::warning(
                 m.line,
                 m.internal_column,
@@ -51,11 +58,12 @@ pub fn check_with(map: &mut Map, context: &Context) {
                 format!("{} is no endpoint of a node in the inventory: check the name and port, or add the node", m.internal),
             ));
         }
-        let external = m.external.host.to_string();
+        mapped.insert(key);
+        let external = m.external.host.exact();
         if let Some(name) = context
             .proxy_names
             .iter()
-            .find(|n| n.eq_ignore_ascii_case(&external) && **n != external)
+            .find(|n| n.eq_ignore_ascii_case(&external) && **n != *external)
         {
             found.push(Diagnostic::error(
                 m.line,
@@ -64,8 +72,8 @@ pub fn check_with(map: &mut Map, context: &Context) {
                 format!("the proxy's public name is written {name}: the external side is compared exactly, so write it the same way"),
             ));
         }
-        if let Some(names) = &context.certificate_names {
-            if !names.iter().any(|n| covers(n, &external)) {
+        if let Some(certificates) = &certificates {
+            if !certificates.cover(&external) {
                 found.push(Diagnostic::warning(
                     m.line,
                     m.external_column,
@@ -76,10 +84,7 @@ pub fn check_with(map: &mut Map, context: &Context) {
         }
     }
     for e in context.endpoints.iter().filter(|e| e.expected) {
-        let mapped = map.mappings.iter().any(|m| {
-            m.internal.port == e.port && m.internal.host.folded() == e.host.to_ascii_lowercase()
-        });
-        if !mapped {
+        if !mapped.contains(&(e.host.to_ascii_lowercase(), e.port)) {
             found.push(Diagnostic::warning(
                 0,
                 0,
@@ -95,13 +100,35 @@ pub fn check_with(map: &mut Map, context: &Context) {
     crate::sort(&mut map.diagnostics);
 }
 
-/// Whether a certificate name (`desk.xyz.com`, `*.xyz.com`) covers `host` (case ignored).
-fn covers(name: &str, host: &str) -> bool {
-    let (name, host) = (name.to_ascii_lowercase(), host.to_ascii_lowercase());
-    match name.strip_prefix("*.") {
-        Some(parent) => host
-            .split_once('.')
-            .is_some_and(|(label, rest)| !label.is_empty() && rest == parent),
-        None => name == host,
+/// The names a proxy's certificates cover (case ignored): exact names, and the parents of
+/// wildcards (`*.xyz.com` covers one label under `xyz.com`).
+struct Certificates {
+    exact: HashSet<String>,
+    wildcard_parents: HashSet<String>,
+}
+
+impl Certificates {
+    fn new(names: &[String]) -> Self {
+        let mut exact = HashSet::new();
+        let mut wildcard_parents = HashSet::new();
+        for name in names.iter().map(|n| n.to_ascii_lowercase()) {
+            match name.strip_prefix("*.") {
+                Some(parent) => wildcard_parents.insert(parent.to_owned()),
+                None => exact.insert(name),
+            };
+        }
+        Self {
+            exact,
+            wildcard_parents,
+        }
+    }
+
+    /// Whether a certificate name covers `host`.
+    fn cover(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.exact.contains(&host)
+            || host.split_once('.').is_some_and(|(label, parent)| {
+                !label.is_empty() && self.wildcard_parents.contains(parent)
+            })
     }
 }

@@ -103,3 +103,16 @@ pub const LABEL: &str = "block text-sm font-medium text-slate-700";
 pub const BUTTON: &str = "inline-flex whitespace-nowrap items-center justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 disabled:opacity-50";
 pub const BUTTON_SECONDARY: &str = "inline-flex whitespace-nowrap items-center justify-center rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50";
 pub const BUTTON_DANGER: &str = "inline-flex whitespace-nowrap items-center justify-center rounded-md border border-red-300 bg-white px-3 py-1.5 text-sm font-medium text-red-700 shadow-sm hover:bg-red-50";
+
+/// The route's numeric parameter `name` (`/nodes/:id`), 0 when it is not a number (no record
+/// has id 0: the page then says that it found nothing).
+pub fn param_id(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        params
+            .read()
+            .get(name)
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    }
+}

@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod login;
 pub mod node;
 mod node_access;
+pub mod plan;
 pub mod policy;
 pub mod proxymap;
 pub mod settings;

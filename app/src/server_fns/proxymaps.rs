@@ -3,6 +3,7 @@
 //! node's map.
 
 use crate::error::AppError;
+use domain::proxy_maps::rollout::{PropagationView, Rollout, RolloutView};
 use domain::proxy_maps::{MapNode, MapVersion, MapView};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -61,6 +62,7 @@ pub struct MapPage {
     pub versions: Vec<MapVersion>,
     pub nodes: Vec<MapNode>,
     pub context: Option<proxymap::Context>,
+    pub rollout: RolloutView,
 }
 
 #[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "proxy_map")]
@@ -84,12 +86,14 @@ pub async fn load_map(id: i64) -> Result<MapPage, AppError> {
         }
         None => (None, Vec::new(), None),
     };
+    let rollout = maps::rollout::get(&app, &context, id).await?;
     Ok(MapPage {
         map,
         cluster,
         versions,
         nodes,
         context: checks,
+        rollout,
     })
 }
 
@@ -120,4 +124,62 @@ pub async fn publish_map(id: i64, version: i32) -> Result<MapView, AppError> {
 pub async fn node_map(node_id: i64) -> Result<String, AppError> {
     let app = app_state()?;
     Ok(maps::rollout::node_map(&app, &request_context(), node_id).await?)
+}
+
+/// The rollout settings from the map page's form: the first and the fallback URI (either may
+/// be empty), minutes between fetches, and the fetch restriction (a checkbox: present when
+/// ticked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutForm {
+    pub first_uri: String,
+    pub fallback_uri: String,
+    pub update_frequency: String,
+    pub restrict_to_inventory: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl RolloutForm {
+    fn rollout(self) -> Result<Rollout, AppError> {
+        let update_frequency = self.update_frequency.trim().parse().map_err(|_| {
+            AppError::Validation(domain::FieldErrors::from([(
+                "update_frequency".to_owned(),
+                vec!["a number of minutes from 1 to 1440".to_owned()],
+            )]))
+        })?;
+        Ok(Rollout {
+            config_uris: [self.first_uri, self.fallback_uri]
+                .iter()
+                .map(|uri| uri.trim().to_owned())
+                .filter(|uri| !uri.is_empty())
+                .collect(),
+            update_frequency,
+            restrict_to_inventory: self.restrict_to_inventory.is_some(),
+        })
+    }
+}
+
+#[server(prefix = "/api/fn", endpoint = "proxy_map_rollout")]
+pub async fn save_rollout(id: i64, form: RolloutForm) -> Result<RolloutView, AppError> {
+    let app = app_state()?;
+    Ok(maps::rollout::set(&app, &request_context(), id, form.rollout()?).await?)
+}
+
+/// Plans the rollout of the form's settings (saved first when they differ from the saved ones)
+/// to the cluster's nodes; the plan's id.
+#[server(prefix = "/api/fn", endpoint = "proxy_map_plan")]
+pub async fn plan_rollout(id: i64, form: RolloutForm) -> Result<i64, AppError> {
+    let app = app_state()?;
+    let context = request_context();
+    let rollout = form.rollout()?;
+    if maps::rollout::get(&app, &context, id).await?.rollout() != rollout {
+        maps::rollout::set(&app, &context, id, rollout).await?;
+    }
+    Ok(maps::rollout::plan(&app, &context, id).await?)
+}
+
+/// Every node's propagation, read from the nodes now.
+#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "proxy_map_propagation")]
+pub async fn load_propagation(id: i64) -> Result<PropagationView, AppError> {
+    let app = app_state()?;
+    Ok(maps::serve::propagation_of(&app, &request_context(), id).await?)
 }

@@ -36,16 +36,44 @@ impl Default for Rollout {
     }
 }
 
-/// A map's rollout settings as `GET /api/v1/proxymaps/{id}/rollout` shows them.
+/// A map's rollout settings as `GET /api/v1/proxymaps/{id}/rollout` shows them: what `PUT` takes,
+/// field for field (not flattened: the document's `Rollout` admits no other field), and two more.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct RolloutView {
-    #[serde(flatten)]
-    pub rollout: Rollout,
+    pub config_uris: Vec<String>,
+    pub update_frequency: u32,
+    pub restrict_to_inventory: bool,
     /// Bumped by every change: a plan made from an older one is refused.
     pub version: i32,
     /// The URL this console serves the map at (from `GATEHOUSE_PUBLIC_URL`).
     pub served_at: String,
+}
+
+impl RolloutView {
+    pub fn new(rollout: Rollout, version: i32, served_at: String) -> Self {
+        let Rollout {
+            config_uris,
+            update_frequency,
+            restrict_to_inventory,
+        } = rollout;
+        Self {
+            config_uris,
+            update_frequency,
+            restrict_to_inventory,
+            version,
+            served_at,
+        }
+    }
+
+    /// The settings alone, as `PUT` takes them.
+    pub fn rollout(&self) -> Rollout {
+        Rollout {
+            config_uris: self.config_uris.clone(),
+            update_frequency: self.update_frequency,
+            restrict_to_inventory: self.restrict_to_inventory,
+        }
+    }
 }
 
 /// The problems of `rollout`, by field.
@@ -156,12 +184,13 @@ pub enum Propagation {
 }
 
 impl Propagation {
-    pub fn label(self) -> &'static str {
+    /// As the API writes it (`not_configured`).
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Propagated => "propagated",
             Self::Pending => "pending",
             Self::Stale => "stale",
-            Self::NotConfigured => "not configured",
+            Self::NotConfigured => "not_configured",
             Self::Unknown => "unknown",
         }
     }

@@ -209,6 +209,16 @@ mod rollout_plans {
         assert_eq!(propagation(true, true, true), Propagation::Propagated);
         assert_eq!(propagation(true, false, false), Propagation::Pending);
         assert_eq!(propagation(true, false, true), Propagation::Stale);
+        // The word the pages show is the one the API writes.
+        for state in [
+            Propagation::Propagated,
+            Propagation::Pending,
+            Propagation::Stale,
+            Propagation::NotConfigured,
+            Propagation::Unknown,
+        ] {
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+        }
     }
 
     #[test]

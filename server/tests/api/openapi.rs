@@ -58,6 +58,21 @@ async fn the_served_document_is_the_route_list_with_who_may_call_each_route() {
         doc["components"]["schemas"]["NewUser"]["properties"]["password"]["minLength"],
         domain::auth::MIN_PASSWORD_LEN
     );
+    // No `allOf` has a closed member (`additionalProperties: false`): it would refuse the other
+    // members' fields, so no value could match (a `#[serde(flatten)]` of a deny_unknown_fields type).
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut combined = Vec::new();
+    collect_all_of(&doc, &mut combined);
+    for member in combined {
+        let member = match member["$ref"].as_str() {
+            Some(reference) => &schemas[reference.trim_start_matches("#/components/schemas/")],
+            None => member,
+        };
+        assert_ne!(
+            member["additionalProperties"], false,
+            "closed allOf member: {member}"
+        );
+    }
     // Every documented route is routed (not the API's 404 fallback).
     let admin = spawn_admin().await;
     for (method, path, _) in routes {
@@ -130,5 +145,19 @@ async fn every_status_a_route_answers_to_the_usual_mistakes_is_documented() {
                 );
             }
         }
+    }
+}
+
+/// The members of every `allOf` anywhere in `value`.
+fn collect_all_of<'a>(value: &'a Value, found: &mut Vec<&'a Value>) {
+    match value {
+        Value::Object(fields) => {
+            if let Some(Value::Array(members)) = fields.get("allOf") {
+                found.extend(members);
+            }
+            fields.values().for_each(|v| collect_all_of(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_all_of(v, found)),
+        _ => {}
     }
 }

@@ -21,7 +21,6 @@ use domain::certificates::{
 use domain::inventory::model::{NodeKind, NodeRole};
 use domain::inventory::Node;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 mod endpoint;
 mod sections;
@@ -30,14 +29,7 @@ use sections::{HistorySection, ThresholdsSection};
 
 #[component]
 pub fn NodePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = crate::components::param_id("id");
     let finished = RwSignal::new(0u32);
     let mute = ServerAction::<MuteAlert>::new();
     let unmute = ServerAction::<UnmuteAlert>::new();

@@ -1,11 +1,10 @@
 //! The access policy: every cluster's standing (`/access-policy`), and one cluster's policy
 //! (`/access-policy/:cluster`): the editor, drift, pending restarts, versions; plans at
-//! `/access-policy/plans/:id`.
+//! `/plans/:id`.
 
 mod editor;
 mod history;
 mod operations;
-pub mod plan;
 mod sharing;
 
 use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table, BUTTON};
@@ -16,7 +15,7 @@ use crate::server_fns::policy::{
 };
 use domain::access_policy::ClusterStanding;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 pub(crate) fn admin_signal() -> Signal<bool> {
     let me = Resource::new(|| (), |_| whoami());
@@ -31,14 +30,14 @@ pub(crate) fn admin_signal() -> Signal<bool> {
 #[component]
 pub fn StateWord(#[prop(into)] state: String) -> impl IntoView {
     let class = match state.as_str() {
-        "applied" | "verified" | "in_sync" | "done" => {
+        "applied" | "verified" | "in_sync" | "done" | "propagated" => {
             "bg-emerald-50 text-emerald-800 ring-emerald-600/30"
         }
-        "failed" | "unreachable" | "changed" => "bg-red-50 text-red-800 ring-red-600/30",
+        "failed" | "unreachable" | "changed" | "stale" => "bg-red-50 text-red-800 ring-red-600/30",
         "applying" | "reading" | "running" | "verifying" | "queued" => {
             "bg-sky-50 text-sky-800 ring-sky-600/30"
         }
-        "ready" | "planned" => "bg-amber-50 text-amber-900 ring-amber-600/30",
+        "ready" | "planned" | "pending" => "bg-amber-50 text-amber-900 ring-amber-600/30",
         _ => "bg-slate-100 text-slate-700 ring-slate-500/30",
     };
     let label = state.replace('_', " ");
@@ -80,7 +79,7 @@ fn Standings(clusters: Vec<ClusterStanding>) -> impl IntoView {
                             <span class="ml-2 text-xs text-slate-600">{if c.nodes == 0 { "no Finesse, IdS, CUIC or LiveData node".to_owned() } else { format!("{} managed node(s)", c.nodes) }}</span></td>
                         <td class="py-2 pr-3">{version}</td>
                         <td class="py-2 pr-3">{match (c.plan_id, c.plan_state.clone()) {
-                            (Some(id), Some(state)) => view! { <a href=format!("/access-policy/plans/{id}") class="hover:underline"><StateWord state /></a> }.into_any(),
+                            (Some(id), Some(state)) => view! { <a href=format!("/plans/{id}") class="hover:underline"><StateWord state /></a> }.into_any(),
                             _ => view! { <span class="text-slate-600">"—"</span> }.into_any(),
                         }}</td>
                         <td class={if c.drift > 0 { "py-2 pr-3 font-semibold text-red-700" } else { "py-2 pr-3" }}>{c.drift}</td>
@@ -94,14 +93,7 @@ fn Standings(clusters: Vec<ClusterStanding>) -> impl IntoView {
 
 #[component]
 pub fn ClusterPolicyPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("cluster")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = crate::components::param_id("cluster");
     let save = ServerAction::<SavePolicy>::new();
     let restore = ServerAction::<RestoreVersion>::new();
     let adopt = ServerAction::<AdoptNode>::new();
@@ -133,7 +125,7 @@ pub fn ClusterPolicyPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(plan)) = make.value().get() {
-            navigate(&format!("/access-policy/plans/{plan}"), Default::default());
+            navigate(&format!("/plans/{plan}"), Default::default());
         }
     });
     view! {
@@ -157,7 +149,7 @@ pub fn ClusterPolicyPage() -> impl IntoView {
                                     <p class="text-sm text-slate-700" data-testid="policy-version">{heading}</p>
                                     {p.standing.plan_id.map(|plan| view! {
                                         <p class="text-sm text-slate-700">"Latest plan: "
-                                            <a class="text-indigo-700 underline" href=format!("/access-policy/plans/{plan}")>{format!("#{plan}")}</a>" "
+                                            <a class="text-indigo-700 underline" href=format!("/plans/{plan}")>{format!("#{plan}")}</a>" "
                                             <StateWord state=p.standing.plan_state.clone().unwrap_or_default() /></p>
                                     })}
                                 </div>

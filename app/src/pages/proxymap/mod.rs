@@ -1,9 +1,10 @@
 //! Proxy maps: the list with a form for a new one (`/proxy-map`), and one map's page
 //! (`/proxy-map/:id`): the editor (text checked as it is typed, by the same `proxymap` crate
 //! the server uses, and a table view), its versions (publish, compare, restore) and what the
-//! IdS and the proxies need from it.
+//! IdS and the proxies need from it, its rollout to the cluster's nodes and their propagation.
 
 mod editor;
+mod rollout;
 mod tools;
 mod versions;
 
@@ -11,10 +12,12 @@ use crate::components::{
     minute, ActionError, EmptyState, ErrorBox, Layout, Section, Table, BUTTON, INPUT, LABEL,
 };
 use crate::pages::policy::admin_signal;
-use crate::server_fns::proxymaps::{load_map, load_maps, CreateMap, MapsPage, PublishMap, SaveMap};
+use crate::server_fns::proxymaps::{
+    load_map, load_maps, load_propagation, CreateMap, MapsPage, PublishMap, SaveMap,
+};
 use domain::proxy_maps::MapView;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn ProxyMapsPage() -> impl IntoView {
@@ -105,14 +108,7 @@ fn NewMap(clusters: Vec<(i64, String)>, create: ServerAction<CreateMap>) -> impl
 
 #[component]
 pub fn ProxyMapPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = crate::components::param_id("id");
     let save = ServerAction::<SaveMap>::new();
     let publish = ServerAction::<PublishMap>::new();
     // Reloaded only after a change that worked: a refused save keeps the admin's text.
@@ -126,6 +122,19 @@ pub fn ProxyMapPage() -> impl IntoView {
         }
     });
     let page = Resource::new(move || (id(), saved.get()), |(id, _)| load_map(id));
+    // The nodes are read over SSH: only once the page runs in the browser, and again on request.
+    let check = RwSignal::new(0u32);
+    let in_browser = RwSignal::new(false);
+    Effect::new(move |_| in_browser.set(true));
+    let propagation: rollout::Propagation = Resource::new(
+        move || (id(), check.get(), in_browser.get()),
+        |(id, _, asked)| async move {
+            match asked {
+                true => Some(load_propagation(id).await),
+                false => None,
+            }
+        },
+    );
     let admin = admin_signal();
     view! {
         <Layout title="Proxy map">
@@ -146,7 +155,8 @@ pub fn ProxyMapPage() -> impl IntoView {
                             </div>
                             <editor::MapEditor page=p.clone() draft checked save admin=admin.get() />
                             <versions::Derived checked nodes=p.nodes.clone() />
-                            <versions::Versions page=p draft publish admin=admin.get() />
+                            <versions::Versions page=p.clone() draft publish admin=admin.get() />
+                            <rollout::Rollout page=p admin=admin.get() propagation check />
                         }.into_any()
                     }
                 })}

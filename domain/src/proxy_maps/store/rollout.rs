@@ -43,15 +43,16 @@ async fn load(
     .fetch_optional(&mut *connection)
     .await?
     .ok_or_else(|| Error::NotFound(format!("no proxy map with id {id}")))?;
-    Ok(RolloutView {
-        rollout: Rollout {
-            config_uris: row.config_uris,
-            update_frequency: u32::try_from(row.update_frequency).unwrap_or(1),
-            restrict_to_inventory: row.restrict_to_inventory,
-        },
-        version: row.rollout_version,
-        served_at: served_at(services, &row.slug),
-    })
+    let rollout = Rollout {
+        config_uris: row.config_uris,
+        update_frequency: u32::try_from(row.update_frequency).unwrap_or(1),
+        restrict_to_inventory: row.restrict_to_inventory,
+    };
+    Ok(RolloutView::new(
+        rollout,
+        row.rollout_version,
+        served_at(services, &row.slug),
+    ))
 }
 
 /// Saves the rollout settings (a new rollout version: plans made before are refused).
@@ -126,7 +127,7 @@ pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Res
     }
     let settings = load(&mut *services.pool.acquire().await?, services, id).await?;
     let mut trust = Vec::new();
-    for uri in &settings.rollout.config_uris {
+    for uri in &settings.config_uris {
         if let Some((host, port)) = https_host(uri) {
             trust.extend(host_certificates(services, &host, port).await?);
         }
@@ -143,7 +144,7 @@ pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Res
         .filter(|n| NodeKind::parse(&n.kind).is_ok_and(crate::access_policy::items::is_proxied))
         .map(|n| PlanNode {
             node_id: n.id,
-            desired: desired(&settings.rollout, &trust),
+            desired: desired(&settings.rollout(), &trust),
         })
         .collect();
     if planned.is_empty() {

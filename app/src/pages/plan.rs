@@ -1,25 +1,17 @@
-//! A plan (`/access-policy/plans/:id`): per node the commands it will run (the diff), then as
-//! it is applied each command's outcome and output, the node's verification, what still
-//! differs, and the restarts it needs. Asked again every second while nodes are read or
-//! changed.
+//! A plan of the reconciliation engine (`/plans/:id`; an access policy's also at
+//! `/access-policy/plans/:id`): per node the commands it will run (the diff), then as it is
+//! applied each command's outcome and output, the node's verification, what still differs, and
+//! the restarts it needs. Asked again every second while nodes are read or changed.
 
-use super::{admin_signal, StateWord};
+use super::policy::{admin_signal, StateWord};
 use crate::components::{minute, ErrorBox, Layout, BUTTON, BUTTON_DANGER};
 use crate::server_fns::policy::{load_plan, ApplyPlan, CancelPlan};
 use domain::reconcile::{PlanNodeView, PlanView};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn PlanPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = crate::components::param_id("id");
     let apply = ServerAction::<ApplyPlan>::new();
     let cancel = ServerAction::<CancelPlan>::new();
     let tick = RwSignal::new(0u32);
@@ -47,7 +39,6 @@ pub fn PlanPage() -> impl IntoView {
     let admin = admin_signal();
     view! {
         <Layout title="Plan">
-            <p class="text-sm"><a class="text-indigo-700 hover:underline" href="/access-policy">"← Access policy"</a></p>
             {move || apply.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
             {move || cancel.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error /> })}
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
@@ -57,6 +48,25 @@ pub fn PlanPage() -> impl IntoView {
                 })}
             </Transition>
         </Layout>
+    }
+}
+
+/// How a plan names what it reconciles: (what its version is of, the page of that, its link text).
+fn subject(plan: &PlanView) -> (&'static str, String, &'static str) {
+    match plan.subject.as_str() {
+        "proxy_map" => (
+            "the map's rollout settings",
+            format!("/proxy-map/{}", plan.subject_id),
+            "The proxy map",
+        ),
+        // A policy may be followed by several clusters: the page of the first one planned.
+        _ => (
+            "policy",
+            plan.nodes.first().map_or("/access-policy".to_owned(), |n| {
+                format!("/access-policy/{}", n.cluster_id)
+            }),
+            "The cluster's policy",
+        ),
     }
 }
 
@@ -89,9 +99,9 @@ fn PlanBody(
 ) -> impl IntoView {
     let id = plan.id;
     let state = plan.state.clone();
-    let cluster = plan.nodes.first().map(|n| n.cluster_id);
+    let (of, href, link) = subject(&plan);
     let made = format!(
-        "Made by {} at {} UTC from policy version {}",
+        "Made by {} at {} UTC from {of} version {}",
         plan.created_by,
         minute(&plan.created_at),
         plan.version
@@ -117,7 +127,7 @@ fn PlanBody(
                 <p class="text-sm text-slate-700" data-testid="plan-summary">{summary(&plan)}</p>
                 <p class="text-xs text-slate-600">{made}</p>
                 {confirmed.map(|c| view! { <p class="text-xs text-slate-600">{c}</p> })}
-                {cluster.map(|c| view! { <p class="text-sm"><a class="text-indigo-700 hover:underline" href=format!("/access-policy/{c}")>"The cluster's policy"</a></p> })}
+                <p class="text-sm"><a class="text-indigo-700 hover:underline" href=href>{link}</a></p>
             </div>
             <div class="flex items-center gap-2">
                 {can_apply.then(|| view! {
@@ -154,7 +164,7 @@ fn NodeCard(node: PlanNodeView) -> impl IntoView {
                 <StateWord state=node.state.clone() />
             </div>
             {node.error.clone().map(|e| view! { <p class="mt-2 whitespace-pre-wrap rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
-            {(node.state == "in_sync").then(|| view! { <p class="mt-2 text-sm text-slate-700">"Already as the policy says: nothing to run."</p> })}
+            {(node.state == "in_sync").then(|| view! { <p class="mt-2 text-sm text-slate-700">"Already as desired: nothing to run."</p> })}
             {(!steps.is_empty()).then(|| view! {
                 <ol class="mt-3 space-y-1">
                     {steps.into_iter().map(|s| view! {
@@ -178,13 +188,13 @@ fn NodeCard(node: PlanNodeView) -> impl IntoView {
                 </ul>
             })}
             {(!node.restarts.is_empty()).then(|| view! {
-                <p class="mt-2 text-xs text-slate-700">{format!("Restarts these changes ask for (see the cluster's policy page): {}", node.restarts.join(", "))}</p>
+                <p class="mt-2 text-xs text-slate-700">{format!("Restarts these changes ask for (restart them from the cluster's access-policy page): {}", node.restarts.join(", "))}</p>
             })}
             {(!node.remaining.is_empty()).then(|| view! {
                 <div class="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900" data-testid="remaining">
-                    <p class="font-medium">"Still differs from the policy:"</p>
+                    <p class="font-medium">"Still differs from the desired state:"</p>
                     <ul class="mt-1 space-y-0.5 font-mono">
-                        {node.remaining.iter().map(|r| view! { <li>{format!("{}: policy {} · node {}", r.item, r.expected, r.actual)}</li> }).collect_view()}
+                        {node.remaining.iter().map(|r| view! { <li>{format!("{}: desired {} · node {}", r.item, r.expected, r.actual)}</li> }).collect_view()}
                     </ul>
                 </div>
             })}
