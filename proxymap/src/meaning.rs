@@ -30,14 +30,22 @@ impl Hasher for Fast {
     fn write(&mut self, bytes: &[u8]) {
         let mut words = bytes.chunks_exact(8);
         for word in &mut words {
-            let mut eight = [0u8; 8];
-            eight.copy_from_slice(word);
-            self.add(u64::from_le_bytes(eight));
+            self.add(u64::from_le_bytes(word.try_into().unwrap_or_default()));
         }
         let rest = words.remainder();
         let mut last = [0u8; 8];
         last[..rest.len()].copy_from_slice(rest);
         self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
+    }
+    // A key is a name, its end marker and a port: one mix each, not a padded word of bytes.
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+    fn write_u16(&mut self, port: u16) {
+        self.add(u64::from(port));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
     }
 }
 

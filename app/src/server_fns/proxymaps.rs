@@ -3,13 +3,14 @@
 //! node's map.
 
 use crate::error::AppError;
-use domain::proxy_maps::rollout::{PropagationView, Rollout, RolloutView};
+use domain::proxy_maps::rollout::{PropagationView, RolloutView};
 use domain::proxy_maps::{MapNode, MapVersion, MapView};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use {
     crate::state::{app_state, request_context},
+    domain::proxy_maps::rollout::Rollout,
     domain::proxy_maps::store as maps,
 };
 

@@ -67,14 +67,36 @@ impl Draft {
 pub fn checked(draft: Draft, context: Option<proxymap::Context>) -> Memo<Map> {
     let context = StoredValue::new(context);
     Memo::new(move |_| {
+        let started = now_ms();
         let mut map = proxymap::parse(&draft.settled.read());
         context.with_value(|c| {
             if let Some(c) = c {
                 proxymap::check_with(&mut map, c);
             }
         });
+        mark_check_time(now_ms() - started);
         map
     })
+}
+
+/// The browser's clock in milliseconds (fractions included); 0 outside the browser.
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        return performance.now();
+    }
+    0.0
+}
+
+/// How long the last check took, on `<html data-map-check-ms>` (`./x bench editor` reads it).
+fn mark_check_time(_ms: f64) {
+    #[cfg(feature = "hydrate")]
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-map-check-ms", &format!("{_ms:.2}"));
+    }
 }
 
 /// One line of the text, in pixels: the gutter and the marks follow the text by it.
@@ -214,18 +236,7 @@ fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView {
     // winning: a map with a warning on every line draws dozens of bands, not thousands.
     let bands = Memo::new(move |_| {
         let first = (top.get() / LINE_PX).saturating_sub(30);
-        let visible = first..first + 90;
-        let mut marks: Vec<(usize, bool)> = Vec::new();
-        checked.with(|m| {
-            for d in m.diagnostics.iter().filter(|d| visible.contains(&d.line)) {
-                let error = d.level == Level::Error;
-                match marks.iter_mut().find(|(l, _)| *l == d.line) {
-                    Some(mark) => mark.1 |= error,
-                    None => marks.push((d.line, error)),
-                }
-            }
-        });
-        marks
+        checked.with(|m| marked_lines(&m.diagnostics, first..first + 90))
     });
     // The text's padding is 8 px; the layers are as tall as the text so they can scroll.
     let height = move || ((lines.get() + 2) * LINE_PX + 16).to_string();
@@ -391,5 +402,46 @@ fn MapTable(map: Memo<Map>, nodes: StoredValue<Vec<domain::proxy_maps::MapNode>>
             </Table>
             {move || (more() > 0).then(|| view! { <p class="mt-2 text-sm text-slate-600">{format!("The first {TABLE_ROWS} mappings; {} more in the text view.", more())}</p> })}
         </div>
+    }
+}
+
+/// The lines in `visible` with a problem, each once, `true` where one is an error. A problem of
+/// the whole map (line 0: a node without a line) marks no line.
+fn marked_lines(
+    diagnostics: &[proxymap::Diagnostic],
+    visible: std::ops::Range<usize>,
+) -> Vec<(usize, bool)> {
+    let mut marks: Vec<(usize, bool)> = Vec::new();
+    for d in diagnostics
+        .iter()
+        .filter(|d| d.line > 0 && visible.contains(&d.line))
+    {
+        let error = d.level == Level::Error;
+        match marks.iter_mut().find(|(l, _)| *l == d.line) {
+            Some(mark) => mark.1 |= error,
+            None => marks.push((d.line, error)),
+        }
+    }
+    marks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::marked_lines;
+    use proxymap::{Code, Diagnostic};
+
+    #[test]
+    fn a_problem_of_the_whole_map_marks_no_line_and_errors_win() {
+        let diagnostics = [
+            Diagnostic::warning(0, 0, Code::MissingEndpoint, "no line maps ids1:8553"),
+            Diagnostic::warning(2, 1, Code::UnknownEndpoint, "unknown"),
+            Diagnostic::error(2, 5, Code::InvalidPort, "port"),
+            Diagnostic::warning(3, 1, Code::UnknownEndpoint, "unknown"),
+            Diagnostic::warning(200, 1, Code::UnknownEndpoint, "out of view"),
+        ];
+        assert_eq!(
+            marked_lines(&diagnostics, 0..90),
+            vec![(2, true), (3, false)]
+        );
     }
 }
