@@ -5,6 +5,7 @@
 
 mod editor;
 mod rollout;
+mod text;
 mod tools;
 mod versions;
 
