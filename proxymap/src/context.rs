@@ -47,18 +47,21 @@ pub fn check_with(map: &mut Map, context: &Context) {
         .as_ref()
         .map(|names| Certificates::new(names));
     let mut found = Vec::new();
-    let mut mapped = HashSet::with_capacity(map.mappings.len());
+    // The lines' internal endpoints, kept only when there is an inventory to compare with.
+    let mut mapped = HashSet::new();
     for m in &map.mappings {
-        let key = (m.internal.host.folded().into_owned(), m.internal.port);
-        if !endpoints.is_empty() && !endpoints.contains(&key) {
-            found.push(Diagnostic::warning(
-                m.line,
-                m.internal_column,
-                Code::UnknownEndpoint,
-                format!("{} is no endpoint of a node in the inventory: check the name and port, or add the node", m.internal),
-            ));
+        if !endpoints.is_empty() {
+            let key = (m.internal.host.folded().into_owned(), m.internal.port);
+            if !endpoints.contains(&key) {
+                found.push(Diagnostic::warning(
+                    m.line,
+                    m.internal_column,
+                    Code::UnknownEndpoint,
+                    format!("{} is no endpoint of a node in the inventory: check the name and port, or add the node", m.internal),
+                ));
+            }
+            mapped.insert(key);
         }
-        mapped.insert(key);
         let external = m.external.host.exact();
         if let Some(name) = context
             .proxy_names

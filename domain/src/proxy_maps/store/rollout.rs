@@ -139,12 +139,14 @@ pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Res
     )
     .fetch_all(&mut *tx)
     .await?;
+    // Every node of the cluster that reads maps is to hold the same.
+    let wanted = desired(&settings.rollout(), &trust);
     let planned: Vec<PlanNode> = nodes
         .into_iter()
         .filter(|n| NodeKind::parse(&n.kind).is_ok_and(crate::access_policy::items::is_proxied))
         .map(|n| PlanNode {
             node_id: n.id,
-            desired: desired(&settings.rollout(), &trust),
+            desired: wanted.clone(),
         })
         .collect();
     if planned.is_empty() {
