@@ -5,7 +5,10 @@
 //! A problem with the map as a whole (a line that is missing) has line 0 and column 0.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::host::{parse_host, HostPort};
+use crate::meaning::{key_hash, same_internal, FirstSeen};
 use crate::Map;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// One endpoint of the inventory.
@@ -35,32 +38,28 @@ pub struct Context {
 }
 
 /// Adds what `context` tells about `map` to its diagnostics (sorted again). Linear in the
-/// map's lines: the inventory and the certificates' names are looked up in sets built once.
+/// map's lines: the inventory and the certificates' names are looked up in tables built once,
+/// and a line costs no allocation unless it has something to say.
 pub fn check_with(map: &mut Map, context: &Context) {
-    let endpoints: HashSet<(String, u16)> = context
-        .endpoints
-        .iter()
-        .map(|e| (e.host.to_ascii_lowercase(), e.port))
-        .collect();
+    let inventory = Inventory::new(&context.endpoints);
     let certificates = context
         .certificate_names
         .as_ref()
         .map(|names| Certificates::new(names));
     let mut found = Vec::new();
-    // The lines' internal endpoints, kept only when there is an inventory to compare with.
-    let mut mapped = HashSet::new();
+    // Which of the inventory's endpoints a line maps.
+    let mut mapped = vec![false; context.endpoints.len()];
     for m in &map.mappings {
-        if !endpoints.is_empty() {
-            let key = (m.internal.host.folded().into_owned(), m.internal.port);
-            if !endpoints.contains(&key) {
-                found.push(Diagnostic::warning(
+        if !context.endpoints.is_empty() {
+            match inventory.find(&m.internal) {
+                Some(endpoint) => mapped[endpoint] = true,
+                None => found.push(Diagnostic::warning(
                     m.line,
                     m.internal_column,
                     Code::UnknownEndpoint,
                     format!("{} is no endpoint of a node in the inventory: check the name and port, or add the node", m.internal),
-                ));
+                )),
             }
-            mapped.insert(key);
         }
         let external = m.external.host.exact();
         if let Some(name) = context
@@ -86,8 +85,8 @@ pub fn check_with(map: &mut Map, context: &Context) {
             }
         }
     }
-    for e in context.endpoints.iter().filter(|e| e.expected) {
-        if !mapped.contains(&(e.host.to_ascii_lowercase(), e.port)) {
+    for (i, e) in context.endpoints.iter().enumerate() {
+        if e.expected && !mapped[inventory.first[i]] {
             found.push(Diagnostic::warning(
                 0,
                 0,
@@ -101,6 +100,51 @@ pub fn check_with(map: &mut Map, context: &Context) {
     }
     map.diagnostics.append(&mut found);
     crate::sort(&mut map.diagnostics);
+}
+
+/// The inventory's endpoints as a map's internal sides compare them (the host's case ignored).
+struct Inventory {
+    /// Each endpoint as a side; `None` for a host no line could name.
+    sides: Vec<Option<HostPort>>,
+    /// The first endpoint equal to each (itself unless the inventory lists one twice).
+    first: Vec<usize>,
+    table: FirstSeen,
+}
+
+impl Inventory {
+    fn new(endpoints: &[Endpoint]) -> Self {
+        let sides: Vec<Option<HostPort>> = endpoints
+            .iter()
+            .map(|e| parse_host(&e.host).map(|host| HostPort { host, port: e.port }))
+            .collect();
+        let mut table = FirstSeen::new(sides.len());
+        let first = sides
+            .iter()
+            .enumerate()
+            .map(|(i, side)| match side {
+                Some(side) => table
+                    .first(key_hash(side, true), i, |j| {
+                        sides[j].as_ref().is_some_and(|s| same_internal(s, side))
+                    })
+                    .unwrap_or(i),
+                None => i,
+            })
+            .collect();
+        Self {
+            sides,
+            first,
+            table,
+        }
+    }
+
+    /// The endpoint a line's internal side names.
+    fn find(&self, side: &HostPort) -> Option<usize> {
+        self.table.find(key_hash(side, true), |i| {
+            self.sides[i]
+                .as_ref()
+                .is_some_and(|s| same_internal(s, side))
+        })
+    }
 }
 
 /// The names a proxy's certificates cover (case ignored): exact names, and the parents of
@@ -128,8 +172,11 @@ impl Certificates {
 
     /// Whether a certificate name covers `host`.
     fn cover(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
-        self.exact.contains(&host)
+        let host = match host.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => Cow::Owned(host.to_ascii_lowercase()),
+            false => Cow::Borrowed(host),
+        };
+        self.exact.contains(host.as_ref())
             || host.split_once('.').is_some_and(|(label, parent)| {
                 !label.is_empty() && self.wildcard_parents.contains(parent)
             })

@@ -82,6 +82,19 @@ impl fmt::Display for HostPort {
 /// the message.
 pub(crate) type SideError = (usize, Code, String);
 
+/// A host as the inventory writes it (a name, an IPv4 address, an IPv6 address with or without
+/// brackets), or `None` when no line of a map could name it.
+pub(crate) fn parse_host(text: &str) -> Option<Host> {
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    match bare.parse::<Ipv6Addr>() {
+        Ok(address) => Some(Host::V6(address)),
+        Err(_) => host(text).ok(),
+    }
+}
+
 /// Parses one side (already trimmed).
 pub(crate) fn parse_side(side: &str) -> Result<HostPort, SideError> {
     if side.is_empty() {
@@ -134,10 +147,7 @@ pub(crate) fn parse_side(side: &str) -> Result<HostPort, SideError> {
         (host, port)
     } else {
         let (name, port) = match colon {
-            Some(at) => (
-                &side[..at],
-                Some((&side[at + 1..], side[..at].chars().count() + 1)),
-            ),
+            Some(at) => (&side[..at], Some((&side[at + 1..], at + 1))),
             None => (side, None),
         };
         if port.is_some_and(|(p, _)| p.as_bytes().contains(&b':')) {
@@ -151,7 +161,9 @@ pub(crate) fn parse_side(side: &str) -> Result<HostPort, SideError> {
     };
     let port = match port {
         None => crate::syntax::DEFAULT_PORT,
-        Some((text, at)) => parse_port(text).map_err(|message| (at, Code::InvalidPort, message))?,
+        // `at` counts bytes; the column counts characters (only worked out for an error).
+        Some((text, at)) => parse_port(text)
+            .map_err(|message| (side[..at].chars().count(), Code::InvalidPort, message))?,
     };
     Ok(HostPort { host, port })
 }
@@ -181,6 +193,10 @@ pub(crate) fn split_once(text: &str, byte: u8) -> Option<(&str, &str)> {
 }
 
 /// An RFC 1123 host name or an IPv4 address.
+///
+/// One pass over the bytes (this runs twice for every line while the admin types): the
+/// characters, the labels and the last label are checked together. A character that no host
+/// name has is reported first, then the length, then the first bad label.
 fn host(name: &str) -> Result<Host, SideError> {
     if name.is_empty() {
         return Err((
@@ -189,31 +205,34 @@ fn host(name: &str) -> Result<Host, SideError> {
             "this side has no host before its `:port`".into(),
         ));
     }
-    if name.as_bytes()[0].is_ascii_digit() {
+    let bytes = name.as_bytes();
+    if bytes[0].is_ascii_digit() {
         if let Ok(address) = name.parse::<Ipv4Addr>() {
             return Ok(Host::V4(address));
         }
     }
-    // Bytes, not chars: this runs for every line while the admin types.
-    if let Some(at) = name
-        .bytes()
-        .position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
-    {
-        let c = name[at..].chars().next().unwrap_or('?');
-        let at = name[..at].chars().count();
-        let hint = match c {
-            '#' => ": a comment takes a whole line starting with `#`",
-            '_' => ": host names take letters, digits and hyphens (DNS names with `_` are not host names)",
-            '/' => ": write the host, not a URL (no scheme or path)",
-            ' ' | '\t' => ": a host has no spaces",
-            _ => "",
+    let mut label_start = 0;
+    let mut bad_label: Option<(usize, usize, BadLabel)> = None;
+    let mut check_label = |start: usize, end: usize| {
+        let problem = match &bytes[start..end] {
+            [] => BadLabel::Empty,
+            label if label.len() > 63 => BadLabel::Long,
+            [b'-', ..] | [.., b'-'] => BadLabel::Hyphen,
+            _ => return,
         };
-        return Err((
-            at,
-            Code::InvalidHost,
-            format!("`{c}` is not allowed in a host name{hint}"),
-        ));
+        bad_label.get_or_insert((start, end, problem));
+    };
+    for (at, &b) in bytes.iter().enumerate() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => {}
+            b'.' => {
+                check_label(label_start, at);
+                label_start = at + 1;
+            }
+            _ => return Err(bad_character(name, at)),
+        }
     }
+    check_label(label_start, bytes.len());
     if name.len() > 253 {
         return Err((
             0,
@@ -225,36 +244,22 @@ fn host(name: &str) -> Result<Host, SideError> {
         ));
     }
     // ASCII only by now: byte offsets are character offsets.
-    let mut at = 0;
-    while at <= name.len() {
-        let end = name[at..]
-            .bytes()
-            .position(|b| b == b'.')
-            .map_or(name.len(), |i| at + i);
-        let label = &name[at..end];
-        let problem = if label.is_empty() {
-            Some("an empty label (two dots in a row, or a dot at the start or end)".to_owned())
-        } else if label.len() > 63 {
-            Some(format!("the label `{label}` is longer than 63 characters"))
-        } else if label.as_bytes()[0] == b'-' || label.as_bytes()[label.len() - 1] == b'-' {
-            Some(format!("the label `{label}` starts or ends with a hyphen"))
-        } else {
-            None
+    if let Some((start, end, problem)) = bad_label {
+        let label = &name[start..end];
+        let problem = match problem {
+            BadLabel::Empty => {
+                "an empty label (two dots in a row, or a dot at the start or end)".to_owned()
+            }
+            BadLabel::Long => format!("the label `{label}` is longer than 63 characters"),
+            BadLabel::Hyphen => format!("the label `{label}` starts or ends with a hyphen"),
         };
-        if let Some(problem) = problem {
-            return Err((
-                at,
-                Code::InvalidHost,
-                format!("`{name}` is not a host name: {problem}"),
-            ));
-        }
-        at = end + 1;
+        return Err((
+            start,
+            Code::InvalidHost,
+            format!("`{name}` is not a host name: {problem}"),
+        ));
     }
-    let tld = name
-        .bytes()
-        .rposition(|b| b == b'.')
-        .map_or(name, |i| &name[i + 1..]);
-    if tld.bytes().all(|b| b.is_ascii_digit()) {
+    if bytes[label_start..].iter().all(u8::is_ascii_digit) {
         return Err((
             0,
             Code::InvalidHost,
@@ -262,4 +267,29 @@ fn host(name: &str) -> Result<Host, SideError> {
         ));
     }
     Ok(Host::Name(name.to_owned()))
+}
+
+enum BadLabel {
+    Empty,
+    Long,
+    Hyphen,
+}
+
+/// The character at byte `at` of `name` is in no host name: where, and what to write instead.
+fn bad_character(name: &str, at: usize) -> SideError {
+    let c = name[at..].chars().next().unwrap_or('?');
+    let hint = match c {
+        '#' => ": a comment takes a whole line starting with `#`",
+        '_' => {
+            ": host names take letters, digits and hyphens (DNS names with `_` are not host names)"
+        }
+        '/' => ": write the host, not a URL (no scheme or path)",
+        ' ' | '\t' => ": a host has no spaces",
+        _ => "",
+    };
+    (
+        name[..at].chars().count(),
+        Code::InvalidHost,
+        format!("`{c}` is not allowed in a host name{hint}"),
+    )
 }

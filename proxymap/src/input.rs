@@ -24,7 +24,12 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
         ));
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    // `contains` runs memchr; the position is looked for only in a file that has a NUL.
+    if let Some(at) = bytes
+        .contains(&0)
+        .then(|| bytes.iter().position(|&b| b == 0))
+        .flatten()
+    {
         let (line, column) = position(bytes, at);
         return Err(Diagnostic::error(
             line,

@@ -2,87 +2,43 @@
 //! names where the components expect names, external sides that can be reached from outside.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::host::Host;
+use crate::host::{Host, HostPort};
 use crate::Map;
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// Where each endpoint was first seen: by a fast hasher (no untrusted party chooses the keys
-/// of a map its own admin is editing, so SipHash's protection buys nothing here).
-type Seen<'a> = HashMap<(Cow<'a, str>, u16), usize, BuildHasherDefault<Fast>>;
-
-/// The Firefox hasher's mix, eight bytes at a time.
-#[derive(Default)]
-struct Fast(u64);
-
-impl Fast {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for Fast {
-    fn finish(&self) -> u64 {
-        // The multiply mixes upwards; the table indexes by the low bits.
-        self.0.rotate_left(26)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            self.add(u64::from_le_bytes(word.try_into().unwrap_or_default()));
-        }
-        let rest = words.remainder();
-        let mut last = [0u8; 8];
-        last[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
-    }
-    // A key is a name, its end marker and a port: one mix each, not a padded word of bytes.
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-    fn write_u16(&mut self, port: u16) {
-        self.add(u64::from(port));
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-}
 
 pub(crate) fn check(map: &mut Map) {
-    let size = map.mappings.len();
-    let mut internal: Seen = HashMap::with_capacity_and_hasher(size, Default::default());
-    let mut external: Seen = HashMap::with_capacity_and_hasher(size, Default::default());
+    let mappings = &map.mappings;
+    let mut internal = FirstSeen::new(mappings.len());
+    let mut external = FirstSeen::new(mappings.len());
     let mut found = Vec::new();
-    for m in &map.mappings {
-        let key = (m.internal.host.folded(), m.internal.port);
-        let key_internal = key.0.clone();
-        if let Some(&first) = internal.get(&key) {
+    for (index, m) in mappings.iter().enumerate() {
+        let first = internal.first(key_hash(&m.internal, true), index, |i| {
+            same_internal(&mappings[i].internal, &m.internal)
+        });
+        if let Some(first) = first {
             found.push(Diagnostic::error(
                 m.line,
                 m.internal_column,
                 Code::DuplicateInternal,
                 format!(
-                    "{} is already mapped on line {first} (the internal side ignores case); the proxy installer refuses duplicates: keep one line",
-                    m.internal
+                    "{} is already mapped on line {} (the internal side ignores case); the proxy installer refuses duplicates: keep one line",
+                    m.internal, mappings[first].line
                 ),
             ));
             continue;
         }
-        internal.insert(key, m.line);
-        let key = (m.external.host.exact(), m.external.port);
-        if let Some(&first) = external.get(&key) {
+        let first = external.first(key_hash(&m.external, false), index, |i| {
+            mappings[i].external == m.external
+        });
+        if let Some(first) = first {
             found.push(Diagnostic::error(
                 m.line,
                 m.external_column,
                 Code::SharedExternal,
                 format!(
-                    "{} is already the external side of line {first}: each internal endpoint needs its own external host:port",
-                    m.external
+                    "{} is already the external side of line {}: each internal endpoint needs its own external host:port",
+                    m.external, mappings[first].line
                 ),
             ));
-        } else {
-            external.insert(key, m.line);
         }
         for (host, column, which) in [
             (&m.internal.host, m.internal_column, "internal"),
@@ -97,7 +53,7 @@ pub(crate) fn check(map: &mut Map) {
                 ));
             }
         }
-        if let Some(why) = looks_internal(&key_internal, &m.internal.host, &m.external.host) {
+        if let Some(why) = looks_internal(&m.internal.host, &m.external.host) {
             found.push(Diagnostic::warning(
                 m.line,
                 m.external_column,
@@ -109,12 +65,113 @@ pub(crate) fn check(map: &mut Map) {
     map.diagnostics.append(&mut found);
 }
 
-/// `folded` is the internal host, lowercased.
-fn looks_internal(folded: &str, internal: &Host, external: &Host) -> Option<String> {
+/// Whether two internal sides are one endpoint: the host's case is ignored.
+pub(crate) fn same_internal(a: &HostPort, b: &HostPort) -> bool {
+    a.port == b.port
+        && match (&a.host, &b.host) {
+            (Host::Name(a), Host::Name(b)) => a.eq_ignore_ascii_case(b),
+            (a, b) => a == b,
+        }
+}
+
+/// Which mapping first had each key. Open addressing over the mappings' indices: a slot holds
+/// the index + 1 (0 is empty) and the high half of the key's hash, so most probes end without
+/// comparing names. Two flat arrays of a few hundred KB for a 10,000-line map, where a map of
+/// owned or borrowed names took megabytes and hashed every name twice.
+pub(crate) struct FirstSeen {
+    slots: Vec<(u32, u32)>,
+    mask: usize,
+}
+
+impl FirstSeen {
+    pub(crate) fn new(count: usize) -> Self {
+        let size = (count * 2).next_power_of_two().max(16);
+        Self {
+            slots: vec![(0, 0); size],
+            mask: size - 1,
+        }
+    }
+
+    /// The index of an earlier key that is `same` as this one, or `None` once `index` is
+    /// recorded as the first with it.
+    pub(crate) fn first(
+        &mut self,
+        hash: u64,
+        index: usize,
+        same: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        match self.probe(hash, same) {
+            Ok(earlier) => Some(earlier),
+            Err(empty) => {
+                self.slots[empty] = (index as u32 + 1, (hash >> 32) as u32);
+                None
+            }
+        }
+    }
+
+    /// The index of a recorded key that is `same` as this one.
+    pub(crate) fn find(&self, hash: u64, same: impl Fn(usize) -> bool) -> Option<usize> {
+        self.probe(hash, same).ok()
+    }
+
+    /// The recorded index with this key, or the empty slot where it would go.
+    fn probe(&self, hash: u64, same: impl Fn(usize) -> bool) -> Result<usize, usize> {
+        let tag = (hash >> 32) as u32;
+        let mut at = hash as usize & self.mask;
+        loop {
+            match self.slots[at] {
+                (0, _) => return Err(at),
+                (slot, slot_tag) if slot_tag == tag && same(slot as usize - 1) => {
+                    return Ok(slot as usize - 1)
+                }
+                _ => at = (at + 1) & self.mask,
+            }
+        }
+    }
+}
+
+/// The hash of a side, its host's case ignored when `fold` (the internal side). A host name
+/// holds only letters, digits, `-` and `.` by now, and setting bit 0x20 of those lowercases the
+/// letters and leaves the rest as they are: the name is hashed eight bytes at a time.
+pub(crate) fn key_hash(side: &HostPort, fold: bool) -> u64 {
+    let mut hash = u64::from(side.port);
+    let mut add = |word: u64| {
+        hash = (hash.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    };
+    match &side.host {
+        Host::Name(name) => {
+            let case = if fold { 0x2020_2020_2020_2020 } else { 0 };
+            let mut words = name.as_bytes().chunks_exact(8);
+            for word in &mut words {
+                add(u64::from_le_bytes(word.try_into().unwrap_or_default()) | case);
+            }
+            let rest = words.remainder();
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            add((u64::from_le_bytes(last) | case) ^ ((rest.len() as u64) << 56));
+        }
+        Host::V4(address) => add(u64::from(u32::from(*address)) | 1 << 40),
+        Host::V6(address) => {
+            let bits = u128::from(*address);
+            add(bits as u64);
+            add((bits >> 64) as u64 ^ 2);
+        }
+    }
+    // Murmur3's finaliser: the multiplications mix upwards, the table indexes by the low bits.
+    let mut x = hash ^ (hash >> 33);
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^ (x >> 33)
+}
+
+fn looks_internal(internal: &Host, external: &Host) -> Option<String> {
     if external.is_private_address() {
         return Some(format!("{external} is a private address"));
     }
-    if external.exact().eq_ignore_ascii_case(folded) {
+    let itself = match (internal, external) {
+        (Host::Name(a), Host::Name(b)) => a.eq_ignore_ascii_case(b),
+        (a, b) => a == b,
+    };
+    if itself {
         return Some("is the internal host itself".into());
     }
     match (internal.domain(), external.domain()) {

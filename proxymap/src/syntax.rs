@@ -2,7 +2,7 @@
 //! comments skipped; surrounding spaces (and CR of CRLF) ignored.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::host::{parse_side, HostPort};
+use crate::host::{parse_side, split_once, HostPort};
 use crate::input::MAX_LINE_CHARS;
 use crate::Map;
 use std::fmt;
@@ -32,8 +32,9 @@ impl fmt::Display for Mapping {
 /// Reads every line of `text`.
 pub(crate) fn lines(text: &str) -> Map {
     let mut map = Map::default();
-    // About one mapping per 40 bytes: one allocation instead of a dozen while the map grows.
-    map.mappings.reserve(text.len() / 40);
+    // At most one mapping a line: one allocation of the right size while the map grows.
+    map.mappings
+        .reserve(text.bytes().filter(|&b| b == b'\n').count() + 1);
     for (index, raw) in text.split('\n').enumerate() {
         let number = index + 1;
         let raw = match raw.as_bytes().last() {
@@ -49,23 +50,62 @@ pub(crate) fn lines(text: &str) -> Map {
     map
 }
 
+/// A line's text, with what is known of it: in an ASCII line (nearly every line of every map)
+/// a byte is a character, so columns are byte offsets and need no counting.
+#[derive(Clone, Copy)]
+struct Text {
+    ascii: bool,
+}
+
+impl Text {
+    fn chars(self, text: &str) -> usize {
+        if self.ascii {
+            text.len()
+        } else {
+            text.chars().count()
+        }
+    }
+
+    /// Leading and trailing white space taken off (Unicode's in a line that is not ASCII).
+    fn trim(self, text: &str) -> &str {
+        if self.ascii {
+            text.trim_ascii()
+        } else {
+            text.trim()
+        }
+    }
+
+    /// How many characters of white space `text` starts with.
+    fn indent(self, text: &str) -> usize {
+        if self.ascii {
+            text.len() - text.trim_ascii_start().len()
+        } else {
+            text.chars().take_while(|c| c.is_whitespace()).count()
+        }
+    }
+}
+
 fn line(number: usize, raw: &str) -> Result<Option<Mapping>, Diagnostic> {
-    if raw.len() > MAX_LINE_CHARS && raw.chars().count() > MAX_LINE_CHARS {
+    let text = Text {
+        ascii: raw.is_ascii(),
+    };
+    if raw.len() > MAX_LINE_CHARS && text.chars(raw) > MAX_LINE_CHARS {
         return Err(Diagnostic::error(
             number,
             MAX_LINE_CHARS + 1,
             Code::LineTooLong,
             format!(
                 "this line has {} characters; a mapping has at most {MAX_LINE_CHARS}: is a line break missing?",
-                raw.chars().count()
+                text.chars(raw)
             ),
         ));
     }
     // Control characters are below 0x20, 0x7f, or U+0080..U+009F (UTF-8 lead byte 0xC2): look
-    // closer only when such a byte is there.
-    let suspect = raw
-        .bytes()
-        .any(|b| (b < 0x20 && b != b'\t') || b == 0x7f || b == 0xc2);
+    // closer only when such a byte is there. (A fold, not `any`: no early exit, so it runs a
+    // word at a time.)
+    let suspect = raw.bytes().fold(false, |seen, b| {
+        seen | ((b < 0x20) & (b != b'\t')) | (b == 0x7f) | (b == 0xc2)
+    });
     let control = suspect
         .then(|| {
             raw.chars()
@@ -84,18 +124,13 @@ fn line(number: usize, raw: &str) -> Result<Option<Mapping>, Diagnostic> {
             ),
         ));
     }
-    let content = raw.trim();
+    let content = text.trim(raw);
     if content.is_empty() || content.as_bytes()[0] == b'#' {
         return Ok(None);
     }
-    let indent = raw.chars().take_while(|c| c.is_whitespace()).count();
+    let indent = text.indent(raw);
     let column = |offset_in_content: usize| indent + offset_in_content + 1;
-    let mut equals = content
-        .bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'=')
-        .map(|(i, _)| i);
-    let Some(at) = equals.next() else {
+    let Some((left, right)) = split_once(content, b'=') else {
         return Err(Diagnostic::error(
             number,
             column(0),
@@ -103,20 +138,19 @@ fn line(number: usize, raw: &str) -> Result<Option<Mapping>, Diagnostic> {
             "expected `internal-host[:port]=external-host[:port]`; this line has no `=`",
         ));
     };
-    if let Some(second) = equals.next() {
+    if let Some(second) = right.bytes().position(|b| b == b'=') {
+        let second = left.len() + 1 + second;
         return Err(Diagnostic::error(
             number,
-            column(content[..second].chars().count()),
+            column(text.chars(&content[..second])),
             Code::ExtraEquals,
             "a mapping has one `=` between the internal and the external side; this is a second one (one mapping per line)",
         ));
     }
-    let (left, right) = (&content[..at], &content[at + 1..]);
-    let left_start = left.chars().take_while(|c| c.is_whitespace()).count();
-    let right_start =
-        left.chars().count() + 1 + right.chars().take_while(|c| c.is_whitespace()).count();
-    let side = |text: &str, start: usize, which: &str| {
-        parse_side(text.trim()).map_err(|(offset, code, message)| {
+    let left_start = text.indent(left);
+    let right_start = text.chars(left) + 1 + text.indent(right);
+    let side = |part: &str, start: usize, which: &str| {
+        parse_side(text.trim(part)).map_err(|(offset, code, message)| {
             Diagnostic::error(
                 number,
                 column(start + offset),

@@ -61,6 +61,9 @@ fn invalid_maps_each_say_where_and_what() {
             &["1:21: error: invalid-host"],
         ),
         ("a..lan:8445=f.xyz.com", &["1:3: error: invalid-host"]),
+        // A character no host name has is named before a bad label earlier in the name.
+        ("a..lan_x:8445=f.xyz.com", &["1:7: error: invalid-host"]),
+        ("a.lan:8445=f.xyz.1", &["1:12: error: invalid-host"]),
         ("a.lan:8445=-f.xyz.com", &["1:12: error: invalid-host"]),
         ("a.lan:84x5=f.xyz.com", &["1:7: error: invalid-port"]),
         ("a.lan:0=f.xyz.com", &["1:7: error: invalid-port"]),
@@ -274,4 +277,47 @@ fn a_diff_names_each_mapping_added_removed_or_pointed_elsewhere() {
             "+ d.lan:8553=d.xyz.com:443",
         ]
     );
+}
+
+#[test]
+fn the_inventory_matches_names_ignoring_case_and_addresses_however_written() {
+    let endpoint = |host: &str, port: u16| Endpoint {
+        host: host.into(),
+        port,
+        label: host.into(),
+        expected: true,
+    };
+    let context = Context {
+        // One endpoint twice (two node records of one host), an IPv4 and an IPv6 node, and a
+        // host no line can name (an underscore).
+        endpoints: vec![
+            endpoint("Finesse1.lan", 8445),
+            endpoint("finesse1.LAN", 8445),
+            endpoint("10.0.0.5", 8445),
+            endpoint("2001:db8::5", 8445),
+            endpoint("bad_name.lan", 8445),
+        ],
+        proxy_names: Vec::new(),
+        certificate_names: Some(vec!["Desk1.XYZ.com".into(), "*.Xyz.com".into()]),
+    };
+    let mut map = parse(
+        "finesse1.lan:8445=Desk1.xyz.com\n10.0.0.5:8445=desk2.xyz.com\n[2001:db8::5]:8445=desk3.xyz.com\nfinesse1.lan:8446=a.b.xyz.com",
+    );
+    check_with(&mut map, &context);
+    let found: Vec<String> = map
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.code.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "0:0: missing-endpoint",
+            "2:1: address-literal",
+            "3:1: address-literal",
+            "4:1: unknown-endpoint",
+            "4:19: no-certificate",
+        ]
+    );
+    assert!(map.diagnostics[0].message.contains("bad_name.lan"));
 }
