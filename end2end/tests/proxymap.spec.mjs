@@ -22,7 +22,7 @@ test('a map is checked as it is typed, saved, published, served and compared', a
   // The error is shown in place (a band on line 2) and listed, before anything is saved.
   const problem = page.locator('[data-code="invalid-port"]');
   await expect(problem).toContainText('line 2, column 26');
-  await expect(page.locator('svg rect[data-line="2"]').first()).toBeVisible();
+  await expect(page.locator('svg path[data-level="error"][data-lines~="2"]').first()).toBeVisible();
   await expect(page.getByTestId('map-summary')).toHaveText('1 mapping · 1 error · 0 warnings');
   await expect(page.locator('button:has-text("Fix the errors to save")')).toBeDisabled();
   await problem.locator('button').click();
@@ -57,6 +57,59 @@ test('a map is checked as it is typed, saved, published, served and compared', a
   await page.click('button:has-text("Save as version 2")');
   await expect(page.getByTestId('map-published')).toContainText('Latest: version 2.');
   await expect(page.getByTestId('map-diff')).toContainText('+ cuic1.lan.example.com:8444=cuic1.xyz.com:8444');
+});
+
+test('a long map is edited through the lines in view, and nothing outside them is lost', async ({ page, playwright, baseURL }) => {
+  // 3,000 lines: more than the box holds whole (1,000), so it holds a window around the view.
+  const LINES = 3000;
+  const line = (n) => (n === 2500 ? `n${n}.lan.example.com:8445=10.0.0.5:443` : `n${n}.lan.example.com:8445=n${n}.xyz.example.com:443`);
+  const original = Array.from({ length: LINES }, (_, i) => line(i + 1)).join('\n') + '\n';
+  const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { Origin: baseURL } });
+  await signInAndWait(page, ADMIN);
+  await api.post('/api/v1/session', { data: ADMIN });
+  const map = await (await api.post('/api/v1/proxymaps', { data: { name: 'Long map' } })).json();
+  const saved = await api.post(`/api/v1/proxymaps/${map.id}/versions`, { data: { text: original, base_version: 0, comment: 'long' } });
+  expect(saved.status(), await saved.text()).toBe(201);
+
+  await page.goto(`/proxy-map/${map.id}`);
+  await hydrated(page);
+  const text = page.locator('#map-text');
+  const held = () => text.evaluate((a) => a.value.split('\n'));
+  expect((await held()).length).toBeLessThan(500);
+  expect((await held())[0]).toBe(line(1));
+
+  // The problem on line 2500 (an address on the external side) puts the cursor there.
+  const problem = page.locator('[data-code="address-literal"]');
+  await expect(problem).toContainText('line 2500, column 28');
+  await problem.locator('button').click();
+  await expect(text).toBeFocused();
+  const beforeCursor = () => text.evaluate((a) => a.value.slice(0, a.selectionStart).split('\n').pop());
+  expect(await beforeCursor()).toBe('n2500.lan.example.com:8445=');
+  for (let i = 0; i < 8; i++) await page.keyboard.press('Delete');
+  await page.keyboard.type('n2500.xyz.example.com');
+  await expect(page.getByTestId('map-summary')).toHaveText('3000 mappings · 0 errors · 0 warnings');
+
+  // Scrolled back to the top, the box holds the first lines again.
+  await page.getByTestId('map-scroller').evaluate((s) => { s.scrollTop = 0; });
+  await expect.poll(async () => (await held())[0]).toBe(line(1));
+
+  // Ctrl+End goes to the end of the map, not of the lines in the box.
+  await text.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('last.lan.example.com:8445=last.xyz.example.com:443');
+  await expect(page.getByTestId('map-summary')).toHaveText('3001 mappings · 0 errors · 0 warnings');
+  // Ctrl+A selects the whole map.
+  await page.keyboard.press('Control+a');
+  expect(await text.evaluate((a) => a.selectionEnd - a.selectionStart)).toBe(original.length + 50 + 13);
+  await page.keyboard.press('ArrowRight');
+
+  await page.fill('#map-comment', 'fixed line 2500, one more');
+  await page.click('button:has-text("Save as version 2")');
+  await expect(page.getByTestId('map-published')).toContainText('Latest: version 2.');
+  const versions = await (await api.get(`/api/v1/proxymaps/${map.id}/versions`)).json();
+  const expected = original.replace('=10.0.0.5:443', '=n2500.xyz.example.com:443') + 'last.lan.example.com:8445=last.xyz.example.com:443';
+  expect(versions[0].text).toBe(expected);
+  await api.dispose();
 });
 
 test('a map is rolled out from its page and every node shows it propagated', async ({ page, playwright, baseURL }) => {

@@ -14,7 +14,7 @@ use crate::config::Serve;
 use crate::{app_state, bootstrap, demo, nodelay, router, AppState, Database};
 use anyhow::{Context, Result};
 use domain::Services;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,16 +113,35 @@ impl Application {
             listener.local_addr()?
         );
         let served = match tls {
-            None => axum::serve(nodelay(listener), app)
-                .with_graceful_shutdown(shutdown)
-                .await
-                .context("serving HTTP"),
+            None => {
+                // Requests in flight may finish, for at most DRAIN after the stop began: a hung
+                // one must not keep the process from stopping.
+                let (began, stopping) = tokio::sync::watch::channel(false);
+                let signal = async move {
+                    shutdown.await;
+                    let _ = began.send(true);
+                };
+                let mut stopping = stopping;
+                let drained = async move {
+                    let _ = stopping.wait_for(|began| *began).await;
+                    tokio::time::sleep(DRAIN).await;
+                };
+                tokio::select! {
+                    served = axum::serve(nodelay(listener), app).with_graceful_shutdown(signal).into_future() => {
+                        served.context("serving HTTP")
+                    }
+                    () = drained => {
+                        tracing::warn!("requests still open {} s after the stop: closed", DRAIN.as_secs());
+                        Ok(())
+                    }
+                }
+            }
             Some(config) => {
                 let handle = axum_server::Handle::new();
                 let stopper = handle.clone();
                 tokio::spawn(async move {
                     shutdown.await;
-                    stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+                    stopper.graceful_shutdown(Some(DRAIN));
                 });
                 let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
                 let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
@@ -141,6 +160,9 @@ impl Application {
         served
     }
 }
+
+/// How long requests in flight may take to finish once the console is asked to stop.
+const DRAIN: Duration = Duration::from_secs(10);
 
 /// The background tasks; dropping this stops them.
 struct Background(Vec<JoinHandle<()>>);

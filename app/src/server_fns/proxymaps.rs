@@ -172,10 +172,19 @@ pub async fn plan_rollout(id: i64, form: RolloutForm) -> Result<i64, AppError> {
     let app = app_state()?;
     let context = request_context();
     let rollout = form.rollout()?;
-    if maps::rollout::get(&app, &context, id).await?.rollout() != rollout {
+    let saved = maps::rollout::get(&app, &context, id).await?.rollout() != rollout;
+    if saved {
         maps::rollout::set(&app, &context, id, rollout).await?;
     }
-    Ok(maps::rollout::plan(&app, &context, id).await?)
+    // A refused plan after the form was saved says so: the settings are not lost.
+    maps::rollout::plan(&app, &context, id)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(why) if saved => AppError::Conflict(format!(
+                "The rollout settings were saved, but no plan was made: {why}"
+            )),
+            other => other,
+        })
 }
 
 /// Every node's propagation, read from the nodes now.

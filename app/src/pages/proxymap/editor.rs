@@ -26,6 +26,8 @@ pub struct Draft {
     pub(super) shown: RwSignal<String>,
     /// The text as last checked.
     pub settled: RwSignal<String>,
+    /// A place to put the cursor (line, column; 1-based), asked for by the list of problems.
+    pub(super) goto: RwSignal<Option<(usize, usize)>>,
     typed: StoredValue<u64>,
 }
 
@@ -35,6 +37,7 @@ impl Draft {
             text: RwSignal::new(text.clone()),
             shown: RwSignal::new(text.clone()),
             settled: RwSignal::new(text),
+            goto: RwSignal::new(None),
             typed: StoredValue::new(0),
         }
     }
@@ -156,7 +159,7 @@ pub fn MapEditor(
                 <Show when=move || !table.get() fallback=move || view! { <MapTable map=checked nodes /> }>
                     <TextView draft checked admin />
                 </Show>
-                <Problems text checked />
+                <Problems draft checked />
                 {admin.then(|| view! {
                     <form on:submit=submit class="flex flex-wrap items-end gap-3">
                         <div class="min-w-64 flex-1">

@@ -8,6 +8,7 @@ mod rollout;
 mod text;
 mod tools;
 mod versions;
+mod window;
 
 use crate::components::{
     minute, ActionError, EmptyState, ErrorBox, Layout, Section, Table, BUTTON, INPUT, LABEL,
