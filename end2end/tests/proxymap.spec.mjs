@@ -102,6 +102,12 @@ test('a long map is edited through the lines in view, and nothing outside them i
   await page.keyboard.press('Control+a');
   expect(await text.evaluate((a) => a.selectionEnd - a.selectionStart)).toBe(original.length + 50 + 13);
   await page.keyboard.press('ArrowRight');
+  // A selection left in the box when the focus goes elsewhere does not hold the window.
+  await page.keyboard.press('Shift+ArrowLeft');
+  await page.click('#map-comment');
+  await page.getByTestId('map-scroller').evaluate((s) => { s.scrollTop = 1500 * 20; });
+  await expect.poll(async () => (await held()).length).toBeLessThan(500);
+  expect(await held()).toContain(line(1500));
 
   await page.fill('#map-comment', 'fixed line 2500, one more');
   await page.click('button:has-text("Save as version 2")');

@@ -202,6 +202,11 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
     }
 }
 
+/// Whether `area` has the focus.
+fn focused(area: &leptos::web_sys::HtmlTextAreaElement) -> bool {
+    document().active_element().is_some_and(|e| e == ***area)
+}
+
 /// The box's rows for `lines` lines: one spare (room for a new line, or the sideways scroll
 /// bar), and at least enough to fill the scrolling box (a click anywhere in it reaches the box).
 fn rows(lines: usize) -> usize {
@@ -232,11 +237,12 @@ impl Parts {
         first..first + usize::try_from(s.client_height()).unwrap_or(0) / LINE_PX + 2
     }
 
-    /// Whether a selection is open in the box (the window does not move under it).
+    /// Whether the box has the focus and a selection in it (the window does not move under it;
+    /// a selection left behind in a box without the focus does not hold it).
     fn selecting(&self) -> bool {
-        self.area
-            .get_untracked()
-            .is_some_and(|a| a.selection_start().ok().flatten() != a.selection_end().ok().flatten())
+        self.area.get_untracked().is_some_and(|a| {
+            focused(&a) && a.selection_start().ok().flatten() != a.selection_end().ok().flatten()
+        })
     }
 
     /// Shows `w` of `text` in the box; the cursor is wherever the box puts it.
@@ -265,7 +271,7 @@ impl Parts {
         let (Some(a), Some(s)) = (self.area.get_untracked(), self.scroller.get_untracked()) else {
             return;
         };
-        let focused = document().active_element().is_some_and(|e| e == **a);
+        let focused = focused(&a);
         let cursor = a.selection_start().ok().flatten();
         let top = s.scroll_top();
         self.fill(text, next);
