@@ -20,15 +20,9 @@ const LISTED: usize = 200;
 
 /// The text with a line-number gutter; lines with an error or a warning get a band behind
 /// them (in the gutter and the text). No style attributes (the console's CSP forbids them):
-/// the bands are SVG rectangles and the blank space is SVG of the right height.
+/// the bands are SVG paths and the blank space is SVG of the right height.
 #[component]
 pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView {
-    let parts = Parts {
-        widest: RwSignal::new(draft.shown.with_untracked(|t| {
-            widest_line(Window::around(t, line_count(t), 0..VIEW_LINES).text(t))
-        })),
-        ..Parts::default()
-    };
     let total = RwSignal::new(draft.shown.with_untracked(|t| line_count(t)));
     let window = RwSignal::new(
         draft
@@ -40,6 +34,10 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
             .shown
             .with_untracked(|t| window.get_untracked().text(t).to_owned()),
     );
+    let parts = Parts {
+        widest: RwSignal::new(boxed.with_untracked(|b| widest_line(b))),
+        ..Parts::default()
+    };
     // A text from outside (a version, a file, a proposal): the box shows its first lines.
     Effect::watch(
         move || draft.shown.track(),
@@ -76,7 +74,9 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
             }
             // Cannot happen (a new text resets the window); if it did, the box shows the text.
             None => draft.text.with_untracked(|t| {
-                let w = Window::around(t, line_count(t), 0..VIEW_LINES);
+                let n = line_count(t);
+                let w = Window::around(t, n, 0..VIEW_LINES);
+                total.set(n);
                 parts.fill(t, w);
                 window.set(w);
             }),
