@@ -218,14 +218,25 @@ fn a_diagnostic_prints_as_the_cli_shows_it() {
     );
 }
 
-#[test]
-fn the_inventory_the_proxy_names_and_certificates_each_add_what_they_know() {
-    let endpoint = |host: &str, port: u16, expected: bool| Endpoint {
+/// `line:column: code` of each diagnostic of a map checked against a context.
+fn places(map: &Map) -> Vec<String> {
+    map.diagnostics
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.code.as_str()))
+        .collect()
+}
+
+fn endpoint(host: &str, port: u16, expected: bool) -> Endpoint {
+    Endpoint {
         host: host.into(),
         port,
         label: format!("{host} (Finesse)"),
         expected,
-    };
+    }
+}
+
+#[test]
+fn the_inventory_the_proxy_names_and_certificates_each_add_what_they_know() {
     let context = Context {
         endpoints: vec![
             endpoint("finesse1.lan", 8445, true),
@@ -237,13 +248,8 @@ fn the_inventory_the_proxy_names_and_certificates_each_add_what_they_know() {
     };
     let mut map = parse("FINESSE1.lan:8445=desk1.xyz.com\ncuic.lan:8444=cuic.example.net\nfinesse2.lan:8443=desk2.xyz.com");
     check_with(&mut map, &context);
-    let found: Vec<String> = map
-        .diagnostics
-        .iter()
-        .map(|d| format!("{}:{}: {}", d.line, d.column, d.code.as_str()))
-        .collect();
     assert_eq!(
-        found,
+        places(&map),
         [
             "0:0: missing-endpoint",
             "2:1: unknown-endpoint",
@@ -281,21 +287,15 @@ fn a_diff_names_each_mapping_added_removed_or_pointed_elsewhere() {
 
 #[test]
 fn the_inventory_matches_names_ignoring_case_and_addresses_however_written() {
-    let endpoint = |host: &str, port: u16| Endpoint {
-        host: host.into(),
-        port,
-        label: host.into(),
-        expected: true,
-    };
     let context = Context {
         // One endpoint twice (two node records of one host), an IPv4 and an IPv6 node, and a
         // host no line can name (an underscore).
         endpoints: vec![
-            endpoint("Finesse1.lan", 8445),
-            endpoint("finesse1.LAN", 8445),
-            endpoint("10.0.0.5", 8445),
-            endpoint("2001:db8::5", 8445),
-            endpoint("bad_name.lan", 8445),
+            endpoint("Finesse1.lan", 8445, true),
+            endpoint("finesse1.LAN", 8445, true),
+            endpoint("10.0.0.5", 8445, true),
+            endpoint("2001:db8::5", 8445, true),
+            endpoint("bad_name.lan", 8445, true),
         ],
         proxy_names: Vec::new(),
         certificate_names: Some(vec!["Desk1.XYZ.com".into(), "*.Xyz.com".into()]),
@@ -304,13 +304,8 @@ fn the_inventory_matches_names_ignoring_case_and_addresses_however_written() {
         "finesse1.lan:8445=Desk1.xyz.com\n10.0.0.5:8445=desk2.xyz.com\n[2001:db8::5]:8445=desk3.xyz.com\nfinesse1.lan:8446=a.b.xyz.com",
     );
     check_with(&mut map, &context);
-    let found: Vec<String> = map
-        .diagnostics
-        .iter()
-        .map(|d| format!("{}:{}: {}", d.line, d.column, d.code.as_str()))
-        .collect();
     assert_eq!(
-        found,
+        places(&map),
         [
             "0:0: missing-endpoint",
             "2:1: address-literal",

@@ -4,7 +4,8 @@
 //! node's map; saving with a comment (a save from an older version is refused with what
 //! changed since).
 
-use super::text::{Problems, TextView};
+use super::problems::Problems;
+use super::text::TextView;
 use super::tools::Tools;
 use crate::components::{ErrorBox, Table, BUTTON, INPUT, LABEL};
 use crate::error::AppError;

@@ -1,5 +1,5 @@
-//! The map's text: line numbers and problem bands beside the box, and the problems listed
-//! below it (a click puts the cursor on one). A long map is edited through a window of lines
+//! The map's text: line numbers and problem bands beside the box (the problems are listed
+//! below it by problems.rs). A long map is edited through a window of lines
 //! around the view (window.rs); the gutter, the bands, the box and the blank space standing for
 //! the lines outside the window scroll together in one scrolling box, so no script keeps them
 //! in step.
@@ -15,8 +15,6 @@ const LINE_PX: usize = 20;
 const PAD_PX: usize = 8;
 /// The lines the scrolling box shows at once (32rem of 20 px lines, and a part).
 const VIEW_LINES: usize = 26;
-/// Problems listed below the text (all of them are counted).
-const LISTED: usize = 200;
 
 /// The text with a line-number gutter; lines with an error or a warning get a band behind
 /// them (in the gutter and the text). No style attributes (the console's CSP forbids them):
@@ -38,6 +36,11 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
         widest: RwSignal::new(boxed.with_untracked(|b| widest_line(b))),
         ..Parts::default()
     };
+    // Lines `w` of `t` (`n` lines in all) into the box, at once and for the reactive parts.
+    let show = move |t: &str, n: usize, w: Window| {
+        parts.fill(t, n, w);
+        window.set(w);
+    };
     // A text from outside (a version, a file, a proposal): the box shows its first lines.
     Effect::watch(
         move || draft.shown.track(),
@@ -46,8 +49,7 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
                 let n = line_count(t);
                 let w = Window::around(t, n, 0..VIEW_LINES);
                 total.set(n);
-                parts.fill(t, w);
-                window.set(w);
+                show(t, n, w);
                 boxed.set(w.text(t).to_owned());
             });
             parts.scroll_to(0);
@@ -77,8 +79,7 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
                 let n = line_count(t);
                 let w = Window::around(t, n, 0..VIEW_LINES);
                 total.set(n);
-                parts.fill(t, w);
-                window.set(w);
+                show(t, n, w);
             }),
         }
     };
@@ -90,7 +91,7 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
         }
         draft.text.with_untracked(|t| {
             let next = Window::around(t, n, view);
-            parts.move_window(t, w, next);
+            parts.move_window(t, n, w, next);
             window.set(next);
         });
     };
@@ -101,8 +102,7 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
         let view = line.saturating_sub(4)..line.saturating_sub(4) + VIEW_LINES;
         draft.text.with_untracked(|t| {
             let next = Window::around(t, n, view.clone());
-            parts.fill(t, next);
-            window.set(next);
+            show(t, n, next);
             parts.put_cursor(next.position(t, line, column));
         });
         parts.scroll_to(view.start * LINE_PX);
@@ -126,9 +126,8 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
             "Home" => place(1, 1),
             "End" => place(total.get_untracked(), usize::MAX),
             "a" | "A" => draft.text.with_untracked(|t| {
-                let all = Window::of(t, 0, total.get_untracked());
-                parts.fill(t, all);
-                window.set(all);
+                let n = total.get_untracked();
+                show(t, n, Window::of(t, 0, n));
                 parts.select_all();
             }),
             _ => return,
@@ -245,8 +244,8 @@ impl Parts {
         })
     }
 
-    /// Shows `w` of `text` in the box; the cursor is wherever the box puts it.
-    fn fill(&self, text: &str, w: Window) {
+    /// Shows `w` of `text` (`total` lines) in the box; the cursor is wherever the box puts it.
+    fn fill(&self, text: &str, total: usize, w: Window) {
         let widest = widest_line(w.text(text));
         if let Some(a) = self.area.get_untracked() {
             a.set_value(w.text(text));
@@ -254,7 +253,6 @@ impl Parts {
             a.set_cols((widest + 2) as u32);
         }
         self.widest.set(widest);
-        let total = line_count(text);
         for (part, lines) in [
             (self.above, w.first),
             (self.below, total.saturating_sub(w.last + 1)),
@@ -267,14 +265,14 @@ impl Parts {
 
     /// Moves the window from `old` to `next`, keeping the cursor where it was in the text (or
     /// leaving the box when the view has gone far from it) and the view where it is.
-    fn move_window(&self, text: &str, old: Window, next: Window) {
+    fn move_window(&self, text: &str, total: usize, old: Window, next: Window) {
         let (Some(a), Some(s)) = (self.area.get_untracked(), self.scroller.get_untracked()) else {
             return;
         };
         let focused = focused(&a);
         let cursor = a.selection_start().ok().flatten();
         let top = s.scroll_top();
-        self.fill(text, next);
+        self.fill(text, total, next);
         if focused {
             match cursor.and_then(|at| old.carry(&next, text, at)) {
                 Some(at) => {
@@ -305,45 +303,6 @@ impl Parts {
         if let Some(s) = self.scroller.get_untracked() {
             s.set_scroll_top(i32::try_from(px).unwrap_or(i32::MAX));
         }
-    }
-}
-
-/// Every problem of the text (the first ones listed), each a button that puts the cursor on it.
-#[component]
-pub fn Problems(draft: Draft, checked: Memo<Map>) -> impl IntoView {
-    let listed = move || {
-        checked.with(|m| {
-            m.diagnostics
-                .iter()
-                .take(LISTED)
-                .cloned()
-                .enumerate()
-                .collect::<Vec<_>>()
-        })
-    };
-    let more = move || checked.with(|m| m.diagnostics.len().saturating_sub(LISTED));
-    let go = move |line: usize, column: usize| draft.goto.set(Some((line, column)));
-    view! {
-        <ul class="space-y-1 text-sm" data-testid="map-problems">
-            <For each=listed key=|(i, d)| (*i, d.to_string()) let:entry>
-                {
-                    let (_, d) = entry;
-                    let (line, column) = (d.line, d.column);
-                    let error = d.level == Level::Error;
-                    let class = if error { "text-red-800" } else { "text-amber-900" };
-                    let place = if line == 0 { "the map".to_owned() } else { format!("line {line}, column {column}") };
-                    view! {
-                        <li class=class data-code=d.code.as_str() data-level=d.level.as_str()>
-                            <button type="button" class="text-left hover:underline" on:click=move |_| go(line, column)>
-                                <span class="font-semibold">{if error { "Error" } else { "Warning" }}</span>
-                                {format!(" ({place}, {}): {}", d.code.as_str(), d.message)}
-                            </button>
-                        </li>
-                    }
-                }
-            </For>
-        </ul>
-        {move || (more() > 0).then(|| view! { <p class="text-sm text-slate-600">{format!("and {} more", more())}</p> })}
     }
 }
 
