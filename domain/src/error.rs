@@ -84,6 +84,10 @@ impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         if is_unavailable(&error) {
             Self::Unavailable(error.to_string())
+        } else if is_code(&error, "22021") {
+            // Text PostgreSQL cannot store: U+0000, the one character UTF-8 allows and it does
+            // not (the REST API refuses it before; forms and server functions meet it here).
+            Self::BadRequest("text may not contain the NUL character (\\u0000)".into())
         } else {
             Self::Internal(error.into())
         }
@@ -110,6 +114,10 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         }),
         _ => false,
     }
+}
+
+fn is_code(error: &sqlx::Error, wanted: &str) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| code == wanted))
 }
 
 /// Turns a unique-constraint violation on `constraint` into a field error; any other database

@@ -106,6 +106,9 @@ test('a policy is edited with live errors, planned, applied with live progress, 
     await hydrated(auditor);
     await expect(auditor.getByTestId('plan-summary')).toContainText('2 verified');
     await expect(auditor.getByTestId('apply')).toHaveCount(0);
+    // The plan's address from before plans served every kind of change still leads to it.
+    await auditor.goto(`/access-policy/plans/${plan}`);
+    await expect(auditor.getByTestId('plan-summary')).toContainText('2 verified');
     await context.close();
   } finally {
     sim.child.kill();

@@ -88,6 +88,11 @@ test('a long map is edited through the lines in view, and nothing outside them i
   for (let i = 0; i < 8; i++) await page.keyboard.press('Delete');
   await page.keyboard.type('n2500.xyz.example.com');
   await expect(page.getByTestId('map-summary')).toHaveText('3000 mappings · 0 errors · 0 warnings');
+  // The table view shows the first thousand and says how many more there are.
+  await page.click('button:has-text("Table")');
+  await expect(page.getByTestId('map-table').locator('tbody tr')).toHaveCount(1000);
+  await expect(page.getByTestId('map-table')).toContainText('The first 1000 mappings; 2000 more in the text view.');
+  await page.click('button:has-text("Text")');
 
   // Scrolled back to the top, the box holds the first lines again.
   await page.getByTestId('map-scroller').evaluate((s) => { s.scrollTop = 0; });
@@ -168,7 +173,63 @@ test('a map is rolled out from its page and every node shows it propagated', asy
     await expect(row(NODES[0])).toContainText(served);
     await expect(row(NODES[0])).toContainText('2 min');
     await expect(row(NODES[0])).toContainText('version 1');
+
+    // The editor's starting points: what a node holds (read over SSH), a proposal from the
+    // inventory, a file that is no map.
+    await page.getByText('Start from the inventory, a file or a node').click();
+    await page.getByLabel('What a node holds (show-proxy-config-map)').selectOption({ label: NODES[1] });
+    await page.getByRole('button', { name: 'Read it over SSH' }).click();
+    await expect(page.getByTestId('tools-note')).toHaveText('2 line(s) read from the node: check and save them.');
+    await expect(page.locator('#map-text')).toHaveValue(text);
+    await page.getByLabel('External names: {host} is the node\'s first label, {port} its port').fill('{host}.map-e2e.com:{port}');
+    await page.getByRole('button', { name: 'Propose from the inventory' }).click();
+    const proposed = NODES.map((n) => `${n}:8445=${n.split('.')[0]}.map-e2e.com:8445`).join('\n') + '\n';
+    await expect(page.locator('#map-text')).toHaveValue(proposed);
+    await expect(page.getByTestId('map-summary')).toContainText('2 mappings · 0 errors');
+    await page.locator('#map-file').setInputFiles({ name: 'map.bin', mimeType: 'application/octet-stream', buffer: Buffer.from([0x4d, 0x5a, 0, 0, 0xff, 0xfe]) });
+    await expect(page.getByTestId('tools-note')).toContainText('map.bin was not loaded:');
+    await expect(page.locator('#map-text')).toHaveValue(proposed);
   } finally {
     sim.child.kill();
   }
+});
+
+test('the rollout form keeps its settings and says why no plan was made', async ({ page, playwright, baseURL }) => {
+  const api = await playwright.request.newContext({ baseURL, extraHTTPHeaders: { Origin: baseURL } });
+  expect((await api.post('/api/v1/session', { data: ADMIN })).status()).toBe(200);
+  const cluster = (await (await api.post('/api/v1/clusters', { data: { name: 'Rollout form E2E' } })).json()).id;
+  const map = await (await api.post('/api/v1/proxymaps', { data: { name: 'Rollout form E2E', cluster_id: cluster } })).json();
+  await signInAndWait(page, ADMIN);
+  await page.goto(`/proxy-map/${map.id}`);
+  await hydrated(page);
+  await expect(page.getByText('Nothing is published yet: publish a version before rolling out')).toBeVisible();
+  const frequency = page.getByLabel('Update frequency (minutes, 1 to 1440)');
+  const fallback = page.getByLabel('Fallback URI (optional)');
+  const restrict = page.getByLabel("Serve the map only to the inventory's node addresses");
+
+  // Out of range: the field says so (planning takes the form as it stands).
+  await frequency.fill('0');
+  await page.getByRole('button', { name: 'Plan rollout' }).click();
+  await expect(page.getByText('a number of minutes from 1 to 1440')).toBeVisible();
+
+  // Saved: nothing changes on a node yet.
+  await frequency.fill('5');
+  await fallback.fill('http://maps.example.com/proxymap.txt');
+  await restrict.check();
+  await page.getByRole('button', { name: 'Save rollout settings' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved (rollout settings version 1)' })).toBeVisible();
+  await expect(page.getByText('a number of minutes from 1 to 1440')).toHaveCount(0);
+
+  // Planned with a change but nothing published: refused, and the change is kept.
+  await frequency.fill('7');
+  await page.getByRole('button', { name: 'Plan rollout' }).click();
+  await expect(page.getByText('The rollout settings were saved, but no plan was made: nothing is published yet')).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await expect(frequency).toHaveValue('7');
+  await expect(fallback).toHaveValue('http://maps.example.com/proxymap.txt');
+  await expect(restrict).toBeChecked();
+  const settings = await (await api.get(`/api/v1/proxymaps/${map.id}/rollout`)).json();
+  expect(settings).toMatchObject({ version: 2, update_frequency: 7, restrict_to_inventory: true });
+  await api.dispose();
 });

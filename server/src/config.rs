@@ -177,17 +177,29 @@ pub struct Serve {
 }
 
 fn public_url(text: &str) -> Result<String, String> {
-    let url = text.trim().trim_end_matches('/');
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
+    let text = text.trim();
+    let scheme = ["https://", "http://"]
+        .into_iter()
+        .find(|scheme| text.starts_with(scheme))
         .ok_or("must start with https:// or http://")?;
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
-        return Err(
-            "must be a scheme and host[:port] only, e.g. https://gatehouse.example.com:8443".into(),
-        );
+    let rest = text[scheme.len()..].trim_end_matches('/');
+    let only = "must be a scheme and host[:port] only, e.g. https://gatehouse.example.com:8443";
+    if rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err(only.into());
     }
-    Ok(url.to_owned())
+    // An IPv6 address is bracketed; anything else has at most the port's colon.
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => (host, Some(port)),
+        _ => (rest, None),
+    };
+    let bracketed = host.starts_with('[') && host.ends_with(']');
+    if host.is_empty() || (host.contains(':') && !bracketed) {
+        return Err(only.into());
+    }
+    if port.is_some_and(|port| !matches!(port.parse::<u16>(), Ok(1..))) {
+        return Err("the port must be a number from 1 to 65535".into());
+    }
+    Ok(format!("{scheme}{rest}"))
 }
 
 impl Serve {
@@ -256,5 +268,35 @@ mod tests {
             url,
             Some("postgres://gatehouse:db-s3cret@db.example/gatehouse")
         );
+    }
+
+    #[test]
+    fn the_public_url_is_a_scheme_and_a_host_with_an_optional_port() {
+        for (given, kept) in [
+            (
+                "https://gatehouse.example.com:8443/",
+                "https://gatehouse.example.com:8443",
+            ),
+            (" http://10.0.0.7 ", "http://10.0.0.7"),
+            ("https://[2001:db8::7]:8443", "https://[2001:db8::7]:8443"),
+            ("https://[2001:db8::7]", "https://[2001:db8::7]"),
+        ] {
+            assert_eq!(public_url(given).as_deref(), Ok(kept), "{given}");
+        }
+        for (given, why) in [
+            ("gatehouse.example.com", "must start with https://"),
+            ("ftp://gatehouse.example.com", "must start with https://"),
+            ("https://", "host[:port] only"),
+            ("https://:8443", "host[:port] only"),
+            ("https://gatehouse.example.com/console", "host[:port] only"),
+            ("https://admin@gatehouse.example.com", "host[:port] only"),
+            ("https://2001:db8::7", "host[:port] only"),
+            ("https://gatehouse.example.com:https", "from 1 to 65535"),
+            ("https://gatehouse.example.com:0", "from 1 to 65535"),
+            ("https://gatehouse.example.com:65536", "from 1 to 65535"),
+        ] {
+            let error = public_url(given).expect_err(given);
+            assert!(error.contains(why), "{given}: {error}");
+        }
     }
 }

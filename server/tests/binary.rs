@@ -79,8 +79,9 @@ fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
 }
 
 impl Running {
-    /// SIGTERM, then wait: the process and its PostgreSQL stop cleanly.
-    fn stop(mut self) {
+    /// SIGTERM, then wait: the process and its PostgreSQL stop cleanly. How long it took.
+    fn stop(mut self) -> std::time::Duration {
+        let asked = std::time::Instant::now();
         // SAFETY: signalling our own child process.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let status = self.child.0.wait().unwrap();
@@ -90,6 +91,7 @@ impl Running {
             "PostgreSQL stopped with it"
         );
         let _ = server::pg::remove_data_dir(&self.data);
+        asked.elapsed()
     }
 }
 
@@ -473,6 +475,31 @@ async fn one_request_can_be_followed_through_the_log() {
         "{lines:#?}"
     );
     running.stop();
+}
+
+#[test]
+fn a_request_that_never_ends_does_not_keep_the_console_from_stopping() {
+    use std::io::Write;
+    let data = data_dir("drain");
+    let running = serve(&data, &[], &[]);
+    let address = running.base.trim_start_matches("http://");
+    // Headers begun and never finished: the connection stays open as long as the server waits.
+    let mut hung = std::net::TcpStream::connect(address).unwrap();
+    hung.write_all(b"GET /healthz HTTP/1.1\r\nHost: gatehouse\r\n")
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = running.log.clone();
+    let took = running.stop();
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "stopped after {took:?}"
+    );
+    let said = log.lock().unwrap().join("\n");
+    assert!(
+        said.contains("requests still open 10 s after the stop: closed"),
+        "{said}"
+    );
+    drop(hung);
 }
 
 #[test]

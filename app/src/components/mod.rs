@@ -116,3 +116,13 @@ pub fn param_id(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + '
             .unwrap_or(0)
     }
 }
+
+/// The file picked in the `<input type="file">` an event came from, if one was.
+#[cfg(feature = "hydrate")]
+pub fn picked_file(ev: &leptos::ev::Event) -> Option<web_sys::File> {
+    use web_sys::wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .and_then(|input| input.files())
+        .and_then(|files| files.get(0))
+}

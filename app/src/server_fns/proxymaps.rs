@@ -193,3 +193,46 @@ pub async fn load_propagation(id: i64) -> Result<PropagationView, AppError> {
     let app = app_state()?;
     Ok(maps::serve::propagation_of(&app, &request_context(), id).await?)
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    fn form(first: &str, fallback: &str, frequency: &str, restrict: bool) -> RolloutForm {
+        RolloutForm {
+            first_uri: first.to_owned(),
+            fallback_uri: fallback.to_owned(),
+            update_frequency: frequency.to_owned(),
+            restrict_to_inventory: restrict.then(|| "on".to_owned()),
+        }
+    }
+
+    #[test]
+    fn the_form_becomes_the_rollout_it_shows() {
+        let rollout = form(" https://a.example.com/m.txt ", "", " 5 ", true)
+            .rollout()
+            .unwrap();
+        assert_eq!(rollout.config_uris, ["https://a.example.com/m.txt"]);
+        assert_eq!(rollout.update_frequency, 5);
+        assert!(rollout.restrict_to_inventory);
+        let both = form("", "http://b.example.com/m.txt", "1", false)
+            .rollout()
+            .unwrap();
+        assert_eq!(both.config_uris, ["http://b.example.com/m.txt"]);
+        assert!(!both.restrict_to_inventory);
+    }
+
+    #[test]
+    fn a_frequency_that_is_no_number_is_a_field_error() {
+        for frequency in ["", "abc", "-5", "2.5"] {
+            match form("", "", frequency, false).rollout() {
+                Err(AppError::Validation(fields)) => assert_eq!(
+                    fields["update_frequency"],
+                    ["a number of minutes from 1 to 1440"],
+                    "{frequency:?}"
+                ),
+                other => panic!("{frequency:?}: {other:?}"),
+            }
+        }
+    }
+}

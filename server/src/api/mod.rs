@@ -165,7 +165,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 AppError::BadRequest("the body could not be read (is it larger than 1 MiB?)".into())
             })?;
         // PostgreSQL text cannot hold U+0000: refuse it here, not with a database error later.
-        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        if escapes_nul(&bytes) {
             return Err(AppError::BadRequest(
                 "text may not contain the NUL character (\\u0000)".into(),
             ));
@@ -203,5 +203,35 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             .get::<RequestContext>()
             .cloned()
             .unwrap_or_default()))
+    }
+}
+
+/// Whether JSON text holds the escape `\u0000` (a backslash that is itself escaped, as in
+/// `"C:\\u0000"`, starts no escape).
+fn escapes_nul(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(at, w)| {
+        w == b"\\u0000"
+            && json[..=at]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count()
+                % 2
+                == 1
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_a_real_escape_is_a_nul() {
+        for (json, nul) in [
+            (r#"{"a":"x\u0000"}"#, true),
+            (r#"{"a":"x\\\u0000"}"#, true),
+            (r#"{"a":"C:\\u0000"}"#, false),
+            (r#"{"a":"u0000"}"#, false),
+        ] {
+            assert_eq!(super::escapes_nul(json.as_bytes()), nul, "{json}");
+        }
     }
 }

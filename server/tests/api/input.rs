@@ -253,24 +253,35 @@ async fn readiness_reports_the_database() {
 }
 
 #[tokio::test]
-async fn text_with_a_nul_character_is_refused_before_the_database_sees_it() {
+async fn text_with_a_nul_character_is_a_bad_request() {
     let app = spawn_admin().await;
-    for (path, body) in [
-        ("/api/v1/clusters", r#"{"name": "Site\u0000A"}"#),
-        ("/api/v1/proxymaps", r#"{"name": "Map\u0000"}"#),
+    let (json, form) = ("application/json", "application/x-www-form-urlencoded");
+    for (path, content_type, body) in [
+        ("/api/v1/clusters", json, r#"{"name": "Site\u0000A"}"#),
+        ("/api/v1/proxymaps", json, r#"{"name": "Map\u0000"}"#),
+        // Server functions: PostgreSQL's refusal is turned into the same answer.
+        ("/api/fn/cluster_create", form, "name=Site%00A"),
+        ("/api/fn/proxy_map_create", form, "name=Map%00&cluster_id="),
     ] {
         let response = app
             .request(Method::POST, path)
-            .header("Content-Type", "application/json")
+            .header("Content-Type", content_type)
             .body(body)
             .send()
             .await
             .unwrap();
-        let (status, error) = error_of(response).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {error}");
-        assert!(
-            error["message"].as_str().unwrap().contains("NUL"),
-            "{error}"
-        );
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {text}");
+        assert!(text.contains("NUL character"), "{path}: {text}");
     }
+    // An escaped backslash before "u0000" is no NUL.
+    let response = app
+        .request(Method::POST, "/api/v1/clusters")
+        .header("Content-Type", json)
+        .body(r#"{"name": "C:\\u0000"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
 }

@@ -43,6 +43,20 @@ async fn published_map(app: &TestApp, name: &str, cluster: Option<i64>, text: &s
 
 /// Saves `text` as the map's next version and publishes it; returns the version.
 async fn publish(app: &TestApp, id: i64, text: &str) -> i64 {
+    let version = save(app, id, text).await;
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/proxymaps/{id}/publish"),
+            &json!({"version": version}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    version
+}
+
+/// Saves `text` as the map's next version; returns the version.
+async fn save(app: &TestApp, id: i64, text: &str) -> i64 {
     let map = app.get_json(&format!("/api/v1/proxymaps/{id}")).await;
     let body = json!({"text": text, "base_version": map["latest_version"], "comment": "test"});
     let response = app
@@ -55,16 +69,7 @@ async fn publish(app: &TestApp, id: i64, text: &str) -> i64 {
     let status = response.status();
     let saved: Value = response.json().await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{saved}");
-    let version = saved["latest_version"].as_i64().unwrap();
-    let response = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/proxymaps/{id}/publish"),
-            &json!({"version": version}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    version
+    saved["latest_version"].as_i64().unwrap()
 }
 
 #[tokio::test]
@@ -175,6 +180,48 @@ async fn the_published_map_is_served_without_a_session_conditionally_and_only_to
         response.status(),
         StatusCode::OK,
         "a node's address may fetch"
+    );
+}
+
+#[tokio::test]
+async fn a_restricted_map_admits_a_node_of_its_cluster_whose_fqdn_resolves_to_the_fetcher() {
+    let app = spawn_app().await;
+    app.login(ADMIN, PASSWORD).await;
+    let cluster = app.create_cluster("By name").await;
+    let node = |fqdn: &str| json!({"cluster_id": cluster, "kind": "finesse", "fqdn": fqdn});
+    // One node's name does not resolve (its lookup must not hold the answer up), the other's
+    // is the loopback name the test fetches from (set in the table: the form asks for an FQDN).
+    app.create("/api/v1/nodes", &node("nowhere.invalid")).await;
+    let local = app.create("/api/v1/nodes", &node("f2.lan")).await;
+    sqlx::query("update node set fqdn = 'localhost' where id = $1")
+        .bind(local)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let restricted =
+        json!({"config_uris": [], "update_frequency": 1, "restrict_to_inventory": true});
+    let of_cluster = published_map(&app, "Named", Some(cluster), "f2.lan:8445=f2.xyz.com\n").await;
+    put_rollout(&app, of_cluster, &restricted).await;
+    let of_none = published_map(&app, "Loose", None, "f2.lan:8445=f2.xyz.com\n").await;
+    put_rollout(&app, of_none, &restricted).await;
+
+    let fetch = |slug: &str| {
+        client()
+            .get(app.url(&format!("/maps/{slug}/proxymap.txt")))
+            .send()
+    };
+    assert_eq!(fetch("named").await.unwrap().status(), StatusCode::OK);
+    let fetched: Option<i64> =
+        sqlx::query_scalar("select node_id from proxy_map_fetch where map_id = $1")
+            .bind(of_cluster)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(fetched, Some(local), "the fetch is the node's");
+    assert_eq!(
+        fetch("loose").await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "names are resolved only among the map's own cluster's nodes"
     );
 }
 
@@ -360,4 +407,19 @@ async fn a_map_is_rolled_out_over_https_fetched_by_every_node_and_a_node_that_ca
         site.running.fleet.state(cuic2).config_uris,
         [https, fallback]
     );
+
+    // Fifty drafts saved since: the nodes still hold the published version, and are seen to.
+    for n in 1..=50 {
+        save(&app, id, &map_text(&format!("# draft {n}\n"))).await;
+    }
+    let view = app
+        .get_json(&format!("/api/v1/proxymaps/{id}/propagation"))
+        .await;
+    for n in view["nodes"].as_array().unwrap() {
+        assert_eq!(
+            (&n["state"], &n["holds_version"]),
+            (&json!("propagated"), &json!(3)),
+            "{n}"
+        );
+    }
 }

@@ -56,14 +56,7 @@ pub(super) fn CsvSection(action: ServerAction<ImportInventory>) -> impl IntoView
 /// Loads the picked file into the text box (in the browser; nothing is sent yet).
 #[cfg(feature = "hydrate")]
 fn read_csv_file(ev: &leptos::ev::Event, csv: RwSignal<String>, note: RwSignal<Option<String>>) {
-    use web_sys::wasm_bindgen::JsCast;
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
-    let Some(file) = input.files().and_then(|files| files.get(0)) else {
+    let Some(file) = crate::components::picked_file(ev) else {
         return;
     };
     let name = file.name();

@@ -220,6 +220,15 @@ fn SaveError(error: AppError) -> impl IntoView {
 fn MapTable(map: Memo<Map>, nodes: StoredValue<Vec<domain::proxy_maps::MapNode>>) -> impl IntoView {
     let rows = move || {
         map.with(|m| {
+            // Each line's problems, found once (not once per row: a long map has thousands).
+            let mut by_line = std::collections::HashMap::<usize, Vec<String>>::new();
+            for d in &m.diagnostics {
+                by_line.entry(d.line).or_default().push(format!(
+                    "{}: {}",
+                    d.level.as_str(),
+                    d.code.as_str()
+                ));
+            }
             m.mappings
                 .iter()
                 .take(TABLE_ROWS)
@@ -230,12 +239,7 @@ fn MapTable(map: Memo<Map>, nodes: StoredValue<Vec<domain::proxy_maps::MapNode>>
                             .find(|n| n.fqdn.eq_ignore_ascii_case(&internal))
                             .cloned()
                     });
-                    let problems: Vec<String> = m
-                        .diagnostics
-                        .iter()
-                        .filter(|d| d.line == mapping.line)
-                        .map(|d| format!("{}: {}", d.level.as_str(), d.code.as_str()))
-                        .collect();
+                    let problems = by_line.remove(&mapping.line).unwrap_or_default();
                     (
                         mapping.line,
                         mapping.internal.to_string(),

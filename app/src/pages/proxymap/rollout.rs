@@ -57,9 +57,23 @@ pub fn Rollout(
             .filter(|i| i.checked())
             .map(|_| "on".to_owned()),
     };
+    // What the form shows is the outcome of the button pressed last (a plan's error must not
+    // stay beside a later save that worked).
+    let planned_last = RwSignal::new(false);
+    for (action_version, planned) in [(save.version(), false), (plan.version(), true)] {
+        Effect::new(move |_| {
+            if action_version.get() > 0 {
+                planned_last.set(planned);
+            }
+        });
+    }
     let (saved_error, plan_error) = (error_of(save.value()), error_of(plan.value()));
-    let error = Signal::derive(move || plan_error.get().or_else(|| saved_error.get()));
+    let error = Signal::derive(move || match planned_last.get() {
+        true => plan_error.get(),
+        false => saved_error.get(),
+    });
     let saved = move || {
+        (!planned_last.get()).then_some(())?;
         save.value().get().and_then(Result::ok).map(|v| {
             view! { <p class="text-sm text-emerald-800" role="status">{format!("Saved (rollout settings version {}). Plan the rollout to change the nodes.", v.version)}</p> }
         })

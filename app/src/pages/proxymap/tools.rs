@@ -72,14 +72,7 @@ pub fn Tools(nodes: Vec<domain::proxy_maps::MapNode>, draft: Draft) -> impl Into
 /// than a map may be, binary, or not UTF-8, with the reason.
 #[cfg(feature = "hydrate")]
 fn read_map_file(ev: &leptos::ev::Event, draft: Draft, note: RwSignal<Option<String>>) {
-    use web_sys::wasm_bindgen::JsCast;
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
-    let Some(file) = input.files().and_then(|files| files.get(0)) else {
+    let Some(file) = crate::components::picked_file(ev) else {
         return;
     };
     let name = file.name();

@@ -133,17 +133,11 @@ pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Res
         }
     }
     let mut tx = services.pool.begin().await?;
-    let nodes = sqlx::query!(
-        "select id, kind from node where cluster_id = $1 order by id",
-        cluster_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
     // Every node of the cluster that reads maps is to hold the same.
     let wanted = desired(&settings.rollout(), &trust);
-    let planned: Vec<PlanNode> = nodes
+    let planned: Vec<PlanNode> = map_nodes(&mut *tx, cluster_id)
+        .await?
         .into_iter()
-        .filter(|n| NodeKind::parse(&n.kind).is_ok_and(crate::access_policy::items::is_proxied))
         .map(|n| PlanNode {
             node_id: n.id,
             desired: wanted.clone(),
@@ -211,12 +205,15 @@ async fn host_certificates(
 }
 
 /// The nodes of `cluster_id` that read proxy maps, by FQDN.
-pub async fn map_nodes(pool: &sqlx::PgPool, cluster_id: i64) -> Result<Vec<MapNode>, Error> {
+pub async fn map_nodes(
+    db: impl sqlx::PgExecutor<'_>,
+    cluster_id: i64,
+) -> Result<Vec<MapNode>, Error> {
     let rows = sqlx::query!(
         "select id, fqdn, kind from node where cluster_id = $1 order by fqdn",
         cluster_id
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()

@@ -63,7 +63,7 @@ pub async fn published(pool: &PgPool, slug: &str) -> Result<Published, Error> {
 }
 
 /// The inventory node at `source`: one whose management address is it, else (for a map of a
-/// cluster) a node of that cluster whose FQDN resolves to it.
+/// cluster) a node of that cluster without an address whose FQDN resolves to it.
 pub async fn node_at(
     pool: &PgPool,
     source: IpAddr,
@@ -88,19 +88,30 @@ pub async fn node_at(
     )
     .fetch_all(pool)
     .await?;
+    // All resolved at once, within 2 s in all: a name that does not resolve must not hold the
+    // fetch's answer up once per node.
+    let mut lookups = tokio::task::JoinSet::new();
     for node in nodes {
-        let resolved = tokio::time::timeout(
-            std::time::Duration::from_secs(2),
-            tokio::net::lookup_host((node.fqdn.as_str(), 443)),
-        )
-        .await;
-        if let Ok(Ok(mut addresses)) = resolved {
-            if addresses.any(|a| a.ip() == source) {
-                return Ok(Some(node.id));
+        lookups.spawn(async move {
+            let addresses = tokio::net::lookup_host((node.fqdn.as_str(), 443)).await;
+            addresses
+                .is_ok_and(|mut found| found.any(|a| a.ip() == source))
+                .then_some(node.id)
+        });
+    }
+    let first = async {
+        while let Some(joined) = lookups.join_next().await {
+            if let Ok(Some(id)) = joined {
+                return Some(id);
             }
         }
-    }
-    Ok(None)
+        None
+    };
+    Ok(
+        tokio::time::timeout(std::time::Duration::from_secs(2), first)
+            .await
+            .unwrap_or(None),
+    )
 }
 
 /// Records one fetch of `map_id` from `source` (answered `status`: 200 or 304).
@@ -149,22 +160,6 @@ pub async fn propagation_of(
     .ok_or_else(|| Error::NotFound(format!("no proxy map with id {id}")))?;
     let mut ours = map.config_uris.clone();
     ours.push(served_at(services, &map.slug));
-    let versions = sqlx::query!(
-        "select version, text from proxy_map_version where map_id = $1 order by version desc limit 50",
-        id
-    )
-    .fetch_all(pool)
-    .await?;
-    let lines = |text: &str| -> Vec<(String, String)> {
-        vos::parse_proxy_config_map(&proxymap::parse(text).render()).unwrap_or_default()
-    };
-    let saved: Vec<(i32, Vec<(String, String)>)> = versions
-        .iter()
-        .map(|v| (v.version, lines(&v.text)))
-        .collect();
-    let published: Option<&Vec<(String, String)>> = map
-        .published_version
-        .and_then(|p| saved.iter().find(|(v, _)| *v == p).map(|(_, l)| l));
     let nodes = sqlx::query!(
         r#"select n.id, n.fqdn, n.kind, f.version as "fetched_version?", f.last_at as "fetched_at?"
            from node n left join lateral (
@@ -184,6 +179,30 @@ pub async fn propagation_of(
             Some((n, kind))
         })
         .collect();
+    // The versions a node may be found holding: the latest 50 and the published one, however
+    // old (none to compare when no node reads the map).
+    let versions = match nodes.is_empty() {
+        true => Vec::new(),
+        false => sqlx::query!(
+            "select version, text from proxy_map_version where map_id = $1
+               and (version = $2 or version > (select max(version) - 50 from proxy_map_version where map_id = $1))
+             order by version desc",
+            id,
+            map.published_version
+        )
+        .fetch_all(pool)
+        .await?,
+    };
+    let lines = |text: &str| -> Vec<(String, String)> {
+        vos::parse_proxy_config_map(&proxymap::parse(text).render()).unwrap_or_default()
+    };
+    let saved: Vec<(i32, Vec<(String, String)>)> = versions
+        .iter()
+        .map(|v| (v.version, lines(&v.text)))
+        .collect();
+    let published: Option<&Vec<(String, String)>> = map
+        .published_version
+        .and_then(|p| saved.iter().find(|(v, _)| *v == p).map(|(_, l)| l));
     let ids: Vec<i64> = nodes.iter().map(|(node, _)| node.id).collect();
     let reads: Vec<Result<Read, String>> = futures::stream::iter(ids)
         .map(|node_id| async move {
@@ -233,11 +252,15 @@ pub async fn propagation_of(
                 }
             };
             let configured = uris.iter().any(|u| ours.contains(u));
-            let holds = saved
-                .iter()
-                .find(|(_, l)| same_map(l, &held))
-                .map(|(v, _)| *v);
+            // The published version when the node's map is it (a later draft may map the same).
             let holds_published = published.is_some_and(|p| same_map(p, &held));
+            let holds = match holds_published {
+                true => map.published_version,
+                false => saved
+                    .iter()
+                    .find(|(_, l)| same_map(l, &held))
+                    .map(|(v, _)| *v),
+            };
             let waited = map.published_at.map(|at| now - at);
             let due = time::Duration::minutes(i64::from(minutes.unwrap_or(1)) + 1);
             view.state = propagation(configured, holds_published, waited.is_none_or(|w| w > due));
