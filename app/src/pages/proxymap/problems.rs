@@ -22,7 +22,7 @@ pub fn Problems(draft: Draft, checked: Memo<Map>) -> impl IntoView {
     let more = move || checked.with(|m| unlisted(&m.diagnostics));
     let go = move |line: usize, column: usize| draft.goto.set(Some((line, column)));
     view! {
-        <ul class="space-y-1 text-sm" data-testid="map-problems">
+        <ul class="max-h-96 space-y-1 overflow-auto text-sm" data-testid="map-problems">
             <For each=listed key=|(i, d)| (*i, d.to_string()) let:entry>
                 {
                     let (_, d) = entry;

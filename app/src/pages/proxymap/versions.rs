@@ -17,16 +17,17 @@ pub fn Derived(checked: Memo<proxymap::Map>, nodes: Vec<MapNode>) -> impl IntoVi
         if items.is_empty() {
             return view! { <p class="text-sm text-slate-600">{empty}</p> }.into_any();
         }
-        view! { <ul class="font-mono text-xs text-slate-800">{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }.into_any()
+        // A long map's lists scroll in their box; a long name wraps rather than widen the page.
+        view! { <ul class="max-h-80 overflow-auto font-mono text-xs break-all text-slate-800" tabindex="0">{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }.into_any()
     };
     view! {
         <Section title="What the IdS and the proxies need" description="From the text above, as it is now.">
             <div class="grid gap-6 md:grid-cols-2" data-testid="map-derived">
-                <div>
+                <div class="min-w-0">
                     <h3 class="text-sm font-semibold text-slate-800">"SSO redirect URIs to allow in the IdS (one per Finesse line)"</h3>
                     {move || list(both.get().0, "No Finesse line (port 8445 or a Finesse node of the inventory).")}
                 </div>
-                <div>
+                <div class="min-w-0">
                     <h3 class="text-sm font-semibold text-slate-800">"External names the proxies need certificates for"</h3>
                     {move || list(both.get().1, "No mapping yet.")}
                 </div>
