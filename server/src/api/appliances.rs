@@ -13,7 +13,7 @@ use domain::appliances::{
 use domain::Services;
 use serde::Deserialize;
 
-#[utoipa::path(put, path = "/api/v1/nodes/{id}/credentials", tag = "appliances", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/nodes/{id}/credentials", tag = "appliances", params(("id" = i64, Path, example = 1)),
     request_body = CredentialsInput,
     responses((status = 204, description = "stored, sealed; the password is never returned"), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn put_credentials(
@@ -26,7 +26,7 @@ pub async fn put_credentials(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/nodes/{id}/host-key", tag = "appliances", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/nodes/{id}/host-key", tag = "appliances", params(("id" = i64, Path, example = 1)),
     responses((status = 200, body = HostKey), (status = 404, body = ErrorBody)))]
 pub async fn host_key(
     State(state): State<Services>,
@@ -46,7 +46,7 @@ pub struct AcceptKey {
     pub fingerprint: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/nodes/{id}/host-key/accept", tag = "appliances", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/host-key/accept", tag = "appliances", params(("id" = i64, Path, example = 1)),
     request_body = AcceptKey,
     responses((status = 200, body = HostKey), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn accept_host_key(
@@ -60,7 +60,7 @@ pub async fn accept_host_key(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/nodes/{id}/test-connection", tag = "appliances", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/test-connection", tag = "appliances", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "ok or not, with the prompt, version and latency, or the reason", body = ConnectionTest), (status = 404, body = ErrorBody)))]
 pub async fn test_connection(
     State(state): State<Services>,
@@ -72,7 +72,7 @@ pub async fn test_connection(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/nodes/{id}/stores", tag = "appliances", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/nodes/{id}/stores", tag = "appliances", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "the stores as last read (read now if never tried; a failure is in `error`)", body = Stores), (status = 404, body = ErrorBody)))]
 pub async fn stores(
     State(state): State<Services>,
@@ -84,7 +84,7 @@ pub async fn stores(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/read", tag = "appliances", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/read", tag = "appliances", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "read from the appliance now", body = Stores), (status = 409, body = ErrorBody)))]
 pub async fn read_stores(
     State(state): State<Services>,
@@ -96,7 +96,7 @@ pub async fn read_stores(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/trust", tag = "appliances", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/trust", tag = "appliances", params(("id" = i64, Path, example = 1)),
     request_body = TrustImport,
     responses((status = 200, description = "what the appliance answered (ok false: not imported)", body = Operation), (status = 422, body = ErrorBody)))]
 pub async fn import_trust(

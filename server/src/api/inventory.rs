@@ -33,7 +33,7 @@ pub async fn create_cluster(
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
 
-#[utoipa::path(put, path = "/api/v1/clusters/{id}", tag = "inventory", params(("id" = i64, Path)), request_body = ClusterInput,
+#[utoipa::path(put, path = "/api/v1/clusters/{id}", tag = "inventory", params(("id" = i64, Path, example = 1)), request_body = ClusterInput,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn update_cluster(
     State(state): State<Services>,
@@ -45,7 +45,7 @@ pub async fn update_cluster(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/v1/clusters/{id}", tag = "inventory", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/api/v1/clusters/{id}", tag = "inventory", params(("id" = i64, Path, example = 1)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "the cluster still has nodes", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn delete_cluster(
     State(state): State<Services>,
@@ -89,7 +89,7 @@ pub async fn create_node(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path, example = 1)),
     responses((status = 200, body = Node), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn get_node(
     State(state): State<Services>,
@@ -99,7 +99,7 @@ pub async fn get_node(
     Ok(Json(inventory::get_node(&state.pool, &context, id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)), request_body = NodeInput,
+#[utoipa::path(put, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path, example = 1)), request_body = NodeInput,
     responses((status = 200, body = NodeSaved), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn update_node(
     State(state): State<Services>,
@@ -112,7 +112,7 @@ pub async fn update_node(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/api/v1/nodes/{id}", tag = "inventory", params(("id" = i64, Path, example = 1)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn delete_node(
     State(state): State<Services>,

@@ -47,7 +47,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i32>, AppError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/clusters/{id}/access-policy", tag = "access policy",
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "the policy in force (version 0 before the first save); ETag: its version",
         body = PolicyView, headers(("ETag" = String, description = "the version, quoted"))),
         (status = 404, body = ErrorBody)))]
@@ -61,7 +61,7 @@ pub async fn get_policy(
 }
 
 #[utoipa::path(put, path = "/api/v1/clusters/{id}/access-policy", tag = "access policy",
-    params(("id" = i64, Path),
+    params(("id" = i64, Path, example = 1),
         ("If-Match" = Option<String>, Header, description = "the version the edit started from, as its ETag (\"0\" for the first save)")),
     request_body = Save,
     responses((status = 200, description = "saved as the next version; ETag: its version", body = PolicyView,
@@ -91,7 +91,7 @@ pub async fn put_policy(
 }
 
 #[utoipa::path(get, path = "/api/v1/clusters/{id}/access-policy/versions", tag = "access policy",
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "every saved version, newest first, with its changes from the one before",
         body = Vec<VersionView>), (status = 404, body = ErrorBody)))]
 pub async fn versions(
@@ -103,7 +103,7 @@ pub async fn versions(
 }
 
 #[utoipa::path(post, path = "/api/v1/clusters/{id}/access-policy/follow", tag = "access policy",
-    params(("id" = i64, Path)), request_body = Follow,
+    params(("id" = i64, Path, example = 1)), request_body = Follow,
     responses((status = 200, description = "the cluster follows the named cluster's policy (a cluster behind the same proxy pair); both policies it touches get a new version, so earlier plans must be made again",
         body = PolicyView),
         (status = 400, description = "the cluster itself", body = ErrorBody),
@@ -121,7 +121,7 @@ pub async fn follow(
 }
 
 #[utoipa::path(post, path = "/api/v1/clusters/{id}/access-policy/leave", tag = "access policy",
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "the cluster left its shared policy with a copy of its own (version 1)", body = PolicyView),
         (status = 404, body = ErrorBody),
         (status = 409, description = "no policy, or no other cluster shares it", body = ErrorBody)))]
@@ -134,7 +134,7 @@ pub async fn leave(
 }
 
 #[utoipa::path(post, path = "/api/v1/clusters/{id}/access-policy/plan", tag = "access policy",
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, example = 1)),
     responses((status = 201, description = "made: {\"id\"}; the nodes are read in the background (state `reading`, then `ready`)"),
         (status = 404, body = ErrorBody),
         (status = 409, description = "no policy saved yet, or no node follows it", body = ErrorBody)))]
@@ -147,7 +147,7 @@ pub async fn create_plan(
     Ok((StatusCode::CREATED, Json(json!({ "id": plan }))))
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "the plan: per node its state, steps with command, outcome and output, what still differs",
         body = PlanView), (status = 404, body = ErrorBody)))]
 pub async fn get_plan(
@@ -158,7 +158,7 @@ pub async fn get_plan(
     Ok(Json(plans::view(&state.pool, &context, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/apply", tag = "plans", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/plans/{id}/apply", tag = "plans", params(("id" = i64, Path, example = 1)),
     responses((status = 202, description = "confirmed (or resumed): applying; follow it with GET /api/v1/plans/{id}"),
         (status = 404, body = ErrorBody),
         (status = 409, description = "not ready, already applying or applied, superseded, or the desired state changed since", body = ErrorBody)))]
@@ -171,7 +171,7 @@ pub async fn apply_plan(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/cancel", tag = "plans", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/plans/{id}/cancel", tag = "plans", params(("id" = i64, Path, example = 1)),
     responses((status = 202, description = "cancelled, or stopping after the command that is running"),
         (status = 404, body = ErrorBody), (status = 409, description = "already ended", body = ErrorBody)))]
 pub async fn cancel_plan(
@@ -208,7 +208,7 @@ pub async fn check_drift(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/nodes/{id}/adopt-policy", tag = "access policy", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/adopt-policy", tag = "access policy", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "the node read now and its state saved as its cluster's next policy version; apply it to bring the other nodes along",
             body = PolicyView, headers(("ETag" = String, description = "the new version, quoted"))),
         (status = 404, body = ErrorBody),
@@ -229,7 +229,7 @@ pub struct RestartRequest {
     service: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/nodes/{id}/restart", tag = "access policy", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/restart", tag = "access policy", params(("id" = i64, Path, example = 1)),
     request_body = RestartRequest,
     responses((status = 200, description = "the restart as it ended (state done or failed) with every state the node printed; a done one clears the pending restart",
         body = Restart), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -244,7 +244,7 @@ pub async fn restart(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/restarts/{id}", tag = "access policy", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/restarts/{id}", tag = "access policy", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "a restart, with the states the node printed so far", body = Restart),
         (status = 404, body = ErrorBody)))]
 pub async fn get_restart(
@@ -257,7 +257,7 @@ pub async fn get_restart(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/clusters/{id}/restarts", tag = "access policy", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/clusters/{id}/restarts", tag = "access policy", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "the services the cluster's nodes must restart for applied changes to take effect",
         body = Vec<PendingRestart>), (status = 404, body = ErrorBody)))]
 pub async fn pending_restarts(
@@ -270,7 +270,7 @@ pub async fn pending_restarts(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/clusters/{id}/rolling-restart", tag = "access policy", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/rolling-restart", tag = "access policy", params(("id" = i64, Path, example = 1)),
     responses((status = 202, description = "queued: {\"restarts\": [ids]}, run one node at a time, the primary first; a failed one stops the rest"),
         (status = 404, body = ErrorBody),
         (status = 409, description = "nothing pending, or restarts already running on the cluster", body = ErrorBody)))]

@@ -58,7 +58,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(made)))
 }
 
-#[utoipa::path(get, path = "/api/v1/proxymaps/{id}", tag = "proxy maps", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/proxymaps/{id}", tag = "proxy maps", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "the map: its path, latest and published versions", body = MapView),
         (status = 404, body = ErrorBody)))]
 pub async fn get(
@@ -69,7 +69,7 @@ pub async fn get(
     Ok(Json(maps::get(&state.pool, &context, id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/proxymaps/{id}/versions", tag = "proxy maps", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/proxymaps/{id}/versions", tag = "proxy maps", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "every saved version, newest first, with its text", body = Vec<MapVersion>),
         (status = 404, body = ErrorBody)))]
 pub async fn versions(
@@ -80,7 +80,7 @@ pub async fn versions(
     Ok(Json(maps::versions(&state.pool, &context, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/proxymaps/{id}/versions", tag = "proxy maps", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/proxymaps/{id}/versions", tag = "proxy maps", params(("id" = i64, Path, example = 1)),
     request_body = SaveMap,
     responses((status = 201, description = "saved as the next version", body = MapView),
         (status = 404, body = ErrorBody),
@@ -102,7 +102,7 @@ pub struct Publish {
     version: i32,
 }
 
-#[utoipa::path(post, path = "/api/v1/proxymaps/{id}/publish", tag = "proxy maps", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/proxymaps/{id}/publish", tag = "proxy maps", params(("id" = i64, Path, example = 1)),
     request_body = Publish,
     responses((status = 200, description = "published: the nodes are served this version from now on", body = MapView),
         (status = 404, description = "no such map or version", body = ErrorBody)))]
@@ -117,7 +117,7 @@ pub async fn publish(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/proxymaps/{id}/rollout", tag = "proxy maps", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/proxymaps/{id}/rollout", tag = "proxy maps", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "the config URIs the cluster's nodes are to fetch the map from, the update frequency, the fetch restriction, and the URL this console serves the map at", body = RolloutView),
         (status = 404, body = ErrorBody)))]
 pub async fn rollout(
@@ -128,7 +128,7 @@ pub async fn rollout(
     Ok(Json(maps::rollout::get(&state, &context, id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/proxymaps/{id}/rollout", tag = "proxy maps", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/proxymaps/{id}/rollout", tag = "proxy maps", params(("id" = i64, Path, example = 1)),
     request_body = Rollout,
     responses((status = 200, description = "saved (plans made before are refused from now on)", body = RolloutView),
         (status = 404, body = ErrorBody),
@@ -142,7 +142,7 @@ pub async fn set_rollout(
     Ok(Json(maps::rollout::set(&state, &context, id, body).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/proxymaps/{id}/plan", tag = "proxy maps", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/proxymaps/{id}/plan", tag = "proxy maps", params(("id" = i64, Path, example = 1)),
     responses((status = 201, description = "made: {\"id\"}; the nodes are read in the background, then `GET /api/v1/plans/{id}` shows the steps and `POST /api/v1/plans/{id}/apply` runs them"),
         (status = 404, body = ErrorBody),
         (status = 409, description = "no cluster, nothing published, no node that reads maps, or an HTTPS map host whose certificate could not be read", body = ErrorBody)))]
@@ -155,7 +155,7 @@ pub async fn create_plan(
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": plan }))))
 }
 
-#[utoipa::path(get, path = "/api/v1/proxymaps/{id}/propagation", tag = "proxy maps", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/proxymaps/{id}/propagation", tag = "proxy maps", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "each Finesse, IdS, CUIC and LiveData node of the map's cluster, read now: its config URIs, update frequency, the version it holds and last fetched, and `propagated`, `pending`, `stale`, `not_configured` or `unknown`", body = PropagationView),
         (status = 404, body = ErrorBody)))]
 pub async fn propagation(

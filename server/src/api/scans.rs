@@ -43,7 +43,7 @@ pub async fn start(
     Ok((StatusCode::ACCEPTED, Json(json!({"id": id}))))
 }
 
-#[utoipa::path(get, path = "/api/v1/scans/{id}", tag = "scans", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/scans/{id}", tag = "scans", params(("id" = i64, Path, example = 1)),
     responses((status = 200, body = ScanStatus), (status = 404, body = ErrorBody)))]
 pub async fn status(
     State(state): State<Services>,
@@ -55,7 +55,7 @@ pub async fn status(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/scans/{id}/cancel", tag = "scans", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/scans/{id}/cancel", tag = "scans", params(("id" = i64, Path, example = 1)),
     responses((status = 202, description = "asked to stop"), (status = 404, body = ErrorBody),
         (status = 409, description = "not running", body = ErrorBody)))]
 pub async fn cancel(
@@ -67,7 +67,7 @@ pub async fn cancel(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[utoipa::path(get, path = "/api/v1/nodes/{id}/certificates", tag = "scans", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/nodes/{id}/certificates", tag = "scans", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "per endpoint: the latest probe and its served chain with findings", body = NodeReport),
         (status = 404, body = ErrorBody)))]
 pub async fn node_certificates(
@@ -81,7 +81,7 @@ pub async fn node_certificates(
     ))
 }
 
-#[utoipa::path(put, path = "/api/v1/clusters/{id}/thresholds", tag = "scans", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/clusters/{id}/thresholds", tag = "scans", params(("id" = i64, Path, example = 1)),
     request_body = ThresholdsInput,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn cluster_thresholds(
@@ -95,7 +95,7 @@ pub async fn cluster_thresholds(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(put, path = "/api/v1/nodes/{id}/thresholds", tag = "scans", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/nodes/{id}/thresholds", tag = "scans", params(("id" = i64, Path, example = 1)),
     request_body = ThresholdsInput,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn node_thresholds(
@@ -109,7 +109,7 @@ pub async fn node_thresholds(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/clusters/{id}/cas", tag = "scans", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/clusters/{id}/cas", tag = "scans", params(("id" = i64, Path, example = 1)),
     responses((status = 200, body = Vec<ClusterCa>), (status = 403, body = ErrorBody)))]
 pub async fn list_cas(
     State(state): State<Services>,
@@ -121,7 +121,7 @@ pub async fn list_cas(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/clusters/{id}/cas", tag = "scans", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/cas", tag = "scans", params(("id" = i64, Path, example = 1)),
     request_body = CaUpload,
     responses((status = 201, description = "the CAs now trusted from this upload", body = Vec<ClusterCa>),
         (status = 404, body = ErrorBody), (status = 422, description = "not PEM, not a CA, expired", body = ErrorBody)))]
@@ -136,7 +136,7 @@ pub async fn add_cas(
 }
 
 #[utoipa::path(delete, path = "/api/v1/clusters/{id}/cas/{sha256}", tag = "scans",
-    params(("id" = i64, Path), ("sha256" = String, Path)),
+    params(("id" = i64, Path, example = 1), ("sha256" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn remove_ca(
     State(state): State<Services>,

@@ -29,7 +29,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
 
-#[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 204, description = "changed"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 409, description = "would leave no enabled admin", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, example = 1)), request_body = UserUpdate, responses((status = 204, description = "changed"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 409, description = "would leave no enabled admin", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn update(
     State(state): State<Services>,
     Ctx(context): Ctx,
@@ -40,7 +40,7 @@ pub async fn update(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), responses((status = 204, description = "deleted"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 409, description = "yourself or the last admin", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, example = 1)), responses((status = 204, description = "deleted"), (status = 404, body = crate::api::openapi::ErrorBody), (status = 409, description = "yourself or the last admin", body = crate::api::openapi::ErrorBody), (status = 401, description = "not signed in", body = crate::api::openapi::ErrorBody), (status = 403, description = "the role does not allow this", body = crate::api::openapi::ErrorBody)))]
 pub async fn delete(
     State(state): State<Services>,
     Ctx(context): Ctx,
