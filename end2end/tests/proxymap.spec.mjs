@@ -94,6 +94,20 @@ test('a long map is edited through the lines in view, and nothing outside them i
   await expect(page.getByTestId('map-table')).toContainText('The first 1000 mappings; 2000 more in the text view.');
   await page.click('button:has-text("Text")');
 
+  // Find searches the whole map (the box holds only a window of it) and selects what it found;
+  // Ctrl+F in the box of a long map goes to it.
+  await text.click();
+  await page.keyboard.press('Control+f');
+  await expect(page.getByLabel('Find in the map')).toBeFocused();
+  await page.keyboard.type('N2999.LAN');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('map-find-status')).toHaveText('line 2999, column 1 (1 in the map)');
+  await expect(text).toBeFocused();
+  expect(await text.evaluate((a) => a.value.slice(a.selectionStart, a.selectionEnd))).toBe('n2999.lan');
+  await page.getByLabel('Find in the map').fill('nowhere.example');
+  await page.getByRole('button', { name: 'Find next' }).click();
+  await expect(page.getByTestId('map-find-status')).toHaveText('not in the map');
+
   // Scrolled back to the top, the box holds the first lines again.
   await page.getByTestId('map-scroller').evaluate((s) => { s.scrollTop = 0; });
   await expect.poll(async () => (await held())[0]).toBe(line(1));

@@ -4,6 +4,7 @@
 //! node's map; saving with a comment (a save from an older version is refused with what
 //! changed since).
 
+use super::find::Find;
 use super::problems::Problems;
 use super::text::TextView;
 use super::tools::Tools;
@@ -27,8 +28,9 @@ pub struct Draft {
     pub(super) shown: RwSignal<String>,
     /// The text as last checked.
     pub settled: RwSignal<String>,
-    /// A place to put the cursor (line, column; 1-based), asked for by the list of problems.
-    pub(super) goto: RwSignal<Option<(usize, usize)>>,
+    /// A place to put the cursor (line, column; 1-based) and how many characters after it to
+    /// select, asked for by the list of problems and by find.
+    pub(super) goto: RwSignal<Option<(usize, usize, usize)>>,
     typed: StoredValue<u64>,
 }
 
@@ -158,6 +160,7 @@ pub fn MapEditor(
                 {admin.then(|| view! { <Tools nodes=nodes.get_value() draft /> })}
                 <p class="text-sm text-slate-700" role="status" aria-live="polite" data-testid="map-summary">{move || summary(&checked.read())}</p>
                 <Show when=move || !table.get() fallback=move || view! { <MapTable map=checked nodes /> }>
+                    <Find draft />
                     <TextView draft checked admin />
                 </Show>
                 <Problems draft checked />

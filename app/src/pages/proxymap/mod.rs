@@ -4,6 +4,7 @@
 //! IdS and the proxies need from it, its rollout to the cluster's nodes and their propagation.
 
 mod editor;
+mod find;
 mod problems;
 mod rollout;
 mod text;

@@ -20,7 +20,7 @@ pub fn Problems(draft: Draft, checked: Memo<Map>) -> impl IntoView {
         })
     };
     let more = move || checked.with(|m| unlisted(&m.diagnostics));
-    let go = move |line: usize, column: usize| draft.goto.set(Some((line, column)));
+    let go = move |line: usize, column: usize| draft.goto.set(Some((line, column, 0)));
     view! {
         <ul class="max-h-96 space-y-1 overflow-auto text-sm" data-testid="map-problems">
             <For each=listed key=|(i, d)| (*i, d.to_string()) let:entry>

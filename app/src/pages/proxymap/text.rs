@@ -95,23 +95,25 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
             window.set(next);
         });
     };
-    // Put the cursor on `line`:`column` (1-based), the window and the view around it.
-    let place = move |line: usize, column: usize| {
+    // Put the cursor on `line`:`column` (1-based), selecting `length` characters after it, the
+    // window and the view around it.
+    let place = move |line: usize, column: usize, length: usize| {
         let n = total.get_untracked();
         let line = line.clamp(1, n);
         let view = line.saturating_sub(4)..line.saturating_sub(4) + VIEW_LINES;
         draft.text.with_untracked(|t| {
             let next = Window::around(t, n, view.clone());
             show(t, n, next);
-            parts.put_cursor(next.position(t, line, column));
+            let start = next.position(t, line, column);
+            parts.select(start, next.position(t, line, column.saturating_add(length)));
         });
         parts.scroll_to(view.start * LINE_PX);
     };
     Effect::watch(
         move || draft.goto.get(),
         move |to, _, _| {
-            if let Some((line, column)) = *to {
-                place(line, column);
+            if let Some((line, column, length)) = *to {
+                place(line, column, length);
             }
         },
         false,
@@ -123,8 +125,10 @@ pub fn TextView(draft: Draft, checked: Memo<Map>, admin: bool) -> impl IntoView 
             return;
         }
         match ev.key().as_str() {
-            "Home" => place(1, 1),
-            "End" => place(total.get_untracked(), usize::MAX),
+            "Home" => place(1, 1, 0),
+            "End" => place(total.get_untracked(), usize::MAX, 0),
+            // The browser's find sees only the box's lines: the map's own find sees them all.
+            "f" | "F" => super::find::focus(),
             "a" | "A" => draft.text.with_untracked(|t| {
                 let n = total.get_untracked();
                 show(t, n, Window::of(t, 0, n));
@@ -286,10 +290,10 @@ impl Parts {
         s.set_scroll_top(top);
     }
 
-    fn put_cursor(&self, at: u32) {
+    fn select(&self, start: u32, end: u32) {
         if let Some(a) = self.area.get_untracked() {
             let _ = a.focus();
-            let _ = a.set_selection_range(at, at);
+            let _ = a.set_selection_range(start, end);
         }
     }
 
