@@ -22,9 +22,10 @@ const SETTLE_MS: u64 = 150;
 /// on a 10,000-line map as on a short one. A version, a file or a proposal replaces all three.
 #[derive(Clone, Copy)]
 pub struct Draft {
-    /// What the box holds, as typed.
+    /// The whole map as typed (for a long map the box holds a window of it; text.rs splices
+    /// each keystroke in).
     pub text: RwSignal<String>,
-    /// What the box was last given from outside.
+    /// The whole map as last given from outside (a version, a file, a proposal).
     pub(super) shown: RwSignal<String>,
     /// The text as last checked.
     pub settled: RwSignal<String>,
