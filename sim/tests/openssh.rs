@@ -166,7 +166,7 @@ async fn the_driver_works_through_openssh_with_the_vos_algorithms() {
     let own = node.cert_list(Store::Own).await.unwrap();
     let pem = node.cert_pem(Store::Own, &own[0]).await.unwrap();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
-    let ca = testkit::pki::Ca::new("OpenSSH Test CA").pem();
+    let ca = testkit::pki::Ca::new("OpenSSH Test CA").der();
     node.import_trust("tomcat", &ca).await.unwrap();
     let trust = node.cert_list(Store::Trust).await.unwrap();
     assert!(

@@ -20,7 +20,9 @@ pub mod store;
 mod validate;
 pub use adopt::adopt;
 pub use diff::{diff, Change};
-pub use validate::{frame_source, host_entry, origin_entry, validate, FRAME_LIMIT, ORIGINS_LIMIT};
+pub use validate::{
+    canonical, frame_source, host_entry, origin_entry, validate, FRAME_LIMIT, ORIGINS_LIMIT,
+};
 
 #[cfg(test)]
 mod tests;

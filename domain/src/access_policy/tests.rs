@@ -131,7 +131,7 @@ fn hosts_are_names_or_address_literals() {
         assert_eq!(host_entry(good), Ok(()), "{good}");
     }
     for (bad, says) in [
-        ("", "without spaces"),
+        ("", "enter the name or address"),
         (" proxy.xyz.com", "without spaces"),
         ("[2001:db8::7]", "without brackets"),
         ("10.78.95.300", "not an IPv4 address"),
@@ -269,4 +269,56 @@ fn the_driven_items_are_the_planned_items_in_the_same_order() {
     let planned: Vec<&str> = items::ITEMS.iter().map(|i| i.key()).collect();
     let driven: Vec<&str> = drive::DRIVEN.iter().map(|i| i.key()).collect();
     assert_eq!(planned, driven);
+}
+
+/// Issue 24, item 2: what is checked is what is stored and typed, so a line break, a tab or
+/// a separator anywhere refuses the value (it was trimmed for the check and saved whole).
+#[test]
+fn origins_and_sources_with_a_line_break_or_space_anywhere_are_refused() {
+    let bad = [
+        "https://\na.example.com",
+        "https://a.example.com\r",
+        "https://\ta.example.com",
+        "https://\u{2028}a.example.com",
+        "https://a.example.com\n:443",
+        " https://a.example.com",
+        "https://a.example.com\u{85}",
+        "https://a.exa\u{200b}mple.com",
+    ];
+    for value in bad {
+        let mut policy = pair();
+        policy.finesse.extra_origins = vec![value.into()];
+        policy.finesse.extra_frame_ancestors = vec![value.into()];
+        policy.proxies[0].origins = vec![value.into()];
+        policy.proxies[0].hosts = vec![value.trim_start_matches("https://").into()];
+        let errors = validate(&policy);
+        for field in [
+            "finesse.extra_origins[0]",
+            "finesse.extra_frame_ancestors[0]",
+            "proxies[0].origins[0]",
+            "proxies[0].hosts[0]",
+        ] {
+            assert!(
+                errors.contains_key(field),
+                "{value:?} passed as {field}: {errors:?}"
+            );
+        }
+        assert!(
+            origin_entry(value).is_err() && frame_source(value).is_err(),
+            "{value:?}"
+        );
+    }
+    let message = origin_entry("https://a.example.com\n:443").unwrap_err();
+    assert!(message.contains("line break"), "{message}");
+}
+
+#[test]
+fn a_policy_is_stored_in_lower_case_with_short_ipv6_addresses() {
+    let mut policy = pair();
+    policy.proxies[0].hosts = vec!["ProxyA.XYZ.com".into(), "2001:DB8:0:0::1".into()];
+    policy.cuic.extra_origins = vec!["HTTPS://WFM.Example.com:8444".into()];
+    let stored = canonical(policy);
+    assert_eq!(stored.proxies[0].hosts, ["proxya.xyz.com", "2001:db8::1"]);
+    assert_eq!(stored.cuic.extra_origins, ["https://wfm.example.com:8444"]);
+    assert!(validate(&stored).is_empty());
 }

@@ -151,11 +151,57 @@ fn joined_length(values: &[String]) -> usize {
     values.iter().map(String::len).sum::<usize>() + values.len().saturating_sub(1)
 }
 
+/// Whether `value` is exactly what it says: no space, tab, line break or other whitespace,
+/// and no control character, anywhere in it (these values are typed at the appliances' CLI as
+/// they are stored, so nothing is trimmed).
+fn exact(value: &str, what: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err(format!("enter the {what}"));
+    }
+    match value.chars().find(|c| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}' | '\u{feff}')
+    }) {
+        Some(c) => Err(format!(
+            "{value:?} holds {}: enter the {what} alone, without spaces, tabs or line breaks",
+            match c {
+                '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => "a line break",
+                '\t' => "a tab",
+                c if c.is_whitespace() => "a space",
+                _ => "an invisible character",
+            }
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `policy` as it is stored: names, origins and sources in lower case (the appliances and the
+/// engine compare them ignoring case), IPv6 addresses in their short form. Valid values only
+/// change case: what [`validate`] accepted is what is stored, but for that.
+pub fn canonical(mut policy: AccessPolicy) -> AccessPolicy {
+    let lower = |values: &mut Vec<String>| {
+        for value in values {
+            *value = match value.parse::<IpAddr>() {
+                Ok(address) => address.to_string(),
+                Err(_) => value.to_ascii_lowercase(),
+            };
+        }
+    };
+    for proxy in &mut policy.proxies {
+        lower(&mut proxy.hosts);
+        lower(&mut proxy.origins);
+    }
+    for product in [&mut policy.finesse, &mut policy.cuic, &mut policy.livedata] {
+        lower(&mut product.extra_origins);
+        lower(&mut product.extra_frame_ancestors);
+    }
+    policy
+}
+
 /// A trusted host: an FQDN, or an IPv4 or IPv6 address (without brackets).
 pub fn host_entry(value: &str) -> Result<(), String> {
-    if value != value.trim() || value.is_empty() {
-        return Err("enter a name or address without spaces".into());
-    }
+    exact(value, "name or address")?;
     if value.parse::<IpAddr>().is_ok() {
         return Ok(());
     }
@@ -214,6 +260,7 @@ fn authority(rest: &str, wildcards: bool) -> Result<(), String> {
 
 /// A CORS origin: `scheme://host[:port]`, `http` or `https`, never `*`.
 pub fn origin_entry(value: &str) -> Result<(), String> {
+    exact(value, "origin")?;
     if value.trim() == "*" {
         return Err("'*' is not a valid origin: name each origin (DOMAIN.md §4)".into());
     }
@@ -226,6 +273,7 @@ pub fn origin_entry(value: &str) -> Result<(), String> {
 
 /// A frame-ancestors source: `https://host[:port]`, `*` allowed in the host and the port.
 pub fn frame_source(value: &str) -> Result<(), String> {
+    exact(value, "source")?;
     let rest = value
         .strip_prefix("https://")
         .ok_or_else(|| format!("'{value}' is not a frame-ancestors source: write https://host[:port], e.g. https://*.example.com"))?;

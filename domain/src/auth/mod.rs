@@ -118,16 +118,27 @@ pub fn check_username(username: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Where to go after signing in: only a local path, never another site (no open redirect).
+/// Where to go after signing in: a path of this console, as a browser resolves `next` (it
+/// drops tabs and line breaks and reads `\\` as `/`, so `/\t/evil.example` is
+/// `//evil.example`, another site). Anything that resolves to another origin, to a path that
+/// starts with `//`, or to the API goes to `/`. What is returned is the parsed URL's own
+/// serialisation: no control character reaches the `Location` header.
+#[cfg(feature = "server")]
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.contains('\\')
-                && !path.starts_with("/api/") =>
+    const BASE: &str = "http://console.invalid/";
+    let (Some(next), Ok(base)) = (next, url::Url::parse(BASE)) else {
+        return "/".to_owned();
+    };
+    if !next.starts_with('/') {
+        return "/".to_owned();
+    }
+    match base.join(next) {
+        Ok(target)
+            if target.origin() == base.origin()
+                && !target.path().starts_with("//")
+                && !target.path().starts_with("/api/") =>
         {
-            path.to_owned()
+            target[url::Position::BeforePath..].to_owned()
         }
         _ => "/".to_owned(),
     }
@@ -159,6 +170,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "server")]
     fn next_never_leaves_the_console() {
         assert_eq!(safe_next(Some("/audit?page=2")), "/audit?page=2");
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
@@ -166,6 +178,30 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("/api/v1/users")), "/");
         assert_eq!(safe_next(None), "/");
+        // Issue 24, item 5: what browsers make of them.
+        for hostile in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/./\\evil.example",
+            "/.//evil.example",
+            "/%2e//evil.example",
+            "\\\\evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+        ] {
+            let to = safe_next(Some(hostile));
+            assert!(
+                to.starts_with('/') && !to.starts_with("//"),
+                "{hostile:?} -> {to:?}"
+            );
+            assert!(!to.chars().any(char::is_control), "{hostile:?} -> {to:?}");
+        }
+        assert_eq!(safe_next(Some("/\n")), "/");
+        assert_eq!(
+            safe_next(Some("/nodes/3?tab=stores#top")),
+            "/nodes/3?tab=stores#top"
+        );
     }
 
     #[test]

@@ -55,7 +55,17 @@ impl Drive for MapHostTrust {
     fn change<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
         Box::pin(async move {
             match op {
-                Op::Add { value } => driver.import_trust("tomcat", trust_pem(value)).await,
+                Op::Add { value } => {
+                    // The entry's certificate as parsed (what is pasted is re-encoded from it).
+                    let ders =
+                        certs::analyze::pem_certificates(trust_pem(value)).unwrap_or_default();
+                    let [der] = ders.as_slice() else {
+                        return Err(DriverError::Unsupported(
+                            "a trust entry that does not hold exactly one certificate",
+                        ));
+                    };
+                    driver.import_trust("tomcat", der).await
+                }
                 _ => Err(DriverError::Unsupported(
                     "deleting a trusted certificate from a rollout",
                 )),

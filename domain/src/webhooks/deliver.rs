@@ -5,6 +5,7 @@
 //! minutes (expiry moves with the clock between scans).
 
 use crate::webhooks::store as webhooks;
+use crate::webhooks::SecretUrl;
 use anyhow::{Context, Result};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -46,7 +47,11 @@ impl Notifier {
 
     /// Posts `body` as JSON to `url`: the receiver's status, and why it does not count as
     /// delivered (no answer, or not 2xx).
-    pub async fn post(&self, url: &str, body: &serde_json::Value) -> (Option<u16>, Option<String>) {
+    pub async fn post(
+        &self,
+        url: &SecretUrl,
+        body: &serde_json::Value,
+    ) -> (Option<u16>, Option<String>) {
         post(&self.client, url, body).await
     }
 
@@ -94,10 +99,10 @@ impl Notifier {
 /// Posts `body` to `url`: the receiver's status, and why it does not count as delivered.
 async fn post(
     client: &reqwest::Client,
-    url: &str,
+    url: &SecretUrl,
     body: &serde_json::Value,
 ) -> (Option<u16>, Option<String>) {
-    match client.post(url).json(body).send().await {
+    match client.post(url.expose()).json(body).send().await {
         Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
         Ok(response) => (
             Some(response.status().as_u16()),

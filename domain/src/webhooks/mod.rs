@@ -10,11 +10,71 @@ pub mod store;
 
 use serde::{Deserialize, Serialize};
 
+/// A receiver's URL, which may hold a secret (a user and password, a token in the path as
+/// Slack's incoming webhooks have, or in the query). Only [`SecretUrl::expose`] gives it
+/// whole, for sending and for admins; its `Display` and `Debug` show [`redacted`], so a log
+/// line or an audit entry cannot carry the secret by accident.
+#[cfg(feature = "server")]
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(String);
+
+#[cfg(feature = "server")]
+impl SecretUrl {
+    pub fn new(url: String) -> Self {
+        Self(url)
+    }
+
+    /// The whole URL: for the request itself and for admins.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(feature = "server")]
+impl std::fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redacted(&self.0))
+    }
+}
+
+#[cfg(feature = "server")]
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretUrl({:?})", redacted(&self.0))
+    }
+}
+
+/// `url` with only its scheme, host and port: its user and password, path, query and
+/// fragment, where it has any, become one `…` (`https://hooks.example.com/…`).
+#[cfg(feature = "server")]
+pub fn redacted(url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return "(a URL that does not parse)".into();
+    };
+    let mut shown = format!(
+        "{}://{}",
+        parsed.scheme(),
+        parsed.host_str().unwrap_or_default()
+    );
+    if let Some(port) = parsed.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    let hidden = !parsed.username().is_empty()
+        || parsed.password().is_some()
+        || parsed.path() != "/"
+        || parsed.query().is_some()
+        || parsed.fragment().is_some();
+    shown.push_str(if hidden { "/…" } else { "/" });
+    shown
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Webhook {
     pub id: i64,
     pub name: String,
+    /// The whole URL for admins; for auditors only its scheme, host and port
+    /// (`https://hooks.example.com/…`): it may hold a secret.
     pub url: String,
     /// `json` (Gatehouse's JSON) or `slack` (`{"text"}` for Slack-compatible receivers).
     pub format: String,
@@ -73,4 +133,33 @@ pub struct WebhooksOverview {
     pub webhooks: Vec<Webhook>,
     /// The latest 100 deliveries, newest first.
     pub deliveries: Vec<Delivery>,
+}
+
+#[cfg(all(test, feature = "server"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redacted_url_keeps_only_scheme_host_and_port() {
+        for (url, shown) in [
+            (
+                "https://user:pass@hooks.example.com/services/T/B/X",
+                "https://hooks.example.com/…",
+            ),
+            (
+                "https://hooks.example.com:8443/?token=s3cret",
+                "https://hooks.example.com:8443/…",
+            ),
+            ("http://[2001:db8::1]/hook#frag", "http://[2001:db8::1]/…"),
+            ("https://hooks.example.com", "https://hooks.example.com/"),
+        ] {
+            assert_eq!(redacted(url), shown, "{url}");
+            let secret = SecretUrl::new(url.into());
+            assert_eq!(secret.to_string(), shown);
+            assert!(
+                !format!("{secret:?}").contains("pass")
+                    && !format!("{secret:?}").contains("s3cret")
+            );
+        }
+    }
 }

@@ -338,6 +338,28 @@ async fn stores_are_read_judged_compared_with_what_is_served_and_imports_replica
     let audit = app.get_json("/api/v1/audit?limit=500").await.to_string();
     assert!(audit.contains("node.trust.import") && audit.contains("set cert import trust tomcat"));
 
+    // Issue 24, item 1: text after the certificate (a blank line ends the paste, then a
+    // command) is never typed: what is pasted is the certificate re-encoded from its DER.
+    let before = running.fleet.state(0);
+    assert!(before.client_auth);
+    for command in [
+        "utils system reverse-proxy client-auth disable",
+        "utils system reverse-proxy allowed-hosts add 203.0.113.66",
+    ] {
+        let hostile = format!("{}\n\n{command}\n", pem.trim_end());
+        let answer = app
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/nodes/{publisher}/stores/trust"),
+                &json!({"unit": "tomcat-trust", "pem": hostile}),
+            )
+            .await;
+        assert!(answer.status().is_success() || answer.status().is_client_error());
+        let after = running.fleet.state(0);
+        assert!(after.client_auth, "{command}: client-auth was turned off");
+        assert_eq!(after.allowed_hosts, before.allowed_hosts, "{command}");
+    }
+
     // The connection drops during the next import: reported failed (never as done), audited as
     // a failure, and the certificate is not in the store once the node answers again.
     let other = testkit::pki::Ca::new("Appl Dropped CA").pem();

@@ -427,3 +427,33 @@ async fn a_session_ends_after_the_idle_timeout_and_activity_extends_it() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// Issue 24, item 5: the sign-in form's `next`, as a browser would send it, never leads off
+/// the console, and a line break in it is no server error.
+#[tokio::test]
+async fn the_sign_in_form_redirects_only_to_a_path_of_the_console() {
+    let app = spawn_app().await;
+    for (next, expected) in [
+        ("/audit?page=2", "/audit?page=2"),
+        ("/\t/evil.example", "/"),
+        ("/\n", "/"),
+        ("/\\evil.example", "/"),
+        ("/.//evil.example", "/"),
+    ] {
+        let response = app
+            .request(Method::POST, "/api/fn/login")
+            .form(&[("username", ADMIN), ("password", PASSWORD), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        // The page's script follows `Location` (200 with `serverfnredirect`); a form
+        // without script gets a redirect status.
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "{next:?}: {}",
+            response.status()
+        );
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(location, expected, "{next:?}");
+    }
+}

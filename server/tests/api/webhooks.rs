@@ -266,3 +266,27 @@ async fn the_application_sends_due_deliveries_by_itself() {
         .collect();
     assert_eq!(states, ["delivered", "delivered"]);
 }
+
+/// Issue 24, item 4: a webhook URL's secret (user and password, a token in the path or the
+/// query) is seen whole by admins only; auditors and the audit log see scheme, host and port.
+#[tokio::test]
+async fn a_webhook_urls_secret_stays_with_admins() {
+    let app = spawn_admin().await;
+    let url = "https://user:pa55word@hooks.example.com/services/T000/B000/XXXX?token=s3cret";
+    app.create("/api/v1/webhooks", &json!({"name": "chat", "url": url}))
+        .await;
+    let listed = app.get_json("/api/v1/webhooks").await;
+    assert_eq!(listed[0]["url"], url, "admins manage the whole URL");
+    let auditor = app.signed_in_as("audrey", "auditor").await;
+    let seen = auditor.get_json("/api/v1/webhooks").await;
+    assert_eq!(seen[0]["url"], "https://hooks.example.com/…");
+    let audit = app.get_json("/api/v1/audit?limit=500").await.to_string();
+    assert!(audit.contains("webhook.create"), "{audit}");
+    for secret in ["pa55word", "services/T000", "s3cret"] {
+        assert!(
+            !audit.contains(secret),
+            "the audit log holds {secret}: {audit}"
+        );
+        assert!(!seen.to_string().contains(secret));
+    }
+}

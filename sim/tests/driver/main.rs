@@ -147,9 +147,9 @@ async fn client_auth_properties_frame_access_and_connected_users() {
         .await
         .unwrap()
         .is_empty());
-    node.run(Command::new(
-        "utils finesse frame_access_allowed_list add https://www.abc.com:8445,https://*.abc.com",
-    ))
+    node.run(Command::new(vos::cli!(
+        "utils finesse frame_access_allowed_list add https://www.abc.com:8445,https://*.abc.com"
+    )))
     .await
     .unwrap();
     assert_eq!(
@@ -193,8 +193,9 @@ async fn certificate_stores_import_replicates_and_regen_shows_after_restart() {
     );
 
     // Import a CA into the publisher: the subscriber has it too.
-    let ca_pem = testkit::pki::Ca::new("Example Issuing CA").pem();
-    publisher.import_trust("tomcat", &ca_pem).await.unwrap();
+    let ca = testkit::pki::Ca::new("Example Issuing CA");
+    let ca_pem = ca.pem();
+    publisher.import_trust("tomcat", &ca.der()).await.unwrap();
     let trust = subscriber.cert_list(Store::Trust).await.unwrap();
     let imported = trust
         .iter()
@@ -213,8 +214,8 @@ async fn certificate_stores_import_replicates_and_regen_shows_after_restart() {
     let served_before = served().await;
     publisher
         .run(
-            Command::new("set cert regen tomcat")
-                .plan(|q| q.contains("(yes|no)?").then(|| "yes".into())),
+            Command::new(vos::cli!("set cert regen tomcat"))
+                .plan(|q| q.contains("(yes|no)?").then(|| vos::cli!("yes").into())),
         )
         .await
         .unwrap();
@@ -342,7 +343,7 @@ async fn faults_are_the_errors_they_are() {
         )
         .unwrap();
     let slow = node
-        .run(Command::new("show version active").timeout(Duration::from_millis(300)))
+        .run(Command::new(vos::cli!("show version active")).timeout(Duration::from_millis(300)))
         .await;
     assert!(matches!(slow, Err(DriverError::Timeout { .. })), "{slow:?}");
     running.fleet.set_faults(index, Faults::default()).unwrap();

@@ -8,9 +8,9 @@ use std::future::Future;
 /// Finesse properties and HTTPS redirect, for every driver.
 pub trait FinesseSettings: Driver {
     fn property(&self, name: &str) -> impl Future<Output = Result<String, DriverError>> + Send {
-        let line = format!("utils finesse show_property webservices {name}");
+        let line = crate::cli!("utils finesse show_property webservices").arg(name);
         async move {
-            let out = self.run(Command::new(line)).await?;
+            let out = self.run(Command::new(line?)).await?;
             Ok(crate::parse_property(&out, name)?)
         }
     }
@@ -20,9 +20,11 @@ pub trait FinesseSettings: Driver {
         name: &str,
         value: &str,
     ) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let line = format!("utils finesse set_property webservices {name} {value}");
+        let line = crate::cli!("utils finesse set_property webservices")
+            .arg(name)
+            .and_then(|line| line.arg(value));
         async move {
-            let out = self.run(Command::new(line)).await?;
+            let out = self.run(Command::new(line?)).await?;
             crate::parse_done(&out, &["Property successfully updated."])?;
             Ok(())
         }
@@ -31,9 +33,9 @@ pub trait FinesseSettings: Driver {
     fn https_redirect(&self) -> impl Future<Output = Result<bool, DriverError>> + Send {
         async {
             let out = self
-                .run(Command::new(
-                    "utils finesse application_https_redirect status",
-                ))
+                .run(Command::new(crate::cli!(
+                    "utils finesse application_https_redirect status"
+                )))
                 .await?;
             Ok(crate::parse_https_redirect(&out)?)
         }

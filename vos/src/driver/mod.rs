@@ -5,9 +5,14 @@
 //! better way (a REST API, say).
 
 mod finesse;
+mod line;
 mod types;
 pub use finesse::FinesseSettings;
+pub use line::{typeable, Answer, Line, Paste, Refused};
 pub use types::*;
+
+#[cfg(test)]
+mod tests;
 
 use crate::{CertEntry, Changed, ConnectedUsers};
 use std::future::Future;
@@ -22,7 +27,9 @@ pub trait Driver: Sync {
     /// `show version active`.
     fn version(&self) -> impl Future<Output = Result<Version, DriverError>> + Send {
         async {
-            let out = self.run(Command::new("show version active")).await?;
+            let out = self
+                .run(Command::new(crate::cli!("show version active")))
+                .await?;
             Ok(Version {
                 active: crate::parse_version_active(&out)?,
             })
@@ -33,9 +40,9 @@ pub trait Driver: Sync {
     fn allowed_hosts(&self) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
         async {
             let out = self
-                .run(Command::new(
-                    "utils system reverse-proxy allowed-hosts list",
-                ))
+                .run(Command::new(crate::cli!(
+                    "utils system reverse-proxy allowed-hosts list"
+                )))
                 .await?;
             Ok(crate::parse_source_list(&out)?)
         }
@@ -45,9 +52,9 @@ pub trait Driver: Sync {
         &self,
         source: &str,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = format!("utils system reverse-proxy allowed-hosts add {source}");
+        let line = crate::cli!("utils system reverse-proxy allowed-hosts add").arg(source);
         async move {
-            let out = self.run(Command::new(line)).await?;
+            let out = self.run(Command::new(line?)).await?;
             Ok(crate::parse_source_added(&out, source)?)
         }
     }
@@ -61,7 +68,7 @@ pub trait Driver: Sync {
         at: Option<usize>,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
         self.delete_from_menu(
-            "utils system reverse-proxy allowed-hosts delete".into(),
+            crate::cli!("utils system reverse-proxy allowed-hosts delete"),
             source,
             at,
         )
@@ -71,7 +78,7 @@ pub trait Driver: Sync {
     /// when given): the output with the restarts it asks for.
     fn delete_from_menu(
         &self,
-        line: String,
+        line: Line,
         label: &str,
         at: Option<usize>,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
@@ -87,7 +94,9 @@ pub trait Driver: Sync {
     fn config_uris(&self) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
         async {
             let out = self
-                .run(Command::new("utils system reverse-proxy config-uri list"))
+                .run(Command::new(crate::cli!(
+                    "utils system reverse-proxy config-uri list"
+                )))
                 .await?;
             Ok(crate::parse_source_list(&out)?)
         }
@@ -98,10 +107,10 @@ pub trait Driver: Sync {
         &self,
         uri: &str,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = format!("utils system reverse-proxy config-uri add {uri}");
+        let line = crate::cli!("utils system reverse-proxy config-uri add").arg(uri);
         async move {
             let out = self
-                .run(Command::new(line).timeout(Duration::from_secs(60)))
+                .run(Command::new(line?).timeout(Duration::from_secs(60)))
                 .await?;
             Ok(crate::parse_source_added(&out, uri)?)
         }
@@ -113,7 +122,7 @@ pub trait Driver: Sync {
         at: Option<usize>,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
         self.delete_from_menu(
-            "utils system reverse-proxy config-uri delete".into(),
+            crate::cli!("utils system reverse-proxy config-uri delete"),
             uri,
             at,
         )
@@ -123,9 +132,9 @@ pub trait Driver: Sync {
     fn update_frequency(&self) -> impl Future<Output = Result<Option<u32>, DriverError>> + Send {
         async {
             let out = self
-                .run(Command::new(
-                    "utils system reverse-proxy show-config-update-frequency",
-                ))
+                .run(Command::new(crate::cli!(
+                    "utils system reverse-proxy show-config-update-frequency"
+                )))
                 .await?;
             Ok(crate::parse_update_frequency(&out)?)
         }
@@ -135,8 +144,9 @@ pub trait Driver: Sync {
         &self,
         minutes: u32,
     ) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let line = format!("utils system reverse-proxy set-config-update-frequency {minutes}");
-        async move { Ok(crate::parse_silent(&self.run(Command::new(line)).await?)?) }
+        let line = crate::cli!("utils system reverse-proxy set-config-update-frequency")
+            .arg(&minutes.to_string());
+        async move { Ok(crate::parse_silent(&self.run(Command::new(line?)).await?)?) }
     }
 
     fn proxy_config_map(
@@ -144,9 +154,9 @@ pub trait Driver: Sync {
     ) -> impl Future<Output = Result<Vec<(String, String)>, DriverError>> + Send {
         async {
             let out = self
-                .run(Command::new(
-                    "utils system reverse-proxy show-proxy-config-map",
-                ))
+                .run(Command::new(crate::cli!(
+                    "utils system reverse-proxy show-proxy-config-map"
+                )))
                 .await?;
             Ok(crate::parse_proxy_config_map(&out)?)
         }
@@ -155,9 +165,9 @@ pub trait Driver: Sync {
     fn client_auth(&self) -> impl Future<Output = Result<bool, DriverError>> + Send {
         async {
             let out = self
-                .run(Command::new(
-                    "utils system reverse-proxy client-auth status",
-                ))
+                .run(Command::new(crate::cli!(
+                    "utils system reverse-proxy client-auth status"
+                )))
                 .await?;
             Ok(crate::parse_client_auth_status(&out)?)
         }
@@ -167,8 +177,11 @@ pub trait Driver: Sync {
         &self,
         enable: bool,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let word = if enable { "enable" } else { "disable" };
-        let line = format!("utils system reverse-proxy client-auth {word}");
+        let line = if enable {
+            crate::cli!("utils system reverse-proxy client-auth enable")
+        } else {
+            crate::cli!("utils system reverse-proxy client-auth disable")
+        };
         async move {
             let out = self.run(Command::new(line)).await?;
             Ok(crate::parse_client_auth_set(&out, enable)?)
@@ -179,7 +192,9 @@ pub trait Driver: Sync {
     fn connected_users(&self) -> impl Future<Output = Result<ConnectedUsers, DriverError>> + Send {
         async {
             let out = self
-                .run(Command::new("utils finesse show_connected_users summary"))
+                .run(Command::new(crate::cli!(
+                    "utils finesse show_connected_users summary"
+                )))
                 .await?;
             Ok(crate::parse_connected_users(&out)?)
         }
@@ -191,7 +206,9 @@ pub trait Driver: Sync {
         &self,
         product: Product,
     ) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
-        let line = format!("utils {} frame_access_allowed_list list", product.word());
+        let line = product
+            .utils()
+            .then(crate::cli!("frame_access_allowed_list list"));
         async move {
             let out = self.run(Command::new(line)).await?;
             Ok(crate::parse_frame_list(&out)?)
@@ -203,13 +220,12 @@ pub trait Driver: Sync {
         product: Product,
         sources: &[&str],
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = format!(
-            "utils {} frame_access_allowed_list add {}",
-            product.word(),
-            sources.join(",")
-        );
+        let line = product
+            .utils()
+            .then(crate::cli!("frame_access_allowed_list add"))
+            .list(sources);
         async move {
-            let out = self.run(Command::new(line)).await?;
+            let out = self.run(Command::new(line?)).await?;
             Ok(crate::parse_done(&out, &["Source(s) successfully added."])?)
         }
     }
@@ -220,7 +236,9 @@ pub trait Driver: Sync {
         source: &str,
         at: Option<usize>,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = format!("utils {} frame_access_allowed_list delete", product.word());
+        let line = product
+            .utils()
+            .then(crate::cli!("frame_access_allowed_list delete"));
         self.delete_from_menu(line, source, at)
     }
 
@@ -228,7 +246,7 @@ pub trait Driver: Sync {
         &self,
         product: Product,
     ) -> impl Future<Output = Result<crate::CorsMode, DriverError>> + Send {
-        let line = format!("utils {} cors status", product.word());
+        let line = product.utils().then(crate::cli!("cors status"));
         async move {
             Ok(crate::parse_cors_status(
                 &self.run(Command::new(line)).await?,
@@ -241,12 +259,11 @@ pub trait Driver: Sync {
         product: Product,
         mode: crate::CorsMode,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let word = match mode {
-            crate::CorsMode::EnableAll => "enable_all",
-            crate::CorsMode::Enable => "enable",
-            crate::CorsMode::Disable => "disable",
-        };
-        let line = format!("utils {} cors {word}", product.word());
+        let line = product.utils().then(match mode {
+            crate::CorsMode::EnableAll => crate::cli!("cors enable_all"),
+            crate::CorsMode::Enable => crate::cli!("cors enable"),
+            crate::CorsMode::Disable => crate::cli!("cors disable"),
+        });
         async move {
             let out = self.run(Command::new(line)).await?;
             crate::parse_cors_set(&out)?;
@@ -258,7 +275,9 @@ pub trait Driver: Sync {
         &self,
         product: Product,
     ) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
-        let line = format!("utils {} cors allowed_origin list", product.word());
+        let line = product
+            .utils()
+            .then(crate::cli!("cors allowed_origin list"));
         async move {
             Ok(crate::parse_origin_list(
                 &self.run(Command::new(line)).await?,
@@ -271,13 +290,12 @@ pub trait Driver: Sync {
         product: Product,
         origins: &[&str],
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = format!(
-            "utils {} cors allowed_origin add {}",
-            product.word(),
-            origins.join(",")
-        );
+        let line = product
+            .utils()
+            .then(crate::cli!("cors allowed_origin add"))
+            .list(origins);
         async move {
-            let out = self.run(Command::new(line)).await?;
+            let out = self.run(Command::new(line?)).await?;
             Ok(crate::parse_done(&out, &["Origin(s) successfully added."])?)
         }
     }
@@ -288,7 +306,9 @@ pub trait Driver: Sync {
         origin: &str,
         at: Option<usize>,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = format!("utils {} cors allowed_origin delete", product.word());
+        let line = product
+            .utils()
+            .then(crate::cli!("cors allowed_origin delete"));
         self.delete_from_menu(line, origin, at)
     }
 
@@ -298,19 +318,22 @@ pub trait Driver: Sync {
     ) -> impl Future<Output = Result<Vec<crate::ServiceState>, DriverError>> + Send {
         async {
             Ok(crate::parse_service_list(
-                &self.run(Command::new("utils service list")).await?,
+                &self
+                    .run(Command::new(crate::cli!("utils service list")))
+                    .await?,
             )?)
         }
     }
 
     /// `set cert regen <unit>`, answering yes.
     fn regenerate(&self, unit: &str) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let command = Command::new(format!("set cert regen {unit}"))
-            .plan(|q| q.contains("(yes|no)?").then(|| "yes".to_owned()))
-            .timeout(Duration::from_secs(120));
+        let line = crate::cli!("set cert regen").arg(unit);
         let done = format!("Successfully Regenerated Certificate for {unit}.");
         let unit = unit.to_owned();
         async move {
+            let command = Command::new(line?)
+                .plan(|q| q.contains("(yes|no)?").then(|| crate::cli!("yes").into()))
+                .timeout(Duration::from_secs(120));
             let out = self.run(command).await?;
             crate::parse_done(&out, &[done.as_str()])?;
             Ok(Changed {
@@ -322,15 +345,16 @@ pub trait Driver: Sync {
 
     /// `set csr gen <unit>` (no OU in the CSR), then `show csr own <unit>`: the CSR's PEM.
     fn generate_csr(&self, unit: &str) -> impl Future<Output = Result<String, DriverError>> + Send {
-        let command = Command::new(format!("set csr gen {unit}"))
-            .plan(|q| q.contains("(yes|no)?").then(|| "no".to_owned()))
-            .timeout(Duration::from_secs(120));
+        let line = crate::cli!("set csr gen").arg(unit);
+        let show = crate::cli!("show csr own").arg(unit);
         let done = format!("Successfully Generated CSR for {unit}.");
-        let show = format!("show csr own {unit}");
         async move {
+            let command = Command::new(line?)
+                .plan(|q| q.contains("(yes|no)?").then(|| crate::cli!("no").into()))
+                .timeout(Duration::from_secs(120));
             let out = self.run(command).await?;
             crate::parse_done(&out, &[done.as_str()])?;
-            Ok(crate::parse_csr_pem(&self.run(Command::new(show)).await?)?)
+            Ok(crate::parse_csr_pem(&self.run(Command::new(show?)).await?)?)
         }
     }
 
@@ -339,7 +363,7 @@ pub trait Driver: Sync {
         &self,
         store: Store,
     ) -> impl Future<Output = Result<Vec<CertEntry>, DriverError>> + Send {
-        let line = format!("show cert list {}", store.word());
+        let line = crate::cli!("show cert list").then(store.line());
         async move {
             Ok(crate::parse_cert_list(
                 &self.run(Command::new(line)).await?,
@@ -347,28 +371,37 @@ pub trait Driver: Sync {
         }
     }
 
-    /// The PEM of `unit/file` in `store`.
+    /// The PEM of `unit/file` in `store` (names as the node listed them).
     fn cert_pem(
         &self,
         store: Store,
         entry: &CertEntry,
     ) -> impl Future<Output = Result<String, DriverError>> + Send {
-        let line = format!("show cert {} {}/{}", store.word(), entry.unit, entry.file);
-        async move { Ok(crate::parse_cert_pem(&self.run(Command::new(line)).await?)?) }
+        let line = crate::cli!("show cert")
+            .then(store.line())
+            .arg(&format!("{}/{}", entry.unit, entry.file));
+        async move {
+            Ok(crate::parse_cert_pem(
+                &self.run(Command::new(line?)).await?,
+            )?)
+        }
     }
 
-    /// `set cert import trust <unit>`: pastes `pem` at the prompt.
+    /// `set cert import trust <unit>`: pastes the certificate `der` (re-encoded as PEM by
+    /// [`Paste::certificate`], never text the caller was given) at the prompt.
     fn import_trust(
         &self,
         unit: &str,
-        pem: &str,
+        der: &[u8],
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let paste = format!("{}\n", pem.trim_end());
-        let command = Command::new(format!("set cert import trust {unit}"))
-            .plan(move |out| out.contains("Paste the Certificate").then(|| paste.clone()))
-            .timeout(Duration::from_secs(60));
+        let line = crate::cli!("set cert import trust").arg(unit);
+        let paste = Paste::certificate(der);
         let unit = unit.to_owned();
         async move {
+            let paste = Answer::Paste(paste?);
+            let command = Command::new(line?)
+                .plan(move |out| out.contains("Paste the Certificate").then(|| paste.clone()))
+                .timeout(Duration::from_secs(60));
             let out = self.run(command).await?;
             crate::parse_imported(&out, &unit)?;
             Ok(Changed {
@@ -378,16 +411,19 @@ pub trait Driver: Sync {
         }
     }
 
-    /// `utils service restart <service>`, its states sent to `progress` as they come.
+    /// `utils service restart <service>` (a name of several words, as `utils service list`
+    /// prints it), its states sent to `progress` as they come.
     fn restart(
         &self,
         service: &str,
         progress: Option<std::sync::mpsc::Sender<String>>,
     ) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let mut command = Command::new(format!("utils service restart {service}"))
-            .timeout(Duration::from_secs(600));
-        command.progress = progress;
+        let line = crate::cli!("utils service restart").rest(service);
         let service = service.to_owned();
-        async move { Ok(crate::parse_restarted(&self.run(command).await?, &service)?) }
+        async move {
+            let mut command = Command::new(line?).timeout(Duration::from_secs(600));
+            command.progress = progress;
+            Ok(crate::parse_restarted(&self.run(command).await?, &service)?)
+        }
     }
 }

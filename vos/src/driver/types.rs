@@ -1,53 +1,64 @@
 //! What the driver's operations take and give: a command with its prompt plan, the driver's
 //! errors, and the names of stores, products and versions.
 
+use super::line::{Answer, Line, Refused};
 use crate::Error as OutputError;
+use std::fmt;
+use std::time::Duration;
 
 /// Answers a delete menu by the item labelled `label`; with `at`, only when that item is
 /// number `at` (what was planned), else not at all.
 pub(super) fn choose(
     label: String,
     at: Option<usize>,
-) -> impl Fn(&str) -> Option<String> + Send + Sync {
+) -> impl Fn(&str) -> Option<Answer> + Send + Sync {
     move |out| {
         let menu = crate::parse_menu(out).ok()?;
         let key = crate::menu_key(&menu, &label)?;
         match at {
             Some(at) if key != at.to_string() => None,
-            _ => Some(key.to_owned()),
+            _ => Line::new(key).ok().map(Answer::Line),
         }
     }
 }
-use std::fmt;
-use std::time::Duration;
 
 /// What to answer at an interactive prompt, given the output since the command (or the last
 /// answer) ended with that prompt. `None`: the plan has no answer; the driver quits the prompt
 /// and reports [`DriverError::UnexpectedPrompt`].
-pub type Plan = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+pub type Plan = Box<dyn Fn(&str) -> Option<Answer> + Send + Sync>;
 
 /// One command line and how to see it through.
 pub struct Command {
-    pub line: String,
+    pub(crate) line: Line,
     /// Answers to the command's questions (delete menus, `(yes|no)?`, the paste prompt).
-    pub plan: Option<Plan>,
-    pub timeout: Duration,
+    pub(crate) plan: Option<Plan>,
+    pub(crate) timeout: Duration,
     /// Receives each output line as it arrives (restarts stream their progress).
-    pub progress: Option<std::sync::mpsc::Sender<String>>,
+    pub(crate) progress: Option<std::sync::mpsc::Sender<String>>,
 }
 
 impl Command {
     /// A command with the default timeout (30 s) and no prompts expected.
-    pub fn new(line: impl Into<String>) -> Self {
+    pub fn new(line: Line) -> Self {
         Self {
-            line: line.into(),
+            line,
             plan: None,
             timeout: Duration::from_secs(30),
             progress: None,
         }
     }
 
-    pub fn plan(mut self, plan: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+    /// The line typed.
+    pub fn line(&self) -> &Line {
+        &self.line
+    }
+
+    /// The plan's answer to a question (`None`: it has none).
+    pub fn answer(&self, question: &str) -> Option<Answer> {
+        self.plan.as_ref().and_then(|plan| plan(question))
+    }
+
+    pub fn plan(mut self, plan: impl Fn(&str) -> Option<Answer> + Send + Sync + 'static) -> Self {
         self.plan = Some(Box::new(plan));
         self
     }
@@ -94,6 +105,9 @@ pub enum DriverError {
     Output(OutputError),
     /// The operation is not offered by this appliance or driver.
     Unsupported(&'static str),
+    /// A value cannot be typed at the CLI (a line break, a control character, a space in
+    /// one argument): nothing was sent.
+    Refused(Refused),
 }
 
 impl DriverError {
@@ -131,11 +145,18 @@ impl fmt::Display for DriverError {
             }
             DriverError::Output(e) => e.fmt(f),
             DriverError::Unsupported(what) => write!(f, "{what} is not supported"),
+            DriverError::Refused(refused) => write!(f, "{refused}; nothing was sent"),
         }
     }
 }
 
 impl std::error::Error for DriverError {}
+
+impl From<Refused> for DriverError {
+    fn from(e: Refused) -> Self {
+        DriverError::Refused(e)
+    }
+}
 
 impl From<OutputError> for DriverError {
     fn from(e: OutputError) -> Self {
@@ -163,6 +184,14 @@ impl Store {
             Store::Trust => "trust",
         }
     }
+
+    /// The store as typed: `own` or `trust`.
+    pub fn line(self) -> Line {
+        match self {
+            Store::Own => crate::cli!("own"),
+            Store::Trust => crate::cli!("trust"),
+        }
+    }
 }
 
 /// Whose CORS commands: `utils finesse|cuic|live-data cors ...`.
@@ -179,6 +208,15 @@ impl Product {
             Product::Finesse => "finesse",
             Product::Cuic => "cuic",
             Product::LiveData => "live-data",
+        }
+    }
+
+    /// `utils <product>`, the start of its commands.
+    pub fn utils(self) -> Line {
+        match self {
+            Product::Finesse => crate::cli!("utils finesse"),
+            Product::Cuic => crate::cli!("utils cuic"),
+            Product::LiveData => crate::cli!("utils live-data"),
         }
     }
 }

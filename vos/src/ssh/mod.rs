@@ -290,7 +290,11 @@ impl VosSsh {
                 )),
                 other => other,
             })?;
-        let out = exchange(&mut shell, Command::new("set cli pagination off")).await?;
+        let out = exchange(
+            &mut shell,
+            Command::new(crate::cli!("set cli pagination off")),
+        )
+        .await?;
         if !out.contains("Automatic pagination is turned off") {
             return Err(DriverError::Output(crate::Error::Unexpected { raw: out }));
         }

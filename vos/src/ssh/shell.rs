@@ -1,8 +1,10 @@
 //! One shell's conversation with the `admin:` CLI: a command sent, its output read to the next
-//! prompt, pagination paged through and questions answered by the command's plan.
+//! prompt, pagination paged through and questions answered by the command's plan. What is
+//! typed is only ever a [`Line`](crate::driver::Line) or an [`Answer`] (whose bytes they make
+//! themselves), a space to page on, or `q` to quit a question the plan cannot answer.
 
 use super::{session_error, Shell, PROMPT};
-use crate::driver::{Command, DriverError};
+use crate::driver::{Answer, Command, DriverError};
 use russh::ChannelMsg;
 use tokio::time::Instant;
 
@@ -13,35 +15,32 @@ pub const MAX_OUTPUT: usize = 8 * 1024 * 1024;
 /// Sends one command and reads its output to the next prompt, answering questions by plan.
 pub(super) async fn exchange(shell: &mut Shell, command: Command) -> Result<String, DriverError> {
     let deadline = Instant::now() + command.timeout;
-    shell
-        .channel
-        .data_bytes(format!("{}\n", command.line).into_bytes())
-        .await
-        .map_err(session_error)?;
+    send(shell, command.line.typed()).await?;
     let raw = read_until_prompt(
         shell,
         deadline,
-        Some(&command.line),
-        command.plan.as_ref(),
+        Some(command.line.as_str()),
+        Some(&command),
         command.progress.as_ref(),
     )
     .await?;
     // The terminal echoes the command line first.
     let out = match raw.split_once('\n') {
-        Some((first, rest)) if first.trim_end().ends_with(command.line.trim()) => rest,
+        Some((first, rest)) if first.trim_end().ends_with(command.line.as_str().trim()) => rest,
         _ => raw.as_str(),
     };
     Ok(out.to_owned())
 }
 
 /// Reads until the output ends with the `admin:` prompt (which is removed). Pagination
-/// prompts are paged through; questions are answered by `plan` (without one, quit with `q`
-/// and report the question), shown the output after the `echo` of the command line.
+/// prompts are paged through; questions are answered by the `command`'s plan (without an
+/// answer, quit with `q` and report the question), shown the output after the `echo` of the
+/// command line.
 pub(super) async fn read_until_prompt(
     shell: &mut Shell,
     deadline: Instant,
     echo: Option<&str>,
-    plan: Option<&crate::driver::Plan>,
+    command: Option<&Command>,
     progress: Option<&std::sync::mpsc::Sender<String>>,
 ) -> Result<String, DriverError> {
     let mut raw = String::new();
@@ -113,17 +112,17 @@ pub(super) async fn read_until_prompt(
         let fresh = &raw[asked_from..];
         if fresh.trim_end().ends_with(crate::PAGINATION_PROMPT) {
             asked_from = raw.len();
-            send(shell, " ").await?;
+            send(shell, b" ".to_vec()).await?;
             continue;
         }
         if is_question(fresh) {
             asked_from = raw.len();
-            let answer = plan.and_then(|plan| plan(fresh));
+            let answer: Option<Answer> = command.and_then(|command| command.answer(fresh));
             match answer {
-                Some(answer) => send(shell, &format!("{answer}\n")).await?,
+                Some(answer) => send(shell, answer.typed()).await?,
                 None => {
                     unanswered = Some(fresh.to_owned());
-                    send(shell, "q\n").await?;
+                    send(shell, b"q\n".to_vec()).await?;
                 }
             }
         }
@@ -166,12 +165,10 @@ fn menu_range(line: &str) -> bool {
             .all(|k| k.len() == 1 && k.chars().all(|c| c.is_ascii_lowercase()))
 }
 
-async fn send(shell: &mut Shell, text: &str) -> Result<(), DriverError> {
-    shell
-        .channel
-        .data_bytes(text.as_bytes().to_vec())
-        .await
-        .map_err(session_error)
+/// Types `bytes`: made only by [`Line::typed`](crate::driver::Line::typed),
+/// [`Answer::typed`] and the two keys above.
+async fn send(shell: &mut Shell, bytes: Vec<u8>) -> Result<(), DriverError> {
+    shell.channel.data_bytes(bytes).await.map_err(session_error)
 }
 
 #[cfg(test)]

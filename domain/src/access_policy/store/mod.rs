@@ -188,6 +188,10 @@ pub async fn save(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
+    let save = Save {
+        policy: crate::access_policy::canonical(save.policy),
+        ..save
+    };
     let mut tx = pool.begin().await?;
     cluster_exists(&mut tx, cluster_id).await?;
     let current = current(&mut tx, cluster_id, true).await?;

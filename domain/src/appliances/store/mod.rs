@@ -118,6 +118,7 @@ impl NodeFailure {
                 DriverError::Dropped { .. } => "dropped",
                 DriverError::UnexpectedPrompt { .. } | DriverError::Output(_) => "output",
                 DriverError::Unsupported(_) => "unsupported",
+                DriverError::Refused(_) => "refused",
             },
         }
     }

@@ -323,9 +323,10 @@ pub async fn import_trust(
     let node = node_row(&state.pool, node_id).await?;
     let word = unit.trim_end_matches("-trust").to_owned();
     let line = format!("set cert import trust {word}");
-    let pem = input.pem.clone();
+    // What is pasted is the certificate as parsed, re-encoded: never the text given.
+    let der = der.clone();
     let result = with_driver(state, context, node_id, &node, |driver| async move {
-        match driver.import_trust(&word, &pem).await {
+        match driver.import_trust(&word, &der).await {
             Ok(changed) => Ok((changed.output, Ok(()))),
             // Failed midway or not confirmed: reported as failed, with what the node printed.
             Err(error) => match error.partial() {

@@ -1,6 +1,6 @@
 //! Webhooks on the server: their receivers, the transitions they are told about, and sending.
 
-use super::{Delivery, TestResult, Webhook, WebhookInput};
+use super::{redacted, Delivery, SecretUrl, TestResult, Webhook, WebhookInput};
 use crate::audit::store::{record, record_alone, Outcome};
 use crate::auth::principal::RequestContext;
 use crate::certificates::store::{fleet, mutes};

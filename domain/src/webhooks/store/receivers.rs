@@ -4,7 +4,7 @@ use super::*;
 
 #[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<Webhook>, Error> {
-    context.require_reader()?;
+    let whole = context.require_reader()?.role == crate::auth::Role::Admin;
     Ok(sqlx::query!(
         "select id, name, url, format, created_by, created_at from webhook order by lower(name)"
     )
@@ -14,7 +14,8 @@ pub async fn list(pool: &PgPool, context: &RequestContext) -> Result<Vec<Webhook
     .map(|r| Webhook {
         id: r.id,
         name: r.name,
-        url: r.url,
+        // Auditors manage nothing: the URL's secret is an admin's alone.
+        url: if whole { r.url } else { redacted(&r.url) },
         format: r.format,
         created_by: r.created_by,
         created_at: rfc3339(r.created_at),
@@ -85,7 +86,7 @@ pub async fn create(
         &mut tx,
         context
             .event("webhook.create", format!("webhook:{id}"))
-            .after(json!({"name": name, "url": url, "format": format})),
+            .after(json!({"name": name, "url": redacted(&url), "format": format})),
     )
     .await?;
     tx.commit().await?;

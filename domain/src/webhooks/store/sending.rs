@@ -6,7 +6,7 @@ use super::*;
 /// A delivery that is due: where to send what.
 pub struct Due {
     pub id: i64,
-    pub url: String,
+    pub url: SecretUrl,
     pub format: String,
     pub attempts: i32,
     pub detail: Value,
@@ -29,7 +29,7 @@ pub async fn due(pool: &PgPool, limit: i64) -> Result<Vec<Due>, Error> {
     .into_iter()
     .map(|r| Due {
         id: r.id,
-        url: r.url,
+        url: SecretUrl::new(r.url),
         format: r.format,
         attempts: r.attempts,
         detail: r.detail,
@@ -105,7 +105,7 @@ pub async fn send_test(
     });
     let (status, error) = app
         .webhooks
-        .post(&hook.url, &body(&hook.format, &detail))
+        .post(&SecretUrl::new(hook.url), &body(&hook.format, &detail))
         .await;
     let result = TestResult {
         delivered: error.is_none(),
