@@ -1,70 +1,73 @@
 //! `GET /maps/<slug>/proxymap.txt`: the published proxy map as the appliances fetch it. No
 //! session (the nodes have none), read-only, conditional (`ETag`, `Last-Modified`), limited
-//! per source address, optionally to the inventory's addresses; every answered fetch recorded.
+//! per source address, optionally to the map's own cluster's nodes; every fetch of the content
+//! recorded (a 304 or a HEAD sends none).
 
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use domain::proxy_maps::store::serve;
+use domain::proxy_maps::store::serve::{self, Names};
 use domain::{Error, Services};
-use std::collections::HashMap;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// Fetches one address may make in a minute (a node polls once a minute by default).
 #[derive(Clone)]
 pub struct Hosting {
     services: Services,
     limiter: Arc<Limiter>,
+    names: Arc<Names>,
 }
 
+/// The map endpoint, each address allowed `per_minute` fetches a minute.
 pub fn router(services: Services, per_minute: u32) -> Router {
     Router::new()
         .route("/maps/{slug}/proxymap.txt", get(fetch))
         .with_state(Hosting {
             services,
-            limiter: Arc::new(Limiter::new(per_minute, Duration::from_secs(60))),
+            limiter: Arc::new(Limiter::per_minute(per_minute)),
+            names: Arc::new(Names::default()),
         })
 }
 
-/// A fixed window per address, in this replica's memory (two replicas allow twice as much;
-/// the limit is against a runaway poller, not a precise quota).
+/// Fetches per source address (a node polls once a minute by default): `governor`'s keyed
+/// GCRA limiter, a burst of the minute's allowance, then one fetch every 60/N seconds. In this
+/// replica's memory (two replicas allow twice as much: it holds off a runaway poller, it is no
+/// precise quota); addresses not seen for a while are dropped once there are many.
 pub struct Limiter {
-    per_window: u32,
-    window: Duration,
-    counts: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    clock: DefaultClock,
 }
 
 impl Limiter {
-    pub fn new(per_window: u32, window: Duration) -> Self {
+    /// Addresses kept before the idle ones are dropped.
+    const KEPT: usize = 10_000;
+
+    pub fn per_minute(fetches: u32) -> Self {
+        let fetches = NonZeroU32::new(fetches).unwrap_or(NonZeroU32::MIN);
         Self {
-            per_window,
-            window,
-            counts: Mutex::default(),
+            limiter: governor::RateLimiter::keyed(Quota::per_minute(fetches)),
+            clock: DefaultClock::default(),
         }
     }
 
-    /// `Ok` when `ip` may go on; `Err(seconds)` until its window ends.
-    pub fn admit(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        if counts.len() > 10_000 {
-            counts.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+    /// `Ok` when `ip` may go on; `Err(seconds)` until it may again.
+    pub fn admit(&self, ip: IpAddr) -> Result<(), u64> {
+        if self.limiter.len() > Self::KEPT {
+            self.limiter.retain_recent();
         }
-        let (start, count) = counts.entry(ip).or_insert((now, 0));
-        if now.duration_since(*start) >= self.window {
-            *start = now;
-            *count = 0;
-        }
-        *count += 1;
-        if *count > self.per_window {
-            let left = self.window.saturating_sub(now.duration_since(*start));
-            return Err(left.as_secs().max(1));
-        }
-        Ok(())
+        self.limiter.check_key(&ip).map_err(|not_until| {
+            not_until
+                .wait_time_from(self.clock.now())
+                .as_secs_f64()
+                .ceil()
+                .max(1.0) as u64
+        })
     }
 }
 
@@ -88,7 +91,7 @@ async fn fetch(
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer.ip(), IpAddr::V4),
         v4 => v4,
     };
-    if let Err(seconds) = hosting.limiter.admit(source, Instant::now()) {
+    if let Err(seconds) = hosting.limiter.admit(source) {
         let mut response = text(
             StatusCode::TOO_MANY_REQUESTS,
             format!("too many fetches from {source}: try again in {seconds} s\n"),
@@ -98,7 +101,7 @@ async fn fetch(
         }
         return response;
     }
-    match answer(&hosting.services, &slug, source, &method, &headers).await {
+    match answer(&hosting, &slug, source, &method, &headers).await {
         Ok(response) => response,
         Err(Error::NotFound(message)) => text(StatusCode::NOT_FOUND, format!("{message}\n")),
         Err(Error::Forbidden(message)) => text(StatusCode::FORBIDDEN, format!("{message}\n")),
@@ -113,18 +116,24 @@ async fn fetch(
 }
 
 async fn answer(
-    services: &Services,
+    hosting: &Hosting,
     slug: &str,
     source: IpAddr,
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
-    let published = serve::published(&services.pool, slug).await?;
-    let node = serve::node_at(&services.pool, source, published.cluster_id).await?;
+    let pool = &hosting.services.pool;
+    let published = serve::published(pool, slug).await?;
+    let node = serve::node_at(pool, source, &published, &hosting.names).await?;
     if published.restricted && node.is_none() {
-        return Err(Error::Forbidden(format!(
-            "{source} is no node of the inventory: this map is served only to the inventory's addresses"
-        )));
+        return Err(Error::Forbidden(match published.cluster_id {
+            Some(_) => format!(
+                "{source} is no node of this map's cluster: the map is served only to its own nodes"
+            ),
+            None => format!(
+                "{source} is no node of the inventory: this map is served only to the inventory's addresses"
+            ),
+        }));
     }
     let etag = published.etag();
     // Whole seconds: what Last-Modified can say, and what If-Modified-Since is compared with.
@@ -150,15 +159,9 @@ async fn answer(
     } else {
         StatusCode::OK
     };
-    serve::record_fetch(
-        &services.pool,
-        published.map_id,
-        source,
-        node,
-        published.version,
-        status.as_u16(),
-    )
-    .await?;
+    if status == StatusCode::OK && method == Method::GET {
+        serve::record_fetch(pool, published.map_id, source, node, published.version, 200).await?;
+    }
     let last_modified = http_date(modified);
     let mut response = if fresh || method == Method::HEAD {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -205,16 +208,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_address_over_its_limit_waits_for_the_next_window() {
-        let limiter = Limiter::new(2, Duration::from_secs(60));
+    fn an_address_over_its_allowance_waits_while_others_go_on() {
+        let limiter = Limiter::per_minute(2);
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         let other: IpAddr = "192.0.2.8".parse().unwrap();
-        let start = Instant::now();
-        assert!(limiter.admit(ip, start).is_ok());
-        assert!(limiter.admit(ip, start).is_ok());
-        assert_eq!(limiter.admit(ip, start + Duration::from_secs(20)), Err(40));
-        assert!(limiter.admit(other, start).is_ok());
-        assert!(limiter.admit(ip, start + Duration::from_secs(60)).is_ok());
+        assert!(limiter.admit(ip).is_ok());
+        assert!(limiter.admit(ip).is_ok());
+        // The next fetch is due 30 s after the first (two a minute).
+        let wait = limiter.admit(ip).unwrap_err();
+        assert!((29..=30).contains(&wait), "{wait}");
+        assert!(limiter.admit(other).is_ok());
     }
 
     #[test]

@@ -38,7 +38,7 @@ impl fmt::Display for RestError {
         match self {
             RestError::Connect(why) => write!(f, "no answer from the Finesse REST API: {why}"),
             RestError::Certificate => f.write_str(
-                "the REST endpoint presented another certificate than the one last scanned there (nothing was sent; scan the node)",
+                "the REST endpoint presented another certificate than the pinned one (the node's own, as read over SSH): nothing was sent",
             ),
             RestError::Status { status, .. } => write!(
                 f,

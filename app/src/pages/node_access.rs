@@ -89,8 +89,17 @@ fn AccessFacts(
             access.ssh_port
         ),
     };
+    let identity = access.identity_changed.map(|why| {
+        view! {
+            <div role="alert" data-testid="identity-changed" class=format!("{NOTE} border-red-200 bg-red-50 text-red-800")>
+                <p class="font-semibold">"Nothing is sent to this node until an admin confirms it."</p>
+                <p class="mt-1">{why}</p>
+            </div>
+        }
+    });
     view! {
         <p class="text-sm text-slate-700" data-testid="access-account">{account}</p>
+        {identity}
         <HostKeyCard key=access.host_key admin node_id accept />
     }
     .into_any()

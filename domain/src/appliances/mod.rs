@@ -58,6 +58,9 @@ pub struct Access {
     pub credentials_updated_at: Option<String>,
     pub credentials_updated_by: Option<String>,
     pub host_key: HostKey,
+    /// Why nothing is sent to the node now although credentials are stored: its address or
+    /// FQDN changed since they were bound (`None`: they go to it).
+    pub identity_changed: Option<String>,
 }
 
 /// `POST /api/v1/nodes/{id}/test-connection`.

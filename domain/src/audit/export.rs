@@ -72,23 +72,37 @@ impl Format {
                 let json = |v: &Option<serde_json::Value>| {
                     v.as_ref().map(|v| v.to_string()).unwrap_or_default()
                 };
-                csv_record([
-                    e.id.to_string(),
-                    e.at.clone(),
-                    e.actor.clone(),
-                    e.actor_role.clone().unwrap_or_default(),
-                    e.source.clone().unwrap_or_default(),
-                    e.action.clone(),
-                    e.target.clone().unwrap_or_default(),
-                    e.outcome.clone(),
-                    e.detail.clone().unwrap_or_default(),
-                    json(&e.before),
-                    json(&e.after),
-                    e.prev_hash.clone(),
-                    e.hash.clone(),
-                ])
+                csv_record(
+                    [
+                        e.id.to_string(),
+                        e.at.clone(),
+                        e.actor.clone(),
+                        e.actor_role.clone().unwrap_or_default(),
+                        e.source.clone().unwrap_or_default(),
+                        e.action.clone(),
+                        e.target.clone().unwrap_or_default(),
+                        e.outcome.clone(),
+                        e.detail.clone().unwrap_or_default(),
+                        json(&e.before),
+                        json(&e.after),
+                        e.prev_hash.clone(),
+                        e.hash.clone(),
+                    ]
+                    .map(inert),
+                )
             }
         }
+    }
+}
+
+/// `field` as a spreadsheet shows it and never runs it: a cell that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return would be taken for a formula (CSV injection, OWASP),
+/// so it gets a leading `'`, which spreadsheets read as "text" and do not show.
+fn inert(field: String) -> String {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}")
+    } else {
+        field
     }
 }
 
@@ -121,6 +135,28 @@ mod tests {
             after: Some(serde_json::json!({"tags": ["a", "b"]})),
             prev_hash: "00".into(),
             hash: "ff".into(),
+        }
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_as_formulas_are_made_text() {
+        for (detail, cell) in [
+            (
+                "=HYPERLINK(\"http://evil.example\")",
+                "'=HYPERLINK(\"http://evil.example\")",
+            ),
+            ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("plain words", "plain words"),
+        ] {
+            let line = Format::Csv.line(&entry(detail));
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(line.as_bytes());
+            let record = reader.records().next().unwrap().unwrap();
+            assert_eq!(&record[8], cell, "{detail:?}");
         }
     }
 

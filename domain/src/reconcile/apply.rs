@@ -137,7 +137,7 @@ async fn apply_node(
     let observed = row.observed.clone().unwrap_or_default();
     let desired = row.desired.clone();
     let cancel = cancel.clone();
-    let outcome = crate::appliances::store::with_node(services, context, node_id, |driver| async move {
+    let outcome = crate::appliances::store::with_node(services, context, node_id, crate::appliances::store::Purpose::Change, |driver| async move {
         let ran = done.iter().take_while(|(_, s)| s == "done").count();
         let now = read_node(items, &driver, kind, &desired).await.map_err(|(_, e)| e)?;
         let expected = after(items, kind, &observed, &steps[..ran]);

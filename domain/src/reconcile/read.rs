@@ -46,15 +46,20 @@ async fn read_one(
 ) -> Result<(), Error> {
     let desired = row.desired.clone();
     let kind = row.kind;
-    let read =
-        crate::appliances::store::with_node(services, context, row.node_id, |driver| async move {
+    let read = crate::appliances::store::with_node(
+        services,
+        context,
+        row.node_id,
+        crate::appliances::store::Purpose::Change,
+        |driver| async move {
             read_node(items, &driver, kind, &desired)
                 .await
                 .map_err(|(item, e)| {
                     vos::driver::DriverError::Session(format!("reading {item}: {e}"))
                 })
-        })
-        .await?;
+        },
+    )
+    .await?;
     match read {
         Ok(observed) => {
             let all: Vec<&dyn Item> = items.iter().map(|i| *i as &dyn Item).collect();

@@ -26,16 +26,41 @@ pub struct ValidateQuery {
     extensions(("x-gatehouse-need" = json!("reader"))),
     request_body(content = String, content_type = "text/plain", description = "the map's text (UTF-8; at most 1 MiB)"),
     responses((status = 200, description = "what the text is: `valid` (no errors), counts, every diagnostic (line, column, level, stable code, message), and the file the nodes would fetch", body = Validation),
-        (status = 404, description = "no such cluster", body = ErrorBody)))]
+        (status = 404, description = "no such cluster", body = ErrorBody),
+        (status = 415, description = "the body is not sent as text/plain (a JSON body is no map)", body = ErrorBody)))]
 pub async fn validate(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Query(query): Query<ValidateQuery>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Json<Validation>, AppError> {
-    Ok(Json(
-        maps::validate(&state.pool, &context, &body, query.cluster_id).await?,
-    ))
+) -> Result<Json<Validation>, axum::response::Response> {
+    use axum::response::IntoResponse;
+    if !is_text(&headers) {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the map's text as text/plain (Content-Type: text/plain; charset=utf-8)",
+        )
+            .into_response());
+    }
+    maps::validate(&state.pool, &context, &body, query.cluster_id)
+        .await
+        .map(Json)
+        .map_err(|e| AppError::from(e).into_response())
+}
+
+/// Whether a body is sent as text: `text/plain` (any parameters), or with no type at all.
+fn is_text(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_none_or(|value| {
+            value.to_str().is_ok_and(|value| {
+                value
+                    .split(';')
+                    .next()
+                    .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/plain"))
+            })
+        })
 }
 
 #[utoipa::path(get, path = "/api/v1/proxymaps", tag = "proxy maps",

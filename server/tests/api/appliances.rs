@@ -408,15 +408,31 @@ async fn connected_agents_per_node_cluster_and_fleet() {
     let before = app.get_json("/api/v1/connected-agents").await;
     assert_eq!(before["totals"]["total"], 0);
     assert_eq!(before["nodes"][0]["error"], "no credentials stored");
-    // The publisher's endpoint is scanned: its REST API is asked, pinned to the certificate
-    // the scan saw. The subscriber's is not: the CLI is.
-    scan_and_wait(&app, json!({"node_ids": [publisher]})).await;
     for (id, node) in [
         (publisher, &running.nodes[0]),
         (subscriber, &running.nodes[1]),
     ] {
         credentials(&app, id, PASSWORD_ON_NODE, node.ssh.port()).await;
     }
+    // Issue 24, item 7: a read pins no host key and writes no audit entry, whoever reads.
+    let auditor = app.signed_in_as("audrey", "auditor").await;
+    let unpinned = auditor.get_json("/api/v1/connected-agents").await;
+    let error = unpinned["nodes"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("host key not confirmed"), "{unpinned}");
+    let audit = app.get_json("/api/v1/audit?limit=500").await.to_string();
+    assert!(!audit.contains("node.host_key.pin"), "{audit}");
+    assert_eq!(
+        app.get_json(&format!("/api/v1/nodes/{publisher}/host-key"))
+            .await["state"],
+        "none"
+    );
+    // The publisher's stores are read by an admin (its key pinned, its own tomcat certificate
+    // read over SSH): its REST API is asked, pinned to that certificate. The subscriber is only
+    // tested: the CLI is asked.
+    app.post_ok(&format!("/api/v1/nodes/{publisher}/stores/read"))
+        .await;
+    app.post_ok(&format!("/api/v1/nodes/{subscriber}/test-connection"))
+        .await;
     let agents = app.get_json("/api/v1/connected-agents").await;
     let first = &agents["nodes"][0];
     assert_eq!(first["fqdn"], "finesse1.appl.example.com");
@@ -506,4 +522,84 @@ async fn a_store_read_asked_on_two_replicas_at_once_runs_once() {
             "success".to_owned()
         )]
     );
+}
+
+/// Issue 24, item 3: the platform account's credentials follow the node an admin confirmed.
+/// The node's address is changed to 127.0.0.2, where a TLS listener of the test's own (its own
+/// certificate) waits on the node's REST port; after a scan and a read of the connected agents,
+/// it has received nothing, and the node says why until it is back where it was.
+#[tokio::test]
+async fn credentials_never_follow_an_address_nobody_confirmed() {
+    let running = fleet().await;
+    let app = spawn_admin().await;
+    let (publisher, _) = inventory(&app, &running).await;
+    let node = &running.nodes[0];
+    credentials(&app, publisher, PASSWORD_ON_NODE, node.ssh.port()).await;
+    app.post_ok(&format!("/api/v1/nodes/{publisher}/stores/read"))
+        .await;
+    let leaf = testkit::pki::Leaf::self_signed(&node.fqdn, &[&node.fqdn], 30);
+    let impostor = std::net::SocketAddr::new([127, 0, 0, 2].into(), node.https[0].port());
+    let received = testkit::tls::record(
+        testkit::tls::server_config(vec![leaf.der.clone()], leaf.key()),
+        impostor,
+    )
+    .await;
+    let current = app.get_json(&format!("/api/v1/nodes/{publisher}")).await;
+    let move_to = |address: &str| {
+        json!({"cluster_id": current["cluster_id"], "kind": "finesse", "role": "primary",
+               "fqdn": node.fqdn, "address": address, "endpoints": [{"port": node.https[0].port()}]})
+    };
+    let moved = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/nodes/{publisher}"),
+            &move_to("127.0.0.2"),
+        )
+        .await;
+    assert_eq!(
+        moved.status(),
+        StatusCode::OK,
+        "{}",
+        moved.text().await.unwrap()
+    );
+    // The probe now sees the listener's certificate; the REST API is not asked all the same,
+    // nor is the CLI.
+    scan_and_wait(&app, json!({"node_ids": [publisher]})).await;
+    let agents = app.get_json("/api/v1/connected-agents").await;
+    let error = agents["nodes"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("credentials were entered for"), "{agents}");
+    let sent = String::from_utf8_lossy(&received.lock().unwrap()).to_lowercase();
+    assert!(
+        !sent.contains("authorization"),
+        "credentials reached the listener: {sent}"
+    );
+    assert!(!sent.contains("connectedusersinfo"), "{sent}");
+    let test = test_connection(&app, publisher).await;
+    assert_eq!(
+        test["ok"], false,
+        "nothing answers SSH at 127.0.0.2: {test}"
+    );
+    let trust = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/nodes/{publisher}/stores/read"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(trust.status(), StatusCode::CONFLICT);
+    assert!(trust
+        .text()
+        .await
+        .unwrap()
+        .contains("credentials were entered for"));
+
+    // Back at its confirmed address, the node is reached again.
+    app.send_json(
+        Method::PUT,
+        &format!("/api/v1/nodes/{publisher}"),
+        &move_to("127.0.0.1"),
+    )
+    .await;
+    let agents = app.get_json("/api/v1/connected-agents").await;
+    assert_eq!(agents["nodes"][0]["source"], "rest", "{agents}");
 }

@@ -102,6 +102,18 @@ async fn a_map_is_validated_alone_and_against_its_cluster() {
     let status = response.status();
     let body = response.text().await.unwrap();
     assert_eq!(status, StatusCode::OK, "an auditor may check a map: {body}");
+
+    // Issue 24, item 6: a JSON body is no map: 415, not a map of one odd line.
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/proxymaps/validate",
+            &json!({"text": "a.lan:8445=a.xyz.com"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"], "unsupported_media_type", "{error}");
 }
 
 #[tokio::test]

@@ -39,14 +39,19 @@ pub async fn adopt(
             node.fqdn
         )));
     }
-    let read =
-        crate::appliances::store::with_node(services, context, node_id, |driver| async move {
+    let read = crate::appliances::store::with_node(
+        services,
+        context,
+        node_id,
+        crate::appliances::store::Purpose::Change,
+        |driver| async move {
             read_node(&DRIVEN, &driver, kind, &desired)
                 .await
                 .map_err(|(_, e)| e)
-        })
-        .await?
-        .map_err(|failure| Error::Conflict(format!("reading {} failed: {failure}", node.fqdn)))?;
+        },
+    )
+    .await?
+    .map_err(|failure| Error::Conflict(format!("reading {} failed: {failure}", node.fqdn)))?;
     let adopted = crate::access_policy::adopt(&policy.document, &node.fqdn, kind, &read);
     let reason = format!("adopted from {}", node.fqdn);
     let next = Save {

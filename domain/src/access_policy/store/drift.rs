@@ -63,6 +63,7 @@ pub async fn check_all(services: &Services) -> Result<(), Error> {
                     services,
                     context,
                     node_id,
+                    crate::appliances::store::Purpose::Read,
                     |driver| async move {
                         read_node(&DRIVEN, &driver, kind, &wanted)
                             .await

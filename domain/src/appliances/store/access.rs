@@ -78,6 +78,10 @@ pub async fn access(
         credentials_updated_at: r.updated_at.map(rfc3339),
         credentials_updated_by: r.updated_by,
         host_key: host_key(pool, node_id).await?,
+        identity_changed: node_row(pool, node_id)
+            .await?
+            .identity_changed()
+            .map(|changed| changed.to_string()),
     })
 }
 
@@ -115,10 +119,8 @@ pub async fn set_credentials(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let fqdn = sqlx::query_scalar!("select fqdn from node where id = $1", node_id)
-        .fetch_optional(&state.pool)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no node with id {node_id}")))?;
+    let node = node_row(&state.pool, node_id).await?;
+    let fqdn = node.fqdn.clone();
     let (nonce, sealed) = state
         .appliances
         .sealer
@@ -126,13 +128,17 @@ pub async fn set_credentials(
         .map_err(|_| Error::internal(anyhow::anyhow!("sealing the password failed")))?;
     let mut tx = state.pool.begin().await?;
     sqlx::query!(
-        "insert into node_credential (node_id, username, nonce, sealed, updated_by) values ($1, $2, $3, $4, $5)
-         on conflict (node_id) do update set username = $2, nonce = $3, sealed = $4, updated_at = now(), updated_by = $5",
+        "insert into node_credential (node_id, username, nonce, sealed, updated_by, bound_host, bound_fqdn)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (node_id) do update set username = $2, nonce = $3, sealed = $4, updated_at = now(), updated_by = $5,
+                                             bound_host = $6, bound_fqdn = $7",
         node_id,
         username,
         nonce,
         sealed,
-        actor
+        actor,
+        node.host,
+        node.fqdn
     )
     .execute(&mut *tx)
     .await?;
@@ -154,7 +160,8 @@ pub async fn set_credentials(
         context
             .event("node.credentials.set", format!("node:{fqdn}"))
             .detail(format!(
-                "platform admin account {username}{port} (password sealed, not logged)"
+                "platform admin account {username}{port} for {} (password sealed, not logged)",
+                node.host
             )),
     )
     .await?;
@@ -218,6 +225,8 @@ pub async fn accept_host_key(
             ))
         }
     };
+    // The admin checked the key on the node itself: its credentials may go to it as it is now.
+    bind(&mut tx, node_id, &node).await?;
     record(
         &mut tx,
         context
@@ -239,18 +248,36 @@ pub async fn test_connection(
     context.require_admin()?;
     let node = node_row(&state.pool, node_id).await?;
     let started = Instant::now();
-    let result = with_driver(state, context, node_id, &node, |driver| async move {
-        driver.version().await
-    })
+    let result = with_driver(
+        state,
+        context,
+        node_id,
+        &node,
+        Purpose::Confirm,
+        |driver| async move { driver.version().await },
+    )
     .await?;
     let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let host_key = host_key(&state.pool, node_id).await?;
+    // Reached through the pinned host key: the node as it is now is the one the credentials
+    // were entered for. Bind them to it (said in the message and the audit entry).
+    let rebound = match (&result, node.identity_changed()) {
+        (Ok(_), Some(NodeFailure::IdentityChanged { bound, now })) => {
+            let mut connection = state.pool.acquire().await?;
+            bind(&mut connection, node_id, &node).await?;
+            format!(
+                " The credentials are now bound to {now} (were {}).",
+                bound.as_deref().unwrap_or("bound to nothing")
+            )
+        }
+        _ => String::new(),
+    };
     let test = match result {
         Ok(version) => ConnectionTest {
             ok: true,
             prompt: Some(vos::ssh::PROMPT.into()),
             message: format!(
-                "Connected to {}:{} as {}: prompt admin:, version {} ({latency} ms).",
+                "Connected to {}:{} as {}: prompt admin:, version {} ({latency} ms).{rebound}",
                 node.host,
                 node.port,
                 node.credentials
@@ -283,4 +310,21 @@ pub async fn test_connection(
     )
     .await?;
     Ok(test)
+}
+
+/// Binds the node's credentials to its host and FQDN as they are now.
+async fn bind(
+    connection: &mut sqlx::PgConnection,
+    node_id: i64,
+    node: &NodeRow,
+) -> Result<(), Error> {
+    sqlx::query!(
+        "update node_credential set bound_host = $2, bound_fqdn = $3 where node_id = $1",
+        node_id,
+        node.host,
+        node.fqdn
+    )
+    .execute(connection)
+    .await?;
+    Ok(())
 }

@@ -244,9 +244,14 @@ async fn sample(state: &Services, node_id: i64) -> Result<(), String> {
                 principal: None,
                 source: "sampler".into(),
             };
-            let result = with_driver(state, &context, node_id, &node, |driver| async move {
-                driver.connected_users().await
-            })
+            let result = with_driver(
+                state,
+                &context,
+                node_id,
+                &node,
+                Purpose::Read,
+                |driver| async move { driver.connected_users().await },
+            )
             .await
             .map_err(|e| e.to_string())?;
             let users = result.map_err(|cli| format!("{cli} (REST API: {rest})"))?;
@@ -272,8 +277,11 @@ async fn sample(state: &Services, node_id: i64) -> Result<(), String> {
     Ok(())
 }
 
-/// The node's REST endpoint (8445, else its first endpoint) pinned to the leaf certificate its
-/// last good probe saw; `Err`: why the REST API was not asked or did not answer.
+/// The node's REST endpoint (8445, else its first endpoint), pinned to the node's own tomcat
+/// certificate as its last store read found it. That read went through the SSH session whose
+/// host key is pinned, so the certificate is the node's own, whatever a probe of its address
+/// saw: Basic credentials never go to a listener that merely took the node's address.
+/// `Err`: why the REST API was not asked or did not answer.
 async fn rest_sample(
     state: &Services,
     node_id: i64,
@@ -282,10 +290,17 @@ async fn rest_sample(
     let Some((username, nonce, sealed, _)) = &node.credentials else {
         return Err("no credentials stored".into());
     };
+    if let Some(changed) = node.identity_changed() {
+        return Err(changed.to_string());
+    }
+    if node.pin.is_none() || node.presented.is_some() {
+        return Err("the node's host key is not pinned, or changed".into());
+    }
     let endpoint = sqlx::query!(
         r#"select e.port,
-                  (select c.sha256 from probe p join probe_chain c on c.probe_id = p.id and c.position = 0
-                   where p.endpoint_id = e.id and p.ok order by p.probed_at desc limit 1) as pin
+                  (select s.sha256 from store_entry s
+                   where s.node_id = e.node_id and s.store = 'own' and s.unit = 'tomcat' and s.sha256 is not null
+                   limit 1) as pin
            from endpoint e where e.node_id = $1 order by (e.port = 8445) desc, e.id limit 1"#,
         node_id
     )
@@ -295,7 +310,7 @@ async fn rest_sample(
     .ok_or("the node has no HTTPS endpoint")?;
     let pin = endpoint
         .pin
-        .ok_or("its endpoint has no certificate scanned yet")?;
+        .ok_or("its own tomcat certificate has not been read over SSH yet")?;
     let password = state
         .appliances
         .sealer

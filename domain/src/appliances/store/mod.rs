@@ -57,14 +57,59 @@ struct NodeRow {
     host: String,
     port: u16,
     credentials: Option<(String, Vec<u8>, Vec<u8>, OffsetDateTime)>,
+    /// The host and FQDN the credentials are bound to (`None`: to nothing yet).
+    bound: Option<(String, String)>,
     pin: Option<String>,
     presented: Option<String>,
+}
+
+impl NodeRow {
+    /// The node as the credentials would reach it: `fqdn at host`, or the FQDN alone.
+    fn identity(host: &str, fqdn: &str) -> String {
+        if host == fqdn {
+            fqdn.to_owned()
+        } else {
+            format!("{fqdn} at {host}")
+        }
+    }
+
+    /// Why the credentials may not go to the node as it is now (its address or FQDN changed
+    /// since an admin bound them), if so.
+    fn identity_changed(&self) -> Option<NodeFailure> {
+        self.credentials.as_ref()?;
+        match &self.bound {
+            Some((host, fqdn)) if *host == self.host && *fqdn == self.fqdn => None,
+            bound => Some(NodeFailure::IdentityChanged {
+                bound: bound
+                    .as_ref()
+                    .map(|(host, fqdn)| Self::identity(host, fqdn)),
+                now: Self::identity(&self.host, &self.fqdn),
+            }),
+        }
+    }
+}
+
+/// Why a node is reached, which decides what may happen on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A read for someone looking (a page, an API client, a background check): it never pins
+    /// a host key and never writes an audit entry, so a node whose key is not pinned yet is
+    /// not reached ("host key not confirmed").
+    Read,
+    /// An admin's operation (or the console's own on an admin's behalf): the host key is
+    /// pinned on first use and a changed one recorded, both audited.
+    Change,
+    /// An admin's connection test: as [`Purpose::Change`], and it also reaches a node whose
+    /// address or FQDN changed since its credentials were bound (the pinned host key is
+    /// checked before the password is sent); the caller binds them anew when it works.
+    Confirm,
 }
 
 async fn node_row(pool: &PgPool, node_id: i64) -> Result<NodeRow, Error> {
     let r = sqlx::query!(
         r#"select n.fqdn, n.kind, n.version, n.address, n.ssh_port,
                   c.username as "username?", c.nonce as "nonce?", c.sealed as "sealed?", c.updated_at as "updated_at?",
+                  c.bound_host, c.bound_fqdn,
                   k.fingerprint as "fingerprint?", k.presented_fingerprint
            from node n
            left join node_credential c on c.node_id = n.id
@@ -80,6 +125,7 @@ async fn node_row(pool: &PgPool, node_id: i64) -> Result<NodeRow, Error> {
         _ => None,
     };
     Ok(NodeRow {
+        bound: r.bound_host.zip(r.bound_fqdn),
         host: r.address.clone().unwrap_or_else(|| r.fqdn.clone()),
         fqdn: r.fqdn,
         kind: r.kind,
@@ -101,6 +147,11 @@ pub enum NodeFailure {
     HostKeyChanged { presented: String, pinned: String },
     /// The driver failed: connecting, signing in, the session, a timeout, the output.
     Driver(DriverError),
+    /// A read found no pinned host key: only an admin's operation pins one.
+    NotConfirmed,
+    /// The node's address or FQDN changed since its credentials were bound (`bound`: to
+    /// what; `None`: to nothing yet); nothing is sent until an admin confirms it.
+    IdentityChanged { bound: Option<String>, now: String },
 }
 
 impl NodeFailure {
@@ -109,6 +160,8 @@ impl NodeFailure {
         match self {
             Self::NoCredentials(_) => "no_credentials",
             Self::HostKeyChanged { .. } => "host_key_changed",
+            Self::NotConfirmed => "host_key_not_confirmed",
+            Self::IdentityChanged { .. } => "identity_changed",
             Self::Driver(error) => match error {
                 DriverError::Connect(_) => "connect",
                 DriverError::HostKeyChanged { .. } => "host_key_changed",
@@ -133,6 +186,17 @@ impl std::fmt::Display for NodeFailure {
                 "the node presented a new host key ({presented}, pinned {pinned}): nothing is sent until an admin accepts it"
             ),
             Self::Driver(error) => error.fmt(f),
+            Self::NotConfirmed => f.write_str(
+                "host key not confirmed: no operation has connected to this node yet; an admin tests the connection first (node page, Appliance access)",
+            ),
+            Self::IdentityChanged { bound: Some(bound), now } => write!(
+                f,
+                "the node is now {now}, but its credentials were entered for {bound}: nothing is sent to it until an admin tests the connection there (the pinned host key is checked before the password goes) or enters the credentials again"
+            ),
+            Self::IdentityChanged { bound: None, now } => write!(
+                f,
+                "the credentials are not bound to {now} yet: nothing is sent to it until an admin tests the connection or enters the credentials again"
+            ),
         }
     }
 }
@@ -341,47 +405,61 @@ async fn observe(
     Ok(())
 }
 
-/// Runs `operation` with `node_id`'s driver, pinning or flagging the host key as seen: how the
-/// reconciliation engine reaches a node. `Ok(Err(_))`: the node could not be reached or the
+/// Runs `operation` with `node_id`'s driver for `purpose`: how the reconciliation engine and
+/// the other areas reach a node. `Ok(Err(_))`: the node could not be reached or the
 /// operation failed there.
 pub async fn with_node<T, F>(
     state: &Services,
     context: &RequestContext,
     node_id: i64,
+    purpose: Purpose,
     operation: impl FnOnce(Arc<VosSsh>) -> F,
 ) -> Result<Result<T, NodeFailure>, Error>
 where
     F: std::future::Future<Output = Result<T, DriverError>>,
 {
     let node = node_row(&state.pool, node_id).await?;
-    with_driver(state, context, node_id, &node, operation).await
+    with_driver(state, context, node_id, &node, purpose, operation).await
 }
 
-/// Runs `operation` with the node's driver, pinning or flagging the host key as seen.
+/// Runs `operation` with the node's driver, unless its identity changed since the credentials
+/// were bound (but for [`Purpose::Confirm`]) or a read finds no pinned key; pins or flags the
+/// host key as seen, but for a read.
 async fn with_driver<T, F>(
     state: &Services,
     context: &RequestContext,
     node_id: i64,
     node: &NodeRow,
+    purpose: Purpose,
     operation: impl FnOnce(Arc<VosSsh>) -> F,
 ) -> Result<Result<T, NodeFailure>, Error>
 where
     F: std::future::Future<Output = Result<T, DriverError>>,
 {
+    if purpose != Purpose::Confirm {
+        if let Some(changed) = node.identity_changed() {
+            return Ok(Err(changed));
+        }
+    }
+    if purpose == Purpose::Read && node.pin.is_none() && node.credentials.is_some() {
+        return Ok(Err(NodeFailure::NotConfirmed));
+    }
     let driver = match state.appliances.driver(node_id, node) {
         Ok(driver) => driver,
         Err(blocked) => return Ok(Err(blocked)),
     };
     let result = operation(driver.clone()).await;
-    observe(
-        &state.pool,
-        context,
-        node_id,
-        node,
-        &driver,
-        result.as_ref().err(),
-    )
-    .await?;
+    if purpose != Purpose::Read {
+        observe(
+            &state.pool,
+            context,
+            node_id,
+            node,
+            &driver,
+            result.as_ref().err(),
+        )
+        .await?;
+    }
     if matches!(
         result,
         Err(DriverError::HostKeyChanged { .. } | DriverError::Authentication)

@@ -245,9 +245,14 @@ async fn run_one(
         })
     };
     let service = row.service.clone();
-    let result = with_driver(state, context, row.node_id, &node, |driver| async move {
-        driver.restart(&service, Some(sender)).await
-    })
+    let result = with_driver(
+        state,
+        context,
+        row.node_id,
+        &node,
+        Purpose::Change,
+        |driver| async move { driver.restart(&service, Some(sender)).await },
+    )
     .await?;
     let _ = collector.await;
     flusher.abort();

@@ -78,16 +78,23 @@ async fn read_stores_now(
 ) -> Result<(), Error> {
     context.require_admin()?;
     let node = node_row(&state.pool, node_id).await?;
-    let result = with_driver(state, context, node_id, &node, |driver| async move {
-        let mut entries = Vec::new();
-        for store in [Store::Own, Store::Trust] {
-            for entry in driver.cert_list(store).await? {
-                let pem = driver.cert_pem(store, &entry).await;
-                entries.push((store, entry, pem));
+    let result = with_driver(
+        state,
+        context,
+        node_id,
+        &node,
+        Purpose::Change,
+        |driver| async move {
+            let mut entries = Vec::new();
+            for store in [Store::Own, Store::Trust] {
+                for entry in driver.cert_list(store).await? {
+                    let pem = driver.cert_pem(store, &entry).await;
+                    entries.push((store, entry, pem));
+                }
             }
-        }
-        Ok(entries)
-    })
+            Ok(entries)
+        },
+    )
     .await?;
     let entries = match result {
         Ok(entries) => entries,
@@ -325,16 +332,23 @@ pub async fn import_trust(
     let line = format!("set cert import trust {word}");
     // What is pasted is the certificate as parsed, re-encoded: never the text given.
     let der = der.clone();
-    let result = with_driver(state, context, node_id, &node, |driver| async move {
-        match driver.import_trust(&word, &der).await {
-            Ok(changed) => Ok((changed.output, Ok(()))),
-            // Failed midway or not confirmed: reported as failed, with what the node printed.
-            Err(error) => match error.partial() {
-                Some(partial) => Ok((partial.to_owned(), Err(error))),
-                None => Err(error),
-            },
-        }
-    })
+    let result = with_driver(
+        state,
+        context,
+        node_id,
+        &node,
+        Purpose::Change,
+        |driver| async move {
+            match driver.import_trust(&word, &der).await {
+                Ok(changed) => Ok((changed.output, Ok(()))),
+                // Failed midway or not confirmed: reported as failed, with what the node printed.
+                Err(error) => match error.partial() {
+                    Some(partial) => Ok((partial.to_owned(), Err(error))),
+                    None => Err(error),
+                },
+            }
+        },
+    )
     .await?;
     let subject = info
         .subject_cn

@@ -236,14 +236,15 @@ pub async fn node_map(
     node_id: i64,
 ) -> Result<String, Error> {
     context.require_admin()?;
-    let read =
-        crate::appliances::store::with_node(services, context, node_id, |driver| async move {
-            vos::driver::Driver::proxy_config_map(&*driver).await
-        })
-        .await?
-        .map_err(|failure| {
-            Error::Conflict(format!("the node's map could not be read: {failure}"))
-        })?;
+    let read = crate::appliances::store::with_node(
+        services,
+        context,
+        node_id,
+        crate::appliances::store::Purpose::Change,
+        |driver| async move { vos::driver::Driver::proxy_config_map(&*driver).await },
+    )
+    .await?
+    .map_err(|failure| Error::Conflict(format!("the node's map could not be read: {failure}")))?;
     Ok(read
         .into_iter()
         .map(|(internal, external)| format!("{internal}={external}\n"))

@@ -14,7 +14,10 @@ use crate::reconcile::store::CONCURRENCY;
 use crate::{Error, Services};
 use futures::StreamExt;
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use vos::driver::Driver;
 
@@ -62,24 +65,78 @@ pub async fn published(pool: &PgPool, slug: &str) -> Result<Published, Error> {
     })
 }
 
-/// The inventory node at `source`: one whose management address is it, else (for a map of a
-/// cluster) a node of that cluster without an address whose FQDN resolves to it.
+/// Host names resolved for restricted maps, each kept a minute (found or not) and at most
+/// [`Names::MAX`] of them, so that a stranger's fetches cannot make the console resolve every
+/// node's name each time (the lookups run on the blocking pool password hashing also uses).
+pub struct Names {
+    cache: std::sync::Mutex<HashMap<String, (Instant, Arc<[IpAddr]>)>>,
+    ttl: Duration,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Self {
+            cache: std::sync::Mutex::default(),
+            ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Names {
+    pub const MAX: usize = 4096;
+    /// How long one lookup may take.
+    const LOOKUP: Duration = Duration::from_secs(2);
+
+    /// The addresses `name` resolves to (none when it does not, or not within 2 s).
+    pub async fn resolve(&self, name: &str) -> Arc<[IpAddr]> {
+        let now = Instant::now();
+        if let Some((at, found)) = self.lock().get(name) {
+            if now.duration_since(*at) < self.ttl {
+                return found.clone();
+            }
+        }
+        let found: Arc<[IpAddr]> =
+            match tokio::time::timeout(Self::LOOKUP, tokio::net::lookup_host((name, 443))).await {
+                Ok(Ok(addresses)) => addresses.map(|a| a.ip()).collect(),
+                _ => Arc::from([]),
+            };
+        let mut cache = self.lock();
+        if cache.len() >= Self::MAX {
+            cache.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
+            if cache.len() >= Self::MAX {
+                cache.clear();
+            }
+        }
+        cache.insert(name.to_owned(), (now, found.clone()));
+        found
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<[IpAddr]>)>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The node of the map's cluster at `source` (of the whole inventory for a map of no
+/// cluster): one whose management address it is; for a restricted map also one without an
+/// address whose FQDN resolves to it (through `names`). An unrestricted map resolves nothing.
 pub async fn node_at(
     pool: &PgPool,
     source: IpAddr,
-    cluster_id: Option<i64>,
+    published: &Published,
+    names: &Names,
 ) -> Result<Option<i64>, Error> {
     let text = source.to_string();
     if let Some(id) = sqlx::query_scalar!(
-        "select id from node where address = $1 order by id limit 1",
-        text
+        "select id from node where address = $1 and ($2::bigint is null or cluster_id = $2) order by id limit 1",
+        text,
+        published.cluster_id
     )
     .fetch_optional(pool)
     .await?
     {
         return Ok(Some(id));
     }
-    let Some(cluster_id) = cluster_id else {
+    let (true, Some(cluster_id)) = (published.restricted, published.cluster_id) else {
         return Ok(None);
     };
     let nodes = sqlx::query!(
@@ -88,33 +145,18 @@ pub async fn node_at(
     )
     .fetch_all(pool)
     .await?;
-    // All resolved at once, within 2 s in all: a name that does not resolve must not hold the
-    // fetch's answer up once per node.
-    let mut lookups = tokio::task::JoinSet::new();
-    for node in nodes {
-        lookups.spawn(async move {
-            let addresses = tokio::net::lookup_host((node.fqdn.as_str(), 443)).await;
-            addresses
-                .is_ok_and(|mut found| found.any(|a| a.ip() == source))
-                .then_some(node.id)
-        });
-    }
-    let first = async {
-        while let Some(joined) = lookups.join_next().await {
-            if let Ok(Some(id)) = joined {
-                return Some(id);
-            }
-        }
-        None
-    };
-    Ok(
-        tokio::time::timeout(std::time::Duration::from_secs(2), first)
-            .await
-            .unwrap_or(None),
-    )
+    // All at once, 2 s at most each: a name that does not resolve must not hold the answer up
+    // once per node.
+    let found = futures::future::join_all(nodes.iter().map(|n| names.resolve(&n.fqdn))).await;
+    Ok(nodes
+        .iter()
+        .zip(found)
+        .find(|(_, addresses)| addresses.contains(&source))
+        .map(|(node, _)| node.id))
 }
 
-/// Records one fetch of `map_id` from `source` (answered `status`: 200 or 304).
+/// Records one fetch of `map_id`'s content from `source` (a GET answered with the map: 304s
+/// and HEADs send no content and are not recorded).
 pub async fn record_fetch(
     pool: &PgPool,
     map_id: i64,
@@ -210,6 +252,7 @@ pub async fn propagation_of(
                 services,
                 context,
                 node_id,
+                crate::appliances::store::Purpose::Read,
                 |driver| async move {
                     let uris = driver.config_uris().await?;
                     let minutes = driver.update_frequency().await?;
