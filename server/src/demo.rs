@@ -150,7 +150,7 @@ const POLICY_CLUSTERS: [&str; 3] = ["Demo: Finesse", "Demo: Reporting", "Demo: I
 /// Puts the demo clusters under the proxy pair's policy and applies it (first start only),
 /// then drifts one node on purpose and checks.
 async fn under_policy(state: Services, fleet: std::sync::Arc<sim::Fleet>) {
-    match apply_policy(&state).await {
+    match apply_policy(&state, &fleet).await {
         Ok(false) => return,
         Ok(true) => {}
         Err(error) => {
@@ -168,16 +168,29 @@ async fn under_policy(state: Services, fleet: std::sync::Arc<sim::Fleet>) {
 
 /// Saves the demo policy on the first cluster, the others follow it (one proxy pair, one
 /// policy), then plans and applies it once (first start only); whether it did.
-async fn apply_policy(state: &Services) -> Result<bool> {
+async fn apply_policy(state: &Services, fleet: &sim::Fleet) -> Result<bool> {
     use domain::access_policy::{
         store as policies, AccessPolicy, CorsMode, ProductAccess, Save, TrustedProxy,
     };
     let context = demo_context();
     let clusters = domain::inventory::store::list_clusters(&state.pool, &context).await?;
+    // Each proxy's own certificate (the simulated proxy's tomcat certificate): the policy
+    // imports it into every component's tomcat-trust (seed 004).
+    let certificate = |host: &str| {
+        fleet.index(host).and_then(|node| {
+            fleet
+                .state(node)
+                .own
+                .into_iter()
+                .find(|c| c.unit == "tomcat")
+                .map(|c| c.cert_pem)
+        })
+    };
     let proxy = |name: &str, host: &str, origin: &str| TrustedProxy {
         name: name.into(),
         hosts: vec![host.into()],
         origins: vec![origin.into()],
+        client_certificate: certificate(host),
     };
     let only_allowed = ProductAccess {
         cors: CorsMode::Enable,

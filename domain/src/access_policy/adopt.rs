@@ -41,6 +41,7 @@ pub fn adopt(policy: &AccessPolicy, fqdn: &str, kind: NodeKind, observed: &State
                     name,
                     hosts: extra,
                     origins: Vec::new(),
+                    client_certificate: None,
                 }),
             }
         }
@@ -101,11 +102,13 @@ mod tests {
                     name: "A".into(),
                     hosts: vec!["proxy-a.x.com".into()],
                     origins: vec!["https://desk-a.x.com".into()],
+                    client_certificate: None,
                 },
                 TrustedProxy {
                     name: "B".into(),
                     hosts: vec!["proxy-b.x.com".into()],
                     origins: vec!["https://desk-b.x.com".into()],
+                    client_certificate: None,
                 },
             ],
             client_auth: true,

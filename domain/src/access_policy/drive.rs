@@ -3,10 +3,10 @@
 //! the node's words, never a success.
 
 use super::items::{
-    product_word, AllowedHosts, ClientAuth, CorsModeItem, CorsOrigins, FrameAncestors,
+    product_word, AllowedHosts, ClientAuth, CorsModeItem, CorsOrigins, FrameAncestors, ProxyTrust,
 };
 use crate::inventory::model::NodeKind;
-use crate::reconcile::drive::{Drive, Reply};
+use crate::reconcile::drive::{import_trust_entry, read_tomcat_trust, Drive, Reply};
 use crate::reconcile::{Op, State};
 use vos::driver::{Driver, DriverError, Product};
 use vos::ssh::VosSsh;
@@ -14,8 +14,9 @@ use vos::{Changed, CorsMode};
 
 /// The items in planning order, as the engine drives them: [`super::items::ITEMS`] (which the
 /// browser has too) with their driver operations; a test holds the two lists the same.
-pub static DRIVEN: [&dyn Drive; 5] = [
+pub static DRIVEN: [&dyn Drive; 6] = [
     &AllowedHosts,
+    &ProxyTrust,
     &CorsOrigins,
     &FrameAncestors,
     &CorsModeItem,
@@ -50,6 +51,23 @@ impl Drive for AllowedHosts {
                     driver.delete_allowed_host(value, Some(*index)).await
                 }
                 Op::Set { .. } => Err(DriverError::Unsupported("setting a list")),
+            }
+        })
+    }
+}
+
+impl Drive for ProxyTrust {
+    fn read<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind) -> Reply<'a, State> {
+        Box::pin(read_tomcat_trust(driver))
+    }
+
+    fn change<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
+        Box::pin(async move {
+            match op {
+                Op::Add { value } => import_trust_entry(driver, value).await,
+                _ => Err(DriverError::Unsupported(
+                    "removing a proxy's certificate (the policy never does)",
+                )),
             }
         })
     }

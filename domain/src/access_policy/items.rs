@@ -10,11 +10,14 @@ pub const CLIENT_AUTH: &str = "client-auth";
 pub const CORS_MODE: &str = "cors-mode";
 pub const CORS_ORIGINS: &str = "cors-origins";
 pub const FRAME_ANCESTORS: &str = "frame-ancestors";
+pub const PROXY_TRUST: &str = "proxy-trust";
 
 /// The items in planning order: hosts first (what Finesse adds by itself for a new host is
-/// then known), their origins and frame-ancestors after; removals run in reverse.
-pub static ITEMS: [&dyn Item; 5] = [
+/// then known), the proxies' certificates before client-auth needs them, their origins and
+/// frame-ancestors after; removals run in reverse.
+pub static ITEMS: [&dyn Item; 6] = [
     &AllowedHosts,
+    &ProxyTrust,
     &CorsOrigins,
     &FrameAncestors,
     &CorsModeItem,
@@ -105,6 +108,47 @@ impl Item for AllowedHosts {
             }
             _ => Vec::new(),
         }
+    }
+}
+
+/// `set cert import trust tomcat`: each trusted proxy's client certificate in the tomcat-trust
+/// of every component it forwards to (seed 004: "you must upload proxy server certificates to
+/// the Tomcat trust store of the respective components ... Otherwise, the traffic from proxy
+/// will be rejected"). Certificates already there are left alone, and none is ever removed.
+pub struct ProxyTrust;
+
+impl Item for ProxyTrust {
+    fn key(&self) -> &'static str {
+        PROXY_TRUST
+    }
+    fn label(&self) -> &'static str {
+        "Proxy certificates in tomcat-trust"
+    }
+    fn supports(&self, kind: NodeKind) -> Result<(), String> {
+        is_proxied(kind)
+            .then_some(())
+            .ok_or_else(|| not_proxied(kind))
+    }
+    fn command(&self, _kind: NodeKind, op: &Op) -> String {
+        match op {
+            Op::Add { value } => crate::reconcile::trust::import_command(value),
+            Op::Remove { value, .. } | Op::Set { to: value, .. } => {
+                format!("(left alone: {})", self.show(value))
+            }
+        }
+    }
+    /// The service that verifies the proxy's certificate (seed 004, host verification).
+    fn restarts(&self, _kind: NodeKind) -> &'static [&'static str] {
+        WEB_PROXY
+    }
+    fn same(&self, a: &str, b: &str) -> bool {
+        crate::reconcile::trust::same_certificate(a, b)
+    }
+    fn keeps_others(&self) -> bool {
+        true
+    }
+    fn show(&self, value: &str) -> String {
+        crate::reconcile::trust::trust_label(value).to_owned()
     }
 }
 

@@ -21,7 +21,8 @@ mod validate;
 pub use adopt::adopt;
 pub use diff::{diff, Change};
 pub use validate::{
-    canonical, frame_source, host_entry, origin_entry, validate, FRAME_LIMIT, ORIGINS_LIMIT,
+    canonical, frame_source, host_entry, origin_entry, validate, warnings, FRAME_LIMIT,
+    ORIGINS_LIMIT,
 };
 
 #[cfg(test)]
@@ -72,6 +73,12 @@ pub struct TrustedProxy {
     /// The origins browsers reach the components through it at (`https://finesse.example.com`):
     /// allowed CORS origins and frame-ancestors sources while it is trusted.
     pub origins: Vec<String>,
+    /// The certificate it presents to the components (PEM, one certificate; stored as parsed
+    /// and re-encoded). Seed 004: it must be in the tomcat-trust of every component it forwards
+    /// to, "Otherwise, the traffic from proxy will be rejected": the policy imports it into
+    /// each node's tomcat-trust and never removes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<String>,
 }
 
 /// CORS and frame-ancestors of one product.
@@ -147,6 +154,10 @@ pub struct PolicyView {
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_at: Option<String>,
+    /// What the saved policy allows but an admin should know ([`warnings`]), keyed as field
+    /// errors are; empty before the first save.
+    #[serde(default)]
+    pub warnings: crate::FieldErrors,
 }
 
 /// One saved version, with what it changed from the one before.
@@ -212,6 +223,21 @@ pub fn desired(policy: &AccessPolicy, kind: NodeKind) -> States {
     }
     let hosts = policy.allowed_hosts();
     states.insert(items::ALLOWED_HOSTS.into(), State::List(hosts.clone()));
+    let certificates: Vec<String> = policy
+        .proxies
+        .iter()
+        .filter_map(|p| {
+            let pem = p.client_certificate.as_deref()?;
+            Some(crate::reconcile::trust::trust_entry(
+                &format!("{}'s client certificate", p.name),
+                pem,
+            ))
+        })
+        .collect();
+    // Only when a proxy has one: reading a trust store takes a command per certificate.
+    if !certificates.is_empty() {
+        states.insert(items::PROXY_TRUST.into(), State::List(certificates));
+    }
     states.insert(
         items::CLIENT_AUTH.into(),
         State::Setting(

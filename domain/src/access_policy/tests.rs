@@ -10,6 +10,7 @@ fn proxy(name: &str, hosts: &[&str], origins: &[&str]) -> TrustedProxy {
         name: name.into(),
         hosts: hosts.iter().map(|h| h.to_string()).collect(),
         origins: origins.iter().map(|o| o.to_string()).collect(),
+        client_certificate: None,
     }
 }
 
@@ -321,4 +322,58 @@ fn a_policy_is_stored_in_lower_case_with_short_ipv6_addresses() {
     assert_eq!(stored.proxies[0].hosts, ["proxya.xyz.com", "2001:db8::1"]);
     assert_eq!(stored.cuic.extra_origins, ["https://wfm.example.com:8444"]);
     assert!(validate(&stored).is_empty());
+}
+
+/// Issue 24, item 9: seeds 001 and 004 as warnings, not silence.
+#[test]
+fn a_proxy_without_origins_and_client_auth_without_proxies_are_warned_of() {
+    let given = |mut policy: AccessPolicy| {
+        for proxy in &mut policy.proxies {
+            proxy.client_certificate =
+                Some("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----".into());
+        }
+        policy
+    };
+    assert!(warnings(&given(pair())).is_empty());
+    let mut bare = given(pair());
+    bare.proxies[1].origins.clear();
+    let said = warnings(&bare);
+    assert!(
+        said["proxies[1].origins"][0].contains("B serves no origin"),
+        "{said:?}"
+    );
+    let alone = AccessPolicy::default();
+    assert!(warnings(&alone)["client_auth"][0].contains("no proxy is trusted"));
+    let off = AccessPolicy {
+        client_auth: false,
+        ..AccessPolicy::default()
+    };
+    assert!(warnings(&off).is_empty());
+}
+
+/// Issue 24, item 8: a proxy's certificate goes into every proxied component's tomcat-trust
+/// when given; with client-auth on and none given, the policy warns.
+#[test]
+fn a_proxys_certificate_is_desired_in_every_proxied_components_tomcat_trust() {
+    let pem = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----";
+    let mut policy = pair();
+    assert!(!desired(&policy, NodeKind::Finesse).contains_key(items::PROXY_TRUST));
+    assert!(warnings(&policy).contains_key("proxies[0].client_certificate"));
+    policy.proxies[0].client_certificate = Some(pem.into());
+    for kind in [
+        NodeKind::Finesse,
+        NodeKind::Ids,
+        NodeKind::Cuic,
+        NodeKind::LiveData,
+    ] {
+        let entries = list(&desired(&policy, kind), items::PROXY_TRUST);
+        assert_eq!(entries.len(), 1, "{kind:?}");
+        assert!(
+            entries[0].starts_with("A's client certificate\n-----BEGIN"),
+            "{entries:?}"
+        );
+    }
+    assert!(!warnings(&policy).contains_key("proxies[0].client_certificate"));
+    policy.proxies[0].client_certificate = Some("not a certificate".into());
+    assert!(validate(&policy).contains_key("proxies[0].client_certificate"));
 }

@@ -50,6 +50,11 @@ pub fn validate(policy: &AccessPolicy) -> FieldErrors {
             }
             hosts.push(host);
         }
+        if let Some(pem) = &proxy.client_certificate {
+            if let Err(message) = certificate_text(pem) {
+                add(format!("proxies[{p}].client_certificate"), message);
+            }
+        }
         let mut seen: Vec<&str> = Vec::new();
         for (o, origin) in proxy.origins.iter().enumerate() {
             let field = format!("proxies[{p}].origins[{o}]");
@@ -77,6 +82,43 @@ pub fn validate(policy: &AccessPolicy) -> FieldErrors {
         product_errors(policy, word, kind, product, &mut add);
     }
     errors
+}
+
+/// What [`validate`] accepts but an admin should know before applying it, keyed as its errors
+/// are: a trusted proxy that serves no origin (CORS and frame-ancestors will refuse the pages
+/// agents open through it, seed 004), and client-auth on while no proxy is trusted (seed 001:
+/// "If the deployments aren't configured for VPN-less access to Finesse, disable it": LAN
+/// agents with several client certificates are asked to pick one).
+pub fn warnings(policy: &AccessPolicy) -> FieldErrors {
+    let mut warnings = FieldErrors::new();
+    for (p, proxy) in policy.proxies.iter().enumerate() {
+        if proxy.origins.is_empty() {
+            warnings.insert(
+                format!("proxies[{p}].origins"),
+                vec![format!(
+                    "{} serves no origin: the pages agents open through it are refused by CORS and frame-ancestors; add the https:// origin agents use (seed 004)",
+                    if proxy.name.trim().is_empty() { "this proxy" } else { proxy.name.trim() }
+                )],
+            );
+        }
+    }
+    if policy.client_auth {
+        for (p, proxy) in policy.proxies.iter().enumerate() {
+            if proxy.client_certificate.is_none() {
+                warnings.insert(
+                    format!("proxies[{p}].client_certificate"),
+                    vec!["client-auth is on, but this proxy's certificate is not given: the components refuse its traffic unless it is already in their tomcat-trust (seed 004); paste it and the policy imports it".into()],
+                );
+            }
+        }
+    }
+    if policy.client_auth && policy.proxies.is_empty() {
+        warnings.insert(
+            "client_auth".into(),
+            vec!["client-auth is on but no proxy is trusted: agents on the LAN with several client certificates are asked to choose one; turn it off unless VPN-less access is coming (seed 001)".into()],
+        );
+    }
+    warnings
 }
 
 fn product_errors(
@@ -197,6 +239,22 @@ pub fn canonical(mut policy: AccessPolicy) -> AccessPolicy {
         lower(&mut product.extra_frame_ancestors);
     }
     policy
+}
+
+/// A proxy's certificate as pasted: one PEM certificate (the server parses it too, and stores
+/// it re-encoded from its DER).
+pub fn certificate_text(pem: &str) -> Result<(), String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    match (pem.matches(BEGIN).count(), pem.matches(END).count()) {
+        (1, 1) if pem.find(BEGIN) < pem.find(END) => Ok(()),
+        (0, _) | (_, 0) => Err(format!(
+            "paste the proxy's certificate in PEM, from {BEGIN} to {END}"
+        )),
+        _ => Err(
+            "paste one certificate: the proxy's own (its chain's CAs are not needed here)".into(),
+        ),
+    }
 }
 
 /// A trusted host: an FQDN, or an IPv4 or IPv6 address (without brackets).

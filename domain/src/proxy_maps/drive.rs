@@ -2,11 +2,11 @@
 //! operations, so a node's refusal (a URI whose content is not a map, a host it does not
 //! trust) is an error with the node's words, never a success.
 
-use super::items::{trust_entry, trust_pem, ConfigUris, MapHostTrust, UpdateFrequency};
+use super::items::{ConfigUris, MapHostTrust, UpdateFrequency};
 use crate::inventory::model::NodeKind;
-use crate::reconcile::drive::{Drive, Reply};
+use crate::reconcile::drive::{import_trust_entry, read_tomcat_trust, Drive, Reply};
 use crate::reconcile::{Op, State};
-use vos::driver::{Driver, DriverError, Store};
+use vos::driver::{Driver, DriverError};
 use vos::ssh::VosSsh;
 use vos::Changed;
 
@@ -14,58 +14,18 @@ use vos::Changed;
 /// driver operations; a test holds the two lists the same.
 pub static DRIVEN: [&dyn Drive; 3] = [&MapHostTrust, &ConfigUris, &UpdateFrequency];
 
-/// How a certificate is named in plans: its subject's CN (else the subject) and the start of
-/// its SHA-256 fingerprint.
-pub fn certificate_label(der: &[u8]) -> String {
-    match certs::analyze::parse(der) {
-        Ok(info) => format!(
-            "{} (SHA-256 {}…)",
-            info.subject_cn.unwrap_or(info.subject),
-            &info.sha256[..info.sha256.len().min(16)]
-        ),
-        Err(e) => format!("an unreadable certificate ({e})"),
-    }
-}
-
-/// A trust entry for each certificate of a PEM text.
-pub fn entries_of_pem(pem: &str) -> Vec<String> {
-    certs::analyze::pem_certificates(pem)
-        .unwrap_or_default()
-        .iter()
-        .map(|der| trust_entry(&certificate_label(der), &certs::analyze::pem(der)))
-        .collect()
-}
+pub use crate::reconcile::drive::{certificate_label, entries_of_pem};
 
 impl Drive for MapHostTrust {
     /// Every certificate in the node's tomcat-trust (one `show cert` per entry).
     fn read<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind) -> Reply<'a, State> {
-        Box::pin(async move {
-            let mut entries = Vec::new();
-            for entry in driver.cert_list(Store::Trust).await? {
-                if entry.unit != "tomcat-trust" {
-                    continue;
-                }
-                let pem = driver.cert_pem(Store::Trust, &entry).await?;
-                entries.extend(entries_of_pem(&pem));
-            }
-            Ok(State::List(entries))
-        })
+        Box::pin(read_tomcat_trust(driver))
     }
 
     fn change<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
         Box::pin(async move {
             match op {
-                Op::Add { value } => {
-                    // The entry's certificate as parsed (what is pasted is re-encoded from it).
-                    let ders =
-                        certs::analyze::pem_certificates(trust_pem(value)).unwrap_or_default();
-                    let [der] = ders.as_slice() else {
-                        return Err(DriverError::Unsupported(
-                            "a trust entry that does not hold exactly one certificate",
-                        ));
-                    };
-                    driver.import_trust("tomcat", der).await
-                }
+                Op::Add { value } => import_trust_entry(driver, value).await,
                 _ => Err(DriverError::Unsupported(
                     "deleting a trusted certificate from a rollout",
                 )),

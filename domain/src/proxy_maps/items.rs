@@ -3,7 +3,6 @@
 //! (at most two, the first takes precedence), then the update frequency. The server reads and
 //! changes them through the driver (`drive.rs`).
 
-use crate::access_policy::items::is_proxied;
 use crate::inventory::model::NodeKind;
 use crate::reconcile::{Item, Op};
 
@@ -18,36 +17,26 @@ pub const MAX_URIS: usize = 2;
 /// fetches the map when the URI is added and refuses a host it does not trust).
 pub static ITEMS: [&dyn Item; 3] = [&MapHostTrust, &ConfigUris, &UpdateFrequency];
 
+/// The kinds that fetch the proxy map: seed 004, "The Proxy-config map file can be configured
+/// in the Finesse, IdS, and CUIC servers using the `utils system reverse-proxy config-uri`
+/// command". LiveData is mapped (its ports are in the map) but reads none.
+pub fn reads_map(kind: NodeKind) -> bool {
+    matches!(kind, NodeKind::Finesse | NodeKind::Ids | NodeKind::Cuic)
+}
+
 fn supports(kind: NodeKind) -> Result<(), String> {
-    if is_proxied(kind) {
+    if reads_map(kind) {
         Ok(())
     } else {
         Err(format!(
-            "{} does not read a proxy map (Finesse, IdS, CUIC and LiveData do)",
+            "{} does not read a proxy map (Finesse, IdS and CUIC do)",
             kind.label()
         ))
     }
 }
 
-/// A trusted certificate as an entry: a line that names it, then its PEM.
-pub fn trust_entry(label: &str, pem: &str) -> String {
-    format!("{label}\n{}", pem.trim())
-}
-
-/// The PEM of a trust entry.
-pub fn trust_pem(entry: &str) -> &str {
-    entry.split_once('\n').map_or(entry, |(_, pem)| pem)
-}
-
-/// The base64 body of a PEM, without its armour and whitespace: two entries are the same
-/// certificate when these are equal.
-fn pem_body(entry: &str) -> String {
-    trust_pem(entry)
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect()
-}
+use crate::reconcile::trust::{import_command, same_certificate, trust_label};
+pub use crate::reconcile::trust::{trust_entry, trust_pem};
 
 /// `set cert import trust tomcat`: the certificates of the servers that host the map over
 /// HTTPS, in each node's tomcat-trust. Certificates already there are left alone.
@@ -65,25 +54,20 @@ impl Item for MapHostTrust {
     }
     fn command(&self, _kind: NodeKind, op: &Op) -> String {
         match op {
-            Op::Add { value } => {
-                format!("set cert import trust tomcat → paste {}", self.show(value))
-            }
+            Op::Add { value } => import_command(value),
             Op::Remove { value, .. } | Op::Set { to: value, .. } => {
-                format!("(left alone: {})", self.show(value))
+                format!("(left alone: {})", trust_label(value))
             }
         }
     }
     fn same(&self, a: &str, b: &str) -> bool {
-        pem_body(a) == pem_body(b)
+        same_certificate(a, b)
     }
     fn keeps_others(&self) -> bool {
         true
     }
     fn show(&self, value: &str) -> String {
-        value
-            .split_once('\n')
-            .map_or(value, |(label, _)| label)
-            .to_owned()
+        trust_label(value).to_owned()
     }
 }
 

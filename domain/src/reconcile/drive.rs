@@ -2,10 +2,11 @@
 //! talks to the appliance through the driver, and what the engine builds on it (reading every
 //! item of a node, the state a node should be in after some of its steps).
 
+use super::trust::{trust_entry, trust_pem};
 use super::{plan, Item, Op, State, States, Step};
 use crate::inventory::model::NodeKind;
 use futures::future::BoxFuture;
-use vos::driver::DriverError;
+use vos::driver::{Driver, DriverError, Store};
 use vos::ssh::VosSsh;
 use vos::Changed;
 
@@ -81,4 +82,51 @@ pub fn differences(
         }
     }
     out
+}
+
+/// How a certificate is named in plans: its subject's CN (else the subject) and the start of
+/// its SHA-256 fingerprint.
+pub fn certificate_label(der: &[u8]) -> String {
+    match certs::analyze::parse(der) {
+        Ok(info) => format!(
+            "{} (SHA-256 {}…)",
+            info.subject_cn.unwrap_or(info.subject),
+            &info.sha256[..info.sha256.len().min(16)]
+        ),
+        Err(e) => format!("an unreadable certificate ({e})"),
+    }
+}
+
+/// A trust entry for each certificate of a PEM text.
+pub fn entries_of_pem(pem: &str) -> Vec<String> {
+    certs::analyze::pem_certificates(pem)
+        .unwrap_or_default()
+        .iter()
+        .map(|der| trust_entry(&certificate_label(der), &certs::analyze::pem(der)))
+        .collect()
+}
+
+/// Every certificate in the node's tomcat-trust, as trust entries (one `show cert` each).
+pub async fn read_tomcat_trust(driver: &VosSsh) -> Result<State, DriverError> {
+    let mut entries = Vec::new();
+    for entry in driver.cert_list(Store::Trust).await? {
+        if entry.unit != "tomcat-trust" {
+            continue;
+        }
+        let pem = driver.cert_pem(Store::Trust, &entry).await?;
+        entries.extend(entries_of_pem(&pem));
+    }
+    Ok(State::List(entries))
+}
+
+/// `set cert import trust tomcat` of a trust entry's certificate, as parsed: what is pasted is
+/// re-encoded from its DER, never the entry's text.
+pub async fn import_trust_entry(driver: &VosSsh, value: &str) -> Result<Changed, DriverError> {
+    let ders = certs::analyze::pem_certificates(trust_pem(value)).unwrap_or_default();
+    let [der] = ders.as_slice() else {
+        return Err(DriverError::Unsupported(
+            "a trust entry that does not hold exactly one certificate",
+        ));
+    };
+    driver.import_trust("tomcat", der).await
 }

@@ -18,6 +18,7 @@
 //! drift stay as they are.
 
 mod plan;
+pub mod trust;
 pub use plan::{apply_op, plan_node};
 
 mod view;

@@ -203,6 +203,7 @@ fn ids_takes_allowed_hosts_only_and_the_plan_says_why_for_the_rest() {
                 name: "A".into(),
                 hosts: vec!["proxy.xyz.com".into()],
                 origins: vec!["https://proxy.xyz.com".into()],
+                client_certificate: None,
             }],
             ..Default::default()
         },

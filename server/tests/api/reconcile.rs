@@ -574,3 +574,67 @@ async fn cancel_stops_an_apply_after_the_running_command_and_the_rest_is_never_r
         );
     }
 }
+
+/// Issue 24, item 8: with client-auth on, a trusted proxy's certificate goes into the
+/// tomcat-trust of every component it forwards to (seed 004: "Otherwise, the traffic from proxy
+/// will be rejected"), planned, applied and read back; a proxy with none is warned of.
+#[tokio::test]
+async fn a_proxys_certificate_is_imported_into_every_proxied_components_tomcat_trust() {
+    let app = spawn_admin().await;
+    let site = site(&app).await;
+    let proxy =
+        testkit::pki::Leaf::self_signed("proxy-a.vpnless.test", &["proxy-a.vpnless.test"], 365);
+    let mut policy = pair_policy();
+    policy["proxies"][0]["client_certificate"] = json!(proxy.pem);
+    save(&app, site.cluster, policy).await;
+    let view = app
+        .get_json(&format!("/api/v1/clusters/{}/access-policy", site.cluster))
+        .await;
+    let stored = view["policy"]["proxies"][0]["client_certificate"]
+        .as_str()
+        .unwrap();
+    assert!(
+        stored.starts_with("-----BEGIN CERTIFICATE-----\n"),
+        "{stored}"
+    );
+    assert!(
+        view["warnings"]["proxies[1].client_certificate"][0]
+            .as_str()
+            .unwrap()
+            .contains("client-auth is on"),
+        "{view}"
+    );
+    let planned = plan(&app, site.cluster).await;
+    assert_eq!(planned["state"], "ready", "{planned}");
+    for node in &site.running.nodes {
+        let steps = commands(super::reconcile::node(&planned, &node.fqdn));
+        assert!(
+            steps
+                .iter()
+                .any(|s| *s == "set cert import trust tomcat → paste A's client certificate"),
+            "{}: {steps:?}",
+            node.fqdn
+        );
+    }
+    let applied = apply(&app, &planned).await;
+    assert_eq!(applied["state"], "applied", "{applied}");
+    for (index, node) in site.running.nodes.iter().enumerate() {
+        let trust = site.running.fleet.state(index).trust;
+        assert!(
+            trust
+                .iter()
+                .any(|c| c.unit == "tomcat-trust" && c.file == "proxy-a.vpnless.test.pem"),
+            "{} does not trust proxy A",
+            node.fqdn
+        );
+    }
+    // Applied and verified: a new plan has nothing to import.
+    let again = plan(&app, site.cluster).await;
+    for node in &site.running.nodes {
+        let steps = commands(super::reconcile::node(&again, &node.fqdn));
+        assert!(
+            !steps.iter().any(|s| s.contains("client certificate")),
+            "{steps:?}"
+        );
+    }
+}

@@ -7,7 +7,7 @@ use crate::components::{ErrorBox, BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT
 use crate::error::AppError;
 use crate::server_fns::policy::{LookupHosts, SavePolicy};
 use domain::access_policy::{
-    validate, AccessPolicy, CorsMode, PolicyView, ProductAccess, TrustedProxy,
+    validate, warnings, AccessPolicy, CorsMode, PolicyView, ProductAccess, TrustedProxy,
 };
 use domain::FieldErrors;
 use leptos::prelude::*;
@@ -27,6 +27,7 @@ struct ProxyDraft {
     name: RwSignal<String>,
     hosts: RwSignal<String>,
     origins: RwSignal<String>,
+    certificate: RwSignal<String>,
 }
 
 impl ProxyDraft {
@@ -36,6 +37,7 @@ impl ProxyDraft {
             name: RwSignal::new(proxy.name.clone()),
             hosts: RwSignal::new(proxy.hosts.join("\n")),
             origins: RwSignal::new(proxy.origins.join("\n")),
+            certificate: RwSignal::new(proxy.client_certificate.clone().unwrap_or_default()),
         }
     }
 }
@@ -104,6 +106,8 @@ impl Draft {
                     name: p.name.get().trim().to_owned(),
                     hosts: lines(&p.hosts.get()),
                     origins: lines(&p.origins.get()),
+                    client_certificate: Some(p.certificate.get().trim().to_owned())
+                        .filter(|pem| !pem.is_empty()),
                 })
                 .collect(),
             client_auth: self.client_auth.get(),
@@ -132,11 +136,21 @@ fn messages(errors: &FieldErrors, prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// A field's messages: errors in red, or (`warning`) what the policy allows but should be
+/// known, in amber.
 #[component]
-fn Messages(#[prop(into)] messages: Signal<Vec<String>>) -> impl IntoView {
+fn Messages(
+    #[prop(into)] messages: Signal<Vec<String>>,
+    #[prop(optional)] warning: bool,
+) -> impl IntoView {
+    let class = if warning {
+        "mt-1 text-xs text-amber-800"
+    } else {
+        "mt-1 text-xs text-red-700"
+    };
     view! {
         <For each=move || messages.get() key=|m| m.clone() let:message>
-            <p class="mt-1 text-xs text-red-700">{message}</p>
+            <p class=class data-warning=warning.then_some("")>{message}</p>
         </For>
     }
 }
@@ -170,6 +184,8 @@ pub fn PolicyEditor(
         all
     });
     let of = move |prefix: String| Signal::derive(move || messages(&errors.get(), &prefix));
+    let cautions = Memo::new(move |_| warnings(&draft.policy()));
+    let warn = move |prefix: String| Signal::derive(move || messages(&cautions.get(), &prefix));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         edited.set(true);
@@ -232,10 +248,18 @@ pub fn PolicyEditor(
                                             <textarea id=id("origins") rows="3" class=format!("{INPUT} font-mono") placeholder="https://finesse.example.com"
                                                 prop:value=move || proxy.origins.get() on:input=move |ev| proxy.origins.set(event_target_value(&ev))></textarea>
                                             <Messages messages=of(format!("proxies[{index}].origins")) />
+                                            <Messages messages=warn(format!("proxies[{index}].origins")) warning=true />
                                         </div>
                                     </div>
+                                    <div class="mt-3">
+                                        <label for=id("certificate") class=LABEL>"Its certificate (PEM), imported into every component's tomcat-trust"</label>
+                                        <textarea id=id("certificate") rows="2" class=format!("{INPUT} font-mono text-xs") placeholder="-----BEGIN CERTIFICATE-----"
+                                            prop:value=move || proxy.certificate.get() on:input=move |ev| proxy.certificate.set(event_target_value(&ev))></textarea>
+                                        <Messages messages=of(format!("proxies[{index}].client_certificate")) />
+                                        <Messages messages=warn(format!("proxies[{index}].client_certificate")) warning=true />
+                                    </div>
                                     <div class="mt-3 flex items-center justify-between gap-3">
-                                        <p class="text-xs text-slate-600">"Its names go to every Finesse, IdS, CUIC and LiveData node; its origins to CORS and frame-ancestors, and leave with it."</p>
+                                        <p class="text-xs text-slate-600">"Its names go to every Finesse, IdS, CUIC and LiveData node, its certificate to their tomcat-trust (never removed by the policy); its origins to CORS and frame-ancestors, and leave with it."</p>
                                         <button type="button" class=BUTTON_DANGER on:click=remove>"Remove proxy"</button>
                                     </div>
                                 </div>
@@ -247,6 +271,7 @@ pub fn PolicyEditor(
                     <input type="checkbox" prop:checked=move || draft.client_auth.get() on:change=move |ev| draft.client_auth.set(event_target_checked(&ev)) />
                     "Finesse verifies the proxies' client certificates (client-auth; on after a fresh install)"
                 </label>
+                <Messages messages=warn("client_auth".into()) warning=true />
                 <div class="grid gap-4 lg:grid-cols-3">
                     <ProductFields label="Finesse" word="finesse" product=draft.finesse frames=true of />
                     <ProductFields label="CUIC" word="cuic" product=draft.cuic frames=true of />

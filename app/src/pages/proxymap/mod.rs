@@ -36,7 +36,7 @@ pub fn ProxyMapsPage() -> impl IntoView {
     });
     view! {
         <Layout title="Proxy maps">
-            <p class="text-sm text-slate-700">"A proxy map tells Finesse, IdS, CUIC and LiveData which internal host:port the VPN-less reverse proxy exposes as which external host:port. Each map is checked as you type, saved in versions, published at a fixed URL the nodes fetch, and rolled out to its cluster's nodes."</p>
+            <p class="text-sm text-slate-700">"A proxy map tells Finesse, IdS and CUIC, which fetch it, which internal host:port of each component (LiveData's too) the VPN-less reverse proxy exposes as which external host:port. Each map is checked as you type, saved in versions, published at a fixed URL the nodes fetch, and rolled out to its cluster's nodes."</p>
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),

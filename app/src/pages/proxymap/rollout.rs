@@ -28,7 +28,7 @@ pub fn Rollout(
     if page.cluster.is_none() {
         return view! {
             <Section title="Rollout" description="A map of no cluster is checked alone: it has no nodes to roll out to.">
-                <p class="text-sm text-slate-600">"Make a map for a cluster to roll it out to that cluster's Finesse, IdS, CUIC and LiveData nodes."</p>
+                <p class="text-sm text-slate-600">"Make a map for a cluster to roll it out to that cluster's Finesse, IdS and CUIC nodes (the components that fetch it)."</p>
             </Section>
         }
         .into_any();
@@ -124,7 +124,7 @@ pub fn Rollout(
                 <ActionError error=Signal::derive(move || error.get().filter(|e| !matches!(e, AppError::Validation(_)))) />
             </div>
         </Section>
-        <Section title="Propagation" description="What each Finesse, IdS, CUIC and LiveData node of the cluster holds, read from the node now, against the published version.">
+        <Section title="Propagation" description="What each Finesse, IdS and CUIC node of the cluster holds, read from the node now, against the published version.">
             <Suspense fallback=|| view! { <p class="text-sm text-slate-600">"Reading the nodes…"</p> }>
                 {move || propagation.get().map(|loaded| match loaded {
                     None => view! { <p class="text-sm text-slate-600">"Reading the nodes…"</p> }.into_any(),
@@ -150,7 +150,7 @@ fn PropagationTable(view: PropagationView, check: RwSignal<u32>) -> impl IntoVie
         </div>
     };
     if view.nodes.is_empty() {
-        return view! { {header} <p class="text-sm text-slate-600">"The cluster has no Finesse, IdS, CUIC or LiveData node: nothing reads this map."</p> }.into_any();
+        return view! { {header} <p class="text-sm text-slate-600">"The cluster has no Finesse, IdS or CUIC node: nothing reads this map."</p> }.into_any();
     }
     view! {
         {header}

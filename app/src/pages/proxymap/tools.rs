@@ -45,7 +45,7 @@ pub fn Tools(nodes: Vec<domain::proxy_maps::MapNode>, draft: Draft) -> impl Into
                     <label for="map-pattern" class=LABEL>"External names: {host} is the node's first label, {port} its port"</label>
                     <input id="map-pattern" class=format!("{INPUT} font-mono") prop:value=move || pattern.get() on:input=move |ev| pattern.set(event_target_value(&ev)) />
                     <button type="button" class=format!("{BUTTON_SECONDARY} mt-2") disabled=!has_nodes on:click=generate>"Propose from the inventory"</button>
-                    {(!has_nodes).then(|| view! { <p class="mt-1 text-xs text-slate-600">"The map's cluster has no Finesse, IdS, CUIC or LiveData node."</p> })}
+                    {(!has_nodes).then(|| view! { <p class="mt-1 text-xs text-slate-600">"The map's cluster has no Finesse, IdS or CUIC node (the components that fetch the map)."</p> })}
                 </div>
                 <div>
                     <label for="map-file" class=LABEL>"A proxymap.txt file (at most 1 MiB)"</label>

@@ -48,6 +48,31 @@ pub(super) async fn world_errors(
     Ok(errors)
 }
 
+/// The proxies' certificates parsed: each replaced by its re-encoding from DER (what is stored
+/// and imported is always a certificate that parsed, never the text pasted); the errors of
+/// those that do not parse.
+pub(super) fn reencode_certificates(policy: &mut AccessPolicy) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    for (p, proxy) in policy.proxies.iter_mut().enumerate() {
+        let Some(pem) = &proxy.client_certificate else {
+            continue;
+        };
+        let parsed = certs::analyze::pem_certificates(pem).and_then(|ders| match ders.as_slice() {
+            [der] => certs::analyze::parse(der)
+                .map(|_| certs::analyze::pem(der))
+                .map_err(|e| format!("not a readable certificate: {}", e.0)),
+            _ => Err(format!("paste one certificate (found {})", ders.len())),
+        });
+        match parsed {
+            Ok(pem) => proxy.client_certificate = Some(pem),
+            Err(message) => {
+                errors.insert(format!("proxies[{p}].client_certificate"), vec![message]);
+            }
+        }
+    }
+    errors
+}
+
 /// What `host` resolves to from Gatehouse (2 s at most), or why it does not.
 pub async fn resolve(host: &str) -> Result<Vec<String>, String> {
     let lookup = tokio::net::lookup_host((host, 443));

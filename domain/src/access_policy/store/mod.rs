@@ -100,16 +100,21 @@ async fn view(connection: &mut PgConnection, cluster_id: i64) -> Result<PolicyVi
             author: None,
             reason: String::new(),
             saved_at: None,
+            warnings: crate::FieldErrors::new(),
         },
-        Some(row) => PolicyView {
-            cluster_id,
-            clusters: row.clusters,
-            version: row.version,
-            policy: parse_document(row.document)?,
-            author: Some(row.author),
-            reason: row.reason,
-            saved_at: Some(rfc3339(row.created_at)),
-        },
+        Some(row) => {
+            let policy = parse_document(row.document)?;
+            PolicyView {
+                cluster_id,
+                clusters: row.clusters,
+                version: row.version,
+                warnings: super::warnings(&policy),
+                policy,
+                author: Some(row.author),
+                reason: row.reason,
+                saved_at: Some(rfc3339(row.created_at)),
+            }
+        }
     })
 }
 
@@ -185,13 +190,14 @@ pub async fn save(
     })?;
     let mut errors = validate(&save.policy);
     errors.append(&mut world_errors(pool, &save.policy).await?);
+    let mut policy = crate::access_policy::canonical(save.policy);
+    for (field, messages) in checks::reencode_certificates(&mut policy) {
+        errors.entry(field).or_default().extend(messages);
+    }
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let save = Save {
-        policy: crate::access_policy::canonical(save.policy),
-        ..save
-    };
+    let save = Save { policy, ..save };
     let mut tx = pool.begin().await?;
     cluster_exists(&mut tx, cluster_id).await?;
     let current = current(&mut tx, cluster_id, true).await?;

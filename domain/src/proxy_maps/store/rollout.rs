@@ -2,11 +2,11 @@
 //! plan that brings its cluster's nodes to it, made by the reconciliation engine.
 
 use super::view;
-use crate::access_policy::items::is_proxied;
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
 use crate::inventory::model::NodeKind;
 use crate::proxy_maps::drive::entries_of_pem;
+use crate::proxy_maps::items::reads_map;
 use crate::proxy_maps::rollout::{check, desired, https_host, Rollout, RolloutView};
 use crate::proxy_maps::MapNode;
 use crate::reconcile::store::PlanNode;
@@ -109,7 +109,7 @@ pub async fn set(
     Ok(saved)
 }
 
-/// Makes a plan that configures every Finesse, IdS, CUIC and LiveData node of the map's
+/// Makes a plan that configures every Finesse, IdS and CUIC node of the map's
 /// cluster with its rollout: the certificates of its HTTPS map hosts imported into tomcat-trust
 /// first (read from the hosts now; a host whose certificate cannot be read refuses the plan),
 /// then the config URIs, then the update frequency. Returns the plan's id.
@@ -145,7 +145,7 @@ pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Res
         .collect();
     if planned.is_empty() {
         return Err(Error::Conflict(
-            "the map's cluster has no Finesse, IdS, CUIC or LiveData node: add them to the inventory first".into(),
+            "the map's cluster has no Finesse, IdS or CUIC node (the components that fetch the map): add them to the inventory first".into(),
         ));
     }
     let plan_id = crate::reconcile::store::create(
@@ -218,7 +218,7 @@ pub async fn map_nodes(
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let kind = NodeKind::parse(&r.kind).ok().filter(|k| is_proxied(*k))?;
+            let kind = NodeKind::parse(&r.kind).ok().filter(|k| reads_map(*k))?;
             Some(MapNode {
                 id: r.id,
                 fqdn: r.fqdn,

@@ -3,10 +3,10 @@
 //! holds, read over SSH, against what is published.
 
 use super::rollout::served_at;
-use crate::access_policy::items::is_proxied;
 use crate::auth::principal::RequestContext;
 use crate::dates::rfc3339;
 use crate::inventory::model::NodeKind;
+use crate::proxy_maps::items::reads_map;
 use crate::proxy_maps::rollout::{
     propagation, same_map, NodePropagation, Propagation, PropagationView,
 };
@@ -184,7 +184,7 @@ pub async fn record_fetch(
 /// What one node showed: its config URIs, update frequency and map.
 type Read = (Vec<String>, Option<u32>, Vec<(String, String)>);
 
-/// Reads every Finesse, IdS, CUIC and LiveData node of the map's cluster and says where each
+/// Reads every Finesse, IdS and CUIC node of the map's cluster and says where each
 /// stands with the published version.
 pub async fn propagation_of(
     services: &Services,
@@ -217,7 +217,7 @@ pub async fn propagation_of(
     let nodes: Vec<_> = nodes
         .into_iter()
         .filter_map(|n| {
-            let kind = NodeKind::parse(&n.kind).ok().filter(|k| is_proxied(*k))?;
+            let kind = NodeKind::parse(&n.kind).ok().filter(|k| reads_map(*k))?;
             Some((n, kind))
         })
         .collect();
