@@ -138,6 +138,9 @@ async fn register(state: &Services, running: &sim::Running) -> Result<Vec<i64>> 
                 },
             )
             .await?;
+            // The first connection pins the simulated node's host key (as an admin's test of
+            // the connection does): reads pin nothing, and the sampler starts at once.
+            domain::appliances::store::test_connection(state, &context, saved.id).await?;
             ids.push(saved.id);
         }
     }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod config;
 pub mod demo;
 pub mod maps;
+pub mod memory;
 pub mod middleware;
 pub mod monitor;
 pub mod pg;

@@ -154,8 +154,11 @@ impl Application {
                     .context("serving HTTPS")
             }
         };
+        // The workers first (their jobs' shells close as they are dropped), then every idle
+        // shell and session place, and only then the database those places are kept in.
         drop(background);
         drop(demo);
+        services.appliances.shut_down().await;
         database.close().await?;
         served
     }
@@ -211,6 +214,8 @@ impl Background {
             loop {
                 tick.tick().await;
                 appliances.upkeep().await;
+                // Free pages back to the system (crate::memory): a few milliseconds at most.
+                tokio::task::spawn_blocking(crate::memory::trim);
             }
         });
         let give_way = tokio::spawn(services.appliances.clone().give_way(services.pool.clone()));

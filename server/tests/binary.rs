@@ -90,6 +90,12 @@ impl Running {
             !self.data.join("postgres/postmaster.pid").exists(),
             "PostgreSQL stopped with it"
         );
+        // Issue 24, item 10: the SSH session places go back before the database closes.
+        let log = self.log.lock().unwrap().join("\n");
+        assert!(
+            !log.contains("giving back an SSH session place"),
+            "a place was given back after the database closed:\n{log}"
+        );
         let _ = server::pg::remove_data_dir(&self.data);
         asked.elapsed()
     }

@@ -49,6 +49,15 @@ impl SshSlots {
     }
 
     /// Renews the leases of every place this replica holds; returns how many it holds.
+    /// Gives back every place this replica holds at once (when it stops, before the database
+    /// closes: the places are free for the other replicas at once, not when their leases run out).
+    pub async fn release_all(&self) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query!("delete from ssh_slot where owner = $1", self.owner)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
     pub async fn renew(&self) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query!(
             "update ssh_slot set lease_until = now() + make_interval(secs => $2) where owner = $1",
@@ -156,6 +165,9 @@ impl Drop for Held {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return; // The lease runs out by itself.
         };
+        if slots.pool.is_closed() {
+            return; // Stopping: every place was given back before the database closed.
+        }
         runtime.spawn(async move {
             let released = sqlx::query!(
                 "delete from ssh_slot where node_id = $1 and slot = $2 and owner = $3",
@@ -165,8 +177,11 @@ impl Drop for Held {
             )
             .execute(&slots.pool)
             .await;
-            if let Err(error) = released {
-                tracing::warn!(node_id, slot, %error, "giving back an SSH session place; its lease will run out");
+            match released {
+                Ok(_) | Err(sqlx::Error::PoolClosed) => {}
+                Err(error) => {
+                    tracing::warn!(node_id, slot, %error, "giving back an SSH session place; its lease will run out");
+                }
             }
         });
     }

@@ -238,6 +238,27 @@ impl Appliances {
         .await
     }
 
+    /// When the console stops, before the database closes: every idle shell closed and every
+    /// session place this replica holds given back (the shells of jobs still running close when
+    /// those are dropped).
+    pub async fn shut_down(&self) {
+        let drivers: Vec<Arc<VosSsh>> = self
+            .drivers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .map(|(_, (_, driver))| driver)
+            .collect();
+        for driver in drivers {
+            driver.close_idle(Duration::ZERO).await;
+        }
+        if let Some(slots) = &self.slots {
+            if let Err(error) = slots.release_all().await {
+                tracing::warn!(%error, "giving back the SSH session places at stop; their leases will run out");
+            }
+        }
+    }
+
     /// Every few seconds: closes the shells idle too long (their places go to whoever needs
     /// them) and renews the leases of the places still held.
     pub async fn upkeep(&self) {
