@@ -83,6 +83,9 @@ export async function finesseCluster(api, sim, name, nodes, password) {
     const id = (await created.json()).id;
     const set = await api.put(`/api/v1/nodes/${id}/credentials`, { data: { username: 'admin', password, port: sim.nodes[fqdn].ssh } });
     expect(set.status()).toBe(204);
+    // An admin's first connection pins the host key: reads (pages, propagation) pin nothing.
+    const tested = await (await api.post(`/api/v1/nodes/${id}/test-connection`)).json();
+    expect(tested.ok, JSON.stringify(tested)).toBe(true);
   }
   return cluster;
 }

@@ -42,6 +42,8 @@ pub fn router(services: Services, per_minute: u32) -> Router {
 pub struct Limiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
+    /// When the idle addresses were last dropped.
+    pruned: std::sync::Mutex<std::time::Instant>,
 }
 
 impl Limiter {
@@ -53,15 +55,28 @@ impl Limiter {
         Self {
             limiter: governor::RateLimiter::keyed(Quota::per_minute(fetches)),
             clock: DefaultClock::default(),
+            pruned: std::sync::Mutex::new(std::time::Instant::now()),
         }
     }
 
-    /// `Ok` when `ip` may go on; `Err(seconds)` until it may again.
+    /// `Ok` when `ip` may go on; `Err(seconds)` until it may again. An IPv6 address counts
+    /// with its /64 (one host usually has a whole /64 to pick fresh addresses from).
     pub fn admit(&self, ip: IpAddr) -> Result<(), u64> {
+        let key = match ip {
+            IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+            v4 => v4,
+        };
         if self.limiter.len() > Self::KEPT {
-            self.limiter.retain_recent();
+            // At most every 10 s: dropping the idle ones walks them all.
+            let mut pruned = self.pruned.lock().unwrap_or_else(|e| e.into_inner());
+            if pruned.elapsed() >= std::time::Duration::from_secs(10) {
+                self.limiter.retain_recent();
+                *pruned = std::time::Instant::now();
+            }
         }
-        self.limiter.check_key(&ip).map_err(|not_until| {
+        self.limiter.check_key(&key).map_err(|not_until| {
             not_until
                 .wait_time_from(self.clock.now())
                 .as_secs_f64()
@@ -218,6 +233,13 @@ mod tests {
         let wait = limiter.admit(ip).unwrap_err();
         assert!((29..=30).contains(&wait), "{wait}");
         assert!(limiter.admit(other).is_ok());
+        // One /64 is one client.
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(limiter.admit(a).is_ok());
+        assert!(limiter.admit(b).is_ok());
+        assert!(limiter.admit(a).is_err());
+        assert!(limiter.admit("2001:db8:1:3::1".parse().unwrap()).is_ok());
     }
 
     #[test]

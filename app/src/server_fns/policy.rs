@@ -3,7 +3,9 @@
 //! drift checks, adoption and restarts.
 
 use crate::error::AppError;
-use domain::access_policy::{Change, ClusterStanding, PolicyView, VersionView};
+use domain::access_policy::{
+    Change, ClusterStanding, ListenerCertificate, PolicyView, VersionView,
+};
 use domain::appliances::{PendingRestart, Restart};
 use domain::reconcile::{Drift, PlanView};
 use leptos::prelude::*;
@@ -122,6 +124,28 @@ pub async fn lookup_hosts(
     let app = app_state()?;
     request_context().require_reader()?;
     Ok(policies::lookup(&app.pool, &hosts).await)
+}
+
+/// The certificate a proxy's listener (`host:port`) presents, for the admin to compare.
+#[server(prefix = "/api/fn", endpoint = "access_policy_listener_certificate")]
+pub async fn read_listener_certificate(listener: String) -> Result<ListenerCertificate, AppError> {
+    let app = app_state()?;
+    let listener = listener.trim();
+    let (host, port) = match listener.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => (
+            host.trim_matches(['[', ']']),
+            port.parse::<u16>().map_err(|_| {
+                AppError::Validation(domain::FieldErrors::from([(
+                    "listener".to_owned(),
+                    vec![format!(
+                        "'{port}' is not a port: write host:port, e.g. proxy-a.example.com:443"
+                    )],
+                )]))
+            })?,
+        ),
+        _ => (listener.trim_matches(['[', ']']), 443),
+    };
+    Ok(policies::listener_certificate(&app, &request_context(), host, port).await?)
 }
 
 /// The cluster follows `leader_id`'s policy (the clusters behind one proxy pair).

@@ -81,6 +81,21 @@ pub struct TrustedProxy {
     pub client_certificate: Option<String>,
 }
 
+/// The certificate a proxy's listener presented, for an admin to compare before it becomes the
+/// proxy's certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenerCertificate {
+    /// `host:port` as asked.
+    pub listener: String,
+    /// The leaf certificate in PEM.
+    pub pem: String,
+    /// Its subject's CN (else the subject).
+    pub subject: String,
+    /// SHA-256 of its DER, as `openssl x509 -fingerprint -sha256` prints it (`AB:CD:...`).
+    pub fingerprint: String,
+    pub not_after: String,
+}
+
 /// CORS and frame-ancestors of one product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -28,6 +28,14 @@ pub fn validate(policy: &AccessPolicy) -> FieldErrors {
                 format!("proxies[{p}].name"),
                 "name the proxy, e.g. proxy A".into(),
             );
+        } else if name
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            add(
+                format!("proxies[{p}].name"),
+                "a name holds no line break, tab or other control character".into(),
+            );
         } else if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             add(
                 format!("proxies[{p}].name"),

@@ -52,10 +52,12 @@ impl SshSlots {
     /// Gives back every place this replica holds at once (when it stops, before the database
     /// closes: the places are free for the other replicas at once, not when their leases run out).
     pub async fn release_all(&self) -> Result<u64, sqlx::Error> {
-        Ok(sqlx::query!("delete from ssh_slot where owner = $1", self.owner)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query!("delete from ssh_slot where owner = $1", self.owner)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     pub async fn renew(&self) -> Result<u64, sqlx::Error> {

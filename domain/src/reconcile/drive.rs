@@ -87,14 +87,19 @@ pub fn differences(
 /// How a certificate is named in plans: its subject's CN (else the subject) and the start of
 /// its SHA-256 fingerprint.
 pub fn certificate_label(der: &[u8]) -> String {
-    match certs::analyze::parse(der) {
+    let label = match certs::analyze::parse(der) {
         Ok(info) => format!(
             "{} (SHA-256 {}…)",
             info.subject_cn.unwrap_or(info.subject),
             &info.sha256[..info.sha256.len().min(16)]
         ),
         Err(e) => format!("an unreadable certificate ({e})"),
-    }
+    };
+    // A label is the entry's first line: a subject's own line break must not split it.
+    label.replace(
+        |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'),
+        " ",
+    )
 }
 
 /// A trust entry for each certificate of a PEM text.

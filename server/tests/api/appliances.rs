@@ -532,7 +532,7 @@ async fn a_store_read_asked_on_two_replicas_at_once_runs_once() {
 async fn credentials_never_follow_an_address_nobody_confirmed() {
     let running = fleet().await;
     let app = spawn_admin().await;
-    let (publisher, _) = inventory(&app, &running).await;
+    let (publisher, subscriber) = inventory(&app, &running).await;
     let node = &running.nodes[0];
     credentials(&app, publisher, PASSWORD_ON_NODE, node.ssh.port()).await;
     app.post_ok(&format!("/api/v1/nodes/{publisher}/stores/read"))
@@ -592,6 +592,30 @@ async fn credentials_never_follow_an_address_nobody_confirmed() {
         .await
         .unwrap()
         .contains("credentials were entered for"));
+
+    // A node no connection ever pinned a key for cannot be confirmed at a new address by a
+    // test (the password would go to whatever answers there): its credentials are entered
+    // again.
+    credentials(
+        &app,
+        subscriber,
+        PASSWORD_ON_NODE,
+        running.nodes[1].ssh.port(),
+    )
+    .await;
+    let moved = json!({"cluster_id": current["cluster_id"], "kind": "finesse", "role": "secondary",
+                       "fqdn": running.nodes[1].fqdn, "address": "127.0.0.2",
+                       "endpoints": [{"port": running.nodes[1].https[0].port()}]});
+    let answer = app
+        .send_json(Method::PUT, &format!("/api/v1/nodes/{subscriber}"), &moved)
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let refused = test_connection(&app, subscriber).await;
+    assert_eq!(refused["error"], "identity_changed", "{refused}");
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("enters the credentials again"));
 
     // Back at its confirmed address, the node is reached again.
     app.send_json(

@@ -1,9 +1,11 @@
 //! What may be typed at the `admin:` prompt: a [`Line`] (a command, or the answer to a
-//! question) and a [`Paste`] (a certificate, line by line). Their only constructors refuse
-//! every character that could end a line or steer the terminal (CR, LF, NUL, every other C0
-//! and C1 control character, DEL, U+2028 and U+2029), so a value can reach the CLI only as the
-//! data of the one line it was meant for; the line breaks between a paste's lines, and the
-//! blank line that ends it, are made by [`Line::typed`] and [`Paste::typed`], never given.
+//! question) and a [`Paste`] (a certificate, line by line). Their only constructors take
+//! printable ASCII and nothing else: every character that could end a line or steer the
+//! terminal (CR, LF, NUL, every other C0 and C1 control character, DEL, U+2028 and U+2029) is
+//! refused, and so is any other non-ASCII character (an invisible U+200B or a U+202E that turns
+//! what an admin reads around: no VOS command or value needs one). A value can reach the CLI
+//! only as the data of the one line it was meant for; the line breaks between a paste's lines,
+//! and the blank line that ends it, are made by [`Line::typed`] and [`Paste::typed`].
 //!
 //! Arguments are checked once more as words ([`Line::arg`]): no whitespace, so a value is one
 //! argument of its command and not two; a list joined by commas refuses commas inside its
@@ -32,10 +34,11 @@ impl fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-/// Whether `c` may stand inside one typed line: no line break or separator, no control
-/// character of C0 (NUL, TAB, CR, LF, ESC, ...), DEL or C1 (NEL, CSI, ...).
+/// Whether `c` may stand inside one typed line: printable ASCII, space to `~`. So no line
+/// break or separator, no control character of C0 (NUL, TAB, CR, LF, ESC, ...), DEL or C1
+/// (NEL, CSI, ...), and nothing else outside ASCII.
 pub fn typeable(c: char) -> bool {
-    !(c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+    matches!(c, ' '..='~')
 }
 
 fn refuse(value: &str, why: &'static str) -> Refused {
@@ -52,7 +55,7 @@ fn check_line(text: &str) -> Result<(), Refused> {
     if !text.chars().all(typeable) {
         return Err(refuse(
             text,
-            "it holds a line break or another control character",
+            "it holds a line break, a control character or a character outside printable ASCII",
         ));
     }
     Ok(())
@@ -254,6 +257,9 @@ mod tests {
             "a\u{9b}b",
             "a\u{2028}b",
             "a\u{2029}b",
+            "a\u{200b}b",
+            "a\u{202e}b",
+            "é",
             "",
             " ",
             "\n",

@@ -103,9 +103,16 @@ pub(super) async fn read_until_prompt(
             };
         }
         if asked_from == 0 {
-            if let (Some(line), Some((first, _))) = (echo, raw.split_once('\n')) {
-                if first.trim_end().ends_with(line.trim()) {
-                    asked_from = first.len() + 1;
+            if let Some(line) = echo {
+                match raw.split_once('\n') {
+                    Some((first, _)) if first.trim_end().ends_with(line.trim()) => {
+                        asked_from = first.len() + 1;
+                    }
+                    // No echo of the command: everything is output.
+                    Some(_) => {}
+                    // The echo is still arriving: the command's own text (a URI ending in `?`,
+                    // say) is no question, and no `q` may be typed after it.
+                    None => continue,
                 }
             }
         }

@@ -257,6 +257,7 @@ pub fn PolicyEditor(
                                             prop:value=move || proxy.certificate.get() on:input=move |ev| proxy.certificate.set(event_target_value(&ev))></textarea>
                                         <Messages messages=of(format!("proxies[{index}].client_certificate")) />
                                         <Messages messages=warn(format!("proxies[{index}].client_certificate")) warning=true />
+                                        <super::listener::ListenerReader certificate=proxy.certificate hosts=proxy.hosts edited id=id("listener") />
                                     </div>
                                     <div class="mt-3 flex items-center justify-between gap-3">
                                         <p class="text-xs text-slate-600">"Its names go to every Finesse, IdS, CUIC and LiveData node, its certificate to their tomcat-trust (never removed by the policy); its origins to CORS and frame-ancestors, and leave with it."</p>

@@ -4,6 +4,7 @@
 
 mod editor;
 mod history;
+mod listener;
 mod operations;
 mod sharing;
 

@@ -73,6 +73,67 @@ pub(super) fn reencode_certificates(policy: &mut AccessPolicy) -> FieldErrors {
     errors
 }
 
+/// The leaf certificate the listener at `host:port` presents (reached through the inventory's
+/// address for a known name, else DNS), for an admin to compare and save as a proxy's
+/// certificate. Admins only: it reaches out to the network. It changes nothing.
+pub async fn listener_certificate(
+    services: &crate::Services,
+    context: &crate::auth::principal::RequestContext,
+    host: &str,
+    port: u16,
+) -> Result<super::super::ListenerCertificate, Error> {
+    context.require_admin()?;
+    host_entry(host).map_err(|m| Error::field("host", m))?;
+    if port == 0 {
+        return Err(Error::field("port", "use a port number from 1 to 65535"));
+    }
+    let address = sqlx::query_scalar!(
+        "select address from node where lower(fqdn) = lower($1) and address is not null limit 1",
+        host
+    )
+    .fetch_optional(&services.pool)
+    .await?
+    .flatten();
+    let target = crate::scans::probe::Target {
+        fqdn: host.to_owned(),
+        address,
+        port,
+    };
+    let listener = format!("{host}:{port}");
+    let handshake = services
+        .scans
+        .prober()
+        .probe(&target, None)
+        .await
+        .map_err(|e| Error::Conflict(format!("{listener}: {}", e.message)))?;
+    let leaf = handshake
+        .chain
+        .first()
+        .ok_or_else(|| Error::Conflict(format!("{listener} presented no certificate")))?;
+    let info = certs::analyze::parse(leaf).map_err(|e| {
+        Error::Conflict(format!(
+            "{listener}: its certificate does not parse: {}",
+            e.0
+        ))
+    })?;
+    let fingerprint = info
+        .sha256
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| String::from_utf8_lossy(pair).to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(":");
+    Ok(super::super::ListenerCertificate {
+        listener,
+        pem: certs::analyze::pem(leaf),
+        subject: info.subject_cn.unwrap_or(info.subject),
+        fingerprint,
+        not_after: time::OffsetDateTime::from_unix_timestamp(info.not_after)
+            .map(crate::dates::rfc3339)
+            .unwrap_or_default(),
+    })
+}
+
 /// What `host` resolves to from Gatehouse (2 s at most), or why it does not.
 pub async fn resolve(host: &str) -> Result<Vec<String>, String> {
     let lookup = tokio::net::lookup_host((host, 443));

@@ -298,6 +298,6 @@ pub use adopt::adopt;
 pub use overview::{overview, restore};
 mod plan;
 use checks::world_errors;
-pub use checks::{lookup, resolve};
+pub use checks::{listener_certificate, lookup, resolve};
 pub use drift::check_all as check_drift;
 pub use plan::plan;

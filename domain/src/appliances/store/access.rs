@@ -128,17 +128,18 @@ pub async fn set_credentials(
         .map_err(|_| Error::internal(anyhow::anyhow!("sealing the password failed")))?;
     let mut tx = state.pool.begin().await?;
     sqlx::query!(
-        "insert into node_credential (node_id, username, nonce, sealed, updated_by, bound_host, bound_fqdn)
-         values ($1, $2, $3, $4, $5, $6, $7)
+        "insert into node_credential (node_id, username, nonce, sealed, updated_by, bound_host, bound_port, bound_fqdn)
+         values ($1, $2, $3, $4, $5, $6, $8, $7)
          on conflict (node_id) do update set username = $2, nonce = $3, sealed = $4, updated_at = now(), updated_by = $5,
-                                             bound_host = $6, bound_fqdn = $7",
+                                             bound_host = $6, bound_port = $8, bound_fqdn = $7",
         node_id,
         username,
         nonce,
         sealed,
         actor,
         node.host,
-        node.fqdn
+        node.fqdn,
+        i32::from(input.port.unwrap_or(node.port))
     )
     .execute(&mut *tx)
     .await?;
@@ -262,7 +263,7 @@ pub async fn test_connection(
     // Reached through the pinned host key: the node as it is now is the one the credentials
     // were entered for. Bind them to it (said in the message and the audit entry).
     let rebound = match (&result, node.identity_changed()) {
-        (Ok(_), Some(NodeFailure::IdentityChanged { bound, now })) => {
+        (Ok(_), Some(NodeFailure::IdentityChanged { bound, now, .. })) => {
             let mut connection = state.pool.acquire().await?;
             bind(&mut connection, node_id, &node).await?;
             format!(
@@ -319,10 +320,11 @@ async fn bind(
     node: &NodeRow,
 ) -> Result<(), Error> {
     sqlx::query!(
-        "update node_credential set bound_host = $2, bound_fqdn = $3 where node_id = $1",
+        "update node_credential set bound_host = $2, bound_port = $4, bound_fqdn = $3 where node_id = $1",
         node_id,
         node.host,
-        node.fqdn
+        node.fqdn,
+        i32::from(node.port)
     )
     .execute(connection)
     .await?;

@@ -57,33 +57,34 @@ struct NodeRow {
     host: String,
     port: u16,
     credentials: Option<(String, Vec<u8>, Vec<u8>, OffsetDateTime)>,
-    /// The host and FQDN the credentials are bound to (`None`: to nothing yet).
-    bound: Option<(String, String)>,
+    /// The host, SSH port and FQDN the credentials are bound to (`None`: to nothing yet).
+    bound: Option<(String, u16, String)>,
     pin: Option<String>,
     presented: Option<String>,
 }
 
 impl NodeRow {
-    /// The node as the credentials would reach it: `fqdn at host`, or the FQDN alone.
-    fn identity(host: &str, fqdn: &str) -> String {
-        if host == fqdn {
-            fqdn.to_owned()
-        } else {
-            format!("{fqdn} at {host}")
-        }
+    /// The node as the credentials would reach it: `fqdn at host:port`.
+    fn identity(host: &str, port: u16, fqdn: &str) -> String {
+        format!("{fqdn} at {host}:{port}")
     }
 
-    /// Why the credentials may not go to the node as it is now (its address or FQDN changed
-    /// since an admin bound them), if so.
+    /// Why the credentials may not go to the node as it is now (its address, SSH port or FQDN
+    /// changed since an admin bound them), if so.
     fn identity_changed(&self) -> Option<NodeFailure> {
         self.credentials.as_ref()?;
         match &self.bound {
-            Some((host, fqdn)) if *host == self.host && *fqdn == self.fqdn => None,
+            Some((host, port, fqdn))
+                if *host == self.host && *port == self.port && *fqdn == self.fqdn =>
+            {
+                None
+            }
             bound => Some(NodeFailure::IdentityChanged {
                 bound: bound
                     .as_ref()
-                    .map(|(host, fqdn)| Self::identity(host, fqdn)),
-                now: Self::identity(&self.host, &self.fqdn),
+                    .map(|(host, port, fqdn)| Self::identity(host, *port, fqdn)),
+                now: Self::identity(&self.host, self.port, &self.fqdn),
+                pinned: self.pin.is_some(),
             }),
         }
     }
@@ -109,7 +110,7 @@ async fn node_row(pool: &PgPool, node_id: i64) -> Result<NodeRow, Error> {
     let r = sqlx::query!(
         r#"select n.fqdn, n.kind, n.version, n.address, n.ssh_port,
                   c.username as "username?", c.nonce as "nonce?", c.sealed as "sealed?", c.updated_at as "updated_at?",
-                  c.bound_host, c.bound_fqdn,
+                  c.bound_host, c.bound_port, c.bound_fqdn,
                   k.fingerprint as "fingerprint?", k.presented_fingerprint
            from node n
            left join node_credential c on c.node_id = n.id
@@ -125,7 +126,12 @@ async fn node_row(pool: &PgPool, node_id: i64) -> Result<NodeRow, Error> {
         _ => None,
     };
     Ok(NodeRow {
-        bound: r.bound_host.zip(r.bound_fqdn),
+        bound: match (r.bound_host, r.bound_port, r.bound_fqdn) {
+            (Some(host), Some(port), Some(fqdn)) => {
+                Some((host, u16::try_from(port).unwrap_or(22), fqdn))
+            }
+            _ => None,
+        },
         host: r.address.clone().unwrap_or_else(|| r.fqdn.clone()),
         fqdn: r.fqdn,
         kind: r.kind,
@@ -149,9 +155,15 @@ pub enum NodeFailure {
     Driver(DriverError),
     /// A read found no pinned host key: only an admin's operation pins one.
     NotConfirmed,
-    /// The node's address or FQDN changed since its credentials were bound (`bound`: to
-    /// what; `None`: to nothing yet); nothing is sent until an admin confirms it.
-    IdentityChanged { bound: Option<String>, now: String },
+    /// The node's address, SSH port or FQDN changed since its credentials were bound
+    /// (`bound`: to what; `None`: to nothing yet); nothing is sent until an admin confirms it:
+    /// a connection test when a host key is `pinned` to check it by, else the credentials
+    /// entered again.
+    IdentityChanged {
+        bound: Option<String>,
+        now: String,
+        pinned: bool,
+    },
 }
 
 impl NodeFailure {
@@ -189,14 +201,20 @@ impl std::fmt::Display for NodeFailure {
             Self::NotConfirmed => f.write_str(
                 "host key not confirmed: no operation has connected to this node yet; an admin tests the connection first (node page, Appliance access)",
             ),
-            Self::IdentityChanged { bound: Some(bound), now } => write!(
-                f,
-                "the node is now {now}, but its credentials were entered for {bound}: nothing is sent to it until an admin tests the connection there (the pinned host key is checked before the password goes) or enters the credentials again"
-            ),
-            Self::IdentityChanged { bound: None, now } => write!(
-                f,
-                "the credentials are not bound to {now} yet: nothing is sent to it until an admin tests the connection or enters the credentials again"
-            ),
+            Self::IdentityChanged { bound, now, pinned } => {
+                match bound {
+                    Some(bound) => write!(
+                        f,
+                        "the node is now {now}, but its credentials were entered for {bound}"
+                    )?,
+                    None => write!(f, "the credentials are not bound to {now} yet")?,
+                }
+                if *pinned {
+                    f.write_str(": nothing is sent to it until an admin tests the connection there (the pinned host key is checked before the password goes) or enters the credentials again")
+                } else {
+                    f.write_str(": no host key was pinned to check it by, so nothing is sent to it until an admin enters the credentials again")
+                }
+            }
         }
     }
 }
@@ -457,10 +475,12 @@ async fn with_driver<T, F>(
 where
     F: std::future::Future<Output = Result<T, DriverError>>,
 {
-    if purpose != Purpose::Confirm {
-        if let Some(changed) = node.identity_changed() {
-            return Ok(Err(changed));
+    // A test may confirm a node at its new address only through a pinned host key: without one
+    // the password would go to whatever answers there.
+    match (purpose, node.identity_changed()) {
+        (Purpose::Confirm, Some(NodeFailure::IdentityChanged { pinned: true, .. })) | (_, None) => {
         }
+        (_, Some(changed)) => return Ok(Err(changed)),
     }
     if purpose == Purpose::Read && node.pin.is_none() && node.credentials.is_some() {
         return Ok(Err(NodeFailure::NotConfirmed));

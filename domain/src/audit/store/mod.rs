@@ -314,7 +314,19 @@ impl Row {
         }
     }
 
-    fn into_entry(self) -> AuditEntry {
+    /// The entry as readers see it. A webhook URL may hold a secret: entries written before
+    /// the audit log kept them redacted show theirs redacted too (the stored entry, and so its
+    /// hash and `gatehouse audit verify`, are unchanged).
+    fn into_entry(mut self) -> AuditEntry {
+        if self.action.starts_with("webhook.") {
+            for document in [&mut self.before, &mut self.after].into_iter().flatten() {
+                if let Some(url) = document.get_mut("url") {
+                    if let Some(text) = url.as_str() {
+                        *url = serde_json::Value::String(crate::webhooks::redacted(text));
+                    }
+                }
+            }
+        }
         AuditEntry {
             id: self.id,
             at: self.at.format(&Rfc3339).unwrap_or_default(),
