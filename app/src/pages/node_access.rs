@@ -93,7 +93,7 @@ fn AccessFacts(
         view! {
             <div role="alert" data-testid="identity-changed" class=format!("{NOTE} border-red-200 bg-red-50 text-red-800")>
                 <p class="font-semibold">"Nothing is sent to this node until an admin confirms it."</p>
-                <p class="mt-1">{why}</p>
+                <p class="mt-1">{sentence(&why)}</p>
             </div>
         }
     });
@@ -352,4 +352,13 @@ fn ImportForm(node_id: i64, action: ServerAction<ImportTrust>) -> impl IntoView 
         </details>
     }
     .into_any()
+}
+
+/// `text` with its first letter in capitals (domain messages start in lower case).
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -39,27 +39,6 @@ pub fn diff(from: &AccessPolicy, to: &AccessPolicy) -> Vec<Change> {
             .proxies
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(&proxy.name));
-        let had = before.and_then(|b| b.client_certificate.as_deref());
-        match (had, proxy.client_certificate.as_deref()) {
-            (None, Some(_)) => changes.push(change(
-                '+',
-                &format!("proxy {} certificate", proxy.name),
-                "given",
-            )),
-            (Some(_), None) => changes.push(change(
-                '-',
-                &format!("proxy {} certificate", proxy.name),
-                "left out (kept in the nodes' tomcat-trust)",
-            )),
-            (Some(a), Some(b)) if !crate::reconcile::trust::same_certificate(a, b) => {
-                changes.push(change(
-                    '~',
-                    &format!("proxy {} certificate", proxy.name),
-                    "replaced",
-                ))
-            }
-            _ => {}
-        }
         match before {
             None => {
                 changes.push(change('+', "proxy", &proxy.name));
@@ -82,6 +61,27 @@ pub fn diff(from: &AccessPolicy, to: &AccessPolicy) -> Vec<Change> {
                 let what = format!("proxy {} origin", proxy.name);
                 lists(&mut changes, &what, &before.origins, &proxy.origins);
             }
+        }
+        let had = before.and_then(|b| b.client_certificate.as_deref());
+        match (had, proxy.client_certificate.as_deref()) {
+            (None, Some(_)) => changes.push(change(
+                '+',
+                &format!("proxy {} certificate", proxy.name),
+                "given",
+            )),
+            (Some(_), None) => changes.push(change(
+                '-',
+                &format!("proxy {} certificate", proxy.name),
+                "left out (kept in the nodes' tomcat-trust)",
+            )),
+            (Some(a), Some(b)) if !crate::reconcile::trust::same_certificate(a, b) => {
+                changes.push(change(
+                    '~',
+                    &format!("proxy {} certificate", proxy.name),
+                    "replaced",
+                ))
+            }
+            _ => {}
         }
     }
     if from.client_auth != to.client_auth {
