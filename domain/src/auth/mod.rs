@@ -136,7 +136,8 @@ pub fn safe_next(next: Option<&str>) -> String {
         Ok(target)
             if target.origin() == base.origin()
                 && !target.path().starts_with("//")
-                && !target.path().starts_with("/api/") =>
+                && !target.path().starts_with("/api/")
+                && target.path() != "/api" =>
         {
             target[url::Position::BeforePath..].to_owned()
         }
@@ -177,6 +178,7 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("/api/v1/users")), "/");
+        assert_eq!(safe_next(Some("/api")), "/");
         assert_eq!(safe_next(None), "/");
         // Issue 24, item 5: what browsers make of them.
         for hostile in [

@@ -609,9 +609,7 @@ async fn a_proxys_certificate_is_imported_into_every_proxied_components_tomcat_t
     for node in &site.running.nodes {
         let steps = commands(super::reconcile::node(&planned, &node.fqdn));
         assert!(
-            steps
-                .iter()
-                .any(|s| *s == "set cert import trust tomcat → paste A's client certificate"),
+            steps.contains(&"set cert import trust tomcat → paste A's client certificate"),
             "{}: {steps:?}",
             node.fqdn
         );

@@ -69,9 +69,12 @@ pub async fn published(pool: &PgPool, slug: &str) -> Result<Published, Error> {
 /// [`Names::MAX`] of them, so that a stranger's fetches cannot make the console resolve every
 /// node's name each time (the lookups run on the blocking pool password hashing also uses).
 pub struct Names {
-    cache: std::sync::Mutex<HashMap<String, (Instant, Arc<[IpAddr]>)>>,
+    cache: std::sync::Mutex<Answers>,
     ttl: Duration,
 }
+
+/// Each name's addresses (none: it does not resolve) and when they were asked.
+type Answers = HashMap<String, (Instant, Arc<[IpAddr]>)>;
 
 impl Default for Names {
     fn default() -> Self {
@@ -111,7 +114,7 @@ impl Names {
         found
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<[IpAddr]>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Answers> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
