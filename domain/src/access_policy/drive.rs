@@ -6,9 +6,9 @@ use super::items::{
     product_word, AllowedHosts, ClientAuth, CorsModeItem, CorsOrigins, FrameAncestors, ProxyTrust,
 };
 use crate::inventory::model::NodeKind;
-use crate::reconcile::drive::{import_trust_entry, read_tomcat_trust, Drive, Reply};
+use crate::reconcile::drive::{change_tomcat_trust, read_tomcat_trust, Drive, Reply};
 use crate::reconcile::{Op, State};
-use vos::driver::{Driver, DriverError, Product};
+use vos::driver::{Driver, DriverError, Product, WebAccess};
 use vos::ssh::VosSsh;
 use vos::{Changed, CorsMode};
 
@@ -62,14 +62,11 @@ impl Drive for ProxyTrust {
     }
 
     fn change<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
-        Box::pin(async move {
-            match op {
-                Op::Add { value } => import_trust_entry(driver, value).await,
-                _ => Err(DriverError::Unsupported(
-                    "removing a proxy's certificate (the policy never does)",
-                )),
-            }
-        })
+        change_tomcat_trust(
+            driver,
+            op,
+            "removing a proxy's certificate (the policy never does)",
+        )
     }
 }
 

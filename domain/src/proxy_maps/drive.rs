@@ -4,7 +4,7 @@
 
 use super::items::{ConfigUris, MapHostTrust, UpdateFrequency};
 use crate::inventory::model::NodeKind;
-use crate::reconcile::drive::{import_trust_entry, read_tomcat_trust, Drive, Reply};
+use crate::reconcile::drive::{change_tomcat_trust, read_tomcat_trust, Drive, Reply};
 use crate::reconcile::{Op, State};
 use vos::driver::{Driver, DriverError};
 use vos::ssh::VosSsh;
@@ -23,14 +23,7 @@ impl Drive for MapHostTrust {
     }
 
     fn change<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
-        Box::pin(async move {
-            match op {
-                Op::Add { value } => import_trust_entry(driver, value).await,
-                _ => Err(DriverError::Unsupported(
-                    "deleting a trusted certificate from a rollout",
-                )),
-            }
-        })
+        change_tomcat_trust(driver, op, "deleting a trusted certificate from a rollout")
     }
 }
 

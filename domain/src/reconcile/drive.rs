@@ -124,6 +124,21 @@ pub async fn read_tomcat_trust(driver: &VosSsh) -> Result<State, DriverError> {
     Ok(State::List(entries))
 }
 
+/// A tomcat-trust item's step: an `Add` imports the entry's certificate; nothing is ever
+/// removed or set (`never` says why, in the item's words).
+pub fn change_tomcat_trust<'a>(
+    driver: &'a VosSsh,
+    op: &'a Op,
+    never: &'static str,
+) -> Reply<'a, Changed> {
+    Box::pin(async move {
+        match op {
+            Op::Add { value } => import_trust_entry(driver, value).await,
+            _ => Err(DriverError::Unsupported(never)),
+        }
+    })
+}
+
 /// `set cert import trust tomcat` of a trust entry's certificate, as parsed: what is pasted is
 /// re-encoded from its DER, never the entry's text.
 pub async fn import_trust_entry(driver: &VosSsh, value: &str) -> Result<Changed, DriverError> {

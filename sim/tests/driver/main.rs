@@ -5,7 +5,7 @@ use sim::fleet::{Faults, FleetSpec};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use vos::driver::{Command, Driver, DriverError, FinesseSettings, Product, Store};
+use vos::driver::{Command, Driver, DriverError, FinesseSettings, Product, Store, WebAccess};
 use vos::ssh::{Settings, Target, VosSsh};
 
 mod proxy_map;
