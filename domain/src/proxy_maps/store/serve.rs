@@ -68,13 +68,23 @@ pub async fn published(pool: &PgPool, slug: &str) -> Result<Published, Error> {
 /// Host names resolved for restricted maps, each kept a minute (found or not) and at most
 /// [`Names::MAX`] of them, so that a stranger's fetches cannot make the console resolve every
 /// node's name each time (the lookups run on the blocking pool password hashing also uses).
+/// A name being looked up is looked up once, however many fetches wait for it.
 pub struct Names {
     cache: std::sync::Mutex<Answers>,
     ttl: Duration,
 }
 
-/// Each name's addresses (none: it does not resolve) and when they were asked.
-type Answers = HashMap<String, (Instant, Arc<[IpAddr]>)>;
+/// A lookup under way, shared by everyone who asks for the name meanwhile.
+type Lookup = futures::future::Shared<futures::future::BoxFuture<'static, Arc<[IpAddr]>>>;
+
+/// Each name's addresses (none: it does not resolve) and when they were asked, or the lookup
+/// under way.
+type Answers = HashMap<String, Answer>;
+
+enum Answer {
+    Found(Instant, Arc<[IpAddr]>),
+    Pending(Lookup),
+}
 
 impl Default for Names {
     fn default() -> Self {
@@ -92,25 +102,43 @@ impl Names {
 
     /// The addresses `name` resolves to (none when it does not, or not within 2 s).
     pub async fn resolve(&self, name: &str) -> Arc<[IpAddr]> {
+        use futures::FutureExt;
         let now = Instant::now();
-        if let Some((at, found)) = self.lock().get(name) {
-            if now.duration_since(*at) < self.ttl {
-                return found.clone();
+        let lookup = {
+            let mut cache = self.lock();
+            match cache.get(name) {
+                Some(Answer::Found(at, found)) if now.duration_since(*at) < self.ttl => {
+                    return found.clone();
+                }
+                Some(Answer::Pending(lookup)) => lookup.clone(),
+                _ => {
+                    if cache.len() >= Self::MAX {
+                        cache.retain(|_, answer| match answer {
+                            Answer::Found(at, _) => now.duration_since(*at) < self.ttl,
+                            Answer::Pending(_) => true,
+                        });
+                        if cache.len() >= Self::MAX {
+                            cache.clear();
+                        }
+                    }
+                    let owned = name.to_owned();
+                    let lookup = async move {
+                        let asked = tokio::net::lookup_host((owned.as_str(), 443));
+                        match tokio::time::timeout(Self::LOOKUP, asked).await {
+                            Ok(Ok(addresses)) => addresses.map(|a| a.ip()).collect(),
+                            _ => Arc::from([]),
+                        }
+                    }
+                    .boxed()
+                    .shared();
+                    cache.insert(name.to_owned(), Answer::Pending(lookup.clone()));
+                    lookup
+                }
             }
-        }
-        let found: Arc<[IpAddr]> =
-            match tokio::time::timeout(Self::LOOKUP, tokio::net::lookup_host((name, 443))).await {
-                Ok(Ok(addresses)) => addresses.map(|a| a.ip()).collect(),
-                _ => Arc::from([]),
-            };
-        let mut cache = self.lock();
-        if cache.len() >= Self::MAX {
-            cache.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
-            if cache.len() >= Self::MAX {
-                cache.clear();
-            }
-        }
-        cache.insert(name.to_owned(), (now, found.clone()));
+        };
+        let found = lookup.await;
+        self.lock()
+            .insert(name.to_owned(), Answer::Found(now, found.clone()));
         found
     }
 
