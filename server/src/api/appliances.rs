@@ -73,15 +73,13 @@ pub async fn test_connection(
 }
 
 #[utoipa::path(get, path = "/api/v1/nodes/{id}/stores", tag = "appliances", params(("id" = i64, Path, example = 1)),
-    responses((status = 200, description = "the stores as last read (read now if never tried; a failure is in `error`)", body = Stores), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the stores as last read (empty before the first read; the last failure is in `error`); a GET never reaches the node", body = Stores), (status = 404, body = ErrorBody)))]
 pub async fn stores(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<Stores>, AppError> {
-    Ok(Json(
-        appliances::stores_read_once(&state, &context, id).await?,
-    ))
+    Ok(Json(appliances::stores(&state, &context, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/nodes/{id}/stores/read", tag = "appliances", params(("id" = i64, Path, example = 1)),

@@ -252,9 +252,21 @@ async fn stores_are_read_judged_compared_with_what_is_served_and_imports_replica
         credentials(&app, id, PASSWORD_ON_NODE, node.ssh.port()).await;
     }
 
-    // Never read: the GET reads them.
-    let stores = app
+    // Never read: a GET changes nothing (no SSH, no pin, no audit entry); an admin reads them.
+    let unread = app
         .get_json(&format!("/api/v1/nodes/{publisher}/stores"))
+        .await;
+    assert!(unread["own"].as_array().unwrap().is_empty(), "{unread}");
+    assert!(unread["read_at"].is_null(), "{unread}");
+    assert_eq!(
+        app.get_json(&format!("/api/v1/nodes/{publisher}/host-key"))
+            .await["state"],
+        "none"
+    );
+    let audit = app.get_json("/api/v1/audit?limit=500").await.to_string();
+    assert!(!audit.contains("node.stores.read"), "{audit}");
+    let stores = app
+        .post_ok(&format!("/api/v1/nodes/{publisher}/stores/read"))
         .await;
     let own = &stores["own"][0];
     assert_eq!(

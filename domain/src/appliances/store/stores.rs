@@ -14,24 +14,6 @@ pub async fn read_and_show_stores(
     stores(state, context, node_id).await
 }
 
-/// The stores as last read; for an admin, when they were never read, read now first (a failed
-/// read is kept and shown in `error`; a read already running, on any replica, is waited for).
-#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
-pub async fn stores_read_once(
-    state: &Services,
-    context: &RequestContext,
-    node_id: i64,
-) -> Result<Stores, Error> {
-    let current = stores(state, context, node_id).await?;
-    if current.attempted_at.is_some() || context.require_admin().is_err() {
-        return Ok(current);
-    }
-    match read_stores(state, context, node_id).await {
-        Ok(()) | Err(Error::Conflict(_)) => stores(state, context, node_id).await,
-        Err(other) => Err(other),
-    }
-}
-
 /// Reads both stores from the appliance and keeps them (the last good read stays when one
 /// fails). The read is a job, run by whichever replica is free, at most one per node at a time:
 /// asked again while it runs (here or on another replica), the same read is waited for.
