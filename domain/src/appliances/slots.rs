@@ -25,6 +25,9 @@ pub struct SshSlots {
     lease: Duration,
     /// How long a connect waits for a place before it fails.
     wait: Duration,
+    /// Set when the console stops: every place was given back at once ([`SshSlots::release_all`]),
+    /// so a place dropped since (a job's session, aborted) has nothing left to give back.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl SshSlots {
@@ -37,6 +40,7 @@ impl SshSlots {
             per_node: i16::try_from(per_node.max(1)).unwrap_or(2),
             lease: Duration::from_secs(60),
             wait: Duration::from_secs(45),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -52,6 +56,8 @@ impl SshSlots {
     /// Gives back every place this replica holds at once (when it stops, before the database
     /// closes: the places are free for the other replicas at once, not when their leases run out).
     pub async fn release_all(&self) -> Result<u64, sqlx::Error> {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(
             sqlx::query!("delete from ssh_slot where owner = $1", self.owner)
                 .execute(&self.pool)
@@ -167,8 +173,11 @@ impl Drop for Held {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return; // The lease runs out by itself.
         };
-        if slots.pool.is_closed() {
-            return; // Stopping: every place was given back before the database closed.
+        let stopping = |slots: &SshSlots| {
+            slots.pool.is_closed() || slots.stopping.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        if stopping(&slots) {
+            return; // Every place was given back at once when the console began to stop.
         }
         runtime.spawn(async move {
             let released = sqlx::query!(
@@ -181,6 +190,8 @@ impl Drop for Held {
             .await;
             match released {
                 Ok(_) | Err(sqlx::Error::PoolClosed) => {}
+                // The stop gave it back with every other (its database may be going away).
+                Err(_) if stopping(&slots) => {}
                 Err(error) => {
                     tracing::warn!(node_id, slot, %error, "giving back an SSH session place; its lease will run out");
                 }
