@@ -175,7 +175,7 @@ async fn answer(
         StatusCode::OK
     };
     if status == StatusCode::OK && method == Method::GET {
-        serve::record_fetch(pool, published.map_id, source, node, published.version, 200).await?;
+        serve::record_fetch(pool, published.map_id, source, node, published.version).await?;
     }
     let last_modified = http_date(modified);
     let mut response = if fresh || method == Method::HEAD {

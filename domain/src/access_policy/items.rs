@@ -130,12 +130,7 @@ impl Item for ProxyTrust {
             .ok_or_else(|| not_proxied(kind))
     }
     fn command(&self, _kind: NodeKind, op: &Op) -> String {
-        match op {
-            Op::Add { value } => crate::reconcile::trust::import_command(value),
-            Op::Remove { value, .. } | Op::Set { to: value, .. } => {
-                format!("(left alone: {})", self.show(value))
-            }
-        }
+        crate::reconcile::trust::import_command(op)
     }
     /// The service that verifies the proxy's certificate (seed 004, host verification).
     fn restarts(&self, _kind: NodeKind) -> &'static [&'static str] {

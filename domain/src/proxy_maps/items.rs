@@ -53,12 +53,7 @@ impl Item for MapHostTrust {
         supports(kind)
     }
     fn command(&self, _kind: NodeKind, op: &Op) -> String {
-        match op {
-            Op::Add { value } => import_command(value),
-            Op::Remove { value, .. } | Op::Set { to: value, .. } => {
-                format!("(left alone: {})", trust_label(value))
-            }
-        }
+        import_command(op)
     }
     fn same(&self, a: &str, b: &str) -> bool {
         same_certificate(a, b)

@@ -33,10 +33,16 @@ pub fn same_certificate(a: &str, b: &str) -> bool {
     pem_body(a) == pem_body(b)
 }
 
-/// `set cert import trust tomcat → paste <label>`, as a plan shows a trust import.
-pub fn import_command(entry: &str) -> String {
-    format!(
-        "set cert import trust tomcat → paste {}",
-        trust_label(entry)
-    )
+/// A trust item's step as a plan shows it: `set cert import trust tomcat → paste <label>` for
+/// an import; anything else is left alone (trust items never delete).
+pub fn import_command(op: &super::Op) -> String {
+    match op {
+        super::Op::Add { value } => format!(
+            "set cert import trust tomcat → paste {}",
+            trust_label(value)
+        ),
+        super::Op::Remove { value, .. } | super::Op::Set { to: value, .. } => {
+            format!("(left alone: {})", trust_label(value))
+        }
+    }
 }

@@ -196,10 +196,6 @@ impl Paste {
         Ok(Paste(lines))
     }
 
-    pub fn lines(&self) -> &[String] {
-        &self.0
-    }
-
     /// The bytes typed: each line and its line break, then the blank line that ends it.
     pub fn typed(&self) -> Vec<u8> {
         let mut bytes = Vec::new();

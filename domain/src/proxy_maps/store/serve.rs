@@ -187,14 +187,13 @@ pub async fn node_at(
 }
 
 /// Records one fetch of `map_id`'s content from `source` (a GET answered with the map: 304s
-/// and HEADs send no content and are not recorded).
+/// and HEADs send no content and are not recorded, so the status kept is always 200).
 pub async fn record_fetch(
     pool: &PgPool,
     map_id: i64,
     source: IpAddr,
     node_id: Option<i64>,
     version: i32,
-    status: u16,
 ) -> Result<(), Error> {
     sqlx::query!(
         "insert into proxy_map_fetch (map_id, source, node_id, version, status) values ($1, $2, $3, $4, $5)
@@ -205,7 +204,7 @@ pub async fn record_fetch(
         source.to_string(),
         node_id,
         version,
-        i16::try_from(status).unwrap_or(200)
+        200_i16
     )
     .execute(pool)
     .await?;
