@@ -326,3 +326,35 @@ async fn clusters_behind_one_proxy_pair_share_a_policy_and_leave_it_with_a_copy(
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
 }
+
+/// Issue 24, item 8: a proxy's certificate read from its listener for the admin to compare:
+/// the leaf it serves, its fingerprint as openssl prints it; an auditor may not make the
+/// console reach out.
+#[tokio::test]
+async fn a_proxys_certificate_is_read_from_its_listener_for_admins_only() {
+    let app = spawn_admin().await;
+    let leaf = testkit::pki::Leaf::self_signed("proxy-a.example.com", &["proxy-a.example.com"], 30);
+    let port = testkit::tls::serve(vec![leaf.der.clone()], leaf.key()).await;
+    let read = |app: &TestApp, listener: String| {
+        app.request(Method::POST, "/api/fn/access_policy_listener_certificate")
+            .header("Accept", "application/json")
+            .form(&[("listener", listener)])
+            .send()
+    };
+    let response = read(&app, format!("127.0.0.1:{port}")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let found: Value = response.json().await.unwrap();
+    assert_eq!(found["subject"], "proxy-a.example.com", "{found}");
+    let der = certs::analyze::pem_certificates(found["pem"].as_str().unwrap()).unwrap();
+    assert_eq!(der, [leaf.der.to_vec()]);
+    let fingerprint = found["fingerprint"].as_str().unwrap();
+    assert_eq!(fingerprint.len(), 32 * 3 - 1, "{fingerprint}");
+    assert!(fingerprint
+        .chars()
+        .all(|c| c == ':' || c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+    let refused = read(&app, "127.0.0.1:x".into()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let auditor = app.signed_in_as("audrey", "auditor").await;
+    let forbidden = read(&auditor, format!("127.0.0.1:{port}")).await.unwrap();
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+}
