@@ -156,7 +156,7 @@ impl Application {
         };
         // The workers first (their jobs' shells close as they are dropped), then every idle
         // shell and session place, and only then the database those places are kept in.
-        drop(background);
+        background.stop().await;
         drop(demo);
         services.appliances.shut_down().await;
         database.close().await?;
@@ -167,8 +167,12 @@ impl Application {
 /// How long requests in flight may take to finish once the console is asked to stop.
 const DRAIN: Duration = Duration::from_secs(10);
 
-/// The background tasks; dropping this stops them.
-struct Background(Vec<JoinHandle<()>>);
+/// The background tasks: the job worker and the loops beside it. [`Background::stop`] stops
+/// them and waits until they have let go; dropping it aborts them without waiting.
+struct Background {
+    worker: Option<domain::jobs::worker::Worker>,
+    tasks: Vec<JoinHandle<()>>,
+}
 
 impl Background {
     async fn start(services: &Services, settings: &Serve) -> Result<Self> {
@@ -189,12 +193,12 @@ impl Background {
         }
         let schedules = kinds::schedules(&services.pool, &every).await?;
         let scheduler = schedule::spawn(services.pool.clone(), owner.clone(), schedules);
-        let mut tasks = match settings.job_slots {
+        let worker = match settings.job_slots {
             0 => {
                 tracing::info!("this replica runs no background jobs (GATEHOUSE_JOB_SLOTS=0)");
-                Vec::new()
+                None
             }
-            slots => worker::spawn(
+            slots => Some(worker::spawn(
                 services.clone(),
                 worker::Settings {
                     slots: usize::try_from(slots).unwrap_or(4),
@@ -202,7 +206,7 @@ impl Background {
                     ..worker::Settings::default()
                 },
                 &owner,
-            ),
+            )),
         };
         let sender = services
             .webhooks
@@ -219,18 +223,29 @@ impl Background {
             }
         });
         let give_way = tokio::spawn(services.appliances.clone().give_way(services.pool.clone()));
-        tasks.extend(
-            [scheduler, sender, Some(upkeep), Some(give_way)]
-                .into_iter()
-                .flatten(),
-        );
-        Ok(Self(tasks))
+        let tasks = [scheduler, sender, Some(upkeep), Some(give_way)]
+            .into_iter()
+            .flatten()
+            .collect();
+        Ok(Self { worker, tasks })
+    }
+
+    /// Stops every task and the jobs running here, and waits until they have let go of what
+    /// they held (SSH sessions, database connections): the database is closed after this.
+    async fn stop(mut self) {
+        if let Some(worker) = self.worker.take() {
+            worker.stop().await;
+        }
+        for task in std::mem::take(&mut self.tasks) {
+            task.abort();
+            let _ = task.await;
+        }
     }
 }
 
 impl Drop for Background {
     fn drop(&mut self) {
-        for task in &self.0 {
+        for task in &self.tasks {
             task.abort();
         }
     }

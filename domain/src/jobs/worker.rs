@@ -6,13 +6,14 @@ use super::kinds;
 use super::queue::{self, Claimed, Outcome};
 use crate::Services;
 use anyhow::Result;
+use futures::FutureExt;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// How a replica runs jobs.
 #[derive(Debug, Clone)]
@@ -71,11 +72,48 @@ pub fn owner_name() -> String {
 
 type Running = Arc<Mutex<HashMap<i64, Arc<AtomicBool>>>>;
 
-/// Starts the worker (and its lease renewal and its listener); dropping the handles stops them.
-pub fn spawn(services: Services, settings: Settings, owner: &str) -> Vec<JoinHandle<()>> {
+/// The running worker: its loops, and the tasks of the jobs it runs.
+pub struct Worker {
+    loops: Vec<JoinHandle<()>>,
+    jobs: Arc<Mutex<JoinSet<()>>>,
+}
+
+impl Worker {
+    /// Stops the loops and every job this replica runs, and returns once all of them have let
+    /// go of what they held (SSH sessions, database connections). A stopped job keeps its row
+    /// as `running`; another replica (or this one, restarted) takes it back when its lease runs
+    /// out, as after a crash.
+    pub async fn stop(mut self) {
+        let loops = std::mem::take(&mut self.loops);
+        for task in &loops {
+            task.abort();
+        }
+        for task in loops {
+            let _ = task.await;
+        }
+        let mut jobs = std::mem::take(&mut *self.jobs.lock().unwrap_or_else(|e| e.into_inner()));
+        if !jobs.is_empty() {
+            tracing::info!(jobs = jobs.len(), "stopping the jobs this replica runs");
+        }
+        jobs.shutdown().await;
+    }
+}
+
+impl Drop for Worker {
+    /// Without [`Worker::stop`]: the loops are aborted, and the jobs with the last of them.
+    fn drop(&mut self) {
+        for task in &self.loops {
+            task.abort();
+        }
+    }
+}
+
+/// Starts the worker (and its lease renewal and its listener); [`Worker::stop`] stops them.
+pub fn spawn(services: Services, settings: Settings, owner: &str) -> Worker {
     let owner: Arc<str> = owner.into();
     tracing::info!(%owner, slots = settings.slots, "job worker started");
     let running: Running = Arc::default();
+    let jobs: Arc<Mutex<JoinSet<()>>> = Arc::default();
     let wake = Arc::new(Notify::new());
     let renewing = tokio::spawn(renew_leases(
         services.pool.clone(),
@@ -84,18 +122,26 @@ pub fn spawn(services: Services, settings: Settings, owner: &str) -> Vec<JoinHan
         running.clone(),
     ));
     let listening = tokio::spawn(listen(services.pool.clone(), wake.clone(), running.clone()));
-    let working = tokio::spawn(async move {
-        loop {
-            if let Err(error) = round(&services, &owner, &settings, &running, &wake).await {
-                tracing::warn!(error = %format!("{error:#}"), "job queue");
-            }
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(settings.poll) => {}
+    let working = tokio::spawn({
+        let jobs = jobs.clone();
+        async move {
+            loop {
+                if let Err(error) =
+                    round(&services, &owner, &settings, &running, &wake, &jobs).await
+                {
+                    tracing::warn!(error = %format!("{error:#}"), "job queue");
+                }
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(settings.poll) => {}
+                }
             }
         }
     });
-    vec![working, renewing, listening]
+    Worker {
+        loops: vec![working, renewing, listening],
+        jobs,
+    }
 }
 
 /// Takes back stopped replicas' jobs, then claims what fits in the free slots.
@@ -105,6 +151,7 @@ async fn round(
     settings: &Settings,
     running: &Running,
     wake: &Arc<Notify>,
+    jobs: &Mutex<JoinSet<()>>,
 ) -> Result<()> {
     for reaped in queue::reap(&services.pool).await? {
         tracing::warn!(job = reaped.id, kind = %reaped.kind, state = %reaped.state, "took back a job whose replica stopped");
@@ -119,6 +166,9 @@ async fn round(
         return Ok(());
     }
     let claimed = queue::claim(&services.pool, owner, settings.lease, free as i64).await?;
+    let mut jobs = jobs.lock().unwrap_or_else(|e| e.into_inner());
+    // Forget the tasks that ended.
+    while jobs.try_join_next().is_some() {}
     for job in claimed {
         let cancel = Arc::new(AtomicBool::new(false));
         running
@@ -131,7 +181,7 @@ async fn round(
             running.clone(),
             wake.clone(),
         );
-        tokio::spawn(async move {
+        jobs.spawn(async move {
             let id = job.id;
             run(&services, &owner, job, cancel).await;
             running
@@ -143,6 +193,15 @@ async fn round(
         });
     }
     Ok(())
+}
+
+/// The message a panic was raised with, when it was text.
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// Runs one job to its end and records how it ended.
@@ -163,14 +222,10 @@ async fn run(services: &Services, owner: &str, claimed: Claimed, cancel: Arc<Ato
     // Its log lines name the request that queued it, on whichever replica it runs.
     let request = request_id.as_deref().unwrap_or("-");
     let span = tracing::info_span!("job", id, kind = %kind, attempt, request = %request);
-    let task = {
-        let (services, kind) = (services.clone(), kind.clone());
-        tokio::spawn(tracing::Instrument::instrument(
-            async move { kinds::run(&services, &kind, job).await },
-            span,
-        ))
-    };
-    let outcome = match task.await {
+    // A panic in the job's code ends the job as failed, not the worker. The job runs inside this
+    // task (not a task of its own), so that stopping this task stops the job with it.
+    let task = tracing::Instrument::instrument(kinds::run(services, &kind, job), span);
+    let outcome = match std::panic::AssertUnwindSafe(task).catch_unwind().await {
         Ok(Ok(())) if cancel.load(Ordering::Relaxed) => Outcome::Cancelled,
         Ok(Ok(())) => Outcome::Done,
         Ok(Err(error)) => Outcome::Failed {
@@ -178,7 +233,7 @@ async fn run(services: &Services, owner: &str, claimed: Claimed, cancel: Arc<Ato
             retry_in: retry_in(attempt),
         },
         Err(panic) => Outcome::Failed {
-            error: format!("the job's task ended abnormally: {panic}"),
+            error: format!("the job's code panicked: {}", panic_message(&panic)),
             retry_in: retry_in(attempt),
         },
     };
