@@ -17,9 +17,10 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::Lazy;
 
-/// The name of the wasm/js/css bundle under `/pkg` before the build adds its content hash
-/// (`gatehouse.<hash>`, [`LeptosOptions::output_name`] at run time).
+/// The name of the wasm/js/css bundle ([`LeptosOptions::output_name`]) in its directory named
+/// by content (`/pkg/<hash>/gatehouse.wasm`, [`LeptosOptions::site_pkg_dir`]).
 pub const BUNDLE: &str = "gatehouse";
 
 /// The HTML document around every page. On the server it also sets the Content-Security-Policy
@@ -34,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="stylesheet" id="gatehouse" href=format!("/pkg/{}.css", options.output_name) />
+                <link rel="stylesheet" id="gatehouse" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name) />
                 <HydrationScripts options />
                 <leptos_meta::MetaTags />
             </head>
@@ -86,24 +87,24 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <Route path=path!("/setup") view=pages::login::SetupPage />
-                <Route path=path!("/") view=pages::dashboard::DashboardPage />
-                <Route path=path!("/inventory") view=pages::inventory::InventoryPage />
-                <Route path=path!("/certificates") view=pages::certificates::CertificatesPage />
-                <Route path=path!("/certificates/:sha256") view=pages::certificates::CertificatePage />
-                <Route path=path!("/nodes/:id") view=pages::node::NodePage />
-                <Route path=path!("/proxy-map") view=pages::proxymap::ProxyMapsPage />
-                <Route path=path!("/proxy-map/:id") view=pages::proxymap::ProxyMapPage />
-                <Route path=path!("/access-policy") view=pages::policy::PoliciesPage />
-                <Route path=path!("/plans/:id") view=pages::plan::PlanPage />
-                <Route path=path!("/access-policy/plans/:id") view=pages::plan::PlanPage />
-                <Route path=path!("/access-policy/:cluster") view=pages::policy::ClusterPolicyPage />
-                <Route path=path!("/agents") view=pages::agents::AgentsPage />
-                <Route path=path!("/audit") view=pages::audit::AuditPage />
-                <Route path=path!("/settings") view=pages::settings::SettingsPage />
-                <Route path=path!("/settings/users") view=pages::users::UsersPage />
-                <Route path=path!("/settings/tokens") view=pages::tokens::TokensPage />
-                <Route path=path!("/settings/account") view=pages::account::AccountPage />
-                <Route path=path!("/settings/webhooks") view=pages::webhooks::WebhooksPage />
+                <Route path=path!("/") view={Lazy::<pages::Dashboard>::new()} />
+                <Route path=path!("/inventory") view={Lazy::<pages::Inventory>::new()} />
+                <Route path=path!("/certificates") view={Lazy::<pages::Certificates>::new()} />
+                <Route path=path!("/certificates/:sha256") view={Lazy::<pages::Certificate>::new()} />
+                <Route path=path!("/nodes/:id") view={Lazy::<pages::Node>::new()} />
+                <Route path=path!("/proxy-map") view={Lazy::<pages::ProxyMaps>::new()} />
+                <Route path=path!("/proxy-map/:id") view={Lazy::<pages::ProxyMap>::new()} />
+                <Route path=path!("/access-policy") view={Lazy::<pages::Policies>::new()} />
+                <Route path=path!("/plans/:id") view={Lazy::<pages::Plan>::new()} />
+                <Route path=path!("/access-policy/plans/:id") view={Lazy::<pages::Plan>::new()} />
+                <Route path=path!("/access-policy/:cluster") view={Lazy::<pages::ClusterPolicy>::new()} />
+                <Route path=path!("/agents") view={Lazy::<pages::Agents>::new()} />
+                <Route path=path!("/audit") view={Lazy::<pages::Audit>::new()} />
+                <Route path=path!("/settings") view={Lazy::<pages::Settings>::new()} />
+                <Route path=path!("/settings/users") view={Lazy::<pages::Users>::new()} />
+                <Route path=path!("/settings/tokens") view={Lazy::<pages::Tokens>::new()} />
+                <Route path=path!("/settings/account") view={Lazy::<pages::Account>::new()} />
+                <Route path=path!("/settings/webhooks") view={Lazy::<pages::Webhooks>::new()} />
             </Routes>
         </Router>
     }

@@ -46,6 +46,43 @@ export async function hydrated(page) {
   await page.waitForLoadState('networkidle');
 }
 
+/// Every page of the console, with the data the earlier specs left: the list pages, each node,
+/// each proxy map, one certificate, each cluster's access policy and a plan.
+export async function consolePaths(page) {
+  const get = async (path) => (await page.request.get(path)).json();
+  const [nodes, certificates, clusters, maps] = await Promise.all(
+    ['/api/v1/nodes', '/api/v1/certificates', '/api/v1/clusters', '/api/v1/proxymaps'].map(get));
+  expect(nodes.length, 'the earlier specs left nodes').toBeGreaterThan(0);
+  expect(certificates.length, 'and scanned certificates').toBeGreaterThan(0);
+  return ['/', '/inventory', '/certificates', '/proxy-map', '/access-policy', '/agents', '/audit', '/settings',
+    '/settings/users', '/settings/tokens', '/settings/account', '/settings/webhooks',
+    ...nodes.map((n) => `/nodes/${n.id}`), ...maps.map((m) => `/proxy-map/${m.id}`),
+    `/certificates/${certificates[0].fingerprint_sha256}`,
+    ...clusters.map((c) => `/access-policy/${c.id}`), '/plans/1'];
+}
+
+/// What a first visit to `path` moves, in a fresh browser context (an empty cache) with
+/// `storageState` (a session, or none): `{ bytes, files }`, each response's headers and body as
+/// it crossed the wire (compressed), until the page has hydrated and the network is idle.
+export async function firstVisit(browser, baseURL, path, storageState) {
+  const context = await browser.newContext({ baseURL, storageState });
+  const page = await context.newPage();
+  const finished = [];
+  page.on('requestfinished', (request) => finished.push(request));
+  await page.goto(path);
+  await hydrated(page);
+  const files = [];
+  let bytes = 0;
+  for (const request of finished) {
+    const sizes = await request.sizes();
+    const moved = sizes.responseHeadersSize + sizes.responseBodySize;
+    bytes += moved;
+    files.push(`${new URL(request.url()).pathname} ${moved}`);
+  }
+  await context.close();
+  return { bytes, files };
+}
+
 /// Starts the simulator (gatehouse-sim, real SSH and HTTPS) with `fleetToml`; resolves once its
 /// nodes run with `{ child, nodes: { fqdn: { ssh, hostKey, https } } }` (kill `child` after).
 export async function simulator(fleetToml) {

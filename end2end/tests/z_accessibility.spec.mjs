@@ -5,10 +5,7 @@
 // any page.
 import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { ADMIN, signInAndWait, hydrated } from './support.mjs';
-
-const PAGES = ['/', '/inventory', '/certificates', '/proxy-map', '/access-policy', '/agents', '/audit',
-  '/settings', '/settings/users', '/settings/tokens', '/settings/account', '/settings/webhooks'];
+import { ADMIN, signInAndWait, hydrated, consolePaths } from './support.mjs';
 
 /// The serious and critical violations on the page as it is now, one line each.
 async function violations(page) {
@@ -39,17 +36,7 @@ test('the sign-in page has no serious accessibility violations', async ({ page }
 test('every page of the console has no serious accessibility violations', async ({ page }) => {
   test.setTimeout(180_000);
   await signInAndWait(page, ADMIN);
-  const nodes = await (await page.request.get('/api/v1/nodes')).json();
-  const certificates = await (await page.request.get('/api/v1/certificates')).json();
-  expect(nodes.length, 'the earlier specs left nodes').toBeGreaterThan(0);
-  expect(certificates.length, 'and scanned certificates').toBeGreaterThan(0);
-  const clusters = await (await page.request.get('/api/v1/clusters')).json();
-  // proxymap.spec left a map alone and a map rolled out (its rollout and propagation shown).
-  const maps = await (await page.request.get('/api/v1/proxymaps')).json();
-  const paths = [...PAGES, ...nodes.map((n) => `/nodes/${n.id}`), ...maps.map((m) => `/proxy-map/${m.id}`),
-    `/certificates/${certificates[0].fingerprint_sha256}`,
-    // policy.spec left a policy applied: its cluster's page and its plan, with data in them.
-    ...clusters.map((c) => `/access-policy/${c.id}`), '/plans/1'];
+  const paths = await consolePaths(page);
   await check(page, paths);
 });
 

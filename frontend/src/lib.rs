@@ -3,5 +3,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // `hydrate_lazy`: a page whose code is a separate module (`app::pages`) is fetched before it
+    // is hydrated.
+    leptos::mount::hydrate_lazy(app::App);
 }

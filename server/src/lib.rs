@@ -195,6 +195,11 @@ pub fn router(state: AppState) -> Result<Router> {
             middleware::context,
         ))
         .layer(sessions)
+        // Pages and answers travel compressed (gzip) to clients that take it: a proxy map's page
+        // holds its text. Compressing pages that hold secrets beside text an attacker sent
+        // (BREACH) needs the victim's session on a request the attacker started; the session
+        // cookie is SameSite=Strict and API tokens are never sent by a browser on its own.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state.clone());
     // The appliances fetch their proxy maps without a session.
     let maps = maps::router(state.services.clone(), state.map_fetch_limit);
@@ -214,14 +219,16 @@ pub fn router(state: AppState) -> Result<Router> {
         .layer(axum::middleware::from_fn(middleware::request_id)))
 }
 
-/// The stem of the bundle's file names under `/pkg` (`gatehouse.<content hash>`), as the build
-/// wrote it into `<site root>/bundle.txt`; `gatehouse` for a site built without it.
-pub fn bundle_name(site_root: &str) -> String {
+/// Where the bundle lies under the site root: `pkg/<content hash>`, as the build wrote the hash
+/// into `<site root>/bundle.txt` (every file of one build in one directory named by their
+/// content, so the split modules and the loader find each other by relative names); `pkg` for a
+/// site built without it.
+pub fn bundle_dir(site_root: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(site_root).join("bundle.txt"))
         .ok()
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty() && !name.contains(['/', '\\']))
-        .unwrap_or_else(|| app::BUNDLE.to_owned())
+        .map(|hash| hash.trim().to_owned())
+        .filter(|hash| !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit()))
+        .map_or_else(|| "pkg".to_owned(), |hash| format!("pkg/{hash}"))
 }
 
 /// 200 when the database answers, 503 otherwise.
@@ -256,9 +263,9 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
     )
     .with_slots(domain::appliances::slots::SshSlots::new(pool.clone()));
     let leptos = LeptosOptions::builder()
-        .output_name(bundle_name(&serve.site_root))
+        .output_name(app::BUNDLE)
         .site_root(serve.site_root.as_str())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(bundle_dir(&serve.site_root))
         .site_addr(serve.listen)
         .build();
     let services = Services {

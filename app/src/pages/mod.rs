@@ -19,6 +19,86 @@ pub mod webhooks;
 
 use leptos::prelude::*;
 
+/// Declares a group of pages whose code is one wasm module of its own, fetched the first time
+/// one of them is opened (the server names it in the page it renders, so the browser fetches it
+/// beside the main bundle). The sign-in page's bundle then holds only what signing in needs.
+/// Few groups rather than one module per page: code shared by two modules goes to a third, and
+/// many small modules would cost a request each and compress worse. Each page gets a route type:
+/// `Lazy::<pages::Inventory>::new()`.
+macro_rules! lazy_pages {
+    ($group:ident, $load:ident, $preload:ident { $($route:ident => $page:path),* $(,)? }) => {
+        /// The pages of one lazily loaded module.
+        #[derive(Clone, Copy, Debug)]
+        #[repr(u8)]
+        pub enum $group {
+            $($route),*
+        }
+
+        #[leptos::lazy]
+        fn $load(page: $group) -> AnyView {
+            match page {
+                $($group::$route => $page().into_any()),*
+            }
+        }
+
+        $(
+            #[derive(Debug)]
+            pub struct $route;
+
+            impl leptos_router::LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_: Self) -> AnyView {
+                    $load($group::$route).await
+                }
+
+                async fn preload() {
+                    #[cfg(feature = "hydrate")]
+                    $preload().await;
+                }
+            }
+        )*
+    };
+}
+
+lazy_pages!(Fleet, fleet_page, __preload_fleet_page {
+    Dashboard => dashboard::DashboardPage,
+    Inventory => inventory::InventoryPage,
+    Agents => agents::AgentsPage,
+});
+
+lazy_pages!(Certs, certs_page, __preload_certs_page {
+    Certificates => certificates::CertificatesPage,
+    Certificate => certificates::CertificatePage,
+});
+
+// The node page alone: the heaviest page (stores, access, agents, credentials).
+lazy_pages!(Nodes, node_page, __preload_node_page {
+    Node => node::NodePage,
+});
+
+lazy_pages!(Admin, admin_page, __preload_admin_page {
+    Audit => audit::AuditPage,
+    Settings => settings::SettingsPage,
+    Users => users::UsersPage,
+    Tokens => tokens::TokensPage,
+    Account => account::AccountPage,
+    Webhooks => webhooks::WebhooksPage,
+});
+
+lazy_pages!(Maps, maps_page, __preload_maps_page {
+    ProxyMaps => proxymap::ProxyMapsPage,
+    ProxyMap => proxymap::ProxyMapPage,
+});
+
+lazy_pages!(AccessPolicy, policy_page, __preload_policy_page {
+    Policies => policy::PoliciesPage,
+    ClusterPolicy => policy::ClusterPolicyPage,
+    Plan => plan::PlanPage,
+});
+
 /// Any path the console does not know.
 #[component]
 pub fn NotFound() -> impl IntoView {

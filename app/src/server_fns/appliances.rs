@@ -11,7 +11,7 @@ use {
 };
 
 /// The access facts of a node (credentials without the password, host key).
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "appliance_access")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "appliance_access")]
 pub async fn load_access(node_id: i64) -> Result<Access, AppError> {
     let context = request_context();
     let state = app_state()?;
@@ -20,7 +20,7 @@ pub async fn load_access(node_id: i64) -> Result<Access, AppError> {
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "appliance_credentials")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "appliance_credentials")]
 pub async fn set_credentials(
     node_id: i64,
     username: String,
@@ -46,7 +46,7 @@ pub async fn set_credentials(
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "appliance_test")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "appliance_test")]
 pub async fn test_connection(node_id: i64) -> Result<ConnectionTest, AppError> {
     let context = request_context();
     let state = app_state()?;
@@ -55,7 +55,7 @@ pub async fn test_connection(node_id: i64) -> Result<ConnectionTest, AppError> {
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "appliance_accept_key")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "appliance_accept_key")]
 pub async fn accept_host_key(node_id: i64, fingerprint: String) -> Result<HostKey, AppError> {
     let context = request_context();
     let state = app_state()?;
@@ -65,7 +65,7 @@ pub async fn accept_host_key(node_id: i64, fingerprint: String) -> Result<HostKe
 }
 
 /// The stores as last read (`read`: read them from the appliance now).
-#[server(prefix = "/api/fn", endpoint = "appliance_stores")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "appliance_stores")]
 pub async fn load_stores(node_id: i64, read: bool) -> Result<Stores, AppError> {
     let context = request_context();
     let state = app_state()?;
@@ -77,7 +77,7 @@ pub async fn load_stores(node_id: i64, read: bool) -> Result<Stores, AppError> {
     .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "appliance_import_trust")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "appliance_import_trust")]
 pub async fn import_trust(node_id: i64, unit: String, pem: String) -> Result<Operation, AppError> {
     let context = request_context();
     let state = app_state()?;
@@ -87,7 +87,7 @@ pub async fn import_trust(node_id: i64, unit: String, pem: String) -> Result<Ope
 }
 
 /// Connected users now (nodes read within the last 10 s are not asked again).
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "connected_agents")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "connected_agents")]
 pub async fn load_connected_agents() -> Result<ConnectedAgents, AppError> {
     let context = request_context();
     let state = app_state()?;
@@ -97,7 +97,7 @@ pub async fn load_connected_agents() -> Result<ConnectedAgents, AppError> {
 }
 
 /// One Finesse node's connected users now (`None`: not a Finesse node).
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "node_agents")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_agents")]
 pub async fn load_node_agents(node_id: i64) -> Result<Option<NodeAgents>, AppError> {
     let context = request_context();
     let state = app_state()?;

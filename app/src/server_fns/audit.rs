@@ -10,7 +10,7 @@ use {
 };
 
 /// A page of the audit log (admins and auditors). The read itself is audited.
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "audit")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "audit")]
 pub async fn list_audit(filter: AuditFilter, offset: i64) -> Result<AuditPage, AppError> {
     let state = app_state()?;
     let context = request_context();
@@ -20,7 +20,7 @@ pub async fn list_audit(filter: AuditFilter, offset: i64) -> Result<AuditPage, A
 }
 
 /// Checks the whole hash chain (admins and auditors). Audited.
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "audit_verify")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "audit_verify")]
 pub async fn verify_audit() -> Result<VerifyReport, AppError> {
     let state = app_state()?;
     let context = request_context();

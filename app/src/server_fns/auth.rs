@@ -11,14 +11,14 @@ use {
 };
 
 /// The signed-in user, or `None`.
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "me")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "me")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     let context = request_context();
     Ok(context.principal.and_then(|p| p.as_current_user()))
 }
 
 /// Signs in with a username and password, then goes to `next` (a local path).
-#[server(prefix = "/api/fn", endpoint = "login")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "login")]
 pub async fn login(
     username: String,
     password: String,
@@ -33,7 +33,7 @@ pub async fn login(
 }
 
 /// Signs out: the session is destroyed on the server.
-#[server(prefix = "/api/fn", endpoint = "logout")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let state = app_state()?;
     let context = request_context();
@@ -44,7 +44,7 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 /// Changes the signed-in user's own password (any role).
-#[server(prefix = "/api/fn", endpoint = "change_password")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "change_password")]
 pub async fn change_password(
     current: String,
     new_password: String,
@@ -66,7 +66,7 @@ pub async fn change_password(
 }
 
 /// Creates the first administrator with the one-time setup token printed at first start.
-#[server(prefix = "/api/fn", endpoint = "setup")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "setup")]
 pub async fn setup(
     token: String,
     username: String,

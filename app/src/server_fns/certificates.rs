@@ -10,7 +10,7 @@ use {
     domain::certificates::store,
 };
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "dashboard")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "dashboard")]
 pub async fn load_dashboard(
     cluster: Option<String>,
     kind: Option<String>,
@@ -24,7 +24,7 @@ pub async fn load_dashboard(
         .map_err(AppError::from)
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "certificate_list")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "certificate_list")]
 pub async fn load_certificate_list(
     cluster: Option<String>,
     kind: Option<String>,
@@ -38,7 +38,7 @@ pub async fn load_certificate_list(
         .map_err(AppError::from)
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "node_report")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_report")]
 pub async fn load_node_report(id: i64) -> Result<NodeReport, AppError> {
     let app = app_state()?;
     store::node_report(&app.pool, &request_context(), id, domain::dates::now())
@@ -46,7 +46,7 @@ pub async fn load_node_report(id: i64) -> Result<NodeReport, AppError> {
         .map_err(AppError::from)
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "certificate_report")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "certificate_report")]
 pub async fn load_certificate_report(sha256: String) -> Result<CertificateReport, AppError> {
     let app = app_state()?;
     store::certificate_report(&app, &request_context(), &sha256)
@@ -55,7 +55,7 @@ pub async fn load_certificate_report(sha256: String) -> Result<CertificateReport
 }
 
 /// Starts a scan of one node (`node_id`) or of the whole fleet (none).
-#[server(prefix = "/api/fn", endpoint = "scan_start")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "scan_start")]
 pub async fn scan_start(node_id: Option<i64>) -> Result<i64, AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -64,7 +64,7 @@ pub async fn scan_start(node_id: Option<i64>) -> Result<i64, AppError> {
         .map_err(AppError::from)
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "scan_progress")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "scan_progress")]
 pub async fn load_scan_progress(id: i64) -> Result<ScanProgress, AppError> {
     let app = app_state()?;
     store::scan_progress(&app.pool, &request_context(), id, domain::dates::now())
@@ -72,7 +72,7 @@ pub async fn load_scan_progress(id: i64) -> Result<ScanProgress, AppError> {
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "scan_cancel")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "scan_cancel")]
 pub async fn scan_cancel(id: i64) -> Result<(), AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -82,7 +82,7 @@ pub async fn scan_cancel(id: i64) -> Result<(), AppError> {
 }
 
 /// Mutes (`kind` absent or `mute`) or acknowledges (`ack`) an alert.
-#[server(prefix = "/api/fn", endpoint = "alert_mute")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "alert_mute")]
 pub async fn mute_alert(
     kind: Option<String>,
     node_id: i64,
@@ -108,7 +108,7 @@ pub async fn mute_alert(
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "alert_unmute")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "alert_unmute")]
 pub async fn unmute_alert(
     node_id: i64,
     port: i32,
@@ -127,7 +127,7 @@ pub async fn unmute_alert(
 }
 
 /// Sets or clears (empty fields) a cluster's own expiry thresholds.
-#[server(prefix = "/api/fn", endpoint = "cluster_thresholds")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "cluster_thresholds")]
 pub async fn set_cluster_thresholds(
     id: i64,
     warning_days: Option<String>,
@@ -143,7 +143,7 @@ pub async fn set_cluster_thresholds(
 }
 
 /// Sets or clears (empty fields) a node's own expiry thresholds.
-#[server(prefix = "/api/fn", endpoint = "node_thresholds")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_thresholds")]
 pub async fn set_node_thresholds(
     id: i64,
     warning_days: Option<String>,
@@ -158,7 +158,7 @@ pub async fn set_node_thresholds(
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "cluster_ca_add")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "cluster_ca_add")]
 pub async fn add_cluster_ca(cluster_id: i64, pem: String) -> Result<usize, AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -169,7 +169,7 @@ pub async fn add_cluster_ca(cluster_id: i64, pem: String) -> Result<usize, AppEr
     )
 }
 
-#[server(prefix = "/api/fn", endpoint = "cluster_ca_remove")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "cluster_ca_remove")]
 pub async fn remove_cluster_ca(
     cluster_id: i64,
     fingerprint_sha256: String,

@@ -42,7 +42,7 @@ fn node_form(
 }
 
 /// Checks a pasted CSV inventory (`dry_run`), or imports it when every row is valid.
-#[server(prefix = "/api/fn", endpoint = "inventory_import")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "inventory_import")]
 pub async fn import_inventory(
     csv: String,
     dry_run: Option<String>,
@@ -55,7 +55,7 @@ pub async fn import_inventory(
         .map_err(AppError::from)
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "inventory")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "inventory")]
 pub async fn inventory_overview() -> Result<Overview, AppError> {
     let state = app_state()?;
     let context = request_context();
@@ -66,7 +66,7 @@ pub async fn inventory_overview() -> Result<Overview, AppError> {
     })
 }
 
-#[server(prefix = "/api/fn", endpoint = "cluster_create")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "cluster_create")]
 pub async fn add_cluster(name: String, description: Option<String>) -> Result<i64, AppError> {
     let state = app_state()?;
     let context = request_context();
@@ -75,7 +75,7 @@ pub async fn add_cluster(name: String, description: Option<String>) -> Result<i6
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "cluster_delete")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "cluster_delete")]
 pub async fn remove_cluster(id: i64) -> Result<(), AppError> {
     let state = app_state()?;
     let context = request_context();
@@ -85,7 +85,7 @@ pub async fn remove_cluster(id: i64) -> Result<(), AppError> {
 }
 
 #[allow(clippy::too_many_arguments)]
-#[server(prefix = "/api/fn", endpoint = "node_create")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_create")]
 pub async fn add_node(
     cluster_id: i64,
     kind: String,
@@ -105,7 +105,7 @@ pub async fn add_node(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[server(prefix = "/api/fn", endpoint = "node_update")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_update")]
 pub async fn edit_node(
     id: i64,
     cluster_id: i64,
@@ -125,7 +125,7 @@ pub async fn edit_node(
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "node_delete")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_delete")]
 pub async fn remove_node(id: i64) -> Result<(), AppError> {
     let state = app_state()?;
     let context = request_context();

@@ -12,3 +12,39 @@ pub mod proxymaps;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
+
+use leptos::server_fn;
+
+/// How every server function answers: JSON, as with `server_fn`'s own `Json`, but read in the
+/// browser from text (`serde_json::from_str`) rather than from bytes. The page's resources take
+/// the server's data over from text too, and each reader is a copy of every type's JSON
+/// decoder: one reader instead of two keeps a sixth of the browser bundle out of it.
+pub type Answer = server_fn::codec::Post<JsonText>;
+
+/// The encoding of [`Answer`].
+pub struct JsonText;
+
+impl server_fn::ContentType for JsonText {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl server_fn::FormatType for JsonText {
+    const FORMAT_TYPE: server_fn::Format = server_fn::Format::Text;
+}
+
+impl<T: serde::Serialize> server_fn::Encodes<T> for JsonText {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<server_fn::Bytes, Self::Error> {
+        serde_json::to_vec(output).map(server_fn::Bytes::from)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> server_fn::Decodes<T> for JsonText {
+    type Error = serde_json::Error;
+
+    fn decode(bytes: server_fn::Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
+        serde_json::from_str(text)
+    }
+}

@@ -28,13 +28,13 @@ pub struct PolicyPage {
     pub candidates: Vec<(i64, String)>,
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "access_policies")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policies")]
 pub async fn load_policies() -> Result<Vec<ClusterStanding>, AppError> {
     let app = app_state()?;
     Ok(policies::overview(&app.pool, &request_context()).await?)
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "access_policy")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy")]
 pub async fn load_policy(cluster_id: i64) -> Result<PolicyPage, AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -68,7 +68,7 @@ pub struct Operations {
     pub restarts: Vec<PendingRestart>,
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "access_policy_operations")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_operations")]
 pub async fn load_operations(cluster_id: i64) -> Result<Operations, AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -81,7 +81,7 @@ pub async fn load_operations(cluster_id: i64) -> Result<Operations, AppError> {
 }
 
 /// Saves `document` (the policy as JSON) as the next version, edited from `base_version`.
-#[server(prefix = "/api/fn", endpoint = "access_policy_save")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_save")]
 pub async fn save_policy(
     cluster_id: i64,
     base_version: i32,
@@ -99,7 +99,7 @@ pub async fn save_policy(
     Ok(policies::save(&app.pool, &request_context(), cluster_id, save).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "access_policy_restore")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_restore")]
 pub async fn restore_version(
     cluster_id: i64,
     version: i32,
@@ -117,7 +117,7 @@ pub async fn restore_version(
 }
 
 /// Where each of `hosts` (one per line) leads from Gatehouse: the address(es), or why none.
-#[server(prefix = "/api/fn", endpoint = "access_policy_lookup")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_lookup")]
 pub async fn lookup_hosts(
     hosts: String,
 ) -> Result<Vec<(String, Result<String, String>)>, AppError> {
@@ -127,7 +127,7 @@ pub async fn lookup_hosts(
 }
 
 /// The certificate a proxy's listener (`host:port`) presents, for the admin to compare.
-#[server(prefix = "/api/fn", endpoint = "access_policy_listener_certificate")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_listener_certificate")]
 pub async fn read_listener_certificate(listener: String) -> Result<ListenerCertificate, AppError> {
     let app = app_state()?;
     let listener = listener.trim();
@@ -149,21 +149,21 @@ pub async fn read_listener_certificate(listener: String) -> Result<ListenerCerti
 }
 
 /// The cluster follows `leader_id`'s policy (the clusters behind one proxy pair).
-#[server(prefix = "/api/fn", endpoint = "access_policy_follow")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_follow")]
 pub async fn follow_policy(cluster_id: i64, leader_id: i64) -> Result<PolicyView, AppError> {
     let app = app_state()?;
     Ok(policies::follow(&app.pool, &request_context(), cluster_id, leader_id).await?)
 }
 
 /// The cluster stops sharing its policy and keeps a copy.
-#[server(prefix = "/api/fn", endpoint = "access_policy_leave")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_leave")]
 pub async fn leave_policy(cluster_id: i64) -> Result<PolicyView, AppError> {
     let app = app_state()?;
     Ok(policies::leave(&app.pool, &request_context(), cluster_id).await?)
 }
 
 /// What changed from version `from` to version `to` (0: the empty policy).
-#[server(prefix = "/api/fn", endpoint = "access_policy_diff")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_diff")]
 pub async fn policy_diff(cluster_id: i64, from: i32, to: i32) -> Result<Vec<Change>, AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -182,62 +182,62 @@ pub async fn policy_diff(cluster_id: i64, from: i32, to: i32) -> Result<Vec<Chan
     Ok(domain::access_policy::diff(&a, &b))
 }
 
-#[server(prefix = "/api/fn", endpoint = "access_policy_plan")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_plan")]
 pub async fn make_plan(cluster_id: i64) -> Result<i64, AppError> {
     let app = app_state()?;
     Ok(policies::plan(&app.pool, &request_context(), cluster_id).await?)
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "plan")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "plan")]
 pub async fn load_plan(plan_id: i64) -> Result<PlanView, AppError> {
     let app = app_state()?;
     Ok(plans::view(&app.pool, &request_context(), plan_id).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "plan_apply")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "plan_apply")]
 pub async fn apply_plan(plan_id: i64) -> Result<(), AppError> {
     let app = app_state()?;
     Ok(plans::apply(&app.pool, &request_context(), plan_id).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "plan_cancel")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "plan_cancel")]
 pub async fn cancel_plan(plan_id: i64) -> Result<(), AppError> {
     let app = app_state()?;
     Ok(plans::cancel(&app.pool, &request_context(), plan_id).await?)
 }
 
 /// Every drifted item of the fleet (the dashboard's panel).
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "drift")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "drift")]
 pub async fn load_drift() -> Result<Vec<Drift>, AppError> {
     let app = app_state()?;
     Ok(drift::drift(&app.pool, &request_context()).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "drift_check")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "drift_check")]
 pub async fn check_drift() -> Result<Vec<Drift>, AppError> {
     let app = app_state()?;
     Ok(drift::check_now(&app, &request_context()).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "access_policy_adopt")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "access_policy_adopt")]
 pub async fn adopt_node(node_id: i64) -> Result<PolicyView, AppError> {
     let app = app_state()?;
     Ok(policies::adopt(&app, &request_context(), node_id).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "node_restart")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_restart")]
 pub async fn restart_service(node_id: i64, service: String) -> Result<Restart, AppError> {
     let app = app_state()?;
     Ok(appliances::restart_service(&app, &request_context(), node_id, &service).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "cluster_rolling_restart")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "cluster_rolling_restart")]
 pub async fn rolling_restart(cluster_id: i64) -> Result<Vec<i64>, AppError> {
     let app = app_state()?;
     Ok(appliances::rolling_restart(&app, &request_context(), cluster_id).await?)
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "restart")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "restart")]
 pub async fn load_restart(id: i64) -> Result<Restart, AppError> {
     let app = app_state()?;
     Ok(appliances::restart_view(&app.pool, &request_context(), id).await?)

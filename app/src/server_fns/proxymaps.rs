@@ -21,7 +21,7 @@ pub struct MapsPage {
     pub clusters: Vec<(i64, String)>,
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "proxy_maps")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_maps")]
 pub async fn load_maps() -> Result<MapsPage, AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -35,7 +35,7 @@ pub async fn load_maps() -> Result<MapsPage, AppError> {
 }
 
 /// `cluster_id`: empty for a map checked alone.
-#[server(prefix = "/api/fn", endpoint = "proxy_map_create")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map_create")]
 pub async fn create_map(name: String, cluster_id: String) -> Result<MapView, AppError> {
     let app = app_state()?;
     let cluster_id = match cluster_id.trim() {
@@ -53,20 +53,45 @@ pub async fn create_map(name: String, cluster_id: String) -> Result<MapView, App
     Ok(maps::create(&app.pool, &request_context(), new).await?)
 }
 
-/// One map's page: the map, every version (newest first), its cluster's nodes that read maps,
-/// and the inventory, proxies and certificates its text is checked against (`None`: no
-/// cluster), so the browser checks as the server does.
+/// One map's page: the map, the newest version's text (empty before the first save), every
+/// version without its text (newest first: a long map's history would otherwise travel with
+/// every visit; [`load_version`] and [`compare_versions`] fetch what is asked), its cluster's
+/// nodes that read maps, and the inventory, proxies and certificates its text is checked
+/// against (`None`: no cluster), so the browser checks as the server does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapPage {
     pub map: MapView,
     pub cluster: Option<String>,
-    pub versions: Vec<MapVersion>,
+    pub latest: String,
+    pub versions: Vec<VersionRow>,
     pub nodes: Vec<MapNode>,
     pub context: Option<proxymap::Context>,
     pub rollout: RolloutView,
 }
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "proxy_map")]
+/// A version as the page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub version: i32,
+    pub author: String,
+    pub comment: String,
+    pub saved_at: String,
+    pub mappings: usize,
+}
+
+impl From<MapVersion> for VersionRow {
+    fn from(v: MapVersion) -> Self {
+        Self {
+            version: v.version,
+            author: v.author,
+            comment: v.comment,
+            saved_at: v.saved_at,
+            mappings: v.mappings,
+        }
+    }
+}
+
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map")]
 pub async fn load_map(id: i64) -> Result<MapPage, AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -88,17 +113,46 @@ pub async fn load_map(id: i64) -> Result<MapPage, AppError> {
         None => (None, Vec::new(), None),
     };
     let rollout = maps::rollout::get(&app, &context, id).await?;
+    let latest = versions.first().map(|v| v.text.clone()).unwrap_or_default();
     Ok(MapPage {
         map,
         cluster,
-        versions,
+        latest,
+        versions: versions.into_iter().map(VersionRow::from).collect(),
         nodes,
         context: checks,
         rollout,
     })
 }
 
-#[server(prefix = "/api/fn", endpoint = "proxy_map_save")]
+/// One version's text, to load into the editor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionText {
+    pub version: i32,
+    pub text: String,
+}
+
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map_version")]
+pub async fn load_version(id: i64, version: i32) -> Result<VersionText, AppError> {
+    let app = app_state()?;
+    let text = maps::version_text(&app.pool, &request_context(), id, version).await?;
+    Ok(VersionText { version, text })
+}
+
+/// The mappings that differ between two versions (`proxymap::diff`: `+` added, `-` removed,
+/// `~` changed).
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map_compare")]
+pub async fn compare_versions(id: i64, from: i32, to: i32) -> Result<Vec<String>, AppError> {
+    let app = app_state()?;
+    let context = request_context();
+    let (a, b) = (
+        maps::version_text(&app.pool, &context, id, from).await?,
+        maps::version_text(&app.pool, &context, id, to).await?,
+    );
+    Ok(proxymap::diff(&proxymap::parse(&a), &proxymap::parse(&b)))
+}
+
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map_save")]
 pub async fn save_map(
     id: i64,
     text: String,
@@ -114,14 +168,14 @@ pub async fn save_map(
     Ok(maps::save(&app.pool, &request_context(), id, save).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "proxy_map_publish")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map_publish")]
 pub async fn publish_map(id: i64, version: i32) -> Result<MapView, AppError> {
     let app = app_state()?;
     Ok(maps::publish(&app.pool, &request_context(), id, version).await?)
 }
 
 /// What a node's `show-proxy-config-map` says now, as map text.
-#[server(prefix = "/api/fn", endpoint = "proxy_map_of_node")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map_of_node")]
 pub async fn node_map(node_id: i64) -> Result<String, AppError> {
     let app = app_state()?;
     Ok(maps::rollout::node_map(&app, &request_context(), node_id).await?)
@@ -159,7 +213,7 @@ impl RolloutForm {
     }
 }
 
-#[server(prefix = "/api/fn", endpoint = "proxy_map_rollout")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map_rollout")]
 pub async fn save_rollout(id: i64, form: RolloutForm) -> Result<RolloutView, AppError> {
     let app = app_state()?;
     Ok(maps::rollout::set(&app, &request_context(), id, form.rollout()?).await?)
@@ -167,7 +221,7 @@ pub async fn save_rollout(id: i64, form: RolloutForm) -> Result<RolloutView, App
 
 /// Plans the rollout of the form's settings (saved first when they differ from the saved ones)
 /// to the cluster's nodes; the plan's id.
-#[server(prefix = "/api/fn", endpoint = "proxy_map_plan")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map_plan")]
 pub async fn plan_rollout(id: i64, form: RolloutForm) -> Result<i64, AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -188,7 +242,7 @@ pub async fn plan_rollout(id: i64, form: RolloutForm) -> Result<i64, AppError> {
 }
 
 /// Every node's propagation, read from the nodes now.
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "proxy_map_propagation")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_map_propagation")]
 pub async fn load_propagation(id: i64) -> Result<PropagationView, AppError> {
     let app = app_state()?;
     Ok(maps::serve::propagation_of(&app, &request_context(), id).await?)

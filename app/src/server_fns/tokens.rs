@@ -10,7 +10,7 @@ use {
     domain::tokens::store,
 };
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "tokens")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "tokens")]
 pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
     let state = app_state()?;
     let context = request_context();
@@ -19,7 +19,7 @@ pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "token_create")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "token_create")]
 pub async fn create_token(
     name: String,
     role: String,
@@ -42,7 +42,7 @@ pub async fn create_token(
     .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "token_revoke")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "token_revoke")]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let state = app_state()?;
     let context = request_context();

@@ -10,7 +10,7 @@ use {
     domain::users::store,
 };
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "users")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     let state = app_state()?;
     let context = request_context();
@@ -19,7 +19,7 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "user_create")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "user_create")]
 pub async fn create_user(
     username: String,
     password: String,
@@ -41,7 +41,7 @@ pub async fn create_user(
     .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "user_update")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "user_update")]
 pub async fn update_user(id: i64, update: UserUpdate) -> Result<(), AppError> {
     let state = app_state()?;
     let context = request_context();
@@ -50,7 +50,7 @@ pub async fn update_user(id: i64, update: UserUpdate) -> Result<(), AppError> {
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "user_delete")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "user_delete")]
 pub async fn delete_user(id: i64) -> Result<(), AppError> {
     let state = app_state()?;
     let context = request_context();

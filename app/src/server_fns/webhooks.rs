@@ -9,7 +9,7 @@ use {
     domain::webhooks::store,
 };
 
-#[server(input = server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "webhooks")]
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "webhooks")]
 pub async fn load_webhooks() -> Result<WebhooksOverview, AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -19,7 +19,7 @@ pub async fn load_webhooks() -> Result<WebhooksOverview, AppError> {
     })
 }
 
-#[server(prefix = "/api/fn", endpoint = "webhook_create")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "webhook_create")]
 pub async fn add_webhook(
     name: String,
     url: String,
@@ -32,7 +32,7 @@ pub async fn add_webhook(
         .map_err(AppError::from)
 }
 
-#[server(prefix = "/api/fn", endpoint = "webhook_delete")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "webhook_delete")]
 pub async fn remove_webhook(id: i64) -> Result<(), AppError> {
     let app = app_state()?;
     let context = request_context();
@@ -42,7 +42,7 @@ pub async fn remove_webhook(id: i64) -> Result<(), AppError> {
 }
 
 /// Sends a test message to one webhook now and reports what the receiver answered.
-#[server(prefix = "/api/fn", endpoint = "webhook_test")]
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "webhook_test")]
 pub async fn test_webhook(id: i64) -> Result<TestResult, AppError> {
     let app = app_state()?;
     let context = request_context();

@@ -146,8 +146,7 @@ pub fn ProxyMapPage() -> impl IntoView {
                 {move || page.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
                     Ok(p) => {
-                        let latest = p.versions.first().map(|v| v.text.clone()).unwrap_or_default();
-                        let draft = editor::Draft::new(latest);
+                        let draft = editor::Draft::new(p.latest.clone());
                         let checked = editor::checked(draft, p.context.clone());
                         let cluster = p.cluster.clone().map_or("no cluster: checked alone, not rolled out".to_owned(), |c| format!("cluster {c}"));
                         view! {

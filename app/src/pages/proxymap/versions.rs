@@ -3,7 +3,7 @@
 
 use super::Section;
 use crate::components::{minute, ActionError, Table, BUTTON_SECONDARY, INPUT, LABEL};
-use crate::server_fns::proxymaps::{MapPage, PublishMap};
+use crate::server_fns::proxymaps::{CompareVersions, LoadVersion, MapPage, PublishMap};
 use domain::proxy_maps::{derived, MapNode};
 use leptos::prelude::*;
 
@@ -55,17 +55,24 @@ pub fn Versions(
     let newest = page.versions[0].version;
     let from = RwSignal::new((newest - 1).max(1));
     let to = RwSignal::new(newest);
-    let text_of = move |v: i32| {
-        versions.with_value(|all| all.iter().find(|x| x.version == v).map(|x| x.text.clone()))
-    };
-    let changes = Memo::new(move |_| {
-        let (a, b) = (
-            text_of(from.get()).unwrap_or_default(),
-            text_of(to.get()).unwrap_or_default(),
-        );
-        proxymap::diff(&proxymap::parse(&a), &proxymap::parse(&b))
+    // Compared on the server, once the page runs in the browser (the page does not carry every
+    // version's text), and again whenever either choice changes.
+    let compare = ServerAction::<CompareVersions>::new();
+    Effect::new(move |_| {
+        compare.dispatch(CompareVersions {
+            id,
+            from: from.get(),
+            to: to.get(),
+        });
     });
+    let load = ServerAction::<LoadVersion>::new();
     let loaded = RwSignal::new(None::<i32>);
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = load.value().get() {
+            draft.replace(v.text);
+            loaded.set(Some(v.version));
+        }
+    });
     let options = move |selected: RwSignal<i32>| {
         versions.with_value(|all| {
             all.iter()
@@ -79,6 +86,7 @@ pub fn Versions(
     view! {
         <Section title="Versions" description="Every save is kept. Publishing one serves it to the nodes from now on; loading one into the editor lets you save it again as the next version.">
             <ActionError error=crate::components::error_of(publish.value()) />
+            <ActionError error=crate::components::error_of(load.value()) />
             <Table headers=&["Version", "Saved", "By", "Why", "Mappings", ""]>
                 {page.versions.iter().map(|v| {
                     let version = v.version;
@@ -102,7 +110,7 @@ pub fn Versions(
                                     })}
                                     {admin.then(|| view! {
                                         <button type="button" class=BUTTON_SECONDARY aria-label=format!("Load into editor: version {version}")
-                                            on:click=move |_| { if let Some(t) = text_of(version) { draft.replace(t); loaded.set(Some(version)); } }>"Load into editor"</button>
+                                            on:click=move |_| { load.dispatch(LoadVersion { id, version }); }>"Load into editor"</button>
                                     })}
                                 </div>
                             </td>
@@ -119,16 +127,14 @@ pub fn Versions(
                     <div><label for="diff-to" class=LABEL>"To"</label>
                         <select id="diff-to" class=INPUT on:change=move |ev| to.set(event_target_value(&ev).parse().unwrap_or(1))>{options(to)}</select></div>
                 </div>
-                {move || {
-                    let lines = changes.get();
-                    if lines.is_empty() {
-                        view! { <p class="text-sm text-slate-600">"No mapping differs."</p> }.into_any()
-                    } else {
-                        view! { <ul class="font-mono text-xs">{lines.into_iter().map(|l| {
-                            let class = match l.chars().next() { Some('+') => "text-emerald-800", Some('-') => "text-red-800", _ => "text-amber-900" };
-                            view! { <li class=class>{l}</li> }
-                        }).collect_view()}</ul> }.into_any()
-                    }
+                {move || match compare.value().get() {
+                    None => view! { <p class="text-sm text-slate-600">"Comparing…"</p> }.into_any(),
+                    Some(Err(error)) => view! { <crate::components::ErrorBox error /> }.into_any(),
+                    Some(Ok(lines)) if lines.is_empty() => view! { <p class="text-sm text-slate-600">"No mapping differs."</p> }.into_any(),
+                    Some(Ok(lines)) => view! { <ul class="font-mono text-xs">{lines.into_iter().map(|l| {
+                        let class = match l.chars().next() { Some('+') => "text-emerald-800", Some('-') => "text-red-800", _ => "text-amber-900" };
+                        view! { <li class=class>{l}</li> }
+                    }).collect_view()}</ul> }.into_any(),
                 }}
             </div>
         </Section>

@@ -152,6 +152,26 @@ pub async fn versions(
         .collect())
 }
 
+/// One saved version's text.
+pub async fn version_text(
+    pool: &PgPool,
+    context: &RequestContext,
+    id: i64,
+    version: i32,
+) -> Result<String, Error> {
+    context.require_reader()?;
+    let mut connection = pool.acquire().await?;
+    view(&mut connection, id).await?;
+    sqlx::query_scalar!(
+        "select text from proxy_map_version where map_id = $1 and version = $2",
+        id,
+        version
+    )
+    .fetch_optional(&mut *connection)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("proxy map {id} has no version {version}")))
+}
+
 /// Saves `save.text` as the next version if it was edited from the latest, and if it has no
 /// errors (checked against the map's cluster; warnings are saved with it).
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), id))]
