@@ -62,7 +62,13 @@ status=$(curl -sS -o /dev/null -w '%{http_code}' -c "$jar2" -b "$jar2" -H "Origi
 status=$(curl -sS -o /dev/null -w '%{http_code}' -b "$jar2" "$base/api/v1/users")
 [ "$status" = 200 ] || fail "the user list answered $status after signing in"
 page=$(curl -sS -b "$jar2" "$base/")
-grep -q '/pkg/gatehouse\.' <<<"$page" || fail "the console page does not load the installed bundle"
+bundle=/pkg/$(cat /usr/share/gatehouse/site/bundle.txt)
+grep -q "$bundle/gatehouse\.js" <<<"$page" || fail "the console page does not load the installed bundle"
+# The dashboard's group of pages is preloaded with it, and served from the installed site.
+module=$(grep -oE "$bundle/split_fleet_page_[0-9]+\.wasm" <<<"$page" | head -1)
+[ -n "$module" ] || fail "the console page does not name its page group's module"
+status=$(curl -sS -o /dev/null -w '%{http_code}' "$base$module")
+[ "$status" = 200 ] || fail "the page group's module answered $status"
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 
 dpkg -r gatehouse >/dev/null
