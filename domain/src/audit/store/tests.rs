@@ -92,3 +92,39 @@ fn an_action_ending_in_a_dot_is_a_prefix() {
         (None, Some("auth."))
     );
 }
+
+#[test]
+fn a_webhook_url_stored_whole_by_an_older_version_is_shown_redacted() {
+    let secret = "https://user:pass@hooks.example.com:8443/services/T/B/X?token=abc";
+    let row = |action: &str| Row {
+        id: 7,
+        at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
+        actor: "admin".into(),
+        actor_role: Some("admin".into()),
+        source: None,
+        action: action.into(),
+        target: Some("webhook 3".into()),
+        outcome: "ok".into(),
+        detail: None,
+        before: Some(json!({"url": secret, "name": "chat"})),
+        after: Some(json!({"url": secret, "name": "chat"})),
+        prev_hash: vec![0; 32],
+        hash: vec![1; 32],
+    };
+    let stored = row("webhook.update");
+    let hash = stored.canonical().hash(&stored.prev_hash).unwrap();
+    let entry = stored.into_entry();
+    for document in [entry.before.as_ref(), entry.after.as_ref()] {
+        let document = document.expect("kept");
+        assert_eq!(document["url"], json!("https://hooks.example.com:8443/…"));
+        assert_eq!(document["name"], json!("chat"));
+        assert!(!document.to_string().contains("pass") && !document.to_string().contains("token"));
+    }
+    // What the chain's hash covers is the stored row, which reading does not change.
+    let again = row("webhook.update");
+    assert_eq!(again.canonical().hash(&again.prev_hash).unwrap(), hash);
+    assert_eq!(entry.hash, hex::encode([1u8; 32]));
+    // Other actions keep their documents as they are.
+    let other = row("node.update").into_entry();
+    assert_eq!(other.after.expect("kept")["url"], json!(secret));
+}

@@ -72,7 +72,12 @@ pub async fn published(pool: &PgPool, slug: &str) -> Result<Published, Error> {
 pub struct Names {
     cache: std::sync::Mutex<Answers>,
     ttl: Duration,
+    lookup: Resolver,
 }
+
+/// How a name is looked up: the system's resolver on port 443 (tests give their own).
+type Resolver =
+    Arc<dyn Fn(String) -> futures::future::BoxFuture<'static, Arc<[IpAddr]>> + Send + Sync>;
 
 /// A lookup under way, shared by everyone who asks for the name meanwhile.
 type Lookup = futures::future::Shared<futures::future::BoxFuture<'static, Arc<[IpAddr]>>>;
@@ -88,10 +93,20 @@ enum Answer {
 
 impl Default for Names {
     fn default() -> Self {
-        Self {
-            cache: std::sync::Mutex::default(),
-            ttl: Duration::from_secs(60),
-        }
+        use futures::FutureExt;
+        Self::with(
+            Duration::from_secs(60),
+            Arc::new(|name: String| {
+                async move {
+                    let asked = tokio::net::lookup_host((name.as_str(), 443));
+                    match tokio::time::timeout(Names::LOOKUP, asked).await {
+                        Ok(Ok(addresses)) => addresses.map(|a| a.ip()).collect(),
+                        _ => Arc::from([]),
+                    }
+                }
+                .boxed()
+            }),
+        )
     }
 }
 
@@ -99,6 +114,14 @@ impl Names {
     pub const MAX: usize = 4096;
     /// How long one lookup may take.
     const LOOKUP: Duration = Duration::from_secs(2);
+
+    fn with(ttl: Duration, lookup: Resolver) -> Self {
+        Self {
+            cache: std::sync::Mutex::default(),
+            ttl,
+            lookup,
+        }
+    }
 
     /// The addresses `name` resolves to (none when it does not, or not within 2 s).
     pub async fn resolve(&self, name: &str) -> Arc<[IpAddr]> {
@@ -121,16 +144,7 @@ impl Names {
                             cache.clear();
                         }
                     }
-                    let owned = name.to_owned();
-                    let lookup = async move {
-                        let asked = tokio::net::lookup_host((owned.as_str(), 443));
-                        match tokio::time::timeout(Self::LOOKUP, asked).await {
-                            Ok(Ok(addresses)) => addresses.map(|a| a.ip()).collect(),
-                            _ => Arc::from([]),
-                        }
-                    }
-                    .boxed()
-                    .shared();
+                    let lookup = (self.lookup)(name.to_owned()).shared();
                     cache.insert(name.to_owned(), Answer::Pending(lookup.clone()));
                     lookup
                 }
@@ -387,5 +401,72 @@ fn detail(
             format!("{holding}; version {published} was published{ago}; {fetched}")
         }
         Propagation::Unknown => holding,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A resolver that counts its lookups and answers 192.0.2.1 after 50 ms.
+    fn counting() -> (Arc<AtomicUsize>, Resolver) {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = asked.clone();
+        let resolver: Resolver = Arc::new(move |_name: String| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Arc::from([IpAddr::from([192, 0, 2, 1])])
+            }
+            .boxed()
+        });
+        (asked, resolver)
+    }
+
+    #[tokio::test]
+    async fn a_name_asked_by_many_at_once_is_looked_up_once_and_kept() {
+        let (asked, resolver) = counting();
+        let names = Arc::new(Names::with(Duration::from_secs(60), resolver));
+        let waiting: Vec<_> = (0..50)
+            .map(|_| {
+                let names = names.clone();
+                tokio::spawn(async move { names.resolve("finesse1.example.com").await })
+            })
+            .collect();
+        for answer in waiting {
+            assert_eq!(&*answer.await.unwrap(), &[IpAddr::from([192, 0, 2, 1])]);
+        }
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            1,
+            "one lookup for fifty fetches"
+        );
+        names.resolve("finesse1.example.com").await;
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "kept within its minute");
+        names.resolve("finesse2.example.com").await;
+        assert_eq!(asked.load(Ordering::SeqCst), 2, "another name is looked up");
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_its_time_is_looked_up_again_and_the_cache_stays_bounded() {
+        let (asked, resolver) = counting();
+        let names = Names::with(Duration::ZERO, resolver);
+        names.resolve("a.example.com").await;
+        names.resolve("a.example.com").await;
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+        let (_, resolver) = counting();
+        let names = Names::with(Duration::from_secs(60), resolver);
+        for i in 0..Names::MAX {
+            names.lock().insert(
+                format!("n{i}.example.com"),
+                Answer::Found(Instant::now(), Arc::from([])),
+            );
+        }
+        names.resolve("new.example.com").await;
+        let cache = names.lock();
+        assert!(cache.len() <= Names::MAX, "{} names kept", cache.len());
+        assert!(cache.contains_key("new.example.com"));
     }
 }
