@@ -15,8 +15,13 @@ if [ -e /var/lib/gatehouse ] && [ -n "$(ls -A /var/lib/gatehouse)" ]; then
 fi
 work=$(mktemp -d)
 server=
+# Runs on every exit, a failed check's too: nothing here may stop it before the purge (under
+# `set -e`, the killed server's status from `wait` would).
 cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    if [ -n "$server" ]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
     dpkg --purge gatehouse >/dev/null 2>&1 || true
     rm -rf /var/lib/gatehouse "$work"
 }
