@@ -6,6 +6,7 @@ pub mod address_list;
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod headers;
 pub mod maps;
 pub mod memory;
 pub mod middleware;
@@ -211,7 +212,7 @@ pub fn router(state: AppState) -> Result<Router> {
         .layer(axum::middleware::from_fn(middleware::body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.services,
-            middleware::security_headers,
+            headers::security_headers,
         ))
         // Limits are set per path by `middleware::body_limit`, for extractors and server
         // functions alike.

@@ -2,6 +2,7 @@
 //! from; a stale one is refused with what changed since), and publishing one version.
 
 mod check;
+mod names;
 pub mod rollout;
 pub mod serve;
 pub use check::{checked_against, validate};
