@@ -327,6 +327,30 @@ async fn every_user_can_change_their_own_password() {
 }
 
 #[tokio::test]
+async fn pages_and_answers_travel_gzip_compressed_to_clients_that_take_it() {
+    let app = spawn_admin().await;
+    for path in ["/", "/api/v1/users"] {
+        let compressed = app
+            .get(path)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(compressed.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            compressed
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            Some("gzip"),
+            "{path}"
+        );
+        let plain = app.get(path).send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none(), "{path}");
+    }
+}
+
+#[tokio::test]
 async fn the_security_headers_are_on_pages_and_the_api() {
     let app = spawn_app().await;
     let page = app.get("/login").send().await.unwrap();
