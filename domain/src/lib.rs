@@ -25,6 +25,8 @@ pub use field_errors::FieldErrors;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+pub mod housekeeping;
+#[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]
 pub mod notify;

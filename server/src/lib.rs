@@ -298,7 +298,7 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
 /// First start: create the bootstrap admin if asked to, else open setup with a one-time token
 /// and print its link. Does nothing once any user exists.
 pub async fn bootstrap(state: &Services, serve: &config::Serve) -> Result<()> {
-    if domain::auth::store::any_user(&state.pool).await? {
+    if domain::auth::setup::any_user(&state.pool).await? {
         return Ok(());
     }
     let context = domain::auth::principal::RequestContext {
@@ -310,7 +310,7 @@ pub async fn bootstrap(state: &Services, serve: &config::Serve) -> Result<()> {
             .expose_secret()
             .split_once(':')
             .context("GATEHOUSE_BOOTSTRAP_ADMIN must be name:password")?;
-        domain::auth::store::create_first_admin(&state.pool, &context, name, password)
+        domain::auth::setup::create_first_admin(&state.pool, &context, name, password)
             .await
             .map_err(|e| anyhow::anyhow!("GATEHOUSE_BOOTSTRAP_ADMIN: {e}"))?;
         tracing::info!(
@@ -319,7 +319,7 @@ pub async fn bootstrap(state: &Services, serve: &config::Serve) -> Result<()> {
         );
         return Ok(());
     }
-    let token = domain::auth::store::open_setup(&state.pool)
+    let token = domain::auth::setup::open_setup(&state.pool)
         .await
         .map_err(|e| anyhow::anyhow!("opening first-start setup: {e}"))?;
     let host = match serve.listen.ip() {

@@ -99,7 +99,7 @@ pub async fn context(
             .split('&')
             .find_map(|pair| pair.strip_prefix("token="))
             .unwrap_or_default();
-        match domain::auth::store::setup_token_valid(&state.pool, given).await {
+        match domain::auth::setup::setup_token_valid(&state.pool, given).await {
             Ok(true) => {}
             Ok(false) => {
                 return (

@@ -13,6 +13,7 @@
 use crate::config::Serve;
 use crate::{app_state, bootstrap, demo, nodelay, router, AppState, Database};
 use anyhow::{Context, Result};
+use domain::jobs::{Kinds, Schedule};
 use domain::Services;
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -32,6 +33,8 @@ pub struct Application {
     tls: Option<Arc<rustls::ServerConfig>>,
     settings: Serve,
     wrap: Option<Wrap>,
+    /// The kinds of background job this replica runs.
+    kinds: Kinds,
 }
 
 impl Application {
@@ -60,6 +63,7 @@ impl Application {
             tls,
             settings,
             wrap: None,
+            kinds: job_kinds(),
         })
     }
 
@@ -94,13 +98,14 @@ impl Application {
             tls,
             settings,
             wrap,
+            kinds,
         } = self;
         let services = state.services.clone();
         let demo = match settings.demo {
             true => Some(demo::start(&services, &settings.database.data_dir).await?),
             false => None,
         };
-        let background = Background::start(&services, &settings).await?;
+        let background = Background::start(&services, kinds, &settings).await?;
         let app = router(state)?;
         let app = match wrap {
             Some(wrap) => wrap(app),
@@ -164,6 +169,46 @@ impl Application {
     }
 }
 
+/// Every kind of background job, each registered by the feature whose work it is.
+pub fn job_kinds() -> Kinds {
+    let mut kinds = Kinds::default();
+    kinds.register::<domain::jobs::Ping>();
+    domain::scans::jobs::register(&mut kinds);
+    domain::appliances::store::jobs::register(&mut kinds);
+    domain::reconcile::jobs::register(&mut kinds);
+    domain::housekeeping::register(&mut kinds);
+    kinds
+        .register::<domain::webhooks::store::Judge>()
+        .register::<domain::access_policy::store::Drift>();
+    kinds
+}
+
+/// The periodic jobs, at the intervals the settings give (zero: never).
+async fn schedules(services: &Services, settings: &Serve) -> Result<Vec<Schedule>> {
+    use domain::{access_policy, appliances, housekeeping, scans, webhooks};
+    let fleet_scan = Duration::from_secs_f64(settings.scan_interval_hours * 3600.0);
+    let sample = Duration::from_secs(settings.sample_interval_seconds);
+    if fleet_scan.is_zero() {
+        tracing::info!("scheduled scans are off (GATEHOUSE_SCAN_INTERVAL_HOURS=0)");
+    }
+    if sample.is_zero() {
+        tracing::info!("background sampling of connected users is off");
+    }
+    Ok(vec![
+        scans::jobs::fleet_scan_schedule(&services.pool, fleet_scan).await?,
+        appliances::store::jobs::sample_schedule(sample),
+        Schedule::of::<housekeeping::Sweep>(
+            Duration::from_secs(settings.session_sweep_seconds),
+            Default::default(),
+        ),
+        Schedule::of::<webhooks::store::Judge>(Duration::from_secs(600), Default::default()),
+        Schedule::of::<access_policy::store::Drift>(
+            Duration::from_secs(settings.drift_interval_minutes * 60),
+            Default::default(),
+        ),
+    ])
+}
+
 /// How long requests in flight may take to finish once the console is asked to stop.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -175,23 +220,10 @@ struct Background {
 }
 
 impl Background {
-    async fn start(services: &Services, settings: &Serve) -> Result<Self> {
-        use domain::jobs::{kinds, schedule, worker};
+    async fn start(services: &Services, kinds: Kinds, settings: &Serve) -> Result<Self> {
+        use domain::jobs::{schedule, worker};
         let owner = worker::owner_name();
-        let every = kinds::Intervals {
-            fleet_scan: Duration::from_secs_f64(settings.scan_interval_hours * 3600.0),
-            sample: Duration::from_secs(settings.sample_interval_seconds),
-            sweep: Duration::from_secs(settings.session_sweep_seconds),
-            judge: Duration::from_secs(600),
-            drift: Duration::from_secs(settings.drift_interval_minutes * 60),
-        };
-        if every.fleet_scan.is_zero() {
-            tracing::info!("scheduled scans are off (GATEHOUSE_SCAN_INTERVAL_HOURS=0)");
-        }
-        if every.sample.is_zero() {
-            tracing::info!("background sampling of connected users is off");
-        }
-        let schedules = kinds::schedules(&services.pool, &every).await?;
+        let schedules = schedules(services, settings).await?;
         let scheduler = schedule::spawn(services.pool.clone(), owner.clone(), schedules);
         let worker = match settings.job_slots {
             0 => {
@@ -200,6 +232,7 @@ impl Background {
             }
             slots => Some(worker::spawn(
                 services.clone(),
+                kinds,
                 worker::Settings {
                     slots: usize::try_from(slots).unwrap_or(4),
                     lease: Duration::from_secs(settings.job_lease_seconds),

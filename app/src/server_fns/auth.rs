@@ -76,7 +76,7 @@ pub async fn setup(
     let state = app_state()?;
     let context = request_context();
     let session = session()?;
-    store::complete_setup(
+    domain::auth::setup::complete_setup(
         &state, &session, &context, &token, &username, &password, &confirm,
     )
     .await?;

@@ -3,7 +3,7 @@
 //! the `/metrics` allow list) read only alerts, certificates and metrics.
 
 use super::{CurrentUser, Role};
-use crate::audit::store::Event;
+use crate::audit::store::event::Event;
 use crate::Error;
 
 /// Who a request acts as (kept with a job that acts for it).
@@ -171,21 +171,13 @@ impl RequestContext {
         }
     }
 
-    /// `fields` with this request's principal and source added: a job's payload, so that the
-    /// job acts (and is audited) as whoever asked for it ([`RequestContext::of_job`]).
-    #[cfg(feature = "server")]
-    pub fn job_payload(&self, mut fields: serde_json::Value) -> serde_json::Value {
-        fields["principal"] = serde_json::to_value(&self.principal).unwrap_or_default();
-        fields["source"] = self.source.clone().into();
-        fields
-    }
-
-    /// The context a job acts in, from its payload ([`RequestContext::job_payload`]).
-    #[cfg(feature = "server")]
-    pub fn of_job(payload: &serde_json::Value) -> Self {
-        Self {
-            principal: serde_json::from_value(payload["principal"].clone()).ok(),
-            source: payload["source"].as_str().unwrap_or("-").to_owned(),
+    /// `fields` with this request's principal and source: a job's payload, so that the job acts
+    /// (and is audited) as whoever asked for it ([`OnBehalf::context`]).
+    pub fn on_behalf<T>(&self, fields: T) -> OnBehalf<T> {
+        OnBehalf {
+            fields,
+            principal: self.principal.clone(),
+            source: self.source.clone(),
         }
     }
 
@@ -196,6 +188,32 @@ impl RequestContext {
             None => ("-".to_owned(), None),
         };
         Event::new(action, target).by(actor, role, &self.source)
+    }
+}
+
+/// A job's payload (`fields`) with who asked for it: the job acts, and is audited, as them.
+/// Stored flat: `{<fields>, "principal": ..., "source": ...}`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct OnBehalf<T> {
+    #[serde(flatten)]
+    pub fields: T,
+    #[serde(default)]
+    principal: Option<Principal>,
+    #[serde(default = "unknown_source")]
+    source: String,
+}
+
+fn unknown_source() -> String {
+    "-".into()
+}
+
+impl<T> OnBehalf<T> {
+    /// The context the job acts in: whoever asked, from where.
+    pub fn context(&self) -> RequestContext {
+        RequestContext {
+            principal: self.principal.clone(),
+            source: self.source.clone(),
+        }
     }
 }
 

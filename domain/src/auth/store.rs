@@ -12,10 +12,6 @@ use sqlx::PgPool;
 use std::time::Duration;
 use tower_sessions_core::Session;
 
-pub use super::setup::{
-    any_user, complete_setup, create_first_admin, open_setup, setup_token_valid,
-};
-
 // Sessions
 
 const SESSION_USER: &str = "user_id";

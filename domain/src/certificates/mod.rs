@@ -298,17 +298,7 @@ pub struct ThresholdsInput {
     pub warning_lifetime_percent: Option<i64>,
 }
 
-/// A CA certificate trusted for one cluster: probes of its nodes are also verified against it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct ClusterCa {
-    pub cluster_id: i64,
-    pub fingerprint_sha256: String,
-    pub subject: String,
-    pub not_after: String,
-    pub added_by: String,
-    pub added_at: String,
-}
+pub use crate::inventory::ClusterCa;
 
 /// `POST /api/v1/clusters/{id}/cas`: one or more PEM `CERTIFICATE` blocks.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -110,7 +110,19 @@ pub struct Overview {
     pub clusters: Vec<ClusterSummary>,
     pub nodes: Vec<Node>,
     /// Every cluster's trusted CA certificates.
-    pub cas: Vec<crate::certificates::ClusterCa>,
+    pub cas: Vec<ClusterCa>,
+}
+
+/// A CA certificate trusted for one cluster: probes of its nodes are also verified against it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ClusterCa {
+    pub cluster_id: i64,
+    pub fingerprint_sha256: String,
+    pub subject: String,
+    pub not_after: String,
+    pub added_by: String,
+    pub added_at: String,
 }
 
 /// What an import found (dry run) or did.

@@ -10,7 +10,8 @@
 //!
 //! Periodic work ([`schedule`]) fires once per period across all replicas: the replica whose
 //! update moves a schedule's `next_at` forward queues that period's job in the same
-//! transaction. What each kind of job does is in [`kinds`].
+//! transaction. What a job does is its kind's ([`Kind`]): each feature declares its kinds and
+//! registers them at startup ([`Kinds`]); the queue and the worker know none of them.
 //!
 //! Why our own queries and not a queue crate: `apalis-postgres` 1.0 needs sqlx 0.9 (we are on
 //! 0.8); `underway` 0.2 runs each task inside one open transaction (a 1,000-endpoint scan
@@ -19,9 +20,11 @@
 //! (leases, cross-replica cancel, resumable scans, once-per-period schedules) is a few
 //! queries on one table.
 
-pub mod kinds;
+pub mod kind;
 pub mod queue;
 pub mod schedule;
 pub mod worker;
 
+pub use kind::{Ending, Job, Kind, Kinds, Nothing, Ping};
 pub use queue::{enqueue, NewJob};
+pub use schedule::Schedule;

@@ -14,28 +14,39 @@ pub const CHANNEL: &str = "gatehouse_job";
 /// running it stops at once rather than at its next lease renewal.
 pub const CANCEL_CHANNEL: &str = "gatehouse_job_cancel";
 
-/// A job to queue.
+/// A job to queue: made by its kind ([`super::Kind::job`]).
 #[derive(Debug, Clone)]
 pub struct NewJob {
-    pub kind: &'static str,
-    pub payload: Value,
+    kind: &'static str,
+    /// Its payload as stored; `Err` when the payload could not be written as JSON (a bug, said
+    /// when it is queued).
+    payload: Result<Value, String>,
     /// How many times it may start (a job whose replica died starts again while any are left).
-    pub max_attempts: i32,
-    pub created_by: String,
+    max_attempts: i32,
+    created_by: String,
     /// While a job with this key is queued or running, queueing another joins it (its id is
     /// returned) instead of queueing a second one.
-    pub dedupe_key: Option<String>,
+    dedupe_key: Option<String>,
 }
 
 impl NewJob {
-    pub fn new(kind: &'static str, payload: Value, created_by: impl Into<String>) -> Self {
+    pub(super) fn of(
+        kind: &'static str,
+        payload: serde_json::Result<Value>,
+        created_by: String,
+    ) -> Self {
         Self {
             kind,
-            payload,
+            payload: payload.map_err(|e| e.to_string()),
             max_attempts: 1,
-            created_by: created_by.into(),
+            created_by,
             dedupe_key: None,
         }
+    }
+
+    /// Its kind's name.
+    pub fn kind(&self) -> &'static str {
+        self.kind
     }
 
     /// At most one job with `key` queued or running at a time (see [`NewJob::dedupe_key`]).
@@ -54,6 +65,10 @@ impl NewJob {
 /// it commits; with a dedupe key that a queued or running job holds, returns that job instead.
 /// Returns the job's id.
 pub async fn enqueue(connection: &mut sqlx::PgConnection, job: &NewJob) -> Result<i64> {
+    let payload = job
+        .payload
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("writing a {} job's payload: {e}", job.kind))?;
     // A second attempt sees a pending job that another transaction committed while this
     // statement waited on the key (the first one's snapshot predates it).
     for _ in 0..3 {
@@ -71,7 +86,7 @@ pub async fn enqueue(connection: &mut sqlx::PgConnection, job: &NewJob) -> Resul
                  and not exists (select 1 from queued)
                limit 1"#,
             job.kind,
-            job.payload,
+            payload,
             job.max_attempts,
             job.created_by,
             CHANNEL,
@@ -146,22 +161,25 @@ pub struct Claimed {
     pub request_id: Option<String>,
 }
 
-/// Takes up to `limit` queued jobs that are due, oldest first, for `owner`.
+/// Takes up to `limit` queued jobs of the `kinds` it knows that are due, oldest first, for
+/// `owner`.
 pub async fn claim(
     pool: &PgPool,
     owner: &str,
     lease: Duration,
     limit: i64,
+    kinds: &[String],
 ) -> Result<Vec<Claimed>> {
     let rows = sqlx::query!(
         "update job set state = 'running', owner = $1, lease_until = now() + make_interval(secs => $2),
                 attempts = attempts + 1, started_at = coalesce(started_at, now())
-         where id in (select id from job where state = 'queued' and run_after <= now()
+         where id in (select id from job where state = 'queued' and run_after <= now() and kind = any($4)
                       order by run_after, id limit $3 for update skip locked)
          returning id, kind, payload, attempts, request_id",
         owner,
         lease.as_secs_f64(),
-        limit
+        limit,
+        kinds
     )
     .fetch_all(pool)
     .await
@@ -252,8 +270,9 @@ pub struct Reaped {
     pub state: String,
 }
 
-/// Takes back the jobs whose replica stopped renewing their leases.
-pub async fn reap(pool: &PgPool) -> Result<Vec<Reaped>> {
+/// Takes back the jobs of the `kinds` it knows whose replica stopped renewing their leases (a
+/// job of another kind is left to a replica that can also record how it ended).
+pub async fn reap(pool: &PgPool, kinds: &[String]) -> Result<Vec<Reaped>> {
     let rows = sqlx::query!(
         "update job set
              state = case when attempts < max_attempts and not cancel_requested then 'queued'
@@ -261,8 +280,9 @@ pub async fn reap(pool: &PgPool) -> Result<Vec<Reaped>> {
              finished_at = case when attempts < max_attempts and not cancel_requested then null else now() end,
              error = 'the replica running it stopped (its lease ran out at ' || lease_until || ')',
              owner = null, lease_until = null, run_after = now()
-         where state = 'running' and lease_until < now()
+         where state = 'running' and lease_until < now() and kind = any($1)
          returning id, kind, payload, state",
+        kinds
     )
     .fetch_all(pool)
     .await
@@ -299,6 +319,23 @@ pub async fn cancel(connection: &mut sqlx::PgConnection, id: i64) -> Result<Opti
             .await?;
     }
     Ok(state)
+}
+
+/// The kinds not among `kinds` that have jobs due, with how many: left for a replica that
+/// knows them.
+pub async fn unknown_due(pool: &PgPool, kinds: &[String]) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query!(
+        r#"select kind, count(*) as "n!" from job
+           where state = 'queued' and run_after <= now() and kind <> all($1)
+           group by kind order by kind"#,
+        kinds
+    )
+    .fetch_all(pool)
+    .await
+    .context("looking for jobs of kinds this replica does not know")?
+    .into_iter()
+    .map(|r| (r.kind, r.n))
+    .collect())
 }
 
 /// Deletes finished jobs older than `age`; returns how many.

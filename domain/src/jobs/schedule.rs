@@ -7,37 +7,37 @@
 //! unless a job of that kind is still queued or running (a round that overruns delays the
 //! next, it does not pile up). The job then runs on whichever replica is free.
 
+use super::kind::Kind;
 use super::queue::{enqueue, NewJob};
 use anyhow::{Context, Result};
 use rand::Rng;
-use serde_json::json;
 use sqlx::PgPool;
 use std::time::Duration;
-use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 
-/// One periodic schedule: its job kind is its name.
+/// One periodic schedule: its job kind's name is its name.
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    pub kind: &'static str,
-    pub every: Duration,
+    kind: &'static str,
+    every: Duration,
     /// Each next time is up to this share of `every` later than due (0.1: many consoles do not
     /// probe the same appliances in step).
     pub jitter: f64,
     /// When the first run is due if the database has no row for it yet.
     pub first_in: Duration,
-    /// What each period's job is given.
-    pub payload: serde_json::Value,
+    /// Each period's job.
+    job: NewJob,
 }
 
 impl Schedule {
-    pub fn new(kind: &'static str, every: Duration) -> Self {
+    /// A job of kind `K`, given `payload`, every `every` (zero: never), by `system:<kind>`.
+    pub fn of<K: Kind>(every: Duration, payload: K::Payload) -> Self {
         Self {
-            kind,
+            kind: K::NAME,
             every,
             jitter: 0.0,
             first_in: every,
-            payload: json!({}),
+            job: K::job(payload, format!("system:{}", K::NAME)),
         }
     }
 
@@ -145,71 +145,19 @@ pub async fn fire_if_due(pool: &PgPool, owner: &str, schedule: &Schedule) -> Res
         tx.commit().await?;
         return Ok(None);
     }
-    let job = enqueue(
-        &mut tx,
-        &NewJob::new(
-            schedule.kind,
-            schedule.payload.clone(),
-            format!("system:{}", schedule.kind),
-        ),
-    )
-    .await?;
+    let job = enqueue(&mut tx, &schedule.job).await?;
     tx.commit().await?;
     Ok(Some(job))
-}
-
-/// When the fleet scan is first due at start: one interval after the last fleet scan, but
-/// never sooner than a minute from now (a restart does not probe the fleet at once; a missed
-/// scan is made up a minute after start).
-pub fn fleet_scan_due_in(
-    last: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-    interval: Duration,
-) -> Duration {
-    let minimum = Duration::from_secs(60).min(interval);
-    match last {
-        None => minimum,
-        Some(last) => {
-            let since = Duration::try_from(now - last).unwrap_or_default();
-            interval.saturating_sub(since).max(minimum)
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn the_next_scan_is_one_interval_after_the_last_and_never_at_once() {
-        let now = datetime!(2026-11-22 12:00 UTC);
-        let six_hours = Duration::from_secs(6 * 3600);
-        assert_eq!(
-            fleet_scan_due_in(None, now, six_hours),
-            Duration::from_secs(60)
-        );
-        let two_hours_ago = datetime!(2026-11-22 10:00 UTC);
-        assert_eq!(
-            fleet_scan_due_in(Some(two_hours_ago), now, six_hours),
-            Duration::from_secs(4 * 3600)
-        );
-        let yesterday = datetime!(2026-11-21 12:00 UTC);
-        assert_eq!(
-            fleet_scan_due_in(Some(yesterday), now, six_hours),
-            Duration::from_secs(60)
-        );
-        // A clock that went backwards (last scan "in the future") waits one interval at most.
-        let ahead = datetime!(2026-11-22 13:00 UTC);
-        assert_eq!(fleet_scan_due_in(Some(ahead), now, six_hours), six_hours);
-        // Intervals under a minute are honoured.
-        let short = Duration::from_secs(36);
-        assert_eq!(fleet_scan_due_in(None, now, short), short);
-    }
 
     #[test]
     fn jitter_only_ever_delays() {
-        let mut schedule = Schedule::new("sample", Duration::from_secs(60));
+        let mut schedule =
+            Schedule::of::<super::super::kind::Ping>(Duration::from_secs(60), Default::default());
         assert_eq!(schedule.next_after_now(), Duration::from_secs(60));
         schedule.jitter = 0.1;
         for _ in 0..100 {

@@ -2,12 +2,11 @@
 //! own task, renews the leases of those it holds and passes on cancels asked anywhere, and
 //! takes back the jobs of replicas that stopped.
 
-use super::kinds;
+use super::kind::{Job, Kinds};
 use super::queue::{self, Claimed, Outcome};
 use crate::Services;
 use anyhow::Result;
 use futures::FutureExt;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,27 +33,6 @@ impl Default for Settings {
             lease: Duration::from_secs(30),
             poll: Duration::from_secs(1),
         }
-    }
-}
-
-/// A job as its kind's code sees it.
-pub struct Job {
-    pub id: i64,
-    pub payload: Value,
-    /// 1 for the first start, more when it was taken over or retried.
-    pub attempt: i32,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Job {
-    /// Whether a cancel was asked (on any replica) or this replica lost the job.
-    pub fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
-    }
-
-    /// The flag [`Job::cancelled`] reads, for code that runs on other tasks.
-    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
-        self.cancel.clone()
     }
 }
 
@@ -108,10 +86,24 @@ impl Drop for Worker {
     }
 }
 
-/// Starts the worker (and its lease renewal and its listener); [`Worker::stop`] stops them.
-pub fn spawn(services: Services, settings: Settings, owner: &str) -> Worker {
+/// What a worker's rounds share.
+struct Round {
+    services: Services,
+    kinds: Kinds,
+    /// The names of `kinds`, as the queries take them.
+    names: Vec<String>,
+    owner: Arc<str>,
+    settings: Settings,
+    running: Running,
+    wake: Arc<Notify>,
+    jobs: Arc<Mutex<JoinSet<()>>>,
+}
+
+/// Starts the worker (and its lease renewal and its listener) for the jobs of `kinds`;
+/// [`Worker::stop`] stops them.
+pub fn spawn(services: Services, kinds: Kinds, settings: Settings, owner: &str) -> Worker {
     let owner: Arc<str> = owner.into();
-    tracing::info!(%owner, slots = settings.slots, "job worker started");
+    tracing::info!(%owner, slots = settings.slots, kinds = ?kinds, "job worker started");
     let running: Running = Arc::default();
     let jobs: Arc<Mutex<JoinSet<()>>> = Arc::default();
     let wake = Arc::new(Notify::new());
@@ -122,19 +114,30 @@ pub fn spawn(services: Services, settings: Settings, owner: &str) -> Worker {
         running.clone(),
     ));
     let listening = tokio::spawn(listen(services.pool.clone(), wake.clone(), running.clone()));
-    let working = tokio::spawn({
-        let jobs = jobs.clone();
-        async move {
-            loop {
-                if let Err(error) =
-                    round(&services, &owner, &settings, &running, &wake, &jobs).await
-                {
-                    tracing::warn!(error = %format!("{error:#}"), "job queue");
-                }
-                tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(settings.poll) => {}
-                }
+    let poll = settings.poll;
+    let round = Arc::new(Round {
+        services,
+        names: kinds.names(),
+        kinds,
+        owner,
+        settings,
+        running,
+        wake,
+        jobs: jobs.clone(),
+    });
+    let working = tokio::spawn(async move {
+        let mut told = std::collections::BTreeSet::new();
+        for count in 0u64.. {
+            if let Err(error) = take(&round).await {
+                tracing::warn!(error = %format!("{error:#}"), "job queue");
+            }
+            // Once a minute: jobs no one here can run, said once per kind.
+            if count % UNKNOWN_EVERY == 0 {
+                tell_unknown(&round, &mut told).await;
+            }
+            tokio::select! {
+                _ = round.wake.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
             }
         }
     });
@@ -144,52 +147,73 @@ pub fn spawn(services: Services, settings: Settings, owner: &str) -> Worker {
     }
 }
 
-/// Takes back stopped replicas' jobs, then claims what fits in the free slots.
-async fn round(
-    services: &Services,
-    owner: &Arc<str>,
-    settings: &Settings,
-    running: &Running,
-    wake: &Arc<Notify>,
-    jobs: &Mutex<JoinSet<()>>,
-) -> Result<()> {
-    for reaped in queue::reap(&services.pool).await? {
-        tracing::warn!(job = reaped.id, kind = %reaped.kind, state = %reaped.state, "took back a job whose replica stopped");
-        if reaped.state != "queued" {
-            kinds::ended(services, &reaped.kind, &reaped.payload, &reaped.state).await;
+/// How many rounds between two looks for jobs of kinds this replica does not know.
+const UNKNOWN_EVERY: u64 = 60;
+
+/// Says in the log, once per kind, that jobs of a kind this replica does not know are waiting
+/// (a newer replica queued them; one that knows the kind runs them).
+async fn tell_unknown(round: &Round, told: &mut std::collections::BTreeSet<String>) {
+    match queue::unknown_due(&round.services.pool, &round.names).await {
+        Ok(unknown) => {
+            for (kind, jobs) in unknown {
+                if told.insert(kind.clone()) {
+                    tracing::warn!(%kind, jobs, "jobs of a kind this replica does not know are queued; left for a replica that knows it");
+                }
+            }
         }
+        Err(error) => tracing::warn!(error = %format!("{error:#}"), "job queue"),
     }
-    let free = settings
-        .slots
-        .saturating_sub(running.lock().unwrap_or_else(|e| e.into_inner()).len());
+}
+
+/// Takes back stopped replicas' jobs, then claims what fits in the free slots.
+async fn take(round: &Arc<Round>) -> Result<()> {
+    let services = &round.services;
+    for reaped in queue::reap(&services.pool, &round.names).await? {
+        tracing::warn!(job = reaped.id, kind = %reaped.kind, state = %reaped.state, "took back a job whose replica stopped");
+        round
+            .kinds
+            .ended(services, &reaped.kind, &reaped.payload, &reaped.state)
+            .await;
+    }
+    let free = round.settings.slots.saturating_sub(
+        round
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len(),
+    );
     if free == 0 {
         return Ok(());
     }
-    let claimed = queue::claim(&services.pool, owner, settings.lease, free as i64).await?;
-    let mut jobs = jobs.lock().unwrap_or_else(|e| e.into_inner());
+    let claimed = queue::claim(
+        &services.pool,
+        &round.owner,
+        round.settings.lease,
+        free as i64,
+        &round.names,
+    )
+    .await?;
+    let mut jobs = round.jobs.lock().unwrap_or_else(|e| e.into_inner());
     // Forget the tasks that ended.
     while jobs.try_join_next().is_some() {}
     for job in claimed {
         let cancel = Arc::new(AtomicBool::new(false));
-        running
+        round
+            .running
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(job.id, cancel.clone());
-        let (services, owner, running, wake) = (
-            services.clone(),
-            owner.clone(),
-            running.clone(),
-            wake.clone(),
-        );
+        let round = round.clone();
         jobs.spawn(async move {
             let id = job.id;
-            run(&services, &owner, job, cancel).await;
-            running
+            run(&round, job, cancel).await;
+            round
+                .running
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&id);
             // A slot is free: look at the queue again now.
-            wake.notify_one();
+            round.wake.notify_one();
         });
     }
     Ok(())
@@ -205,7 +229,8 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> &str {
 }
 
 /// Runs one job to its end and records how it ended.
-async fn run(services: &Services, owner: &str, claimed: Claimed, cancel: Arc<AtomicBool>) {
+async fn run(round: &Round, claimed: Claimed, cancel: Arc<AtomicBool>) {
+    let (services, owner) = (&round.services, &*round.owner);
     let Claimed {
         id,
         kind,
@@ -213,18 +238,13 @@ async fn run(services: &Services, owner: &str, claimed: Claimed, cancel: Arc<Ato
         attempt,
         request_id,
     } = claimed;
-    let job = Job {
-        id,
-        payload: payload.clone(),
-        attempt,
-        cancel: cancel.clone(),
-    };
+    let job = Job::new(id, payload, attempt, cancel.clone());
     // Its log lines name the request that queued it, on whichever replica it runs.
     let request = request_id.as_deref().unwrap_or("-");
     let span = tracing::info_span!("job", id, kind = %kind, attempt, request = %request);
     // A panic in the job's code ends the job as failed, not the worker. The job runs inside this
     // task (not a task of its own), so that stopping this task stops the job with it.
-    let task = tracing::Instrument::instrument(kinds::run(services, &kind, job), span);
+    let task = tracing::Instrument::instrument(round.kinds.run(services, &kind, &job), span);
     let outcome = match std::panic::AssertUnwindSafe(task).catch_unwind().await {
         Ok(Ok(())) if cancel.load(Ordering::Relaxed) => Outcome::Cancelled,
         Ok(Ok(())) => Outcome::Done,
@@ -244,9 +264,10 @@ async fn run(services: &Services, owner: &str, claimed: Claimed, cancel: Arc<Ato
     for wait in [1, 2, 4, 8, 16] {
         match queue::finish(&services.pool, id, owner, &outcome).await {
             Ok(Some(state)) => {
-                if state != "done" && state != "queued" {
-                    kinds::ended(services, &kind, &payload, &state).await;
-                }
+                round
+                    .kinds
+                    .ended(services, &kind, &job.payload, &state)
+                    .await;
                 return;
             }
             Ok(None) => {

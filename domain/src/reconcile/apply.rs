@@ -1,5 +1,5 @@
 //! The apply job: runs a confirmed plan node by node (each cluster's primary first, clusters
-//! side by side up to [`super::store::CONCURRENCY`]), then reads each node again and compares
+//! side by side up to [`super::nodes::CONCURRENCY`]), then reads each node again and compares
 //! it with its desired state. Only verified nodes count as applied.
 //!
 //! Per node: read it and compare with what the plan read plus the steps already done (a
@@ -10,11 +10,11 @@
 //! steps ask for are recorded as pending.
 
 use super::drive::{after, differences, read_node, Drive};
-use super::store::{items, rows, Row, CONCURRENCY};
+use super::nodes::{items, rows, Row, CONCURRENCY};
 use super::{Item, Remaining, States};
 use crate::audit::store::{record_alone, Outcome};
 use crate::auth::principal::RequestContext;
-use crate::jobs::worker::Job;
+use crate::jobs::Job;
 use crate::{Error, Services};
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -29,11 +29,12 @@ enum Ended {
     Cancelled,
 }
 
-pub async fn run_apply(services: &Services, job: &Job) -> Result<(), Error> {
-    let plan_id = job.payload["plan_id"]
-        .as_i64()
-        .ok_or_else(|| Error::BadRequest("a plan job names its plan".into()))?;
-    let context = RequestContext::of_job(&job.payload);
+pub async fn run_apply(
+    services: &Services,
+    job: &Job,
+    context: &RequestContext,
+    plan_id: i64,
+) -> Result<(), Error> {
     let subject = sqlx::query_scalar!("select subject from plan where id = $1", plan_id)
         .fetch_one(&services.pool)
         .await?;
@@ -51,7 +52,6 @@ pub async fn run_apply(services: &Services, job: &Job) -> Result<(), Error> {
     let results: Vec<Result<(), Error>> = futures::stream::iter(clusters.into_values())
         .map(|nodes| {
             let cancel = cancel.clone();
-            let context = &context;
             async move {
                 for row in nodes {
                     apply_node(services, context, items, plan_id, row, &cancel).await?;

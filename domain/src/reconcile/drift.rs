@@ -101,12 +101,9 @@ pub async fn check_now(
     context: &crate::auth::principal::RequestContext,
 ) -> Result<Vec<Drift>, Error> {
     context.require_admin()?;
-    let job = crate::jobs::NewJob::new(
-        crate::jobs::kinds::DRIFT,
-        serde_json::json!({}),
-        context.actor(),
-    )
-    .once_at_a_time("drift");
+    use crate::jobs::Kind;
+    let job = crate::access_policy::store::Drift::job(crate::jobs::Nothing {}, context.actor())
+        .once_at_a_time("drift");
     let ended = crate::jobs::queue::enqueue_and_wait(
         &services.pool,
         &job,

@@ -31,6 +31,10 @@ pub mod drift;
 #[cfg(feature = "server")]
 pub mod drive;
 #[cfg(feature = "server")]
+pub mod jobs;
+#[cfg(feature = "server")]
+mod nodes;
+#[cfg(feature = "server")]
 mod read;
 #[cfg(feature = "server")]
 mod show;

@@ -1,18 +1,18 @@
 //! The plan-read job: reads each node of a new plan and plans it.
 
 use super::drive::{read_node, Drive};
-use super::store::{items, rows, Row, CONCURRENCY};
+use super::nodes::{items, rows, Row, CONCURRENCY};
 use super::{plan_node, Item};
 use crate::auth::principal::RequestContext;
 use crate::{Error, Services};
 use futures::StreamExt;
 
 /// The plan-read job: reads every node still `reading`, plans it, and makes the plan `ready`.
-pub async fn run_read(services: &Services, payload: &serde_json::Value) -> Result<(), Error> {
-    let plan_id = payload["plan_id"]
-        .as_i64()
-        .ok_or_else(|| Error::BadRequest("a plan job names its plan".into()))?;
-    let context = RequestContext::of_job(payload);
+pub async fn run_read(
+    services: &Services,
+    context: &RequestContext,
+    plan_id: i64,
+) -> Result<(), Error> {
     let subject = sqlx::query_scalar!("select subject from plan where id = $1", plan_id)
         .fetch_one(&services.pool)
         .await?;
@@ -23,7 +23,7 @@ pub async fn run_read(services: &Services, payload: &serde_json::Value) -> Resul
         .filter(|r| r.state == "reading")
         .collect();
     let results: Vec<Result<(), Error>> = futures::stream::iter(pending)
-        .map(|row| read_one(services, &context, items, plan_id, row))
+        .map(|row| read_one(services, context, items, plan_id, row))
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;

@@ -2,34 +2,17 @@
 //! the nodes, shown, confirmed (the apply job: `apply.rs`), cancelled.
 //!
 //! A feature hands the engine its subject name, the version of its desired state and each
-//! node's desired [`States`]; [`items`] says which item kinds the subject's plans drive.
+//! node's desired [`States`]; [`super::nodes::items`] says which item kinds the subject's plans drive.
 
-use super::drive::Drive;
-use super::{NodePlan, States};
+use super::States;
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
-use crate::inventory::model::NodeKind;
-use crate::jobs::{kinds, NewJob};
+use crate::jobs::Kind;
 use crate::Error;
 use sqlx::{PgConnection, PgPool};
 
-/// Nodes read or applied at once across clusters (each also bound by the SSH limits).
-pub const CONCURRENCY: usize = 8;
-
-pub use super::apply::run_apply;
-pub use super::read::run_read;
+pub use super::nodes::CONCURRENCY;
 pub use super::show::view;
-
-/// The item kinds a subject's plans drive, in planning order.
-pub fn items(subject: &str) -> Result<&'static [&'static dyn Drive], Error> {
-    match subject {
-        "access_policy" => Ok(&crate::access_policy::drive::DRIVEN),
-        "proxy_map" => Ok(&crate::proxy_maps::drive::DRIVEN),
-        other => Err(Error::internal(anyhow::anyhow!(
-            "no item kinds for plans of {other}"
-        ))),
-    }
-}
 
 /// The newest version of a subject's desired state (a plan made from an older one is stale).
 async fn latest_version(
@@ -104,53 +87,13 @@ pub async fn create(
         .execute(&mut *tx)
         .await?;
     }
-    let payload = context.job_payload(serde_json::json!({ "plan_id": id }));
-    let job = NewJob::new(kinds::PLAN_READ, payload, context.actor())
-        .once_at_a_time(format!("plan:{id}"));
+    let payload = context.on_behalf(super::jobs::OfPlan { plan_id: id });
+    let job =
+        super::jobs::PlanRead::job(payload, context.actor()).once_at_a_time(format!("plan:{id}"));
     crate::jobs::enqueue(tx, &job)
         .await
         .map_err(Error::internal)?;
     Ok(id)
-}
-
-/// A node of a plan as its jobs need it.
-pub(super) struct Row {
-    pub node_id: i64,
-    pub fqdn: String,
-    pub kind: NodeKind,
-    pub cluster_id: i64,
-    pub state: String,
-    pub observed: Option<States>,
-    pub desired: States,
-    pub plan: Option<NodePlan>,
-}
-
-pub(super) async fn rows(pool: &PgPool, plan_id: i64) -> Result<Vec<Row>, Error> {
-    let rows = sqlx::query!(
-        "select p.node_id, n.fqdn, n.kind, n.cluster_id, p.state, p.observed, p.desired, p.node_plan
-         from plan_node p join node n on n.id = p.node_id
-         where p.plan_id = $1 order by n.cluster_id, p.position, n.fqdn",
-        plan_id
-    )
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            fn json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, Error> {
-                serde_json::from_value(v).map_err(Error::internal)
-            }
-            Ok(Row {
-                node_id: r.node_id,
-                fqdn: r.fqdn,
-                kind: NodeKind::parse(&r.kind).map_err(|e| Error::internal(anyhow::anyhow!(e)))?,
-                cluster_id: r.cluster_id,
-                state: r.state,
-                observed: r.observed.map(json).transpose()?,
-                desired: json(r.desired)?,
-                plan: r.node_plan.map(json).transpose()?,
-            })
-        })
-        .collect()
 }
 
 /// Confirms a ready plan (or resumes a failed or cancelled one): queues its apply job.
@@ -192,8 +135,8 @@ pub async fn apply(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Res
             plan.subject_version
         )));
     }
-    let payload = context.job_payload(serde_json::json!({ "plan_id": plan_id }));
-    let job = NewJob::new(kinds::PLAN_APPLY, payload, context.actor())
+    let payload = context.on_behalf(super::jobs::OfPlan { plan_id });
+    let job = super::jobs::PlanApply::job(payload, context.actor())
         .once_at_a_time(format!("plan:{plan_id}"));
     let job_id = crate::jobs::enqueue(&mut tx, &job)
         .await
@@ -262,37 +205,6 @@ pub async fn cancel(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Re
         &mut tx,
         context.event("plan.cancel", format!("plan:{plan_id}")),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// A plan's job ended other than done (`failed`, `cancelled`, `interrupted`): the plan and its
-/// unfinished nodes say so.
-pub async fn ended(pool: &PgPool, plan_id: i64, job_state: &str) -> Result<(), Error> {
-    let (plan_state, why) = match job_state {
-        "cancelled" => ("cancelled", "cancelled"),
-        _ => (
-            "failed",
-            "the job running this plan stopped before it finished; apply again to resume",
-        ),
-    };
-    let mut tx = pool.begin().await?;
-    sqlx::query!(
-        "update plan_node set state = case state when 'reading' then 'unreachable' else $2 end, error = $3, updated_at = now()
-         where plan_id = $1 and state in ('reading', 'applying', 'verifying')",
-        plan_id,
-        plan_state,
-        why
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "update plan set state = $2, finished_at = now() where id = $1 and state in ('reading', 'applying')",
-        plan_id,
-        plan_state
-    )
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(())

@@ -10,14 +10,12 @@
 //! running a scan dies, another takes the job over once its lease runs out and probes what was
 //! not recorded yet; a scan whose job ran out of attempts is `interrupted`.
 
-use crate::jobs::worker::Job;
-use crate::jobs::{enqueue, kinds, NewJob};
+use crate::jobs::Job;
+use crate::jobs::{enqueue, Kind};
 use crate::scans::probe::{Prober, Target};
 use crate::scans::record::{record, Recorded};
-use crate::Services;
 use anyhow::{Context, Result};
 use futures::StreamExt;
-use serde_json::json;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -107,7 +105,8 @@ impl Scanner {
         .context("recording the scan")?;
         let job = enqueue(
             &mut tx,
-            &NewJob::new(kinds::SCAN, json!({ "scan_id": id }), requested_by).attempts(ATTEMPTS),
+            &super::jobs::Scan::job(super::jobs::ScanId { scan_id: id }, requested_by)
+                .attempts(ATTEMPTS),
         )
         .await?;
         sqlx::query!("update scan set job_id = $2 where id = $1", id, job)
@@ -117,12 +116,9 @@ impl Scanner {
         Ok(id)
     }
 
-    /// The scan job: probes the scan's endpoints that have no result in it yet, records them,
-    /// and marks the scan done, or cancelled when the job was cancelled.
-    pub async fn run_job(&self, job: &Job) -> Result<()> {
-        let id = job.payload["scan_id"]
-            .as_i64()
-            .context("a scan job names its scan")?;
+    /// The scan job of scan `id`: probes the scan's endpoints that have no result in it yet,
+    /// records them, and marks the scan done, or cancelled when the job was cancelled.
+    pub async fn run_job(&self, job: &Job, id: i64) -> Result<()> {
         let inner = &self.0;
         let Some(node_ids) = sqlx::query_scalar!(
             "update scan set state = 'running' where id = $1 and state in ('queued', 'running') returning node_ids",
@@ -195,46 +191,6 @@ pub async fn cancel(pool: &PgPool, id: i64) -> Result<bool> {
     }
     tx.commit().await?;
     Ok(true)
-}
-
-/// The scan's job ended without finishing it: the scan is cancelled or interrupted.
-pub async fn ended(pool: &PgPool, id: i64, job_state: &str) -> Result<()> {
-    let state = match job_state {
-        "cancelled" => "cancelled",
-        _ => "interrupted",
-    };
-    sqlx::query!(
-        "update scan set state = $2, finished_at = now() where id = $1 and state in ('queued', 'running')",
-        id,
-        state
-    )
-    .execute(pool)
-    .await
-    .context("recording how the scan ended")?;
-    Ok(())
-}
-
-/// The fleet-scan schedule's job: starts a scan of the whole fleet, unless one is still queued
-/// or running.
-pub async fn start_fleet_scan(services: &Services) -> Result<()> {
-    let pending = sqlx::query_scalar!(
-        "select id from scan where state in ('queued', 'running') and node_ids is null limit 1"
-    )
-    .fetch_optional(&services.pool)
-    .await?;
-    if let Some(id) = pending {
-        tracing::info!(
-            scan = id,
-            "a fleet scan is still running; skipping this scheduled one"
-        );
-        return Ok(());
-    }
-    let id = services
-        .scans
-        .start("system:scheduler".into(), None)
-        .await?;
-    tracing::info!(scan = id, "scheduled scan started");
-    Ok(())
 }
 
 impl Inner {

@@ -163,8 +163,8 @@ pub(super) async fn scan_benchmark(pool: &PgPool) -> anyhow::Result<String> {
 /// The queue with two idle replicas: how soon a queued job starts (one at a time, 20 ms apart),
 /// and the cost of a job through the queue (1,000 queued at once, run by both replicas' 4 slots).
 async fn queue_benchmark(pool: &PgPool) -> anyhow::Result<String> {
-    use domain::jobs::{enqueue, kinds, NewJob};
-    let ping = || NewJob::new(kinds::PING, serde_json::json!({}), "bench");
+    use domain::jobs::{enqueue, Kind, Nothing, Ping};
+    let ping = || Ping::job(Nothing {}, "bench");
     let wait_done = |first: i64, count: i64| async move {
         loop {
             let left: i64 = sqlx::query_scalar(

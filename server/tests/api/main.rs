@@ -9,6 +9,7 @@ mod faults;
 mod guard;
 mod input;
 mod inventory;
+mod jobs;
 mod openapi;
 mod policy;
 mod proxymaps;

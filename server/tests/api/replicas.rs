@@ -94,7 +94,7 @@ async fn a_setup_link_printed_by_one_replica_opens_setup_on_the_other() {
     let a = spawn_app_with(|serve| serve.bootstrap_admin = None).await;
     let b = a.replica(|serve| serve.bootstrap_admin = None).await;
     // Each replica printed a link; the test holds one made the same way.
-    let token = domain::auth::store::open_setup(&a.pool).await.unwrap();
+    let token = domain::auth::setup::open_setup(&a.pool).await.unwrap();
     for app in [&a, &b] {
         let page = app
             .get(&format!("/setup?token={token}"))
@@ -109,7 +109,7 @@ async fn a_setup_link_printed_by_one_replica_opens_setup_on_the_other() {
         principal: None,
         source: "local".into(),
     };
-    domain::auth::store::create_first_admin(&a.pool, &context, ADMIN, PASSWORD)
+    domain::auth::setup::create_first_admin(&a.pool, &context, ADMIN, PASSWORD)
         .await
         .unwrap()
         .expect("the first admin");

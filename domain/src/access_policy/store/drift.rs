@@ -83,3 +83,20 @@ pub async fn check_all(services: &Services) -> Result<(), Error> {
         .await;
     results.into_iter().collect()
 }
+
+/// Reads every node under an applied access policy and records its drift (periodic, and on
+/// an admin's "check now").
+pub struct Drift;
+
+impl crate::jobs::Kind for Drift {
+    const NAME: &'static str = "drift";
+    type Payload = crate::jobs::Nothing;
+
+    async fn run(
+        services: &Services,
+        _: &crate::jobs::Job,
+        _: crate::jobs::Nothing,
+    ) -> anyhow::Result<()> {
+        anyhow::Context::context(check_all(services).await, "checking drift")
+    }
+}

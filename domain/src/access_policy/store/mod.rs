@@ -299,5 +299,5 @@ pub use overview::{overview, restore};
 mod plan;
 use checks::world_errors;
 pub use checks::{listener_certificate, lookup, resolve};
-pub use drift::check_all as check_drift;
+pub use drift::{check_all as check_drift, Drift};
 pub use plan::plan;

@@ -210,6 +210,7 @@ impl Appliances {
 
 mod access;
 mod agents;
+pub mod jobs;
 mod reach;
 mod restart;
 mod stores;

@@ -5,7 +5,7 @@
 
 use super::super::{PendingRestart, Restart};
 use super::*;
-use crate::jobs::{kinds, NewJob};
+use crate::jobs::Kind;
 
 /// The restarts pending on the nodes of `cluster_id` (every cluster: `None`).
 pub async fn pending_restarts(
@@ -97,8 +97,8 @@ pub async fn restart_service(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let payload = context.job_payload(serde_json::json!({ "restarts": [id] }));
-    let job = NewJob::new(kinds::RESTART, payload, context.actor());
+    let payload = context.on_behalf(super::jobs::Restarts { restarts: vec![id] });
+    let job = super::jobs::Restart::job(payload, context.actor());
     let job = crate::jobs::enqueue(&mut tx, &job)
         .await
         .map_err(Error::internal)?;
@@ -164,8 +164,10 @@ pub async fn rolling_restart(
         .await?;
         ids.push(id);
     }
-    let payload = context.job_payload(serde_json::json!({ "restarts": ids }));
-    let job = NewJob::new(kinds::RESTART, payload, context.actor());
+    let payload = context.on_behalf(super::jobs::Restarts {
+        restarts: ids.clone(),
+    });
+    let job = super::jobs::Restart::job(payload, context.actor());
     crate::jobs::enqueue(&mut tx, &job)
         .await
         .map_err(Error::internal)?;
@@ -182,10 +184,11 @@ pub async fn rolling_restart(
 
 /// The restart job: runs its restarts in order, one at a time; a failed one stops the rest
 /// (a rolling restart never goes on to the next node while one is down).
-pub async fn run_restarts(state: &Services, payload: &serde_json::Value) -> Result<(), Error> {
-    let context = RequestContext::of_job(payload);
-    let ids: Vec<i64> = serde_json::from_value(payload["restarts"].clone())
-        .map_err(|e| Error::BadRequest(e.to_string()))?;
+pub(super) async fn run_restarts(
+    state: &Services,
+    context: &RequestContext,
+    ids: Vec<i64>,
+) -> Result<(), Error> {
     let mut stop: Option<String> = None;
     for id in ids {
         if let Some(why) = &stop {
@@ -194,7 +197,7 @@ pub async fn run_restarts(state: &Services, payload: &serde_json::Value) -> Resu
                 .await?;
             continue;
         }
-        if let Err(why) = run_one(state, &context, id).await? {
+        if let Err(why) = run_one(state, context, id).await? {
             stop = Some(format!(
                 "not run: an earlier restart of this rolling restart failed ({why})"
             ));

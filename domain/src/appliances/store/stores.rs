@@ -25,8 +25,8 @@ pub async fn read_stores(
 ) -> Result<(), Error> {
     context.require_admin()?;
     let node = node_row(&state.pool, node_id).await?;
-    let payload = context.job_payload(serde_json::json!({ "node_id": node_id }));
-    let job = crate::jobs::NewJob::new(crate::jobs::kinds::STORE_READ, payload, context.actor())
+    let payload = context.on_behalf(super::jobs::OfNode { node_id });
+    let job = <super::jobs::StoreRead as crate::jobs::Kind>::job(payload, context.actor())
         .once_at_a_time(format!("store_read:{node_id}"));
     let ended = crate::jobs::queue::enqueue_and_wait(&state.pool, &job, Duration::from_secs(300))
         .await
@@ -43,17 +43,8 @@ pub async fn read_stores(
     }
 }
 
-/// The store-read job: acts for the principal that asked (payload `{node_id, principal,
-/// source}`), audited as theirs.
-pub async fn run_store_read(state: &Services, payload: &serde_json::Value) -> Result<(), Error> {
-    let node_id = payload["node_id"]
-        .as_i64()
-        .ok_or_else(|| Error::BadRequest("a store-read job names its node".into()))?;
-    read_stores_now(state, &RequestContext::of_job(payload), node_id).await
-}
-
-/// Reads both stores now, on this replica.
-async fn read_stores_now(
+/// Reads both stores now, on this replica (the store-read job, for whoever asked).
+pub(super) async fn read_stores_now(
     state: &Services,
     context: &RequestContext,
     node_id: i64,

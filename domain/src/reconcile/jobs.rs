@@ -1,0 +1,93 @@
+//! The engine's jobs: reading the nodes of a new plan, applying a confirmed one.
+
+use super::apply::run_apply;
+use super::read::run_read;
+use crate::auth::principal::OnBehalf;
+use crate::jobs::Job;
+use crate::jobs::{Ending, Kind, Kinds};
+use crate::Error;
+use crate::Services;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+
+/// The engine's kinds of job.
+pub fn register(kinds: &mut Kinds) {
+    kinds.register::<PlanRead>().register::<PlanApply>();
+}
+
+/// The plan a job works on.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OfPlan {
+    pub plan_id: i64,
+}
+
+/// Reads the nodes of a new plan and plans each.
+pub struct PlanRead;
+
+impl Kind for PlanRead {
+    const NAME: &'static str = "plan_read";
+    type Payload = OnBehalf<OfPlan>;
+
+    async fn run(services: &Services, _: &Job, asked: OnBehalf<OfPlan>) -> Result<()> {
+        Ok(run_read(services, &asked.context(), asked.fields.plan_id).await?)
+    }
+
+    async fn ended(services: &Services, asked: OnBehalf<OfPlan>, ending: Ending) {
+        plan_ended(services, asked.fields.plan_id, ending).await;
+    }
+}
+
+/// Applies a confirmed plan and verifies each node; resumable: a later attempt continues where
+/// the node stopped.
+pub struct PlanApply;
+
+impl Kind for PlanApply {
+    const NAME: &'static str = "plan_apply";
+    type Payload = OnBehalf<OfPlan>;
+
+    async fn run(services: &Services, job: &Job, asked: OnBehalf<OfPlan>) -> Result<()> {
+        Ok(run_apply(services, job, &asked.context(), asked.fields.plan_id).await?)
+    }
+
+    async fn ended(services: &Services, asked: OnBehalf<OfPlan>, ending: Ending) {
+        plan_ended(services, asked.fields.plan_id, ending).await;
+    }
+}
+
+async fn plan_ended(services: &Services, plan: i64, ending: Ending) {
+    if let Err(error) = ended(&services.pool, plan, ending).await {
+        tracing::error!(plan, error = %error, "recording how a plan's job ended");
+    }
+}
+
+/// A plan's job ended other than done (`failed`, `cancelled`, `interrupted`): the plan and its
+/// unfinished nodes say so.
+async fn ended(pool: &PgPool, plan_id: i64, ending: Ending) -> Result<(), Error> {
+    let (plan_state, why) = match ending {
+        Ending::Cancelled => ("cancelled", "cancelled"),
+        _ => (
+            "failed",
+            "the job running this plan stopped before it finished; apply again to resume",
+        ),
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "update plan_node set state = case state when 'reading' then 'unreachable' else $2 end, error = $3, updated_at = now()
+         where plan_id = $1 and state in ('reading', 'applying', 'verifying')",
+        plan_id,
+        plan_state,
+        why
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "update plan set state = $2, finished_at = now() where id = $1 and state in ('reading', 'applying')",
+        plan_id,
+        plan_state
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
