@@ -23,6 +23,13 @@ use leptos_router::Lazy;
 /// by content (`/pkg/<hash>/gatehouse.wasm`, [`LeptosOptions::site_pkg_dir`]).
 pub const BUNDLE: &str = "gatehouse";
 
+/// The sign-in page: where a page asked for without signing in sends the browser.
+pub const LOGIN: &str = "/login";
+/// First-start setup: open to the holder of the one-time link while no user exists.
+pub const SETUP: &str = "/setup";
+/// The pages anyone may load without signing in; every other page needs a signed-in user.
+pub const PUBLIC_PAGES: [&str; 2] = [LOGIN, SETUP];
+
 /// The HTML document around every page. On the server it also sets the Content-Security-Policy
 /// whose nonce allows exactly the hydration scripts of this response.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -2,6 +2,7 @@
 //! the command line. The binary (`main.rs`) only parses arguments and calls in here, so the
 //! integration tests start exactly what production starts.
 
+pub mod access;
 pub mod address_list;
 pub mod api;
 pub mod config;
@@ -174,9 +175,13 @@ pub fn router(state: AppState) -> Result<Router> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state.clone());
-    let pages_and_api = Router::new()
-        .route("/metrics", get(api::monitoring::metrics))
-        .merge(api::router().0)
+    let (api, document) = api::router();
+    let rules = access::Rules {
+        server_fns: Arc::new(access::ServerFns::registered()),
+        services: state.services.clone(),
+    };
+    // Pages and server functions, with who may load and call them (`access`).
+    let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
@@ -189,8 +194,13 @@ pub fn router(state: AppState) -> Result<Router> {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
-        .layer(axum::middleware::from_fn(middleware::server_fn_status))
-        .layer(axum::middleware::from_fn(middleware::write_guard))
+        .layer(axum::middleware::from_fn_with_state(rules, access::enforce))
+        .layer(axum::middleware::from_fn(middleware::server_fn_status));
+    let pages_and_api = Router::new()
+        .route("/metrics", get(api::monitoring::metrics))
+        .merge(api)
+        .merge(pages)
+        .layer(axum::middleware::from_fn(middleware::cross_site_guard))
         .layer(axum::middleware::from_fn_with_state(
             state.services.clone(),
             middleware::context,
@@ -204,12 +214,23 @@ pub fn router(state: AppState) -> Result<Router> {
         .with_state(state.clone());
     // The appliances fetch their proxy maps without a session.
     let maps = maps::router(state.services.clone(), state.map_fetch_limit);
+    let large_bodies = api::large_bodies(&document)
+        .into_iter()
+        .chain(app::server_fns::large_bodies().map(str::to_owned));
+    let large_bodies = Arc::new(middleware::LargeBodies::new(large_bodies));
+    // Anyone's browser loads the icon, signed in or not.
+    let icon =
+        tower_http::services::ServeFile::new(format!("{}/favicon.svg", state.leptos.site_root));
     Ok(Router::new()
         .nest_service("/pkg", bundle)
+        .route_service("/favicon.svg", icon)
         .merge(probes)
         .merge(maps)
         .merge(pages_and_api)
-        .layer(axum::middleware::from_fn(middleware::body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            large_bodies,
+            middleware::body_limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.services,
             headers::security_headers,

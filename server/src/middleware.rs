@@ -1,12 +1,13 @@
 //! What runs around every request, outermost first: a request id → security headers → the
-//! body limit → the session → who the request acts as (and the sign-in redirect for pages) →
-//! the write guard.
+//! body limit → the session → who the request acts as → the cross-site guard → who may call
+//! what (`crate::access` for pages and server functions, the route list for REST).
 
 use app::error::{AppError, REQUEST_ID};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
-use domain::auth::{principal::RequestContext, store::principal_from_session};
+use axum::response::{IntoResponse, Response};
+use domain::auth::credentials::{self, Credential};
+use domain::auth::principal::RequestContext;
 use domain::Services;
 use http::header::{self, HeaderValue};
 use http::Method;
@@ -31,18 +32,9 @@ pub async fn request_id(request: Request, next: Next) -> Response {
     response
 }
 
-/// Paths anyone may load without signing in.
-fn is_public_path(path: &str) -> bool {
-    matches!(
-        path,
-        "/login" | "/setup" | "/healthz" | "/readyz" | "/metrics" | "/favicon.svg"
-    ) || path.starts_with("/pkg/")
-        || path.starts_with("/api/")
-}
-
-/// Resolves who the request acts as: a bearer token, else the session. An invalid token is
-/// refused at once (401) rather than silently treated as anonymous. Unsigned page loads are
-/// sent to the sign-in page.
+/// Resolves who the request acts as (`domain::auth::credentials`: a bearer secret, else the
+/// session). An invalid bearer secret is refused at once (401) rather than silently treated as
+/// anonymous. What the principal may then do is `crate::access`'s and the REST route list's.
 pub async fn context(
     State(state): State<Services>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -50,71 +42,21 @@ pub async fn context(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let bearer = request
+    let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default().to_owned());
-    let principal = match bearer {
-        Some(value) => {
-            let Some(token) = value.strip_prefix("Bearer ") else {
-                return AppError::Unauthorized("use 'Authorization: Bearer <token>'".into())
-                    .into_response();
-            };
-            match domain::tokens::store::authenticate(&state.pool, token.trim()).await {
-                Ok(Some(principal)) => Some(principal),
-                Ok(None) => {
-                    return AppError::Unauthorized(
-                        "the token is unknown, revoked or expired".into(),
-                    )
-                    .into_response()
-                }
-                Err(error) => return AppError::from(error).into_response(),
-            }
-        }
-        None => {
-            match principal_from_session(&state.pool, &session, state.sessions.absolute_timeout)
-                .await
-            {
-                Ok(principal) => principal,
-                Err(error) => return AppError::from(error).into_response(),
-            }
-        }
+    let credential = match &authorization {
+        Some(value) => Credential::Authorization(value),
+        None => Credential::Session {
+            session: &session,
+            absolute_timeout: state.sessions.absolute_timeout,
+        },
     };
-
-    let path = request.uri().path().to_owned();
-    if request.method() == Method::GET && principal.is_none() && !is_public_path(&path) {
-        let target = request
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
-        let next_param = domain::audit::encode_component(target);
-        return Redirect::to(&format!("/login?next={next_param}")).into_response();
-    }
-    if path == "/setup" {
-        let given = request
-            .uri()
-            .query()
-            .unwrap_or_default()
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("token="))
-            .unwrap_or_default();
-        match domain::auth::setup::setup_token_valid(&state.pool, given).await {
-            Ok(true) => {}
-            Ok(false) => {
-                return (
-                    http::StatusCode::NOT_FOUND,
-                    "setup is closed or this link is not valid",
-                )
-                    .into_response()
-            }
-            Err(error) => return AppError::from(error).into_response(),
-        }
-    }
-    if path == "/login" && principal.is_some() && request.method() == Method::GET {
-        return Redirect::to("/").into_response();
-    }
-
+    let principal = match credentials::principal(&state.pool, credential).await {
+        Ok(principal) => principal,
+        Err(error) => return AppError::from(error).into_response(),
+    };
     request.extensions_mut().insert(RequestContext {
         principal,
         source: peer.ip().to_string(),
@@ -122,55 +64,19 @@ pub async fn context(
     next.run(request).await
 }
 
-/// State-changing requests anyone may send (signing in and out, first-start setup) or any
-/// signed-in user may send (their own password). Everything else that changes state is for
-/// admins only.
-const OPEN_WRITES: &[&str] = &[
-    "/api/v1/session",
-    "/api/fn/login",
-    "/api/fn/logout",
-    "/api/fn/setup",
-    "/api/fn/change_password",
-];
-
-/// POSTs that change nothing (a text checked, versions compared, names looked up): any reader
-/// may send them. They are POSTs because what they read is in the body. A REST route here
-/// declares `reader` in its `#[utoipa::path]` (the guard tests hold the two together).
-const READING_POSTS: &[&str] = &[
-    "/api/v1/proxymaps/validate",
-    "/api/fn/access_policy_diff",
-    "/api/fn/access_policy_lookup",
-];
-
-/// Refuses state-changing requests from other sites (CSRF) and from roles that may not change
-/// anything. Runs before every handler, so an endpoint added later is covered without effort;
-/// the handlers check the role again.
-pub async fn write_guard(request: Request, next: Next) -> Response {
+/// Refuses state-changing requests from other sites (CSRF), whoever sends them. Runs before
+/// every handler, so an endpoint added later is covered without effort. Who may change what is
+/// the route list's (REST) and `crate::access`'s (pages and server functions).
+pub async fn cross_site_guard(request: Request, next: Next) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
         return next.run(request).await;
     }
-    if let Err(error) = check_same_origin(&request) {
-        return error.into_response();
-    }
-    if OPEN_WRITES.contains(&request.uri().path()) {
-        return next.run(request).await;
-    }
-    let context = request
-        .extensions()
-        .get::<RequestContext>()
-        .cloned()
-        .unwrap_or_default();
-    let allowed = if READING_POSTS.contains(&request.uri().path()) {
-        context.require_reader()
-    } else {
-        context.require_admin()
-    };
-    match allowed {
-        Ok(_) => next.run(request).await,
-        Err(error) => AppError::from(error).into_response(),
+    match check_same_origin(&request) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -298,14 +204,27 @@ pub fn error_code(status: http::StatusCode) -> &'static str {
     }
 }
 
-/// Paths that take large bodies (inventory imports, up to [`crate::api::IMPORT_LIMIT`]).
-const LARGE_BODIES: &[&str] = &["/api/v1/inventory/import", "/api/fn/inventory_import"];
+/// The paths that take bodies up to [`crate::api::IMPORT_LIMIT`] (inventory imports): the REST
+/// operations that declare `x-gatehouse-body-limit` in the route list and the server functions
+/// `app::server_fns::large_bodies` names.
+#[derive(Debug, Default)]
+pub struct LargeBodies(std::collections::HashSet<String>);
+
+impl LargeBodies {
+    pub fn new(paths: impl IntoIterator<Item = String>) -> Self {
+        Self(paths.into_iter().collect())
+    }
+}
 
 /// Refuses bodies larger than the path allows: at once (413) when the length is declared, else
 /// when the body reaches the limit. axum's extractors honour `DefaultBodyLimit` by themselves,
 /// but server functions read their whole body without a limit.
-pub async fn body_limit(request: Request, next: Next) -> Response {
-    let limit = if LARGE_BODIES.contains(&request.uri().path()) {
+pub async fn body_limit(
+    State(large): State<std::sync::Arc<LargeBodies>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = if large.0.contains(request.uri().path()) {
         crate::api::IMPORT_LIMIT
     } else {
         crate::BODY_LIMIT

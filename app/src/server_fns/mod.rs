@@ -14,6 +14,38 @@ pub mod users;
 pub mod webhooks;
 
 use leptos::server_fn;
+#[cfg(feature = "ssr")]
+use server_fn::ServerFn;
+
+/// Where every server function answers (each one's `#[server(prefix = ...)]` says it too; a
+/// test holds them the same).
+pub const PREFIX: &str = "/api/fn";
+
+/// Who may call a server function, declared once, here, by its own path. A POST changes
+/// something and needs an admin unless this table says otherwise; a GET reads and is left to
+/// its service's check (a reader or a monitor, as what it reads). The server enforces this
+/// before the function runs (`server::access`); the services check again.
+#[cfg(feature = "ssr")]
+pub fn needs() -> [(&'static str, domain::auth::principal::Need); 6] {
+    use domain::auth::principal::Need;
+    [
+        // Signing in and out and first-start setup need no principal; changing one's own
+        // password needs a signed-in user, which its service checks.
+        (<auth::Login as ServerFn>::PATH, Need::Anyone),
+        (<auth::Logout as ServerFn>::PATH, Need::Anyone),
+        (<auth::Setup as ServerFn>::PATH, Need::Anyone),
+        (<auth::ChangePassword as ServerFn>::PATH, Need::Anyone),
+        // POSTs that only read (what they read is in the body).
+        (<policy::LookupHosts as ServerFn>::PATH, Need::Reader),
+        (<policy::PolicyDiff as ServerFn>::PATH, Need::Reader),
+    ]
+}
+
+/// Server functions whose bodies may be as large as an inventory import.
+#[cfg(feature = "ssr")]
+pub fn large_bodies() -> [&'static str; 1] {
+    [<inventory::ImportInventory as ServerFn>::PATH]
+}
 
 /// How every server function answers: JSON, as with `server_fn`'s own `Json`, but read in the
 /// browser from text (`serde_json::from_str`) rather than from bytes. The page's resources take

@@ -25,6 +25,9 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::OpenApi;
 use utoipa::Modify;
 
+/// The route that answers every path under the API that the route list does not declare.
+pub const UNKNOWN: &str = "/api/v1/{*rest}";
+
 /// The OpenAPI extension that names an operation's [`Need`].
 pub const EXTENSION: &str = "x-gatehouse-need";
 
@@ -109,13 +112,7 @@ impl Table {
 
     /// Every (method, path template, need), sorted by path and method.
     pub fn entries(&self) -> Vec<(Method, String, Need)> {
-        let mut entries: Vec<_> = self
-            .0
-            .iter()
-            .map(|((method, path), need)| (method.clone(), path.clone(), *need))
-            .collect();
-        entries.sort_by(|a, b| (&a.1, a.0.as_str()).cmp(&(&b.1, b.0.as_str())));
-        entries
+        sorted(&self.0)
     }
 
     fn get(&self, method: &Method, path: &str) -> Option<Need> {
@@ -125,8 +122,26 @@ impl Table {
         } else {
             method.clone()
         };
+        if path == UNKNOWN {
+            // A read of a path no one declared answers 404 to anyone; a write is refused as
+            // any write would be, so an endpoint that forgot to declare itself is no gap.
+            return Some(match method {
+                Method::GET => Need::Anyone,
+                _ => Need::Admin,
+            });
+        }
         self.0.get(&(method, path.to_owned())).copied()
     }
+}
+
+/// A table of (method, path) → need as (method, path, need), sorted by path and method.
+pub fn sorted<N: Copy>(table: &HashMap<(Method, String), N>) -> Vec<(Method, String, N)> {
+    let mut entries: Vec<_> = table
+        .iter()
+        .map(|((method, path), need)| (method.clone(), path.clone(), *need))
+        .collect();
+    entries.sort_by(|a, b| (&a.1, a.0.as_str()).cmp(&(&b.1, b.0.as_str())));
+    entries
 }
 
 /// Refuses a request whose principal is less than its route needs.

@@ -151,6 +151,7 @@ pub struct ImportQuery {
 }
 
 #[utoipa::path(post, path = "/api/v1/inventory/import", tag = "inventory", params(ImportQuery),
+    extensions(("x-gatehouse-large-body" = json!(true))),
     request_body(content = String, content_type = "text/csv", description = "cluster,kind,role,fqdn,address,version,tags,ports; at most 100,000 rows and 32 MiB"),
     responses((status = 200, description = "dry run: the report", body = domain::inventory::ImportReport),
         (status = 201, description = "imported: the report", body = domain::inventory::ImportReport),

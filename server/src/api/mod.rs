@@ -110,14 +110,15 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let needs = Arc::new(access::Table::of(&document));
     let served = openapi::served(&document);
     let router = router
+        // Unknown paths answer 404, behind the same rules (`access::Table::get`).
+        .route(
+            access::UNKNOWN,
+            any(|| async { AppError::NotFound("no such API endpoint".into()) }),
+        )
         .route_layer(axum::middleware::from_fn_with_state(needs, access::enforce))
         .route(
             "/api/v1/openapi.json",
             get(move || std::future::ready(served.clone())),
-        )
-        .route(
-            "/api/v1/{*rest}",
-            any(|| async { AppError::NotFound("no such API endpoint".into()) }),
         )
         .layer(axum::middleware::from_fn(crate::middleware::json_errors));
     (router, document)
@@ -131,6 +132,28 @@ pub fn operations() -> Vec<(http::Method, String, domain::auth::principal::Need)
 
 /// CSV imports may be larger than other bodies (100,000 rows).
 pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The OpenAPI extension by which an operation takes bodies up to [`IMPORT_LIMIT`]
+/// (`extensions(("x-gatehouse-large-body" = json!(true)))`).
+pub const LARGE_BODY: &str = "x-gatehouse-large-body";
+
+/// The paths of the operations that declare [`LARGE_BODY`].
+pub fn large_bodies(document: &utoipa::openapi::OpenApi) -> Vec<String> {
+    let mut paths = Vec::new();
+    for (path, item) in &document.paths.paths {
+        let mut item = item.clone();
+        let large = access::operations_mut(&mut item).any(|(_, operation)| {
+            operation
+                .extensions
+                .as_ref()
+                .is_some_and(|e| e.get(LARGE_BODY).and_then(|v| v.as_bool()) == Some(true))
+        });
+        if large {
+            paths.push(path.clone());
+        }
+    }
+    paths
+}
 
 /// A JSON body whose rejections (malformed JSON, unknown fields, wrong content type) become
 /// clear `bad_request` errors.

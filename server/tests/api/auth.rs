@@ -181,6 +181,25 @@ async fn pages_send_the_signed_out_to_the_sign_in_page_and_back() {
 }
 
 #[tokio::test]
+async fn the_signed_out_load_the_public_pages_the_icon_and_no_other_page() {
+    let app = spawn_app().await;
+    for public in ["/login", "/favicon.svg", "/healthz"] {
+        let response = app.get(public).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{public}");
+    }
+    // An unknown page is a page like any other: sign in first.
+    let response = app.get("/no-such-page").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        "/login?next=%2Fno-such-page"
+    );
+    // A server function that reads is left to its service, which asks for a principal.
+    let response = app.get("/api/fn/inventory").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn a_disabled_user_loses_the_session_and_cannot_sign_in() {
     let app = spawn_admin().await;
     let id = app.create_user("olivia", "auditor").await;

@@ -389,7 +389,7 @@ async fn a_monitor_token_is_refused_by_every_route_not_meant_for_monitors() {
 }
 
 /// A POST that only reads (a text checked) declares `reader` in the route list; the write guard
-/// must let readers through too (`middleware::READING_POSTS`).
+/// must let readers through too.
 #[tokio::test]
 async fn auditors_may_send_the_posts_that_only_read() {
     let app = spawn_admin().await;
