@@ -39,6 +39,13 @@ if command -v systemd-analyze >/dev/null; then
 fi
 # The unit's command line: User=gatehouse, EnvironmentFile=, WorkingDirectory=, ExecStart=.
 grep -q '^ExecStart=/usr/bin/gatehouse serve$' /lib/systemd/system/gatehouse.service || fail "ExecStart changed; update this test"
+# The package's binary has no demo fleet built in, and says so rather than starting without it.
+if (cd /var/lib/gatehouse && runuser -u gatehouse -- env -i PATH=/usr/bin:/bin \
+        timeout 20 /usr/bin/gatehouse serve --demo) >"$work/demo.log" 2>&1; then
+    fail "serve --demo ran from the package"
+fi
+grep -q 'the demo fleet is not built into this gatehouse' "$work/demo.log" \
+    || { cat "$work/demo.log"; fail "serve --demo did not say the demo is not built in"; }
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mapfile -t settings < <(grep -E '^[A-Z_]+=' /etc/gatehouse/gatehouse.env)
 (cd /var/lib/gatehouse && exec runuser -u gatehouse -- env -i PATH=/usr/bin:/bin "${settings[@]}" \

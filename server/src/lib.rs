@@ -6,6 +6,7 @@ pub mod access;
 pub mod address_list;
 pub mod api;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod headers;
 pub mod maps;

@@ -11,7 +11,7 @@
 //! sender off), so tests start the same tasks with the timings they need.
 
 use crate::config::Serve;
-use crate::{app_state, bootstrap, demo, nodelay, router, AppState, Database};
+use crate::{app_state, bootstrap, nodelay, router, AppState, Database};
 use anyhow::{Context, Result};
 use domain::jobs::{Kinds, Schedule};
 use domain::Services;
@@ -40,6 +40,12 @@ pub struct Application {
 impl Application {
     /// Opens the database named by the settings and builds the console on it.
     pub async fn build(settings: Serve) -> Result<Self> {
+        if settings.demo && !cfg!(feature = "demo") {
+            anyhow::bail!(
+                "the demo fleet is not built into this gatehouse (the Debian package leaves it out; \
+                 `./x run` in a clone of the source runs it)"
+            );
+        }
         let database = Database::open(&settings.database).await?;
         Self::build_on(settings, database).await
     }
@@ -101,8 +107,9 @@ impl Application {
             kinds,
         } = self;
         let services = state.services.clone();
+        #[cfg(feature = "demo")]
         let demo = match settings.demo {
-            true => Some(demo::start(&services, &settings.database.data_dir).await?),
+            true => Some(crate::demo::start(&services, &settings.database.data_dir).await?),
             false => None,
         };
         let background = Background::start(&services, kinds, &settings).await?;
@@ -162,6 +169,7 @@ impl Application {
         // The workers first (their jobs' shells close as they are dropped), then every idle
         // shell and session place, and only then the database those places are kept in.
         background.stop().await;
+        #[cfg(feature = "demo")]
         drop(demo);
         services.appliances.shut_down().await;
         database.close().await?;

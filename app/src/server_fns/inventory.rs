@@ -84,9 +84,11 @@ pub async fn remove_cluster(id: i64) -> Result<(), AppError> {
         .map_err(AppError::from)
 }
 
+/// Adds a node (no `id`) or changes node `id`: the inventory form's fields either way.
 #[allow(clippy::too_many_arguments)]
-#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_create")]
-pub async fn add_node(
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_save")]
+pub async fn save_node(
+    id: Option<i64>,
     cluster_id: i64,
     kind: String,
     role: String,
@@ -99,30 +101,11 @@ pub async fn add_node(
     let state = app_state()?;
     let context = request_context();
     let input = node_form(cluster_id, kind, role, fqdn, address, version, tags, ports)?;
-    store::create_node(&state.pool, &context, input)
-        .await
-        .map_err(AppError::from)
-}
-
-#[allow(clippy::too_many_arguments)]
-#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_update")]
-pub async fn edit_node(
-    id: i64,
-    cluster_id: i64,
-    kind: String,
-    role: String,
-    fqdn: String,
-    address: Option<String>,
-    version: Option<String>,
-    tags: Option<String>,
-    ports: Option<String>,
-) -> Result<NodeSaved, AppError> {
-    let state = app_state()?;
-    let context = request_context();
-    let input = node_form(cluster_id, kind, role, fqdn, address, version, tags, ports)?;
-    store::update_node(&state.pool, &context, id, input)
-        .await
-        .map_err(AppError::from)
+    match id {
+        None => store::create_node(&state.pool, &context, input).await,
+        Some(id) => store::update_node(&state.pool, &context, id, input).await,
+    }
+    .map_err(AppError::from)
 }
 
 #[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_delete")]

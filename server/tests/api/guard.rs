@@ -32,13 +32,13 @@ const SERVER_FN_WRITES: &[(Method, &str, Body)] = &[
     (Method::POST, "/api/fn/cluster_delete", Body::Form("id=1")),
     (
         Method::POST,
-        "/api/fn/node_create",
+        "/api/fn/node_save",
         Body::Form("cluster_id=1&kind=finesse&role=none&fqdn=f.example.com"),
     ),
     (Method::POST, "/api/fn/node_delete", Body::Form("id=1")),
     (
         Method::POST,
-        "/api/fn/node_update",
+        "/api/fn/node_save",
         Body::Form("id=1&cluster_id=1&kind=finesse&role=none&fqdn=f.example.com"),
     ),
     (

@@ -26,7 +26,7 @@ pub(super) fn ClusterForm(action: ServerAction<AddCluster>) -> impl IntoView {
 
 #[component]
 pub(super) fn NodeForm(
-    action: ServerAction<AddNode>,
+    action: ServerAction<SaveNode>,
     clusters: Signal<Vec<ClusterSummary>>,
 ) -> impl IntoView {
     let error = error_of(action.value());

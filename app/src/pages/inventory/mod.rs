@@ -10,7 +10,7 @@ use crate::components::{
 use crate::server_fns::auth::whoami;
 use crate::server_fns::certificates::{AddClusterCa, RemoveClusterCa, SetClusterThresholds};
 use crate::server_fns::inventory::{
-    inventory_overview, AddCluster, AddNode, ImportInventory, RemoveCluster, RemoveNode,
+    inventory_overview, AddCluster, ImportInventory, RemoveCluster, RemoveNode, SaveNode,
 };
 use domain::certificates::ClusterCa;
 use domain::inventory::model::{NodeKind, NodeRole};
@@ -27,7 +27,7 @@ use forms::{ClusterForm, NodeForm};
 #[component]
 pub fn InventoryPage() -> impl IntoView {
     let add_cluster = ServerAction::<AddCluster>::new();
-    let add_node = ServerAction::<AddNode>::new();
+    let add_node = ServerAction::<SaveNode>::new();
     let remove_node = ServerAction::<RemoveNode>::new();
     let remove_cluster = ServerAction::<RemoveCluster>::new();
     let add_ca = ServerAction::<AddClusterCa>::new();

@@ -13,7 +13,7 @@ use crate::server_fns::auth::whoami;
 use crate::server_fns::certificates::{
     load_node_report, MuteAlert, SetNodeThresholds, UnmuteAlert,
 };
-use crate::server_fns::inventory::EditNode;
+use crate::server_fns::inventory::SaveNode;
 use certs::tls::TrustFailure;
 use domain::certificates::{
     ChainCertificate, EndpointReport, HistoryEntry, NodeReport, ProbeSummary,
@@ -34,7 +34,7 @@ pub fn NodePage() -> impl IntoView {
     let mute = ServerAction::<MuteAlert>::new();
     let unmute = ServerAction::<UnmuteAlert>::new();
     let thresholds = ServerAction::<SetNodeThresholds>::new();
-    let edit = ServerAction::<EditNode>::new();
+    let edit = ServerAction::<SaveNode>::new();
     let report = Resource::new(
         move || {
             (
@@ -108,7 +108,7 @@ struct NodeActions {
 }
 
 #[component]
-fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<EditNode>) -> impl IntoView {
+fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<SaveNode>) -> impl IntoView {
     let node = report.node;
     let simulated = node.tags.iter().any(|t| t == "simulated");
     let form = admin.then(|| view! { <EditForm node=node.clone() action=edit /> });
@@ -160,7 +160,7 @@ fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<EditNode>) -> 
 
 /// Change the node: every field of the inventory form, filled in with what it is now.
 #[component]
-fn EditForm(node: Node, action: ServerAction<EditNode>) -> impl IntoView {
+fn EditForm(node: Node, action: ServerAction<SaveNode>) -> impl IntoView {
     let error = error_of(action.value());
     let ports = node
         .endpoints
