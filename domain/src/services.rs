@@ -35,6 +35,8 @@ pub struct Services {
     /// Where the appliances reach this console (`GATEHOUSE_PUBLIC_URL`): the base of the
     /// proxy maps' config URIs.
     pub public_url: Arc<str>,
+    /// What the reconciliation engine reconciles (registered at startup).
+    pub subjects: Arc<crate::reconcile::subject::Subjects>,
 }
 
 impl Services {

@@ -241,7 +241,7 @@ async fn apply_policy(state: &Services, fleet: &sim::Fleet) -> Result<bool> {
     }
     let plan = policies::plan(&state.pool, &context, leader.id).await?;
     wait_for(state, plan, &["ready"]).await?;
-    domain::reconcile::store::apply(&state.pool, &context, plan).await?;
+    domain::reconcile::store::apply(state, &context, plan).await?;
     wait_for(state, plan, &["applied", "failed", "cancelled"]).await?;
     Ok(true)
 }
@@ -249,7 +249,7 @@ async fn apply_policy(state: &Services, fleet: &sim::Fleet) -> Result<bool> {
 /// Waits (up to two minutes) for a plan to reach one of `states`.
 async fn wait_for(state: &Services, plan: i64, states: &[&str]) -> Result<()> {
     for _ in 0..240 {
-        let view = domain::reconcile::store::view(&state.pool, &demo_context(), plan).await?;
+        let view = domain::reconcile::store::view(state, &demo_context(), plan).await?;
         if states.contains(&view.state.as_str()) {
             return Ok(());
         }

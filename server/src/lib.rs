@@ -308,6 +308,7 @@ pub fn app_state(pool: PgPool, serve: &config::Serve, tls: bool) -> Result<AppSt
         fleet: Arc::default(),
         webhooks,
         public_url: serve.public_url(tls).into(),
+        subjects: Arc::new(startup::subjects()),
     };
     Ok(AppState {
         services,

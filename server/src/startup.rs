@@ -187,13 +187,22 @@ pub fn job_kinds() -> Kinds {
     domain::housekeeping::register(&mut kinds);
     kinds
         .register::<domain::webhooks::store::Judge>()
-        .register::<domain::access_policy::store::Drift>();
+        .register::<domain::reconcile::drift::DriftCheck>();
     kinds
+}
+
+/// Everything the reconciliation engine reconciles, each registered by the feature that owns it.
+pub fn subjects() -> domain::reconcile::subject::Subjects {
+    let mut subjects = domain::reconcile::subject::Subjects::default();
+    subjects
+        .register(&domain::access_policy::store::subject::AccessPolicy)
+        .register(&domain::proxy_maps::store::subject::ProxyMapRollout);
+    subjects
 }
 
 /// The periodic jobs, at the intervals the settings give (zero: never).
 async fn schedules(services: &Services, settings: &Serve) -> Result<Vec<Schedule>> {
-    use domain::{access_policy, appliances, housekeeping, scans, webhooks};
+    use domain::{appliances, housekeeping, reconcile, scans, webhooks};
     let fleet_scan = Duration::from_secs_f64(settings.scan_interval_hours * 3600.0);
     let sample = Duration::from_secs(settings.sample_interval_seconds);
     if fleet_scan.is_zero() {
@@ -210,7 +219,7 @@ async fn schedules(services: &Services, settings: &Serve) -> Result<Vec<Schedule
             Default::default(),
         ),
         Schedule::of::<webhooks::store::Judge>(Duration::from_secs(600), Default::default()),
-        Schedule::of::<access_policy::store::Drift>(
+        Schedule::of::<reconcile::drift::DriftCheck>(
             Duration::from_secs(settings.drift_interval_minutes * 60),
             Default::default(),
         ),

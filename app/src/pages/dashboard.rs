@@ -9,6 +9,7 @@ use crate::server_fns::auth::whoami;
 use crate::server_fns::certificates::load_dashboard;
 use crate::server_fns::policy::load_drift;
 use domain::certificates::{Dashboard, Filter, Timeline};
+use domain::reconcile::About;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -123,33 +124,51 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-/// The access policy's drift, when there is any: which nodes differ from their cluster's
-/// policy, each linked to the policy page where it is applied again or adopted.
+/// A drifted node's items of one subject, as one line of the dashboard's drift panel.
+struct DriftLine {
+    node_id: i64,
+    fqdn: String,
+    cluster: String,
+    about: Option<About>,
+    items: Vec<String>,
+}
+
+/// Drift, when there is any: which nodes differ from what was last applied to them (an access
+/// policy, a proxy map's rollout), each linked to the page where it is applied again.
 #[component]
 fn PolicyDrift() -> impl IntoView {
     let drift = Resource::new(|| (), |_| load_drift());
     view! {
         <Transition fallback=|| ()>
             {move || drift.get().and_then(Result::ok).filter(|d| !d.is_empty()).map(|items| {
-                let mut nodes: Vec<(i64, String, i64, String, Vec<String>)> = Vec::new();
+                // One line per node and what manages the drifted items.
+                let mut lines: Vec<DriftLine> = Vec::new();
                 for d in &items {
-                    match nodes.iter_mut().find(|n| n.0 == d.node_id) {
-                        Some(node) => node.4.push(d.item.clone()),
-                        None => nodes.push((d.node_id, d.fqdn.clone(), d.cluster_id, d.cluster.clone(), vec![d.item.clone()])),
+                    match lines.iter_mut().find(|l| l.node_id == d.node_id && l.about == d.about) {
+                        Some(line) => line.items.push(d.item.clone()),
+                        None => lines.push(DriftLine {
+                            node_id: d.node_id,
+                            fqdn: d.fqdn.clone(),
+                            cluster: d.cluster.clone(),
+                            about: d.about.clone(),
+                            items: vec![d.item.clone()],
+                        }),
                     }
                 }
-                let title = format!("Access policy drift: {} item(s) on {} node(s)", items.len(), nodes.len());
+                let mut nodes: Vec<i64> = items.iter().map(|d| d.node_id).collect();
+                nodes.dedup();
+                let title = format!("Drift: {} item(s) on {} node(s)", items.len(), nodes.len());
                 view! {
                     <section class="rounded-lg border border-red-200 bg-white shadow-sm" data-testid="dashboard-drift">
                         <div class="border-b border-red-200 px-5 py-3">
                             <h2 class="text-sm font-semibold text-red-800">{title}</h2>
-                            <p class="mt-0.5 text-xs text-slate-600">"These nodes no longer match the policy last applied to them. Apply the policy again, or adopt a node's state, on its cluster's policy page."</p>
+                            <p class="mt-0.5 text-xs text-slate-600">"These nodes no longer match what was last applied to them (an access policy, a proxy map's rollout). Apply it again from its page; a policy's drift can also be adopted there."</p>
                         </div>
                         <ul class="divide-y divide-slate-100 px-5">
-                            {nodes.into_iter().map(|(_, fqdn, cluster_id, cluster, what)| view! {
+                            {lines.into_iter().map(|DriftLine { fqdn, cluster, about, items: what, .. }| view! {
                                 <li class="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
                                     <span><span class="font-medium">{fqdn}</span><span class="text-slate-600">{format!(" ({cluster}): {}", what.join(", "))}</span></span>
-                                    <a class="text-indigo-700 underline" href=format!("/access-policy/{cluster_id}")>"Open its policy"</a>
+                                    {about.map(|a| view! { <a class="text-indigo-700 underline" href=a.href>{format!("Open {}", a.link.to_lowercase())}</a> })}
                                 </li>
                             }).collect_view()}
                         </ul>

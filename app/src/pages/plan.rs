@@ -6,7 +6,7 @@
 use super::policy::{admin_signal, StateWord};
 use crate::components::{minute, ErrorBox, Layout, BUTTON, BUTTON_DANGER};
 use crate::server_fns::policy::{load_plan, ApplyPlan, CancelPlan};
-use domain::reconcile::{PlanNodeView, PlanView};
+use domain::reconcile::{About, PlanNodeView, PlanView};
 use leptos::prelude::*;
 
 #[component]
@@ -51,25 +51,6 @@ pub fn PlanPage() -> impl IntoView {
     }
 }
 
-/// How a plan names what it reconciles: (what its version is of, the page of that, its link text).
-fn subject(plan: &PlanView) -> (&'static str, String, &'static str) {
-    match plan.subject.as_str() {
-        "proxy_map" => (
-            "the map's rollout settings",
-            format!("/proxy-map/{}", plan.subject_id),
-            "The proxy map",
-        ),
-        // A policy may be followed by several clusters: the page of the first one planned.
-        _ => (
-            "policy",
-            plan.nodes.first().map_or("/access-policy".to_owned(), |n| {
-                format!("/access-policy/{}", n.cluster_id)
-            }),
-            "The cluster's policy",
-        ),
-    }
-}
-
 fn summary(plan: &PlanView) -> String {
     let count = |state: &str| plan.nodes.iter().filter(|n| n.state == state).count();
     let mut parts = vec![format!("{} node(s)", plan.nodes.len())];
@@ -99,7 +80,7 @@ fn PlanBody(
 ) -> impl IntoView {
     let id = plan.id;
     let state = plan.state.clone();
-    let (of, href, link) = subject(&plan);
+    let About { of, href, link } = plan.about.clone();
     let made = format!(
         "Made by {} at {} UTC from {of} version {}",
         plan.created_by,

@@ -72,8 +72,8 @@ pub struct Operations {
 pub async fn load_operations(cluster_id: i64) -> Result<Operations, AppError> {
     let app = app_state()?;
     let context = request_context();
-    let mut drift = drift::drift(&app.pool, &context).await?;
-    drift.retain(|d| d.cluster_id == cluster_id);
+    let mut drift = drift::drift(&app, &context).await?;
+    drift.retain(|d| d.cluster_id == cluster_id && d.subject == domain::access_policy::SUBJECT);
     Ok(Operations {
         drift,
         restarts: appliances::pending_restarts(&app.pool, &context, Some(cluster_id)).await?,
@@ -191,13 +191,13 @@ pub async fn make_plan(cluster_id: i64) -> Result<i64, AppError> {
 #[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "plan")]
 pub async fn load_plan(plan_id: i64) -> Result<PlanView, AppError> {
     let app = app_state()?;
-    Ok(plans::view(&app.pool, &request_context(), plan_id).await?)
+    Ok(plans::view(&app, &request_context(), plan_id).await?)
 }
 
 #[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "plan_apply")]
 pub async fn apply_plan(plan_id: i64) -> Result<(), AppError> {
     let app = app_state()?;
-    Ok(plans::apply(&app.pool, &request_context(), plan_id).await?)
+    Ok(plans::apply(&app, &request_context(), plan_id).await?)
 }
 
 #[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "plan_cancel")]
@@ -210,7 +210,7 @@ pub async fn cancel_plan(plan_id: i64) -> Result<(), AppError> {
 #[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "drift")]
 pub async fn load_drift() -> Result<Vec<Drift>, AppError> {
     let app = app_state()?;
-    Ok(drift::drift(&app.pool, &request_context()).await?)
+    Ok(drift::drift(&app, &request_context()).await?)
 }
 
 #[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "drift_check")]

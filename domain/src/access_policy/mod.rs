@@ -32,6 +32,9 @@ use crate::inventory::model::NodeKind;
 use crate::reconcile::{State, States};
 use serde::{Deserialize, Serialize};
 
+/// The access policy's name as a subject of the reconciliation engine (plans, drift).
+pub const SUBJECT: &str = "access_policy";
+
 /// One cluster's (or proxy pair's) access policy, as saved in a version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

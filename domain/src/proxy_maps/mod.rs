@@ -15,6 +15,9 @@ mod tests;
 use crate::inventory::model::NodeKind;
 use serde::{Deserialize, Serialize};
 
+/// A map's rollout's name as a subject of the reconciliation engine (plans, drift).
+pub const SUBJECT: &str = "proxy_map";
+
 /// The internal ports a map needs a line for, per kind (DOMAIN.md §3: Finesse 8445, IdS 8553,
 /// CUIC 8444 and 8447, LiveData 12005 and 12008). IM&P's 5280 only when chat goes through
 /// the proxy, and the IdP only when its name differs: neither is required.

@@ -10,7 +10,8 @@
 //! steps ask for are recorded as pending.
 
 use super::drive::{after, differences, read_node, Drive};
-use super::nodes::{items, rows, Row, CONCURRENCY};
+use super::nodes::{rows, Row, CONCURRENCY};
+use super::subject::Subject;
 use super::{Item, Remaining, States};
 use crate::audit::store::{record_alone, Outcome};
 use crate::auth::principal::RequestContext;
@@ -35,10 +36,14 @@ pub async fn run_apply(
     context: &RequestContext,
     plan_id: i64,
 ) -> Result<(), Error> {
-    let subject = sqlx::query_scalar!("select subject from plan where id = $1", plan_id)
-        .fetch_one(&services.pool)
-        .await?;
-    let items = items(&subject)?;
+    let plan = sqlx::query!(
+        "select subject, subject_id from plan where id = $1",
+        plan_id
+    )
+    .fetch_one(&services.pool)
+    .await?;
+    let subject = services.subjects.get(&plan.subject)?;
+    let subject_id = plan.subject_id;
     let mut clusters: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
     for row in rows(&services.pool, plan_id).await? {
         if matches!(
@@ -54,7 +59,8 @@ pub async fn run_apply(
             let cancel = cancel.clone();
             async move {
                 for row in nodes {
-                    apply_node(services, context, items, plan_id, row, &cancel).await?;
+                    let of = (subject, subject_id);
+                    apply_node(services, context, of, plan_id, row, &cancel).await?;
                 }
                 Ok(())
             }
@@ -111,11 +117,12 @@ async fn set_node(
 async fn apply_node(
     services: &Services,
     context: &RequestContext,
-    items: &'static [&'static dyn Drive],
+    (subject, subject_id): (&'static dyn Subject, i64),
     plan_id: i64,
     row: Row,
     cancel: &Arc<AtomicBool>,
 ) -> Result<(), Error> {
+    let items = subject.items();
     if cancel.load(Ordering::Relaxed) {
         return set_node(services, plan_id, row.node_id, "cancelled", None, None).await;
     }
@@ -235,8 +242,14 @@ async fn apply_node(
     set_node(services, plan_id, row.node_id, state, error, left).await?;
     if matches!(ended, Ended::Verified) {
         // Read and found as desired: whatever drift it had is resolved.
-        let keys: Vec<&str> = items.iter().map(|i| i.key()).collect();
-        super::drift::record(&services.pool, row.node_id, &keys, Ok(Vec::new())).await?;
+        super::drift::record(
+            &services.pool,
+            subject,
+            subject_id,
+            row.node_id,
+            Ok(Vec::new()),
+        )
+        .await?;
     }
     let detail = format!(
         "plan {plan_id}: {state}{}",

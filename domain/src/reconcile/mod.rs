@@ -22,7 +22,7 @@ pub mod trust;
 pub use plan::{apply_op, plan_node};
 
 mod view;
-pub use view::{Drift, PlanNodeView, PlanView, Remaining, StepView};
+pub use view::{About, Drift, PlanNodeView, PlanView, Remaining, StepView};
 
 #[cfg(feature = "server")]
 mod apply;
@@ -40,6 +40,8 @@ mod read;
 mod show;
 #[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "server")]
+pub mod subject;
 
 #[cfg(test)]
 mod tests;

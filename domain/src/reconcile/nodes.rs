@@ -1,6 +1,5 @@
-//! A plan's nodes as its jobs read them, and the item kinds each subject's plans drive.
+//! A plan's nodes as its jobs read them.
 
-use super::drive::Drive;
 use super::{NodePlan, States};
 use crate::inventory::model::NodeKind;
 use crate::Error;
@@ -8,17 +7,6 @@ use sqlx::PgPool;
 
 /// Nodes read or applied at once across clusters (each also bound by the SSH limits).
 pub const CONCURRENCY: usize = 8;
-
-/// The item kinds a subject's plans drive, in planning order.
-pub fn items(subject: &str) -> Result<&'static [&'static dyn Drive], Error> {
-    match subject {
-        "access_policy" => Ok(&crate::access_policy::drive::DRIVEN),
-        "proxy_map" => Ok(&crate::proxy_maps::drive::DRIVEN),
-        other => Err(Error::internal(anyhow::anyhow!(
-            "no item kinds for plans of {other}"
-        ))),
-    }
-}
 
 /// A node of a plan as its jobs need it.
 pub(super) struct Row {

@@ -1,7 +1,7 @@
 //! The plan-read job: reads each node of a new plan and plans it.
 
 use super::drive::{read_node, Drive};
-use super::nodes::{items, rows, Row, CONCURRENCY};
+use super::nodes::{rows, Row, CONCURRENCY};
 use super::{plan_node, Item};
 use crate::auth::principal::RequestContext;
 use crate::{Error, Services};
@@ -16,7 +16,7 @@ pub async fn run_read(
     let subject = sqlx::query_scalar!("select subject from plan where id = $1", plan_id)
         .fetch_one(&services.pool)
         .await?;
-    let items = items(&subject)?;
+    let items = services.subjects.get(&subject)?.items();
     let pending: Vec<Row> = rows(&services.pool, plan_id)
         .await?
         .into_iter()

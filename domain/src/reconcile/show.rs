@@ -3,16 +3,16 @@
 use super::{NodePlan, PlanNodeView, PlanView, Remaining, StepView};
 use crate::auth::principal::RequestContext;
 use crate::dates::rfc3339;
-use crate::Error;
-use sqlx::PgPool;
+use crate::{Error, Services};
 
 /// The plan as the page shows it.
 pub async fn view(
-    pool: &PgPool,
+    services: &Services,
     context: &RequestContext,
     plan_id: i64,
 ) -> Result<PlanView, Error> {
     context.require_reader()?;
+    let pool = &services.pool;
     let plan = sqlx::query!(
         "select id, subject, subject_id, subject_version, state, created_by, created_at, confirmed_by, confirmed_at, finished_at
          from plan where id = $1",
@@ -77,7 +77,12 @@ pub async fn view(
             remaining,
         });
     }
+    let about = services
+        .subjects
+        .get(&plan.subject)?
+        .about(plan.subject_id, out.first().map(|n| n.cluster_id));
     Ok(PlanView {
+        about,
         id: plan.id,
         subject: plan.subject,
         subject_id: plan.subject_id,

@@ -1,42 +1,19 @@
 //! Plans in PostgreSQL: made from the desired state of each node, filled in by a job that reads
 //! the nodes, shown, confirmed (the apply job: `apply.rs`), cancelled.
 //!
-//! A feature hands the engine its subject name, the version of its desired state and each
-//! node's desired [`States`]; [`super::nodes::items`] says which item kinds the subject's plans drive.
+//! A feature hands the engine its subject ([`Subject`]: which item kinds its plans drive, its
+//! versions), the version of its desired state and each node's desired [`States`].
 
+use super::subject::Subject;
 use super::States;
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
 use crate::jobs::Kind;
-use crate::Error;
+use crate::{Error, Services};
 use sqlx::{PgConnection, PgPool};
 
 pub use super::nodes::CONCURRENCY;
 pub use super::show::view;
-
-/// The newest version of a subject's desired state (a plan made from an older one is stale).
-async fn latest_version(
-    connection: &mut PgConnection,
-    subject: &str,
-    subject_id: i64,
-) -> Result<i32, Error> {
-    match subject {
-        "access_policy" => Ok(sqlx::query_scalar!(
-            "select coalesce(max(version), 0) as \"v!\" from access_policy_version where policy_id = $1",
-            subject_id
-        )
-        .fetch_one(&mut *connection)
-        .await?),
-        "proxy_map" => Ok(sqlx::query_scalar!(
-            "select rollout_version from proxy_map where id = $1",
-            subject_id
-        )
-        .fetch_optional(&mut *connection)
-        .await?
-        .unwrap_or(-1)),
-        other => Err(Error::internal(anyhow::anyhow!("no versions for plans of {other}"))),
-    }
-}
 
 /// One node to plan: its id and desired state. Nodes are applied cluster by cluster, the
 /// primary (publisher, side A) first.
@@ -50,7 +27,7 @@ pub struct PlanNode {
 pub async fn create(
     tx: &mut PgConnection,
     context: &RequestContext,
-    subject: &str,
+    subject: &dyn Subject,
     subject_id: i64,
     version: i32,
     nodes: &[PlanNode],
@@ -58,14 +35,14 @@ pub async fn create(
     sqlx::query!(
         "update plan set state = 'superseded', finished_at = now()
          where subject = $1 and subject_id = $2 and state in ('reading', 'ready')",
-        subject,
+        subject.name(),
         subject_id
     )
     .execute(&mut *tx)
     .await?;
     let id = sqlx::query_scalar!(
         "insert into plan (subject, subject_id, subject_version, state, created_by) values ($1, $2, $3, 'reading', $4) returning id",
-        subject,
+        subject.name(),
         subject_id,
         version,
         context.actor()
@@ -99,9 +76,13 @@ pub async fn create(
 /// Confirms a ready plan (or resumes a failed or cancelled one): queues its apply job.
 /// Refused when the desired state has a newer version than the plan was made from.
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), plan_id))]
-pub async fn apply(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Result<(), Error> {
+pub async fn apply(
+    services: &Services,
+    context: &RequestContext,
+    plan_id: i64,
+) -> Result<(), Error> {
     context.require_admin()?;
-    let mut tx = pool.begin().await?;
+    let mut tx = services.pool.begin().await?;
     let plan = sqlx::query!(
         "select subject, subject_id, subject_version, state from plan where id = $1 for update",
         plan_id
@@ -128,7 +109,11 @@ pub async fn apply(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Res
             ))
         }
     }
-    let latest = latest_version(&mut tx, &plan.subject, plan.subject_id).await?;
+    let latest = services
+        .subjects
+        .get(&plan.subject)?
+        .latest_version(&mut tx, plan.subject_id)
+        .await?;
     if latest != plan.subject_version {
         return Err(Error::Conflict(format!(
             "the plan was made from version {} but version {latest} is in force now: make a new plan",

@@ -28,7 +28,21 @@ pub struct PlanView {
     pub confirmed_by: Option<String>,
     pub confirmed_at: Option<String>,
     pub finished_at: Option<String>,
+    /// What the plan reconciles, as its page names it.
+    pub about: About,
     pub nodes: Vec<PlanNodeView>,
+}
+
+/// What a plan reconciles, in an admin's words (its subject says: `reconcile::subject`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct About {
+    /// What the plan's version is a version of ("policy", "the map's rollout settings").
+    pub of: String,
+    /// The console page where it is edited.
+    pub href: String,
+    /// That page's link text ("The cluster's policy").
+    pub link: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +105,10 @@ pub struct Drift {
     pub cluster: String,
     pub node_id: i64,
     pub fqdn: String,
+    /// Whose item it is: the subject that manages it (`access_policy`, `proxy_map`).
+    pub subject: String,
+    /// Where it is set right (applied again, adopted): its subject's page.
+    pub about: Option<About>,
     pub item: String,
     pub expected: String,
     pub actual: String,

@@ -29,7 +29,7 @@ pub async fn monitoring_facts(
         fleet: app.fleet.view(&app.pool).await?,
         probe_failures: probe_failures(&app.pool).await?,
         last_scan: last_finished(&app.pool).await?,
-        drift: crate::reconcile::drift::list(&app.pool).await?,
+        drift: crate::reconcile::drift::list(app).await?,
     })
 }
 

@@ -155,7 +155,7 @@ pub async fn get_plan(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<Json<PlanView>, AppError> {
-    Ok(Json(plans::view(&state.pool, &context, id).await?))
+    Ok(Json(plans::view(&state, &context, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/plans/{id}/apply", tag = "plans", params(("id" = i64, Path, example = 1)),
@@ -167,7 +167,7 @@ pub async fn apply_plan(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    plans::apply(&state.pool, &context, id).await?;
+    plans::apply(&state, &context, id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -192,7 +192,7 @@ pub async fn drift(
     Ctx(context): Ctx,
 ) -> Result<Json<Vec<Drift>>, AppError> {
     Ok(Json(
-        domain::reconcile::drift::drift(&state.pool, &context).await?,
+        domain::reconcile::drift::drift(&state, &context).await?,
     ))
 }
 

@@ -482,3 +482,47 @@ async fn a_map_is_rolled_out_over_https_fetched_by_every_node_and_a_node_that_ca
         );
     }
 }
+
+#[tokio::test]
+async fn a_rollout_changed_by_hand_on_a_node_is_drift_of_the_map_until_applied_again() {
+    let app = spawn_app_with(|serve| serve.map_fetch_limit = 100_000).await;
+    app.login(ADMIN, PASSWORD).await;
+    let site = site(&app).await;
+    let id = published_map(&app, "VPN-less", Some(site.cluster), &map_text("")).await;
+    let uri = app.url("/maps/vpn-less/proxymap.txt");
+    let planned = rollout_plan(&app, id, &[&uri]).await;
+    assert_eq!(apply(&app, &planned).await["state"], "applied");
+    let checked = app.post_ok("/api/v1/drift/check").await;
+    assert_eq!(checked, json!([]), "applied and untouched: no drift");
+
+    // Someone deletes ids1's config URI at its CLI.
+    let ids1 = site.running.fleet.index("ids1.vpnless.test").unwrap();
+    site.running
+        .fleet
+        .change_by_hand(ids1, |s| s.config_uris.clear());
+    let checked = app.post_ok("/api/v1/drift/check").await;
+    let drift = checked.as_array().unwrap();
+    assert_eq!(drift.len(), 1, "{checked}");
+    assert_eq!(
+        (
+            drift[0]["subject"].as_str(),
+            drift[0]["fqdn"].as_str(),
+            drift[0]["item"].as_str(),
+            drift[0]["expected"].as_str(),
+            drift[0]["actual"].as_str()
+        ),
+        (
+            Some("proxy_map"),
+            Some("ids1.vpnless.test"),
+            Some("config-uris"),
+            Some(uri.as_str()),
+            Some("none")
+        ),
+        "{checked}"
+    );
+    // Applying the rollout again puts it back, and the drift is resolved.
+    let planned = rollout_plan(&app, id, &[&uri]).await;
+    assert_eq!(commands(node(&planned, "ids1.vpnless.test")).len(), 1);
+    assert_eq!(apply(&app, &planned).await["state"], "applied");
+    assert_eq!(app.get_json("/api/v1/drift").await, json!([]));
+}

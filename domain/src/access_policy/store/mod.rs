@@ -292,12 +292,12 @@ mod adopt;
 mod checks;
 mod sharing;
 pub use sharing::{follow, leave};
-mod drift;
 mod overview;
 pub use adopt::adopt;
 pub use overview::{overview, restore};
 mod plan;
+pub mod subject;
 use checks::world_errors;
 pub use checks::{listener_certificate, lookup, resolve};
-pub use drift::{check_all as check_drift, Drift};
+
 pub use plan::plan;

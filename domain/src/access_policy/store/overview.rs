@@ -18,7 +18,7 @@ pub async fn overview(
         r#"select c.id, c.name,
                   (select count(*) from node n where n.cluster_id = c.id and n.kind in ('finesse', 'cuic', 'livedata', 'ids')) as "nodes!",
                   (select max(v.version) from access_policy_version v where v.policy_id = a.policy_id) as version,
-                  (select count(*) from drift d join node n on n.id = d.node_id where n.cluster_id = c.id) as "drift!",
+                  (select count(*) from drift d join node n on n.id = d.node_id where n.cluster_id = c.id and d.subject = 'access_policy') as "drift!",
                   (select count(*) from restart_pending r join node n on n.id = r.node_id where n.cluster_id = c.id) as "restarts!",
                   array(select o.name from access_policy_cluster s join cluster o on o.id = s.cluster_id
                         where s.policy_id = a.policy_id and s.cluster_id <> c.id order by o.name) as "shared_with!",

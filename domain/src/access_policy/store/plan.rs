@@ -46,7 +46,7 @@ pub async fn plan(pool: &PgPool, context: &RequestContext, cluster_id: i64) -> R
     let id = crate::reconcile::store::create(
         &mut tx,
         context,
-        "access_policy",
+        &super::subject::AccessPolicy,
         current.policy_id,
         current.version,
         &planned,

@@ -5,6 +5,7 @@ mod check;
 mod names;
 pub mod rollout;
 pub mod serve;
+pub mod subject;
 pub use check::{checked_against, validate};
 
 use super::{slug_is_valid, slug_of, MapVersion, MapView, NewMap, SaveMap};

@@ -151,7 +151,7 @@ pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Res
     let plan_id = crate::reconcile::store::create(
         &mut tx,
         context,
-        "proxy_map",
+        &super::subject::ProxyMapRollout,
         id,
         settings.version,
         &planned,
