@@ -218,7 +218,10 @@ pub fn router(state: AppState) -> Result<Router> {
     let large_bodies = api::large_bodies(&document)
         .into_iter()
         .chain(app::server_fns::large_bodies().map(str::to_owned));
-    let large_bodies = Arc::new(middleware::LargeBodies::new(large_bodies));
+    let large_bodies = Arc::new(middleware::LargeBodies::new(
+        large_bodies,
+        api::IMPORT_LIMIT,
+    ));
     // Anyone's browser loads the icon, signed in or not.
     let icon =
         tower_http::services::ServeFile::new(format!("{}/favicon.svg", state.leptos.site_root));

@@ -204,15 +204,21 @@ pub fn error_code(status: http::StatusCode) -> &'static str {
     }
 }
 
-/// The paths that take bodies up to [`crate::api::IMPORT_LIMIT`] (inventory imports): the REST
-/// operations that declare `x-gatehouse-body-limit` in the route list and the server functions
+/// The paths that take bodies up to `limit` (inventory imports): the REST operations that
+/// declare `x-gatehouse-large-body` in the route list and the server functions
 /// `app::server_fns::large_bodies` names.
 #[derive(Debug, Default)]
-pub struct LargeBodies(std::collections::HashSet<String>);
+pub struct LargeBodies {
+    paths: std::collections::HashSet<String>,
+    limit: usize,
+}
 
 impl LargeBodies {
-    pub fn new(paths: impl IntoIterator<Item = String>) -> Self {
-        Self(paths.into_iter().collect())
+    pub fn new(paths: impl IntoIterator<Item = String>, limit: usize) -> Self {
+        Self {
+            paths: paths.into_iter().collect(),
+            limit,
+        }
     }
 }
 
@@ -224,8 +230,8 @@ pub async fn body_limit(
     request: Request,
     next: Next,
 ) -> Response {
-    let limit = if large.0.contains(request.uri().path()) {
-        crate::api::IMPORT_LIMIT
+    let limit = if large.paths.contains(request.uri().path()) {
+        large.limit
     } else {
         crate::BODY_LIMIT
     };
