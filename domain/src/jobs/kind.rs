@@ -148,11 +148,13 @@ trait Erased: Send + Sync {
 struct Registered<K>(std::marker::PhantomData<fn() -> K>);
 
 /// A payload of kind `K` read from the table. Unreadable is a bug (only `K::job` queues
-/// `K`), not bad input: the run fails with that said.
+/// `K`), not bad input: the run fails with that said. The payload itself is not repeated in the
+/// error (it reaches the log and the job's error, which admins read; the reader's error names
+/// the field).
 fn payload<K: Kind>(value: &serde_json::Value) -> Result<K::Payload> {
     K::Payload::deserialize(value).with_context(|| {
         format!(
-            "the payload of a {} job is not what its kind takes (a bug): {value}",
+            "the payload of a {} job is not what its kind takes (a bug)",
             K::NAME
         )
     })
