@@ -19,21 +19,18 @@ use domain::auth::principal::RequestContext;
 use domain::auth::Role;
 use domain::inventory::model::{NodeKind, NodeRole};
 use domain::inventory::{ClusterInput, EndpointSpec, NodeInput};
+use domain::reconcile::PlanState;
 use domain::Services;
 use std::path::Path;
 
 /// Starts the demo fleet and registers it; the fleet runs as long as the returned value lives.
 pub async fn start(state: &Services, data_dir: &Path) -> Result<sim::Running> {
-    let spec: sim::fleet::FleetSpec =
-        toml::from_str(sim::DEMO_FLEET).context("the built-in demo fleet")?;
     let state_file = data_dir.join("demo-fleet.state.json");
-    // Making a fresh fleet's keys takes seconds of CPU: not on the async threads.
-    let fleet = tokio::task::spawn_blocking(move || sim::Fleet::new(spec, Some(&state_file)))
-        .await?
-        .context("starting the demo fleet")?;
-    let running = sim::start(fleet).await.context(
-        "starting the demo fleet (run without --demo if its ports 27201-27414 are taken)",
-    )?;
+    let running = sim::start_toml(sim::DEMO_FLEET, Some(state_file))
+        .await
+        .context(
+            "starting the demo fleet (run without --demo if its ports 27201-27414 are taken)",
+        )?;
     let ids = register(state, &running).await?;
     tokio::spawn(look_at(state.clone(), ids));
     tokio::spawn(under_policy(state.clone(), running.fleet.clone()));
@@ -240,17 +237,22 @@ async fn apply_policy(state: &Services, fleet: &sim::Fleet) -> Result<bool> {
         policies::follow(&state.pool, &context, member.id, leader.id).await?;
     }
     let plan = policies::plan(&state.pool, &context, leader.id).await?;
-    wait_for(state, plan, &["ready"]).await?;
+    wait_for(state, plan, &[PlanState::Ready]).await?;
     domain::reconcile::store::apply(state, &context, plan).await?;
-    wait_for(state, plan, &["applied", "failed", "cancelled"]).await?;
+    wait_for(
+        state,
+        plan,
+        &[PlanState::Applied, PlanState::Failed, PlanState::Cancelled],
+    )
+    .await?;
     Ok(true)
 }
 
 /// Waits (up to two minutes) for a plan to reach one of `states`.
-async fn wait_for(state: &Services, plan: i64, states: &[&str]) -> Result<()> {
+async fn wait_for(state: &Services, plan: i64, states: &[PlanState]) -> Result<()> {
     for _ in 0..240 {
         let view = domain::reconcile::store::view(state, &demo_context(), plan).await?;
-        if states.contains(&view.state.as_str()) {
+        if states.contains(&view.state) {
             return Ok(());
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -196,7 +196,8 @@ pub fn subjects() -> domain::reconcile::subject::Subjects {
     let mut subjects = domain::reconcile::subject::Subjects::default();
     subjects
         .register(&domain::access_policy::store::subject::AccessPolicy)
-        .register(&domain::proxy_maps::store::subject::ProxyMapRollout);
+        .register(&domain::proxy_maps::store::subject::ProxyMapRollout)
+        .register(&domain::appliances::store::trust::TrustImports);
     subjects
 }
 
@@ -239,7 +240,7 @@ struct Background {
 impl Background {
     async fn start(services: &Services, kinds: Kinds, settings: &Serve) -> Result<Self> {
         use domain::jobs::{schedule, worker};
-        let owner = worker::owner_name();
+        let owner = domain::jobs::owner_name();
         let schedules = schedules(services, settings).await?;
         let scheduler = schedule::spawn(services.pool.clone(), owner.clone(), schedules);
         let worker = match settings.job_slots {

@@ -14,7 +14,7 @@ mod ssh;
 mod state;
 
 use node::certified;
-pub use run::{inventory_csv, start, NodeAddr, Running};
+pub use run::{inventory_csv, start, start_toml, NodeAddr, Running};
 
 use fleet::{Faults, FleetSpec, NodeSpec, Profile, Users};
 use rustls::sign::CertifiedKey;
@@ -38,6 +38,9 @@ pub enum Error {
     Pki(#[from] pki::PkiError),
     #[error("{fqdn}: {message}")]
     Node { fqdn: String, message: String },
+    /// The fleet's description is not a fleet.
+    #[error("the fleet: {0}")]
+    Spec(String),
     #[error("listening on {address}: {error}")]
     Listen {
         address: String,

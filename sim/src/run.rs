@@ -31,6 +31,19 @@ impl Running {
     }
 }
 
+/// Makes the fleet a TOML text describes (as a fleet file holds it; `state`: the file its
+/// nodes' state is kept in, else memory) and starts it: how tests, benchmarks and the demo set
+/// one up. Making a fresh fleet's keys takes seconds of CPU, so not on the async threads.
+pub async fn start_toml(text: &str, state: Option<std::path::PathBuf>) -> Result<Running, Error> {
+    let spec: crate::fleet::FleetSpec =
+        toml::from_str(text).map_err(|e| Error::Spec(e.to_string()))?;
+    spec.check().map_err(Error::Spec)?;
+    let fleet = tokio::task::spawn_blocking(move || Fleet::new(spec, state.as_deref()))
+        .await
+        .map_err(|e| Error::Spec(format!("making it stopped: {e}")))??;
+    start(fleet).await
+}
+
 /// Starts every node's listeners.
 pub async fn start(fleet: Arc<Fleet>) -> Result<Running, Error> {
     let mut tasks = JoinSet::new();

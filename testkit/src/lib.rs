@@ -7,6 +7,7 @@
 
 #[cfg(feature = "app")]
 pub mod app;
+pub mod modules;
 pub mod pki;
 pub mod tls;
 

@@ -1,6 +1,7 @@
 //! Pieces every page uses: the frame with navigation, empty states, error boxes.
 
 pub mod certs;
+pub mod editor;
 mod layout;
 pub use layout::{Layout, Section};
 

@@ -6,7 +6,7 @@
 use super::policy::{admin_signal, StateWord};
 use crate::components::{minute, ErrorBox, Layout, BUTTON, BUTTON_DANGER};
 use crate::server_fns::policy::{load_plan, ApplyPlan, CancelPlan};
-use domain::reconcile::{About, PlanNodeView, PlanView};
+use domain::reconcile::{About, NodeState, PlanNodeView, PlanState, PlanView};
 use leptos::prelude::*;
 
 #[component]
@@ -28,7 +28,7 @@ pub fn PlanPage() -> impl IntoView {
     );
     Effect::new(move |_| {
         if let Some(Ok(p)) = plan.get() {
-            if matches!(p.state.as_str(), "reading" | "applying") {
+            if p.state.is_running() {
                 set_timeout(
                     move || tick.update(|t| *t = t.wrapping_add(1)),
                     std::time::Duration::from_secs(1),
@@ -52,16 +52,16 @@ pub fn PlanPage() -> impl IntoView {
 }
 
 fn summary(plan: &PlanView) -> String {
-    let count = |state: &str| plan.nodes.iter().filter(|n| n.state == state).count();
+    let count = |state: NodeState| plan.nodes.iter().filter(|n| n.state == state).count();
     let mut parts = vec![format!("{} node(s)", plan.nodes.len())];
     for (state, label) in [
-        ("planned", "to change"),
-        ("in_sync", "already as desired"),
-        ("verified", "verified"),
-        ("failed", "failed"),
-        ("changed", "changed since the plan"),
-        ("unreachable", "not readable"),
-        ("cancelled", "cancelled"),
+        (NodeState::Planned, "to change"),
+        (NodeState::InSync, "already as desired"),
+        (NodeState::Verified, "verified"),
+        (NodeState::Failed, "failed"),
+        (NodeState::Changed, "changed since the plan"),
+        (NodeState::Unreachable, "not readable"),
+        (NodeState::Cancelled, "cancelled"),
     ] {
         let n = count(state);
         if n > 0 {
@@ -79,7 +79,7 @@ fn PlanBody(
     cancel: ServerAction<CancelPlan>,
 ) -> impl IntoView {
     let id = plan.id;
-    let state = plan.state.clone();
+    let state = plan.state;
     let About { of, href, link } = plan.about.clone();
     let made = format!(
         "Made by {} at {} UTC from {of} version {}",
@@ -93,18 +93,16 @@ fn PlanBody(
             plan.confirmed_at.as_deref().map(minute).unwrap_or_default()
         )
     });
-    let can_apply = admin
-        && matches!(state.as_str(), "ready" | "failed" | "cancelled")
-        && plan.step_count() > 0;
-    let can_cancel = admin && matches!(state.as_str(), "reading" | "ready" | "applying");
-    let apply_label = match state.as_str() {
-        "ready" => format!("Apply {} command(s)", plan.step_count()),
+    let can_apply = admin && state.can_apply() && plan.step_count() > 0;
+    let can_cancel = admin && state.can_cancel();
+    let apply_label = match state {
+        PlanState::Ready => format!("Apply {} command(s)", plan.step_count()),
         _ => "Resume".to_owned(),
     };
     view! {
         <div class="flex flex-wrap items-start justify-between gap-3 rounded-lg border border-slate-200 bg-white p-4">
             <div>
-                <h2 class="flex items-center gap-2 text-lg font-semibold text-slate-900">{format!("Plan #{id}")}<StateWord state=state.clone() /></h2>
+                <h2 class="flex items-center gap-2 text-lg font-semibold text-slate-900">{format!("Plan #{id}")}<StateWord state=state.as_str() /></h2>
                 <p class="text-sm text-slate-700" data-testid="plan-summary">{summary(&plan)}</p>
                 <p class="text-xs text-slate-600">{made}</p>
                 {confirmed.map(|c| view! { <p class="text-xs text-slate-600">{c}</p> })}
@@ -125,7 +123,7 @@ fn PlanBody(
                 })}
             </div>
         </div>
-        {(state == "ready").then(|| view! {
+        {(state == PlanState::Ready).then(|| view! {
             <p class="text-sm text-slate-700">"Nothing has run yet. Read the commands below; applying runs them node by node (each cluster's primary first), then reads every node again: only nodes that show the desired state count as applied."</p>
         })}
         <div class="space-y-4">
@@ -142,16 +140,16 @@ fn NodeCard(node: PlanNodeView) -> impl IntoView {
             <div class="flex flex-wrap items-center justify-between gap-2">
                 <p><a class="font-medium text-indigo-700 hover:underline" href=format!("/nodes/{}", node.node_id)>{node.fqdn.clone()}</a>
                     <span class="ml-2 text-xs text-slate-600">{format!("{} · {} · {}", node.cluster, node.kind, node.role)}</span></p>
-                <StateWord state=node.state.clone() />
+                <StateWord state=node.state.as_str() />
             </div>
             {node.error.clone().map(|e| view! { <p class="mt-2 whitespace-pre-wrap rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
-            {(node.state == "in_sync").then(|| view! { <p class="mt-2 text-sm text-slate-700">"Already as desired: nothing to run."</p> })}
+            {(node.state == NodeState::InSync).then(|| view! { <p class="mt-2 text-sm text-slate-700">"Already as desired: nothing to run."</p> })}
             {(!steps.is_empty()).then(|| view! {
                 <ol class="mt-3 space-y-1">
                     {steps.into_iter().map(|s| view! {
-                        <li class="text-sm" data-testid="step" data-state=s.state.clone()>
+                        <li class="text-sm" data-testid="step" data-state=s.state.as_str()>
                             <div class="flex items-start gap-2">
-                                <StateWord state=s.state.clone() />
+                                <StateWord state=s.state.as_str() />
                                 <code class="min-w-0 flex-1 break-all font-mono text-xs text-slate-900">{s.command.clone()}</code>
                             </div>
                             {s.error.clone().map(|e| view! { <p class="ml-2 mt-1 text-xs text-red-700">{e}</p> })}

@@ -74,7 +74,10 @@ pub fn diff(from: &AccessPolicy, to: &AccessPolicy) -> Vec<Change> {
                 &format!("proxy {} certificate", proxy.name),
                 "left out (kept in the nodes' tomcat-trust)",
             )),
-            (Some(a), Some(b)) if !crate::reconcile::trust::same_certificate(a, b) => {
+            (Some(a), Some(b))
+                if crate::reconcile::trust::der_of_pem(a)
+                    != crate::reconcile::trust::der_of_pem(b) =>
+            {
                 changes.push(change(
                     '~',
                     &format!("proxy {} certificate", proxy.name),

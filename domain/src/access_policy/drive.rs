@@ -1,16 +1,15 @@
-//! The access policy's items through the driver: each read and change is one of the driver's
-//! typed operations (DOMAIN.md §4), so its output is parsed and a refusal is an error with
-//! the node's words, never a success.
+//! The access policy's items as the engine reads them: each read is one of the driver's typed
+//! operations (DOMAIN.md §4), so its output is parsed and a refusal is an error with the
+//! node's words. Their changes are the [`Change`](vos::driver::Change)s of `items.rs`.
 
 use super::items::{
-    product_word, AllowedHosts, ClientAuth, CorsModeItem, CorsOrigins, FrameAncestors, ProxyTrust,
+    product, AllowedHosts, ClientAuth, CorsModeItem, CorsOrigins, FrameAncestors, ProxyTrust,
 };
 use crate::inventory::model::NodeKind;
-use crate::reconcile::drive::{change_tomcat_trust, read_tomcat_trust, Drive, Reply};
-use crate::reconcile::{Op, State};
-use vos::driver::{Driver, DriverError, Product, WebAccess};
-use vos::ssh::VosSsh;
-use vos::{Changed, CorsMode};
+use crate::reconcile::drive::{read_trust, Drive, Reply};
+use crate::reconcile::State;
+use vos::driver::{Console, Driver, DriverError, Product, WebAccess};
+use vos::CorsMode;
 
 /// The items in planning order, as the engine drives them: [`super::items::ITEMS`] (which the
 /// browser has too) with their driver operations; a test holds the two lists the same.
@@ -23,15 +22,10 @@ pub static DRIVEN: [&dyn Drive; 6] = [
     &ClientAuth,
 ];
 
-fn product(kind: NodeKind) -> Result<Product, DriverError> {
-    match product_word(kind) {
-        Some("finesse") => Ok(Product::Finesse),
-        Some("cuic") => Ok(Product::Cuic),
-        Some("live-data") => Ok(Product::LiveData),
-        _ => Err(DriverError::Unsupported(
-            "CORS and frame-ancestors on this kind of node",
-        )),
-    }
+fn product_of(kind: NodeKind) -> Result<Product, DriverError> {
+    product(kind).ok_or(DriverError::Unsupported(
+        "CORS and frame-ancestors on this kind of node",
+    ))
 }
 
 fn list(entries: Vec<String>) -> State {
@@ -39,39 +33,19 @@ fn list(entries: Vec<String>) -> State {
 }
 
 impl Drive for AllowedHosts {
-    fn read<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind) -> Reply<'a, State> {
+    fn read<'a>(&'a self, driver: &'a dyn Console, _kind: NodeKind) -> Reply<'a, State> {
         Box::pin(async move { driver.allowed_hosts().await.map(list) })
-    }
-
-    fn change<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
-        Box::pin(async move {
-            match op {
-                Op::Add { value } => driver.add_allowed_host(value).await,
-                Op::Remove { value, index } => {
-                    driver.delete_allowed_host(value, Some(*index)).await
-                }
-                Op::Set { .. } => Err(DriverError::Unsupported("setting a list")),
-            }
-        })
     }
 }
 
 impl Drive for ProxyTrust {
-    fn read<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind) -> Reply<'a, State> {
-        Box::pin(read_tomcat_trust(driver))
-    }
-
-    fn change<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
-        change_tomcat_trust(
-            driver,
-            op,
-            "removing a proxy's certificate (the policy never does)",
-        )
+    fn read<'a>(&'a self, driver: &'a dyn Console, _kind: NodeKind) -> Reply<'a, State> {
+        Box::pin(read_trust(driver, "tomcat-trust"))
     }
 }
 
 impl Drive for ClientAuth {
-    fn read<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind) -> Reply<'a, State> {
+    fn read<'a>(&'a self, driver: &'a dyn Console, _kind: NodeKind) -> Reply<'a, State> {
         Box::pin(async move {
             let on = driver.client_auth().await?;
             Ok(State::Setting(
@@ -79,21 +53,12 @@ impl Drive for ClientAuth {
             ))
         })
     }
-
-    fn change<'a>(&'a self, driver: &'a VosSsh, _kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
-        Box::pin(async move {
-            match op {
-                Op::Set { to, .. } => driver.set_client_auth(to == "enabled").await,
-                _ => Err(DriverError::Unsupported("adding to a setting")),
-            }
-        })
-    }
 }
 
 impl Drive for CorsModeItem {
-    fn read<'a>(&'a self, driver: &'a VosSsh, kind: NodeKind) -> Reply<'a, State> {
+    fn read<'a>(&'a self, driver: &'a dyn Console, kind: NodeKind) -> Reply<'a, State> {
         Box::pin(async move {
-            let mode = driver.cors(product(kind)?).await?;
+            let mode = driver.cors(product_of(kind)?).await?;
             Ok(State::Setting(
                 match mode {
                     CorsMode::EnableAll => "enable_all",
@@ -104,58 +69,16 @@ impl Drive for CorsModeItem {
             ))
         })
     }
-
-    fn change<'a>(&'a self, driver: &'a VosSsh, kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
-        Box::pin(async move {
-            let mode = match op {
-                Op::Set { to, .. } if to == "enable_all" => CorsMode::EnableAll,
-                Op::Set { to, .. } if to == "enable" => CorsMode::Enable,
-                Op::Set { to, .. } if to == "disable" => CorsMode::Disable,
-                _ => return Err(DriverError::Unsupported("this CORS mode")),
-            };
-            driver.set_cors(product(kind)?, mode).await
-        })
-    }
 }
 
 impl Drive for CorsOrigins {
-    fn read<'a>(&'a self, driver: &'a VosSsh, kind: NodeKind) -> Reply<'a, State> {
-        Box::pin(async move { driver.allowed_origins(product(kind)?).await.map(list) })
-    }
-
-    fn change<'a>(&'a self, driver: &'a VosSsh, kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
-        Box::pin(async move {
-            let product = product(kind)?;
-            match op {
-                Op::Add { value } => driver.add_allowed_origins(product, &[value]).await,
-                Op::Remove { value, index } => {
-                    driver
-                        .delete_allowed_origin(product, value, Some(*index))
-                        .await
-                }
-                Op::Set { .. } => Err(DriverError::Unsupported("setting a list")),
-            }
-        })
+    fn read<'a>(&'a self, driver: &'a dyn Console, kind: NodeKind) -> Reply<'a, State> {
+        Box::pin(async move { driver.allowed_origins(product_of(kind)?).await.map(list) })
     }
 }
 
 impl Drive for FrameAncestors {
-    fn read<'a>(&'a self, driver: &'a VosSsh, kind: NodeKind) -> Reply<'a, State> {
-        Box::pin(async move { driver.frame_access(product(kind)?).await.map(list) })
-    }
-
-    fn change<'a>(&'a self, driver: &'a VosSsh, kind: NodeKind, op: &'a Op) -> Reply<'a, Changed> {
-        Box::pin(async move {
-            let product = product(kind)?;
-            match op {
-                Op::Add { value } => driver.add_frame_sources(product, &[value]).await,
-                Op::Remove { value, index } => {
-                    driver
-                        .delete_frame_source(product, value, Some(*index))
-                        .await
-                }
-                Op::Set { .. } => Err(DriverError::Unsupported("setting a list")),
-            }
-        })
+    fn read<'a>(&'a self, driver: &'a dyn Console, kind: NodeKind) -> Reply<'a, State> {
+        Box::pin(async move { driver.frame_access(product_of(kind)?).await.map(list) })
     }
 }

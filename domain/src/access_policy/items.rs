@@ -3,7 +3,9 @@
 //! seed 004). The server reads and changes them through the driver (`drive.rs`).
 
 use crate::inventory::model::NodeKind;
-use crate::reconcile::{Item, Op};
+use crate::reconcile::{refused, Change, Item, Op, Refused};
+use vos::driver::Product;
+use vos::CorsMode;
 
 pub const ALLOWED_HOSTS: &str = "allowed-hosts";
 pub const CLIENT_AUTH: &str = "client-auth";
@@ -41,16 +43,6 @@ pub fn frame_source_for_host(host: &str) -> String {
     }
 }
 
-/// `finesse`, `cuic`, `live-data`: the word in `utils <product> ...`.
-pub fn product_word(kind: NodeKind) -> Option<&'static str> {
-    match kind {
-        NodeKind::Finesse => Some("finesse"),
-        NodeKind::Cuic => Some("cuic"),
-        NodeKind::LiveData => Some("live-data"),
-        _ => None,
-    }
-}
-
 const WEB_PROXY: &[&str] = &["Cisco Web Proxy Service"];
 const FINESSE_WEB: &[&str] = &["Cisco Finesse Tomcat", "Cisco Finesse Notification Service"];
 const CUIC_WEB: &[&str] = &["Intelligence Center Reporting Service"];
@@ -71,12 +63,31 @@ fn not_proxied(kind: NodeKind) -> String {
     format!("{} is not reached through the VPN-less proxy", kind.label())
 }
 
-/// `add <value>` / `delete → <n>` after `prefix`.
-fn list_command(prefix: &str, op: &Op) -> String {
+/// The product whose `utils <product> ...` commands a node of `kind` takes.
+pub fn product(kind: NodeKind) -> Option<Product> {
+    match kind {
+        NodeKind::Finesse => Some(Product::Finesse),
+        NodeKind::Cuic => Some(Product::Cuic),
+        NodeKind::LiveData => Some(Product::LiveData),
+        _ => None,
+    }
+}
+
+fn product_of(item: &dyn Item, kind: NodeKind) -> Result<Product, Refused> {
+    product(kind).ok_or_else(|| refused(item, "CORS and frame-ancestors on this kind of node"))
+}
+
+/// A list's step: `add`, or the delete menu's entry at its planned number.
+fn list_change(
+    item: &dyn Item,
+    op: &Op,
+    add: impl FnOnce(&str) -> Result<Change, Refused>,
+    delete: impl FnOnce(&str, usize) -> Change,
+) -> Result<Change, Refused> {
     match op {
-        Op::Add { value } => format!("{prefix} add {value}"),
-        Op::Remove { index, .. } => format!("{prefix} delete → {index}"),
-        Op::Set { to, .. } => format!("{prefix} {to}"),
+        Op::Add { value } => add(value),
+        Op::Remove { value, index } => Ok(delete(value, *index)),
+        _ => Err(refused(item, "a list is added to and deleted from")),
     }
 }
 
@@ -95,8 +106,10 @@ impl Item for AllowedHosts {
             .then_some(())
             .ok_or_else(|| not_proxied(kind))
     }
-    fn command(&self, _kind: NodeKind, op: &Op) -> String {
-        list_command("utils system reverse-proxy allowed-hosts", op)
+    fn command(&self, _kind: NodeKind, op: &Op) -> Result<Change, Refused> {
+        list_change(self, op, Change::add_allowed_host, |host, at| {
+            Change::delete_allowed_host(host, Some(at))
+        })
     }
     fn restarts(&self, _kind: NodeKind) -> &'static [&'static str] {
         WEB_PROXY
@@ -129,21 +142,12 @@ impl Item for ProxyTrust {
             .then_some(())
             .ok_or_else(|| not_proxied(kind))
     }
-    fn command(&self, _kind: NodeKind, op: &Op) -> String {
-        crate::reconcile::trust::import_command(op)
+    fn command(&self, _kind: NodeKind, op: &Op) -> Result<Change, Refused> {
+        crate::reconcile::trust::import(self, "tomcat", op)
     }
     /// The service that verifies the proxy's certificate (seed 004, host verification).
     fn restarts(&self, _kind: NodeKind) -> &'static [&'static str] {
         WEB_PROXY
-    }
-    fn same(&self, a: &str, b: &str) -> bool {
-        crate::reconcile::trust::same_certificate(a, b)
-    }
-    fn keeps_others(&self) -> bool {
-        true
-    }
-    fn show(&self, value: &str) -> String {
-        crate::reconcile::trust::trust_label(value).to_owned()
     }
 }
 
@@ -164,12 +168,12 @@ impl Item for ClientAuth {
             _ => Err("host verification (client-auth) is set on Finesse nodes (seed 004)".into()),
         }
     }
-    fn command(&self, _kind: NodeKind, op: &Op) -> String {
-        let word = match op {
-            Op::Set { to, .. } if to == "enabled" => "enable",
-            _ => "disable",
-        };
-        format!("utils system reverse-proxy client-auth {word}")
+    fn command(&self, _kind: NodeKind, op: &Op) -> Result<Change, Refused> {
+        match op {
+            Op::Set { to, .. } if to == "enabled" => Ok(Change::set_client_auth(true)),
+            Op::Set { to, .. } if to == "disabled" => Ok(Change::set_client_auth(false)),
+            _ => Err(refused(self, "client-auth is enabled or disabled")),
+        }
     }
     fn restarts(&self, _kind: NodeKind) -> &'static [&'static str] {
         WEB_PROXY
@@ -197,9 +201,19 @@ impl Item for CorsModeItem {
     fn supports(&self, kind: NodeKind) -> Result<(), String> {
         cors_support(kind)
     }
-    fn command(&self, kind: NodeKind, op: &Op) -> String {
-        let product = product_word(kind).unwrap_or("finesse");
-        list_command(&format!("utils {product} cors"), op)
+    fn command(&self, kind: NodeKind, op: &Op) -> Result<Change, Refused> {
+        let mode = match op {
+            Op::Set { to, .. } if to == "enable_all" => CorsMode::EnableAll,
+            Op::Set { to, .. } if to == "enable" => CorsMode::Enable,
+            Op::Set { to, .. } if to == "disable" => CorsMode::Disable,
+            _ => {
+                return Err(refused(
+                    self,
+                    "a CORS mode is enable_all, enable or disable",
+                ))
+            }
+        };
+        Ok(Change::set_cors(product_of(self, kind)?, mode))
     }
     fn restarts(&self, kind: NodeKind) -> &'static [&'static str] {
         product_restarts(kind)
@@ -219,9 +233,14 @@ impl Item for CorsOrigins {
     fn supports(&self, kind: NodeKind) -> Result<(), String> {
         cors_support(kind)
     }
-    fn command(&self, kind: NodeKind, op: &Op) -> String {
-        let product = product_word(kind).unwrap_or("finesse");
-        list_command(&format!("utils {product} cors allowed_origin"), op)
+    fn command(&self, kind: NodeKind, op: &Op) -> Result<Change, Refused> {
+        let product = product_of(self, kind)?;
+        list_change(
+            self,
+            op,
+            |origin| Change::add_allowed_origins(product, &[origin]),
+            |origin, at| Change::delete_allowed_origin(product, origin, Some(at)),
+        )
     }
     fn restarts(&self, kind: NodeKind) -> &'static [&'static str] {
         product_restarts(kind)
@@ -246,9 +265,14 @@ impl Item for FrameAncestors {
             _ => Err(not_proxied(kind)),
         }
     }
-    fn command(&self, kind: NodeKind, op: &Op) -> String {
-        let product = product_word(kind).unwrap_or("finesse");
-        list_command(&format!("utils {product} frame_access_allowed_list"), op)
+    fn command(&self, kind: NodeKind, op: &Op) -> Result<Change, Refused> {
+        let product = product_of(self, kind)?;
+        list_change(
+            self,
+            op,
+            |source| Change::add_frame_sources(product, &[source]),
+            |source, at| Change::delete_frame_source(product, source, Some(at)),
+        )
     }
     fn restarts(&self, kind: NodeKind) -> &'static [&'static str] {
         product_restarts(kind)

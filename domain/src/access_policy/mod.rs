@@ -29,7 +29,7 @@ pub use validate::{
 mod tests;
 
 use crate::inventory::model::NodeKind;
-use crate::reconcile::{State, States};
+use crate::reconcile::{State, States, Trusted};
 use serde::{Deserialize, Serialize};
 
 /// The access policy's name as a subject of the reconciliation engine (plans, drift).
@@ -82,6 +82,13 @@ pub struct TrustedProxy {
     /// each node's tomcat-trust and never removes it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_certificate: Option<String>,
+}
+
+impl TrustedProxy {
+    /// Its client certificate's DER, when it has one.
+    pub fn client_certificate_der(&self) -> Option<Vec<u8>> {
+        crate::reconcile::trust::der_of_pem(self.client_certificate.as_deref()?)
+    }
 }
 
 /// The certificate a proxy's listener presented, for an admin to compare before it becomes the
@@ -227,7 +234,7 @@ pub struct ClusterStanding {
     /// The other clusters that follow the same policy (behind the same proxy pair).
     pub shared_with: Vec<String>,
     pub plan_id: Option<i64>,
-    pub plan_state: Option<String>,
+    pub plan_state: Option<crate::reconcile::PlanState>,
     pub plan_at: Option<String>,
 }
 
@@ -241,20 +248,19 @@ pub fn desired(policy: &AccessPolicy, kind: NodeKind) -> States {
     }
     let hosts = policy.allowed_hosts();
     states.insert(items::ALLOWED_HOSTS.into(), State::List(hosts.clone()));
-    let certificates: Vec<String> = policy
+    let certificates: Vec<Trusted> = policy
         .proxies
         .iter()
         .filter_map(|p| {
-            let pem = p.client_certificate.as_deref()?;
-            Some(crate::reconcile::trust::trust_entry(
-                &format!("{}'s client certificate", p.name),
-                pem,
-            ))
+            Some(Trusted {
+                label: format!("{}'s client certificate", p.name),
+                der: p.client_certificate_der()?,
+            })
         })
         .collect();
     // Only when a proxy has one: reading a trust store takes a command per certificate.
     if !certificates.is_empty() {
-        states.insert(items::PROXY_TRUST.into(), State::List(certificates));
+        states.insert(items::PROXY_TRUST.into(), State::Certificates(certificates));
     }
     states.insert(
         items::CLIENT_AUTH.into(),

@@ -6,6 +6,8 @@ use certs::Finding;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "server")]
+pub mod drivers;
+#[cfg(feature = "server")]
 pub mod secret;
 #[cfg(feature = "server")]
 pub mod slots;

@@ -36,7 +36,7 @@ impl SshSlots {
         let per_node = vos::ssh::Settings::default().per_node;
         Self {
             pool,
-            owner: crate::jobs::worker::owner_name(),
+            owner: crate::jobs::owner_name(),
             per_node: i16::try_from(per_node.max(1)).unwrap_or(2),
             lease: Duration::from_secs(60),
             wait: Duration::from_secs(45),

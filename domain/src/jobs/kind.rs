@@ -22,17 +22,16 @@
 //! }
 //! ```
 
-use super::queue::NewJob;
+use super::queue::{Job, NewJob};
 use crate::Services;
 use anyhow::{Context, Result};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+
 use std::sync::Arc;
 
 /// How a job ended other than done (what [`Kind::ended`] is told).
@@ -61,36 +60,6 @@ impl Ending {
             Self::Cancelled => "cancelled",
             Self::Interrupted => "interrupted",
         }
-    }
-}
-
-/// A job as its kind's code sees it (its payload is given to the kind typed).
-pub struct Job {
-    pub id: i64,
-    pub(super) payload: Value,
-    /// 1 for the first start, more when it was taken over or retried.
-    pub attempt: i32,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Job {
-    pub(super) fn new(id: i64, payload: Value, attempt: i32, cancel: Arc<AtomicBool>) -> Self {
-        Self {
-            id,
-            payload,
-            attempt,
-            cancel,
-        }
-    }
-
-    /// Whether a cancel was asked (on any replica) or this replica lost the job.
-    pub fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
-    }
-
-    /// The flag [`Job::cancelled`] reads, for code that runs on other tasks.
-    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
-        self.cancel.clone()
     }
 }
 

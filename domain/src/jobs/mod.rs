@@ -25,6 +25,6 @@ pub mod queue;
 pub mod schedule;
 pub mod worker;
 
-pub use kind::{Ending, Job, Kind, Kinds, Nothing, Ping};
-pub use queue::{enqueue, NewJob};
+pub use kind::{Ending, Kind, Kinds, Nothing, Ping};
+pub use queue::{enqueue, owner_name, Job, NewJob};
 pub use schedule::Schedule;

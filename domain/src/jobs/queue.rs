@@ -6,6 +6,8 @@
 use anyhow::{Context, Result};
 use serde_json::Value;
 use sqlx::PgPool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The channel workers listen on; a queued job's kind is the payload.
@@ -348,4 +350,46 @@ pub async fn prune(pool: &PgPool, age: Duration) -> Result<u64> {
     .await
     .context("deleting old jobs")?
     .rows_affected())
+}
+
+/// A job as its kind's code sees it (its payload is given to the kind typed).
+pub struct Job {
+    pub id: i64,
+    pub(super) payload: Value,
+    /// 1 for the first start, more when it was taken over or retried.
+    pub attempt: i32,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Job {
+    pub(super) fn new(id: i64, payload: Value, attempt: i32, cancel: Arc<AtomicBool>) -> Self {
+        Self {
+            id,
+            payload,
+            attempt,
+            cancel,
+        }
+    }
+
+    /// Whether a cancel was asked (on any replica) or this replica lost the job.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// The flag [`Job::cancelled`] reads, for code that runs on other tasks.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+}
+
+/// This replica's name in the job table: host, process and a random part (a restarted process
+/// with the same pid is another owner).
+pub fn owner_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "gatehouse".into());
+    let random = &crate::tokens::store::random_secret()[..6];
+    format!("{host}:{}:{random}", std::process::id())
 }

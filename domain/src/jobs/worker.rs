@@ -2,8 +2,8 @@
 //! own task, renews the leases of those it holds and passes on cancels asked anywhere, and
 //! takes back the jobs of replicas that stopped.
 
-use super::kind::{Job, Kinds};
-use super::queue::{self, Claimed, Outcome};
+use super::kind::Kinds;
+use super::queue::{self, Claimed, Job, Outcome};
 use crate::Services;
 use anyhow::Result;
 use futures::FutureExt;
@@ -34,18 +34,6 @@ impl Default for Settings {
             poll: Duration::from_secs(1),
         }
     }
-}
-
-/// This replica's name in the job table: host, process and a random part (a restarted process
-/// with the same pid is another owner).
-pub fn owner_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "gatehouse".into());
-    let random = &crate::tokens::store::random_secret()[..6];
-    format!("{host}:{}:{random}", std::process::id())
 }
 
 type Running = Arc<Mutex<HashMap<i64, Arc<AtomicBool>>>>;
@@ -364,7 +352,7 @@ mod tests {
 
     #[test]
     fn owners_differ_between_workers_of_one_process() {
-        assert_ne!(owner_name(), owner_name());
-        assert!(owner_name().contains(&format!(":{}:", std::process::id())));
+        assert_ne!(queue::owner_name(), queue::owner_name());
+        assert!(queue::owner_name().contains(&format!(":{}:", std::process::id())));
     }
 }

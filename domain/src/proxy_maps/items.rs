@@ -4,7 +4,7 @@
 //! changes them through the driver (`drive.rs`).
 
 use crate::inventory::model::NodeKind;
-use crate::reconcile::{Item, Op};
+use crate::reconcile::{refused, Change, Item, Op, Refused};
 
 pub const MAP_HOST_TRUST: &str = "map-host-trust";
 pub const CONFIG_URIS: &str = "config-uris";
@@ -35,9 +35,6 @@ fn supports(kind: NodeKind) -> Result<(), String> {
     }
 }
 
-use crate::reconcile::trust::{import_command, same_certificate, trust_label};
-pub use crate::reconcile::trust::{trust_entry, trust_pem};
-
 /// `set cert import trust tomcat`: the certificates of the servers that host the map over
 /// HTTPS, in each node's tomcat-trust. Certificates already there are left alone.
 pub struct MapHostTrust;
@@ -52,17 +49,8 @@ impl Item for MapHostTrust {
     fn supports(&self, kind: NodeKind) -> Result<(), String> {
         supports(kind)
     }
-    fn command(&self, _kind: NodeKind, op: &Op) -> String {
-        import_command(op)
-    }
-    fn same(&self, a: &str, b: &str) -> bool {
-        same_certificate(a, b)
-    }
-    fn keeps_others(&self) -> bool {
-        true
-    }
-    fn show(&self, value: &str) -> String {
-        trust_label(value).to_owned()
+    fn command(&self, _kind: NodeKind, op: &Op) -> Result<Change, Refused> {
+        crate::reconcile::trust::import(self, "tomcat", op)
     }
 }
 
@@ -79,13 +67,11 @@ impl Item for ConfigUris {
     fn supports(&self, kind: NodeKind) -> Result<(), String> {
         supports(kind)
     }
-    fn command(&self, _kind: NodeKind, op: &Op) -> String {
+    fn command(&self, _kind: NodeKind, op: &Op) -> Result<Change, Refused> {
         match op {
-            Op::Add { value } => format!("utils system reverse-proxy config-uri add {value}"),
-            Op::Remove { index, .. } => {
-                format!("utils system reverse-proxy config-uri delete → {index}")
-            }
-            Op::Set { to, .. } => format!("utils system reverse-proxy config-uri add {to}"),
+            Op::Add { value } => Change::add_config_uri(value),
+            Op::Remove { value, index } => Ok(Change::delete_config_uri(value, Some(*index))),
+            _ => Err(refused(self, "a list is added to and deleted from")),
         }
     }
     /// A URI's path is case-sensitive.
@@ -110,11 +96,13 @@ impl Item for UpdateFrequency {
     fn supports(&self, kind: NodeKind) -> Result<(), String> {
         supports(kind)
     }
-    fn command(&self, _kind: NodeKind, op: &Op) -> String {
-        let minutes = match op {
-            Op::Set { to, .. } => to,
-            Op::Add { value } | Op::Remove { value, .. } => value,
-        };
-        format!("utils system reverse-proxy set-config-update-frequency {minutes}")
+    fn command(&self, _kind: NodeKind, op: &Op) -> Result<Change, Refused> {
+        match op {
+            Op::Set { to, .. } => to
+                .parse()
+                .map(Change::set_update_frequency)
+                .map_err(|_| refused(self, "an update frequency is a number of minutes")),
+            _ => Err(refused(self, "the update frequency is set")),
+        }
     }
 }

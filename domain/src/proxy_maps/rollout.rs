@@ -2,7 +2,7 @@
 //! may fetch it; and what each node is found to hold (its propagation).
 
 use super::items::{CONFIG_URIS, MAP_HOST_TRUST, MAX_URIS, UPDATE_FREQUENCY};
-use crate::reconcile::{State, States};
+use crate::reconcile::{State, States, Trusted};
 use crate::FieldErrors;
 use serde::{Deserialize, Serialize};
 
@@ -150,11 +150,11 @@ pub fn https_host(uri: &str) -> Option<(String, u16)> {
 }
 
 /// A node's desired state: its config URIs in order, the certificates of their HTTPS hosts
-/// (`trust`, entries of [`super::items::trust_entry`]) and, with URIs, the update frequency.
-pub fn desired(rollout: &Rollout, trust: &[String]) -> States {
+/// (`trust`) and, with URIs, the update frequency.
+pub fn desired(rollout: &Rollout, trust: &[Trusted]) -> States {
     let mut states = States::new();
     if !trust.is_empty() {
-        states.insert(MAP_HOST_TRUST.into(), State::List(trust.to_vec()));
+        states.insert(MAP_HOST_TRUST.into(), State::Certificates(trust.to_vec()));
     }
     states.insert(CONFIG_URIS.into(), State::List(rollout.config_uris.clone()));
     if !rollout.config_uris.is_empty() {

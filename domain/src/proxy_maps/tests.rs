@@ -40,16 +40,29 @@ fn slugs_come_from_names_and_only_safe_ones_are_taken() {
 
 mod rollout_plans {
     use crate::inventory::model::NodeKind;
-    use crate::proxy_maps::items::{
-        trust_entry, CONFIG_URIS, ITEMS, MAP_HOST_TRUST, UPDATE_FREQUENCY,
-    };
+    use crate::proxy_maps::items::{CONFIG_URIS, ITEMS, MAP_HOST_TRUST, UPDATE_FREQUENCY};
     use crate::proxy_maps::rollout::{self, https_host, propagation, Propagation, Rollout};
-    use crate::reconcile::{difference, plan_node, State, States};
+    use crate::reconcile::{difference, NodePlan, State, States, Trusted};
 
     const A: &str = "https://gatehouse.xyz.com/maps/east/proxymap.txt";
     const B: &str = "https://backup.xyz.com/proxymap.txt";
     const OLD: &str = "https://saproxy.xyz.com:10000/proxymap.txt";
-    const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBAAAA\nBBBB\n-----END CERTIFICATE-----";
+
+    fn plan_node(
+        items: &[&dyn crate::reconcile::Item],
+        kind: NodeKind,
+        observed: &States,
+        desired: &States,
+    ) -> NodePlan {
+        crate::reconcile::plan_node(items, kind, observed, desired).unwrap()
+    }
+
+    fn certificate(label: &str, der: &[u8]) -> Trusted {
+        Trusted {
+            label: label.into(),
+            der: der.to_vec(),
+        }
+    }
 
     fn list(values: &[&str]) -> State {
         State::List(values.iter().map(|v| v.to_string()).collect())
@@ -59,7 +72,7 @@ mod rollout_plans {
         plan_node(&ITEMS, NodeKind::Finesse, observed, desired)
             .steps
             .into_iter()
-            .map(|s| s.command)
+            .map(|s| s.command.to_string())
             .collect()
     }
 
@@ -96,7 +109,7 @@ mod rollout_plans {
 
     #[test]
     fn the_map_host_is_trusted_before_its_uri_and_other_certificates_stay() {
-        let entry = trust_entry("gatehouse.xyz.com (SHA-256 ab12…)", PEM);
+        let entry = certificate("gatehouse.xyz.com (SHA-256 ab12…)", b"map host");
         let rollout = Rollout {
             config_uris: vec![A.into()],
             update_frequency: 5,
@@ -106,7 +119,7 @@ mod rollout_plans {
         let mut observed = uris(&[]);
         observed.insert(
             MAP_HOST_TRUST.into(),
-            list(&["other CA\n-----BEGIN CERTIFICATE-----\nZZZZ\n-----END CERTIFICATE-----"]),
+            State::Certificates(vec![certificate("other CA", b"other")]),
         );
         observed.insert(UPDATE_FREQUENCY.into(), State::Setting(String::new()));
         assert_eq!(
@@ -117,18 +130,23 @@ mod rollout_plans {
                 "utils system reverse-proxy set-config-update-frequency 5".to_owned(),
             ]
         );
-        // Already trusted (the same PEM, wrapped and labelled differently): nothing to import.
-        let same = trust_entry(
-            "tomcat-trust/gatehouse.pem",
-            "-----BEGIN CERTIFICATE-----\nMIIBAAAABBBB\n-----END CERTIFICATE-----\n",
+        // Already trusted (the same certificate, named differently): nothing to import.
+        let same = certificate("tomcat-trust/gatehouse.pem", b"map host");
+        let another = certificate("another", b"another");
+        observed.insert(
+            MAP_HOST_TRUST.into(),
+            State::Certificates(vec![same, another.clone()]),
         );
-        observed.insert(MAP_HOST_TRUST.into(), list(&[&same, "another"]));
         observed.insert(CONFIG_URIS.into(), list(&[A]));
         observed.insert(UPDATE_FREQUENCY.into(), State::Setting("5".into()));
         assert!(commands(&observed, &desired).is_empty());
         let trust = crate::proxy_maps::items::MapHostTrust;
         assert_eq!(
-            difference(&trust, &desired[MAP_HOST_TRUST], &list(&["another"])),
+            difference(
+                &trust,
+                &desired[MAP_HOST_TRUST],
+                &State::Certificates(vec![another])
+            ),
             Some((
                 "gatehouse.xyz.com (SHA-256 ab12…)".into(),
                 "missing gatehouse.xyz.com (SHA-256 ab12…)".into()

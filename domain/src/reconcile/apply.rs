@@ -10,17 +10,17 @@
 //! steps ask for are recorded as pending.
 
 use super::drive::{after, differences, read_node, Drive};
-use super::nodes::{rows, Row, CONCURRENCY};
+use super::nodes::{rows, stored, Row, CONCURRENCY};
 use super::subject::Subject;
-use super::{Item, Remaining, States};
+use super::{Item, NodeState, PlanState, Remaining, States, StepState};
 use crate::audit::store::{record_alone, Outcome};
 use crate::auth::principal::RequestContext;
-use crate::jobs::Job;
 use crate::{Error, Services};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use vos::driver::Driver;
 
 /// How one node's apply ended.
 enum Ended {
@@ -32,7 +32,7 @@ enum Ended {
 
 pub async fn run_apply(
     services: &Services,
-    job: &Job,
+    cancel: Arc<AtomicBool>,
     context: &RequestContext,
     plan_id: i64,
 ) -> Result<(), Error> {
@@ -46,14 +46,10 @@ pub async fn run_apply(
     let subject_id = plan.subject_id;
     let mut clusters: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
     for row in rows(&services.pool, plan_id).await? {
-        if matches!(
-            row.state.as_str(),
-            "planned" | "applying" | "verifying" | "failed" | "cancelled"
-        ) {
+        if row.state.to_apply() {
             clusters.entry(row.cluster_id).or_default().push(row);
         }
     }
-    let cancel = job.cancel_flag();
     let results: Vec<Result<(), Error>> = futures::stream::iter(clusters.into_values())
         .map(|nodes| {
             let cancel = cancel.clone();
@@ -69,20 +65,27 @@ pub async fn run_apply(
         .collect()
         .await;
     results.into_iter().collect::<Result<(), Error>>()?;
-    let states = sqlx::query_scalar!("select state from plan_node where plan_id = $1", plan_id)
-        .fetch_all(&services.pool)
-        .await?;
-    let end = if states.iter().any(|s| s == "cancelled") {
-        "cancelled"
-    } else if states.iter().all(|s| s == "verified" || s == "in_sync") {
-        "applied"
+    let states: Vec<NodeState> =
+        sqlx::query_scalar!("select state from plan_node where plan_id = $1", plan_id)
+            .fetch_all(&services.pool)
+            .await?
+            .iter()
+            .map(|s| stored(s))
+            .collect::<Result<_, _>>()?;
+    let end = if states.contains(&NodeState::Cancelled) {
+        PlanState::Cancelled
+    } else if states
+        .iter()
+        .all(|s| matches!(s, NodeState::Verified | NodeState::InSync))
+    {
+        PlanState::Applied
     } else {
-        "failed"
+        PlanState::Failed
     };
     sqlx::query!(
         "update plan set state = $2, finished_at = now() where id = $1",
         plan_id,
-        end
+        end.as_str()
     )
     .execute(&services.pool)
     .await?;
@@ -93,7 +96,7 @@ async fn set_node(
     services: &Services,
     plan_id: i64,
     node_id: i64,
-    state: &str,
+    state: NodeState,
     error: Option<&str>,
     remaining: Option<&[Remaining]>,
 ) -> Result<(), Error> {
@@ -105,7 +108,7 @@ async fn set_node(
         "update plan_node set state = $3, error = $4, remaining = $5, updated_at = now() where plan_id = $1 and node_id = $2",
         plan_id,
         node_id,
-        state,
+        state.as_str(),
         error,
         remaining
     )
@@ -124,11 +127,27 @@ async fn apply_node(
 ) -> Result<(), Error> {
     let items = subject.items();
     if cancel.load(Ordering::Relaxed) {
-        return set_node(services, plan_id, row.node_id, "cancelled", None, None).await;
+        return set_node(
+            services,
+            plan_id,
+            row.node_id,
+            NodeState::Cancelled,
+            None,
+            None,
+        )
+        .await;
     }
-    set_node(services, plan_id, row.node_id, "applying", None, None).await?;
+    set_node(
+        services,
+        plan_id,
+        row.node_id,
+        NodeState::Applying,
+        None,
+        None,
+    )
+    .await?;
     let steps = row.plan.clone().unwrap_or_default().steps;
-    let done: Vec<(i32, String)> = sqlx::query!(
+    let done: Vec<(i32, StepState)> = sqlx::query!(
         "select position, state from plan_step where plan_id = $1 and node_id = $2 order by position",
         plan_id,
         row.node_id
@@ -136,8 +155,8 @@ async fn apply_node(
     .fetch_all(&services.pool)
     .await?
     .into_iter()
-    .map(|r| (r.position, r.state))
-    .collect();
+    .map(|r| Ok((r.position, stored::<StepState>(&r.state)?)))
+    .collect::<Result<_, Error>>()?;
     let pool = services.pool.clone();
     let node_id = row.node_id;
     let kind = row.kind;
@@ -145,16 +164,16 @@ async fn apply_node(
     let desired = row.desired.clone();
     let cancel = cancel.clone();
     let outcome = crate::appliances::store::with_node(services, context, node_id, crate::appliances::store::Purpose::Change, |driver| async move {
-        let ran = done.iter().take_while(|(_, s)| s == "done").count();
-        let now = read_node(items, &driver, kind, &desired).await.map_err(|(_, e)| e)?;
+        let ran = done.iter().take_while(|(_, s)| *s == StepState::Done).count();
+        let now = read_node(items, &*driver, kind, &desired).await.map_err(|(_, e)| e)?;
         let expected = after(items, kind, &observed, &steps[..ran]);
         let mut first = ran;
         if !differences(items, kind, &expected, &now).is_empty() {
             // A step cut off mid-command may have taken effect before the connection dropped.
             let with_next = after(items, kind, &observed, &steps[..(ran + 1).min(steps.len())]);
-            let interrupted = done.get(ran).is_some_and(|(_, s)| s == "running" || s == "failed");
+            let interrupted = done.get(ran).is_some_and(|(_, s)| matches!(s, StepState::Running | StepState::Failed));
             if interrupted && differences(items, kind, &with_next, &now).is_empty() {
-                mark(&pool, plan_id, node_id, ran as i32, "done", None, Some("(no answer: the connection dropped; the node shows the change, so it took effect)")).await?;
+                mark(&pool, plan_id, node_id, ran as i32, StepState::Done, None, Some("(no answer: the connection dropped; the node shows the change, so it took effect)")).await?;
                 first = ran + 1;
             } else {
                 return Ok(Ended::Changed(
@@ -166,17 +185,20 @@ async fn apply_node(
         for (position, step) in steps.iter().enumerate().skip(first) {
             if cancel.load(Ordering::Relaxed) {
                 for rest in position..steps.len() {
-                    mark(&pool, plan_id, node_id, rest as i32, "cancelled", None, None).await?;
+                    mark(&pool, plan_id, node_id, rest as i32, StepState::Cancelled, None, None).await?;
                 }
                 return Ok(Ended::Cancelled);
             }
-            let Some(item) = items.iter().find(|i| i.key() == step.item) else {
-                continue;
+            mark(&pool, plan_id, node_id, position as i32, StepState::Running, None, None).await?;
+            let ran = match step.command.change() {
+                Some(change) => driver.apply(change).await,
+                None => Err(vos::driver::DriverError::Unsupported(
+                    "running a step an earlier version of Gatehouse planned: make a new plan",
+                )),
             };
-            mark(&pool, plan_id, node_id, position as i32, "running", None, None).await?;
-            match item.change(&driver, kind, &step.op).await {
+            match ran {
                 Ok(changed) => {
-                    mark(&pool, plan_id, node_id, position as i32, "done", None, Some(&changed.output)).await?;
+                    mark(&pool, plan_id, node_id, position as i32, StepState::Done, None, Some(&changed.output)).await?;
                 }
                 Err(error) => {
                     let output = error.partial().map(str::to_owned).or_else(|| match &error {
@@ -184,10 +206,10 @@ async fn apply_node(
                         _ => None,
                     });
                     let message = error.to_string();
-                    mark(&pool, plan_id, node_id, position as i32, "failed", Some(&message), output.as_deref()).await?;
+                    mark(&pool, plan_id, node_id, position as i32, StepState::Failed, Some(&message), output.as_deref()).await?;
                     // Read again for what is left; when the node cannot be read, the plan's
                     // remaining steps say it.
-                    let now = match read_node(items, &driver, kind, &desired).await {
+                    let now = match read_node(items, &*driver, kind, &desired).await {
                         Ok(now) => now,
                         Err(_) => after(items, kind, &observed, &steps[..position]),
                     };
@@ -198,7 +220,7 @@ async fn apply_node(
                 }
             }
         }
-        let now = read_node(items, &driver, kind, &desired).await.map_err(|(_, e)| e)?;
+        let now = read_node(items, &*driver, kind, &desired).await.map_err(|(_, e)| e)?;
         let left = remaining_of(items, kind, &desired, &now);
         Ok(if left.is_empty() {
             Ended::Verified
@@ -224,20 +246,20 @@ async fn apply_node(
     };
     record_restarts(services, plan_id, &row, items).await?;
     let (state, error, left, outcome) = match &ended {
-        Ended::Verified => ("verified", None, None, Outcome::Success),
+        Ended::Verified => (NodeState::Verified, None, None, Outcome::Success),
         Ended::Failed(why, left) => (
-            "failed",
+            NodeState::Failed,
             Some(why.as_str()),
             Some(left.as_slice()),
             Outcome::Failure,
         ),
         Ended::Changed(why, left) => (
-            "changed",
+            NodeState::Changed,
             Some(why.as_str()),
             Some(left.as_slice()),
             Outcome::Failure,
         ),
-        Ended::Cancelled => ("cancelled", None, None, Outcome::Failure),
+        Ended::Cancelled => (NodeState::Cancelled, None, None, Outcome::Failure),
     };
     set_node(services, plan_id, row.node_id, state, error, left).await?;
     if matches!(ended, Ended::Verified) {
@@ -288,7 +310,7 @@ async fn mark(
     plan_id: i64,
     node_id: i64,
     position: i32,
-    state: &str,
+    state: StepState,
     error: Option<&str>,
     output: Option<&str>,
 ) -> Result<(), vos::driver::DriverError> {
@@ -301,7 +323,7 @@ async fn mark(
         plan_id,
         node_id,
         position,
-        state,
+        state.as_str(),
         error,
         output
     )

@@ -105,7 +105,7 @@ async fn check_node(
         node_id,
         crate::appliances::store::Purpose::Read,
         |driver| async move {
-            read_node(items, &driver, kind, &wanted)
+            read_node(items, &*driver, kind, &wanted)
                 .await
                 .map_err(|(_, e)| e)
         },

@@ -2,6 +2,7 @@
 
 use super::apply::run_apply;
 use super::read::run_read;
+use super::{NodeState, PlanState};
 use crate::auth::principal::OnBehalf;
 use crate::jobs::Job;
 use crate::jobs::{Ending, Kind, Kinds};
@@ -47,7 +48,8 @@ impl Kind for PlanApply {
     type Payload = OnBehalf<OfPlan>;
 
     async fn run(services: &Services, job: &Job, asked: OnBehalf<OfPlan>) -> Result<()> {
-        Ok(run_apply(services, job, &asked.context(), asked.fields.plan_id).await?)
+        let plan_id = asked.fields.plan_id;
+        Ok(run_apply(services, job.cancel_flag(), &asked.context(), plan_id).await?)
     }
 
     async fn ended(services: &Services, asked: OnBehalf<OfPlan>, ending: Ending) {
@@ -64,10 +66,11 @@ async fn plan_ended(services: &Services, plan: i64, ending: Ending) {
 /// A plan's job ended other than done (`failed`, `cancelled`, `interrupted`): the plan and its
 /// unfinished nodes say so.
 async fn ended(pool: &PgPool, plan_id: i64, ending: Ending) -> Result<(), Error> {
-    let (plan_state, why) = match ending {
-        Ending::Cancelled => ("cancelled", "cancelled"),
+    let (node_state, plan_state, why) = match ending {
+        Ending::Cancelled => (NodeState::Cancelled, PlanState::Cancelled, "cancelled"),
         _ => (
-            "failed",
+            NodeState::Failed,
+            PlanState::Failed,
             "the job running this plan stopped before it finished; apply again to resume",
         ),
     };
@@ -76,7 +79,7 @@ async fn ended(pool: &PgPool, plan_id: i64, ending: Ending) -> Result<(), Error>
         "update plan_node set state = case state when 'reading' then 'unreachable' else $2 end, error = $3, updated_at = now()
          where plan_id = $1 and state in ('reading', 'applying', 'verifying')",
         plan_id,
-        plan_state,
+        node_state.as_str(),
         why
     )
     .execute(&mut *tx)
@@ -84,7 +87,7 @@ async fn ended(pool: &PgPool, plan_id: i64, ending: Ending) -> Result<(), Error>
     sqlx::query!(
         "update plan set state = $2, finished_at = now() where id = $1 and state in ('reading', 'applying')",
         plan_id,
-        plan_state
+        plan_state.as_str()
     )
     .execute(&mut *tx)
     .await?;

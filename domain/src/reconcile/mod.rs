@@ -11,18 +11,24 @@
 //! ```
 //!
 //! The engine is generic over *items*: an [`Item`] is what one kind of setting is on a node (a
-//! list such as the allowed hosts, or one setting such as client-auth), which node kinds take
-//! it, the CLI line each change runs, the restarts it needs, and what a change does to other
-//! items by itself. Adding an item kind is one implementation of [`Item`] (and, on the server,
-//! of `Drive`, which reads and changes it through the driver); the planner, the apply loop and
-//! drift stay as they are.
+//! list such as the allowed hosts, one setting such as client-auth, or the certificates a trust
+//! store must hold), which node kinds take it, the [`Change`] each step runs (one typed value,
+//! stored with the plan: what the admin confirms is what the driver runs), the restarts it
+//! needs, and what a change does to other items by itself. Adding an item kind is one
+//! implementation of [`Item`] (and, on the server, of `Drive`, which reads it through any
+//! driver, `&dyn vos::driver::Console`); the planner, the apply loop and drift stay as they
+//! are.
 
 mod plan;
 pub mod trust;
 pub use plan::{apply_op, plan_node};
+pub use trust::Trusted;
+pub use vos::driver::{Change, Refused};
 
 mod view;
-pub use view::{About, Drift, PlanNodeView, PlanView, Remaining, StepView};
+pub use view::{
+    About, Drift, NodeState, PlanNodeView, PlanState, PlanView, Remaining, StepState, StepView,
+};
 
 #[cfg(feature = "server")]
 mod apply;
@@ -50,12 +56,40 @@ use crate::inventory::model::NodeKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// One item's state on a node: the entries of a list, in the node's order, or one setting.
+/// One item's state on a node: the entries of a list, in the node's order, one setting, or the
+/// certificates of a trust store (desired: those that must be there; others are left alone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", from = "Stored")]
 pub enum State {
     List(Vec<String>),
     Setting(String),
+    Certificates(Vec<Trusted>),
+}
+
+/// A state as stored, including an earlier Gatehouse's: a trust store was a list of
+/// `label\nPEM` texts.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Stored {
+    List(Vec<String>),
+    Setting(String),
+    Certificates(Vec<Trusted>),
+}
+
+impl From<Stored> for State {
+    fn from(stored: Stored) -> Self {
+        match stored {
+            Stored::List(entries) if !entries.is_empty() => {
+                match entries.iter().map(|e| Trusted::from_text(e)).collect() {
+                    Some(certificates) => State::Certificates(certificates),
+                    None => State::List(entries),
+                }
+            }
+            Stored::List(entries) => State::List(entries),
+            Stored::Setting(value) => State::Setting(value),
+            Stored::Certificates(certificates) => State::Certificates(certificates),
+        }
+    }
 }
 
 /// Every item's state on one node, by item key.
@@ -78,6 +112,10 @@ pub enum Op {
         from: String,
         to: String,
     },
+    /// A certificate imported into a trust store (nothing is ever deleted from one).
+    Import {
+        certificate: Trusted,
+    },
 }
 
 /// One command of a plan.
@@ -86,8 +124,36 @@ pub struct Step {
     /// The item's key (`allowed-hosts`, `cors-origins`, ...).
     pub item: String,
     pub op: Op,
-    /// The CLI line it runs, as shown before anything runs (menu answers after ` → `).
-    pub command: String,
+    /// What runs: shown before anything runs (menu answers after ` → `), run as it is.
+    pub command: Planned,
+}
+
+/// A step's command as stored with its plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Planned {
+    Change(Change),
+    /// The text of a step an earlier Gatehouse planned: shown, never run (make a new plan).
+    Earlier(String),
+}
+
+impl Planned {
+    /// The change to run, unless an earlier Gatehouse planned it.
+    pub fn change(&self) -> Option<&Change> {
+        match self {
+            Planned::Change(change) => Some(change),
+            Planned::Earlier(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Planned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Planned::Change(change) => change.fmt(f),
+            Planned::Earlier(text) => f.write_str(text),
+        }
+    }
 }
 
 /// An item the plan leaves alone on this node, and why.
@@ -126,8 +192,9 @@ pub trait Item: Send + Sync {
     /// Whether a node of `kind` takes it; `Err` says why not (shown in the plan).
     fn supports(&self, kind: NodeKind) -> Result<(), String>;
 
-    /// The CLI line a change runs on a node of `kind` (menu answers after ` → `).
-    fn command(&self, kind: NodeKind, op: &Op) -> String;
+    /// The change a step runs on a node of `kind`, as the plan shows it and the driver runs
+    /// it. `Err`: a value that cannot be typed at the CLI (the node is not planned).
+    fn command(&self, kind: NodeKind, op: &Op) -> Result<Change, Refused>;
 
     /// Services a node of `kind` must restart after a change to this item. Default: none.
     fn restarts(&self, _kind: NodeKind) -> &'static [&'static str] {
@@ -152,40 +219,39 @@ pub trait Item: Send + Sync {
     fn ordered(&self) -> bool {
         false
     }
+}
 
-    /// Whether the desired entries are only to be present, others left alone (a trust store:
-    /// the plan imports what is missing and never deletes). Default: no, others are removed.
-    fn keeps_others(&self) -> bool {
-        false
-    }
-
-    /// An entry as the plan and the drift report show it. Default: as it is.
-    fn show(&self, value: &str) -> String {
-        value.to_owned()
+/// Why a value cannot be a step of `item`'s (an op the item never plans).
+pub fn refused(item: &dyn Item, what: &'static str) -> Refused {
+    Refused {
+        value: item.key().to_owned(),
+        why: what,
     }
 }
 
 /// Whether `observed` equals `desired` for `item` (lists as sets, in order when the item is
-/// [`Item::ordered`], only the desired entries when it [`Item::keeps_others`]; settings
-/// exactly), and what differs when not: `(expected, actual)` as the drift report shows them.
+/// [`Item::ordered`]; certificates only those desired; settings exactly), and what differs
+/// when not: `(expected, actual)` as the drift report shows them.
 pub fn difference(item: &dyn Item, desired: &State, observed: &State) -> Option<(String, String)> {
     let equal = match (desired, observed) {
         (State::List(want), State::List(have)) if item.ordered() => {
             want.len() == have.len() && want.iter().zip(have).all(|(w, h)| item.same(w, h))
         }
-        (State::List(want), State::List(have)) if item.keeps_others() => {
-            let missing: Vec<String> = want
+        (State::Certificates(want), State::Certificates(have)) => {
+            let missing: Vec<Trusted> = want
                 .iter()
-                .filter(|w| !have.iter().any(|h| item.same(w, h)))
+                .filter(|w| !have.iter().any(|h| h.same(w)))
                 .cloned()
                 .collect();
             return (!missing.is_empty()).then(|| {
                 (
                     render(item, desired),
-                    format!("missing {}", render(item, &State::List(missing))),
+                    format!("missing {}", render(item, &State::Certificates(missing))),
                 )
             });
         }
+        // An earlier Gatehouse stored an empty trust list as a list.
+        (State::List(want), State::Certificates(_)) if want.is_empty() => true,
         (State::List(want), State::List(have)) => {
             want.iter().all(|w| have.iter().any(|h| item.same(w, h)))
                 && have.iter().all(|h| want.iter().any(|w| item.same(w, h)))
@@ -196,17 +262,19 @@ pub fn difference(item: &dyn Item, desired: &State, observed: &State) -> Option<
     (!equal).then(|| (render(item, desired), render(item, observed)))
 }
 
-/// A state of `item` as one line: a list's entries joined by `, ` (`none` when empty), or the
-/// setting (`none` when empty).
-pub fn render(item: &dyn Item, state: &State) -> String {
+/// A state as one line: a list's entries (certificates by name) joined by `, ` (`none` when
+/// empty), or the setting (`none` when empty).
+pub fn render(_item: &dyn Item, state: &State) -> String {
     match state {
         State::List(entries) if entries.is_empty() => "none".into(),
-        State::List(entries) => entries
+        State::List(entries) => entries.join(", "),
+        State::Certificates(certificates) if certificates.is_empty() => "none".into(),
+        State::Certificates(certificates) => certificates
             .iter()
-            .map(|e| item.show(e))
+            .map(|c| c.label.as_str())
             .collect::<Vec<_>>()
             .join(", "),
         State::Setting(value) if value.is_empty() => "none".into(),
-        State::Setting(value) => item.show(value),
+        State::Setting(value) => value.clone(),
     }
 }

@@ -1,6 +1,6 @@
 //! A plan's nodes as its jobs read them.
 
-use super::{NodePlan, States};
+use super::{NodePlan, NodeState, States};
 use crate::inventory::model::NodeKind;
 use crate::Error;
 use sqlx::PgPool;
@@ -14,10 +14,16 @@ pub(super) struct Row {
     pub fqdn: String,
     pub kind: NodeKind,
     pub cluster_id: i64,
-    pub state: String,
+    pub state: NodeState,
     pub observed: Option<States>,
     pub desired: States,
     pub plan: Option<NodePlan>,
+}
+
+/// A state as stored: a word no state is named by is a bug.
+pub(super) fn stored<T: std::str::FromStr<Err = String>>(word: &str) -> Result<T, Error> {
+    word.parse()
+        .map_err(|e: String| Error::internal(anyhow::anyhow!(e)))
 }
 
 pub(super) async fn rows(pool: &PgPool, plan_id: i64) -> Result<Vec<Row>, Error> {
@@ -39,7 +45,7 @@ pub(super) async fn rows(pool: &PgPool, plan_id: i64) -> Result<Vec<Row>, Error>
                 fqdn: r.fqdn,
                 kind: NodeKind::parse(&r.kind).map_err(|e| Error::internal(anyhow::anyhow!(e)))?,
                 cluster_id: r.cluster_id,
-                state: r.state,
+                state: stored(&r.state)?,
                 observed: r.observed.map(json).transpose()?,
                 desired: json(r.desired)?,
                 plan: r.node_plan.map(json).transpose()?,

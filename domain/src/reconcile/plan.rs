@@ -7,21 +7,22 @@
 //! planned); then removals, items in reverse order (origins and frame-ancestors before the
 //! host they belong to); then settings (a CORS mode switched to "only the allowed origins"
 //! after those origins are there). An ordered list (config URIs, where the first takes
-//! precedence) is put right in its place among the additions; a list that keeps others (a
-//! trust store) only gets additions.
+//! precedence) is put right in its place among the additions; a trust store's certificates
+//! only get imports.
 
-use super::{Item, NodePlan, Op, Skipped, State, States, Step};
+use super::{Item, NodePlan, Op, Planned, Refused, Skipped, State, States, Step, Trusted};
 use crate::inventory::model::NodeKind;
 use std::collections::BTreeMap;
 
 /// Plans one node of `kind`: `items` in planning order, `observed` as read from the node,
 /// `desired` from the policy (an item the policy does not manage is absent and left alone).
+/// `Err`: a desired value cannot be typed at the node's CLI.
 pub fn plan_node(
     items: &[&dyn Item],
     kind: NodeKind,
     observed: &States,
     desired: &States,
-) -> NodePlan {
+) -> Result<NodePlan, Refused> {
     let mut plan = NodePlan::default();
     // The node's lists as they will be after each step, to number the menus and to see what
     // additions do by themselves.
@@ -46,11 +47,27 @@ pub fn plan_node(
 
     let mut changed: Vec<&dyn Item> = Vec::new();
     for &item in &managed {
+        if let Some(State::Certificates(want)) = desired.get(item.key()) {
+            let mut have: Vec<Trusted> = match observed.get(item.key()) {
+                Some(State::Certificates(have)) => have.clone(),
+                _ => Vec::new(),
+            };
+            for certificate in want {
+                if !have.iter().any(|h| h.same(certificate)) {
+                    have.push(certificate.clone());
+                    let op = Op::Import {
+                        certificate: certificate.clone(),
+                    };
+                    push(&mut plan, &mut changed, item, kind, op)?;
+                }
+            }
+            continue;
+        }
         let Some(State::List(want)) = desired.get(item.key()) else {
             continue;
         };
         if item.ordered() {
-            reorder(&mut plan, &mut changed, &mut lists, item, kind, want);
+            reorder(&mut plan, &mut changed, &mut lists, item, kind, want)?;
             continue;
         }
         for value in want {
@@ -68,16 +85,13 @@ pub fn plan_node(
                     list.push(entry);
                 }
             }
-            push(&mut plan, &mut changed, item, kind, op);
+            push(&mut plan, &mut changed, item, kind, op)?;
         }
     }
     for &item in managed.iter().rev() {
         let Some(State::List(want)) = desired.get(item.key()) else {
             continue;
         };
-        if item.keeps_others() {
-            continue;
-        }
         let have = lists.entry(item.key()).or_default();
         let mut at = 0;
         while at < have.len() {
@@ -90,7 +104,7 @@ pub fn plan_node(
                 value,
                 index: at + 1,
             };
-            push(&mut plan, &mut changed, item, kind, op);
+            push(&mut plan, &mut changed, item, kind, op)?;
         }
     }
     for &item in &managed {
@@ -106,7 +120,7 @@ pub fn plan_node(
                 from: have,
                 to: want.clone(),
             };
-            push(&mut plan, &mut changed, item, kind, op);
+            push(&mut plan, &mut changed, item, kind, op)?;
         }
     }
     for item in changed {
@@ -116,7 +130,7 @@ pub fn plan_node(
             }
         }
     }
-    plan
+    Ok(plan)
 }
 
 /// An ordered list: every entry from the first one out of place is removed, last first (so
@@ -128,7 +142,7 @@ fn reorder<'a>(
     item: &'a dyn Item,
     kind: NodeKind,
     want: &[String],
-) {
+) -> Result<(), Refused> {
     let have = lists.entry(item.key()).or_default();
     let kept = have
         .iter()
@@ -138,15 +152,16 @@ fn reorder<'a>(
     while have.len() > kept {
         let index = have.len();
         let value = have.pop().unwrap_or_default();
-        push(plan, changed, item, kind, Op::Remove { value, index });
+        push(plan, changed, item, kind, Op::Remove { value, index })?;
     }
     for value in &want[kept..] {
         have.push(value.clone());
         let op = Op::Add {
             value: value.clone(),
         };
-        push(plan, changed, item, kind, op);
+        push(plan, changed, item, kind, op)?;
     }
+    Ok(())
 }
 
 fn push<'a>(
@@ -155,15 +170,16 @@ fn push<'a>(
     item: &'a dyn Item,
     kind: NodeKind,
     op: Op,
-) {
+) -> Result<(), Refused> {
     if !changed.iter().any(|c| c.key() == item.key()) {
         changed.push(item);
     }
     plan.steps.push(Step {
         item: item.key().into(),
-        command: item.command(kind, &op),
+        command: Planned::Change(item.command(kind, &op)?),
         op,
     });
+    Ok(())
 }
 
 /// What `op` on `item` makes of a node's `states` (of a node of `kind`), with what it does by
@@ -185,6 +201,16 @@ pub fn apply_op(states: &mut States, item: &dyn Item, kind: NodeKind, op: &Op) {
         }
         Op::Set { to, .. } => {
             states.insert(item.key().to_owned(), State::Setting(to.clone()));
+        }
+        Op::Import { certificate } => {
+            let entry = states
+                .entry(item.key().to_owned())
+                .or_insert_with(|| State::Certificates(Vec::new()));
+            if let State::Certificates(certificates) = entry {
+                if !certificates.iter().any(|c| c.same(certificate)) {
+                    certificates.push(certificate.clone());
+                }
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::drive::{read_node, Drive};
 use super::nodes::{rows, Row, CONCURRENCY};
-use super::{plan_node, Item};
+use super::{plan_node, Item, NodeState};
 use crate::auth::principal::RequestContext;
 use crate::{Error, Services};
 use futures::StreamExt;
@@ -20,7 +20,7 @@ pub async fn run_read(
     let pending: Vec<Row> = rows(&services.pool, plan_id)
         .await?
         .into_iter()
-        .filter(|r| r.state == "reading")
+        .filter(|r| r.state == NodeState::Reading)
         .collect();
     let results: Vec<Result<(), Error>> = futures::stream::iter(pending)
         .map(|row| read_one(services, context, items, plan_id, row))
@@ -52,7 +52,7 @@ async fn read_one(
         row.node_id,
         crate::appliances::store::Purpose::Change,
         |driver| async move {
-            read_node(items, &driver, kind, &desired)
+            read_node(items, &*driver, kind, &desired)
                 .await
                 .map_err(|(item, e)| {
                     vos::driver::DriverError::Session(format!("reading {item}: {e}"))
@@ -63,11 +63,26 @@ async fn read_one(
     match read {
         Ok(observed) => {
             let all: Vec<&dyn Item> = items.iter().map(|i| *i as &dyn Item).collect();
-            let plan = plan_node(&all, row.kind, &observed, &row.desired);
+            let plan = match plan_node(&all, row.kind, &observed, &row.desired) {
+                Ok(plan) => plan,
+                Err(refused) => {
+                    let why = format!("this node cannot be planned: {refused}");
+                    sqlx::query!(
+                        "update plan_node set state = 'failed', observed = $3, error = $4, updated_at = now() where plan_id = $1 and node_id = $2",
+                        plan_id,
+                        row.node_id,
+                        serde_json::to_value(&observed).map_err(Error::internal)?,
+                        why
+                    )
+                    .execute(&services.pool)
+                    .await?;
+                    return Ok(());
+                }
+            };
             let state = if plan.is_empty() {
-                "in_sync"
+                NodeState::InSync
             } else {
-                "planned"
+                NodeState::Planned
             };
             let mut tx = services.pool.begin().await?;
             sqlx::query!(
@@ -75,7 +90,7 @@ async fn read_one(
                  where plan_id = $1 and node_id = $2",
                 plan_id,
                 row.node_id,
-                state,
+                state.as_str(),
                 serde_json::to_value(&observed).map_err(Error::internal)?,
                 serde_json::to_value(&plan).map_err(Error::internal)?
             )

@@ -1,6 +1,7 @@
 //! A plan as the page and the REST API show it.
 
-use super::{NodePlan, PlanNodeView, PlanView, Remaining, StepView};
+use super::nodes::stored;
+use super::{NodePlan, PlanNodeView, PlanView, Remaining, StepState, StepView};
 use crate::auth::principal::RequestContext;
 use crate::dates::rfc3339;
 use crate::{Error, Services};
@@ -54,8 +55,11 @@ pub async fn view(
                 position: position as i32,
                 item: step.item.clone(),
                 op: step.op.clone(),
-                command: step.command.clone(),
-                state: ran.map_or_else(|| "pending".into(), |s| s.state.clone()),
+                command: step.command.to_string(),
+                state: match ran {
+                    Some(step) => stored(&step.state)?,
+                    None => StepState::Pending,
+                },
                 output: ran.and_then(|s| s.output.clone()),
                 error: ran.and_then(|s| s.error.clone()),
                 started_at: ran.and_then(|s| s.started_at).map(rfc3339),
@@ -69,7 +73,7 @@ pub async fn view(
             role: node.role,
             cluster_id: node.cluster_id,
             cluster: node.cluster,
-            state: node.state,
+            state: stored(&node.state)?,
             error: node.error,
             steps: views,
             skipped: plan.skipped,
@@ -87,7 +91,7 @@ pub async fn view(
         subject: plan.subject,
         subject_id: plan.subject_id,
         version: plan.subject_version,
-        state: plan.state,
+        state: stored(&plan.state)?,
         created_by: plan.created_by,
         created_at: rfc3339(plan.created_at),
         confirmed_by: plan.confirmed_by,

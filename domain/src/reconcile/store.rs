@@ -4,8 +4,9 @@
 //! A feature hands the engine its subject ([`Subject`]: which item kinds its plans drive, its
 //! versions), the version of its desired state and each node's desired [`States`].
 
+use super::nodes::stored;
 use super::subject::Subject;
-use super::States;
+use super::{PlanState, States};
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
 use crate::jobs::Kind;
@@ -25,6 +26,52 @@ pub struct PlanNode {
 /// Makes a plan of `nodes` (state `reading`), supersedes the subject's earlier plans still
 /// waiting for a confirmation, and queues the job that reads the nodes. Returns its id.
 pub async fn create(
+    tx: &mut PgConnection,
+    context: &RequestContext,
+    subject: &dyn Subject,
+    subject_id: i64,
+    version: i32,
+    nodes: &[PlanNode],
+) -> Result<i64, Error> {
+    let id = insert(tx, context, subject, subject_id, version, nodes).await?;
+    let payload = context.on_behalf(super::jobs::OfPlan { plan_id: id });
+    let job =
+        super::jobs::PlanRead::job(payload, context.actor()).once_at_a_time(format!("plan:{id}"));
+    crate::jobs::enqueue(tx, &job)
+        .await
+        .map_err(Error::internal)?;
+    Ok(id)
+}
+
+/// Makes a plan and sees it through now, in the caller's request: reads the nodes, plans them,
+/// applies and verifies (confirmed by the caller, who asked for this very change). For a
+/// change an admin asked for directly (a certificate to import), so it runs, is recorded and
+/// is audited as every other plan. Returns the plan's id; its nodes say how it went.
+pub async fn run_now(
+    services: &Services,
+    context: &RequestContext,
+    subject: &dyn Subject,
+    subject_id: i64,
+    nodes: &[PlanNode],
+) -> Result<i64, Error> {
+    context.require_admin()?;
+    let mut tx = services.pool.begin().await?;
+    let id = insert(&mut tx, context, subject, subject_id, 0, nodes).await?;
+    tx.commit().await?;
+    super::read::run_read(services, context, id).await?;
+    sqlx::query!(
+        "update plan set state = 'applying', confirmed_by = $2, confirmed_at = now() where id = $1 and state = 'ready'",
+        id,
+        context.actor()
+    )
+    .execute(&services.pool)
+    .await?;
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    super::apply::run_apply(services, cancel, context, id).await?;
+    Ok(id)
+}
+
+async fn insert(
     tx: &mut PgConnection,
     context: &RequestContext,
     subject: &dyn Subject,
@@ -64,12 +111,6 @@ pub async fn create(
         .execute(&mut *tx)
         .await?;
     }
-    let payload = context.on_behalf(super::jobs::OfPlan { plan_id: id });
-    let job =
-        super::jobs::PlanRead::job(payload, context.actor()).once_at_a_time(format!("plan:{id}"));
-    crate::jobs::enqueue(tx, &job)
-        .await
-        .map_err(Error::internal)?;
     Ok(id)
 }
 
@@ -90,20 +131,23 @@ pub async fn apply(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| Error::NotFound(format!("no plan with id {plan_id}")))?;
-    match plan.state.as_str() {
-        "ready" | "failed" | "cancelled" => {}
-        "reading" => {
+    let state: PlanState = stored(&plan.state)?;
+    match state {
+        PlanState::Ready | PlanState::Failed | PlanState::Cancelled => {}
+        PlanState::Reading => {
             return Err(Error::Conflict(
                 "the nodes are still being read; apply once the plan is ready".into(),
             ))
         }
-        "applying" => return Err(Error::Conflict("this plan is already being applied".into())),
-        "applied" => {
+        PlanState::Applying => {
+            return Err(Error::Conflict("this plan is already being applied".into()))
+        }
+        PlanState::Applied => {
             return Err(Error::Conflict(
                 "this plan was applied; make a new plan for further changes".into(),
             ))
         }
-        _ => {
+        PlanState::Superseded => {
             return Err(Error::Conflict(
                 "this plan was superseded by a newer one; apply that one".into(),
             ))
@@ -134,7 +178,7 @@ pub async fn apply(
     )
     .execute(&mut *tx)
     .await?;
-    let resumed = plan.state != "ready";
+    let resumed = state != PlanState::Ready;
     let detail = format!(
         "{} plan {plan_id} of {} {} version {}",
         if resumed { "resumed" } else { "confirmed" },
@@ -166,13 +210,13 @@ pub async fn cancel(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Re
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| Error::NotFound(format!("no plan with id {plan_id}")))?;
-    match (plan.state.as_str(), plan.job_id) {
-        ("applying", Some(job)) => {
+    match (stored(&plan.state)?, plan.job_id) {
+        (PlanState::Applying, Some(job)) => {
             crate::jobs::queue::cancel(&mut tx, job)
                 .await
                 .map_err(Error::internal)?;
         }
-        ("reading" | "ready", _) => {
+        (PlanState::Reading | PlanState::Ready, _) => {
             sqlx::query!(
                 "update plan set state = 'cancelled', finished_at = now() where id = $1",
                 plan_id

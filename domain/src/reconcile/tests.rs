@@ -21,8 +21,12 @@ fn states(entries: &[(&str, State)]) -> States {
         .collect()
 }
 
-fn commands(plan: &NodePlan) -> Vec<&str> {
-    plan.steps.iter().map(|s| s.command.as_str()).collect()
+fn commands(plan: &NodePlan) -> Vec<String> {
+    plan.steps.iter().map(|s| s.command.to_string()).collect()
+}
+
+fn plan_node(items: &[&dyn Item], kind: NodeKind, observed: &States, desired: &States) -> NodePlan {
+    super::plan_node(items, kind, observed, desired).unwrap()
 }
 
 #[test]
@@ -252,4 +256,51 @@ fn difference_compares_lists_as_sets_ignoring_case_and_settings_exactly() {
         Some(("enabled".into(), "disabled".into()))
     );
     assert_eq!(render(item, &list(&[])), "none");
+}
+
+/// Plans an earlier Gatehouse stored: a trust store as `label\nPEM` texts reads as its
+/// certificates (so drift compares like with like), a step's text is shown and never run.
+#[test]
+fn stored_plans_of_an_earlier_version_read_as_typed_values() {
+    let stored = serde_json::json!({
+        "proxy-trust": {"list": ["A's client certificate\n-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----"]},
+        "allowed-hosts": {"list": ["proxy.xyz.com"]},
+    });
+    let read: States = serde_json::from_value(stored).unwrap();
+    assert_eq!(
+        read["proxy-trust"],
+        State::Certificates(vec![Trusted {
+            label: "A's client certificate".into(),
+            der: vec![0, 1, 2],
+        }])
+    );
+    assert_eq!(read["allowed-hosts"], list(&["proxy.xyz.com"]));
+    let step: Step = serde_json::from_value(serde_json::json!({
+        "item": "allowed-hosts",
+        "op": {"op": "add", "value": "proxy.xyz.com"},
+        "command": "utils system reverse-proxy allowed-hosts add proxy.xyz.com",
+    }))
+    .unwrap();
+    assert!(step.command.change().is_none());
+    assert_eq!(
+        step.command.to_string(),
+        "utils system reverse-proxy allowed-hosts add proxy.xyz.com"
+    );
+    // What is planned now is what runs, stored and read back unchanged.
+    let observed = states(&[(ALLOWED_HOSTS, list(&[]))]);
+    let desired = states(&[(ALLOWED_HOSTS, list(&["proxy.xyz.com"]))]);
+    let plan = plan_node(&ITEMS, NodeKind::Ids, &observed, &desired);
+    let stored = serde_json::to_value(&plan).unwrap();
+    let read: NodePlan = serde_json::from_value(stored).unwrap();
+    assert_eq!(read, plan);
+    assert!(read.steps[0].command.change().is_some());
+}
+
+/// A value that cannot be typed at the CLI is refused when the node is planned, not when it
+/// runs.
+#[test]
+fn a_value_the_cli_cannot_take_fails_the_plan_of_its_node() {
+    let observed = states(&[(ALLOWED_HOSTS, list(&[]))]);
+    let desired = states(&[(ALLOWED_HOSTS, list(&["a.xyz.com\nutils x"]))]);
+    assert!(super::plan_node(&ITEMS, NodeKind::Ids, &observed, &desired).is_err());
 }

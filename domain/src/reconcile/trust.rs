@@ -1,48 +1,65 @@
-//! A certificate in a node's tomcat-trust as a list entry of the engine: a line that names it
-//! (its subject and the start of its fingerprint), then its PEM. Item kinds that keep
-//! certificates trusted (a map host's, a trusted proxy's) share these; the server reads and
-//! imports them through `drive::{read_tomcat_trust, import_trust_entry}`.
+//! A certificate that must be in a node's trust store, as the engine carries it: the DER that is
+//! imported and compared, and the name plans show. Item kinds that keep certificates trusted
+//! (a map host's, a trusted proxy's) have a [`State::Certificates`](super::State::Certificates)
+//! and plan an [`Op::Import`](super::Op::Import) of each one missing; the server reads and
+//! imports them through `drive::read_trust` and [`import`].
 
-/// A trusted certificate as an entry: a line that names it, then its PEM.
-pub fn trust_entry(label: &str, pem: &str) -> String {
-    format!("{label}\n{}", pem.trim())
+use super::{Change, Item, Op, Refused};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// A certificate to trust.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trusted {
+    /// Its subject and the start of its fingerprint, or what the feature calls it.
+    pub label: String,
+    /// The certificate, as parsed (stored in base64).
+    #[serde(with = "vos::driver::base64_der")]
+    pub der: Vec<u8>,
 }
 
-/// The PEM of a trust entry.
-pub fn trust_pem(entry: &str) -> &str {
-    entry.split_once('\n').map_or(entry, |(_, pem)| pem)
+impl Trusted {
+    /// Whether both are the same certificate, whatever names them.
+    pub fn same(&self, other: &Trusted) -> bool {
+        self.der == other.der
+    }
+
+    /// A trust entry an earlier Gatehouse stored as text: a line that names it, then its PEM.
+    pub(super) fn from_text(entry: &str) -> Option<Self> {
+        let (label, pem) = entry.split_once('\n')?;
+        Some(Trusted {
+            label: label.to_owned(),
+            der: der_of_pem(pem)?,
+        })
+    }
 }
 
-/// The line that names a trust entry, as plans show it.
-pub fn trust_label(entry: &str) -> &str {
-    entry.split_once('\n').map_or(entry, |(label, _)| label)
-}
-
-/// The base64 body of a PEM, without its armour and whitespace: two entries are the same
-/// certificate when these are equal.
-fn pem_body(entry: &str) -> String {
-    trust_pem(entry)
+/// The DER of a PEM text holding one certificate (validated where it was given), or `None`.
+pub fn der_of_pem(pem: &str) -> Option<Vec<u8>> {
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return None;
+    }
+    let body: String = pem
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect()
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .ok()?;
+    (!der.is_empty()).then_some(der)
 }
 
-/// Whether two entries hold the same certificate (whatever names them, however it is wrapped).
-pub fn same_certificate(a: &str, b: &str) -> bool {
-    pem_body(a) == pem_body(b)
-}
-
-/// A trust item's step as a plan shows it: `set cert import trust tomcat → paste <label>` for
-/// an import; anything else is left alone (trust items never delete).
-pub fn import_command(op: &super::Op) -> String {
+/// A trust item's step: `set cert import trust <unit>`, pasting the certificate as parsed
+/// (re-encoded from its DER, never text anyone gave). Trust items plan nothing else.
+pub fn import(item: &dyn Item, unit: &str, op: &Op) -> Result<Change, Refused> {
     match op {
-        super::Op::Add { value } => format!(
-            "set cert import trust tomcat → paste {}",
-            trust_label(value)
-        ),
-        super::Op::Remove { value, .. } | super::Op::Set { to: value, .. } => {
-            format!("(left alone: {})", trust_label(value))
+        Op::Import { certificate } => {
+            Change::import_trust(unit, &certificate.der, &certificate.label)
         }
+        _ => Err(super::refused(
+            item,
+            "a trust store's certificates are only ever imported",
+        )),
     }
 }

@@ -13,6 +13,116 @@
 use super::{Op, Skipped};
 use serde::{Deserialize, Serialize};
 
+/// A closed set of states, stored as the text it is named by (`plan.state` and friends) and
+/// read back through [`std::str::FromStr`]: an unknown word is an error, never a state.
+macro_rules! states {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $word:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The word stored and shown for it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word,)+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(word: &str) -> Result<Self, String> {
+                match word {
+                    $($word => Ok($name::$variant),)+
+                    other => Err(format!("{other:?} is not a {} state", stringify!($name))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+states! {
+    /// Where a plan is (see the module's documentation).
+    PlanState {
+        Reading = "reading",
+        Ready = "ready",
+        Applying = "applying",
+        Applied = "applied",
+        Failed = "failed",
+        Cancelled = "cancelled",
+        Superseded = "superseded",
+    }
+}
+
+states! {
+    /// Where one node of a plan is.
+    NodeState {
+        Reading = "reading",
+        Unreachable = "unreachable",
+        /// Nothing to do.
+        InSync = "in_sync",
+        Planned = "planned",
+        Applying = "applying",
+        Verifying = "verifying",
+        Verified = "verified",
+        Failed = "failed",
+        /// Not as read when apply began: make a new plan.
+        Changed = "changed",
+        Cancelled = "cancelled",
+    }
+}
+
+states! {
+    /// Where one step of a node's plan is.
+    StepState {
+        Pending = "pending",
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
+impl PlanState {
+    /// An admin may apply it (again: a failed or cancelled plan resumes).
+    pub fn can_apply(self) -> bool {
+        matches!(self, Self::Ready | Self::Failed | Self::Cancelled)
+    }
+
+    /// It may still be cancelled.
+    pub fn can_cancel(self) -> bool {
+        matches!(self, Self::Reading | Self::Ready | Self::Applying)
+    }
+
+    /// Its job is at work: the page follows it.
+    pub fn is_running(self) -> bool {
+        matches!(self, Self::Reading | Self::Applying)
+    }
+}
+
+impl NodeState {
+    /// Apply takes it up (again).
+    pub fn to_apply(self) -> bool {
+        matches!(
+            self,
+            Self::Planned | Self::Applying | Self::Verifying | Self::Failed | Self::Cancelled
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct PlanView {
@@ -22,7 +132,7 @@ pub struct PlanView {
     pub subject_id: i64,
     /// The version of the desired state it was made from.
     pub version: i32,
-    pub state: String,
+    pub state: PlanState,
     pub created_by: String,
     pub created_at: String,
     pub confirmed_by: Option<String>,
@@ -54,7 +164,7 @@ pub struct PlanNodeView {
     pub role: String,
     pub cluster_id: i64,
     pub cluster: String,
-    pub state: String,
+    pub state: NodeState,
     pub error: Option<String>,
     pub steps: Vec<StepView>,
     pub skipped: Vec<Skipped>,
@@ -72,8 +182,7 @@ pub struct StepView {
     #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub op: Op,
     pub command: String,
-    /// `pending`, `running`, `done`, `failed`, `cancelled`.
-    pub state: String,
+    pub state: StepState,
     /// The appliance's whole output.
     pub output: Option<String>,
     pub error: Option<String>,

@@ -1,5 +1,6 @@
 //! The scans' jobs: a scan's probes, and the periodic fleet scan.
 
+use super::scan::Scanner;
 use crate::jobs::Job;
 use crate::jobs::{Ending, Kind, Kinds, Nothing, Schedule};
 use crate::Services;
@@ -119,6 +120,42 @@ pub fn fleet_scan_due_in(
             let since = Duration::try_from(now - last).unwrap_or_default();
             interval.saturating_sub(since).max(minimum)
         }
+    }
+}
+
+impl Scanner {
+    /// Queues a scan of the given nodes' endpoints (the whole fleet when `None` or empty);
+    /// returns the scan's id at once.
+    pub async fn start(&self, requested_by: String, node_ids: Option<Vec<i64>>) -> Result<i64> {
+        let node_ids = node_ids.filter(|ids| !ids.is_empty());
+        let mut tx = self.0.pool.begin().await?;
+        let total = sqlx::query_scalar!(
+            r#"select count(*) as "count!" from endpoint e where ($1::bigint[] is null or e.node_id = any($1))"#,
+            node_ids.as_deref()
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .context("counting the endpoints to scan")?;
+        let total = i32::try_from(total).context("too many endpoints")?;
+        let id = sqlx::query_scalar!(
+            "insert into scan (requested_by, state, total, node_ids) values ($1, 'queued', $2, $3) returning id",
+            requested_by,
+            total,
+            node_ids.as_deref()
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .context("recording the scan")?;
+        let job = crate::jobs::enqueue(
+            &mut tx,
+            &Scan::job(ScanId { scan_id: id }, requested_by).attempts(super::scan::ATTEMPTS),
+        )
+        .await?;
+        sqlx::query!("update scan set job_id = $2 where id = $1", id, job)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await.context("recording the scan")?;
+        Ok(id)
     }
 }
 

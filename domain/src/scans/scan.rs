@@ -11,7 +11,6 @@
 //! not recorded yet; a scan whose job ran out of attempts is `interrupted`.
 
 use crate::jobs::Job;
-use crate::jobs::{enqueue, Kind};
 use crate::scans::probe::{Prober, Target};
 use crate::scans::record::{record, Recorded};
 use anyhow::{Context, Result};
@@ -24,17 +23,17 @@ use std::sync::Arc;
 /// Runs scans: started by the API, the console and the fleet-scan schedule, run by the job
 /// worker of whichever replica is free.
 #[derive(Clone)]
-pub struct Scanner(Arc<Inner>);
+pub struct Scanner(pub(super) Arc<Inner>);
 
-struct Inner {
-    pool: PgPool,
+pub(super) struct Inner {
+    pub(super) pool: PgPool,
     prober: Arc<Prober>,
     concurrency: usize,
 }
 
 /// How many times a scan's job may start (a replica that died mid-scan leaves the rest to the
 /// next attempt).
-const ATTEMPTS: i32 = 3;
+pub(super) const ATTEMPTS: i32 = 3;
 
 struct Probe {
     endpoint_id: i64,
@@ -76,44 +75,9 @@ impl Scanner {
         }))
     }
 
-    /// Queues a scan of the given nodes' endpoints (the whole fleet when `None` or empty);
-    /// returns the scan's id at once.
     /// The TLS prober (also what reads a map host's certificate for a rollout).
     pub fn prober(&self) -> &Prober {
         &self.0.prober
-    }
-
-    pub async fn start(&self, requested_by: String, node_ids: Option<Vec<i64>>) -> Result<i64> {
-        let node_ids = node_ids.filter(|ids| !ids.is_empty());
-        let mut tx = self.0.pool.begin().await?;
-        let total = sqlx::query_scalar!(
-            r#"select count(*) as "count!" from endpoint e where ($1::bigint[] is null or e.node_id = any($1))"#,
-            node_ids.as_deref()
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .context("counting the endpoints to scan")?;
-        let total = i32::try_from(total).context("too many endpoints")?;
-        let id = sqlx::query_scalar!(
-            "insert into scan (requested_by, state, total, node_ids) values ($1, 'queued', $2, $3) returning id",
-            requested_by,
-            total,
-            node_ids.as_deref()
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .context("recording the scan")?;
-        let job = enqueue(
-            &mut tx,
-            &super::jobs::Scan::job(super::jobs::ScanId { scan_id: id }, requested_by)
-                .attempts(ATTEMPTS),
-        )
-        .await?;
-        sqlx::query!("update scan set job_id = $2 where id = $1", id, job)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await.context("recording the scan")?;
-        Ok(id)
     }
 
     /// The scan job of scan `id`: probes the scan's endpoints that have no result in it yet,

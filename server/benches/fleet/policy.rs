@@ -30,9 +30,7 @@ pub(super) async fn policy_benchmark(pool: PgPool) -> anyhow::Result<String> {
             }
         }
     }
-    let spec: sim::fleet::FleetSpec = toml::from_str(&spec)?;
-    let fleet = tokio::task::spawn_blocking(move || sim::Fleet::new(spec, None)).await??;
-    let running = sim::start(fleet).await?;
+    let running = sim::start_toml(&spec, None).await?;
     let (origin, _) = serve(pool.clone()).await?;
     let client = signed_in(&origin).await?;
     // The proxies in the inventory with their addresses: their names resolve for Gatehouse.

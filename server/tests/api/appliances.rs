@@ -7,7 +7,7 @@
 use crate::scans::scan_and_wait;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sim::fleet::{Faults, FleetSpec};
+use sim::fleet::Faults;
 use testkit::app::*;
 
 const PASSWORD_ON_NODE: &str = "Plat-form!9";
@@ -39,10 +39,7 @@ connected_users = {{ desktop = 4 }}
 }
 
 async fn fleet() -> sim::Running {
-    let spec: FleetSpec = toml::from_str(&fleet_toml()).unwrap();
-    sim::start(sim::Fleet::new(spec, None).unwrap())
-        .await
-        .unwrap()
+    sim::start_toml(&fleet_toml(), None).await.unwrap()
 }
 
 /// The sim's nodes in Gatehouse's inventory, one cluster: (publisher id, subscriber id).

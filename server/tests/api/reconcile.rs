@@ -4,7 +4,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sim::fleet::{Faults, FleetSpec};
+use sim::fleet::Faults;
 use std::time::Duration;
 use testkit::app::*;
 
@@ -41,10 +41,7 @@ pub(crate) struct Site {
 /// The simulated cluster in Gatehouse's inventory with credentials, and the proxies (with
 /// their addresses) as reverse-proxy nodes, so their names resolve for Gatehouse.
 pub(crate) async fn site(app: &TestApp) -> Site {
-    let spec: FleetSpec = toml::from_str(&fleet_toml()).unwrap();
-    let running = sim::start(sim::Fleet::new(spec, None).unwrap())
-        .await
-        .unwrap();
+    let running = sim::start_toml(&fleet_toml(), None).await.unwrap();
     let created: Value = app
         .send_json(
             Method::POST,

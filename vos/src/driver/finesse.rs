@@ -42,4 +42,4 @@ pub trait FinesseSettings: Driver {
     }
 }
 
-impl<D: Driver> FinesseSettings for D {}
+impl<D: Driver + ?Sized> FinesseSettings for D {}

@@ -4,10 +4,12 @@
 //! needs only [`Driver::run`]; it may override an operation where its appliance offers a
 //! better way (a REST API, say).
 
+mod change;
 mod finesse;
 mod line;
 mod types;
 mod web;
+pub use change::{base64_der, Change, Done, Response};
 pub use finesse::FinesseSettings;
 pub use line::{typeable, Answer, Line, Paste, Refused};
 pub use types::*;
@@ -18,6 +20,7 @@ mod tests;
 
 use crate::{CertEntry, Changed, ConnectedUsers};
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// The operations of DOMAIN.md §4, each parsed. Only [`Driver::run`] is required.
@@ -25,6 +28,16 @@ pub trait Driver: Sync {
     /// Runs one command (after the session's `set cli pagination off`) and returns its
     /// output: the command's echo and the final prompt removed.
     fn run(&self, command: Command) -> impl Future<Output = Result<String, DriverError>> + Send;
+
+    /// Runs one [`Change`] as it was planned: its line, its answer, judged by its output.
+    fn apply(&self, change: &Change) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let command = change.command();
+        let done = change.done().clone();
+        async move {
+            let out = self.run(command?).await?;
+            Ok(done.judge(out)?)
+        }
+    }
 
     /// `show version active`.
     fn version(&self) -> impl Future<Output = Result<Version, DriverError>> + Send {
@@ -54,11 +67,8 @@ pub trait Driver: Sync {
         &self,
         source: &str,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = crate::cli!("utils system reverse-proxy allowed-hosts add").arg(source);
-        async move {
-            let out = self.run(Command::new(line?)).await?;
-            Ok(crate::parse_source_added(&out, source)?)
-        }
+        let change = Change::add_allowed_host(source);
+        async move { self.apply(&change?).await }
     }
 
     /// Deletes `source` through the menu; with `at`, only when the menu offers it under that
@@ -69,27 +79,8 @@ pub trait Driver: Sync {
         source: &str,
         at: Option<usize>,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        self.delete_from_menu(
-            crate::cli!("utils system reverse-proxy allowed-hosts delete"),
-            source,
-            at,
-        )
-    }
-
-    /// Runs an interactive delete `line`, choosing the item labelled `label` (at number `at`
-    /// when given): the output with the restarts it asks for.
-    fn delete_from_menu(
-        &self,
-        line: Line,
-        label: &str,
-        at: Option<usize>,
-    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let command = Command::new(line).plan(choose(label.to_owned(), at));
-        async move {
-            let out = self.run(command).await?;
-            crate::parse_deleted(&out)?;
-            Ok(Changed::from_output(out))
-        }
+        let change = Change::delete_allowed_host(source, at);
+        async move { self.apply(&change).await }
     }
 
     /// `utils system reverse-proxy config-uri list`.
@@ -109,13 +100,8 @@ pub trait Driver: Sync {
         &self,
         uri: &str,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = crate::cli!("utils system reverse-proxy config-uri add").arg(uri);
-        async move {
-            let out = self
-                .run(Command::new(line?).timeout(Duration::from_secs(60)))
-                .await?;
-            Ok(crate::parse_source_added(&out, uri)?)
-        }
+        let change = Change::add_config_uri(uri);
+        async move { self.apply(&change?).await }
     }
 
     fn delete_config_uri(
@@ -123,11 +109,8 @@ pub trait Driver: Sync {
         uri: &str,
         at: Option<usize>,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        self.delete_from_menu(
-            crate::cli!("utils system reverse-proxy config-uri delete"),
-            uri,
-            at,
-        )
+        let change = Change::delete_config_uri(uri, at);
+        async move { self.apply(&change).await }
     }
 
     /// Minutes between map fetches (`None`: no config URI yet).
@@ -145,10 +128,9 @@ pub trait Driver: Sync {
     fn set_update_frequency(
         &self,
         minutes: u32,
-    ) -> impl Future<Output = Result<(), DriverError>> + Send {
-        let line = crate::cli!("utils system reverse-proxy set-config-update-frequency")
-            .arg(&minutes.to_string());
-        async move { Ok(crate::parse_silent(&self.run(Command::new(line?)).await?)?) }
+    ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
+        let change = Change::set_update_frequency(minutes);
+        async move { self.apply(&change).await }
     }
 
     fn proxy_config_map(
@@ -179,15 +161,8 @@ pub trait Driver: Sync {
         &self,
         enable: bool,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = if enable {
-            crate::cli!("utils system reverse-proxy client-auth enable")
-        } else {
-            crate::cli!("utils system reverse-proxy client-auth disable")
-        };
-        async move {
-            let out = self.run(Command::new(line)).await?;
-            Ok(crate::parse_client_auth_set(&out, enable)?)
-        }
+        let change = Change::set_client_auth(enable);
+        async move { self.apply(&change).await }
     }
 
     /// `utils finesse show_connected_users summary` (Finesse only).
@@ -217,20 +192,8 @@ pub trait Driver: Sync {
 
     /// `set cert regen <unit>`, answering yes.
     fn regenerate(&self, unit: &str) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = crate::cli!("set cert regen").arg(unit);
-        let done = format!("Successfully Regenerated Certificate for {unit}.");
-        let unit = unit.to_owned();
-        async move {
-            let command = Command::new(line?)
-                .plan(|q| q.contains("(yes|no)?").then(|| crate::cli!("yes").into()))
-                .timeout(Duration::from_secs(120));
-            let out = self.run(command).await?;
-            crate::parse_done(&out, &[done.as_str()])?;
-            Ok(Changed {
-                restart: vec![format!("services related to {unit}")],
-                output: out,
-            })
-        }
+        let change = Change::regenerate(unit);
+        async move { self.apply(&change?).await }
     }
 
     /// `set csr gen <unit>` (no OU in the CSR), then `show csr own <unit>`: the CSR's PEM.
@@ -284,21 +247,8 @@ pub trait Driver: Sync {
         unit: &str,
         der: &[u8],
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = crate::cli!("set cert import trust").arg(unit);
-        let paste = Paste::certificate(der);
-        let unit = unit.to_owned();
-        async move {
-            let paste = Answer::Paste(paste?);
-            let command = Command::new(line?)
-                .plan(move |out| out.contains("Paste the Certificate").then(|| paste.clone()))
-                .timeout(Duration::from_secs(60));
-            let out = self.run(command).await?;
-            crate::parse_imported(&out, &unit)?;
-            Ok(Changed {
-                restart: vec![format!("services related to {unit}")],
-                output: out,
-            })
-        }
+        let change = Change::import_trust(unit, der, "a certificate");
+        async move { self.apply(&change?).await }
     }
 
     /// `utils service restart <service>` (a name of several words, as `utils service list`
@@ -315,5 +265,31 @@ pub trait Driver: Sync {
             command.progress = progress;
             Ok(crate::parse_restarted(&self.run(command).await?, &service)?)
         }
+    }
+}
+
+/// Any driver behind a pointer (`&dyn Console`): the engine drives appliances of every kind
+/// through it (the VOS CLI over SSH today; a BroadWorks CLI or another transport is one more
+/// implementation of [`Driver::run`]). Every operation of [`Driver`] and of its extensions
+/// works on a `dyn Console`.
+pub trait Console: Send + Sync {
+    fn run_boxed(
+        &self,
+        command: Command,
+    ) -> Pin<Box<dyn Future<Output = Result<String, DriverError>> + Send + '_>>;
+}
+
+impl<D: Driver + Send> Console for D {
+    fn run_boxed(
+        &self,
+        command: Command,
+    ) -> Pin<Box<dyn Future<Output = Result<String, DriverError>> + Send + '_>> {
+        Box::pin(self.run(command))
+    }
+}
+
+impl Driver for dyn Console + '_ {
+    fn run(&self, command: Command) -> impl Future<Output = Result<String, DriverError>> + Send {
+        self.run_boxed(command)
     }
 }

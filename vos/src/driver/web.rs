@@ -3,7 +3,7 @@
 //! `utils <product> frame_access_allowed_list ...`): an extension of every [`Driver`], as
 //! [`FinesseSettings`](super::FinesseSettings) is, so the core trait stays the platform's.
 
-use super::{Command, Driver, DriverError, Product};
+use super::{Change, Command, Driver, DriverError, Product};
 use crate::Changed;
 use std::future::Future;
 
@@ -29,14 +29,8 @@ pub trait WebAccess: Driver {
         product: Product,
         sources: &[&str],
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = product
-            .utils()
-            .then(crate::cli!("frame_access_allowed_list add"))
-            .list(sources);
-        async move {
-            let out = self.run(Command::new(line?)).await?;
-            Ok(crate::parse_done(&out, &["Source(s) successfully added."])?)
-        }
+        let change = Change::add_frame_sources(product, sources);
+        async move { self.apply(&change?).await }
     }
 
     fn delete_frame_source(
@@ -45,10 +39,8 @@ pub trait WebAccess: Driver {
         source: &str,
         at: Option<usize>,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = product
-            .utils()
-            .then(crate::cli!("frame_access_allowed_list delete"));
-        self.delete_from_menu(line, source, at)
+        let change = Change::delete_frame_source(product, source, at);
+        async move { self.apply(&change).await }
     }
 
     fn cors(
@@ -68,16 +60,8 @@ pub trait WebAccess: Driver {
         product: Product,
         mode: crate::CorsMode,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = product.utils().then(match mode {
-            crate::CorsMode::EnableAll => crate::cli!("cors enable_all"),
-            crate::CorsMode::Enable => crate::cli!("cors enable"),
-            crate::CorsMode::Disable => crate::cli!("cors disable"),
-        });
-        async move {
-            let out = self.run(Command::new(line)).await?;
-            crate::parse_cors_set(&out)?;
-            Ok(Changed::from_output(out))
-        }
+        let change = Change::set_cors(product, mode);
+        async move { self.apply(&change).await }
     }
 
     fn allowed_origins(
@@ -99,14 +83,8 @@ pub trait WebAccess: Driver {
         product: Product,
         origins: &[&str],
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = product
-            .utils()
-            .then(crate::cli!("cors allowed_origin add"))
-            .list(origins);
-        async move {
-            let out = self.run(Command::new(line?)).await?;
-            Ok(crate::parse_done(&out, &["Origin(s) successfully added."])?)
-        }
+        let change = Change::add_allowed_origins(product, origins);
+        async move { self.apply(&change?).await }
     }
 
     fn delete_allowed_origin(
@@ -115,11 +93,9 @@ pub trait WebAccess: Driver {
         origin: &str,
         at: Option<usize>,
     ) -> impl Future<Output = Result<Changed, DriverError>> + Send {
-        let line = product
-            .utils()
-            .then(crate::cli!("cors allowed_origin delete"));
-        self.delete_from_menu(line, origin, at)
+        let change = Change::delete_allowed_origin(product, origin, at);
+        async move { self.apply(&change).await }
     }
 }
 
-impl<D: Driver> WebAccess for D {}
+impl<D: Driver + ?Sized> WebAccess for D {}

@@ -79,8 +79,8 @@ fn Standings(clusters: Vec<ClusterStanding>) -> impl IntoView {
                         <td class="py-2 pr-3"><a class="font-medium text-indigo-700 hover:underline" href=format!("/access-policy/{}", c.cluster_id)>{c.cluster.clone()}</a>
                             <span class="ml-2 text-xs text-slate-600">{if c.nodes == 0 { "no Finesse, IdS, CUIC or LiveData node".to_owned() } else { format!("{} managed node(s)", c.nodes) }}</span></td>
                         <td class="py-2 pr-3">{version}</td>
-                        <td class="py-2 pr-3">{match (c.plan_id, c.plan_state.clone()) {
-                            (Some(id), Some(state)) => view! { <a href=format!("/plans/{id}") class="hover:underline"><StateWord state /></a> }.into_any(),
+                        <td class="py-2 pr-3">{match (c.plan_id, c.plan_state) {
+                            (Some(id), Some(state)) => view! { <a href=format!("/plans/{id}") class="hover:underline"><StateWord state=state.as_str() /></a> }.into_any(),
                             _ => view! { <span class="text-slate-600">"—"</span> }.into_any(),
                         }}</td>
                         <td class={if c.drift > 0 { "py-2 pr-3 font-semibold text-red-700" } else { "py-2 pr-3" }}>{c.drift}</td>
@@ -151,7 +151,7 @@ pub fn ClusterPolicyPage() -> impl IntoView {
                                     {p.standing.plan_id.map(|plan| view! {
                                         <p class="text-sm text-slate-700">"Latest plan: "
                                             <a class="text-indigo-700 underline" href=format!("/plans/{plan}")>{format!("#{plan}")}</a>" "
-                                            <StateWord state=p.standing.plan_state.clone().unwrap_or_default() /></p>
+                                            <StateWord state=p.standing.plan_state.map(|s| s.as_str()).unwrap_or_default() /></p>
                                     })}
                                 </div>
                                 {(admin.get() && p.policy.version > 0).then(|| view! {

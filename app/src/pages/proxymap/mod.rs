@@ -4,13 +4,9 @@
 //! IdS and the proxies need from it, its rollout to the cluster's nodes and their propagation.
 
 mod editor;
-mod find;
-mod problems;
 mod rollout;
-mod text;
 mod tools;
 mod versions;
-mod window;
 
 use crate::components::{
     minute, ActionError, EmptyState, ErrorBox, Layout, Section, Table, BUTTON, INPUT, LABEL,
@@ -146,8 +142,8 @@ pub fn ProxyMapPage() -> impl IntoView {
                 {move || page.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
                     Ok(p) => {
-                        let draft = editor::Draft::new(p.latest.clone());
-                        let checked = editor::checked(draft, p.context.clone());
+                        let draft = crate::components::editor::Draft::new(p.latest.clone());
+                        let checked = crate::components::editor::checked(draft, p.context.clone());
                         let cluster = p.cluster.clone().map_or("no cluster: checked alone, not rolled out".to_owned(), |c| format!("cluster {c}"));
                         view! {
                             <div>

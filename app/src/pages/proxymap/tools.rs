@@ -1,7 +1,7 @@
 //! Starting points for a map: proposed from the inventory, read from a file, or what a node
 //! holds now. Each replaces the editor's text; nothing is saved until the admin saves.
 
-use super::editor::Draft;
+use crate::components::editor::Draft;
 use crate::components::{ErrorBox, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::server_fns::proxymaps::NodeMap;
 use leptos::prelude::*;

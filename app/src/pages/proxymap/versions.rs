@@ -39,7 +39,7 @@ pub fn Derived(checked: Memo<proxymap::Map>, nodes: Vec<MapNode>) -> impl IntoVi
 #[component]
 pub fn Versions(
     page: MapPage,
-    draft: super::editor::Draft,
+    draft: crate::components::editor::Draft,
     publish: ServerAction<PublishMap>,
     admin: bool,
 ) -> impl IntoView {

@@ -45,7 +45,7 @@ pub async fn adopt(
         node_id,
         crate::appliances::store::Purpose::Change,
         |driver| async move {
-            read_node(&DRIVEN, &driver, kind, &desired)
+            read_node(&DRIVEN, &*driver, kind, &desired)
                 .await
                 .map_err(|(_, e)| e)
         },

@@ -43,7 +43,7 @@ pub async fn overview(
             restarts: r.restarts,
             shared_with: r.shared_with,
             plan_id: r.plan_id,
-            plan_state: r.plan_state,
+            plan_state: r.plan_state.and_then(|s| s.parse().ok()),
             plan_at: r.plan_at.map(rfc3339),
         })
         .collect())

@@ -331,3 +331,41 @@ async fn rest_sample(
         .await
         .map_err(|e| e.to_string())
 }
+
+/// Reads the Finesse nodes' connected users.
+pub struct Sample;
+
+/// How long a sampling round waits for its slowest node.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Wait {
+    #[serde(default = "a_minute")]
+    pub wait_seconds: u64,
+}
+
+fn a_minute() -> u64 {
+    60
+}
+
+impl crate::jobs::Kind for Sample {
+    const NAME: &'static str = "sample";
+    type Payload = Wait;
+
+    async fn run(services: &Services, _: &crate::jobs::Job, wait: Wait) -> anyhow::Result<()> {
+        let wait = Duration::from_secs(wait.wait_seconds.max(1));
+        let failed = sample_fleet(services, wait)
+            .await
+            .map_err(anyhow::Error::from)
+            .map_err(|e| e.context("sampling connected users"))?;
+        for (node, why) in failed {
+            tracing::debug!(node, why, "connected users not read");
+        }
+        Ok(())
+    }
+}
+
+/// A sampling round every `interval` (zero: never); each waits for its slowest node up to the
+/// interval (then it keeps reading).
+pub fn sample_schedule(interval: Duration) -> crate::jobs::Schedule {
+    let wait_seconds = interval.as_secs().max(1);
+    crate::jobs::Schedule::of::<Sample>(interval, Wait { wait_seconds })
+}

@@ -97,8 +97,8 @@ pub async fn restart_service(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let payload = context.on_behalf(super::jobs::Restarts { restarts: vec![id] });
-    let job = super::jobs::Restart::job(payload, context.actor());
+    let payload = context.on_behalf(Restarts { restarts: vec![id] });
+    let job = RestartServices::job(payload, context.actor());
     let job = crate::jobs::enqueue(&mut tx, &job)
         .await
         .map_err(Error::internal)?;
@@ -164,10 +164,10 @@ pub async fn rolling_restart(
         .await?;
         ids.push(id);
     }
-    let payload = context.on_behalf(super::jobs::Restarts {
+    let payload = context.on_behalf(Restarts {
         restarts: ids.clone(),
     });
-    let job = super::jobs::Restart::job(payload, context.actor());
+    let job = RestartServices::job(payload, context.actor());
     crate::jobs::enqueue(&mut tx, &job)
         .await
         .map_err(Error::internal)?;
@@ -300,4 +300,28 @@ async fn run_one(
     .await?;
     tx.commit().await?;
     Ok(error.map_or(Ok(()), Err))
+}
+
+/// Restarts services on nodes, one after another; never retried (a restart is not repeated
+/// behind anyone's back).
+pub struct RestartServices;
+
+/// The `service_restart` rows a restart job runs, in order.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Restarts {
+    pub restarts: Vec<i64>,
+}
+
+impl Kind for RestartServices {
+    const NAME: &'static str = "restart";
+    type Payload = crate::auth::principal::OnBehalf<Restarts>;
+
+    async fn run(
+        services: &Services,
+        _: &crate::jobs::Job,
+        asked: crate::auth::principal::OnBehalf<Restarts>,
+    ) -> anyhow::Result<()> {
+        let context = asked.context();
+        Ok(run_restarts(services, &context, asked.fields.restarts).await?)
+    }
 }

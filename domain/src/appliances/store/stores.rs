@@ -25,8 +25,8 @@ pub async fn read_stores(
 ) -> Result<(), Error> {
     context.require_admin()?;
     let node = node_row(&state.pool, node_id).await?;
-    let payload = context.on_behalf(super::jobs::OfNode { node_id });
-    let job = <super::jobs::StoreRead as crate::jobs::Kind>::job(payload, context.actor())
+    let payload = context.on_behalf(OfNode { node_id });
+    let job = <StoreRead as crate::jobs::Kind>::job(payload, context.actor())
         .once_at_a_time(format!("store_read:{node_id}"));
     let ended = crate::jobs::queue::enqueue_and_wait(&state.pool, &job, Duration::from_secs(300))
         .await
@@ -276,91 +276,25 @@ pub async fn stores(
     Ok(stores)
 }
 
-#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
-pub async fn import_trust(
-    state: &Services,
-    context: &RequestContext,
-    node_id: i64,
-    input: TrustImport,
-) -> Result<Operation, Error> {
-    context.require_admin()?;
-    let unit = input.unit.trim();
-    if !crate::appliances::TRUST_UNITS.contains(&unit) {
-        return Err(Error::field(
-            "unit",
-            format!("use one of {}", crate::appliances::TRUST_UNITS.join(", ")),
-        ));
+/// Reads one node's certificate stores for whoever asked; at most one per node at a time
+/// (queued with a key), never retried.
+pub struct StoreRead;
+
+/// The node a job is about.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct OfNode {
+    pub node_id: i64,
+}
+
+impl crate::jobs::Kind for StoreRead {
+    const NAME: &'static str = "store_read";
+    type Payload = crate::auth::principal::OnBehalf<OfNode>;
+
+    async fn run(
+        services: &Services,
+        _: &crate::jobs::Job,
+        asked: crate::auth::principal::OnBehalf<OfNode>,
+    ) -> anyhow::Result<()> {
+        Ok(read_stores_now(services, &asked.context(), asked.fields.node_id).await?)
     }
-    let ders = certs::analyze::pem_certificates(&input.pem).map_err(|e| Error::field("pem", e))?;
-    let [der] = ders.as_slice() else {
-        return Err(Error::field(
-            "pem",
-            format!("paste exactly one certificate (found {}); import a chain's root and intermediates one by one", ders.len()),
-        ));
-    };
-    let info = certs::analyze::parse(der)
-        .map_err(|e| Error::field("pem", format!("not a readable certificate: {}", e.0)))?;
-    let node = node_row(&state.pool, node_id).await?;
-    let word = unit.trim_end_matches("-trust").to_owned();
-    let line = format!("set cert import trust {word}");
-    // What is pasted is the certificate as parsed, re-encoded: never the text given.
-    let der = der.clone();
-    let result = with_driver(
-        state,
-        context,
-        node_id,
-        &node,
-        Purpose::Change,
-        |driver| async move {
-            match driver.import_trust(&word, &der).await {
-                Ok(changed) => Ok((changed.output, Ok(()))),
-                // Failed midway or not confirmed: reported as failed, with what the node printed.
-                Err(error) => match error.partial() {
-                    Some(partial) => Ok((partial.to_owned(), Err(error))),
-                    None => Err(error),
-                },
-            }
-        },
-    )
-    .await?;
-    let subject = info
-        .subject_cn
-        .clone()
-        .unwrap_or_else(|| info.subject.clone());
-    let operation = match result {
-        Ok((out, Ok(()))) => Operation {
-            ok: true,
-            command: line.clone(),
-            message: format!("Imported {subject} into {unit} on {}. Restart the services related to it for the import to take effect.", node.fqdn),
-            output: out,
-            restart: vec![if node.kind == "finesse" { "Cisco Finesse Tomcat".into() } else { "Cisco Tomcat".into() }],
-        },
-        Ok((out, Err(e))) => Operation {
-            ok: false,
-            command: line.clone(),
-            message: format!("The appliance did not confirm the import: {e}"),
-            output: out,
-            restart: Vec::new(),
-        },
-        Err(failure) => Operation {
-            ok: false,
-            command: line.clone(),
-            message: failure.to_string(),
-            output: String::new(),
-            restart: Vec::new(),
-        },
-    };
-    record_alone(
-        &state.pool,
-        context
-            .event("node.trust.import", format!("node:{}", node.fqdn))
-            .outcome(Outcome::of(operation.ok))
-            .detail(format!(
-                "{}: {} {} (sha256 {})",
-                operation.command, operation.message, unit, info.sha256
-            ))
-            .after(serde_json::json!({ "command": operation.command, "output": operation.output })),
-    )
-    .await?;
-    Ok(operation)
 }

@@ -2,6 +2,7 @@
 //! served).
 
 use super::*;
+use crate::Services;
 
 /// A stored certificate's DER and subject CN (for downloads).
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), sha256 = %sha256))]

@@ -13,7 +13,6 @@ use crate::audit::store::{record, record_alone};
 use crate::auth::principal::RequestContext;
 use crate::dates::{now, rfc3339, unix_rfc3339};
 use crate::Error;
-use crate::Services;
 use certs::lints::{AlertState, Thresholds};
 use certs::tls::TrustFailure;
 use certs::{CertInfo, Finding};
@@ -31,14 +30,16 @@ mod overview;
 mod reports;
 mod scans;
 mod thresholds;
+mod views;
 pub use certificate::*;
 pub use cluster_cas::*;
 pub use fleet::*;
 pub use mutes::*;
-pub use overview::*;
+pub(in crate::certificates) use overview::*;
 pub use reports::*;
 pub use scans::*;
 pub use thresholds::*;
+pub use views::*;
 
 /// PEM text of a DER certificate.
 pub use certs::analyze::pem;

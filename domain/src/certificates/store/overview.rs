@@ -2,39 +2,6 @@
 
 use super::*;
 
-/// The fleet overview, narrowed by `filter`.
-#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
-pub async fn dashboard(
-    app: &Services,
-    context: &RequestContext,
-    filter: Filter,
-) -> Result<Dashboard, Error> {
-    Ok(overview(app, context, filter, 0).await?.0)
-}
-
-/// The overview and the first `limit` served certificates in the filter, soonest expiry first
-/// (the Certificates page shows both), and how many there are in all.
-#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
-pub async fn overview(
-    app: &Services,
-    context: &RequestContext,
-    filter: Filter,
-    limit: usize,
-) -> Result<(Dashboard, Vec<ServedCertificate>, usize), Error> {
-    context.require_reader()?;
-    let view = app.fleet.view(&app.pool).await?;
-    let overview = view.overview(&filter);
-    let mut dashboard = overview.dashboard.clone();
-    (dashboard.last_scan, dashboard.running) = latest_scans(&app.pool).await?;
-    let rows = overview
-        .rows
-        .iter()
-        .take(limit)
-        .map(|&i| view.rows[i].clone())
-        .collect();
-    Ok((dashboard, rows, overview.rows.len()))
-}
-
 /// Each distinct certificate (days left, worst state) placed on the year ahead.
 pub(in crate::certificates) fn timeline<'a>(
     certs: impl Iterator<Item = (i64, &'a str)>,

@@ -1,6 +1,7 @@
 //! Scans as people start, follow and cancel them.
 
 use super::*;
+use crate::Services;
 
 struct ScanRow {
     id: i64,

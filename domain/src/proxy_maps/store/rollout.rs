@@ -5,10 +5,10 @@ use super::view;
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
 use crate::inventory::model::NodeKind;
-use crate::proxy_maps::drive::entries_of_pem;
 use crate::proxy_maps::items::reads_map;
 use crate::proxy_maps::rollout::{check, desired, https_host, Rollout, RolloutView};
 use crate::proxy_maps::MapNode;
+use crate::reconcile::drive::certificate_label;
 use crate::reconcile::store::PlanNode;
 use crate::scans::probe::Target;
 use crate::{Error, Services};
@@ -173,13 +173,13 @@ pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Res
     Ok(plan_id)
 }
 
-/// The chain `host:port` serves, as trust entries; refused when it cannot be read (the nodes
+/// The chain `host:port` serves, as certificates to trust; refused when it cannot be read (the nodes
 /// would refuse the URI for the same reason).
 async fn host_certificates(
     services: &Services,
     host: &str,
     port: u16,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<crate::reconcile::Trusted>, Error> {
     let target = Target {
         fqdn: host.to_owned(),
         address: None,
@@ -196,12 +196,14 @@ async fn host_certificates(
                 e.message
             ))
         })?;
-    let pem: String = handshake
+    Ok(handshake
         .chain
         .iter()
-        .map(|der| certs::analyze::pem(der))
-        .collect();
-    Ok(entries_of_pem(&pem))
+        .map(|der| crate::reconcile::Trusted {
+            label: certificate_label(der),
+            der: der.clone(),
+        })
+        .collect())
 }
 
 /// The nodes of `cluster_id` that read proxy maps, by FQDN.

@@ -4,7 +4,7 @@
 //! the lines outside the window scroll together in one scrolling box, so no script keeps them
 //! in step.
 
-use super::editor::Draft;
+use super::draft::Draft;
 use super::window::{line_count, widest_line, Window, WHOLE};
 use leptos::prelude::*;
 use proxymap::{Level, Map};

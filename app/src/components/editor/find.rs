@@ -2,7 +2,7 @@
 //! holds a window of them, so the browser's own find would miss the rest), and the found text is
 //! selected in the box.
 
-use super::editor::Draft;
+use super::draft::Draft;
 use crate::components::INPUT;
 use leptos::prelude::*;
 

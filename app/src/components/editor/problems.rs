@@ -1,7 +1,7 @@
 //! The problems of the text listed below it (the first ones, errors before warnings; all are
 //! counted), each a button that puts the cursor on its line and column.
 
-use super::editor::Draft;
+use super::draft::Draft;
 use leptos::prelude::*;
 use proxymap::{Code, Diagnostic, Level, Map};
 
