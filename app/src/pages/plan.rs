@@ -81,11 +81,15 @@ fn PlanBody(
     let id = plan.id;
     let state = plan.state;
     let About { of, href, link } = plan.about.clone();
+    // Version 0: a subject without versions (a one-off import).
+    let from = match plan.version {
+        0 => format!("for {of}"),
+        version => format!("from {of} version {version}"),
+    };
     let made = format!(
-        "Made by {} at {} UTC from {of} version {}",
+        "Made by {} at {} UTC {from}",
         plan.created_by,
         minute(&plan.created_at),
-        plan.version
     );
     let confirmed = plan.confirmed_by.clone().map(|by| {
         format!(

@@ -14,7 +14,10 @@ use sqlx::PgPool;
 
 /// The engine's kinds of job.
 pub fn register(kinds: &mut Kinds) {
-    kinds.register::<PlanRead>().register::<PlanApply>();
+    kinds
+        .register::<PlanRead>()
+        .register::<PlanApply>()
+        .register::<PlanRun>();
 }
 
 /// The plan a job works on.
@@ -50,6 +53,31 @@ impl Kind for PlanApply {
     async fn run(services: &Services, job: &Job, asked: OnBehalf<OfPlan>) -> Result<()> {
         let plan_id = asked.fields.plan_id;
         Ok(run_apply(services, job.cancel_flag(), &asked.context(), plan_id).await?)
+    }
+
+    async fn ended(services: &Services, asked: OnBehalf<OfPlan>, ending: Ending) {
+        plan_ended(services, asked.fields.plan_id, ending).await;
+    }
+}
+
+/// Reads, plans, applies and verifies a plan confirmed as it was made ([`super::store::run_now`]).
+pub struct PlanRun;
+
+impl Kind for PlanRun {
+    const NAME: &'static str = "plan_run";
+    type Payload = OnBehalf<OfPlan>;
+
+    async fn run(services: &Services, job: &Job, asked: OnBehalf<OfPlan>) -> Result<()> {
+        let context = asked.context();
+        let plan_id = asked.fields.plan_id;
+        run_read(services, &context, plan_id).await?;
+        sqlx::query!(
+            "update plan set state = 'applying' where id = $1 and state = 'ready'",
+            plan_id
+        )
+        .execute(&services.pool)
+        .await?;
+        Ok(run_apply(services, job.cancel_flag(), &context, plan_id).await?)
     }
 
     async fn ended(services: &Services, asked: OnBehalf<OfPlan>, ending: Ending) {

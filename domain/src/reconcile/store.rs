@@ -33,6 +33,14 @@ pub async fn create(
     version: i32,
     nodes: &[PlanNode],
 ) -> Result<i64, Error> {
+    sqlx::query!(
+        "update plan set state = 'superseded', finished_at = now()
+         where subject = $1 and subject_id = $2 and state in ('reading', 'ready')",
+        subject.name(),
+        subject_id
+    )
+    .execute(&mut *tx)
+    .await?;
     let id = insert(tx, context, subject, subject_id, version, nodes).await?;
     let payload = context.on_behalf(super::jobs::OfPlan { plan_id: id });
     let job =
@@ -43,31 +51,40 @@ pub async fn create(
     Ok(id)
 }
 
-/// Makes a plan and sees it through now, in the caller's request: reads the nodes, plans them,
-/// applies and verifies (confirmed by the caller, who asked for this very change). For a
-/// change an admin asked for directly (a certificate to import), so it runs, is recorded and
-/// is audited as every other plan. Returns the plan's id; its nodes say how it went.
+/// Makes a plan that is confirmed as it is made (the admin asked for exactly this change: a
+/// certificate to import) and sees it through on the job queue like every other plan (read,
+/// planned, applied, verified; taken over if a replica dies, cancellable, never lost if the
+/// caller goes away), waiting up to `wait` for it. Returns the plan's id; its nodes say how it
+/// went (still at work when the wait ran out).
 pub async fn run_now(
     services: &Services,
     context: &RequestContext,
     subject: &dyn Subject,
     subject_id: i64,
     nodes: &[PlanNode],
+    wait: std::time::Duration,
 ) -> Result<i64, Error> {
     context.require_admin()?;
     let mut tx = services.pool.begin().await?;
     let id = insert(&mut tx, context, subject, subject_id, 0, nodes).await?;
-    tx.commit().await?;
-    super::read::run_read(services, context, id).await?;
+    let payload = context.on_behalf(super::jobs::OfPlan { plan_id: id });
+    let job =
+        super::jobs::PlanRun::job(payload, context.actor()).once_at_a_time(format!("plan:{id}"));
+    let job_id = crate::jobs::enqueue(&mut tx, &job)
+        .await
+        .map_err(Error::internal)?;
     sqlx::query!(
-        "update plan set state = 'applying', confirmed_by = $2, confirmed_at = now() where id = $1 and state = 'ready'",
+        "update plan set confirmed_by = $2, confirmed_at = now(), job_id = $3 where id = $1",
         id,
-        context.actor()
+        context.actor(),
+        job_id
     )
-    .execute(&services.pool)
+    .execute(&mut *tx)
     .await?;
-    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    super::apply::run_apply(services, cancel, context, id).await?;
+    tx.commit().await?;
+    crate::jobs::queue::wait(&services.pool, job_id, wait)
+        .await
+        .map_err(Error::internal)?;
     Ok(id)
 }
 
@@ -79,14 +96,6 @@ async fn insert(
     version: i32,
     nodes: &[PlanNode],
 ) -> Result<i64, Error> {
-    sqlx::query!(
-        "update plan set state = 'superseded', finished_at = now()
-         where subject = $1 and subject_id = $2 and state in ('reading', 'ready')",
-        subject.name(),
-        subject_id
-    )
-    .execute(&mut *tx)
-    .await?;
     let id = sqlx::query_scalar!(
         "insert into plan (subject, subject_id, subject_version, state, created_by) values ($1, $2, $3, 'reading', $4) returning id",
         subject.name(),

@@ -35,7 +35,8 @@ pub trait Subject: Send + Sync {
     /// The item kinds its plans drive, in planning order.
     fn items(&self) -> &'static [&'static dyn Drive];
 
-    /// The newest version of subject `id`'s desired state (-1 when it is gone).
+    /// The newest version of subject `id`'s desired state (-1 when it is gone; 0 for a subject
+    /// without versions, such as a one-off import).
     fn latest_version<'a>(
         &'a self,
         connection: &'a mut PgConnection,

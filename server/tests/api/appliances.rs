@@ -346,6 +346,25 @@ async fn stores_are_read_judged_compared_with_what_is_served_and_imports_replica
     assert_eq!(ca_entry["unit"], "tomcat-trust");
     let audit = app.get_json("/api/v1/audit?limit=500").await.to_string();
     assert!(audit.contains("node.trust.import") && audit.contains("set cert import trust tomcat"));
+    // The import is a plan of the reconciliation engine, audited as every plan's node is; the
+    // same certificate again is found in the store and not imported twice.
+    assert!(audit.contains("plan.node"), "{audit}");
+    let again: Value = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/nodes/{publisher}/stores/trust"),
+            &json!({"unit": "tomcat-trust", "pem": pem}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["ok"], true, "{again}");
+    assert!(
+        again["message"].as_str().unwrap().contains("already"),
+        "{again}"
+    );
+    assert_eq!(again["output"], "", "nothing ran: {again}");
 
     // Issue 24, item 1: text after the certificate (a blank line ends the paste, then a
     // command) is never typed: what is pasted is the certificate re-encoded from its DER.

@@ -150,8 +150,15 @@ pub async fn import_trust(
     let mut desired = States::new();
     desired.insert(store.0.into(), State::Certificates(vec![certificate]));
     let nodes = [PlanNode { node_id, desired }];
-    let plan_id =
-        crate::reconcile::store::run_now(services, context, &TrustImports, node_id, &nodes).await?;
+    let plan_id = crate::reconcile::store::run_now(
+        services,
+        context,
+        &TrustImports,
+        node_id,
+        &nodes,
+        std::time::Duration::from_secs(300),
+    )
+    .await?;
     let outcome = sqlx::query!(
         "select p.state, p.error, s.output, s.error as step_error
          from plan_node p left join plan_step s on s.plan_id = p.plan_id and s.node_id = p.node_id and s.position = 0
@@ -186,6 +193,15 @@ pub async fn import_trust(
             output,
             restart: Vec::new(),
         },
+        NodeState::Reading | NodeState::Planned | NodeState::Applying | NodeState::Verifying => {
+            Operation {
+                ok: false,
+                command,
+                message: format!("The import has not finished yet: plan {plan_id} shows how it goes."),
+                output,
+                restart: Vec::new(),
+            }
+        }
         NodeState::Unreachable => Operation {
             ok: false,
             command,
