@@ -1,51 +1,46 @@
-//! What a service can fail with, typed. Each variant says what the caller can do about it;
-//! the adapters turn it into their own answer in one place each (`app::error::AppError` for the
-//! browser and the REST API). Internal failures keep their whole cause chain here and are
-//! logged, with the request id, where they are turned into an answer; nobody outside sees the
-//! chain.
+//! What a service can fail with, in the domain's words. Each variant says what went wrong and
+//! what the caller can do about it; it names no protocol: the adapters decide what their callers
+//! see from its [`Failure`] (the REST API's status and code in one table,
+//! `server::api::error`). Internal failures keep their whole cause chain here; [`Error::told`]
+//! logs it with the request id and gives the caller only the id.
 
+use crate::failure::{Base, Failure};
 use crate::field_errors::{summary, FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Not signed in, or the credentials are wrong.
+    /// Nobody is signed in, or the credentials are wrong.
     #[error("{0}")]
-    Unauthorized(String),
-    /// Signed in, but the role does not allow this.
+    NotSignedIn(String),
+    /// The one signed in may not do this (their role does not allow it).
     #[error("{0}")]
-    Forbidden(String),
+    NotAllowed(String),
     #[error("{0}")]
     NotFound(String),
-    /// The request is well-formed but some fields are invalid.
+    /// Some fields are invalid.
     #[error("{}", summary(.0))]
-    Validation(FieldErrors),
-    /// The request itself cannot be understood.
+    Invalid(FieldErrors),
+    /// The input cannot be understood at all.
     #[error("{0}")]
-    BadRequest(String),
-    /// The change conflicts with the current state (a duplicate name, the last admin, ...).
+    Unreadable(String),
+    /// The change conflicts with how things are now (a duplicate name, the last admin, ...).
     #[error("{0}")]
     Conflict(String),
     /// The change was made from a version that is no longer the latest: what changed since.
     #[error("{message}")]
-    Stale {
+    Outdated {
         message: String,
         changes: Vec<String>,
+        /// How the change named the version it was made from.
+        base: Base,
     },
-    /// Like [`Error::Stale`], for a save that names its base version in the body (REST: 409
-    /// rather than 412, which answers an `If-Match`).
-    #[error("{message}")]
-    Diverged {
-        message: String,
-        changes: Vec<String>,
-    },
-    /// A change that must name the version it started from did not.
+    /// A change that must name the version it was made from did not.
     #[error("{0}")]
-    PreconditionRequired(String),
+    VersionRequired(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
-    TooManyRequests { retry_after_secs: u64 },
+    Throttled { retry_after_secs: u64 },
     /// The database cannot do it now (unreachable, restarting, read-only, out of space or
-    /// connections); nothing was written, worth retrying.
-    /// Says what failed, for the log.
+    /// connections); nothing was written, worth retrying. Says what failed, for the log.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     /// Anything else: a bug or a failure the caller cannot act on.
@@ -53,12 +48,25 @@ pub enum Error {
     Internal(anyhow::Error),
 }
 
+/// What a caller may be told of an error: its kind, the words, and what goes with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Told {
+    pub failure: Failure,
+    pub message: String,
+    /// With [`Failure::Invalid`]: each field's messages.
+    pub fields: FieldErrors,
+    /// With [`Failure::Outdated`]: what changed since the version the change was made from.
+    pub changes: Vec<String>,
+    /// With [`Failure::Throttled`].
+    pub retry_after_secs: Option<u64>,
+}
+
 impl Error {
     /// A validation error on one field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let mut fields = FieldErrors::new();
         fields.insert(field.to_owned(), vec![message.into()]);
-        Self::Validation(fields)
+        Self::Invalid(fields)
     }
 
     /// An internal failure, with its cause chain kept for the log. A database error that
@@ -74,9 +82,56 @@ impl Error {
     /// Messages for one field, if any.
     pub fn field_messages(&self, field: &str) -> Vec<String> {
         match self {
-            Self::Validation(fields) => fields.get(field).cloned().unwrap_or_default(),
+            Self::Invalid(fields) => fields.get(field).cloned().unwrap_or_default(),
             _ => Vec::new(),
         }
+    }
+
+    /// Its kind.
+    pub fn failure(&self) -> Failure {
+        match self {
+            Self::NotSignedIn(_) => Failure::NotSignedIn,
+            Self::NotAllowed(_) => Failure::NotAllowed,
+            Self::NotFound(_) => Failure::NotFound,
+            Self::Invalid(_) => Failure::Invalid,
+            Self::Unreadable(_) => Failure::Unreadable,
+            Self::Conflict(_) => Failure::Conflict,
+            Self::Outdated { base, .. } => Failure::Outdated(*base),
+            Self::VersionRequired(_) => Failure::VersionRequired,
+            Self::Throttled { .. } => Failure::Throttled,
+            Self::Unavailable(_) => Failure::Unavailable,
+            Self::Internal(_) => Failure::Internal,
+        }
+    }
+
+    /// What the caller is told: the one place an error leaves the domain. An internal failure
+    /// is logged here with its whole chain and the request id, and the caller is told only the
+    /// id; a database that is unavailable is logged and named as such.
+    pub fn told(self) -> Told {
+        let failure = self.failure();
+        let mut told = Told {
+            failure,
+            message: self.to_string(),
+            fields: FieldErrors::new(),
+            changes: Vec::new(),
+            retry_after_secs: None,
+        };
+        match self {
+            Self::Invalid(fields) => told.fields = fields,
+            Self::Outdated { changes, .. } => told.changes = changes,
+            Self::Throttled { retry_after_secs } => told.retry_after_secs = Some(retry_after_secs),
+            Self::Unavailable(source) => {
+                tracing::warn!(error = %source, "database unavailable");
+                told.message = "the database is unavailable; try again shortly".into();
+            }
+            Self::Internal(error) => {
+                let request_id = crate::trace::current_request_id();
+                tracing::error!(%request_id, error = %format!("{error:#}"), "internal error");
+                told.message = format!("internal error (request id {request_id})");
+            }
+            _ => {}
+        }
+        told
     }
 }
 
@@ -87,7 +142,7 @@ impl From<sqlx::Error> for Error {
         } else if is_code(&error, "22021") {
             // Text PostgreSQL cannot store: U+0000, the one character UTF-8 allows and it does
             // not (the REST API refuses it before; forms and server functions meet it here).
-            Self::BadRequest("text may not contain the NUL character (\\u0000)".into())
+            Self::Unreadable("text may not contain the NUL character (\\u0000)".into())
         } else {
             Self::Internal(error.into())
         }

@@ -19,7 +19,9 @@ pub mod tokens;
 pub mod users;
 pub mod webhooks;
 
+pub mod failure;
 pub mod field_errors;
+pub use failure::Failure;
 pub use field_errors::FieldErrors;
 
 #[cfg(feature = "server")]

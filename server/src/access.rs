@@ -10,7 +10,7 @@
 //! The services check the principal again (`domain::auth::principal`): these rules make the
 //! refusal uniform and early.
 
-use app::error::AppError;
+use crate::api::error::ApiError;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -85,7 +85,7 @@ pub async fn enforce(State(rules): State<Rules>, request: Request, next: Next) -
     match rules.server_fns.of(request.method(), path) {
         Some(Some(need)) => match context.require(need) {
             Ok(_) => next.run(request).await,
-            Err(error) => AppError::from(error).into_response(),
+            Err(error) => ApiError::from(error).into_response(),
         },
         Some(None) => next.run(request).await,
         None => page(&rules.services, &context, request, next).await,
@@ -128,7 +128,7 @@ async fn page(
                 )
                     .into_response()
             }
-            Err(error) => return AppError::from(error).into_response(),
+            Err(error) => return ApiError::from(error).into_response(),
         }
     }
     if path == app::LOGIN && get && context.principal.is_some() {

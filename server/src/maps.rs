@@ -119,7 +119,7 @@ async fn fetch(
     match answer(&hosting, &slug, source, &method, &headers).await {
         Ok(response) => response,
         Err(Error::NotFound(message)) => text(StatusCode::NOT_FOUND, format!("{message}\n")),
-        Err(Error::Forbidden(message)) => text(StatusCode::FORBIDDEN, format!("{message}\n")),
+        Err(Error::NotAllowed(message)) => text(StatusCode::FORBIDDEN, format!("{message}\n")),
         Err(error) => {
             tracing::error!(%error, %slug, "serving a proxy map failed");
             text(
@@ -141,7 +141,7 @@ async fn answer(
     let published = serve::published(pool, slug).await?;
     let node = serve::node_at(pool, source, &published, &hosting.names).await?;
     if published.restricted && node.is_none() {
-        return Err(Error::Forbidden(match published.cluster_id {
+        return Err(Error::NotAllowed(match published.cluster_id {
             Some(_) => format!(
                 "{source} is no node of this map's cluster: the map is served only to its own nodes"
             ),

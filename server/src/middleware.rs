@@ -2,6 +2,7 @@
 //! body limit → the session → who the request acts as → the cross-site guard → who may call
 //! what (`crate::access` for pages and server functions, the route list for REST).
 
+use crate::api::error::ApiError;
 use app::error::{AppError, REQUEST_ID};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -55,7 +56,7 @@ pub async fn context(
     };
     let principal = match credentials::principal(&state.pool, credential).await {
         Ok(principal) => principal,
-        Err(error) => return AppError::from(error).into_response(),
+        Err(error) => return ApiError::from(error).into_response(),
     };
     request.extensions_mut().insert(RequestContext {
         principal,
@@ -83,9 +84,9 @@ pub async fn cross_site_guard(request: Request, next: Next) -> Response {
 /// A browser names the page that sent a request (`Origin`, `Sec-Fetch-Site`); it must be this
 /// console. A request with a session cookie and neither header is refused too: only clients
 /// that authenticate with a bearer token (not sent automatically) may omit them.
-fn check_same_origin(request: &Request) -> Result<(), AppError> {
+fn check_same_origin(request: &Request) -> Result<(), ApiError> {
     let headers = request.headers();
-    let refuse = || Err(AppError::Forbidden("cross-site request refused".into()));
+    let refuse = || Err(ApiError::not_allowed("cross-site request refused"));
     if let Some(site) = headers.get("sec-fetch-site") {
         if !matches!(site.as_bytes(), b"same-origin" | b"none") {
             return refuse();
@@ -118,8 +119,8 @@ fn check_same_origin(request: &Request) -> Result<(), AppError> {
     }
 }
 
-/// Server functions answer every error with status 500; give each the status its `AppError`
-/// means (401, 403, 422, 429 with Retry-After, ...), as the REST API does. The browser side
+/// Server functions answer every error with status 500; give each the status its failure
+/// means (401, 403, 422, 429 with Retry-After, ...), from the REST API's table. The browser side
 /// decodes any 4xx or 5xx body as the error, so nothing else changes for it.
 pub async fn server_fn_status(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
@@ -135,18 +136,16 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
             .into_response();
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = error.status();
-        if let AppError::TooManyRequests { retry_after_secs } = error {
-            parts
-                .headers
-                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        parts.status = crate::api::error::status(error.failure);
+        if let Some(seconds) = error.retry_after_secs {
+            parts.headers.insert(header::RETRY_AFTER, seconds.into());
         }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// The REST API answers every error with its one body, `{"error", "message", "request_id"}`.
-/// Handlers do so through [`AppError`]; what axum answers by itself comes as plain text (a path
+/// Handlers do so through [`ApiError`]; what axum answers by itself comes as plain text (a path
 /// parameter or query string that does not parse, an unknown method: 405) and is rewritten
 /// here with the same words, the same status and the other headers (`Allow`) kept.
 pub async fn json_errors(request: Request, next: Next) -> Response {
@@ -186,7 +185,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     rewritten
 }
 
-/// The stable `error` code of a status, as [`AppError::code`] names them.
+/// The stable `error` code of a status, as `api::error::code` names them.
 pub fn error_code(status: http::StatusCode) -> &'static str {
     match status.as_u16() {
         401 => "unauthorized",

@@ -1,7 +1,7 @@
 //! Prometheus metrics (`GET /metrics`): the latest probe of each endpoint and the certificates
 //! it was served, judged at the time of the request, and the access policy's drift.
 
-use app::error::AppError;
+use crate::api::error::ApiError;
 use domain::scans::stats::MonitoringFacts;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
@@ -22,7 +22,7 @@ fn gauge_family(
 }
 
 /// The Prometheus text exposition of the current state.
-pub fn metrics(facts: &MonitoringFacts) -> Result<String, AppError> {
+pub fn metrics(facts: &MonitoringFacts) -> Result<String, ApiError> {
     let (endpoints, now) = (&facts.fleet.endpoints, facts.fleet.at);
     let mut registry = Registry::with_prefix("gatehouse");
     let not_after = gauge_family(
@@ -129,6 +129,6 @@ pub fn metrics(facts: &MonitoringFacts) -> Result<String, AppError> {
         drift.get_or_create(&labels).set(1.0);
     }
     let mut text = String::new();
-    encode(&mut text, &registry).map_err(AppError::internal)?;
+    encode(&mut text, &registry).map_err(ApiError::internal)?;
     Ok(text)
 }

@@ -13,7 +13,9 @@ pub mod tls;
 
 use std::process::Child;
 
-/// A loopback port nobody listens on now (for a child process that must be told its port).
+/// A loopback port nobody listens on now (for a child process that must be told its port). The
+/// server's embedded PostgreSQL finds its own (`server::pg`): production code does not depend on
+/// this test kit, and it reports a failure where a test may panic.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())

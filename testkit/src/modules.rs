@@ -7,8 +7,12 @@
 //! `crate::reconcile::About` depends on `reconcile::view`, not on all of `reconcile`. A module
 //! owns its descendants: declaring them and re-exporting their names is structure, not a
 //! dependency, so edges from a module into its own subtree are not counted; a child naming its
-//! parent's items is. Modules compiled for tests only (`#[cfg(test)] mod tests`) are left out.
-//! What macros expand to is not seen (paths inside `sqlx::query!(...)` or `view! { ... }`).
+//! parent's items is. A name brought in by a glob (`use super::*`) is followed to the module
+//! that provides it, and a path through an imported name (`use crate::reconcile;` then
+//! `reconcile::view::About`) to where it leads; names from other crates lead nowhere. Modules
+//! compiled for tests only (`#[cfg(test)] mod tests`) are left out. What macros expand to is
+//! not seen (paths inside `sqlx::query!(...)` or `format!(...)`), nor `super::` inside an
+//! inline module.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -29,14 +33,50 @@ pub struct Graph {
 struct Source {
     /// Child modules declared for tests only.
     test_children: BTreeSet<String>,
-    /// Names it re-exports (`pub use`): name → the absolute path it stands for (`*`: all of a
-    /// module's names).
-    exports: Vec<(String, Vec<String>)>,
-    /// Every path it names, absolute where it starts with `crate`, `super` or `self`, else as
-    /// written (resolved against its children later).
+    /// Its `use` items, one per name brought in.
+    uses: Vec<Use>,
+    /// Every path of two segments or more it names in its code, as written (`crate`, `super`
+    /// and `self` made absolute).
     paths: Vec<Vec<String>>,
+    /// Every one-segment name it uses in its code (found through its globs, if anywhere).
+    names: BTreeSet<String>,
     /// The names of the items it defines.
     defines: BTreeSet<String>,
+}
+
+/// One name a `use` brings in.
+struct Use {
+    /// What it names, as written (`crate`, `super` and `self` made absolute).
+    path: Vec<String>,
+    /// The name it is known by here; `None` for a glob.
+    binding: Option<String>,
+    public: bool,
+}
+
+/// Where a name leads.
+#[derive(Clone)]
+enum Target {
+    /// A path in this crate, from `crate`.
+    Path(Vec<String>),
+    /// Another crate.
+    External,
+}
+
+/// A module's names as the graph needs them: what it re-exports and what its names stand for.
+#[derive(Default)]
+struct Scope {
+    /// `pub use`: name (or `*` for a glob) → where it leads.
+    exports: Vec<(String, Target)>,
+    /// Every name a non-glob `use` brings in → where it leads.
+    aliases: BTreeMap<String, Target>,
+    /// The modules its globs bring everything of.
+    globs: Vec<Vec<String>>,
+}
+
+struct Crate {
+    modules: BTreeSet<Module>,
+    sources: BTreeMap<Module, Source>,
+    scopes: BTreeMap<Module, Scope>,
 }
 
 impl Graph {
@@ -73,26 +113,71 @@ impl Graph {
             .collect();
         sources.retain(|module, _| !tests.iter().any(|t| module.starts_with(t)));
         let modules: BTreeSet<Module> = sources.keys().cloned().collect();
-        let mut graph = Graph::default();
-        for (module, source) in &sources {
-            let mut targets = BTreeSet::new();
-            for path in &source.paths {
-                let absolute = if is_relative(path) {
-                    path.clone()
-                } else {
-                    // A name in scope: one of its own children, else another crate's.
-                    let mut own = module.clone();
-                    own.push(path[0].clone());
-                    if !modules.contains(&own) {
-                        continue;
+        let mut krate = Crate {
+            modules,
+            sources,
+            scopes: BTreeMap::new(),
+        };
+        // Uses first, as written: an alias may lead through another alias of the same module.
+        let scopes: BTreeMap<Module, Scope> = krate
+            .sources
+            .iter()
+            .map(|(module, source)| {
+                let mut scope = Scope::default();
+                for used in &source.uses {
+                    let target = krate.target(module, &scope, &used.path);
+                    match &used.binding {
+                        Some(name) => {
+                            scope.aliases.insert(name.clone(), target.clone());
+                        }
+                        None => {
+                            if let Target::Path(path) = &target {
+                                scope.globs.push(path[1..].to_vec());
+                            }
+                        }
                     }
-                    let mut full = module.clone();
-                    full.extend(path.iter().cloned());
-                    full
-                };
-                let target = resolve(&modules, &sources, &absolute, 0);
-                if !target.starts_with(module) {
-                    targets.insert(target);
+                    if used.public {
+                        let name = used.binding.clone().unwrap_or_else(|| "*".to_owned());
+                        scope.exports.push((name, target));
+                    }
+                }
+                (module.clone(), scope)
+            })
+            .collect();
+        krate.scopes = scopes;
+        let mut graph = Graph::default();
+        for (module, source) in &krate.sources {
+            let scope = &krate.scopes[module];
+            let mut targets = BTreeSet::new();
+            let mut add = |target: Option<Module>| {
+                if let Some(target) = target {
+                    if !target.starts_with(module) {
+                        targets.insert(target);
+                    }
+                }
+            };
+            for used in &source.uses {
+                if let Target::Path(path) = krate.target(module, scope, &used.path) {
+                    add(krate.resolve(&path, 0));
+                }
+            }
+            for path in &source.paths {
+                if let Target::Path(path) = krate.target(module, scope, path) {
+                    add(krate.resolve(&path, 0));
+                }
+            }
+            for name in &source.names {
+                if source.defines.contains(name) || scope.aliases.contains_key(name) {
+                    continue;
+                }
+                for glob in &scope.globs {
+                    if krate.provides(glob, name, 0) {
+                        let mut path = vec!["crate".to_owned()];
+                        path.extend(glob.iter().cloned());
+                        path.push(name.clone());
+                        add(krate.resolve(&path, 0));
+                        break;
+                    }
                 }
             }
             graph.edges.insert(module.clone(), targets);
@@ -161,10 +246,6 @@ pub fn describe(cycles: &[Vec<(Module, Module)>]) -> String {
         .join("\n")
 }
 
-fn is_relative(path: &[String]) -> bool {
-    path.first().is_some_and(|s| s == "crate")
-}
-
 /// Every `.rs` file under `dir` as the module it is (`a/b.rs` and `a/b/mod.rs`: `a::b`).
 fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<Module, PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -197,62 +278,90 @@ fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<Module, PathBuf>) {
     }
 }
 
-/// The module `path` (absolute, from `crate`) names: the deepest module along it, following
-/// re-exported names to where they are defined.
-fn resolve(
-    modules: &BTreeSet<Module>,
-    sources: &BTreeMap<Module, Source>,
-    path: &[String],
-    depth: usize,
-) -> Module {
-    let mut at: Module = Vec::new();
-    for segment in path.iter().skip(1) {
-        let mut child = at.clone();
-        child.push(segment.clone());
-        if modules.contains(&child) {
-            at = child;
-            continue;
+impl Crate {
+    /// Where a path written in `module` leads: itself when absolute (`crate::...`), through
+    /// one of the module's children or imported names, else to another crate.
+    fn target(&self, module: &Module, scope: &Scope, path: &[String]) -> Target {
+        let Some(first) = path.first() else {
+            return Target::External;
+        };
+        if first == "crate" {
+            return Target::Path(path.to_vec());
         }
-        if depth < 8 {
-            if let Some(target) = exported(sources, &at, segment, depth) {
-                return resolve(modules, sources, &target, depth + 1);
+        let mut child = module.clone();
+        child.push(first.clone());
+        if self.modules.contains(&child) {
+            let mut full = vec!["crate".to_owned()];
+            full.extend(module.iter().cloned());
+            full.extend(path.iter().cloned());
+            return Target::Path(full);
+        }
+        match scope.aliases.get(first) {
+            Some(Target::Path(alias)) => {
+                let mut full = alias.clone();
+                full.extend(path[1..].iter().cloned());
+                Target::Path(full)
             }
+            _ => Target::External,
         }
-        break;
     }
-    at
-}
 
-/// Where `name`, re-exported by `module`, comes from (`None`: defined there, or unknown).
-fn exported(
-    sources: &BTreeMap<Module, Source>,
-    module: &Module,
-    name: &str,
-    depth: usize,
-) -> Option<Vec<String>> {
-    let source = sources.get(module)?;
-    if source.defines.contains(name) || depth > 8 {
-        return None;
+    /// The module `path` (absolute, from `crate`) names: the deepest module along it,
+    /// following re-exported names to where they are defined; `None` when it leads to another
+    /// crate.
+    fn resolve(&self, path: &[String], depth: usize) -> Option<Module> {
+        let mut at: Module = Vec::new();
+        for segment in path.iter().skip(1) {
+            let mut child = at.clone();
+            child.push(segment.clone());
+            if self.modules.contains(&child) {
+                at = child;
+                continue;
+            }
+            if depth < 8 {
+                match self.exported(&at, segment, depth) {
+                    Some(Target::Path(target)) => return self.resolve(&target, depth + 1),
+                    Some(Target::External) => return None,
+                    None => {}
+                }
+            }
+            break;
+        }
+        Some(at)
     }
-    if let Some((_, target)) = source.exports.iter().find(|(n, _)| n == name) {
-        return Some(target.clone());
-    }
-    source
-        .exports
-        .iter()
-        .filter(|(n, _)| n == "*")
-        .find_map(|(_, target)| {
-            let covered: Module = target.iter().skip(1).cloned().collect();
-            let has = sources
-                .get(&covered)
-                .is_some_and(|s| s.defines.contains(name))
-                || exported(sources, &covered, name, depth + 1).is_some();
-            has.then(|| {
-                let mut path = target.clone();
-                path.push(name.to_owned());
-                path
+
+    /// Where `name`, re-exported by `module`, leads (`None`: defined there, or unknown).
+    fn exported(&self, module: &Module, name: &str, depth: usize) -> Option<Target> {
+        let source = self.sources.get(module)?;
+        let scope = self.scopes.get(module)?;
+        if source.defines.contains(name) || depth > 8 {
+            return None;
+        }
+        if let Some((_, target)) = scope.exports.iter().find(|(n, _)| n == name) {
+            return Some(target.clone());
+        }
+        scope
+            .exports
+            .iter()
+            .filter(|(n, _)| n == "*")
+            .find_map(|(_, target)| match target {
+                Target::Path(path) if self.provides(&path[1..], name, depth + 1) => {
+                    let mut path = path.clone();
+                    path.push(name.to_owned());
+                    Some(Target::Path(path))
+                }
+                _ => None,
             })
-        })
+    }
+
+    /// Whether `module` defines `name` or re-exports it.
+    fn provides(&self, module: &[String], name: &str, depth: usize) -> bool {
+        let module = module.to_vec();
+        self.sources
+            .get(&module)
+            .is_some_and(|s| s.defines.contains(name))
+            || self.exported(&module, name, depth).is_some()
+    }
 }
 
 /// The name an item defines, if it is one that can be named from elsewhere.
@@ -314,17 +423,20 @@ impl Reader<'_> {
             syn::UseTree::Name(n) => {
                 let name = n.ident.to_string();
                 let mut path = prefix.clone();
-                if name != "self" {
+                let binding = if name == "self" {
+                    prefix.last().cloned()
+                } else {
                     path.push(name.clone());
-                }
-                self.used(path, public.then_some(name));
+                    Some(name)
+                };
+                self.used(path, binding, public);
             }
             syn::UseTree::Rename(r) => {
                 let mut path = prefix.clone();
                 path.push(r.ident.to_string());
-                self.used(path, public.then(|| r.rename.to_string()));
+                self.used(path, Some(r.rename.to_string()), public);
             }
-            syn::UseTree::Glob(_) => self.used(prefix.clone(), public.then(|| "*".to_owned())),
+            syn::UseTree::Glob(_) => self.used(prefix.clone(), None, public),
             syn::UseTree::Group(g) => {
                 for item in &g.items {
                     self.use_tree(prefix, item, public);
@@ -333,21 +445,14 @@ impl Reader<'_> {
         }
     }
 
-    fn used(&mut self, path: Vec<String>, exported_as: Option<String>) {
-        let Some(path) = self.absolute(&path) else {
-            return;
-        };
-        if let Some(name) = exported_as {
-            let mut target = path.clone();
-            if !is_relative(&target) {
-                let mut full = vec!["crate".to_owned()];
-                full.extend(self.module.iter().cloned());
-                full.append(&mut target);
-                target = full;
-            }
-            self.source.exports.push((name, target));
+    fn used(&mut self, path: Vec<String>, binding: Option<String>, public: bool) {
+        if let Some(path) = self.absolute(&path) {
+            self.source.uses.push(Use {
+                path,
+                binding,
+                public,
+            });
         }
-        self.source.paths.push(path);
     }
 }
 
@@ -386,10 +491,16 @@ impl<'ast> Visit<'ast> for Reader<'_> {
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        if segments.len() > 1 {
-            if let Some(path) = self.absolute(&segments) {
-                self.source.paths.push(path);
+        match segments.as_slice() {
+            [name] if path.leading_colon.is_none() => {
+                self.source.names.insert(name.clone());
             }
+            [_, _, ..] => {
+                if let Some(path) = self.absolute(&segments) {
+                    self.source.paths.push(path);
+                }
+            }
+            _ => {}
         }
         syn::visit::visit_path(self, path);
     }
@@ -487,6 +598,28 @@ mod tests {
         let cycles = Graph::read(&dir.0).cycles();
         assert_eq!(cycles.len(), 1, "{}", describe(&cycles));
         assert_eq!(describe(&cycles), "cycle 1:\n    a -> b\n    b -> a");
+    }
+
+    #[test]
+    fn names_from_a_glob_and_through_an_imported_module_are_followed() {
+        // `s::a` uses `g` from its sibling `s::b` through the parent's glob re-export, and
+        // `s::b` names `s::a` through an imported module: a cycle between siblings. A name
+        // re-exported from another crate leads nowhere.
+        let dir = crate_of(&[
+            ("lib.rs", "mod s; pub use other::Thing;"),
+            ("s/mod.rs", "mod a; mod b; pub use a::*; pub use b::*;"),
+            ("s/a.rs", "use super::*; pub fn f() { g() }"),
+            (
+                "s/b.rs",
+                "use crate::s; pub fn g() { s::a::f(); let _ = crate::Thing; }",
+            ),
+        ]);
+        let graph = Graph::read(&dir.0);
+        let module = |m: &[&str]| m.iter().map(|s| s.to_string()).collect::<Module>();
+        assert!(graph.edges[&module(&["s", "a"])].contains(&module(&["s", "b"])));
+        assert!(graph.edges[&module(&["s", "b"])].contains(&module(&["s", "a"])));
+        assert!(!graph.edges[&module(&["s", "b"])].contains(&module(&[])));
+        assert_eq!(graph.cycles().len(), 1, "{}", describe(&graph.cycles()));
     }
 
     #[test]

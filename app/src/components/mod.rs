@@ -27,9 +27,10 @@ pub fn EmptyState(
 /// An error from the server, in words a user can act on.
 #[component]
 pub fn ErrorBox(error: AppError) -> impl IntoView {
-    let text = match &error {
-        AppError::Validation(_) => "Some fields need attention (see below).".to_owned(),
-        other => other.to_string(),
+    let text = if error.is_invalid() {
+        "Some fields need attention (see below).".to_owned()
+    } else {
+        error.to_string()
     };
     view! {
         <div role="alert" class="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">

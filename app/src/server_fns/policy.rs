@@ -44,7 +44,12 @@ pub async fn load_policy(cluster_id: i64) -> Result<PolicyPage, AppError> {
         .iter()
         .find(|s| s.cluster_id == cluster_id)
         .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("no cluster with id {cluster_id}")))?;
+        .ok_or_else(|| {
+            AppError::new(
+                crate::error::Failure::NotFound,
+                format!("no cluster with id {cluster_id}"),
+            )
+        })?;
     let candidates = all
         .into_iter()
         .filter(|s| s.version > 0 && s.cluster_id != cluster_id)
@@ -90,7 +95,7 @@ pub async fn save_policy(
 ) -> Result<PolicyView, AppError> {
     let app = app_state()?;
     let policy = serde_json::from_str(&document)
-        .map_err(|e| AppError::BadRequest(format!("the policy does not read: {e}")))?;
+        .map_err(|e| AppError::unreadable(format!("the policy does not read: {e}")))?;
     let save = domain::access_policy::Save {
         policy,
         base_version: Some(base_version),
@@ -135,7 +140,7 @@ pub async fn read_listener_certificate(listener: String) -> Result<ListenerCerti
         Some((host, port)) if !host.contains(':') || host.ends_with(']') => (
             host.trim_matches(['[', ']']),
             port.parse::<u16>().map_err(|_| {
-                AppError::Validation(domain::FieldErrors::from([(
+                AppError::invalid(domain::FieldErrors::from([(
                     "listener".to_owned(),
                     vec![format!(
                         "'{port}' is not a port: write host:port, e.g. proxy-a.example.com:443"

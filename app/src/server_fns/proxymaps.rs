@@ -42,7 +42,7 @@ pub async fn create_map(name: String, cluster_id: String) -> Result<MapView, App
         "" => None,
         id => Some(
             id.parse()
-                .map_err(|_| AppError::BadRequest(format!("'{id}' is not a cluster id")))?,
+                .map_err(|_| AppError::unreadable(format!("'{id}' is not a cluster id")))?,
         ),
     };
     let new = domain::proxy_maps::NewMap {
@@ -196,10 +196,7 @@ pub struct RolloutForm {
 impl RolloutForm {
     fn rollout(self) -> Result<Rollout, AppError> {
         let update_frequency = self.update_frequency.trim().parse().map_err(|_| {
-            AppError::Validation(domain::FieldErrors::from([(
-                "update_frequency".to_owned(),
-                vec!["a number of minutes from 1 to 1440".to_owned()],
-            )]))
+            AppError::field("update_frequency", "a number of minutes from 1 to 1440")
         })?;
         Ok(Rollout {
             config_uris: [self.first_uri, self.fallback_uri]
@@ -234,9 +231,15 @@ pub async fn plan_rollout(id: i64, form: RolloutForm) -> Result<i64, AppError> {
     maps::rollout::plan(&app, &context, id)
         .await
         .map_err(|e| match AppError::from(e) {
-            AppError::Conflict(why) if saved => AppError::Conflict(format!(
-                "The rollout settings were saved, but no plan was made: {why}"
-            )),
+            refused if saved && refused.failure == crate::error::Failure::Conflict => {
+                AppError::new(
+                    refused.failure,
+                    format!(
+                        "The rollout settings were saved, but no plan was made: {}",
+                        refused.message
+                    ),
+                )
+            }
             other => other,
         })
 }
@@ -280,8 +283,8 @@ mod tests {
     fn a_frequency_that_is_no_number_is_a_field_error() {
         for frequency in ["", "abc", "-5", "2.5"] {
             match form("", "", frequency, false).rollout() {
-                Err(AppError::Validation(fields)) => assert_eq!(
-                    fields["update_frequency"],
+                Err(error) if error.is_invalid() => assert_eq!(
+                    error.fields["update_frequency"],
                     ["a number of minutes from 1 to 1440"],
                     "{frequency:?}"
                 ),

@@ -252,10 +252,10 @@ pub fn desired(policy: &AccessPolicy, kind: NodeKind) -> States {
         .proxies
         .iter()
         .filter_map(|p| {
-            Some(Trusted {
-                label: format!("{}'s client certificate", p.name),
-                der: p.client_certificate_der()?,
-            })
+            Some(Trusted::named(
+                &format!("{}'s client certificate", p.name),
+                p.client_certificate_der()?,
+            ))
         })
         .collect();
     // Only when a proxy has one: reading a trust store takes a command per certificate.

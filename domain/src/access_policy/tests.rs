@@ -373,7 +373,8 @@ fn a_proxys_certificate_is_desired_in_every_proxied_components_tomcat_trust() {
         assert_eq!(
             certificates,
             &[crate::reconcile::Trusted {
-                label: "A's client certificate".into(),
+                // SHA-256 of the one byte 0x00.
+                label: "A's client certificate (SHA-256 6e340b9cffb37a98…)".into(),
                 der: vec![0],
             }],
             "{kind:?}"

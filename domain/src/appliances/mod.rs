@@ -153,6 +153,10 @@ pub struct Operation {
     pub output: String,
     /// Services to restart for the change to take effect.
     pub restart: Vec<String>,
+    /// The plan that made the change, when the reconciliation engine made it (its page shows
+    /// each step as it ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<i64>,
 }
 
 /// Connected users of one Finesse node.

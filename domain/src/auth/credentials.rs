@@ -43,7 +43,7 @@ pub async fn principal(
     match credential {
         Credential::Authorization(value) => {
             let Some(secret) = value.strip_prefix("Bearer ").map(str::trim) else {
-                return Err(Error::Unauthorized(
+                return Err(Error::NotSignedIn(
                     "use 'Authorization: Bearer <token>'".into(),
                 ));
             };
@@ -56,7 +56,7 @@ pub async fn principal(
                 None => None,
             };
             found.map(Some).ok_or_else(|| {
-                Error::Unauthorized("the token is unknown, revoked or expired".into())
+                Error::NotSignedIn("the token is unknown, revoked or expired".into())
             })
         }
         Credential::Session {

@@ -101,7 +101,7 @@ impl RequestContext {
     pub fn require_signed_in(&self) -> Result<&Principal, Error> {
         self.principal
             .as_ref()
-            .ok_or_else(|| Error::Unauthorized("sign in first".into()))
+            .ok_or_else(|| Error::NotSignedIn("sign in first".into()))
     }
 
     /// Admins only: every change to the console's state.
@@ -110,7 +110,7 @@ impl RequestContext {
         if principal.role == Role::Admin {
             Ok(principal)
         } else {
-            Err(Error::Forbidden(format!(
+            Err(Error::NotAllowed(format!(
                 "the {} role cannot change anything; ask an admin",
                 principal.role
             )))
@@ -123,7 +123,7 @@ impl RequestContext {
         if principal.role.can_read_console() {
             Ok(principal)
         } else {
-            Err(Error::Forbidden(format!(
+            Err(Error::NotAllowed(format!(
                 "the {} role can read only metrics and alerts",
                 principal.role
             )))
@@ -150,7 +150,7 @@ impl RequestContext {
     /// Admins, auditors and monitor tokens: alerts and metrics.
     pub fn require_monitor(&self) -> Result<&Principal, Error> {
         self.principal.as_ref().ok_or_else(|| {
-            Error::Unauthorized("send 'Authorization: Bearer <token>' with a monitor token".into())
+            Error::NotSignedIn("send 'Authorization: Bearer <token>' with a monitor token".into())
         })
     }
 
@@ -276,15 +276,15 @@ mod tests {
     fn anonymous_is_unauthorized_and_a_weaker_role_forbidden() {
         assert!(matches!(
             as_role(None).require_monitor(),
-            Err(Error::Unauthorized(_))
+            Err(Error::NotSignedIn(_))
         ));
         assert!(matches!(
             as_role(Some(Role::Monitor)).require_reader(),
-            Err(Error::Forbidden(_))
+            Err(Error::NotAllowed(_))
         ));
         assert!(matches!(
             as_role(Some(Role::Auditor)).require_admin(),
-            Err(Error::Forbidden(_))
+            Err(Error::NotAllowed(_))
         ));
     }
 

@@ -108,12 +108,12 @@ pub async fn complete_setup(
     confirm: &str,
 ) -> Result<(), Error> {
     if !any_setup_open(&state.pool).await? {
-        return Err(Error::Forbidden(
+        return Err(Error::NotAllowed(
             "setup is closed: an administrator already exists".into(),
         ));
     }
     if !setup_token_valid(&state.pool, token).await? {
-        return Err(Error::Forbidden(
+        return Err(Error::NotAllowed(
             "this setup link is not valid; use the link printed on the server's console".into(),
         ));
     }

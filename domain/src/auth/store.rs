@@ -56,10 +56,10 @@ pub async fn sign_in(
                 .detail(format!("throttled; retry after {retry_after_secs} s")),
         )
         .await?;
-        return Err(Error::TooManyRequests { retry_after_secs });
+        return Err(Error::Throttled { retry_after_secs });
     }
     if username.is_empty() || password.is_empty() || password.len() > super::MAX_PASSWORD_LEN {
-        return Err(Error::Unauthorized("wrong username or password".into()));
+        return Err(Error::NotSignedIn("wrong username or password".into()));
     }
 
     let row = sqlx::query!(
@@ -86,7 +86,7 @@ pub async fn sign_in(
                     .detail("account disabled"),
             )
             .await?;
-            return Err(Error::Forbidden(
+            return Err(Error::NotAllowed(
                 "this account is disabled; ask an administrator".into(),
             ));
         }
@@ -103,7 +103,7 @@ pub async fn sign_in(
                     .detail("wrong username or password"),
             )
             .await?;
-            return Err(Error::Unauthorized("wrong username or password".into()));
+            return Err(Error::NotSignedIn("wrong username or password".into()));
         }
     };
 
@@ -235,7 +235,7 @@ pub async fn change_own_password(
 ) -> Result<(), Error> {
     let principal = context.require_signed_in()?;
     let Some(user_id) = principal.user_id() else {
-        return Err(Error::Forbidden("API tokens have no password".into()));
+        return Err(Error::NotAllowed("API tokens have no password".into()));
     };
     let username = principal.actor();
     check_new_password(&username, new_password).map_err(|m| Error::field("new_password", m))?;

@@ -85,12 +85,12 @@ pub async fn import(
         .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| Error::BadRequest(format!("the CSV header cannot be read: {e}")))?
+        .map_err(|e| Error::Unreadable(format!("the CSV header cannot be read: {e}")))?
         .iter()
         .map(|h| h.to_ascii_lowercase())
         .collect();
     if header != COLUMNS {
-        return Err(Error::BadRequest(format!(
+        return Err(Error::Unreadable(format!(
             "the first line must be the header '{}' (found '{}')",
             COLUMNS.join(","),
             header.join(",")
@@ -122,7 +122,7 @@ pub async fn import(
         let line = index + 2;
         read += 1;
         if read > MAX_ROWS {
-            return Err(Error::BadRequest(format!(
+            return Err(Error::Unreadable(format!(
                 "at most {MAX_ROWS} rows can be imported at once; split the file"
             )));
         }
@@ -205,7 +205,7 @@ pub async fn import(
                     endpoints,
                 });
             }
-            Err(Error::Validation(fields)) => {
+            Err(Error::Invalid(fields)) => {
                 for (field, messages) in fields {
                     for message in messages {
                         error(line, &field, message);

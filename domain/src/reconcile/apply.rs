@@ -30,11 +30,15 @@ enum Ended {
     Cancelled,
 }
 
+/// Applies plan `plan_id`'s nodes. `just_read`: the nodes were read for this plan moments ago
+/// by the same job (a plan confirmed as it was made), so a node where nothing ran yet is not
+/// read again before its first step.
 pub async fn run_apply(
     services: &Services,
     cancel: Arc<AtomicBool>,
     context: &RequestContext,
     plan_id: i64,
+    just_read: bool,
 ) -> Result<(), Error> {
     let plan = sqlx::query!(
         "select subject, subject_id from plan where id = $1",
@@ -46,7 +50,8 @@ pub async fn run_apply(
     let subject_id = plan.subject_id;
     let mut clusters: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
     for row in rows(&services.pool, plan_id).await? {
-        if row.state.to_apply() {
+        // A node that could not be planned keeps its reason (it has nothing to run).
+        if row.state.to_apply() && row.plan.is_some() {
             clusters.entry(row.cluster_id).or_default().push(row);
         }
     }
@@ -56,7 +61,7 @@ pub async fn run_apply(
             async move {
                 for row in nodes {
                     let of = (subject, subject_id);
-                    apply_node(services, context, of, plan_id, row, &cancel).await?;
+                    apply_node(services, context, of, plan_id, row, &cancel, just_read).await?;
                 }
                 Ok(())
             }
@@ -124,6 +129,7 @@ async fn apply_node(
     plan_id: i64,
     row: Row,
     cancel: &Arc<AtomicBool>,
+    just_read: bool,
 ) -> Result<(), Error> {
     let items = subject.items();
     if cancel.load(Ordering::Relaxed) {
@@ -165,7 +171,12 @@ async fn apply_node(
     let cancel = cancel.clone();
     let outcome = crate::appliances::store::with_node(services, context, node_id, crate::appliances::store::Purpose::Change, |driver| async move {
         let ran = done.iter().take_while(|(_, s)| *s == StepState::Done).count();
-        let now = read_node(items, &*driver, kind, &desired).await.map_err(|(_, e)| e)?;
+        let untouched = done.iter().all(|(_, s)| *s == StepState::Pending);
+        let now = if just_read && untouched {
+            observed.clone()
+        } else {
+            read_node(items, &*driver, kind, &desired).await.map_err(|(_, e)| e)?
+        };
         let expected = after(items, kind, &observed, &steps[..ran]);
         let mut first = ran;
         if !differences(items, kind, &expected, &now).is_empty() {

@@ -92,11 +92,9 @@ pub fn certificate_label(der: &[u8]) -> String {
         ),
         Err(e) => format!("an unreadable certificate ({e})"),
     };
-    // A label is shown on one line: a subject's own line break must not split it.
-    label.replace(
-        |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'),
-        " ",
-    )
+    // A label is shown on one line as it is: a subject's own line break, bidirectional
+    // override or invisible character must not change what an admin reads.
+    vos::driver::shown(&label)
 }
 
 /// Each certificate of a PEM text, named as plans show it.

@@ -52,7 +52,14 @@ impl Kind for PlanApply {
 
     async fn run(services: &Services, job: &Job, asked: OnBehalf<OfPlan>) -> Result<()> {
         let plan_id = asked.fields.plan_id;
-        Ok(run_apply(services, job.cancel_flag(), &asked.context(), plan_id).await?)
+        Ok(run_apply(
+            services,
+            job.cancel_flag(),
+            &asked.context(),
+            plan_id,
+            false,
+        )
+        .await?)
     }
 
     async fn ended(services: &Services, asked: OnBehalf<OfPlan>, ending: Ending) {
@@ -71,13 +78,18 @@ impl Kind for PlanRun {
         let context = asked.context();
         let plan_id = asked.fields.plan_id;
         run_read(services, &context, plan_id).await?;
-        sqlx::query!(
+        let confirmed = sqlx::query!(
             "update plan set state = 'applying' where id = $1 and state = 'ready'",
             plan_id
         )
         .execute(&services.pool)
-        .await?;
-        Ok(run_apply(services, job.cancel_flag(), &context, plan_id).await?)
+        .await?
+        .rows_affected();
+        if confirmed == 0 || job.cancelled() {
+            // Cancelled (or superseded) while its nodes were read: nothing is applied.
+            return Ok(());
+        }
+        Ok(run_apply(services, job.cancel_flag(), &context, plan_id, true).await?)
     }
 
     async fn ended(services: &Services, asked: OnBehalf<OfPlan>, ending: Ending) {

@@ -79,11 +79,20 @@ enum Stored {
 impl From<Stored> for State {
     fn from(stored: Stored) -> Self {
         match stored {
-            Stored::List(entries) if !entries.is_empty() => {
-                match entries.iter().map(|e| Trusted::from_text(e)).collect() {
-                    Some(certificates) => State::Certificates(certificates),
-                    None => State::List(entries),
-                }
+            // A trust store's entries (one that does not read as a certificate could never be
+            // imported: it is left out).
+            Stored::List(entries)
+                if !entries.is_empty()
+                    && entries
+                        .iter()
+                        .all(|e| e.contains("-----BEGIN CERTIFICATE-----")) =>
+            {
+                State::Certificates(
+                    entries
+                        .iter()
+                        .filter_map(|e| Trusted::from_text(e))
+                        .collect(),
+                )
             }
             Stored::List(entries) => State::List(entries),
             Stored::Setting(value) => State::Setting(value),

@@ -55,7 +55,8 @@ pub async fn create(
 /// certificate to import) and sees it through on the job queue like every other plan (read,
 /// planned, applied, verified; taken over if a replica dies, cancellable, never lost if the
 /// caller goes away), waiting up to `wait` for it. Returns the plan's id; its nodes say how it
-/// went (still at work when the wait ran out).
+/// went (still at work when the wait ran out). Such plans of one subject and id run one at a
+/// time: another one still at work is refused ([`PlanRefused::Busy`]).
 pub async fn run_now(
     services: &Services,
     context: &RequestContext,
@@ -66,6 +67,23 @@ pub async fn run_now(
 ) -> Result<i64, Error> {
     context.require_admin()?;
     let mut tx = services.pool.begin().await?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended($1 || ':' || $2::bigint, 0))",
+        subject.name(),
+        subject_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let running = sqlx::query_scalar!(
+        "select id from plan where subject = $1 and subject_id = $2 and state in ('reading', 'ready', 'applying') limit 1",
+        subject.name(),
+        subject_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(running) = running {
+        return Err(PlanRefused::Busy(running).into());
+    }
     let id = insert(&mut tx, context, subject, subject_id, 0, nodes).await?;
     let payload = context.on_behalf(super::jobs::OfPlan { plan_id: id });
     let job =
@@ -123,6 +141,43 @@ async fn insert(
     Ok(id)
 }
 
+/// Why a plan cannot be applied or cancelled now, in the engine's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanRefused {
+    #[error("no plan with id {0}")]
+    NoSuchPlan(i64),
+    #[error("{}", not_now(*.0))]
+    NotNow(PlanState),
+    #[error("the plan was made from version {made_from} but version {latest} is in force now: make a new plan")]
+    VersionMoved { made_from: i32, latest: i32 },
+    #[error("this plan was made by an earlier version of Gatehouse, which stored its commands as text: make a new plan")]
+    Earlier,
+    #[error("the plan is {0}: nothing to cancel")]
+    NothingToCancel(PlanState),
+    /// Another change of the same kind to the same target is still at work.
+    #[error("plan {0}, a change of the same kind to the same node, is still at work: wait for it to end")]
+    Busy(i64),
+}
+
+fn not_now(state: PlanState) -> &'static str {
+    match state {
+        PlanState::Reading => "the nodes are still being read; apply once the plan is ready",
+        PlanState::Applying => "this plan is already being applied",
+        PlanState::Applied => "this plan was applied; make a new plan for further changes",
+        PlanState::Superseded => "this plan was superseded by a newer one; apply that one",
+        PlanState::Ready | PlanState::Failed | PlanState::Cancelled => "this plan can be applied",
+    }
+}
+
+impl From<PlanRefused> for Error {
+    fn from(refused: PlanRefused) -> Self {
+        match refused {
+            PlanRefused::NoSuchPlan(_) => Error::NotFound(refused.to_string()),
+            _ => Error::Conflict(refused.to_string()),
+        }
+    }
+}
+
 /// Confirms a ready plan (or resumes a failed or cancelled one): queues its apply job.
 /// Refused when the desired state has a newer version than the plan was made from.
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), plan_id))]
@@ -139,28 +194,10 @@ pub async fn apply(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no plan with id {plan_id}")))?;
+    .ok_or(PlanRefused::NoSuchPlan(plan_id))?;
     let state: PlanState = stored(&plan.state)?;
-    match state {
-        PlanState::Ready | PlanState::Failed | PlanState::Cancelled => {}
-        PlanState::Reading => {
-            return Err(Error::Conflict(
-                "the nodes are still being read; apply once the plan is ready".into(),
-            ))
-        }
-        PlanState::Applying => {
-            return Err(Error::Conflict("this plan is already being applied".into()))
-        }
-        PlanState::Applied => {
-            return Err(Error::Conflict(
-                "this plan was applied; make a new plan for further changes".into(),
-            ))
-        }
-        PlanState::Superseded => {
-            return Err(Error::Conflict(
-                "this plan was superseded by a newer one; apply that one".into(),
-            ))
-        }
+    if !state.can_apply() {
+        return Err(PlanRefused::NotNow(state).into());
     }
     let latest = services
         .subjects
@@ -168,10 +205,23 @@ pub async fn apply(
         .latest_version(&mut tx, plan.subject_id)
         .await?;
     if latest != plan.subject_version {
-        return Err(Error::Conflict(format!(
-            "the plan was made from version {} but version {latest} is in force now: make a new plan",
-            plan.subject_version
-        )));
+        return Err(PlanRefused::VersionMoved {
+            made_from: plan.subject_version,
+            latest,
+        }
+        .into());
+    }
+    let plans = sqlx::query_scalar!(
+        "select node_plan from plan_node where plan_id = $1 and node_plan is not null",
+        plan_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for stored_plan in plans.into_iter().flatten() {
+        let node: super::NodePlan = serde_json::from_value(stored_plan).map_err(Error::internal)?;
+        if node.steps.iter().any(|s| s.command.change().is_none()) {
+            return Err(PlanRefused::Earlier.into());
+        }
     }
     let payload = context.on_behalf(super::jobs::OfPlan { plan_id });
     let job = super::jobs::PlanApply::job(payload, context.actor())
@@ -218,14 +268,22 @@ pub async fn cancel(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Re
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no plan with id {plan_id}")))?;
-    match (stored(&plan.state)?, plan.job_id) {
+    .ok_or(PlanRefused::NoSuchPlan(plan_id))?;
+    let state: PlanState = stored(&plan.state)?;
+    match (state, plan.job_id) {
         (PlanState::Applying, Some(job)) => {
             crate::jobs::queue::cancel(&mut tx, job)
                 .await
                 .map_err(Error::internal)?;
         }
-        (PlanState::Reading | PlanState::Ready, _) => {
+        (PlanState::Reading | PlanState::Ready, job) => {
+            // A plan confirmed as it was made (plan_run) has its job from the start: it stops
+            // too, before it applies anything.
+            if let Some(job) = job {
+                crate::jobs::queue::cancel(&mut tx, job)
+                    .await
+                    .map_err(Error::internal)?;
+            }
             sqlx::query!(
                 "update plan set state = 'cancelled', finished_at = now() where id = $1",
                 plan_id
@@ -233,11 +291,7 @@ pub async fn cancel(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Re
             .execute(&mut *tx)
             .await?;
         }
-        (state, _) => {
-            return Err(Error::Conflict(format!(
-                "the plan is {state}: nothing to cancel"
-            )))
-        }
+        (state, _) => return Err(PlanRefused::NothingToCancel(state).into()),
     }
     record(
         &mut tx,

@@ -19,6 +19,18 @@ pub struct Trusted {
 }
 
 impl Trusted {
+    /// A certificate named `name` in plans, with the start of its SHA-256 fingerprint so that
+    /// what is confirmed says which certificate is pasted.
+    pub fn named(name: &str, der: Vec<u8>) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(&der);
+        let start: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        Trusted {
+            label: format!("{name} (SHA-256 {start}…)"),
+            der,
+        }
+    }
+
     /// Whether both are the same certificate, whatever names them.
     pub fn same(&self, other: &Trusted) -> bool {
         self.der == other.der

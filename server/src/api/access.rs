@@ -12,7 +12,7 @@
 //! The services check the principal again (`domain::auth::principal`), so a route that
 //! declares too little still refuses; this layer makes the refusal uniform and early.
 
-use app::error::AppError;
+use crate::api::error::ApiError;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -159,7 +159,7 @@ pub async fn enforce(
             .cloned()
             .unwrap_or_default();
         if let Err(error) = context.require(need) {
-            return AppError::from(error).into_response();
+            return ApiError::from(error).into_response();
         }
     }
     next.run(request).await

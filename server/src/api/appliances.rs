@@ -1,8 +1,8 @@
 //! `/api/v1/nodes/{id}/...` on the appliances themselves (over SSH), and `/api/v1/connected-agents`.
 
 use super::{ApiJson, Ctx};
+use crate::api::error::ApiError;
 use crate::api::openapi::ErrorBody;
-use app::error::AppError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -21,7 +21,7 @@ pub async fn put_credentials(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<CredentialsInput>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     appliances::set_credentials(&state, &context, id, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -32,7 +32,7 @@ pub async fn host_key(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<HostKey>, AppError> {
+) -> Result<Json<HostKey>, ApiError> {
     // 404 for a node that does not exist, rather than "none".
     let access = appliances::access(&state.pool, &context, id).await?;
     Ok(Json(access.host_key))
@@ -54,7 +54,7 @@ pub async fn accept_host_key(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<AcceptKey>,
-) -> Result<Json<HostKey>, AppError> {
+) -> Result<Json<HostKey>, ApiError> {
     Ok(Json(
         appliances::accept_host_key(&state, &context, id, &body.fingerprint).await?,
     ))
@@ -66,7 +66,7 @@ pub async fn test_connection(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<ConnectionTest>, AppError> {
+) -> Result<Json<ConnectionTest>, ApiError> {
     Ok(Json(
         appliances::test_connection(&state, &context, id).await?,
     ))
@@ -78,7 +78,7 @@ pub async fn stores(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<Stores>, AppError> {
+) -> Result<Json<Stores>, ApiError> {
     Ok(Json(appliances::stores(&state, &context, id).await?))
 }
 
@@ -88,7 +88,7 @@ pub async fn read_stores(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<Stores>, AppError> {
+) -> Result<Json<Stores>, ApiError> {
     Ok(Json(
         appliances::read_and_show_stores(&state, &context, id).await?,
     ))
@@ -102,7 +102,7 @@ pub async fn import_trust(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<TrustImport>,
-) -> Result<Json<Operation>, AppError> {
+) -> Result<Json<Operation>, ApiError> {
     Ok(Json(
         appliances::import_trust(&state, &context, id, body).await?,
     ))
@@ -113,7 +113,7 @@ pub async fn import_trust(
 pub async fn connected_agents(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<ConnectedAgents>, AppError> {
+) -> Result<Json<ConnectedAgents>, ApiError> {
     Ok(Json(
         appliances::connected_agents(&state, &context, true, None).await?,
     ))

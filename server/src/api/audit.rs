@@ -3,7 +3,7 @@
 //! read is itself audited.
 
 use super::Ctx;
-use app::error::AppError;
+use crate::api::error::ApiError;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -36,8 +36,8 @@ pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, AppError> {
-    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::unreadable(e.body_text()))?;
     let filter = AuditFilter {
         actor: query.actor,
         action: query.action,
@@ -59,7 +59,7 @@ pub async fn list(
             return Ok(Json(page).into_response());
         }
         other => Format::parse(other).ok_or_else(|| {
-            AppError::field(
+            ApiError::field(
                 "format",
                 format!("'{other}' is not a format; use json, jsonl or csv"),
             )
@@ -91,7 +91,7 @@ pub async fn list(
 pub async fn verify(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<VerifyReport>, AppError> {
+) -> Result<Json<VerifyReport>, ApiError> {
     Ok(Json(
         domain::audit::store::verify_as(&state.pool, &context).await?,
     ))

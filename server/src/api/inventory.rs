@@ -2,8 +2,8 @@
 //! auditors read it.
 
 use super::{ApiJson, Ctx};
+use crate::api::error::ApiError;
 use crate::api::openapi::ErrorBody;
-use app::error::AppError;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 pub async fn list_clusters(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<ClusterSummary>>, AppError> {
+) -> Result<Json<Vec<ClusterSummary>>, ApiError> {
     Ok(Json(inventory::list_clusters(&state.pool, &context).await?))
 }
 
@@ -28,7 +28,7 @@ pub async fn create_cluster(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<ClusterInput>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = inventory::create_cluster(&state.pool, &context, body).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
@@ -40,7 +40,7 @@ pub async fn update_cluster(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ClusterInput>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     inventory::update_cluster(&state.pool, &context, id, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -51,7 +51,7 @@ pub async fn delete_cluster(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     inventory::delete_cluster(&state.pool, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -68,8 +68,8 @@ pub async fn list_nodes(
     State(state): State<Services>,
     Ctx(context): Ctx,
     query: Result<Query<NodeQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<Node>>, AppError> {
-    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+) -> Result<Json<Vec<Node>>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::unreadable(e.body_text()))?;
     Ok(Json(
         inventory::list_nodes(&state.pool, &context, query.cluster_id).await?,
     ))
@@ -82,7 +82,7 @@ pub async fn create_node(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<NodeInput>,
-) -> Result<(StatusCode, Json<NodeSaved>), AppError> {
+) -> Result<(StatusCode, Json<NodeSaved>), ApiError> {
     Ok((
         StatusCode::CREATED,
         Json(inventory::create_node(&state.pool, &context, body).await?),
@@ -95,7 +95,7 @@ pub async fn get_node(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<Node>, AppError> {
+) -> Result<Json<Node>, ApiError> {
     Ok(Json(inventory::get_node(&state.pool, &context, id).await?))
 }
 
@@ -106,7 +106,7 @@ pub async fn update_node(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<NodeInput>,
-) -> Result<Json<NodeSaved>, AppError> {
+) -> Result<Json<NodeSaved>, ApiError> {
     Ok(Json(
         inventory::update_node(&state.pool, &context, id, body).await?,
     ))
@@ -118,7 +118,7 @@ pub async fn delete_node(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     inventory::delete_node(&state.pool, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -129,7 +129,7 @@ pub async fn delete_node(
 pub async fn export_csv(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<impl axum::response::IntoResponse, AppError> {
+) -> Result<impl axum::response::IntoResponse, ApiError> {
     let text = domain::inventory::csv::export(&state.pool, &context).await?;
     Ok((
         [
@@ -162,9 +162,9 @@ pub async fn import_csv(
     Ctx(context): Ctx,
     Query(query): Query<ImportQuery>,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let text = std::str::from_utf8(&body)
-        .map_err(|e| AppError::BadRequest(format!("the CSV is not UTF-8: {e}")))?;
+        .map_err(|e| ApiError::unreadable(format!("the CSV is not UTF-8: {e}")))?;
     let report = domain::inventory::csv::import(&state.pool, &context, text, query.dry_run).await?;
     let status = match (report.dry_run, report.valid) {
         (true, _) => StatusCode::OK,
@@ -182,6 +182,6 @@ pub async fn import_csv(
     };
     Ok((
         status,
-        Json(serde_json::to_value(report).map_err(AppError::internal)?),
+        Json(serde_json::to_value(report).map_err(ApiError::internal)?),
     ))
 }

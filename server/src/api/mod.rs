@@ -4,6 +4,7 @@
 pub mod access;
 mod appliances;
 mod audit;
+pub mod error;
 mod inventory;
 pub mod monitoring;
 pub mod openapi;
@@ -15,8 +16,8 @@ mod tokens;
 mod users;
 mod webhooks;
 
+use crate::api::error::ApiError;
 use crate::AppState;
-use app::error::AppError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::routing::{any, get};
@@ -113,7 +114,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         // Unknown paths answer 404, behind the same rules (`access::Table::get`).
         .route(
             access::UNKNOWN,
-            any(|| async { AppError::NotFound("no such API endpoint".into()) }),
+            any(|| async { ApiError::not_found("no such API endpoint") }),
         )
         .route_layer(axum::middleware::from_fn_with_state(needs, access::enforce))
         .route(
@@ -160,7 +161,7 @@ pub fn large_bodies(document: &utoipa::openapi::OpenApi) -> Vec<String> {
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = AppError;
+    type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let json = request
@@ -178,37 +179,37 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
             });
         if !json {
-            return Err(AppError::BadRequest(
-                "send the body as JSON with 'Content-Type: application/json'".into(),
+            return Err(ApiError::unreadable(
+                "send the body as JSON with 'Content-Type: application/json'",
             ));
         }
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|_| {
-                AppError::BadRequest("the body could not be read (is it larger than 1 MiB?)".into())
+                ApiError::unreadable("the body could not be read (is it larger than 1 MiB?)")
             })?;
         // PostgreSQL text cannot hold U+0000: refuse it here, not with a database error later.
         if escapes_nul(&bytes) {
-            return Err(AppError::BadRequest(
-                "text may not contain the NUL character (\\u0000)".into(),
+            return Err(ApiError::unreadable(
+                "text may not contain the NUL character (\\u0000)",
             ));
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
-                    "send the body as JSON with 'Content-Type: application/json'".into(),
+                JsonRejection::MissingJsonContentType(_) => ApiError::unreadable(
+                    "send the body as JSON with 'Content-Type: application/json'",
                 ),
                 JsonRejection::JsonSyntaxError(e) => {
-                    AppError::BadRequest(format!("malformed JSON: {}", e.body_text()))
+                    ApiError::unreadable(format!("malformed JSON: {}", e.body_text()))
                 }
                 JsonRejection::JsonDataError(e) => {
-                    AppError::BadRequest(format!("invalid body: {}", e.body_text()))
+                    ApiError::unreadable(format!("invalid body: {}", e.body_text()))
                 }
-                JsonRejection::BytesRejection(_) => AppError::BadRequest(
-                    "the body could not be read (is it larger than 1 MiB?)".into(),
-                ),
-                other => AppError::BadRequest(other.body_text()),
+                JsonRejection::BytesRejection(_) => {
+                    ApiError::unreadable("the body could not be read (is it larger than 1 MiB?)")
+                }
+                other => ApiError::unreadable(other.body_text()),
             }),
         }
     }
@@ -218,7 +219,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 pub struct Ctx(pub RequestContext);
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
-    type Rejection = AppError;
+    type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Ctx(parts

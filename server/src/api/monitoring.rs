@@ -2,8 +2,8 @@
 //! admins and auditors.
 
 use super::{ApiJson, Ctx};
+use crate::api::error::ApiError;
 use crate::api::openapi::ErrorBody;
-use app::error::AppError;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -19,7 +19,7 @@ use serde::Deserialize;
 pub async fn alerts(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<Alert>>, AppError> {
+) -> Result<Json<Vec<Alert>>, ApiError> {
     Ok(Json(certificates::alerts(&state, &context).await?))
 }
 
@@ -29,7 +29,7 @@ pub async fn mute(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<MuteRequest>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     certificates::mute(&state.pool, &context, body, certificates::MuteKind::Mute).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -41,7 +41,7 @@ pub async fn acknowledge(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<MuteRequest>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     certificates::mute(&state.pool, &context, body, certificates::MuteKind::Ack).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -52,7 +52,7 @@ pub async fn unacknowledge(
     state: State<Services>,
     context: Ctx,
     body: ApiJson<AlertKey>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     unmute(state, context, body).await
 }
 
@@ -62,7 +62,7 @@ pub async fn unmute(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<AlertKey>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     certificates::unmute(&state.pool, &context, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -72,7 +72,7 @@ pub async fn unmute(
 pub async fn metrics(
     State(state): State<crate::AppState>,
     Ctx(context): Ctx,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let allow_listed = context.principal.is_none()
         && context
             .source
@@ -113,13 +113,13 @@ pub async fn certificates(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Query(query): Query<CertificateQuery>,
-) -> Result<Json<Vec<ServedCertificate>>, AppError> {
+) -> Result<Json<Vec<ServedCertificate>>, ApiError> {
     if query
         .cluster
         .as_deref()
         .is_some_and(|c| !c.trim().is_empty() && c.trim().parse::<i64>().is_err())
     {
-        return Err(AppError::BadRequest("cluster must be a cluster id".into()));
+        return Err(ApiError::unreadable("cluster must be a cluster id"));
     }
     let filter = Filter::from_form(query.cluster, query.kind, query.state, query.lint);
     Ok(Json(
@@ -133,7 +133,7 @@ pub async fn certificate(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(sha256): Path<String>,
-) -> Result<Json<CertificateReport>, AppError> {
+) -> Result<Json<CertificateReport>, ApiError> {
     Ok(Json(
         certificates::certificate_report(&state, &context, &sha256).await?,
     ))
@@ -145,7 +145,7 @@ pub async fn certificate_pem(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(sha256): Path<String>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let (der, cn) = certificates::certificate_der(&state.pool, &context, &sha256).await?;
     // A file name people recognise: the subject CN, reduced to safe characters.
     let stem: String = cn

@@ -7,8 +7,8 @@
 //! `POST /api/v1/plans/{id}/apply` and `.../cancel` confirm and stop it.
 
 use super::{ApiJson, Ctx};
+use crate::api::error::ApiError;
 use crate::api::openapi::ErrorBody;
-use app::error::AppError;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
@@ -28,7 +28,7 @@ fn etag(version: i32) -> [(header::HeaderName, HeaderValue); 1] {
 }
 
 /// The version an `If-Match` names: `"3"` (or `W/"3"`); `None` when absent.
-fn if_match(headers: &HeaderMap) -> Result<Option<i32>, AppError> {
+fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -40,7 +40,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i32>, AppError> {
         .filter(|v| *v >= 0)
         .map(Some)
         .ok_or_else(|| {
-            AppError::BadRequest(format!(
+            ApiError::unreadable(format!(
                 "If-Match must name one version as its ETag shows it, e.g. \"3\" (got {text:?})"
             ))
         })
@@ -55,7 +55,7 @@ pub async fn get_policy(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let view = policies::policy(&state.pool, &context, id).await?;
     Ok((etag(view.version), Json(view)))
 }
@@ -76,10 +76,10 @@ pub async fn put_policy(
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiJson(mut body): ApiJson<Save>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     match (if_match(&headers)?, body.base_version) {
         (Some(header), Some(field)) if header != field => {
-            return Err(AppError::BadRequest(format!(
+            return Err(ApiError::unreadable(format!(
                 "If-Match names version {header} but base_version is {field}; send one"
             )))
         }
@@ -98,7 +98,7 @@ pub async fn versions(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<VersionView>>, AppError> {
+) -> Result<Json<Vec<VersionView>>, ApiError> {
     Ok(Json(policies::versions(&state.pool, &context, id).await?))
 }
 
@@ -114,7 +114,7 @@ pub async fn follow(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Follow>,
-) -> Result<Json<PolicyView>, AppError> {
+) -> Result<Json<PolicyView>, ApiError> {
     Ok(Json(
         policies::follow(&state.pool, &context, id, body.cluster_id).await?,
     ))
@@ -129,7 +129,7 @@ pub async fn leave(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<PolicyView>, AppError> {
+) -> Result<Json<PolicyView>, ApiError> {
     Ok(Json(policies::leave(&state.pool, &context, id).await?))
 }
 
@@ -142,7 +142,7 @@ pub async fn create_plan(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let plan = policies::plan(&state.pool, &context, id).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": plan }))))
 }
@@ -154,7 +154,7 @@ pub async fn get_plan(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<PlanView>, AppError> {
+) -> Result<Json<PlanView>, ApiError> {
     Ok(Json(plans::view(&state, &context, id).await?))
 }
 
@@ -166,7 +166,7 @@ pub async fn apply_plan(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     plans::apply(&state, &context, id).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -178,7 +178,7 @@ pub async fn cancel_plan(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     plans::cancel(&state.pool, &context, id).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -190,7 +190,7 @@ pub async fn cancel_plan(
 pub async fn drift(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<Drift>>, AppError> {
+) -> Result<Json<Vec<Drift>>, ApiError> {
     Ok(Json(
         domain::reconcile::drift::drift(&state, &context).await?,
     ))
@@ -202,7 +202,7 @@ pub async fn drift(
 pub async fn check_drift(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<Drift>>, AppError> {
+) -> Result<Json<Vec<Drift>>, ApiError> {
     Ok(Json(
         domain::reconcile::drift::check_now(&state, &context).await?,
     ))
@@ -217,7 +217,7 @@ pub async fn adopt(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let view = policies::adopt(&state, &context, id).await?;
     Ok((etag(view.version), Json(view)))
 }
@@ -238,7 +238,7 @@ pub async fn restart(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<RestartRequest>,
-) -> Result<Json<Restart>, AppError> {
+) -> Result<Json<Restart>, ApiError> {
     Ok(Json(
         appliances::restart_service(&state, &context, id, &body.service).await?,
     ))
@@ -251,7 +251,7 @@ pub async fn get_restart(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<Restart>, AppError> {
+) -> Result<Json<Restart>, ApiError> {
     Ok(Json(
         appliances::restart_view(&state.pool, &context, id).await?,
     ))
@@ -264,7 +264,7 @@ pub async fn pending_restarts(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<PendingRestart>>, AppError> {
+) -> Result<Json<Vec<PendingRestart>>, ApiError> {
     Ok(Json(
         appliances::pending_restarts(&state.pool, &context, Some(id)).await?,
     ))
@@ -278,7 +278,7 @@ pub async fn rolling_restart(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let ids = appliances::rolling_restart(&state, &context, id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "restarts": ids }))))
 }

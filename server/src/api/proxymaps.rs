@@ -4,8 +4,8 @@
 //! cluster's inventory, proxies and their certificates too), as the editor checks it.
 
 use super::{ApiJson, Ctx};
+use crate::api::error::ApiError;
 use crate::api::openapi::ErrorBody;
-use app::error::AppError;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -46,7 +46,7 @@ pub async fn validate(
     maps::validate(&state.pool, &context, &body, query.cluster_id)
         .await
         .map(Json)
-        .map_err(|e| AppError::from(e).into_response())
+        .map_err(|e| ApiError::from(e).into_response())
 }
 
 /// Whether a body is sent as text: `text/plain` (any parameters), or with no type at all.
@@ -68,7 +68,7 @@ fn is_text(headers: &axum::http::HeaderMap) -> bool {
 pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<MapView>>, AppError> {
+) -> Result<Json<Vec<MapView>>, ApiError> {
     Ok(Json(maps::list(&state.pool, &context).await?))
 }
 
@@ -78,7 +78,7 @@ pub async fn create(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<NewMap>,
-) -> Result<(StatusCode, Json<MapView>), AppError> {
+) -> Result<(StatusCode, Json<MapView>), ApiError> {
     let made = maps::create(&state.pool, &context, body).await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
@@ -90,7 +90,7 @@ pub async fn get(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<MapView>, AppError> {
+) -> Result<Json<MapView>, ApiError> {
     Ok(Json(maps::get(&state.pool, &context, id).await?))
 }
 
@@ -101,7 +101,7 @@ pub async fn versions(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<MapVersion>>, AppError> {
+) -> Result<Json<Vec<MapVersion>>, ApiError> {
     Ok(Json(maps::versions(&state.pool, &context, id).await?))
 }
 
@@ -116,7 +116,7 @@ pub async fn save(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<SaveMap>,
-) -> Result<(StatusCode, Json<MapView>), AppError> {
+) -> Result<(StatusCode, Json<MapView>), ApiError> {
     let saved = maps::save(&state.pool, &context, id, body).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
@@ -136,7 +136,7 @@ pub async fn publish(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Publish>,
-) -> Result<Json<MapView>, AppError> {
+) -> Result<Json<MapView>, ApiError> {
     Ok(Json(
         maps::publish(&state.pool, &context, id, body.version).await?,
     ))
@@ -149,7 +149,7 @@ pub async fn rollout(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<RolloutView>, AppError> {
+) -> Result<Json<RolloutView>, ApiError> {
     Ok(Json(maps::rollout::get(&state, &context, id).await?))
 }
 
@@ -163,7 +163,7 @@ pub async fn set_rollout(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Rollout>,
-) -> Result<Json<RolloutView>, AppError> {
+) -> Result<Json<RolloutView>, ApiError> {
     Ok(Json(maps::rollout::set(&state, &context, id, body).await?))
 }
 
@@ -175,7 +175,7 @@ pub async fn create_plan(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let plan = maps::rollout::plan(&state, &context, id).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": plan }))))
 }
@@ -187,7 +187,7 @@ pub async fn propagation(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<PropagationView>, AppError> {
+) -> Result<Json<PropagationView>, ApiError> {
     Ok(Json(
         maps::serve::propagation_of(&state, &context, id).await?,
     ))

@@ -4,8 +4,8 @@
 //! `PUT /api/v1/{clusters,nodes}/{id}/thresholds` overrides the expiry thresholds.
 
 use super::{ApiJson, Ctx};
+use crate::api::error::ApiError;
 use crate::api::openapi::ErrorBody;
-use app::error::AppError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -31,13 +31,13 @@ pub async fn start(
     State(state): State<Services>,
     Ctx(context): Ctx,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     // The body is optional: none means the whole fleet.
     let request: ScanRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ScanRequest::default()
     } else {
         serde_json::from_slice(&body)
-            .map_err(|e| AppError::BadRequest(format!("invalid body: {e}")))?
+            .map_err(|e| ApiError::unreadable(format!("invalid body: {e}")))?
     };
     let id = certificates::start_scan(&state, &context, request.node_ids).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"id": id}))))
@@ -49,7 +49,7 @@ pub async fn status(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<ScanStatus>, AppError> {
+) -> Result<Json<ScanStatus>, ApiError> {
     Ok(Json(
         certificates::scan_status(&state.pool, &context, id).await?,
     ))
@@ -62,7 +62,7 @@ pub async fn cancel(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     certificates::cancel_scan(&state, &context, id).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -74,7 +74,7 @@ pub async fn node_certificates(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<NodeReport>, AppError> {
+) -> Result<Json<NodeReport>, ApiError> {
     let now = domain::dates::now();
     Ok(Json(
         certificates::node_report(&state.pool, &context, id, now).await?,
@@ -89,7 +89,7 @@ pub async fn cluster_thresholds(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ThresholdsInput>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     let of = certificates::ThresholdsOf::Cluster(id);
     certificates::set_thresholds(&state.pool, &context, of, body).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -103,7 +103,7 @@ pub async fn node_thresholds(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ThresholdsInput>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     let of = certificates::ThresholdsOf::Node(id);
     certificates::set_thresholds(&state.pool, &context, of, body).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -115,7 +115,7 @@ pub async fn list_cas(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<ClusterCa>>, AppError> {
+) -> Result<Json<Vec<ClusterCa>>, ApiError> {
     Ok(Json(
         certificates::list_cluster_cas(&state.pool, &context, Some(id)).await?,
     ))
@@ -130,7 +130,7 @@ pub async fn add_cas(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<CaUpload>,
-) -> Result<(StatusCode, Json<Vec<ClusterCa>>), AppError> {
+) -> Result<(StatusCode, Json<Vec<ClusterCa>>), ApiError> {
     let added = certificates::add_cluster_cas(&state.pool, &context, id, &body.pem).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
@@ -142,7 +142,7 @@ pub async fn remove_ca(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path((id, sha256)): Path<(i64, String)>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     certificates::remove_cluster_ca(&state.pool, &context, id, &sha256).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! `POST /api/v1/session` signs in (sets the session cookie); `DELETE` signs out.
 
 use super::{ApiJson, Ctx};
-use app::error::AppError;
+use crate::api::error::ApiError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -24,7 +24,7 @@ pub async fn login(
     session: Session,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<Credentials>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, ApiError> {
     let user =
         domain::auth::store::sign_in(&state, &session, &context, &body.username, &body.password)
             .await?;
@@ -38,7 +38,7 @@ pub async fn logout(
     State(state): State<Services>,
     session: Session,
     Ctx(context): Ctx,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     domain::auth::store::sign_out(&state, &session, &context).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,7 +2,7 @@
 //! `/api/v1/tokens/{id}`: revoke. Admins only.
 
 use super::{ApiJson, Ctx};
-use app::error::AppError;
+use crate::api::error::ApiError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -13,7 +13,7 @@ use domain::Services;
 pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<TokenSummary>>, AppError> {
+) -> Result<Json<Vec<TokenSummary>>, ApiError> {
     Ok(Json(
         domain::tokens::store::list(&state.pool, &context).await?,
     ))
@@ -24,7 +24,7 @@ pub async fn create(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<NewToken>,
-) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let created = domain::tokens::store::create(&state.pool, &context, body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -34,7 +34,7 @@ pub async fn revoke(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     domain::tokens::store::revoke(&state.pool, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

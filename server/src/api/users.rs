@@ -1,7 +1,7 @@
 //! `/api/v1/users`: list and create; `/api/v1/users/{id}`: update and delete. Admins only.
 
 use super::{ApiJson, Ctx};
-use app::error::AppError;
+use crate::api::error::ApiError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<UserSummary>>, AppError> {
+) -> Result<Json<Vec<UserSummary>>, ApiError> {
     Ok(Json(
         domain::users::store::list(&state.pool, &context).await?,
     ))
@@ -24,7 +24,7 @@ pub async fn create(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<NewUser>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = domain::users::store::create(&state.pool, &context, body).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
@@ -35,7 +35,7 @@ pub async fn update(
     Ctx(context): Ctx,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<UserUpdate>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     domain::users::store::update(&state.pool, &context, id, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -45,7 +45,7 @@ pub async fn delete(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     domain::users::store::delete(&state.pool, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

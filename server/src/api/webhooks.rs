@@ -1,8 +1,8 @@
 //! `/api/v1/webhooks`: receivers of alert state transitions, and their delivery log.
 
 use super::{ApiJson, Ctx};
+use crate::api::error::ApiError;
 use crate::api::openapi::ErrorBody;
-use app::error::AppError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 pub async fn list(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<Webhook>>, AppError> {
+) -> Result<Json<Vec<Webhook>>, ApiError> {
     Ok(Json(webhooks::list(&state.pool, &context).await?))
 }
 
@@ -26,7 +26,7 @@ pub async fn create(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<WebhookInput>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = webhooks::create(&state.pool, &context, body).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
@@ -37,7 +37,7 @@ pub async fn delete(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, ApiError> {
     webhooks::delete(&state.pool, &context, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -47,7 +47,7 @@ pub async fn delete(
 pub async fn deliveries(
     State(state): State<Services>,
     Ctx(context): Ctx,
-) -> Result<Json<Vec<Delivery>>, AppError> {
+) -> Result<Json<Vec<Delivery>>, ApiError> {
     Ok(Json(
         webhooks::deliveries(&state.pool, &context, 500).await?,
     ))
@@ -60,6 +60,6 @@ pub async fn test(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<TestResult>, AppError> {
+) -> Result<Json<TestResult>, ApiError> {
     Ok(Json(webhooks::send_test(&state, &context, id).await?))
 }

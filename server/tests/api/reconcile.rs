@@ -605,8 +605,11 @@ async fn a_proxys_certificate_is_imported_into_every_proxied_components_tomcat_t
     assert_eq!(planned["state"], "ready", "{planned}");
     for node in &site.running.nodes {
         let steps = commands(super::reconcile::node(&planned, &node.fqdn));
+        // Named with the start of its fingerprint: what is confirmed says which is pasted.
         assert!(
-            steps.contains(&"set cert import trust tomcat → paste A's client certificate"),
+            steps.iter().any(|s| s.starts_with(
+                "set cert import trust tomcat → paste A's client certificate (SHA-256 "
+            )),
             "{}: {steps:?}",
             node.fqdn
         );
@@ -632,4 +635,46 @@ async fn a_proxys_certificate_is_imported_into_every_proxied_components_tomcat_t
             "{steps:?}"
         );
     }
+}
+
+/// Issue 25: a plan an earlier Gatehouse stored (its commands as text) is still shown as it was
+/// planned, but applying it is refused: what runs must be the typed change an admin saw.
+#[tokio::test]
+async fn a_plan_stored_by_an_earlier_version_is_shown_and_refused() {
+    let app = spawn_admin().await;
+    let site = site(&app).await;
+    save(&app, site.cluster, pair_policy()).await;
+    let planned = plan(&app, site.cluster).await;
+    let id = planned["id"].as_i64().unwrap();
+    sqlx::query(
+        "update plan_node set node_plan = jsonb_set(node_plan, '{steps}',
+            (select coalesce(jsonb_agg(jsonb_set(s, '{command}', to_jsonb('utils system reverse-proxy allowed-hosts add ' || coalesce(s->'op'->>'value', '')))), '[]')
+             from jsonb_array_elements(node_plan->'steps') s))
+         where plan_id = $1 and node_plan is not null",
+    )
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let shown: Value = app.get_json(&format!("/api/v1/plans/{id}")).await;
+    assert!(
+        shown
+            .to_string()
+            .contains("allowed-hosts add proxy-a.vpnless.test"),
+        "{shown}"
+    );
+    let refused = app
+        .request(Method::POST, &format!("/api/v1/plans/{id}/apply"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("earlier version"),
+        "{body}"
+    );
 }

@@ -286,18 +286,30 @@ impl fmt::Display for Change {
         match &self.answer {
             None => Ok(()),
             Some(Response::Choose { at: Some(at), .. }) => write!(f, " → {at}"),
-            Some(Response::Choose { label, at: None }) => write!(f, " → {}", one_line(label)),
-            Some(Response::Paste { label, .. }) => write!(f, " → paste {}", one_line(label)),
+            Some(Response::Choose { label, at: None }) => write!(f, " → {}", shown(label)),
+            Some(Response::Paste { label, .. }) => write!(f, " → paste {}", shown(label)),
             Some(Response::Yes) => f.write_str(" → yes"),
         }
     }
 }
 
-fn one_line(text: &str) -> String {
-    text.replace(
-        |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'),
-        " ",
-    )
+/// `text` as one line an admin reads as it is: every character that breaks a line, steers the
+/// terminal, turns the text around (bidirectional overrides) or hides (zero-width) is shown as
+/// U+FFFD; letters of any script stay.
+pub fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let hidden = c.is_control()
+                || matches!(c,
+                    '\u{2028}' | '\u{2029}' | '\u{061C}' | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}');
+            if hidden {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 impl Serialize for Line {
@@ -345,8 +357,10 @@ mod tests {
         let import = Change::import_trust("tomcat", &[1, 2, 3], "Test CA\n(SHA-256 ab…)").unwrap();
         assert_eq!(
             import.to_string(),
-            "set cert import trust tomcat → paste Test CA (SHA-256 ab…)"
+            "set cert import trust tomcat → paste Test CA\u{FFFD}(SHA-256 ab…)"
         );
+        let turned = Change::import_trust("tomcat", &[1], "evil\u{202E}moc.elgoog").unwrap();
+        assert!(!turned.to_string().contains('\u{202E}'), "{turned}");
         for change in [delete, import, Change::set_update_frequency(15)] {
             let stored = serde_json::to_string(&change).unwrap();
             assert_eq!(serde_json::from_str::<Change>(&stored).unwrap(), change);

@@ -9,7 +9,7 @@ mod finesse;
 mod line;
 mod types;
 mod web;
-pub use change::{base64_der, Change, Done, Response};
+pub use change::{base64_der, shown, Change, Done, Response};
 pub use finesse::FinesseSettings;
 pub use line::{typeable, Answer, Line, Paste, Refused};
 pub use types::*;
@@ -271,7 +271,9 @@ pub trait Driver: Sync {
 /// Any driver behind a pointer (`&dyn Console`): the engine drives appliances of every kind
 /// through it (the VOS CLI over SSH today; a BroadWorks CLI or another transport is one more
 /// implementation of [`Driver::run`]). Every operation of [`Driver`] and of its extensions
-/// works on a `dyn Console`.
+/// works on a `dyn Console`, as its default method built on `run`: a driver that overrides an
+/// operation (a REST API instead of the CLI) is reached through `Console` by `run` only, so
+/// such an override must be forwarded here too.
 pub trait Console: Send + Sync {
     fn run_boxed(
         &self,

@@ -169,7 +169,7 @@ pub fn PolicyEditor(
     let live = Memo::new(move |_| validate(&draft.policy()));
     // The server's answer to the last save: its field errors join the live ones.
     let server = Signal::derive(move || match save.value().get() {
-        Some(Err(AppError::Validation(fields))) => fields,
+        Some(Err(error)) if error.is_invalid() => error.fields,
         _ => FieldErrors::new(),
     });
     let errors = Signal::derive(move || {
@@ -379,7 +379,7 @@ fn SaveOutcome(save: ServerAction<SavePolicy>) -> impl IntoView {
             </p>
         }
         .into_any(),
-        Some(Err(AppError::Stale { message, changes })) => view! {
+        Some(Err(AppError { message, changes, failure: crate::error::Failure::Outdated(_), .. })) => view! {
             <div role="alert" class="rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="stale">
                 <p class="font-medium">{message}</p>
                 <p class="mt-1">"What your edit would change from the latest version:"</p>
@@ -388,7 +388,8 @@ fn SaveOutcome(save: ServerAction<SavePolicy>) -> impl IntoView {
             </div>
         }
         .into_any(),
-        Some(Err(AppError::Validation(_))) | None => ().into_any(),
+        Some(Err(error)) if error.is_invalid() => ().into_any(),
+        None => ().into_any(),
         Some(Err(error)) => view! { <ErrorBox error /> }.into_any(),
     }
     }

@@ -107,14 +107,14 @@ fn summary(map: &Map) -> String {
 #[component]
 fn SaveError(error: AppError) -> impl IntoView {
     match error {
-        AppError::Diverged { message, changes } => view! {
+        AppError { message, changes, failure: crate::error::Failure::Outdated(_), .. } => view! {
             <div role="alert" class="rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="stale-save">
                 <p>{message}" Your text is still here; the changes since (by the internal host:port):"</p>
                 <ul class="mt-2 font-mono text-xs">{changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
                 <p class="mt-2">"Reload the page to start from the latest version (copy your text first), or edit yours to include them."</p>
             </div>
         }.into_any(),
-        AppError::Validation(fields) => view! {
+        AppError { fields, failure: crate::error::Failure::Invalid, .. } => view! {
             <div role="alert" class="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">
                 <p>"The server found errors:"</p>
                 <ul class="mt-1 font-mono text-xs">{fields.into_values().flatten().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>

@@ -101,7 +101,7 @@ fn NewMap(clusters: Vec<(i64, String)>, create: ServerAction<CreateMap>) -> impl
                 </div>
                 <div><button type="submit" class=BUTTON disabled=move || create.pending().get()>"Create map"</button></div>
             </ActionForm>
-            <div class="mt-3"><ActionError error=Signal::derive(move || error.get().filter(|e| !matches!(e, crate::error::AppError::Validation(_)))) /></div>
+            <div class="mt-3"><ActionError error=Signal::derive(move || error.get().filter(|e| !e.is_invalid())) /></div>
         </Section>
     }
 }

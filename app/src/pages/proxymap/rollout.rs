@@ -121,7 +121,7 @@ pub fn Rollout(
             {unpublished.then(|| view! { <p class="mt-2 text-sm text-amber-900">"Nothing is published yet: publish a version before rolling out (a node refuses a config URI that serves no valid map)."</p> })}
             <div class="mt-3 space-y-2">
                 {saved}
-                <ActionError error=Signal::derive(move || error.get().filter(|e| !matches!(e, AppError::Validation(_)))) />
+                <ActionError error=Signal::derive(move || error.get().filter(|e| !e.is_invalid())) />
             </div>
         </Section>
         <Section title="Propagation" description="What each Finesse, IdS and CUIC node of the cluster holds, read from the node now, against the published version.">

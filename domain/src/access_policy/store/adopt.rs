@@ -24,7 +24,7 @@ pub async fn adopt(
     .fetch_optional(&services.pool)
     .await?
     .ok_or_else(|| Error::NotFound(format!("no node with id {node_id}")))?;
-    let kind = NodeKind::parse(&node.kind).map_err(Error::BadRequest)?;
+    let kind = NodeKind::parse(&node.kind).map_err(Error::Unreadable)?;
     let mut connection = services.pool.acquire().await?;
     let policy = current(&mut connection, node.cluster_id, false)
         .await?

@@ -184,7 +184,7 @@ pub async fn save(
 ) -> Result<PolicyView, Error> {
     context.require_admin()?;
     let base = save.base_version.ok_or_else(|| {
-        Error::PreconditionRequired(
+        Error::VersionRequired(
             "name the version this edit started from (If-Match: \"<version>\", or base_version; 0 for the first)".into(),
         )
     })?;
@@ -195,7 +195,7 @@ pub async fn save(
         errors.entry(field).or_default().extend(messages);
     }
     if !errors.is_empty() {
-        return Err(Error::Validation(errors));
+        return Err(Error::Invalid(errors));
     }
     let save = Save { policy, ..save };
     let mut tx = pool.begin().await?;
@@ -210,11 +210,12 @@ pub async fn save(
             .iter()
             .map(|c| c.to_string())
             .collect();
-        return Err(Error::Stale {
+        return Err(Error::Outdated {
             message: format!(
                 "this edit started from version {base}, but version {latest} is the latest; merge its changes and save again"
             ),
             changes,
+            base: crate::failure::Base::Precondition,
         });
     }
     let policy_id = match policy_id {

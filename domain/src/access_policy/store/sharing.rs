@@ -23,7 +23,7 @@ pub async fn follow(
 ) -> Result<PolicyView, Error> {
     context.require_admin()?;
     if cluster_id == leader_id {
-        return Err(Error::BadRequest(
+        return Err(Error::Unreadable(
             "a cluster cannot follow its own policy: name another cluster".into(),
         ));
     }

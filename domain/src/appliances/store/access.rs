@@ -117,7 +117,7 @@ pub async fn set_credentials(
         );
     }
     if !errors.is_empty() {
-        return Err(Error::Validation(errors));
+        return Err(Error::Invalid(errors));
     }
     let node = node_row(&state.pool, node_id).await?;
     let fqdn = node.fqdn.clone();

@@ -175,53 +175,42 @@ pub async fn import_trust(
         .state
         .parse()
         .map_err(|e: String| Error::internal(anyhow::anyhow!(e)))?;
-    let operation = match state {
-        NodeState::Verified => Operation {
-            ok: true,
-            command,
-            message: format!("Imported {subject} into {unit} on {}. Restart the services related to it for the import to take effect.", node.fqdn),
-            output,
-            restart: store.restarts(kind).iter().map(|s| (*s).to_owned()).collect(),
-        },
-        NodeState::InSync => Operation {
-            ok: true,
-            command,
-            message: format!(
-                "{subject} is in {unit} on {} already: nothing was imported.",
-                node.fqdn
-            ),
-            output,
-            restart: Vec::new(),
-        },
-        NodeState::Reading | NodeState::Planned | NodeState::Applying | NodeState::Verifying => {
-            Operation {
-                ok: false,
-                command,
-                message: format!("The import has not finished yet: plan {plan_id} shows how it goes."),
-                output,
-                restart: Vec::new(),
-            }
-        }
-        NodeState::Unreachable => Operation {
-            ok: false,
-            command,
-            message: outcome.error.unwrap_or_default(),
-            output,
-            restart: Vec::new(),
-        },
-        _ => Operation {
-            ok: false,
-            command,
-            message: format!(
+    let (ok, message, restart) = match state {
+        NodeState::Verified => (
+            true,
+            format!("Imported {subject} into {unit} on {}. Restart the services related to it for the import to take effect.", node.fqdn),
+            store.restarts(kind).iter().map(|s| (*s).to_owned()).collect(),
+        ),
+        NodeState::InSync => (
+            true,
+            format!("{subject} is in {unit} on {} already: nothing was imported.", node.fqdn),
+            Vec::new(),
+        ),
+        NodeState::Reading | NodeState::Planned | NodeState::Applying | NodeState::Verifying => (
+            false,
+            format!("The import has not finished yet (it goes on): plan {plan_id} shows how it goes."),
+            Vec::new(),
+        ),
+        NodeState::Unreachable => (false, outcome.error.unwrap_or_default(), Vec::new()),
+        NodeState::Failed | NodeState::Changed | NodeState::Cancelled => (
+            false,
+            format!(
                 "The appliance did not confirm the import: {}",
                 outcome
                     .step_error
                     .or(outcome.error)
                     .unwrap_or_else(|| "it was not applied".into())
             ),
-            output,
-            restart: Vec::new(),
-        },
+            Vec::new(),
+        ),
+    };
+    let operation = Operation {
+        ok,
+        command,
+        message,
+        output,
+        restart,
+        plan_id: Some(plan_id),
     };
     record_alone(
         &services.pool,

@@ -62,7 +62,7 @@ impl AuditFilter {
             }
         }
         if !errors.is_empty() {
-            return Err(Error::Validation(errors));
+            return Err(Error::Invalid(errors));
         }
         let action = non_empty(&self.action);
         let (action, action_prefix) = match action {

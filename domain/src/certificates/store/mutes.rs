@@ -90,7 +90,7 @@ pub async fn mute(
         errors.insert("until".into(), vec![message.clone()]);
     }
     let (Ok(until), true) = (until, errors.is_empty()) else {
-        return Err(Error::Validation(errors));
+        return Err(Error::Invalid(errors));
     };
     let endpoint = endpoint_of(pool, request.node_id, request.port).await?;
     let known = sqlx::query_scalar!(

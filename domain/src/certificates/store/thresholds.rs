@@ -74,7 +74,7 @@ fn checked(input: &ThresholdsInput) -> Result<Stored, Error> {
     if errors.is_empty() {
         Ok((warning, critical, percent))
     } else {
-        Err(Error::Validation(errors))
+        Err(Error::Invalid(errors))
     }
 }
 

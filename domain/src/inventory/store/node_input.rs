@@ -116,7 +116,7 @@ pub fn parse_node(input: &NodeInput) -> Result<NodeSpec, Error> {
             tags,
             endpoints: input.endpoints.clone(),
         }),
-        _ => Err(Error::Validation(errors)),
+        _ => Err(Error::Invalid(errors)),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::{Error, FieldErrors};
 use sqlx::{PgConnection, PgPool};
 
 fn invalid(field: &str, message: String) -> Error {
-    Error::Validation(FieldErrors::from([(field.to_owned(), vec![message])]))
+    Error::Invalid(FieldErrors::from([(field.to_owned(), vec![message])]))
 }
 
 /// Every map, by name.
@@ -86,7 +86,7 @@ pub async fn create(
         ));
     }
     if !errors.is_empty() {
-        return Err(Error::Validation(errors));
+        return Err(Error::Invalid(errors));
     }
     let mut tx = pool.begin().await?;
     if let Some(cluster_id) = new.cluster_id {
@@ -202,12 +202,13 @@ pub async fn save(
     let parsed = proxymap::parse_bytes(save.text.as_bytes());
     if save.base_version != latest_version {
         let changes = proxymap::diff(&proxymap::parse(&latest_text), &parsed);
-        return Err(Error::Diverged {
+        return Err(Error::Outdated {
             message: format!(
                 "this edit started from version {}, but version {latest_version} is the latest; merge its changes and save again",
                 save.base_version
             ),
             changes,
+            base: crate::failure::Base::Draft,
         });
     }
     let mut checked = parsed;
@@ -221,7 +222,7 @@ pub async fn save(
         .map(|d| d.to_string())
         .collect();
     if !errors.is_empty() {
-        return Err(Error::Validation(FieldErrors::from([(
+        return Err(Error::Invalid(FieldErrors::from([(
             "text".to_owned(),
             errors,
         )])));

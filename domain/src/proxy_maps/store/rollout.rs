@@ -66,7 +66,7 @@ pub async fn set(
     context.require_admin()?;
     let errors = check(&rollout);
     if !errors.is_empty() {
-        return Err(Error::Validation(errors));
+        return Err(Error::Invalid(errors));
     }
     let mut tx = services.pool.begin().await?;
     let frequency = i32::try_from(rollout.update_frequency).unwrap_or(1);

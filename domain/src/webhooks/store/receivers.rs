@@ -63,7 +63,7 @@ pub async fn create(
         errors.insert("format".into(), vec!["use json or slack".into()]);
     }
     let (Some(url), true) = (url, errors.is_empty()) else {
-        return Err(Error::Validation(errors));
+        return Err(Error::Invalid(errors));
     };
     let mut tx = pool.begin().await?;
     let id = sqlx::query_scalar!(
