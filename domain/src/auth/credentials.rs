@@ -6,6 +6,18 @@
 //! variant in [`PrincipalKind`](super::principal::PrincipalKind) (how the audit log names it,
 //! what role it holds) and its entry in [`BEARERS`], a prefix its secrets start with and the
 //! lookup that turns one into a principal.
+//!
+//! ```ignore
+//! // principal.rs: who it is, for the audit log and the role checks
+//! pub enum PrincipalKind { User, Token, ProxyInstance /* new */ }
+//!
+//! // here: secrets that start with "ghp_" are proxy instances' tokens
+//! const BEARERS: &[(&str, Lookup)] = &[
+//!     (crate::tokens::TOKEN_PREFIX, |pool, secret| Box::pin(crate::tokens::store::authenticate(pool, secret))),
+//!     ("ghp_", |pool, secret| Box::pin(crate::proxies::store::authenticate(pool, secret))),
+//! ];
+//! // what it may do is its role's, checked by every service and route as for any principal
+//! ```
 
 use super::principal::Principal;
 use crate::Error;
@@ -34,7 +46,7 @@ pub enum Credential<'a> {
 }
 
 /// Who the request acts as: `Ok(None)` for a request with no session user (anonymous);
-/// `Err(Unauthorized)` for an `Authorization` header that is malformed or names no valid
+/// `Err(NotSignedIn)` for an `Authorization` header that is malformed or names no valid
 /// secret: refused at once rather than treated as anonymous.
 pub async fn principal(
     pool: &PgPool,

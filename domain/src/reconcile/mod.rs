@@ -18,6 +18,37 @@
 //! implementation of [`Item`] (and, on the server, of `Drive`, which reads it through any
 //! driver, `&dyn vos::driver::Console`); the planner, the apply loop and drift stay as they
 //! are.
+//!
+//! ```ignore
+//! /// `utils system reverse-proxy client-auth enable|disable`, on Finesse.
+//! pub struct ClientAuth;
+//!
+//! impl Item for ClientAuth {
+//!     fn key(&self) -> &'static str { "client-auth" }
+//!     fn label(&self) -> &'static str { "Proxy client certificates (client-auth)" }
+//!     fn supports(&self, kind: NodeKind) -> Result<(), String> {
+//!         (kind == NodeKind::Finesse).then_some(()).ok_or_else(|| "set on Finesse nodes".into())
+//!     }
+//!     // What the plan shows and what apply runs: one value.
+//!     fn command(&self, _kind: NodeKind, op: &Op) -> Result<Change, Refused> {
+//!         match op {
+//!             Op::Set { to, .. } => Ok(Change::set_client_auth(to == "enabled")),
+//!             _ => Err(refused(self, "client-auth is enabled or disabled")),
+//!         }
+//!     }
+//!     fn restarts(&self, _kind: NodeKind) -> &'static [&'static str] { &["Cisco Web Proxy Service"] }
+//! }
+//!
+//! impl Drive for ClientAuth {
+//!     fn read<'a>(&'a self, driver: &'a dyn Console, _kind: NodeKind) -> Reply<'a, State> {
+//!         Box::pin(async move {
+//!             let on = driver.client_auth().await?;
+//!             Ok(State::Setting(if on { "enabled" } else { "disabled" }.into()))
+//!         })
+//!     }
+//! }
+//! // then: &ClientAuth in its subject's `items()` (see `subject.rs`)
+//! ```
 
 mod plan;
 pub mod trust;
