@@ -8,7 +8,7 @@ use super::nodes::stored;
 use super::subject::Subject;
 use super::{PlanState, States};
 use crate::audit::store::record;
-use crate::auth::principal::RequestContext;
+use crate::auth::principal::{OnBehalf, RequestContext};
 use crate::jobs::Kind;
 use crate::{Error, Services};
 use sqlx::{PgConnection, PgPool};
@@ -42,12 +42,7 @@ pub async fn create(
     .execute(&mut *tx)
     .await?;
     let id = insert(tx, context, subject, subject_id, version, nodes).await?;
-    let payload = context.on_behalf(super::jobs::OfPlan { plan_id: id });
-    let job =
-        super::jobs::PlanRead::job(payload, context.actor()).once_at_a_time(format!("plan:{id}"));
-    crate::jobs::enqueue(tx, &job)
-        .await
-        .map_err(Error::internal)?;
+    queue::<super::jobs::PlanRead>(tx, context, id).await?;
     Ok(id)
 }
 
@@ -85,12 +80,7 @@ pub async fn run_now(
         return Err(PlanRefused::Busy(running).into());
     }
     let id = insert(&mut tx, context, subject, subject_id, 0, nodes).await?;
-    let payload = context.on_behalf(super::jobs::OfPlan { plan_id: id });
-    let job =
-        super::jobs::PlanRun::job(payload, context.actor()).once_at_a_time(format!("plan:{id}"));
-    let job_id = crate::jobs::enqueue(&mut tx, &job)
-        .await
-        .map_err(Error::internal)?;
+    let job_id = queue::<super::jobs::PlanRun>(&mut tx, context, id).await?;
     sqlx::query!(
         "update plan set confirmed_by = $2, confirmed_at = now(), job_id = $3 where id = $1",
         id,
@@ -104,6 +94,19 @@ pub async fn run_now(
         .await
         .map_err(Error::internal)?;
     Ok(id)
+}
+
+/// Queues job `K` of plan `plan_id` for whoever asked (one job of a plan at a time): its id.
+async fn queue<K: Kind<Payload = OnBehalf<super::jobs::OfPlan>>>(
+    tx: &mut PgConnection,
+    context: &RequestContext,
+    plan_id: i64,
+) -> Result<i64, Error> {
+    let payload = context.on_behalf(super::jobs::OfPlan { plan_id });
+    let job = K::job(payload, context.actor()).once_at_a_time(format!("plan:{plan_id}"));
+    crate::jobs::enqueue(tx, &job)
+        .await
+        .map_err(Error::internal)
 }
 
 async fn insert(
@@ -223,12 +226,7 @@ pub async fn apply(
             return Err(PlanRefused::Earlier.into());
         }
     }
-    let payload = context.on_behalf(super::jobs::OfPlan { plan_id });
-    let job = super::jobs::PlanApply::job(payload, context.actor())
-        .once_at_a_time(format!("plan:{plan_id}"));
-    let job_id = crate::jobs::enqueue(&mut tx, &job)
-        .await
-        .map_err(Error::internal)?;
+    let job_id = queue::<super::jobs::PlanApply>(&mut tx, context, plan_id).await?;
     sqlx::query!(
         "update plan set state = 'applying', confirmed_by = $2, confirmed_at = now(), finished_at = null, job_id = $3 where id = $1",
         plan_id,
