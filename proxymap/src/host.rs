@@ -6,6 +6,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// The port of a side written without one.
+pub const DEFAULT_PORT: u16 = 443;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Host {
     /// As written: the internal side compares it case-insensitively, the external side exactly.
@@ -160,7 +163,7 @@ pub(crate) fn parse_side(side: &str) -> Result<HostPort, SideError> {
         (host(name)?, port)
     };
     let port = match port {
-        None => crate::syntax::DEFAULT_PORT,
+        None => DEFAULT_PORT,
         // `at` counts bytes; the column counts characters (only worked out for an error).
         Some((text, at)) => parse_port(text)
             .map_err(|message| (side[..at].chars().count(), Code::InvalidPort, message))?,

@@ -31,9 +31,10 @@ mod syntax;
 pub use context::{check_with, Context, Endpoint};
 pub use diagnostic::{Code, Diagnostic, Level};
 pub use diff::diff;
+pub use host::DEFAULT_PORT;
 pub use host::{Host, HostPort};
 pub use input::{decode, MAX_BYTES, MAX_LINE_CHARS};
-pub use syntax::{Mapping, DEFAULT_PORT};
+pub use syntax::Mapping;
 
 #[cfg(test)]
 mod tests;

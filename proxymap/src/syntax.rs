@@ -7,9 +7,6 @@ use crate::input::MAX_LINE_CHARS;
 use crate::Map;
 use std::fmt;
 
-/// The port of a side written without one.
-pub const DEFAULT_PORT: u16 = 443;
-
 /// One line of the map, with where each side starts (1-based, in characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping {
