@@ -61,7 +61,38 @@ pub struct Told {
     pub retry_after_secs: Option<u64>,
 }
 
+/// An area's own refusal (`inventory::Refused`, `users::Refused`, ...): what went wrong, in that
+/// area's words, and of which kind; it becomes an [`Error`] of that kind with its words.
+pub trait Refusal: std::fmt::Display {
+    fn failure(&self) -> Failure;
+}
+
+/// `From<$refused> for Error` for an area's [`Refusal`] type.
+#[macro_export]
+macro_rules! refusal {
+    ($refused:ty) => {
+        impl From<$refused> for $crate::Error {
+            fn from(refused: $refused) -> Self {
+                $crate::Error::refused(&refused)
+            }
+        }
+    };
+}
+
 impl Error {
+    /// An area's refusal as the error of its kind, with its words.
+    pub fn refused(refusal: &impl Refusal) -> Self {
+        let words = refusal.to_string();
+        match refusal.failure() {
+            Failure::NotSignedIn => Self::NotSignedIn(words),
+            Failure::NotAllowed => Self::NotAllowed(words),
+            Failure::NotFound => Self::NotFound(words),
+            Failure::Unreadable => Self::Unreadable(words),
+            Failure::VersionRequired => Self::VersionRequired(words),
+            _ => Self::Conflict(words),
+        }
+    }
+
     /// A validation error on one field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let mut fields = FieldErrors::new();

@@ -313,3 +313,50 @@ fn unique<'a>(values: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     }
     out
 }
+
+/// What the access policy refuses, in its words.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("cluster {cluster_id}'s policy has no version {version}")]
+    NoSuchVersion { cluster_id: i64, version: i32 },
+    #[error("name the version this edit started from (If-Match: \"<version>\", or base_version; 0 for the first)")]
+    BaseVersionMissing,
+    #[error("this cluster has no access policy yet: save one first")]
+    NoPolicy,
+    #[error("cluster {0} has no access policy yet: save one there first")]
+    NoPolicyToFollow(i64),
+    #[error("this node's cluster has no access policy to adopt into")]
+    NoPolicyToAdopt,
+    #[error("this cluster has no access policy to leave")]
+    NoPolicyToLeave,
+    #[error("this cluster's policy is its own already: no other cluster follows it")]
+    NotShared,
+    #[error("a cluster cannot follow its own policy: name another cluster")]
+    FollowsItself,
+    #[error("{0} is not under the access policy (not a Finesse, IdS, CUIC or LiveData node)")]
+    NotUnderPolicy(String),
+    #[error("no Finesse, IdS, CUIC or LiveData node follows this policy: add the nodes to the inventory first")]
+    NoNodes,
+    #[error("reading {fqdn} failed: {why}")]
+    ReadFailed { fqdn: String, why: String },
+    #[error("{listener}: {why}")]
+    ListenerUnreadable { listener: String, why: String },
+    #[error("{0} presented no certificate")]
+    NoListenerCertificate(String),
+}
+
+#[cfg(feature = "server")]
+impl crate::error::Refusal for Refused {
+    fn failure(&self) -> crate::Failure {
+        match self {
+            Refused::NoSuchVersion { .. } => crate::Failure::NotFound,
+            Refused::BaseVersionMissing => crate::Failure::VersionRequired,
+            Refused::FollowsItself => crate::Failure::Unreadable,
+            _ => crate::Failure::Conflict,
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+crate::refusal!(Refused);

@@ -273,7 +273,7 @@ pub(crate) async fn node_row(pool: &PgPool, node_id: i64) -> Result<NodeRow, Err
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no node with id {node_id}")))?;
+    .ok_or(crate::inventory::Refused::NoSuchNode(node_id))?;
     let credentials = match (r.username, r.nonce, r.sealed, r.updated_at) {
         (Some(u), Some(n), Some(s), Some(at)) => Some((u, n, s, at)),
         _ => None,

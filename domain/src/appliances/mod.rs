@@ -255,3 +255,37 @@ pub struct PendingRestart {
     pub service: String,
     pub since: String,
 }
+
+/// What the appliance layer refuses, in its words (why a node could not be reached is
+/// [`store::NodeFailure`]).
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("no restart with id {0}")]
+    NoSuchRestart(i64),
+    #[error("restarts are already running on this cluster's nodes; wait for them to end")]
+    RestartsRunning,
+    #[error("no restart is pending on this cluster's nodes")]
+    NothingToRestart,
+    #[error("{0}")]
+    StoreReadEnded(String),
+    #[error("reading the certificate stores of {0} is still running after 5 minutes; its result shows when it ends")]
+    StoreReadRunning(String),
+    #[error("reading the certificate stores failed: {0}")]
+    StoreReadFailed(String),
+    #[error("no host key seen yet: test the connection first")]
+    NoHostKeyYet,
+}
+
+#[cfg(feature = "server")]
+impl crate::error::Refusal for Refused {
+    fn failure(&self) -> crate::Failure {
+        match self {
+            Refused::NoSuchRestart(_) => crate::Failure::NotFound,
+            _ => crate::Failure::Conflict,
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+crate::refusal!(Refused);

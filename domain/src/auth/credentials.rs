@@ -55,9 +55,7 @@ pub async fn principal(
     match credential {
         Credential::Authorization(value) => {
             let Some(secret) = value.strip_prefix("Bearer ").map(str::trim) else {
-                return Err(Error::NotSignedIn(
-                    "use 'Authorization: Bearer <token>'".into(),
-                ));
+                return Err(super::Refused::BearerOnly.into());
             };
             let lookup = BEARERS
                 .iter()
@@ -67,9 +65,9 @@ pub async fn principal(
                 Some(lookup) => lookup(pool, secret).await?,
                 None => None,
             };
-            found.map(Some).ok_or_else(|| {
-                Error::NotSignedIn("the token is unknown, revoked or expired".into())
-            })
+            found
+                .map(Some)
+                .ok_or_else(|| Error::from(super::Refused::UnknownToken))
         }
         Credential::Session {
             session,

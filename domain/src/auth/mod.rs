@@ -217,3 +217,57 @@ mod tests {
         assert!(!Role::Monitor.is_for_users());
     }
 }
+
+/// What signing in, setting up and the role checks refuse, in their words.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("sign in first")]
+    SignInFirst,
+    #[error("wrong username or password")]
+    WrongPassword,
+    #[error("this account is disabled; ask an administrator")]
+    AccountDisabled,
+    #[error("use 'Authorization: Bearer <token>'")]
+    BearerOnly,
+    #[error("the token is unknown, revoked or expired")]
+    UnknownToken,
+    #[error("send 'Authorization: Bearer <token>' with a monitor token")]
+    MonitorTokenNeeded,
+    #[error("the {0} role cannot change anything; ask an admin")]
+    ReadOnly(Role),
+    #[error("the {0} role can read only metrics and alerts")]
+    MetricsOnly(Role),
+    #[error("API tokens have no password")]
+    TokenHasNoPassword,
+    #[error("setup is closed: an administrator already exists")]
+    SetupClosed,
+    #[error("this setup link is not valid; use the link printed on the server's console")]
+    SetupLinkInvalid,
+    #[error("an administrator already exists")]
+    AdminExists,
+}
+
+#[cfg(feature = "server")]
+impl crate::error::Refusal for Refused {
+    fn failure(&self) -> crate::Failure {
+        use crate::Failure;
+        match self {
+            Refused::SignInFirst
+            | Refused::WrongPassword
+            | Refused::BearerOnly
+            | Refused::UnknownToken
+            | Refused::MonitorTokenNeeded => Failure::NotSignedIn,
+            Refused::AccountDisabled
+            | Refused::ReadOnly(_)
+            | Refused::MetricsOnly(_)
+            | Refused::TokenHasNoPassword
+            | Refused::SetupClosed
+            | Refused::SetupLinkInvalid => Failure::NotAllowed,
+            Refused::AdminExists => Failure::Conflict,
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+crate::refusal!(Refused);

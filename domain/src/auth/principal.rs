@@ -101,7 +101,7 @@ impl RequestContext {
     pub fn require_signed_in(&self) -> Result<&Principal, Error> {
         self.principal
             .as_ref()
-            .ok_or_else(|| Error::NotSignedIn("sign in first".into()))
+            .ok_or_else(|| super::Refused::SignInFirst.into())
     }
 
     /// Admins only: every change to the console's state.
@@ -110,10 +110,7 @@ impl RequestContext {
         if principal.role == Role::Admin {
             Ok(principal)
         } else {
-            Err(Error::NotAllowed(format!(
-                "the {} role cannot change anything; ask an admin",
-                principal.role
-            )))
+            Err(super::Refused::ReadOnly(principal.role).into())
         }
     }
 
@@ -123,10 +120,7 @@ impl RequestContext {
         if principal.role.can_read_console() {
             Ok(principal)
         } else {
-            Err(Error::NotAllowed(format!(
-                "the {} role can read only metrics and alerts",
-                principal.role
-            )))
+            Err(super::Refused::MetricsOnly(principal.role).into())
         }
     }
 
@@ -149,9 +143,9 @@ impl RequestContext {
 
     /// Admins, auditors and monitor tokens: alerts and metrics.
     pub fn require_monitor(&self) -> Result<&Principal, Error> {
-        self.principal.as_ref().ok_or_else(|| {
-            Error::NotSignedIn("send 'Authorization: Bearer <token>' with a monitor token".into())
-        })
+        self.principal
+            .as_ref()
+            .ok_or_else(|| super::Refused::MonitorTokenNeeded.into())
     }
 
     /// A request from an address the operator lets read `/metrics` without a token: it acts as

@@ -108,14 +108,10 @@ pub async fn complete_setup(
     confirm: &str,
 ) -> Result<(), Error> {
     if !any_setup_open(&state.pool).await? {
-        return Err(Error::NotAllowed(
-            "setup is closed: an administrator already exists".into(),
-        ));
+        return Err(super::Refused::SetupClosed.into());
     }
     if !setup_token_valid(&state.pool, token).await? {
-        return Err(Error::NotAllowed(
-            "this setup link is not valid; use the link printed on the server's console".into(),
-        ));
+        return Err(super::Refused::SetupLinkInvalid.into());
     }
     if password != confirm {
         return Err(Error::field("confirm", "the two passwords differ"));
@@ -124,7 +120,7 @@ pub async fn complete_setup(
         .await?
         .is_none()
     {
-        return Err(Error::Conflict("an administrator already exists".into()));
+        return Err(super::Refused::AdminExists.into());
     }
     sign_in(state, session, context, username, password).await?;
     Ok(())

@@ -59,7 +59,7 @@ pub async fn sign_in(
         return Err(Error::Throttled { retry_after_secs });
     }
     if username.is_empty() || password.is_empty() || password.len() > super::MAX_PASSWORD_LEN {
-        return Err(Error::NotSignedIn("wrong username or password".into()));
+        return Err(super::Refused::WrongPassword.into());
     }
 
     let row = sqlx::query!(
@@ -86,9 +86,7 @@ pub async fn sign_in(
                     .detail("account disabled"),
             )
             .await?;
-            return Err(Error::NotAllowed(
-                "this account is disabled; ask an administrator".into(),
-            ));
+            return Err(super::Refused::AccountDisabled.into());
         }
         _ => {
             state
@@ -103,7 +101,7 @@ pub async fn sign_in(
                     .detail("wrong username or password"),
             )
             .await?;
-            return Err(Error::NotSignedIn("wrong username or password".into()));
+            return Err(super::Refused::WrongPassword.into());
         }
     };
 
@@ -235,7 +233,7 @@ pub async fn change_own_password(
 ) -> Result<(), Error> {
     let principal = context.require_signed_in()?;
     let Some(user_id) = principal.user_id() else {
-        return Err(Error::NotAllowed("API tokens have no password".into()));
+        return Err(super::Refused::TokenHasNoPassword.into());
     };
     let username = principal.actor();
     check_new_password(&username, new_password).map_err(|m| Error::field("new_password", m))?;

@@ -332,3 +332,38 @@ impl Filter {
 
 /// The Certificates page lists at most this many rows (the API returns all of them).
 pub const LIST_LIMIT: usize = 500;
+
+/// What the certificate views, scans, mutes, thresholds and cluster CAs refuse, in their words.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("no scan with id {0}")]
+    NoSuchScan(i64),
+    #[error("a scan of the whole fleet is already running (scan {0})")]
+    FleetScanRunning(i64),
+    #[error("scan {0} is not running")]
+    ScanNotRunning(i64),
+    #[error("node {node_id} has no endpoint on port {port}")]
+    NoSuchEndpoint { node_id: i64, port: i32 },
+    #[error("this alert is neither muted nor acknowledged")]
+    NotMuted,
+    #[error("a certificate is named by its SHA-256 fingerprint (64 hex digits)")]
+    NotAFingerprint,
+    #[error("no certificate with this fingerprint has been seen")]
+    NeverSeen,
+    #[error("this cluster does not trust a CA with this fingerprint")]
+    NoSuchCa,
+}
+
+#[cfg(feature = "server")]
+impl crate::error::Refusal for Refused {
+    fn failure(&self) -> crate::Failure {
+        match self {
+            Refused::FleetScanRunning(_) | Refused::ScanNotRunning(_) => crate::Failure::Conflict,
+            _ => crate::Failure::NotFound,
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+crate::refusal!(Refused);

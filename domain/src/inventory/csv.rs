@@ -8,7 +8,7 @@
 
 use super::model::{NodeKind, NodeRole};
 use super::store::{default_endpoints, parse_node, NodeSpec};
-use super::{parse_ports, EndpointSpec, ImportReport, NodeInput, RowError};
+use super::{parse_ports, EndpointSpec, ImportReport, NodeInput, Refused, RowError};
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
 use crate::Error;
@@ -85,16 +85,16 @@ pub async fn import(
         .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let header: Vec<String> = reader
         .headers()
-        .map_err(|e| Error::Unreadable(format!("the CSV header cannot be read: {e}")))?
+        .map_err(|e| Refused::UnreadableHeader(e.to_string()))?
         .iter()
         .map(|h| h.to_ascii_lowercase())
         .collect();
     if header != COLUMNS {
-        return Err(Error::Unreadable(format!(
-            "the first line must be the header '{}' (found '{}')",
-            COLUMNS.join(","),
-            header.join(",")
-        )));
+        return Err(Refused::WrongHeader {
+            expected: COLUMNS.join(","),
+            found: header.join(","),
+        }
+        .into());
     }
 
     let clusters: HashMap<String, i64> = sqlx::query!("select id, name from cluster")
@@ -122,9 +122,7 @@ pub async fn import(
         let line = index + 2;
         read += 1;
         if read > MAX_ROWS {
-            return Err(Error::Unreadable(format!(
-                "at most {MAX_ROWS} rows can be imported at once; split the file"
-            )));
+            return Err(Refused::TooManyRows(MAX_ROWS).into());
         }
         let record = match record {
             Ok(r) => r,

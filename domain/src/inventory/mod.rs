@@ -188,3 +188,35 @@ pub fn default_ports_text(kind: NodeKind) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// What the inventory refuses, in its words.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("no cluster with id {0}")]
+    NoSuchCluster(i64),
+    #[error("no node with id {0}")]
+    NoSuchNode(i64),
+    #[error("the cluster {name} still has {nodes} node(s); delete or move them first")]
+    ClusterNotEmpty { name: String, nodes: i64 },
+    #[error("the CSV header cannot be read: {0}")]
+    UnreadableHeader(String),
+    #[error("the first line must be the header '{expected}' (found '{found}')")]
+    WrongHeader { expected: String, found: String },
+    #[error("at most {0} rows can be imported at once; split the file")]
+    TooManyRows(usize),
+}
+
+#[cfg(feature = "server")]
+impl crate::error::Refusal for Refused {
+    fn failure(&self) -> crate::Failure {
+        match self {
+            Refused::NoSuchCluster(_) | Refused::NoSuchNode(_) => crate::Failure::NotFound,
+            Refused::ClusterNotEmpty { .. } => crate::Failure::Conflict,
+            _ => crate::Failure::Unreadable,
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+crate::refusal!(Refused);

@@ -235,3 +235,44 @@ impl Validation {
         }
     }
 }
+
+/// What the proxy maps refuse, in their words.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("no proxy map with id {0}")]
+    NoSuchMap(i64),
+    #[error("proxy map {id} has no version {version}")]
+    NoSuchVersion { id: i64, version: i32 },
+    #[error("no published proxy map at /maps/{0}/proxymap.txt")]
+    NotPublished(String),
+    #[error("this map belongs to no cluster: choose its cluster first")]
+    NoCluster,
+    #[error("nothing is published yet: a node refuses a config URI that serves no valid map, so publish a version first")]
+    NothingPublished,
+    #[error("the map's cluster has no Finesse, IdS or CUIC node (the components that fetch the map): add them to the inventory first")]
+    NoFetchingNodes,
+    #[error("the nodes must trust {host}:{port} before they fetch the map from it, and its certificate could not be read: {why}")]
+    HostUnreadable {
+        host: String,
+        port: u16,
+        why: String,
+    },
+    #[error("the node's map could not be read: {0}")]
+    NodeMapUnreadable(String),
+}
+
+#[cfg(feature = "server")]
+impl crate::error::Refusal for Refused {
+    fn failure(&self) -> crate::Failure {
+        match self {
+            Refused::NoSuchMap(_) | Refused::NoSuchVersion { .. } | Refused::NotPublished(_) => {
+                crate::Failure::NotFound
+            }
+            _ => crate::Failure::Conflict,
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+crate::refusal!(Refused);

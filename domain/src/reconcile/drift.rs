@@ -242,16 +242,32 @@ pub async fn check_now(
     .map_err(Error::internal)?;
     match ended {
         Some(ended) if ended.state == "done" => list(services).await,
-        Some(ended) => {
-            Err(Error::Conflict(ended.error.unwrap_or_else(|| {
-                format!("the drift check ended {}", ended.state)
-            })))
-        }
-        None => Err(Error::Conflict(
-            "the drift check is still running after a minute; its result shows when it ends".into(),
-        )),
+        Some(ended) => Err(CheckRefused::Ended(
+            ended
+                .error
+                .unwrap_or_else(|| format!("the drift check ended {}", ended.state)),
+        )
+        .into()),
+        None => Err(CheckRefused::StillRunning.into()),
     }
 }
+
+/// Why a drift check asked for now gave no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckRefused {
+    #[error("{0}")]
+    Ended(String),
+    #[error("the drift check is still running after a minute; its result shows when it ends")]
+    StillRunning,
+}
+
+impl crate::error::Refusal for CheckRefused {
+    fn failure(&self) -> crate::Failure {
+        crate::Failure::Conflict
+    }
+}
+
+crate::refusal!(CheckRefused);
 
 /// Every drifted item, by cluster and node, with where each is set right.
 pub async fn list(services: &Services) -> Result<Vec<Drift>, Error> {

@@ -74,6 +74,8 @@ mod nodes;
 #[cfg(feature = "server")]
 mod read;
 #[cfg(feature = "server")]
+mod refused;
+#[cfg(feature = "server")]
 mod show;
 #[cfg(feature = "server")]
 pub mod store;

@@ -21,7 +21,7 @@ pub async fn view(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no plan with id {plan_id}")))?;
+    .ok_or(super::refused::PlanRefused::NoSuchPlan(plan_id))?;
     let nodes = sqlx::query!(
         "select p.node_id, n.fqdn, n.kind, n.role, n.cluster_id, c.name as cluster, p.state, p.error, p.node_plan, p.remaining
          from plan_node p join node n on n.id = p.node_id join cluster c on c.id = n.cluster_id

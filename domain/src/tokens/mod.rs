@@ -45,3 +45,21 @@ pub struct CreatedToken {
     pub id: i64,
     pub token: String,
 }
+
+/// What token administration refuses, in its words.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("no token with id {0}")]
+    NoSuchToken(i64),
+}
+
+#[cfg(feature = "server")]
+impl crate::error::Refusal for Refused {
+    fn failure(&self) -> crate::Failure {
+        crate::Failure::NotFound
+    }
+}
+
+#[cfg(feature = "server")]
+crate::refusal!(Refused);

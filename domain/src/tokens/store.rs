@@ -135,7 +135,7 @@ pub async fn revoke(pool: &PgPool, context: &RequestContext, id: i64) -> Result<
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no token with id {id}")))?;
+    .ok_or(super::Refused::NoSuchToken(id))?;
     record(
         &mut tx,
         context.event("token.revoke", format!("token:{name}")),

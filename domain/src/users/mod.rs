@@ -38,3 +38,28 @@ pub struct UserUpdate {
     /// Disabling ends the user's sessions; the user can no longer sign in.
     pub disabled: Option<bool>,
 }
+
+/// What user administration refuses, in its words.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("no user with id {0}")]
+    NoSuchUser(i64),
+    #[error("this is the last enabled admin; make another admin first")]
+    LastAdmin,
+    #[error("you cannot delete your own account")]
+    OwnAccount,
+}
+
+#[cfg(feature = "server")]
+impl crate::error::Refusal for Refused {
+    fn failure(&self) -> crate::Failure {
+        match self {
+            Refused::NoSuchUser(_) => crate::Failure::NotFound,
+            Refused::LastAdmin | Refused::OwnAccount => crate::Failure::Conflict,
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+crate::refusal!(Refused);

@@ -66,7 +66,7 @@ async fn lock_user(tx: &mut PgConnection, id: i64) -> Result<Locked, Error> {
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no user with id {id}")))
+    .ok_or_else(|| super::Refused::NoSuchUser(id).into())
 }
 
 /// Refuses a change that would leave no enabled admin. Locks every admin row so two
@@ -79,9 +79,7 @@ async fn keep_one_admin(tx: &mut PgConnection, leaving: i64) -> Result<(), Error
     .fetch_all(&mut *tx)
     .await?;
     if others.is_empty() {
-        return Err(Error::Conflict(
-            "this is the last enabled admin; make another admin first".into(),
-        ));
+        return Err(super::Refused::LastAdmin.into());
     }
     Ok(())
 }
@@ -161,7 +159,7 @@ pub async fn update(
 pub async fn delete(pool: &PgPool, context: &RequestContext, id: i64) -> Result<(), Error> {
     let principal = context.require_admin()?;
     if principal.user_id() == Some(id) {
-        return Err(Error::Conflict("you cannot delete your own account".into()));
+        return Err(super::Refused::OwnAccount.into());
     }
     let mut tx = pool.begin().await?;
     let user = lock_user(&mut tx, id).await?;

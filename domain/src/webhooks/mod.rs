@@ -163,3 +163,21 @@ mod tests {
         }
     }
 }
+
+/// What webhook administration refuses, in its words.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("no webhook with id {0}")]
+    NoSuchWebhook(i64),
+}
+
+#[cfg(feature = "server")]
+impl crate::error::Refusal for Refused {
+    fn failure(&self) -> crate::Failure {
+        crate::Failure::NotFound
+    }
+}
+
+#[cfg(feature = "server")]
+crate::refusal!(Refused);

@@ -23,21 +23,16 @@ pub async fn adopt(
     )
     .fetch_optional(&services.pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no node with id {node_id}")))?;
+    .ok_or(crate::inventory::Refused::NoSuchNode(node_id))?;
     let kind = NodeKind::parse(&node.kind).map_err(Error::Unreadable)?;
     let mut connection = services.pool.acquire().await?;
     let policy = current(&mut connection, node.cluster_id, false)
         .await?
-        .ok_or_else(|| {
-            Error::Conflict("this node's cluster has no access policy to adopt into".into())
-        })?;
+        .ok_or(crate::access_policy::Refused::NoPolicyToAdopt)?;
     drop(connection);
     let desired = crate::access_policy::desired(&policy.document, kind);
     if desired.is_empty() {
-        return Err(Error::Conflict(format!(
-            "{} is not under the access policy (not a Finesse, IdS, CUIC or LiveData node)",
-            node.fqdn
-        )));
+        return Err(crate::access_policy::Refused::NotUnderPolicy(node.fqdn).into());
     }
     let read = crate::appliances::store::with_node(
         services,
@@ -51,7 +46,10 @@ pub async fn adopt(
         },
     )
     .await?
-    .map_err(|failure| Error::Conflict(format!("reading {} failed: {failure}", node.fqdn)))?;
+    .map_err(|failure| crate::access_policy::Refused::ReadFailed {
+        fqdn: node.fqdn.clone(),
+        why: failure.to_string(),
+    })?;
     let adopted = crate::access_policy::adopt(&policy.document, &node.fqdn, kind, &read);
     let reason = format!("adopted from {}", node.fqdn);
     let next = Save {

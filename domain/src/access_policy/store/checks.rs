@@ -105,16 +105,19 @@ pub async fn listener_certificate(
         .prober()
         .probe(&target, None)
         .await
-        .map_err(|e| Error::Conflict(format!("{listener}: {}", e.message)))?;
+        .map_err(|e| crate::access_policy::Refused::ListenerUnreadable {
+            listener: listener.clone(),
+            why: e.message,
+        })?;
     let leaf = handshake
         .chain
         .first()
-        .ok_or_else(|| Error::Conflict(format!("{listener} presented no certificate")))?;
+        .ok_or_else(|| crate::access_policy::Refused::NoListenerCertificate(listener.clone()))?;
     let info = certs::analyze::parse(leaf).map_err(|e| {
-        Error::Conflict(format!(
-            "{listener}: its certificate does not parse: {}",
-            e.0
-        ))
+        Error::from(crate::access_policy::Refused::ListenerUnreadable {
+            listener: listener.clone(),
+            why: format!("its certificate does not parse: {}", e.0),
+        })
     })?;
     let fingerprint = info
         .sha256

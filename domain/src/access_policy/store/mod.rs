@@ -28,7 +28,7 @@ pub(super) async fn cluster_exists(
         .fetch_optional(&mut *connection)
         .await?
         .map(drop)
-        .ok_or_else(|| Error::NotFound(format!("no cluster with id {cluster_id}")))
+        .ok_or_else(|| crate::inventory::Refused::NoSuchCluster(cluster_id).into())
 }
 
 /// The cluster's policy in force (`None`: none saved yet); `lock` holds it until commit.
@@ -168,7 +168,7 @@ pub async fn version(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("cluster {cluster_id}'s policy has no version {version}")))?;
+    .ok_or(crate::access_policy::Refused::NoSuchVersion { cluster_id, version })?;
     parse_document(document)
 }
 
@@ -183,11 +183,9 @@ pub async fn save(
     save: Save,
 ) -> Result<PolicyView, Error> {
     context.require_admin()?;
-    let base = save.base_version.ok_or_else(|| {
-        Error::VersionRequired(
-            "name the version this edit started from (If-Match: \"<version>\", or base_version; 0 for the first)".into(),
-        )
-    })?;
+    let base = save
+        .base_version
+        .ok_or(crate::access_policy::Refused::BaseVersionMissing)?;
     let mut errors = validate(&save.policy);
     errors.append(&mut world_errors(pool, &save.policy).await?);
     let mut policy = crate::access_policy::canonical(save.policy);

@@ -15,9 +15,9 @@ pub async fn plan(pool: &PgPool, context: &RequestContext, cluster_id: i64) -> R
     context.require_admin()?;
     let mut tx = pool.begin().await?;
     cluster_exists(&mut tx, cluster_id).await?;
-    let current = current(&mut tx, cluster_id, true).await?.ok_or_else(|| {
-        Error::Conflict("this cluster has no access policy yet: save one first".into())
-    })?;
+    let current = current(&mut tx, cluster_id, true)
+        .await?
+        .ok_or(crate::access_policy::Refused::NoPolicy)?;
     let nodes = sqlx::query!(
         "select n.id, n.kind from node n join access_policy_cluster c on c.cluster_id = n.cluster_id
          where c.policy_id = $1 order by n.id",
@@ -39,9 +39,7 @@ pub async fn plan(pool: &PgPool, context: &RequestContext, cluster_id: i64) -> R
         }
     }
     if planned.is_empty() {
-        return Err(Error::Conflict(
-            "no Finesse, IdS, CUIC or LiveData node follows this policy: add the nodes to the inventory first".into(),
-        ));
+        return Err(crate::access_policy::Refused::NoNodes.into());
     }
     let id = crate::reconcile::store::create(
         &mut tx,

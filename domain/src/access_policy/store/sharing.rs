@@ -23,18 +23,14 @@ pub async fn follow(
 ) -> Result<PolicyView, Error> {
     context.require_admin()?;
     if cluster_id == leader_id {
-        return Err(Error::Unreadable(
-            "a cluster cannot follow its own policy: name another cluster".into(),
-        ));
+        return Err(crate::access_policy::Refused::FollowsItself.into());
     }
     let mut tx = pool.begin().await?;
     cluster_exists(&mut tx, cluster_id).await?;
     cluster_exists(&mut tx, leader_id).await?;
-    let leader = current(&mut tx, leader_id, true).await?.ok_or_else(|| {
-        Error::Conflict(format!(
-            "cluster {leader_id} has no access policy yet: save one there first"
-        ))
-    })?;
+    let leader = current(&mut tx, leader_id, true)
+        .await?
+        .ok_or(crate::access_policy::Refused::NoPolicyToFollow(leader_id))?;
     let own = current(&mut tx, cluster_id, true).await?;
     if own.as_ref().map(|c| c.policy_id) == Some(leader.policy_id) {
         let unchanged = view(&mut tx, cluster_id).await?;
@@ -84,7 +80,7 @@ pub async fn leave(
     cluster_exists(&mut tx, cluster_id).await?;
     let shared = current(&mut tx, cluster_id, true)
         .await?
-        .ok_or_else(|| Error::Conflict("this cluster has no access policy to leave".into()))?;
+        .ok_or(crate::access_policy::Refused::NoPolicyToLeave)?;
     let members = sqlx::query_scalar!(
         "select count(*) as \"n!\" from access_policy_cluster where policy_id = $1",
         shared.policy_id
@@ -92,9 +88,7 @@ pub async fn leave(
     .fetch_one(&mut *tx)
     .await?;
     if members < 2 {
-        return Err(Error::Conflict(
-            "this cluster's policy is its own already: no other cluster follows it".into(),
-        ));
+        return Err(crate::access_policy::Refused::NotShared.into());
     }
     let name = name(&mut tx, cluster_id).await?;
     let own = sqlx::query_scalar!("insert into access_policy default values returning id")

@@ -71,7 +71,7 @@ pub async fn access(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no node with id {node_id}")))?;
+    .ok_or(crate::inventory::Refused::NoSuchNode(node_id))?;
     Ok(Access {
         ssh_port: u16::try_from(r.ssh_port).unwrap_or(22),
         username: r.username,
@@ -214,11 +214,7 @@ pub async fn accept_host_key(
             .await?;
             format!("confirmed the host key pinned on first use: {fingerprint}")
         }
-        (None, None) => {
-            return Err(Error::Conflict(
-                "no host key seen yet: test the connection first".into(),
-            ))
-        }
+        (None, None) => return Err(crate::appliances::Refused::NoHostKeyYet.into()),
         _ => {
             return Err(Error::field(
                 "fingerprint",

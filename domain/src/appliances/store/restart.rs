@@ -45,7 +45,7 @@ pub async fn restart_view(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no restart with id {id}")))?;
+    .ok_or(crate::appliances::Refused::NoSuchRestart(id))?;
     Ok(Restart {
         id: r.id,
         node_id: r.node_id,
@@ -126,7 +126,7 @@ pub async fn rolling_restart(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no cluster with id {cluster_id}")))?;
+    .ok_or(crate::inventory::Refused::NoSuchCluster(cluster_id))?;
     let busy = sqlx::query_scalar!(
         "select count(*) as \"n!\" from service_restart r join node n on n.id = r.node_id
          where n.cluster_id = $1 and r.state in ('queued', 'running')",
@@ -135,9 +135,7 @@ pub async fn rolling_restart(
     .fetch_one(&mut *tx)
     .await?;
     if busy > 0 {
-        return Err(Error::Conflict(
-            "restarts are already running on this cluster's nodes; wait for them to end".into(),
-        ));
+        return Err(crate::appliances::Refused::RestartsRunning.into());
     }
     let pending = sqlx::query!(
         "select r.node_id, r.service from restart_pending r join node n on n.id = r.node_id where n.cluster_id = $1
@@ -147,9 +145,7 @@ pub async fn rolling_restart(
     .fetch_all(&mut *tx)
     .await?;
     if pending.is_empty() {
-        return Err(Error::Conflict(
-            "no restart is pending on this cluster's nodes".into(),
-        ));
+        return Err(crate::appliances::Refused::NothingToRestart.into());
     }
     let mut ids: Vec<i64> = Vec::new();
     for p in pending {

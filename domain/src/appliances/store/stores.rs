@@ -33,13 +33,16 @@ pub async fn read_stores(
         .map_err(Error::internal)?;
     match ended {
         Some(ended) if ended.state == "done" => Ok(()),
-        Some(ended) => Err(Error::Conflict(ended.error.unwrap_or_else(|| {
-            format!("reading the certificate stores of {} ended {}", node.fqdn, ended.state)
-        }))),
-        None => Err(Error::Conflict(format!(
-            "reading the certificate stores of {} is still running after 5 minutes; its result shows when it ends",
-            node.fqdn
-        ))),
+        Some(ended) => Err(
+            crate::appliances::Refused::StoreReadEnded(ended.error.unwrap_or_else(|| {
+                format!(
+                    "reading the certificate stores of {} ended {}",
+                    node.fqdn, ended.state
+                )
+            }))
+            .into(),
+        ),
+        None => Err(crate::appliances::Refused::StoreReadRunning(node.fqdn).into()),
     }
 }
 
@@ -89,9 +92,7 @@ pub(super) async fn read_stores_now(
                     .detail(message.clone()),
             )
             .await?;
-            return Err(Error::Conflict(format!(
-                "reading the certificate stores failed: {message}"
-            )));
+            return Err(crate::appliances::Refused::StoreReadFailed(message).into());
         }
     };
     // Parse each file; a file that cannot be read or parsed is kept with its reason.

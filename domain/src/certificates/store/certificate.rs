@@ -19,7 +19,7 @@ pub async fn certificate_der(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound("no certificate with this fingerprint has been seen".into()))?;
+    .ok_or(crate::certificates::Refused::NeverSeen)?;
     Ok((row.der, row.subject_cn))
 }
 
@@ -39,7 +39,7 @@ pub async fn certificate_report(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound("no certificate with this fingerprint has been seen".into()))?;
+    .ok_or(crate::certificates::Refused::NeverSeen)?;
     let details: CertInfo = serde_json::from_value(row.info).map_err(Error::internal)?;
     let view = app.fleet.view(pool).await?;
     let now = view.at;

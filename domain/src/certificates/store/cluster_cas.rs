@@ -78,7 +78,7 @@ pub async fn add_cluster_cas(
     .fetch_optional(&mut *tx)
     .await?;
     if exists.is_none() {
-        return Err(Error::NotFound(format!("no cluster with id {cluster_id}")));
+        return Err(crate::inventory::Refused::NoSuchCluster(cluster_id).into());
     }
     for (der, info) in &parsed {
         let not_after =
@@ -132,9 +132,7 @@ pub async fn remove_cluster_ca(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| {
-        Error::NotFound("this cluster does not trust a CA with this fingerprint".into())
-    })?;
+    .ok_or_else(|| Error::from(crate::certificates::Refused::NoSuchCa))?;
     record(
         &mut tx,
         context

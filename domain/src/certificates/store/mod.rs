@@ -49,9 +49,7 @@ fn valid_fingerprint(sha256: &str) -> Result<String, Error> {
     if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(sha256)
     } else {
-        Err(Error::NotFound(
-            "a certificate is named by its SHA-256 fingerprint (64 hex digits)".into(),
-        ))
+        Err(crate::certificates::Refused::NotAFingerprint.into())
     }
 }
 

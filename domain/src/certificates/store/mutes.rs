@@ -33,7 +33,7 @@ async fn endpoint_of(pool: &PgPool, node_id: i64, port: i32) -> Result<i64, Erro
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("node {node_id} has no endpoint on port {port}")))
+    .ok_or_else(|| crate::certificates::Refused::NoSuchEndpoint { node_id, port }.into())
 }
 
 fn alert_target(node_id: i64, port: i32, sha256: &str) -> String {
@@ -150,7 +150,7 @@ pub async fn unmute(pool: &PgPool, context: &RequestContext, key: AlertKey) -> R
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound("this alert is neither muted nor acknowledged".into()))?;
+    .ok_or(crate::certificates::Refused::NotMuted)?;
     record(
         &mut tx,
         context.event(

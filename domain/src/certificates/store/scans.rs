@@ -79,7 +79,7 @@ async fn scan(pool: &PgPool, id: i64) -> Result<ScanStatus, Error> {
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no scan with id {id}")))?;
+    .ok_or(crate::certificates::Refused::NoSuchScan(id))?;
     Ok(row.into())
 }
 
@@ -153,7 +153,7 @@ pub async fn start_scan(
                     .fetch_all(&app.pool)
                     .await?;
             if let Some(missing) = ids.iter().find(|id| !known.contains(id)) {
-                return Err(Error::NotFound(format!("no node with id {missing}")));
+                return Err(crate::inventory::Refused::NoSuchNode(*missing).into());
             }
         }
         None => {
@@ -163,9 +163,7 @@ pub async fn start_scan(
             .fetch_optional(&app.pool)
             .await?
             {
-                return Err(Error::Conflict(format!(
-                    "a scan of the whole fleet is already running (scan {running})"
-                )));
+                return Err(crate::certificates::Refused::FleetScanRunning(running).into());
             }
         }
     }
@@ -193,7 +191,7 @@ pub async fn cancel_scan(app: &Services, context: &RequestContext, id: i64) -> R
         .map_err(Error::internal)?
     {
         scan(&app.pool, id).await?;
-        return Err(Error::Conflict(format!("scan {id} is not running")));
+        return Err(crate::certificates::Refused::ScanNotRunning(id).into());
     }
     record_alone(
         &app.pool,

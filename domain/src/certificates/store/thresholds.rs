@@ -98,7 +98,7 @@ pub async fn set_thresholds(
             )
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| Error::NotFound(format!("no cluster with id {id}")))?;
+            .ok_or(crate::inventory::Refused::NoSuchCluster(id))?;
             (
                 (None, None, None),
                 (
@@ -118,7 +118,7 @@ pub async fn set_thresholds(
             )
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| Error::NotFound(format!("no node with id {id}")))?;
+            .ok_or(crate::inventory::Refused::NoSuchNode(id))?;
             (
                 (row.c_warning, row.c_critical, row.c_percent),
                 (

@@ -1,6 +1,7 @@
 //! Clusters: listed with their node counts and thresholds, created, renamed and deleted.
 
 use super::*;
+use crate::inventory::Refused;
 
 /// Every cluster with its node count and thresholds (readers).
 #[tracing::instrument(skip_all, fields(actor = %context.actor()))]
@@ -102,7 +103,7 @@ pub async fn update_cluster(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no cluster with id {id}")))?;
+    .ok_or(Refused::NoSuchCluster(id))?;
     sqlx::query!(
         "update cluster set name = $2, description = $3, updated_at = now() where id = $1",
         id,
@@ -131,7 +132,7 @@ pub async fn delete_cluster(pool: &PgPool, context: &RequestContext, id: i64) ->
     let name = sqlx::query_scalar!("select name from cluster where id = $1 for update", id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("no cluster with id {id}")))?;
+        .ok_or(Refused::NoSuchCluster(id))?;
     let nodes = sqlx::query_scalar!(
         r#"select count(*) as "count!" from node where cluster_id = $1"#,
         id
@@ -139,9 +140,7 @@ pub async fn delete_cluster(pool: &PgPool, context: &RequestContext, id: i64) ->
     .fetch_one(&mut *tx)
     .await?;
     if nodes > 0 {
-        return Err(Error::Conflict(format!(
-            "the cluster {name} still has {nodes} node(s); delete or move them first"
-        )));
+        return Err(Refused::ClusterNotEmpty { name, nodes }.into());
     }
     sqlx::query!("delete from cluster where id = $1", id)
         .execute(&mut *tx)

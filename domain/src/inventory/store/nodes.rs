@@ -1,6 +1,7 @@
 //! Nodes: created, changed and deleted with their audit entries, and read with their endpoints.
 
 use super::*;
+use crate::inventory::Refused;
 
 #[tracing::instrument(skip_all, fields(actor = %context.actor()))]
 pub async fn create_node(
@@ -76,7 +77,7 @@ pub async fn update_node(
     .await
     .map_err(|e| node_constraint(e, &spec))?;
     if updated.rows_affected() == 0 {
-        return Err(Error::NotFound(format!("no node with id {id}")));
+        return Err(Refused::NoSuchNode(id).into());
     }
     write_endpoints(&mut tx, id, &endpoints).await?;
     let before_spec = NodeSpec {
@@ -114,7 +115,7 @@ pub async fn delete_node(pool: &PgPool, context: &RequestContext, id: i64) -> Re
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no node with id {id}")))?;
+    .ok_or(Refused::NoSuchNode(id))?;
     record(
         &mut tx,
         context
@@ -200,10 +201,10 @@ pub(crate) async fn node(pool: &PgPool, id: i64) -> Result<Node, Error> {
     let cluster_id = sqlx::query_scalar!("select cluster_id from node where id = $1", id)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("no node with id {id}")))?;
+        .ok_or(Refused::NoSuchNode(id))?;
     nodes(pool, Some(cluster_id))
         .await?
         .into_iter()
         .find(|n| n.id == id)
-        .ok_or_else(|| Error::NotFound(format!("no node with id {id}")))
+        .ok_or_else(|| Refused::NoSuchNode(id).into())
 }

@@ -28,7 +28,7 @@ pub async fn checked_against(pool: &PgPool, cluster_id: i64) -> Result<proxymap:
     sqlx::query_scalar!("select id from cluster where id = $1", cluster_id)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("no cluster with id {cluster_id}")))?;
+        .ok_or(crate::inventory::Refused::NoSuchCluster(cluster_id))?;
     let nodes = sqlx::query!(
         r#"select n.fqdn, n.address, n.kind,
                   array(select e.port from endpoint e where e.node_id = n.id order by e.port) as "ports!"

@@ -34,7 +34,7 @@ async fn view(connection: &mut PgConnection, id: i64) -> Result<MapView, Error> 
     views(connection, Some(id))
         .await?
         .pop()
-        .ok_or_else(|| Error::NotFound(format!("no proxy map with id {id}")))
+        .ok_or_else(|| crate::proxy_maps::Refused::NoSuchMap(id).into())
 }
 
 /// One map (`Some(id)`) or every map, by name, in one query.
@@ -171,7 +171,7 @@ pub async fn version_text(
     )
     .fetch_optional(&mut *connection)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("proxy map {id} has no version {version}")))
+    .ok_or_else(|| crate::proxy_maps::Refused::NoSuchVersion { id, version }.into())
 }
 
 /// Saves `save.text` as the next version if it was edited from the latest, and if it has no
@@ -191,7 +191,7 @@ pub async fn save(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no proxy map with id {id}")))?;
+    .ok_or(crate::proxy_maps::Refused::NoSuchMap(id))?;
     let latest = sqlx::query!(
         "select version, text from proxy_map_version where map_id = $1 order by version desc limit 1",
         id
@@ -277,7 +277,7 @@ pub async fn publish(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("proxy map {id} has no version {version}")))?;
+    .ok_or(crate::proxy_maps::Refused::NoSuchVersion { id, version })?;
     sqlx::query!(
         "update proxy_map set published_version = $2, published_by = $3, published_at = now() where id = $1",
         id,

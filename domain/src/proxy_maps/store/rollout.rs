@@ -42,7 +42,7 @@ async fn load(
     )
     .fetch_optional(&mut *connection)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no proxy map with id {id}")))?;
+    .ok_or(crate::proxy_maps::Refused::NoSuchMap(id))?;
     let rollout = Rollout {
         config_uris: row.config_uris,
         update_frequency: u32::try_from(row.update_frequency).unwrap_or(1),
@@ -82,7 +82,7 @@ pub async fn set(
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(Error::NotFound(format!("no proxy map with id {id}")));
+        return Err(crate::proxy_maps::Refused::NoSuchMap(id).into());
     }
     let uris = match rollout.config_uris.as_slice() {
         [] => "no config URI".to_owned(),
@@ -117,13 +117,11 @@ pub async fn set(
 pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Result<i64, Error> {
     context.require_admin()?;
     let map = view(&mut *services.pool.acquire().await?, id).await?;
-    let cluster_id = map.cluster_id.ok_or_else(|| {
-        Error::Conflict("this map belongs to no cluster: choose its cluster first".into())
-    })?;
+    let cluster_id = map
+        .cluster_id
+        .ok_or(crate::proxy_maps::Refused::NoCluster)?;
     if map.published_version.is_none() {
-        return Err(Error::Conflict(
-            "nothing is published yet: a node refuses a config URI that serves no valid map, so publish a version first".into(),
-        ));
+        return Err(crate::proxy_maps::Refused::NothingPublished.into());
     }
     let settings = load(&mut *services.pool.acquire().await?, services, id).await?;
     let mut trust = Vec::new();
@@ -144,9 +142,7 @@ pub async fn plan(services: &Services, context: &RequestContext, id: i64) -> Res
         })
         .collect();
     if planned.is_empty() {
-        return Err(Error::Conflict(
-            "the map's cluster has no Finesse, IdS or CUIC node (the components that fetch the map): add them to the inventory first".into(),
-        ));
+        return Err(crate::proxy_maps::Refused::NoFetchingNodes.into());
     }
     let plan_id = crate::reconcile::store::create(
         &mut tx,
@@ -190,11 +186,10 @@ async fn host_certificates(
         .prober()
         .probe(&target, None)
         .await
-        .map_err(|e| {
-            Error::Conflict(format!(
-                "the nodes must trust {host}:{port} before they fetch the map from it, and its certificate could not be read: {}",
-                e.message
-            ))
+        .map_err(|e| crate::proxy_maps::Refused::HostUnreadable {
+            host: host.to_owned(),
+            port,
+            why: e.message,
         })?;
     Ok(handshake
         .chain
@@ -246,7 +241,7 @@ pub async fn node_map(
         |driver| async move { vos::driver::Driver::proxy_config_map(&*driver).await },
     )
     .await?
-    .map_err(|failure| Error::Conflict(format!("the node's map could not be read: {failure}")))?;
+    .map_err(|failure| crate::proxy_maps::Refused::NodeMapUnreadable(failure.to_string()))?;
     Ok(read
         .into_iter()
         .map(|(internal, external)| format!("{internal}={external}\n"))

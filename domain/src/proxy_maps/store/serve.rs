@@ -52,7 +52,7 @@ pub async fn published(pool: &PgPool, slug: &str) -> Result<Published, Error> {
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no published proxy map at /maps/{slug}/proxymap.txt")))?;
+    .ok_or_else(|| crate::proxy_maps::Refused::NotPublished(slug.to_owned()))?;
     Ok(Published {
         map_id: row.id,
         version: row.version,
@@ -145,7 +145,7 @@ pub async fn propagation_of(
     )
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| Error::NotFound(format!("no proxy map with id {id}")))?;
+    .ok_or(crate::proxy_maps::Refused::NoSuchMap(id))?;
     let mut ours = map.config_uris.clone();
     ours.push(served_at(services, &map.slug));
     let nodes = sqlx::query!(

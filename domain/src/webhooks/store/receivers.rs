@@ -101,7 +101,7 @@ pub async fn delete(pool: &PgPool, context: &RequestContext, id: i64) -> Result<
     let name = sqlx::query_scalar!("delete from webhook where id = $1 returning name", id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("no webhook with id {id}")))?;
+        .ok_or(crate::webhooks::Refused::NoSuchWebhook(id))?;
     record(
         &mut tx,
         context
@@ -162,7 +162,7 @@ pub async fn send_test(
     let hook = sqlx::query!("select name, url, format from webhook where id = $1", id)
         .fetch_optional(&app.pool)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("no webhook with id {id}")))?;
+        .ok_or(crate::webhooks::Refused::NoSuchWebhook(id))?;
     let detail = json!({
         "event": "test",
         "webhook": hook.name,
