@@ -168,7 +168,9 @@ pub async fn import_trust(
     )
     .fetch_one(&services.pool)
     .await?;
-    let subject = info.subject_cn.clone().unwrap_or(info.subject.clone());
+    // The certificate's own words, shown on one line as they are (no line break, terminal
+    // control or invisible character reaches the answer or the audit entry).
+    let subject = vos::driver::shown(&info.subject_cn.clone().unwrap_or(info.subject.clone()));
     let kind = NodeKind::parse(&node.kind).unwrap_or(NodeKind::Other);
     let output = outcome.output.unwrap_or_default();
     let state: NodeState = outcome
