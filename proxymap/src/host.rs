@@ -75,6 +75,21 @@ pub struct HostPort {
     pub port: u16,
 }
 
+impl HostPort {
+    /// `host[:port]` as one side of a map line is written (no port: 443); the error says what
+    /// is wrong in the map's words.
+    pub fn parse(text: &str) -> Result<HostPort, String> {
+        parse_side(text.trim()).map_err(|(_, _, message)| message)
+    }
+}
+
+impl std::str::FromStr for HostPort {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        HostPort::parse(text)
+    }
+}
+
 impl fmt::Display for HostPort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.host, self.port)

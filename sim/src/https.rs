@@ -46,7 +46,7 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener,
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let app = router(fleet.clone(), node, rest);
     loop {
-        let Ok((tcp, _)) = listener.accept().await else {
+        let Ok((tcp, peer)) = listener.accept().await else {
             continue;
         };
         let faults = fleet.faults(node);
@@ -54,7 +54,10 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener,
             drop(tcp);
             continue;
         }
-        let (acceptor, app) = (acceptor.clone(), app.clone());
+        let (acceptor, app) = (
+            acceptor.clone(),
+            app.clone().layer(axum::Extension(Peer(peer))),
+        );
         tokio::spawn(async move {
             if faults.latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
@@ -78,21 +81,60 @@ struct Api {
     failures: Arc<Mutex<HashMap<String, (u32, Instant)>>>,
 }
 
+/// The connection's peer, for the record of what reached the node.
+#[derive(Clone, Copy)]
+struct Peer(std::net::SocketAddr);
+
+/// Writes down every request before it is answered.
+async fn record(
+    State(api): State<Api>,
+    peer: Option<axum::Extension<Peer>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let seen = crate::Seen {
+        peer: peer
+            .map(|p| p.0 .0)
+            .unwrap_or_else(|| ([0, 0, 0, 0], 0).into()),
+        method: request.method().to_string(),
+        target: request
+            .uri()
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    };
+    api.fleet.record(api.node, seen);
+    next.run(request).await
+}
+
 fn router(fleet: Arc<Fleet>, node: usize, rest: bool) -> Router {
     let api = Api {
         fleet,
         node,
         failures: Arc::default(),
     };
-    let mut app = Router::new().route("/", get(home));
+    let mut app = Router::new()
+        .route("/", get(home))
+        .route("/desktop/assets/{*file}", get(asset));
     if rest {
         app = app
             .route("/finesse/api/SystemInfo", get(system_info))
             .route("/finesse/api/ConnectedUsersInfo", get(connected_users))
-            .route("/finesse/api/User/{id}", get(user))
+            .route("/finesse/api/User/{id}", get(user).put(set_state))
             .route("/finesse/api/Users", get(users));
     }
     app.fallback(|| async { api_error(StatusCode::NOT_FOUND, "Not Found", "No such resource") })
+        .layer(axum::middleware::from_fn_with_state(api.clone(), record))
         .with_state(api)
 }
 
@@ -102,6 +144,24 @@ async fn home(State(api): State<Api>) -> impl IntoResponse {
         "<!doctype html><title>{0}</title><p>{0}: simulated {1} {2}</p>",
         spec.fqdn, spec.kind, spec.version
     ))
+}
+
+/// The desktop's static files (what a proxy may serve from its cache without credentials).
+async fn asset(Path(file): Path<String>) -> Response {
+    let content_type = match file.rsplit_once('.').map(|(_, e)| e) {
+        Some("js") => "text/javascript",
+        Some("css") => "text/css",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        format!("/* simulated desktop file {file} */\n"),
+    )
+        .into_response()
 }
 
 fn xml(status: StatusCode, body: String) -> Response {
@@ -166,6 +226,12 @@ impl Api {
 }
 
 impl Api {
+    fn state_of(&self, agent: &str) -> String {
+        self.fleet
+            .agent_state(self.node, agent)
+            .unwrap_or_else(|| "NOT_READY".into())
+    }
+
     /// 401 without valid credentials, 403 for an agent.
     #[allow(clippy::result_large_err)]
     fn admin_only(&self, headers: &HeaderMap, what: &str) -> Result<(), Response> {
@@ -282,8 +348,13 @@ async fn connected_users(State(api): State<Api>, headers: HeaderMap) -> Response
     )
 }
 
-fn user_xml(id: &str, first: &str, last: &str, roles: &str) -> String {
-    format!("<User><uri>/finesse/api/User/{id}</uri><loginId>{id}</loginId><loginName>{id}</loginName><firstName>{first}</firstName><lastName>{last}</lastName><roles>{roles}</roles><state>NOT_READY</state></User>")
+impl Api {
+    /// An agent's `<User>` with its current state.
+    fn agent_xml(&self, a: &crate::fleet::Agent) -> String {
+        let (id, first, last) = (&a.id, &a.first_name, &a.last_name);
+        let state = self.state_of(id);
+        format!("<User><uri>/finesse/api/User/{id}</uri><loginId>{id}</loginId><loginName>{id}</loginName><firstName>{first}</firstName><lastName>{last}</lastName><roles><role>Agent</role></roles><state>{state}</state></User>")
+    }
 }
 
 async fn user(State(api): State<Api>, Path(id): Path<String>, headers: HeaderMap) -> Response {
@@ -300,11 +371,44 @@ async fn user(State(api): State<Api>, Path(id): Path<String>, headers: HeaderMap
         }
     }
     match api.spec().agents.iter().find(|a| a.id == id) {
-        Some(a) => xml(
-            StatusCode::OK,
-            user_xml(&a.id, &a.first_name, &a.last_name, "<role>Agent</role>"),
-        ),
+        Some(a) => xml(StatusCode::OK, api.agent_xml(a)),
         None => api_error(StatusCode::NOT_FOUND, "Not Found", "User not found"),
+    }
+}
+
+/// `PUT /finesse/api/User/<id>` with `<User><state>READY</state></User>`: the agent's own
+/// state change (202, as Finesse answers).
+async fn set_state(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    match api.authenticate(&headers) {
+        Some(Caller::Agent(me)) if me == id => {}
+        Some(_) => {
+            return api_error(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "Agents may change only their own state",
+            )
+        }
+        None => return unauthorized(),
+    }
+    let state = body
+        .split_once("<state>")
+        .and_then(|(_, rest)| rest.split_once("</state>"))
+        .map(|(state, _)| state.trim().to_owned());
+    match state {
+        Some(state) if ["READY", "NOT_READY", "LOGOUT"].contains(&state.as_str()) => {
+            api.fleet.set_agent_state(api.node, &id, &state);
+            StatusCode::ACCEPTED.into_response()
+        }
+        _ => api_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid Input",
+            "state must be READY, NOT_READY or LOGOUT",
+        ),
     }
 }
 
@@ -312,11 +416,6 @@ async fn users(State(api): State<Api>, headers: HeaderMap) -> Response {
     if let Err(denied) = api.admin_only(&headers, "list users") {
         return denied;
     }
-    let body: String = api
-        .spec()
-        .agents
-        .iter()
-        .map(|a| user_xml(&a.id, &a.first_name, &a.last_name, "<role>Agent</role>"))
-        .collect();
+    let body: String = api.spec().agents.iter().map(|a| api.agent_xml(a)).collect();
     xml(StatusCode::OK, format!("<Users>{body}</Users>"))
 }

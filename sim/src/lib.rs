@@ -75,7 +75,36 @@ struct Live {
     /// SSH connections open now, and the most ever open at once.
     ssh_open: std::sync::atomic::AtomicUsize,
     ssh_most: std::sync::atomic::AtomicUsize,
+    /// The latest HTTPS requests that reached the node (what tests of a proxy in front of it
+    /// assert on).
+    seen: Mutex<std::collections::VecDeque<Seen>>,
+    /// Agents' states as set through `PUT /finesse/api/User/<id>`.
+    agent_states: Mutex<std::collections::HashMap<String, String>>,
 }
+
+/// One HTTPS request as it reached a node.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub peer: std::net::SocketAddr,
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    /// Names lowercased, in arrival order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How many requests a node remembers.
+const SEEN: usize = 4096;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -177,6 +206,8 @@ impl Fleet {
                     ssh: RwLock::new(ssh::config(node, &state.host_key)?),
                     ssh_open: Default::default(),
                     ssh_most: Default::default(),
+                    seen: Mutex::default(),
+                    agent_states: Mutex::default(),
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -246,6 +277,28 @@ impl Fleet {
         } else {
             live.ssh_open.fetch_sub(1, SeqCst);
         }
+    }
+
+    /// The HTTPS requests that reached `node` (the latest 4,096), oldest first.
+    pub fn seen(&self, node: usize) -> Vec<Seen> {
+        lock(&self.live[node].seen).iter().cloned().collect()
+    }
+
+    /// An agent's state as last set through the REST API (`None`: never set).
+    pub fn agent_state(&self, node: usize, agent: &str) -> Option<String> {
+        lock(&self.live[node].agent_states).get(agent).cloned()
+    }
+
+    pub(crate) fn set_agent_state(&self, node: usize, agent: &str, state: &str) {
+        lock(&self.live[node].agent_states).insert(agent.to_owned(), state.to_owned());
+    }
+
+    pub(crate) fn record(&self, node: usize, seen: Seen) {
+        let mut list = lock(&self.live[node].seen);
+        if list.len() == SEEN {
+            list.pop_front();
+        }
+        list.push_back(seen);
     }
 
     pub fn users(&self, node: usize) -> Users {

@@ -1,0 +1,186 @@
+//! Edge authentication (seed 004): Basic credentials are checked once against Finesse, then a
+//! keyed hash of them is believed for `credential_cache_secs` (a changed password takes effect
+//! within that time, as the seed says). The hash key is random per process and never leaves
+//! it; the password itself is never kept.
+//!
+//! Also here: who is connected (sessions by user and address, what `Connected agents` shows as
+//! "via proxy") and which addresses authenticated lately (a WebSocket is accepted only from
+//! one of them).
+
+use crate::{lock, now};
+use proxyconf::Session;
+use ring::hmac;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Upper bounds on what is remembered (a flood of names or addresses cannot grow memory).
+const MAX_CREDENTIALS: usize = 50_000;
+const MAX_SESSIONS: usize = 100_000;
+
+pub struct Auth {
+    key: hmac::Key,
+    credentials: Mutex<HashMap<String, Believed>>,
+    sessions: Mutex<HashMap<(String, IpAddr), Tracked>>,
+}
+
+struct Believed {
+    tag: hmac::Tag,
+    until: Instant,
+}
+
+struct Tracked {
+    first: u64,
+    last: u64,
+    last_at: Instant,
+    requests: u64,
+    websockets: u32,
+}
+
+/// A Finesse login ID as the engine accepts it before asking Finesse: letters, digits and
+/// `._@-`, at most 128 characters. Anything else is a failed authentication without a request.
+pub fn plausible_user(user: &str) -> bool {
+    !user.is_empty()
+        && user.len() <= 128
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'-'))
+}
+
+impl Auth {
+    pub fn new() -> Auth {
+        let rng = ring::rand::SystemRandom::new();
+        Auth {
+            key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system has randomness"),
+            credentials: Mutex::default(),
+            sessions: Mutex::default(),
+        }
+    }
+
+    fn tag(&self, user: &str, password: &str) -> hmac::Tag {
+        let mut ctx = hmac::Context::with_key(&self.key);
+        ctx.update(&(user.len() as u64).to_be_bytes());
+        ctx.update(user.as_bytes());
+        ctx.update(password.as_bytes());
+        ctx.sign()
+    }
+
+    /// Whether these credentials were checked against Finesse within the cache time.
+    pub fn believed(&self, user: &str, password: &str) -> bool {
+        let credentials = lock(&self.credentials);
+        let Some(b) = credentials.get(user) else {
+            return false;
+        };
+        if b.until <= Instant::now() {
+            return false;
+        }
+        let mut message = Vec::with_capacity(8 + user.len() + password.len());
+        message.extend_from_slice(&(user.len() as u64).to_be_bytes());
+        message.extend_from_slice(user.as_bytes());
+        message.extend_from_slice(password.as_bytes());
+        // Constant time: ring compares the tags.
+        hmac::verify(&self.key, &message, b.tag.as_ref()).is_ok()
+    }
+
+    /// Finesse accepted these credentials: believe them for `secs`.
+    pub fn remember(&self, user: &str, password: &str, secs: u64) {
+        let tag = self.tag(user, password);
+        let mut credentials = lock(&self.credentials);
+        if credentials.len() >= MAX_CREDENTIALS {
+            let now = Instant::now();
+            credentials.retain(|_, b| b.until > now);
+            if credentials.len() >= MAX_CREDENTIALS {
+                return;
+            }
+        }
+        credentials.insert(
+            user.to_owned(),
+            Believed {
+                tag,
+                until: Instant::now() + Duration::from_secs(secs),
+            },
+        );
+    }
+
+    /// Forgets `user`'s cached credentials and sessions (revoked).
+    pub fn forget(&self, user: &str) {
+        lock(&self.credentials).remove(user);
+        lock(&self.sessions).retain(|(u, _), _| u != user);
+    }
+
+    /// An authenticated request of `user` from `address`.
+    pub fn seen(&self, user: &str, address: IpAddr) {
+        let mut sessions = lock(&self.sessions);
+        let now_secs = now();
+        if let Some(t) = sessions.get_mut(&(user.to_owned(), address)) {
+            t.last = now_secs;
+            t.last_at = Instant::now();
+            t.requests += 1;
+            return;
+        }
+        if sessions.len() >= MAX_SESSIONS {
+            return;
+        }
+        sessions.insert(
+            (user.to_owned(), address),
+            Tracked {
+                first: now_secs,
+                last: now_secs,
+                last_at: Instant::now(),
+                requests: 1,
+                websockets: 0,
+            },
+        );
+    }
+
+    /// The user that authenticated from `address` within `window`, if any (the most recent).
+    pub fn recently(&self, address: IpAddr, window: Duration) -> Option<String> {
+        lock(&self.sessions)
+            .iter()
+            .filter(|((_, a), t)| *a == address && t.last_at.elapsed() < window)
+            .max_by_key(|(_, t)| t.last_at)
+            .map(|((user, _), _)| user.clone())
+    }
+
+    /// A WebSocket of `user` from `address` opened (`+1`) or closed (`-1`).
+    pub fn websocket(&self, user: &str, address: IpAddr, opened: bool) {
+        if let Some(t) = lock(&self.sessions).get_mut(&(user.to_owned(), address)) {
+            if opened {
+                t.websockets += 1;
+            } else {
+                t.websockets = t.websockets.saturating_sub(1);
+            }
+        }
+    }
+
+    pub fn sessions(&self) -> Vec<Session> {
+        let mut out: Vec<Session> = lock(&self.sessions)
+            .iter()
+            .map(|((user, address), t)| Session {
+                user: user.clone(),
+                address: *address,
+                first: t.first,
+                last: t.last,
+                requests: t.requests,
+                websockets: t.websockets,
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.user, a.address).cmp(&(&b.user, b.address)));
+        out
+    }
+
+    /// Drops expired credentials, and sessions idle for the credential time with nothing open.
+    pub fn expire(&self, settings: &proxyconf::Auth) {
+        let now = Instant::now();
+        lock(&self.credentials).retain(|_, b| b.until > now);
+        let idle = Duration::from_secs(settings.credential_cache_secs);
+        lock(&self.sessions).retain(|_, t| t.websockets > 0 || t.last_at.elapsed() < idle);
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,160 @@
+//! A configuration made ready to serve: its files read, its TLS built, its routes indexed, its
+//! rate limiters made. Built whole before it replaces the one in force, so a document that
+//! cannot be served (a key that does not open, a certificate that covers no route) is refused
+//! with the reason and changes nothing.
+
+use crate::limits::Limits;
+use crate::tls;
+use crate::upstream::{self, Client};
+use proxyconf::{Config, Problem, Route, Served};
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub struct Loaded {
+    pub config: Config,
+    /// (external host lowercased, port) → index in `config.routes`.
+    routes: HashMap<(String, u16), usize>,
+    /// Each listener's TLS, by bound address.
+    pub(crate) tls: HashMap<SocketAddr, Arc<rustls::ServerConfig>>,
+    /// The LAN-side `proxymap.txt` port's TLS (the first listener certificate).
+    pub(crate) lan_tls: Option<Arc<rustls::ServerConfig>>,
+    pub(crate) upstream: Client,
+    pub limits: Limits,
+    pub served: Vec<Served>,
+}
+
+impl Loaded {
+    /// Before the first configuration: nothing bound, nothing routed.
+    pub(crate) fn empty() -> Loaded {
+        let config = Config {
+            schema: proxyconf::SCHEMA,
+            version: 0,
+            pair: String::new(),
+            listeners: Vec::new(),
+            routes: Vec::new(),
+            forwarders: Default::default(),
+            auth: Default::default(),
+            limits: Default::default(),
+            bans: Default::default(),
+            timeouts: Default::default(),
+            upstream: Default::default(),
+            status: Default::default(),
+        };
+        Loaded {
+            limits: Limits::new(&config.limits.rates),
+            upstream: upstream::client(
+                tls::client(&[], None).expect("an empty trust builds"),
+                &config,
+            ),
+            routes: HashMap::new(),
+            tls: HashMap::new(),
+            lan_tls: None,
+            served: Vec::new(),
+            config,
+        }
+    }
+
+    pub fn build(config: Config) -> Result<Loaded, Vec<Problem>> {
+        let mut problems = config.check();
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut served = Vec::new();
+        let mut tls = HashMap::new();
+        let mut first_key = None;
+        for (i, listener) in config.listeners.iter().enumerate() {
+            let hosts: HashSet<String> = config
+                .routes
+                .iter()
+                .filter(|r| r.external.port == listener.port())
+                .map(|r| r.external.host.exact().to_ascii_lowercase())
+                .collect();
+            let mut keys = Vec::new();
+            for (j, pair) in listener.certificates.iter().enumerate() {
+                match tls::load_pair(pair, &format!("listeners[{i}].certificates[{j}]")) {
+                    Ok(loaded) => {
+                        served.push(Served {
+                            listener: Some(listener.address),
+                            pem: loaded.pem,
+                        });
+                        first_key.get_or_insert_with(|| loaded.key.clone());
+                        keys.push(loaded.key);
+                    }
+                    Err(p) => problems.push(p),
+                }
+            }
+            if !keys.is_empty() {
+                let mut hosts: Vec<&String> = hosts.iter().collect();
+                hosts.sort();
+                for host in hosts {
+                    if !keys.iter().any(|k| tls::covers(k, host)) {
+                        problems.push(Problem::new(
+                            format!("listeners[{i}].certificates"),
+                            format!(
+                                "no certificate covers {host}, which is routed on port {}",
+                                listener.port()
+                            ),
+                        ));
+                    }
+                }
+            }
+            tls.insert(listener.address, tls::server(keys, hosts));
+        }
+        let client_pair = match &config.upstream.client_certificate {
+            Some(pair) => match tls::load_pair(pair, "upstream.client_certificate") {
+                Ok(loaded) => Some(loaded),
+                Err(p) => {
+                    problems.push(p);
+                    None
+                }
+            },
+            None => None,
+        };
+        let client = match tls::client(&config.upstream.trust, client_pair.as_ref()) {
+            Ok(c) => Some(c),
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        };
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        if let Some(loaded) = client_pair {
+            served.push(Served {
+                listener: None,
+                pem: loaded.pem,
+            });
+        }
+        let routes = config
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    (
+                        r.external.host.exact().to_ascii_lowercase(),
+                        r.external.port,
+                    ),
+                    i,
+                )
+            })
+            .collect();
+        Ok(Loaded {
+            limits: Limits::new(&config.limits.rates),
+            upstream: upstream::client(client.expect("no problem: built"), &config),
+            routes,
+            tls,
+            lan_tls: first_key.map(tls::lan),
+            served,
+            config,
+        })
+    }
+
+    /// The route for `host` (any case) on a listener whose clients use `port`.
+    pub fn route(&self, host: &str, port: u16) -> Option<&Route> {
+        let key = (host.to_ascii_lowercase(), port);
+        self.routes.get(&key).map(|&i| &self.config.routes[i])
+    }
+}

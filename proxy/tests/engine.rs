@@ -1,0 +1,793 @@
+//! The engine in front of simulated Finesse and CUIC nodes: each behaviour of DOMAIN.md §6 as a
+//! client meets it, and what reached the upstream as the simulator recorded it.
+
+use base64::Engine as _;
+use proxy::Engine;
+use proxyconf::{BanTarget, Config};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+const FLEET: &str = r#"
+[[cluster]]
+name = "Edge"
+
+[[cluster.node]]
+fqdn = "finesse1.sim.test"
+kind = "finesse"
+password = "Admin!pass1"
+https_ports = [0]
+
+[[cluster.node.agent]]
+id = "agent1"
+password = "Agent!pass1"
+first_name = "Ada"
+last_name = "Agent"
+
+[[cluster.node.agent]]
+id = "agent2"
+password = "Agent!pass2"
+first_name = "Bo"
+last_name = "Agent"
+
+[[cluster.node]]
+fqdn = "cuic1.sim.test"
+kind = "cuic"
+password = "Admin!pass1"
+https_ports = [0]
+"#;
+
+const FINESSE: &str = "finesse1.edge.test";
+const CUIC: &str = "cuic1.edge.test";
+
+struct Rig {
+    sim: sim::Running,
+    engine: Arc<Engine>,
+    config: Config,
+    port: u16,
+    roots: Arc<rustls::RootCertStore>,
+    _dir: Dir,
+}
+
+/// A scratch directory removed when dropped.
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A response as read off the wire.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+fn basic(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+impl Rig {
+    async fn start(edit: impl FnOnce(&mut Config)) -> Rig {
+        let sim = sim::start_toml(FLEET, None)
+            .await
+            .expect("the fleet starts");
+        let ca = testkit::pki::Ca::new("Edge test CA");
+        let leaf = ca.leaf(&[FINESSE, CUIC]);
+        let dir = std::env::temp_dir().join(format!("gatehouse-proxy-{}", testkit::free_port()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("edge.pem"), &leaf.pem).unwrap();
+        std::fs::write(dir.join("edge.key"), &leaf.key_pem).unwrap();
+        let port = testkit::free_port();
+        let finesse = sim.node("finesse1.sim.test").unwrap().https[0];
+        let cuic = sim.node("cuic1.sim.test").unwrap().https[0];
+        let trust: Vec<String> = (0..2)
+            .map(|i| sim.fleet.state(i).active_tomcat.unwrap().cert_pem)
+            .collect();
+        let mut config = Config::from_json(&format!(
+            r#"{{"schema": 1, "version": 1, "pair": "test",
+                "listeners": [{{"address": "127.0.0.1:{port}",
+                   "certificates": [{{"certificate": "{dir}/edge.pem", "key": "{dir}/edge.key"}}]}}],
+                "routes": [
+                  {{"external": "{FINESSE}:{port}", "internal": "finesse1.sim.test:8445", "address": "{finesse}", "component": "finesse"}},
+                  {{"external": "{CUIC}:{port}", "internal": "cuic1.sim.test:8444", "address": "{cuic}", "component": "cuic"}}
+                ]}}"#,
+            dir = dir.display()
+        ))
+        .unwrap();
+        config.upstream.trust = trust;
+        edit(&mut config);
+        let engine = Engine::start("proxy-a", config.clone())
+            .await
+            .expect("the engine starts");
+        Rig {
+            sim,
+            engine,
+            config,
+            port,
+            roots: Arc::new(ca.roots()),
+            _dir: Dir(dir),
+        }
+    }
+
+    /// A TLS connection to the engine asking for `sni`.
+    async fn tls(&self, sni: &str) -> std::io::Result<TlsStream<TcpStream>> {
+        let config = rustls::ClientConfig::builder_with_provider(testkit::tls::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(self.roots.clone())
+            .with_no_client_auth();
+        let tcp = TcpStream::connect(("127.0.0.1", self.port)).await?;
+        let name = rustls::pki_types::ServerName::try_from(sni.to_owned()).unwrap();
+        tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+    }
+
+    /// Sends `raw` (a whole request) on a new connection and reads the answer to its end.
+    async fn raw(&self, sni: &str, raw: &str) -> Answer {
+        let mut tls = self.tls(sni).await.expect("a TLS connection");
+        tls.write_all(raw.as_bytes()).await.unwrap();
+        read_answer(&mut tls).await.expect("an answer")
+    }
+
+    /// `GET path` on `host` with these headers (`Connection: close` added).
+    async fn get(&self, host: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut raw = format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}:{}\r\nConnection: close\r\n",
+            self.port
+        );
+        for (n, v) in headers {
+            raw.push_str(&format!("{n}: {v}\r\n"));
+        }
+        raw.push_str("\r\n");
+        self.raw(host, &raw).await
+    }
+
+    async fn as_agent(&self, path: &str) -> Answer {
+        self.get(
+            FINESSE,
+            path,
+            &[("Authorization", &basic("agent1", "Agent!pass1"))],
+        )
+        .await
+    }
+
+    /// `SystemInfo` as `user` with `password`, the client address header saying `client`.
+    async fn from(&self, user: &str, password: &str, client: &str) -> Answer {
+        let auth = basic(user, password);
+        let headers = [("Authorization", auth.as_str()), ("X-Real-IP", client)];
+        self.get(FINESSE, "/finesse/api/SystemInfo", &headers).await
+    }
+
+    /// Requests that reached the Finesse node for `target`.
+    fn reached(&self, target: &str) -> Vec<sim::Seen> {
+        self.sim
+            .fleet
+            .seen(0)
+            .into_iter()
+            .filter(|s| s.target == target)
+            .collect()
+    }
+}
+
+/// Reads one answer: its head, then the body by Content-Length, chunks, or to the end.
+async fn read_answer<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<Answer> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte).await {
+            Ok(1) => buf.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    let mut answer = Answer {
+        status,
+        head,
+        body: String::new(),
+    };
+    let mut body = Vec::new();
+    if let Some(n) = answer
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        body.resize(n, 0);
+        s.read_exact(&mut body).await.ok()?;
+    } else if answer
+        .header("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
+    {
+        loop {
+            let mut line = Vec::new();
+            while !line.ends_with(b"\r\n") {
+                s.read_exact(&mut byte).await.ok()?;
+                line.push(byte[0]);
+            }
+            let size = usize::from_str_radix(String::from_utf8_lossy(&line).trim(), 16).ok()?;
+            let mut chunk = vec![0; size + 2];
+            s.read_exact(&mut chunk).await.ok()?;
+            if size == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..size]);
+        }
+    } else if status != 101 && status != 304 {
+        let _ = s.read_to_end(&mut body).await;
+    }
+    answer.body = String::from_utf8_lossy(&body).into_owned();
+    Some(answer)
+}
+
+/// Whether the peer closed the connection (a read ends or fails) within `within`.
+async fn closed<S: tokio::io::AsyncRead + Unpin>(s: &mut S, within: Duration) -> bool {
+    let mut buf = [0u8; 512];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_authenticated_request_reaches_its_upstream_with_the_client_address_and_no_hop_by_hop_header(
+) {
+    let rig = Rig::start(|_| {}).await;
+    let answer = rig
+        .get(
+            FINESSE,
+            "/finesse/api/User/agent1",
+            &[
+                ("Authorization", &basic("agent1", "Agent!pass1")),
+                ("X-Forwarded-For", "6.6.6.6"),
+                ("X-Real-IP", "6.6.6.6"),
+                ("Keep-Alive", "timeout=99"),
+                ("X-Drop-Me", "1"),
+                ("Connection", "close, X-Drop-Me"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(
+        answer.body.contains("<loginId>agent1</loginId>"),
+        "{}",
+        answer.body
+    );
+    let forwarded: Vec<_> = rig
+        .reached("/finesse/api/User/agent1")
+        .into_iter()
+        .filter(|s| s.header("host") == Some(&format!("{FINESSE}:{}", rig.port)))
+        .collect();
+    assert_eq!(
+        forwarded.len(),
+        1,
+        "the client's request, with the client's Host"
+    );
+    let seen = &forwarded[0];
+    assert_eq!(seen.header("x-forwarded-for"), Some("127.0.0.1"));
+    assert_eq!(seen.header("x-real-ip"), Some("127.0.0.1"));
+    assert_eq!(seen.header("x-forwarded-proto"), Some("https"));
+    for gone in ["keep-alive", "x-drop-me"] {
+        assert_eq!(seen.header(gone), None, "{gone} reached the upstream");
+    }
+    // The engine asked Finesse itself (with the node's own name as Host) before forwarding.
+    assert_eq!(rig.reached("/finesse/api/User/agent1").len(), 2);
+    let report = rig.engine.report();
+    assert_eq!(report.sessions.len(), 1);
+    assert_eq!(report.sessions[0].user, "agent1");
+    assert_eq!(report.version, 1);
+}
+
+#[tokio::test]
+async fn without_valid_credentials_nothing_is_forwarded() {
+    let rig = Rig::start(|_| {}).await;
+    let none = rig.get(FINESSE, "/finesse/api/SystemInfo", &[]).await;
+    assert_eq!(none.status, 401);
+    assert_eq!(
+        none.header("www-authenticate"),
+        Some("Basic realm=\"Finesse\"")
+    );
+    let wrong = rig
+        .get(
+            FINESSE,
+            "/finesse/api/SystemInfo",
+            &[("Authorization", &basic("agent1", "nope"))],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    let odd = rig
+        .get(
+            FINESSE,
+            "/finesse/api/SystemInfo",
+            &[("Authorization", &basic("../../x", "y"))],
+        )
+        .await;
+    assert_eq!(odd.status, 401);
+    let bearer = rig
+        .get(
+            FINESSE,
+            "/finesse/api/SystemInfo",
+            &[("Authorization", "Bearer abc")],
+        )
+        .await;
+    assert_eq!(bearer.status, 401);
+    assert!(rig.reached("/finesse/api/SystemInfo").is_empty());
+    // An implausible name is refused without asking Finesse.
+    assert!(rig
+        .sim
+        .fleet
+        .seen(0)
+        .iter()
+        .all(|s| !s.target.contains("..")));
+}
+
+#[tokio::test]
+async fn credentials_are_checked_against_finesse_once_then_believed() {
+    let rig = Rig::start(|_| {}).await;
+    for _ in 0..3 {
+        assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+    }
+    assert_eq!(rig.reached("/finesse/api/SystemInfo").len(), 3);
+    assert_eq!(
+        rig.reached("/finesse/api/User/agent1").len(),
+        1,
+        "one check, then the cache"
+    );
+    // Another password for the same user is checked again (and refused).
+    let wrong = rig
+        .get(
+            FINESSE,
+            "/finesse/api/SystemInfo",
+            &[("Authorization", &basic("agent1", "Agent!pass2"))],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(rig.reached("/finesse/api/User/agent1").len(), 2);
+    // A revoked user is asked about again.
+    rig.engine.revoke("agent1");
+    assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+    assert_eq!(rig.reached("/finesse/api/User/agent1").len(), 3);
+}
+
+#[tokio::test]
+async fn five_failures_ban_the_address_with_418_and_close_what_it_has_open() {
+    let rig = Rig::start(|_| {}).await;
+    // A kept-alive connection of the same address, authenticated.
+    let mut open = rig.tls(FINESSE).await.unwrap();
+    let request = format!(
+        "GET /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\n\r\n",
+        rig.port,
+        basic("agent2", "Agent!pass2")
+    );
+    open.write_all(request.as_bytes()).await.unwrap();
+    assert_eq!(read_answer(&mut open).await.unwrap().status, 200);
+    for i in 0..5 {
+        let user = format!("guess{i}");
+        let a = rig
+            .get(
+                FINESSE,
+                "/finesse/api/SystemInfo",
+                &[("Authorization", &basic(&user, "x"))],
+            )
+            .await;
+        assert_eq!(a.status, 401, "attempt {i}");
+    }
+    let banned = rig.as_agent("/finesse/api/SystemInfo").await;
+    assert_eq!(banned.status, 418, "{banned:?}");
+    assert!(
+        closed(&mut open, Duration::from_secs(2)).await,
+        "the open connection was closed"
+    );
+    let bans = rig.engine.report().bans;
+    assert_eq!(bans.len(), 1);
+    assert_eq!(
+        bans[0].target,
+        BanTarget::Address("127.0.0.1".parse().unwrap())
+    );
+    assert_eq!(bans[0].until - bans[0].since, 1800);
+    // Lifted: served again.
+    assert!(rig.engine.lift(&bans[0].target));
+    assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+}
+
+#[tokio::test]
+async fn five_failures_for_one_account_ban_the_account_from_any_address() {
+    let rig = Rig::start(|c| {
+        // The test's one address is a forwarder's, so that only the account counts.
+        c.forwarders.addresses = vec!["127.0.0.1".parse().unwrap()];
+        c.forwarders.header = Some("X-Real-IP".into());
+    })
+    .await;
+    for i in 0..5 {
+        let a = rig.from("agent1", "wrong", &format!("203.0.113.{i}")).await;
+        assert_eq!(a.status, 401);
+    }
+    let a = rig.from("agent1", "Agent!pass1", "198.51.100.1").await;
+    assert_eq!(a.status, 418);
+    let bans = rig.engine.report().bans;
+    assert_eq!(
+        bans.iter().map(|b| &b.target).collect::<Vec<_>>(),
+        [&BanTarget::Account("agent1".into())]
+    );
+}
+
+#[tokio::test]
+async fn a_client_address_header_is_believed_only_from_a_listed_forwarder() {
+    let spoofed = Rig::start(|c| c.forwarders.header = Some("X-Real-IP".into())).await;
+    let a = spoofed.from("agent1", "Agent!pass1", "203.0.113.50").await;
+    assert_eq!(a.status, 200);
+    let seen = spoofed.reached("/finesse/api/SystemInfo");
+    assert_eq!(seen[0].header("x-real-ip"), Some("127.0.0.1"));
+    assert_eq!(seen[0].header("x-forwarded-for"), Some("127.0.0.1"));
+
+    let listed = Rig::start(|c| {
+        c.forwarders.addresses = vec!["127.0.0.0/8".parse().unwrap()];
+        c.forwarders.header = Some("X-Real-IP".into());
+    })
+    .await;
+    let a = listed.from("agent1", "Agent!pass1", "203.0.113.50").await;
+    assert_eq!(a.status, 200);
+    let seen = listed.reached("/finesse/api/SystemInfo");
+    assert_eq!(seen[0].header("x-real-ip"), Some("203.0.113.50"));
+    assert_eq!(
+        listed.engine.report().sessions[0].address,
+        "203.0.113.50".parse::<std::net::IpAddr>().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn listed_forwarders_are_neither_limited_nor_banned() {
+    let rig = Rig::start(|c| {
+        c.forwarders.addresses = vec!["127.0.0.1".parse().unwrap()];
+        c.forwarders.header = Some("X-Real-IP".into());
+        c.limits.rates.finesse = proxyconf::Rate {
+            per_second: 1,
+            burst: 1,
+        };
+    })
+    .await;
+    // No header: the forwarder itself is the client, and it is exempt.
+    for _ in 0..4 {
+        assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+    }
+    for i in 0..6 {
+        let a = rig
+            .get(
+                FINESSE,
+                "/finesse/api/SystemInfo",
+                &[("Authorization", &basic(&format!("x{i}"), "bad"))],
+            )
+            .await;
+        assert_eq!(a.status, 401);
+    }
+    assert!(rig.engine.report().bans.is_empty());
+    // A client behind it is limited.
+    let behind = rig.from("agent1", "Agent!pass1", "203.0.113.7").await;
+    assert_eq!(behind.status, 200);
+    let again = rig.from("agent1", "Agent!pass1", "203.0.113.7").await;
+    assert_eq!(again.status, 429);
+}
+
+#[tokio::test]
+async fn over_the_rate_of_its_class_a_client_is_answered_429_with_retry_after() {
+    let rig = Rig::start(|_| {}).await;
+    let path = "/finesse/api/User/agent1/ClientLog";
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(rig.as_agent(path).await);
+    }
+    let limited: Vec<_> = statuses.iter().filter(|a| a.status == 429).collect();
+    assert!(
+        !limited.is_empty(),
+        "{:?}",
+        statuses.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    let retry: u64 = limited[0].header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry));
+    // Another class is not affected.
+    assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+}
+
+#[tokio::test]
+async fn unknown_names_and_a_host_other_than_the_tls_name_are_refused() {
+    let rig = Rig::start(|_| {}).await;
+    assert!(
+        rig.tls("unknown.edge.test").await.is_err(),
+        "an SNI that is no route"
+    );
+    let mut raw = format!(
+        "GET /finesse/api/SystemInfo HTTP/1.1\r\nHost: {CUIC}:{}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        rig.port,
+        basic("agent1", "Agent!pass1")
+    );
+    assert_eq!(rig.raw(FINESSE, &raw).await.status, 421);
+    raw = raw.replace(&format!("{CUIC}:{}", rig.port), &format!("{FINESSE}:1"));
+    assert_eq!(rig.raw(FINESSE, &raw).await.status, 404);
+    assert!(rig.reached("/finesse/api/SystemInfo").is_empty());
+}
+
+#[tokio::test]
+async fn refused_paths_and_paths_that_read_two_ways_never_reach_the_upstream() {
+    let rig = Rig::start(|_| {}).await;
+    assert_eq!(rig.as_agent("/cfadmin/").await.status, 403);
+    assert_eq!(rig.as_agent("/http-bind").await.status, 403);
+    assert_eq!(
+        rig.get(FINESSE, "/desktop/assets/../../finesse/api/SystemInfo", &[])
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        rig.get(
+            FINESSE,
+            "/desktop/assets/%2e%2e/%2e%2e/finesse/api/SystemInfo",
+            &[]
+        )
+        .await
+        .status,
+        400
+    );
+    assert!(rig
+        .sim
+        .fleet
+        .seen(0)
+        .iter()
+        .all(|s| !s.target.contains("cfadmin") && !s.target.contains("SystemInfo")));
+}
+
+#[tokio::test]
+async fn static_files_are_served_without_credentials_from_the_cache() {
+    let rig = Rig::start(|_| {}).await;
+    for _ in 0..3 {
+        let a = rig
+            .get(
+                FINESSE,
+                "/desktop/assets/js/app.js",
+                &[("Cookie", "JSESSIONID=secret")],
+            )
+            .await;
+        assert_eq!(a.status, 200, "{a:?}");
+        assert!(a.body.contains("simulated desktop file js/app.js"));
+        assert_eq!(a.header("content-type"), Some("text/javascript"));
+    }
+    let seen = rig.reached("/desktop/assets/js/app.js");
+    assert_eq!(seen.len(), 1, "fetched once");
+    assert_eq!(seen[0].header("cookie"), None);
+    assert_eq!(seen[0].header("authorization"), None);
+    let cache = rig.engine.report().cache;
+    assert_eq!((cache.entries, cache.hits), (1, 2));
+}
+
+#[tokio::test]
+async fn request_smuggling_shapes_are_refused_before_the_upstream() {
+    let rig = Rig::start(|_| {}).await;
+    let auth = basic("agent1", "Agent!pass1");
+    let p = rig.port;
+    let cases = [
+        format!("POST /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{p}\r\nAuthorization: {auth}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n"),
+        format!("POST /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{p}\r\nAuthorization: {auth}\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd"),
+        format!("GET /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{p}\r\nAuthorization: {auth}\r\nX-Folded: a\r\n b\r\n\r\n"),
+        format!("POST /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{p}\r\nAuthorization: {auth}\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n"),
+    ];
+    for (i, raw) in cases.iter().enumerate() {
+        let mut tls = rig.tls(FINESSE).await.unwrap();
+        tls.write_all(raw.as_bytes()).await.unwrap();
+        let answer = read_answer(&mut tls).await;
+        let status = answer.map(|a| a.status);
+        if i == 0 {
+            // Read by its Transfer-Encoding alone, answered, and the connection closed: what
+            // followed the chunked body is never read as a request.
+            assert!(closed(&mut tls, Duration::from_secs(2)).await);
+        } else {
+            assert!(matches!(status, None | Some(400)), "case {i}: {status:?}");
+        }
+    }
+    let first = rig.reached("/finesse/api/SystemInfo");
+    assert!(first.len() <= 1);
+    assert!(first
+        .iter()
+        .all(|s| s.header("content-length").is_none_or(|l| l == "0")));
+    assert!(rig
+        .sim
+        .fleet
+        .seen(0)
+        .iter()
+        .all(|s| s.target != "/smuggled"));
+}
+
+#[tokio::test]
+async fn oversized_heads_and_bodies_are_refused() {
+    let rig = Rig::start(|_| {}).await;
+    let long = "a".repeat(20_000);
+    let a = rig.get(FINESSE, &format!("/finesse/api/{long}"), &[]).await;
+    assert!(
+        a.status == 431 || a.status == 414 || a.status == 400,
+        "{}",
+        a.status
+    );
+    let a = rig
+        .get(FINESSE, "/finesse/api/SystemInfo", &[("X-Big", &long)])
+        .await;
+    assert_eq!(a.status, 431);
+    let raw = format!(
+        "POST /finesse/api/User/agent1 HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        rig.port,
+        basic("agent1", "Agent!pass1"),
+        (15u64 << 20) + 1
+    );
+    assert_eq!(rig.raw(FINESSE, &raw).await.status, 413);
+}
+
+#[tokio::test]
+async fn a_slow_request_head_or_body_is_cut_off() {
+    let rig = Rig::start(|c| {
+        c.timeouts.client_header_secs = 1;
+        c.timeouts.client_body_secs = 1;
+    })
+    .await;
+    let mut slow = rig.tls(FINESSE).await.unwrap();
+    slow.write_all(
+        format!(
+            "GET /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{}\r\n",
+            rig.port
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let _ = slow.write_all(b"X-Slow: 1\r\n").await;
+    }
+    assert!(
+        closed(&mut slow, Duration::from_secs(2)).await,
+        "the slow head was cut off"
+    );
+
+    let mut body = rig.tls(FINESSE).await.unwrap();
+    body.write_all(
+        format!(
+            "PUT /finesse/api/User/agent1 HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\nContent-Length: 100\r\n\r\nabc",
+            rig.port,
+            basic("agent1", "Agent!pass1")
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let answered = tokio::time::timeout(Duration::from_secs(5), read_answer(&mut body)).await;
+    assert!(
+        matches!(
+            answered,
+            Ok(None)
+                | Ok(Some(Answer {
+                    status: 502..=504,
+                    ..
+                }))
+        ),
+        "{answered:?}"
+    );
+    assert!(rig.reached("/finesse/api/SystemInfo").is_empty());
+    assert_eq!(
+        rig.sim.fleet.agent_state(0, "agent1"),
+        None,
+        "the upstream never got the whole body"
+    );
+    // A whole body goes through.
+    let state = "<User><state>READY</state></User>";
+    let raw = format!(
+        "PUT /finesse/api/User/agent1 HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{state}",
+        rig.port,
+        basic("agent1", "Agent!pass1"),
+        state.len()
+    );
+    assert_eq!(rig.raw(FINESSE, &raw).await.status, 202);
+    assert_eq!(
+        rig.sim.fleet.agent_state(0, "agent1").as_deref(),
+        Some("READY")
+    );
+}
+
+#[tokio::test]
+async fn more_connections_from_one_address_than_the_limit_are_answered_503() {
+    let rig = Rig::start(|c| c.limits.http1_connections = 2).await;
+    let _a = rig.tls(FINESSE).await.unwrap();
+    let _b = rig.tls(FINESSE).await.unwrap();
+    let third = rig.as_agent("/finesse/api/SystemInfo").await;
+    assert_eq!(third.status, 503);
+    drop((_a, _b));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_new_configuration_takes_effect_without_dropping_open_connections_and_a_bad_one_changes_nothing(
+) {
+    let rig = Rig::start(|_| {}).await;
+    let mut open = rig.tls(FINESSE).await.unwrap();
+    let request = format!(
+        "GET /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\n\r\n",
+        rig.port,
+        basic("agent1", "Agent!pass1")
+    );
+    open.write_all(request.as_bytes()).await.unwrap();
+    assert_eq!(read_answer(&mut open).await.unwrap().status, 200);
+
+    let mut next = rig.config.clone();
+    next.version = 2;
+    next.auth
+        .refused_prefixes
+        .push("/finesse/api/SystemInfo".into());
+    rig.engine
+        .apply(next)
+        .await
+        .expect("version 2 is put in force");
+    assert_eq!(rig.engine.report().version, 2);
+    // The open connection is still served, by the new rules.
+    open.write_all(request.as_bytes()).await.unwrap();
+    assert_eq!(read_answer(&mut open).await.unwrap().status, 403);
+
+    let mut bad = rig.config.clone();
+    bad.version = 3;
+    bad.listeners[0].certificates[0].key = "/nonexistent/edge.key".into();
+    let problems = rig.engine.apply(bad).await.unwrap_err();
+    assert!(
+        problems[0].contains("/nonexistent/edge.key"),
+        "{problems:?}"
+    );
+    let report = rig.engine.report();
+    assert_eq!(report.version, 2);
+    assert_eq!(report.refused.unwrap().version, 3);
+    open.write_all(request.as_bytes()).await.unwrap();
+    assert_eq!(
+        read_answer(&mut open).await.unwrap().status,
+        403,
+        "version 2 still serves"
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_not_in_the_trust_is_never_sent_credentials() {
+    let rig = Rig::start(|c| {
+        c.upstream.trust = vec![testkit::pki::Ca::new("Someone else").pem()];
+    })
+    .await;
+    let a = rig.as_agent("/finesse/api/SystemInfo").await;
+    assert_eq!(a.status, 502);
+    assert!(
+        rig.sim.fleet.seen(0).is_empty(),
+        "no request reached the node"
+    );
+    let health = rig.engine.report().upstreams;
+    assert!(!health[0].up);
+    assert!(
+        health[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("certificate"),
+        "{health:?}"
+    );
+}
