@@ -109,6 +109,11 @@ impl Auth {
         lock(&self.sessions).retain(|(u, _), _| u != user);
     }
 
+    /// Forgets the sessions from `address` (or from the IPv6 /64 it stands for).
+    pub fn forget_address(&self, address: IpAddr) {
+        lock(&self.sessions).retain(|(_, a), _| !crate::conns::within(address, *a));
+    }
+
     /// An authenticated request of `user` from `address`.
     pub fn seen(&self, user: &str, address: IpAddr) {
         let mut sessions = lock(&self.sessions);

@@ -10,9 +10,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
-/// At most this many targets with recent failures are remembered (a flood of addresses
-/// cannot grow memory without bound: the oldest are forgotten first).
+/// At most this many targets with recent failures are remembered, and this many bans: a flood
+/// of addresses cannot grow memory without bound. Beyond it, failures outside the window are
+/// dropped, then a tenth of the rest (a flood's own entries, mostly); bans, the one ending
+/// soonest. (IPv6 clients are counted by /64, see `chain::Client`.)
 const MAX_COUNTED: usize = 100_000;
+const MAX_BANS: usize = 100_000;
 
 pub struct Bans {
     inner: Mutex<Inner>,
@@ -56,6 +59,17 @@ impl Bans {
             inner
                 .failures
                 .retain(|_, times| times.back().is_some_and(|t| at.duration_since(*t) < window));
+            if inner.failures.len() >= MAX_COUNTED {
+                let drop: Vec<BanTarget> = inner
+                    .failures
+                    .keys()
+                    .take(MAX_COUNTED / 10)
+                    .cloned()
+                    .collect();
+                for target in drop {
+                    inner.failures.remove(&target);
+                }
+            }
         }
         for target in targets {
             let times = inner.failures.entry(target.clone()).or_default();
@@ -82,7 +96,7 @@ impl Bans {
             }
         }
         for ban in &made {
-            inner.bans.insert(ban.target.clone(), ban.clone());
+            insert(&mut inner.bans, ban.clone());
         }
         drop(inner);
         for ban in &made {
@@ -103,7 +117,7 @@ impl Bans {
             if ban.origin == BanOrigin::Console {
                 log(&ban, ban.until.saturating_sub(ban.since));
             }
-            inner.bans.insert(ban.target.clone(), ban);
+            insert(&mut inner.bans, ban);
         }
     }
 
@@ -142,6 +156,24 @@ impl Bans {
         let now = now();
         lock(&self.inner).bans.retain(|_, b| b.until > now);
     }
+}
+
+/// Puts `ban` in, making room by expiry, then by the ban ending soonest.
+fn insert(bans: &mut HashMap<BanTarget, Ban>, ban: Ban) {
+    if bans.len() >= MAX_BANS && !bans.contains_key(&ban.target) {
+        let now = now();
+        bans.retain(|_, b| b.until > now);
+        if bans.len() >= MAX_BANS {
+            if let Some(soonest) = bans
+                .values()
+                .min_by_key(|b| b.until)
+                .map(|b| b.target.clone())
+            {
+                bans.remove(&soonest);
+            }
+        }
+    }
+    bans.insert(ban.target.clone(), ban);
 }
 
 /// The installer's line (minutes rounded up), at warn level on the `bans` target.

@@ -30,6 +30,46 @@ pub(crate) struct Conn {
     /// More connections from this address than the limit: every request is answered 503.
     pub over_limit: bool,
     pub requests: AtomicU32,
+    pub activity: Activity,
+}
+
+/// Requests in flight on a connection and when the last one ended.
+pub(crate) struct Activity {
+    in_flight: AtomicU32,
+    since: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity {
+            in_flight: AtomicU32::new(0),
+            since: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
+}
+
+impl Activity {
+    /// How long nothing has been in flight (zero while something is).
+    pub fn idle_for(&self) -> Duration {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Duration::ZERO;
+        }
+        crate::lock(&self.since).elapsed()
+    }
+
+    fn start(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(self)
+    }
+}
+
+struct InFlight<'a>(&'a Activity);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        *crate::lock(&self.0.since) = std::time::Instant::now();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Headers that concern one connection only (RFC 9110 §7.6.1), never forwarded either way.
@@ -55,9 +95,20 @@ pub(crate) async fn handle(
     conn: Arc<Conn>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
+    let _in_flight = conn.activity.start();
     let live = conn.engine.live();
     let h1 = req.version() < Version::HTTP_2;
+    let method = req.method().clone();
+    let target = req.uri().path().to_owned();
     let mut response = serve(&conn, &live, req).await;
+    // The access log: the path is URI characters only (hyper refuses anything else).
+    tracing::debug!(
+        target: "access",
+        peer = %conn.peer.ip(),
+        %method,
+        path = %target,
+        status = response.status().as_u16(),
+    );
     if h1 {
         let n = conn.requests.fetch_add(1, Ordering::Relaxed) + 1;
         if n >= live.config.timeouts.keepalive_requests || conn.over_limit {
@@ -134,9 +185,12 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
             "this host is not served here",
         );
     };
-    let client = client_address(conn, config, req.headers());
-    let exempt = config.forwarders.includes(client);
-    if !exempt && engine.bans.banned(&BanTarget::Address(client)) {
+    let client = match client_address(conn, config, req.headers()) {
+        Ok(client) => client,
+        Err(why) => return refuse(conn, "bad_request", StatusCode::BAD_REQUEST, why),
+    };
+    let exempt = client.exempt;
+    if !exempt && engine.bans.banned(&BanTarget::Address(client.key)) {
         return refuse(
             conn,
             "banned",
@@ -171,7 +225,7 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
     }
     let class = Class::of(route.component, &path);
     if !exempt {
-        if let Err(wait) = live.limits.check(class, client) {
+        if let Err(wait) = live.limits.check(class, client.key) {
             let mut response = refuse(
                 conn,
                 "rate_limited",
@@ -204,12 +258,25 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
             .iter()
             .any(|p| path.starts_with(p.as_str()))
     {
-        return statics(conn, live, route, req, client).await;
+        return statics(conn, live, route, req, client.address).await;
+    }
+    // A CORS preflight carries no credentials by design (browsers send none): the component
+    // answers it, rate-limited like everything else.
+    if *req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        && !req.headers().contains_key(header::AUTHORIZATION)
+    {
+        return forward(conn, live, route, req, client.address, "", None).await;
     }
     let user = match credentials(req.headers()) {
         Credentials::Basic(user, password) => {
-            match authenticate(conn, live, client, exempt, &user, &password, req.headers()).await {
-                Ok(()) => user,
+            match authenticate(conn, live, client, &user, &password, req.headers()).await {
+                Ok(()) => {
+                    engine.auth.seen(&user, client.address);
+                    user
+                }
                 Err(refused) => return refused,
             }
         }
@@ -224,7 +291,7 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
         }
         Credentials::None if upgrade => {
             let window = Duration::from_secs(config.auth.websocket_window_secs);
-            match engine.auth.recently(client, window) {
+            match engine.auth.recently(client.address, window) {
                 Some(user) => user,
                 None => {
                     return refuse(
@@ -238,10 +305,24 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
         }
         Credentials::None => return unauthorized(conn, "credentials required"),
     };
-    engine.auth.seen(&user, client);
     engine.conns.user(&conn.handle, &user);
-    let on_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
-    forward(conn, live, route, req, client, &user, on_upgrade).await
+    let upgrade = if upgrade {
+        // A WebSocket holds a connection as long as it is open: it counts against the limit.
+        let (tunnel, open) = engine.conns.open(client.key, !exempt);
+        if !exempt && open > config.limits.http1_connections {
+            return refuse(
+                conn,
+                "too_many_connections",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many connections from your address",
+            );
+        }
+        engine.conns.user(&tunnel, &user);
+        Some((hyper::upgrade::on(&mut req), tunnel))
+    } else {
+        None
+    };
+    forward(conn, live, route, req, client.address, &user, upgrade).await
 }
 
 fn unauthorized(conn: &Conn, text: &str) -> Response<Body> {
@@ -254,55 +335,101 @@ fn unauthorized(conn: &Conn, text: &str) -> Response<Body> {
 }
 
 /// The host and port the request is for: HTTP/2's `:authority` or HTTP/1.1's absolute target,
-/// else the `Host` header; no port means the listener's.
+/// else the `Host` header; no port means the listener's. When both a target authority and a
+/// `Host` header are given they must name the same host and port (the upstream reads `Host`).
 fn authority(req: &Request<Incoming>, listener_port: u16) -> Option<(String, u16)> {
-    let text = match req.uri().authority() {
-        Some(a) => a.as_str().to_owned(),
-        None => req.headers().get(header::HOST)?.to_str().ok()?.to_owned(),
+    let parse = |text: &str| -> Option<(String, u16)> {
+        if text.contains('@') {
+            return None;
+        }
+        let authority: http::uri::Authority = text.parse().ok()?;
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        if host.is_empty() {
+            return None;
+        }
+        Some((
+            host.to_ascii_lowercase(),
+            authority.port_u16().unwrap_or(listener_port),
+        ))
     };
-    let authority: http::uri::Authority = text.parse().ok()?;
-    if text.contains('@') {
-        return None;
+    let header = match req.headers().get(header::HOST) {
+        Some(value) => Some(parse(value.to_str().ok()?)?),
+        None => None,
+    };
+    match (req.uri().authority(), header) {
+        (Some(target), header) => {
+            let target = parse(target.as_str())?;
+            header.is_none_or(|h| h == target).then_some(target)
+        }
+        (None, header) => header,
     }
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    if host.is_empty() {
-        return None;
-    }
-    Some((
-        host.to_owned(),
-        authority.port_u16().unwrap_or(listener_port),
-    ))
 }
 
-/// The client's address: from the configured header when the connection comes from a listed
-/// forwarder and the header holds one address, else the socket's.
-fn client_address(conn: &Conn, config: &proxyconf::Config, headers: &HeaderMap) -> IpAddr {
+/// Who the client is, as far as the engine can tell.
+#[derive(Clone, Copy)]
+pub(crate) struct Client {
+    /// Its address: what the upstream and the report are told.
+    pub address: IpAddr,
+    /// What bans, failures and rates are counted by: the address, or its /64 for IPv6 (one
+    /// host holds a whole /64, so counting single addresses would let it rotate).
+    pub key: IpAddr,
+    /// A listed forwarder speaking for itself (seed 004: "not blocked or rate limited").
+    pub exempt: bool,
+}
+
+impl Client {
+    fn new(address: IpAddr, exempt: bool) -> Client {
+        let key = match address {
+            IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+            v4 => v4,
+        };
+        Client {
+            address,
+            key,
+            exempt,
+        }
+    }
+}
+
+/// The client: the socket's address, unless the socket is a listed forwarder. From a
+/// forwarder, the configured header's address (the last of a list: the one the forwarder
+/// added); a forwarder that sends no header speaks for itself (seed 004: devices without
+/// header support) and is exempt. A header given twice or not holding an address is refused:
+/// an address the engine cannot read would otherwise make the client the exempt forwarder.
+fn client_address(
+    conn: &Conn,
+    config: &proxyconf::Config,
+    headers: &HeaderMap,
+) -> Result<Client, &'static str> {
     let socket = canonical(conn.peer.ip());
     if !config.forwarders.includes(socket) {
-        return socket;
+        return Ok(Client::new(socket, false));
     }
     let Some(name) = &config.forwarders.header else {
-        return socket;
+        return Ok(Client::new(socket, true));
     };
     let mut values = headers.get_all(name.as_str()).iter();
     match (values.next(), values.next()) {
+        (None, _) => Ok(Client::new(socket, true)),
         (Some(value), None) => value
             .to_str()
             .ok()
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse::<IpAddr>().ok())
-            .map(canonical)
-            .unwrap_or(socket),
-        _ => socket,
+            .map(|a| Client::new(canonical(a), false))
+            .ok_or("the forwarder's client address header does not hold an address"),
+        _ => Err("the forwarder's client address header is given twice"),
     }
 }
 
-/// A path without dot segments, backslashes, NUL or encoded slashes and dots, which the
-/// upstream might read differently from the engine's prefix checks.
+/// A path without dot segments, empty segments, backslashes, NUL, encoded slashes and dots, or
+/// `;` path parameters (Tomcat drops them, then normalises: `/a/..;/b` is `/b` there), which
+/// the upstream might read differently from the engine's prefix checks.
 fn plain_path(path: &str) -> bool {
-    if !path.starts_with('/') {
+    if !path.starts_with('/') || path.contains("//") || path.contains(';') {
         return false;
     }
     let lower = path.to_ascii_lowercase();
@@ -383,21 +510,26 @@ fn credentials(headers: &HeaderMap) -> Credentials {
 }
 
 /// Basic credentials: believed from the cache, else checked against Finesse. A failure counts
-/// against the address and the account; reaching the limit bans them and closes what they
-/// have open.
+/// against the address and the account; reaching the limit bans them. An address ban closes
+/// what the address has open. An account ban stops every further check of that account's
+/// passwords (no more guessing) but lets credentials already believed through: anyone can
+/// fail five times with an agent's name, and that must not throw the agent out.
 async fn authenticate(
     conn: &Conn,
     live: &Loaded,
-    client: IpAddr,
-    exempt: bool,
+    client: Client,
     user: &str,
     password: &str,
     headers: &HeaderMap,
 ) -> Result<(), Response<Body>> {
     let engine = &conn.engine;
     let config = &live.config;
-    let account = BanTarget::Account(user.to_owned());
+    // Login IDs are counted without case, so that `Agent1` and `agent1` share one count.
+    let account = BanTarget::Account(user.to_ascii_lowercase());
     let plausible = auth::plausible_user(user);
+    if plausible && engine.auth.believed(user, password) {
+        return Ok(());
+    }
     if plausible && engine.bans.banned(&account) {
         return Err(refuse(
             conn,
@@ -405,9 +537,6 @@ async fn authenticate(
             StatusCode::IM_A_TEAPOT,
             "blocked for exceeding the retry limit",
         ));
-    }
-    if plausible && engine.auth.believed(user, password) {
-        return Ok(());
     }
     let accepted = if plausible {
         match finesse_accepts(conn, live, user, headers).await {
@@ -426,8 +555,8 @@ async fn authenticate(
         false
     };
     let mut targets = Vec::with_capacity(2);
-    if !exempt {
-        targets.push(BanTarget::Address(client));
+    if !client.exempt {
+        targets.push(BanTarget::Address(client.key));
     }
     if plausible {
         targets.push(account);
@@ -440,7 +569,9 @@ async fn authenticate(
         return Ok(());
     }
     for ban in engine.bans.failed(&targets, &config.bans) {
-        engine.conns.close(&ban.target);
+        if let BanTarget::Address(address) = ban.target {
+            engine.forget_address(address);
+        }
     }
     Err(unauthorized(conn, "Invalid credentials"))
 }
@@ -499,6 +630,18 @@ async fn finesse_accepts(
         }
     }
     Err(last)
+}
+
+/// The engine's own refusal of a request body, somewhere in `e`'s causes.
+fn body_refusal<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a crate::body::Refused> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(refused) = c.downcast_ref::<crate::body::Refused>() {
+            return Some(refused);
+        }
+        cause = c.source();
+    }
+    None
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -568,6 +711,17 @@ fn upstream_request<B>(
         .parse()
         .map_err(|_| ())?;
     parts.version = Version::HTTP_11;
+    // HTTP/2 may split cookies over several fields; HTTP/1.1 wants one (RFC 9113 §8.2.3).
+    let cookies: Vec<&[u8]> = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    if cookies.len() > 1 {
+        let joined = HeaderValue::from_bytes(&cookies.join(&b"; "[..])).map_err(|_| ())?;
+        parts.headers.insert(header::COOKIE, joined);
+    }
     upstream_headers(&mut parts.headers, client, forwarder_header);
     if let Some(host) = host_header {
         parts.headers.insert(header::HOST, host);
@@ -623,6 +777,27 @@ async fn send(
             Ok(response)
         }
         Ok(Err(e)) => {
+            // The client's body broke off (too large, too slow): the client's doing, not the
+            // upstream's.
+            match body_refusal(&e) {
+                Some(crate::body::Refused::TooLarge(_)) => {
+                    return Err(refuse(
+                        conn,
+                        "too_large",
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the request body is too large",
+                    ))
+                }
+                Some(crate::body::Refused::Slow(_)) => {
+                    return Err(refuse(
+                        conn,
+                        "slow_body",
+                        StatusCode::REQUEST_TIMEOUT,
+                        "the request body stopped coming",
+                    ))
+                }
+                None => {}
+            }
             let reason = error_chain(&e);
             tracing::warn!(%upstream, %reason, "upstream failed");
             conn.engine.health.failed(&upstream, reason);
@@ -654,7 +829,7 @@ async fn forward(
     req: Request<Incoming>,
     client: IpAddr,
     user: &str,
-    on_upgrade: Option<hyper::upgrade::OnUpgrade>,
+    upgrade: Option<(hyper::upgrade::OnUpgrade, Handle)>,
 ) -> Response<Body> {
     let config = &live.config;
     let host = client_host(&req);
@@ -665,14 +840,13 @@ async fn forward(
             Duration::from_secs(config.timeouts.client_body_secs),
         ))
     });
-    let mut response = match send(conn, live, route, req, host, client, on_upgrade.is_some()).await
-    {
+    let mut response = match send(conn, live, route, req, host, client, upgrade.is_some()).await {
         Ok(response) => response,
         Err(refused) => return refused,
     };
     conn.engine.counters.add("forwarded");
     if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-        let Some(client_side) = on_upgrade else {
+        let Some((client_side, handle)) = upgrade else {
             return refuse(
                 conn,
                 "no_upstream",
@@ -681,7 +855,7 @@ async fn forward(
             );
         };
         let upstream_side = hyper::upgrade::on(&mut response);
-        tunnel(conn, client, user, client_side, upstream_side);
+        tunnel(conn, handle, client, user, client_side, upstream_side);
         let (mut parts, _) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
         websocket_upgrade(&mut parts.headers);
@@ -696,14 +870,13 @@ async fn forward(
 /// revoke closes it at once.
 fn tunnel(
     conn: &Conn,
+    handle: Handle,
     client: IpAddr,
     user: &str,
     client_side: hyper::upgrade::OnUpgrade,
     upstream_side: hyper::upgrade::OnUpgrade,
 ) {
     let engine = conn.engine.clone();
-    let (handle, _) = engine.conns.open(client, false);
-    engine.conns.user(&handle, user);
     let user = user.to_owned();
     tokio::spawn(async move {
         let (Ok(client_io), Ok(upstream_io)) = (client_side.await, upstream_side.await) else {
@@ -721,8 +894,11 @@ fn tunnel(
     });
 }
 
-/// A static file: from the cache, or fetched without the client's credentials and cookies and
-/// kept when it is a complete 200 answer.
+/// A static file: from the cache, or fetched with a fixed set of headers (none of the client's
+/// credentials, cookies or preferences, so that one answer fits every client) and kept when it
+/// is a complete 200 answer to a request without a query that the upstream lets be shared
+/// (no `no-store`, `private` or `Vary`). Requests with a query are fetched and passed on, not
+/// kept: cache-busting queries cannot evict the files everyone uses.
 async fn statics(
     conn: &Conn,
     live: &Loaded,
@@ -740,7 +916,8 @@ async fn statics(
             .unwrap_or("/")
     );
     let head = req.method() == Method::HEAD;
-    if let Some(entry) = engine.statics.get(&key) {
+    let keep = req.uri().query().is_none();
+    if let Some(entry) = keep.then(|| engine.statics.get(&key)).flatten() {
         engine.counters.add("static_cached");
         let mut response = Response::new(if head {
             crate::body::bytes(Bytes::new())
@@ -754,18 +931,13 @@ async fn statics(
         return response;
     }
     let host = client_host(&req);
-    let (parts, _) = req.into_parts();
-    let mut fetch = Request::from_parts(parts, crate::body::bytes(Bytes::new()));
-    *fetch.method_mut() = Method::GET;
-    for name in [
-        header::AUTHORIZATION,
-        header::COOKIE,
-        header::ACCEPT_ENCODING,
-        header::RANGE,
-        header::IF_NONE_MATCH,
-        header::IF_MODIFIED_SINCE,
-    ] {
-        fetch.headers_mut().remove(name);
+    let mut fetch = Request::get(req.uri().clone())
+        .body(crate::body::bytes(Bytes::new()))
+        .expect("a GET of a parsed target is a request");
+    for name in [header::ACCEPT, header::USER_AGENT] {
+        if let Some(value) = req.headers().get(&name) {
+            fetch.headers_mut().insert(name, value.clone());
+        }
     }
     let response = match send(conn, live, route, fetch, host, client, false).await {
         Ok(response) => response,
@@ -776,7 +948,17 @@ async fn statics(
     parts.headers.remove(header::SET_COOKIE);
     let small =
         content_length(&parts.headers).is_some_and(|n| n <= crate::statics::MAX_ENTRY as u64);
-    if parts.status != StatusCode::OK || !small {
+    let shared = !parts.headers.contains_key(header::VARY)
+        && !parts
+            .headers
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                let v = v.to_ascii_lowercase();
+                v.contains("no-store") || v.contains("private")
+            });
+    if parts.status != StatusCode::OK || !small || !keep || !shared {
         engine.counters.add("static_passed");
         return Response::from_parts(parts, boxed(body));
     }

@@ -83,7 +83,7 @@ impl Conns {
     pub fn close(&self, target: &BanTarget) {
         for e in lock(&self.0.open).values() {
             let hit = match target {
-                BanTarget::Address(a) => e.address == *a,
+                BanTarget::Address(a) => within(*a, e.address),
                 BanTarget::Account(user) => e.users.iter().any(|u| u == user),
             };
             if hit {
@@ -136,6 +136,16 @@ pub(crate) struct StreamGuard {
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         decrement(&self.conns.0.streams, self.address);
+    }
+}
+
+/// `address` is `net`, or in it when `net` is an IPv6 /64 (its last 64 bits zero).
+pub(crate) fn within(net: IpAddr, address: IpAddr) -> bool {
+    match (net, address) {
+        (IpAddr::V6(n), IpAddr::V6(a)) if u128::from(n) & ((1u128 << 64) - 1) == 0 => {
+            u128::from(a) >> 64 == u128::from(n) >> 64
+        }
+        _ => net == address,
     }
 }
 

@@ -193,12 +193,22 @@ impl Engine {
         }
     }
 
-    /// Bans `target` here (an administrator's or the peer's decision): its open connections
-    /// and WebSockets are closed at once.
+    /// Bans `target` here (an administrator's or the peer's decision). A banned address's open
+    /// connections and WebSockets are closed at once; an account ban stops its passwords from
+    /// being checked (see [`chain`]), and [`Engine::revoke`] closes what an account has open.
     pub fn ban(&self, ban: proxyconf::Ban) {
         let target = ban.target.clone();
         self.bans.add(ban);
-        self.conns.close(&target);
+        if let proxyconf::BanTarget::Address(address) = target {
+            self.forget_address(address);
+        }
+    }
+
+    /// Closes everything `address` (an address, or an IPv6 /64) has open and forgets that it
+    /// authenticated (its WebSocket window closes with it).
+    pub(crate) fn forget_address(&self, address: std::net::IpAddr) {
+        self.conns.close(&proxyconf::BanTarget::Address(address));
+        self.auth.forget_address(address);
     }
 
     /// Lifts a ban and forgets the failures that led to it.

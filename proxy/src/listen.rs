@@ -206,7 +206,9 @@ async fn connection(
         handle,
         over_limit,
         requests: AtomicU32::new(0),
+        activity: chain::Activity::default(),
     });
+    let watched = conn.clone();
     let service = hyper::service::service_fn(move |req| chain::handle(conn.clone(), req));
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
@@ -225,9 +227,22 @@ async fn connection(
         .keep_alive_timeout(keepalive);
     let io = TokioIo::new(Timed::new(stream, send_timeout));
     let served = builder.serve_connection_with_upgrades(io, service);
-    tokio::select! {
-        _ = served => {}
-        _ = close.cancelled() => {}
+    tokio::pin!(served);
+    // Idle (no request in flight) for `keepalive`: closed gracefully. hyper's HTTP/2 pings only
+    // find dead peers; a live one could otherwise hold the connection forever.
+    let mut tick = tokio::time::interval((keepalive / 4).max(Duration::from_millis(250)));
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            _ = served.as_mut() => return,
+            _ = close.cancelled() => return,
+            _ = tick.tick() => {
+                if !closing && watched.activity.idle_for() >= keepalive {
+                    closing = true;
+                    served.as_mut().graceful_shutdown();
+                }
+            }
+        }
     }
 }
 

@@ -15,13 +15,19 @@ use std::time::{Duration, Instant};
 /// Larger files are passed through, not kept.
 pub(crate) const MAX_ENTRY: usize = 4 << 20;
 
-/// Answer headers kept with a file.
-const KEPT: [http::HeaderName; 5] = [
+/// Answer headers kept with a file (its security headers too: a cached answer says what the
+/// upstream's said).
+const KEPT: [http::HeaderName; 10] = [
     http::header::CONTENT_TYPE,
     http::header::ETAG,
     http::header::LAST_MODIFIED,
     http::header::CACHE_CONTROL,
     http::header::CONTENT_ENCODING,
+    http::header::CONTENT_SECURITY_POLICY,
+    http::header::X_FRAME_OPTIONS,
+    http::header::X_CONTENT_TYPE_OPTIONS,
+    http::header::STRICT_TRANSPORT_SECURITY,
+    http::header::REFERRER_POLICY,
 ];
 
 #[derive(Default)]

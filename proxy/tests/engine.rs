@@ -12,6 +12,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 const FLEET: &str = r#"
+[hosts]
+"edge.sim.test" = "127.0.3.1"
+
 [[cluster]]
 name = "Edge"
 
@@ -19,7 +22,7 @@ name = "Edge"
 fqdn = "finesse1.sim.test"
 kind = "finesse"
 password = "Admin!pass1"
-https_ports = [0]
+https_ports = [0, 0]
 
 [[cluster.node.agent]]
 id = "agent1"
@@ -48,6 +51,10 @@ struct Rig {
     engine: Arc<Engine>,
     config: Config,
     port: u16,
+    /// The notification service's listener (7443 behind it).
+    notify_port: u16,
+    /// The certificate the engine presents upstream.
+    client_pem: String,
     roots: Arc<rustls::RootCertStore>,
     _dir: Dir,
 }
@@ -78,6 +85,12 @@ impl Answer {
     }
 }
 
+/// The tests' one address is a listed forwarder that names its clients in `X-Real-IP`.
+fn behind_forwarder(c: &mut Config) {
+    c.forwarders.addresses = vec!["127.0.0.1".parse().unwrap()];
+    c.forwarders.header = Some("X-Real-IP".into());
+}
+
 fn basic(user: &str, password: &str) -> String {
     format!(
         "Basic {}",
@@ -96,7 +109,12 @@ impl Rig {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("edge.pem"), &leaf.pem).unwrap();
         std::fs::write(dir.join("edge.key"), &leaf.key_pem).unwrap();
+        let client = ca.leaf(&["edge.sim.test"]);
+        std::fs::write(dir.join("client.pem"), &client.pem).unwrap();
+        std::fs::write(dir.join("client.key"), &client.key_pem).unwrap();
         let port = testkit::free_port();
+        let notify_port = testkit::free_port();
+        let notify = sim.node("finesse1.sim.test").unwrap().https[1];
         let finesse = sim.node("finesse1.sim.test").unwrap().https[0];
         let cuic = sim.node("cuic1.sim.test").unwrap().https[0];
         let trust: Vec<String> = (0..2)
@@ -104,12 +122,17 @@ impl Rig {
             .collect();
         let mut config = Config::from_json(&format!(
             r#"{{"schema": 1, "version": 1, "pair": "test",
-                "listeners": [{{"address": "127.0.0.1:{port}",
+                "listeners": [
+                  {{"address": "127.0.0.1:{port}",
+                   "certificates": [{{"certificate": "{dir}/edge.pem", "key": "{dir}/edge.key"}}]}},
+                  {{"address": "127.0.0.1:{notify_port}",
                    "certificates": [{{"certificate": "{dir}/edge.pem", "key": "{dir}/edge.key"}}]}}],
                 "routes": [
                   {{"external": "{FINESSE}:{port}", "internal": "finesse1.sim.test:8445", "address": "{finesse}", "component": "finesse"}},
+                  {{"external": "{FINESSE}:{notify_port}", "internal": "finesse1.sim.test:7443", "address": "{notify}", "component": "finesse"}},
                   {{"external": "{CUIC}:{port}", "internal": "cuic1.sim.test:8444", "address": "{cuic}", "component": "cuic"}}
-                ]}}"#,
+                ],
+                "upstream": {{"client_certificate": {{"certificate": "{dir}/client.pem", "key": "{dir}/client.key"}}}}}}"#,
             dir = dir.display()
         ))
         .unwrap();
@@ -123,6 +146,8 @@ impl Rig {
             engine,
             config,
             port,
+            notify_port,
+            client_pem: client.pem,
             roots: Arc::new(ca.roots()),
             _dir: Dir(dir),
         }
@@ -130,12 +155,16 @@ impl Rig {
 
     /// A TLS connection to the engine asking for `sni`.
     async fn tls(&self, sni: &str) -> std::io::Result<TlsStream<TcpStream>> {
+        self.tls_to(sni, self.port).await
+    }
+
+    async fn tls_to(&self, sni: &str, port: u16) -> std::io::Result<TlsStream<TcpStream>> {
         let config = rustls::ClientConfig::builder_with_provider(testkit::tls::provider())
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_root_certificates(self.roots.clone())
             .with_no_client_auth();
-        let tcp = TcpStream::connect(("127.0.0.1", self.port)).await?;
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
         let name = rustls::pki_types::ServerName::try_from(sni.to_owned()).unwrap();
         tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(name, tcp)
@@ -414,12 +443,8 @@ async fn five_failures_ban_the_address_with_418_and_close_what_it_has_open() {
 
 #[tokio::test]
 async fn five_failures_for_one_account_ban_the_account_from_any_address() {
-    let rig = Rig::start(|c| {
-        // The test's one address is a forwarder's, so that only the account counts.
-        c.forwarders.addresses = vec!["127.0.0.1".parse().unwrap()];
-        c.forwarders.header = Some("X-Real-IP".into());
-    })
-    .await;
+    // The test's one address is a forwarder's, so that only the account counts.
+    let rig = Rig::start(behind_forwarder).await;
     for i in 0..5 {
         let a = rig.from("agent1", "wrong", &format!("203.0.113.{i}")).await;
         assert_eq!(a.status, 401);
@@ -679,14 +704,7 @@ async fn a_slow_request_head_or_body_is_cut_off() {
     .unwrap();
     let answered = tokio::time::timeout(Duration::from_secs(5), read_answer(&mut body)).await;
     assert!(
-        matches!(
-            answered,
-            Ok(None)
-                | Ok(Some(Answer {
-                    status: 502..=504,
-                    ..
-                }))
-        ),
+        matches!(answered, Ok(None) | Ok(Some(Answer { status: 408, .. }))),
         "{answered:?}"
     );
     assert!(rig.reached("/finesse/api/SystemInfo").is_empty());
@@ -790,4 +808,346 @@ async fn an_upstream_not_in_the_trust_is_never_sent_credentials() {
             .contains("certificate"),
         "{health:?}"
     );
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<TlsStream<TcpStream>>;
+
+impl Rig {
+    /// Opens the notification WebSocket through the engine with `headers` on the upgrade.
+    async fn websocket(&self, headers: &[(&str, &str)]) -> Result<Socket, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("wss://{FINESSE}:{}/ws/", self.notify_port);
+        let mut request = url.into_client_request().unwrap();
+        for (n, v) in headers {
+            request.headers_mut().insert(
+                http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        let tls = self.tls_to(FINESSE, self.notify_port).await.unwrap();
+        match tokio_tungstenite::client_async(request, tls).await {
+            Ok((socket, _)) => Ok(socket),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn reached_notifications(&self) -> usize {
+        self.sim
+            .fleet
+            .seen(0)
+            .iter()
+            .filter(|s| s.target == "/ws/")
+            .count()
+    }
+}
+
+/// The next text message, within two seconds.
+async fn next_text(socket: &mut Socket) -> Option<String> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(2), socket.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return Some(t.to_string()),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+async fn sign_in(socket: &mut Socket, user: &str, password: &str) -> Option<String> {
+    use futures_util::SinkExt;
+    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+    let auth = format!("<auth mechanism=\"PLAIN\">{plain}</auth>");
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text(auth.into()))
+        .await
+        .ok()?;
+    next_text(socket).await
+}
+
+#[tokio::test]
+async fn a_websocket_is_refused_before_its_address_authenticated_a_rest_request() {
+    let rig = Rig::start(|_| {}).await;
+    assert_eq!(rig.websocket(&[]).await.err(), Some(401));
+    assert_eq!(
+        rig.reached_notifications(),
+        0,
+        "nothing reached the notification service"
+    );
+    let refused = rig
+        .get(
+            FINESSE,
+            "/ws/",
+            &[
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Version", "13"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 401);
+    assert!(refused.body.contains("Authorization Failed"), "{refused:?}");
+}
+
+#[tokio::test]
+async fn after_a_rest_request_the_websocket_carries_the_agents_events() {
+    let rig = Rig::start(|_| {}).await;
+    assert_eq!(rig.as_agent("/finesse/api/User/agent1").await.status, 200);
+    let mut socket = rig
+        .websocket(&[])
+        .await
+        .expect("the upgrade is let through");
+    assert_eq!(
+        sign_in(&mut socket, "agent1", "Agent!pass1")
+            .await
+            .as_deref(),
+        Some("<success/>")
+    );
+    let first = next_text(&mut socket).await.unwrap();
+    assert!(first.contains("<state>NOT_READY</state>"), "{first}");
+    let state = "<User><state>READY</state></User>";
+    let raw = format!(
+        "PUT /finesse/api/User/agent1 HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{state}",
+        rig.port,
+        basic("agent1", "Agent!pass1"),
+        state.len()
+    );
+    assert_eq!(rig.raw(FINESSE, &raw).await.status, 202);
+    let event = next_text(&mut socket).await.unwrap();
+    assert!(
+        event.contains("<loginId>agent1</loginId><state>READY</state>"),
+        "{event}"
+    );
+    let session = &rig.engine.report().sessions[0];
+    assert_eq!((session.user.as_str(), session.websockets), ("agent1", 1));
+    let upgrade = rig
+        .sim
+        .fleet
+        .seen(0)
+        .into_iter()
+        .find(|s| s.target == "/ws/")
+        .unwrap();
+    assert_eq!(upgrade.header("x-real-ip"), Some("127.0.0.1"));
+}
+
+#[tokio::test]
+async fn a_ban_or_a_revoke_closes_open_websockets_at_once() {
+    let rig = Rig::start(|_| {}).await;
+    assert_eq!(rig.as_agent("/finesse/api/User/agent1").await.status, 200);
+    let mut socket = rig.websocket(&[]).await.unwrap();
+    assert_eq!(
+        sign_in(&mut socket, "agent1", "Agent!pass1")
+            .await
+            .as_deref(),
+        Some("<success/>")
+    );
+    rig.engine.revoke("agent1");
+    assert!(
+        closed(socket.get_mut(), Duration::from_secs(2)).await,
+        "revoked: closed"
+    );
+
+    assert_eq!(rig.as_agent("/finesse/api/User/agent1").await.status, 200);
+    let mut socket = rig.websocket(&[]).await.unwrap();
+    assert_eq!(
+        sign_in(&mut socket, "agent1", "Agent!pass1")
+            .await
+            .as_deref(),
+        Some("<success/>")
+    );
+    rig.engine.ban(proxyconf::Ban {
+        target: BanTarget::Address("127.0.0.1".parse().unwrap()),
+        reason: "test".into(),
+        since: proxy::now(),
+        until: proxy::now() + 60,
+        origin: proxyconf::BanOrigin::Console,
+    });
+    assert!(
+        closed(socket.get_mut(), Duration::from_secs(2)).await,
+        "banned: closed"
+    );
+    assert_eq!(rig.websocket(&[]).await.err(), Some(418));
+}
+
+#[tokio::test]
+async fn with_client_auth_a_proxy_is_served_only_once_its_certificate_is_trusted() {
+    let rig = Rig::start(|c| c.upstream.bind = Some("127.0.3.1".parse().unwrap())).await;
+    rig.sim.fleet.change_by_hand(0, |s| {
+        s.client_auth = true;
+        s.allowed_hosts = vec!["edge.sim.test".into()];
+    });
+    // The engine's certificate is not in tomcat-trust: Finesse refuses the credential check.
+    let refused = rig.as_agent("/finesse/api/SystemInfo").await;
+    assert_eq!(refused.status, 502, "{refused:?}");
+    assert!(rig.reached("/finesse/api/SystemInfo").is_empty());
+    rig.sim.fleet.change_by_hand(0, |s| {
+        s.trust.push(sim::StoredCert {
+            unit: "tomcat-trust".into(),
+            file: "edge.sim.test.pem".into(),
+            description: "Trust Certificate".into(),
+            cert_pem: rig.client_pem.clone(),
+            key_pem: None,
+        })
+    });
+    assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+    let seen = rig.reached("/finesse/api/SystemInfo");
+    assert_eq!(
+        seen[0].peer.ip(),
+        "127.0.3.1".parse::<std::net::IpAddr>().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_forwarders_header_is_read_as_the_forwarder_wrote_it_or_refused() {
+    let rig = Rig::start(behind_forwarder).await;
+    // A list: the last entry is the one the forwarder added.
+    let a = rig
+        .from("agent1", "Agent!pass1", "6.6.6.6, 203.0.113.9")
+        .await;
+    assert_eq!(a.status, 200);
+    let seen = rig.reached("/finesse/api/SystemInfo");
+    assert_eq!(seen[0].header("x-real-ip"), Some("203.0.113.9"));
+    // Not an address, or twice: refused, never taken for the exempt forwarder.
+    assert_eq!(
+        rig.from("agent1", "Agent!pass1", "203.0.113.9:5000")
+            .await
+            .status,
+        400
+    );
+    let auth = basic("agent1", "Agent!pass1");
+    let twice = [
+        ("Authorization", auth.as_str()),
+        ("X-Real-IP", "203.0.113.9"),
+        ("X-Real-IP", "127.0.0.1"),
+    ];
+    assert_eq!(
+        rig.get(FINESSE, "/finesse/api/SystemInfo", &twice)
+            .await
+            .status,
+        400
+    );
+    // An address the header names is never exempt, even a forwarder's.
+    for i in 0..5 {
+        let a = rig.from(&format!("x{i}"), "bad", "127.0.0.1").await;
+        assert_eq!(a.status, 401);
+    }
+    assert_eq!(
+        rig.from("agent1", "Agent!pass1", "127.0.0.1").await.status,
+        418
+    );
+}
+
+#[tokio::test]
+async fn tomcat_path_parameters_and_empty_segments_never_reach_the_upstream() {
+    let rig = Rig::start(|_| {}).await;
+    for path in [
+        "/desktop/assets/..;/..;/finesse/api/SystemInfo",
+        "/cfadmin;x/",
+        "//cfadmin/",
+        "/desktop/assets/js;jsessionid=1/app.js",
+    ] {
+        assert_eq!(rig.get(FINESSE, path, &[]).await.status, 400, "{path}");
+    }
+    assert!(rig.sim.fleet.seen(0).is_empty());
+}
+
+#[tokio::test]
+async fn an_account_ban_stops_guessing_but_not_the_agent_already_signed_in() {
+    let rig = Rig::start(behind_forwarder).await;
+    assert_eq!(
+        rig.from("agent2", "Agent!pass2", "198.51.100.2")
+            .await
+            .status,
+        200
+    );
+    for i in 0..5 {
+        let a = rig.from("Agent2", "guess", &format!("203.0.113.{i}")).await;
+        assert_eq!(a.status, 401);
+    }
+    assert_eq!(
+        rig.engine
+            .report()
+            .bans
+            .iter()
+            .map(|b| &b.target)
+            .collect::<Vec<_>>(),
+        [&BanTarget::Account("agent2".into())],
+        "counted without case"
+    );
+    assert_eq!(
+        rig.from("agent2", "Agent!pass2", "198.51.100.2")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        rig.from("agent2", "another", "198.51.100.3").await.status,
+        418
+    );
+}
+
+#[tokio::test]
+async fn a_host_header_other_than_the_request_target_is_refused() {
+    let rig = Rig::start(|_| {}).await;
+    let raw = format!(
+        "GET https://{FINESSE}:{p}/finesse/api/SystemInfo HTTP/1.1\r\nHost: {CUIC}:{p}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        basic("agent1", "Agent!pass1"),
+        p = rig.port
+    );
+    assert_eq!(rig.raw(FINESSE, &raw).await.status, 400);
+    assert!(rig.reached("/finesse/api/SystemInfo").is_empty());
+}
+
+#[tokio::test]
+async fn static_answers_with_a_query_are_passed_on_not_kept() {
+    let rig = Rig::start(|_| {}).await;
+    for i in 0..3 {
+        let a = rig
+            .get(FINESSE, &format!("/desktop/assets/js/app.js?v={i}"), &[])
+            .await;
+        assert_eq!(a.status, 200);
+    }
+    assert_eq!(rig.engine.report().cache.entries, 0);
+    let fetched = rig.sim.fleet.seen(0);
+    assert_eq!(fetched.len(), 3);
+    assert!(fetched
+        .iter()
+        .all(|s| s.header("accept-language").is_none()));
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_and_the_upstream_stays_healthy() {
+    let rig = Rig::start(|c| c.limits.body_bytes = 16).await;
+    let body = "<User><state>READY</state></User>";
+    let raw = format!(
+        "PUT /finesse/api/User/agent1 HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+        rig.port,
+        basic("agent1", "Agent!pass1"),
+        body.len()
+    );
+    assert_eq!(rig.raw(FINESSE, &raw).await.status, 413);
+    assert_eq!(rig.sim.fleet.agent_state(0, "agent1"), None);
+    assert!(
+        rig.engine.report().upstreams.iter().all(|h| h.up),
+        "{:?}",
+        rig.engine.report().upstreams
+    );
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_the_keepalive_time() {
+    let rig = Rig::start(|c| c.timeouts.keepalive_secs = 1).await;
+    let mut open = rig.tls(FINESSE).await.unwrap();
+    let request = format!(
+        "GET /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\n\r\n",
+        rig.port,
+        basic("agent1", "Agent!pass1")
+    );
+    open.write_all(request.as_bytes()).await.unwrap();
+    assert_eq!(read_answer(&mut open).await.unwrap().status, 200);
+    assert!(closed(&mut open, Duration::from_secs(3)).await);
 }

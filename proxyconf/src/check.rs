@@ -182,11 +182,14 @@ pub(crate) fn config(c: &Config) -> Vec<Problem> {
                 format!("{header} means something to HTTP itself; use X-Real-IP or a header of your own"),
             );
         }
-    } else if !c.forwarders.addresses.is_empty() {
-        say(
-            "forwarders.header".into(),
-            "forwarders are listed but not the header they set the client's address in".into(),
-        );
+    }
+    for (i, range) in c.forwarders.addresses.iter().enumerate() {
+        if range.prefix() < if range.is_ipv4() { 8 } else { 32 } {
+            say(
+                format!("forwarders.addresses[{i}]"),
+                format!("{range} is wider than any forwarder's network: every client in it could set its own address"),
+            );
+        }
     }
     for class in Class::ALL {
         let rate = c.limits.rates.of(class);
@@ -241,6 +244,13 @@ pub(crate) fn config(c: &Config) -> Vec<Problem> {
     );
     for (i, p) in a.static_prefixes.iter().enumerate() {
         prefix(&mut say, format!("auth.static_prefixes[{i}]"), p, true);
+        if "/finesse/api/".starts_with(p.as_str()) || p.starts_with("/finesse/api") {
+            say(
+                format!("auth.static_prefixes[{i}]"),
+                "the Finesse API (SystemInfo included) always needs credentials through the proxy"
+                    .into(),
+            );
+        }
     }
     for (i, p) in a.refused_prefixes.iter().enumerate() {
         prefix(&mut say, format!("auth.refused_prefixes[{i}]"), p, false);
@@ -301,9 +311,15 @@ fn is_token(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-'
 }
 
+/// The longest any time in the document may be (a year): larger ones would overflow the
+/// clocks they are added to.
+const MAX_SECS: u64 = 365 * 24 * 3600;
+
 fn positive(say: &mut impl FnMut(String, String), at: &str, value: u64) {
     if value == 0 {
         say(at.into(), "must be 1 or more".into());
+    } else if at.ends_with("_secs") && value > MAX_SECS {
+        say(at.into(), format!("at most {MAX_SECS} (a year)"));
     }
 }
 

@@ -12,6 +12,14 @@ pub struct Cidr {
 }
 
 impl Cidr {
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    pub fn is_ipv4(&self) -> bool {
+        self.network.is_ipv4()
+    }
+
     pub fn contains(&self, address: IpAddr) -> bool {
         let address = canonical(address);
         match (self.network, address) {

@@ -58,7 +58,8 @@ impl std::fmt::Display for BanTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BanTarget::Address(a) => write!(f, "{a}"),
-            BanTarget::Account(user) => write!(f, "account {user}"),
+            // The client's text: quoted, its control characters escaped.
+            BanTarget::Account(user) => write!(f, "account {user:?}"),
         }
     }
 }

@@ -124,6 +124,18 @@ fn every_problem_is_named_with_its_field() {
         ]
     );
     assert_eq!(
+        problems(|c| c.forwarders.addresses = vec!["0.0.0.0/0".parse().unwrap()]),
+        ["forwarders.addresses[0]: 0.0.0.0/0 is wider than any forwarder's network: every client in it could set its own address"]
+    );
+    assert_eq!(
+        problems(|c| c.auth.static_prefixes = vec!["/finesse/".into()]),
+        ["auth.static_prefixes[0]: the Finesse API (SystemInfo included) always needs credentials through the proxy"]
+    );
+    assert_eq!(
+        problems(|c| c.bans.ban_secs = u64::MAX),
+        ["bans.ban_secs: at most 31536000 (a year)"]
+    );
+    assert_eq!(
         problems(|c| c.limits.rates.cuic.burst = 0),
         ["limits.rates.cuic: requests per second and burst must be 1 or more"]
     );

@@ -1,6 +1,9 @@
 //! A node's HTTPS listeners: every handshake gets the node's current tomcat certificate (a
 //! regeneration shows once the web service restarted); a Finesse node's first listener also
-//! answers the Finesse REST subset of DOMAIN.md §5.
+//! answers the Finesse REST subset of DOMAIN.md §5, its second is the notification service
+//! (7443). Every request is recorded ([`crate::Seen`]) and, with client-auth on, refused 403
+//! when it comes from an allowed host without a trusted client certificate
+//! ([`crate::client_auth`]).
 
 use crate::fleet::{NodeSpec, Users};
 use crate::Fleet;
@@ -29,12 +32,24 @@ impl ResolvesServerCert for Current {
     }
 }
 
-pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener, rest: bool) {
+/// What a listener serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Port {
+    /// The node's home page and the desktop's static files.
+    Web,
+    /// Also the Finesse REST subset (8445).
+    FinesseRest,
+    /// Finesse's notification WebSocket (7443).
+    Notifications,
+}
+
+pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener, port: Port) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let offer = Arc::new(crate::client_auth::Offer(provider.clone()));
     let Ok(config) = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map(|b| {
-            b.with_no_client_auth()
+            b.with_client_cert_verifier(offer)
                 .with_cert_resolver(Arc::new(Current {
                     fleet: fleet.clone(),
                     node,
@@ -44,7 +59,7 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener,
         return;
     };
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let app = router(fleet.clone(), node, rest);
+    let app = router(fleet.clone(), node, port);
     loop {
         let Ok((tcp, peer)) = listener.accept().await else {
             continue;
@@ -54,10 +69,7 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener,
             drop(tcp);
             continue;
         }
-        let (acceptor, app) = (
-            acceptor.clone(),
-            app.clone().layer(axum::Extension(Peer(peer))),
-        );
+        let (acceptor, app) = (acceptor.clone(), app.clone());
         tokio::spawn(async move {
             if faults.latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
@@ -65,9 +77,16 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener,
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
             };
+            let certificate = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| c.to_vec());
+            let app = app.layer(axum::Extension(Peer(peer, certificate.map(Arc::new))));
             let service = hyper_util::service::TowerToHyperService::new(app);
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls), service)
+                .serve_connection_with_upgrades(TokioIo::new(tls), service)
                 .await;
         });
     }
@@ -81,9 +100,9 @@ struct Api {
     failures: Arc<Mutex<HashMap<String, (u32, Instant)>>>,
 }
 
-/// The connection's peer, for the record of what reached the node.
-#[derive(Clone, Copy)]
-struct Peer(std::net::SocketAddr);
+/// The connection's peer and the client certificate it presented.
+#[derive(Clone)]
+struct Peer(std::net::SocketAddr, Option<Arc<Vec<u8>>>);
 
 /// Writes down every request before it is answered.
 async fn record(
@@ -94,6 +113,7 @@ async fn record(
 ) -> Response {
     let seen = crate::Seen {
         peer: peer
+            .as_ref()
             .map(|p| p.0 .0)
             .unwrap_or_else(|| ([0, 0, 0, 0], 0).into()),
         method: request.method().to_string(),
@@ -113,11 +133,19 @@ async fn record(
             })
             .collect(),
     };
+    let address = seen.peer.ip();
     api.fleet.record(api.node, seen);
+    let certificate = peer.as_ref().and_then(|p| p.0 .1.clone());
+    if let Some(why) =
+        api.fleet
+            .client_refused(api.node, address, certificate.as_deref().map(Vec::as_slice))
+    {
+        return api_error(StatusCode::FORBIDDEN, "Forbidden", why);
+    }
     next.run(request).await
 }
 
-fn router(fleet: Arc<Fleet>, node: usize, rest: bool) -> Router {
+fn router(fleet: Arc<Fleet>, node: usize, port: Port) -> Router {
     let api = Api {
         fleet,
         node,
@@ -126,7 +154,17 @@ fn router(fleet: Arc<Fleet>, node: usize, rest: bool) -> Router {
     let mut app = Router::new()
         .route("/", get(home))
         .route("/desktop/assets/{*file}", get(asset));
-    if rest {
+    if port == Port::Notifications {
+        let notifications = crate::notify::Notifications {
+            fleet: api.fleet.clone(),
+            node,
+        };
+        app = app.route(
+            "/ws/",
+            get(crate::notify::upgrade).with_state(notifications),
+        );
+    }
+    if port == Port::FinesseRest {
         app = app
             .route("/finesse/api/SystemInfo", get(system_info))
             .route("/finesse/api/ConnectedUsersInfo", get(connected_users))

@@ -5,9 +5,11 @@
 //! Used by the `gatehouse-sim` binary (the demo fleet), by Gatehouse's tests and benchmarks.
 
 pub mod cli;
+mod client_auth;
 pub mod fleet;
 mod https;
 mod node;
+mod notify;
 mod pki;
 mod run;
 mod ssh;
@@ -18,14 +20,14 @@ pub use run::{inventory_csv, start, start_toml, NodeAddr, Running};
 
 use fleet::{Faults, FleetSpec, NodeSpec, Profile, Users};
 use rustls::sign::CertifiedKey;
-use state::{Store, StoredCert};
+use state::Store;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
-pub use state::{Cors, CorsMode, NodeState, StoreError};
+pub use state::{Cors, CorsMode, NodeState, StoreError, StoredCert};
 
 /// The demo fleet (`sim/demo-fleet.toml`): what `gatehouse serve --demo` runs.
 pub const DEMO_FLEET: &str = include_str!("../demo-fleet.toml");
@@ -80,6 +82,8 @@ struct Live {
     seen: Mutex<std::collections::VecDeque<Seen>>,
     /// Agents' states as set through `PUT /finesse/api/User/<id>`.
     agent_states: Mutex<std::collections::HashMap<String, String>>,
+    /// Pushed to the node's notification WebSockets.
+    events: tokio::sync::broadcast::Sender<String>,
 }
 
 /// One HTTPS request as it reached a node.
@@ -208,6 +212,7 @@ impl Fleet {
                     ssh_most: Default::default(),
                     seen: Mutex::default(),
                     agent_states: Mutex::default(),
+                    events: tokio::sync::broadcast::channel(256).0,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -291,6 +296,19 @@ impl Fleet {
 
     pub(crate) fn set_agent_state(&self, node: usize, agent: &str, state: &str) {
         lock(&self.live[node].agent_states).insert(agent.to_owned(), state.to_owned());
+        let _ = self.live[node].events.send(notify::update(agent, state));
+    }
+
+    pub(crate) fn events(&self, node: usize) -> tokio::sync::broadcast::Receiver<String> {
+        self.live[node].events.subscribe()
+    }
+
+    /// Whether `user` with `password` is one of `node`'s agents.
+    pub(crate) fn is_agent(&self, node: usize, user: &str, password: &str) -> bool {
+        self.spec_of(node)
+            .agents
+            .iter()
+            .any(|a| a.id == user && a.password == password)
     }
 
     pub(crate) fn record(&self, node: usize, seen: Seen) {

@@ -70,8 +70,12 @@ pub async fn start(fleet: Arc<Fleet>) -> Result<Running, Error> {
                 address: spec.address.clone(),
                 error,
             })?);
-            let rest = i == 0 && spec.is_finesse();
-            tasks.spawn(https::serve(fleet.clone(), index, listener, rest));
+            let port = match i {
+                0 if spec.is_finesse() => https::Port::FinesseRest,
+                1 if spec.is_finesse() => https::Port::Notifications,
+                _ => https::Port::Web,
+            };
+            tasks.spawn(https::serve(fleet.clone(), index, listener, port));
         }
         let host_key = fleet.read(index, |s| ssh::fingerprint(&s.host_key));
         nodes.push(NodeAddr {
