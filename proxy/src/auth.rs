@@ -38,15 +38,7 @@ struct Tracked {
     websockets: u32,
 }
 
-/// A Finesse login ID as the engine accepts it before asking Finesse: letters, digits and
-/// `._@-`, at most 128 characters. Anything else is a failed authentication without a request.
-pub fn plausible_user(user: &str) -> bool {
-    !user.is_empty()
-        && user.len() <= 128
-        && user
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'-'))
-}
+pub use proxyconf::plausible_login as plausible_user;
 
 impl Auth {
     pub fn new() -> Auth {

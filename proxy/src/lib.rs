@@ -19,6 +19,7 @@ pub mod bans;
 mod body;
 mod chain;
 mod conns;
+pub mod console;
 pub mod limits;
 pub mod listen;
 pub mod live;
@@ -95,6 +96,17 @@ impl Engine {
     /// An engine serving `config` (refused whole if anything in it is wrong: nothing is bound).
     pub async fn start(instance: &str, config: Config) -> Result<Arc<Engine>, StartError> {
         let loaded = live::Loaded::build(config).map_err(StartError::Refused)?;
+        let engine = Engine::idle(instance);
+        engine
+            .put_in_force(loaded)
+            .await
+            .map_err(StartError::Bind)?;
+        Ok(engine)
+    }
+
+    /// An engine with no configuration yet (nothing bound): what an instance that pulls its
+    /// configuration from the console starts as.
+    pub fn idle(instance: &str) -> Arc<Engine> {
         let engine = Arc::new(Engine {
             instance: instance.to_owned(),
             started: now(),
@@ -108,12 +120,8 @@ impl Engine {
             listeners: listen::Listeners::default(),
             health: upstream::HealthBook::default(),
         });
-        engine
-            .put_in_force(loaded)
-            .await
-            .map_err(StartError::Bind)?;
         tokio::spawn(housekeeping(Arc::downgrade(&engine)));
-        Ok(engine)
+        engine
     }
 
     /// Puts `config` in force if it is valid and its listeners can be bound; otherwise the

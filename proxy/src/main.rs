@@ -22,11 +22,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the configuration in FILE, putting every change of the file in force.
+    /// Serve the configuration in a file (every change of it put in force), or the one the
+    /// Gatehouse console publishes for this instance.
     Run {
         /// The configuration document (JSON, see proxyconf).
-        #[arg(long, env = "GATEHOUSE_PROXY_CONFIG")]
-        config: PathBuf,
+        #[arg(
+            long,
+            env = "GATEHOUSE_PROXY_CONFIG",
+            conflicts_with = "console",
+            required_unless_present = "console"
+        )]
+        config: Option<PathBuf>,
+        /// The console's URL (`https://gatehouse.example.com`).
+        #[arg(long, env = "GATEHOUSE_PROXY_CONSOLE", requires = "token_file")]
+        console: Option<String>,
+        /// A file holding this instance's token (issued on the proxy's page in the console).
+        #[arg(long, env = "GATEHOUSE_PROXY_TOKEN_FILE")]
+        token_file: Option<PathBuf>,
+        /// The certificate (PEM) the console's chain must lead to.
+        #[arg(long, env = "GATEHOUSE_PROXY_CONSOLE_CA")]
+        console_ca: Option<PathBuf>,
         /// This instance's name in reports and logs (`proxy-a`).
         #[arg(long, env = "GATEHOUSE_PROXY_INSTANCE", default_value = "proxy")]
         instance: String,
@@ -56,7 +71,24 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Check { config } => check(&config),
-            Command::Run { config, instance } => run(&config, &instance).await,
+            Command::Run {
+                config: Some(config),
+                instance,
+                ..
+            } => run(&config, &instance).await,
+            Command::Run {
+                console: Some(console),
+                token_file: Some(token_file),
+                console_ca,
+                instance,
+                ..
+            } => follow(&console, &token_file, console_ca.as_deref(), &instance).await,
+            Command::Run { .. } => {
+                eprintln!(
+                    "gatehouse-proxy: give --config FILE, or --console URL with --token-file FILE"
+                );
+                ExitCode::FAILURE
+            }
         }
     })
 }
@@ -132,6 +164,33 @@ async fn run(path: &Path, instance: &str) -> ExitCode {
             Err(e) => {
                 tracing::warn!(error = %e, "configuration unreadable; the one in force keeps serving")
             }
+        }
+    }
+}
+
+async fn follow(url: &str, token_file: &Path, ca: Option<&Path>, instance: &str) -> ExitCode {
+    let token = match std::fs::read_to_string(token_file) {
+        Ok(t) => t.trim().to_owned(),
+        Err(e) => {
+            eprintln!("gatehouse-proxy: {}: {e}", token_file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let ca = ca.map(|p| p.display().to_string());
+    let console = match proxy::console::Console::new(url, token, ca.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("gatehouse-proxy: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let engine = Engine::idle(instance);
+    tracing::info!(console = %url, "following the console");
+    tokio::select! {
+        _ = console.follow(engine.clone()) => ExitCode::FAILURE,
+        _ = tokio::signal::ctrl_c() => {
+            engine.shutdown();
+            ExitCode::SUCCESS
         }
     }
 }

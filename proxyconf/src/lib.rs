@@ -25,6 +25,16 @@ pub use state::{Ban, BanOrigin, BanTarget, CacheStats, Health, Refusal, Report, 
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
+/// A Finesse login ID as the engine accepts it before asking Finesse (and the console in a
+/// ban): letters, digits and `._@-`, at most 128 characters.
+pub fn plausible_login(user: &str) -> bool {
+    !user.is_empty()
+        && user.len() <= 128
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'-'))
+}
+
 /// The document's format; an engine refuses a document of another schema with that reason.
 pub const SCHEMA: u32 = 1;
 

@@ -128,6 +128,47 @@ pub fn metrics(facts: &MonitoringFacts) -> Result<String, ApiError> {
         ];
         drift.get_or_create(&labels).set(1.0);
     }
+    let agents = gauge_family(
+        &mut registry,
+        "connected_agents",
+        "Agents connected to a Finesse node as it last counted them, on the LAN or through a proxy.",
+    );
+    for (cluster, node, lan, proxy) in &facts.agents {
+        for (via, count) in [("lan", lan), ("proxy", proxy)] {
+            let labels: Labels = vec![
+                ("cluster".into(), cluster.clone()),
+                ("node".into(), node.clone()),
+                ("via".into(), via.into()),
+            ];
+            agents.get_or_create(&labels).set(*count as f64);
+        }
+    }
+    let bans = gauge_family(
+        &mut registry,
+        "proxy_bans",
+        "Addresses and accounts a gatehouse-proxy instance bans, as it last reported.",
+    );
+    let sessions = gauge_family(
+        &mut registry,
+        "proxy_sessions",
+        "Users connected through a gatehouse-proxy instance, by user and address, as it last reported.",
+    );
+    let behind = gauge_family(
+        &mut registry,
+        "proxy_config_behind",
+        "1 when a gatehouse-proxy instance serves another configuration version than it was told to.",
+    );
+    for i in &facts.proxies {
+        let labels: Labels = vec![
+            ("pair".into(), i.pair.clone()),
+            ("instance".into(), i.name.clone()),
+        ];
+        bans.get_or_create(&labels).set(i.bans as f64);
+        sessions.get_or_create(&labels).set(i.sessions as f64);
+        behind
+            .get_or_create(&labels)
+            .set(if i.in_force == i.published { 0.0 } else { 1.0 });
+    }
     let mut text = String::new();
     encode(&mut text, &registry).map_err(ApiError::internal)?;
     Ok(text)

@@ -45,20 +45,30 @@ pub(crate) enum Port {
 
 pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener, port: Port) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let offer = Arc::new(crate::client_auth::Offer(provider.clone()));
-    let Ok(config) = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map(|b| {
-            b.with_client_cert_verifier(offer)
-                .with_cert_resolver(Arc::new(Current {
-                    fleet: fleet.clone(),
-                    node,
-                }))
-        })
-    else {
+    // Two TLS settings: with client-auth on, the handshake asks for a client certificate
+    // (optional, as Tomcat does); with it off, it does not (what a probe sees).
+    let resolver = Arc::new(Current {
+        fleet: fleet.clone(),
+        node,
+    });
+    let build = |ask: bool| {
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .ok()?;
+        let config = if ask {
+            builder
+                .with_client_cert_verifier(Arc::new(crate::client_auth::Offer(provider.clone())))
+                .with_cert_resolver(resolver.clone())
+        } else {
+            builder
+                .with_no_client_auth()
+                .with_cert_resolver(resolver.clone())
+        };
+        Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    };
+    let (Some(asking), Some(plain)) = (build(true), build(false)) else {
         return;
     };
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let app = router(fleet.clone(), node, port);
     loop {
         let Ok((tcp, peer)) = listener.accept().await else {
@@ -69,7 +79,9 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener,
             drop(tcp);
             continue;
         }
-        let (acceptor, app) = (acceptor.clone(), app.clone());
+        let client_auth = fleet.read(node, |s| s.client_auth);
+        let acceptor = if client_auth { &asking } else { &plain }.clone();
+        let app = app.clone();
         tokio::spawn(async move {
             if faults.latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;

@@ -226,6 +226,10 @@ pub struct ConnectedAgents {
     pub read_at: Option<String>,
     /// The fleet total over the last 24 hours, one point per sampling round.
     pub history: Vec<HistoryPoint>,
+    /// Who is connected through the gatehouse-proxy instances, and through which (from their
+    /// reports of the last minute).
+    #[serde(default)]
+    pub proxied: Vec<crate::proxies::ProxiedAgent>,
 }
 
 /// A restart as the page and the REST API show it.

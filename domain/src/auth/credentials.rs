@@ -30,9 +30,14 @@ use tower_sessions_core::Session;
 type Lookup = for<'a> fn(&'a PgPool, &'a str) -> BoxFuture<'a, Result<Option<Principal>, Error>>;
 
 /// Each kind of bearer secret, by the prefix its secrets start with.
-const BEARERS: &[(&str, Lookup)] = &[(crate::tokens::TOKEN_PREFIX, |pool, secret| {
-    Box::pin(crate::tokens::store::authenticate(pool, secret))
-})];
+const BEARERS: &[(&str, Lookup)] = &[
+    (crate::tokens::TOKEN_PREFIX, |pool, secret| {
+        Box::pin(crate::tokens::store::authenticate(pool, secret))
+    }),
+    (crate::proxies::TOKEN_PREFIX, |pool, secret| {
+        Box::pin(crate::proxies::store::authenticate(pool, secret))
+    }),
+];
 
 /// What a request carries to say who it is.
 pub enum Credential<'a> {

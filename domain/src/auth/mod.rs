@@ -29,6 +29,9 @@ pub enum Role {
     Auditor,
     /// API tokens only: reads metrics and alerts.
     Monitor,
+    /// A gatehouse-proxy instance's token: reads its own configuration and reports its state,
+    /// nothing else. Never a user's or an API token's role (not in [`Role::ALL`]).
+    Proxy,
 }
 
 impl Role {
@@ -39,6 +42,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Auditor => "auditor",
             Role::Monitor => "monitor",
+            Role::Proxy => "proxy",
         }
     }
 
@@ -51,7 +55,7 @@ impl Role {
 
     /// Whether a person can sign in to the console with this role (monitor is for tokens).
     pub fn is_for_users(self) -> bool {
-        self != Role::Monitor
+        matches!(self, Role::Admin | Role::Auditor)
     }
 
     /// Whether this role may read the console's data (users, settings, audit log).
@@ -238,6 +242,10 @@ pub enum Refused {
     ReadOnly(Role),
     #[error("the {0} role can read only metrics and alerts")]
     MetricsOnly(Role),
+    #[error("a proxy instance's token reads only its own configuration and reports its state")]
+    ProxyOnly,
+    #[error("only a proxy instance's token may call this")]
+    ProxyInstanceOnly,
     #[error("API tokens have no password")]
     TokenHasNoPassword,
     #[error("setup is closed: an administrator already exists")]
@@ -261,6 +269,8 @@ impl crate::error::Refusal for Refused {
             Refused::AccountDisabled
             | Refused::ReadOnly(_)
             | Refused::MetricsOnly(_)
+            | Refused::ProxyOnly
+            | Refused::ProxyInstanceOnly
             | Refused::TokenHasNoPassword
             | Refused::SetupClosed
             | Refused::SetupLinkInvalid => Failure::NotAllowed,

@@ -27,6 +27,11 @@ pub enum PrincipalKind {
     System {
         what: String,
     },
+    /// A gatehouse-proxy instance, by its token (role [`Role::Proxy`]).
+    ProxyInstance {
+        id: i64,
+        name: String,
+    },
 }
 
 impl Principal {
@@ -36,13 +41,24 @@ impl Principal {
             PrincipalKind::User { username, .. } => username.clone(),
             PrincipalKind::Token { name, .. } => format!("token:{name}"),
             PrincipalKind::System { what } => format!("system:{what}"),
+            PrincipalKind::ProxyInstance { name, .. } => format!("proxy:{name}"),
         }
     }
 
     pub fn user_id(&self) -> Option<i64> {
         match self.kind {
             PrincipalKind::User { id, .. } => Some(id),
-            PrincipalKind::Token { .. } | PrincipalKind::System { .. } => None,
+            PrincipalKind::Token { .. }
+            | PrincipalKind::System { .. }
+            | PrincipalKind::ProxyInstance { .. } => None,
+        }
+    }
+
+    /// The proxy instance this principal is, if it is one.
+    pub fn proxy_instance(&self) -> Option<i64> {
+        match self.kind {
+            PrincipalKind::ProxyInstance { id, .. } if self.role == Role::Proxy => Some(id),
+            _ => None,
         }
     }
 
@@ -53,7 +69,9 @@ impl Principal {
                 username: username.clone(),
                 role: self.role,
             }),
-            PrincipalKind::Token { .. } | PrincipalKind::System { .. } => None,
+            PrincipalKind::Token { .. }
+            | PrincipalKind::System { .. }
+            | PrincipalKind::ProxyInstance { .. } => None,
         }
     }
 }
@@ -70,10 +88,18 @@ pub enum Need {
     Reader,
     /// An admin.
     Admin,
+    /// A gatehouse-proxy instance's token (and nothing else).
+    Proxy,
 }
 
 impl Need {
-    pub const ALL: [Need; 4] = [Need::Anyone, Need::Monitor, Need::Reader, Need::Admin];
+    pub const ALL: [Need; 5] = [
+        Need::Anyone,
+        Need::Monitor,
+        Need::Reader,
+        Need::Admin,
+        Need::Proxy,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -81,6 +107,7 @@ impl Need {
             Need::Monitor => "monitor",
             Need::Reader => "reader",
             Need::Admin => "admin",
+            Need::Proxy => "proxy",
         }
     }
 
@@ -107,6 +134,9 @@ impl RequestContext {
     /// Admins only: every change to the console's state.
     pub fn require_admin(&self) -> Result<&Principal, Error> {
         let principal = self.require_signed_in()?;
+        if principal.role == Role::Proxy {
+            return Err(super::Refused::ProxyOnly.into());
+        }
         if principal.role == Role::Admin {
             Ok(principal)
         } else {
@@ -117,6 +147,9 @@ impl RequestContext {
     /// Admins and auditors: reading the console's data.
     pub fn require_reader(&self) -> Result<&Principal, Error> {
         let principal = self.require_signed_in()?;
+        if principal.role == Role::Proxy {
+            return Err(super::Refused::ProxyOnly.into());
+        }
         if principal.role.can_read_console() {
             Ok(principal)
         } else {
@@ -138,14 +171,31 @@ impl RequestContext {
             Need::Monitor => self.require_monitor().map(drop),
             Need::Reader => self.require_reader().map(drop),
             Need::Admin => self.require_admin().map(drop),
+            Need::Proxy => self.require_proxy_instance().map(drop),
         }
     }
 
-    /// Admins, auditors and monitor tokens: alerts and metrics.
+    /// Admins, auditors and monitor tokens: alerts and metrics (not a proxy instance).
     pub fn require_monitor(&self) -> Result<&Principal, Error> {
-        self.principal
+        let principal = self
+            .principal
             .as_ref()
-            .ok_or_else(|| super::Refused::MonitorTokenNeeded.into())
+            .ok_or(super::Refused::MonitorTokenNeeded)?;
+        if principal.role == Role::Proxy {
+            return Err(super::Refused::ProxyOnly.into());
+        }
+        Ok(principal)
+    }
+
+    /// A gatehouse-proxy instance's token: the instance's id.
+    pub fn require_proxy_instance(&self) -> Result<i64, Error> {
+        let principal = self
+            .principal
+            .as_ref()
+            .ok_or(super::Refused::MonitorTokenNeeded)?;
+        principal
+            .proxy_instance()
+            .ok_or_else(|| super::Refused::ProxyInstanceOnly.into())
     }
 
     /// A request from an address the operator lets read `/metrics` without a token: it acts as

@@ -17,6 +17,10 @@ pub struct MonitoringFacts {
     pub last_scan: Option<OffsetDateTime>,
     /// Items of managed nodes that differ from their access policy.
     pub drift: Vec<crate::reconcile::Drift>,
+    /// Each Finesse node's latest connected-users sample: (cluster, node, LAN, proxy).
+    pub agents: Vec<(String, String, u32, u32)>,
+    /// The gatehouse-proxy instances as they last reported.
+    pub proxies: Vec<crate::proxies::Instance>,
 }
 
 #[tracing::instrument(skip_all, fields(actor = %context.actor()))]
@@ -30,7 +34,24 @@ pub async fn monitoring_facts(
         probe_failures: probe_failures(&app.pool).await?,
         last_scan: last_finished(&app.pool).await?,
         drift: crate::reconcile::drift::list(app).await?,
+        agents: agents(&app.pool).await?,
+        proxies: crate::proxies::store::for_monitoring(&app.pool, context).await?,
     })
+}
+
+async fn agents(pool: &PgPool) -> Result<Vec<(String, String, u32, u32)>, Error> {
+    let rows = sqlx::query!(
+        r#"select distinct on (s.node_id) c.name as cluster, n.fqdn, s.lan, s.proxy
+           from connected_sample s join node n on n.id = s.node_id join cluster c on c.id = n.cluster_id
+           order by s.node_id, s.read_at desc"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let n = |v: i32| u32::try_from(v).unwrap_or_default();
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.cluster, r.fqdn, n(r.lan), n(r.proxy)))
+        .collect())
 }
 
 async fn probe_failures(pool: &PgPool) -> Result<Vec<(String, i64)>, Error> {

@@ -9,6 +9,7 @@ mod inventory;
 pub mod monitoring;
 pub mod openapi;
 mod policy;
+mod proxies;
 mod proxymaps;
 mod scans;
 mod session;
@@ -106,6 +107,17 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(proxymaps::rollout, proxymaps::set_rollout))
         .routes(routes!(proxymaps::create_plan))
         .routes(routes!(proxymaps::propagation))
+        .routes(routes!(proxies::list_pairs, proxies::create_pair))
+        .routes(routes!(proxies::get_pair))
+        .routes(routes!(proxies::publish))
+        .routes(routes!(proxies::list))
+        .routes(routes!(proxies::get))
+        .routes(routes!(proxies::issue_token))
+        .routes(routes!(proxies::sessions))
+        .routes(routes!(proxies::bans, proxies::add_ban))
+        .routes(routes!(proxies::lift_ban))
+        .routes(routes!(proxies::pull))
+        .routes(routes!(proxies::report))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

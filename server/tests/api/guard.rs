@@ -388,6 +388,47 @@ async fn a_monitor_token_is_refused_by_every_route_not_meant_for_monitors() {
     assert_eq!(allowed, ["GET /api/v1/alerts", "GET /api/v1/drift"]);
 }
 
+/// The routes of a proxy instance's token refuse everyone else, an admin included; and a
+/// proxy instance's token is refused on every other route.
+#[tokio::test]
+async fn proxy_instance_routes_are_theirs_alone() {
+    let app = spawn_admin().await;
+    let token = app.create_token("watcher", "monitor").await;
+    let operations = server::api::operations();
+    let theirs: Vec<_> = operations
+        .iter()
+        .filter(|(_, _, need)| *need == Need::Proxy)
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect();
+    assert_eq!(
+        theirs,
+        ["GET /api/v1/proxy/config", "POST /api/v1/proxy/report"]
+    );
+    for (method, path, need) in &operations {
+        if *need != Need::Proxy {
+            continue;
+        }
+        let path = concrete(path);
+        let as_admin = app.request(method.clone(), &path).send().await.unwrap();
+        assert_eq!(
+            as_admin.status(),
+            StatusCode::FORBIDDEN,
+            "admin {method} {path}"
+        );
+        let as_monitor = client()
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            as_monitor.status(),
+            StatusCode::FORBIDDEN,
+            "monitor {method} {path}"
+        );
+    }
+}
+
 /// A POST that only reads (a text checked) declares `reader` in the route list; the write guard
 /// must let readers through too.
 #[tokio::test]
@@ -431,7 +472,9 @@ async fn auditors_read_what_the_route_list_lets_readers_read_and_nothing_else() 
             .unwrap()
             .status();
         match need {
-            Need::Admin => assert_eq!(status, StatusCode::FORBIDDEN, "auditor {path}"),
+            Need::Admin | Need::Proxy => {
+                assert_eq!(status, StatusCode::FORBIDDEN, "auditor {path}")
+            }
             // Readable: answered, or "no such node" for the made-up id; never refused.
             _ => assert!(
                 !matches!(status, StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED),

@@ -113,6 +113,10 @@ pub async fn connected_agents(
             None => history(&state.pool).await?,
             Some(_) => Vec::new(),
         },
+        proxied: match node {
+            None => crate::proxies::store::proxied_agents(&state.pool).await?,
+            Some(_) => Vec::new(),
+        },
     })
 }
 

@@ -1,0 +1,190 @@
+//! gatehouse-proxy pairs and instances. For admins and auditors: `/api/v1/proxy-pairs` (list,
+//! create, publish the next configuration), `/api/v1/proxies` (each instance: pair, side,
+//! listeners, versions, health), an instance's sessions and bans, bans added and lifted, the
+//! instance's token (issued once). For an instance, with its own token and nothing else:
+//! `GET /api/v1/proxy/config` (long poll: the configuration to serve and the orders it has
+//! not taken) and `POST /api/v1/proxy/report` (what it serves now).
+
+use super::{ApiJson, Ctx};
+use crate::api::error::ApiError;
+use crate::api::openapi::ErrorBody;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::proxies::{self, BanView, Instance, IssuedToken, NewBan, NewPair, Pair, SessionView};
+use domain::Services;
+use serde::Deserialize;
+use std::time::Duration;
+
+#[utoipa::path(get, path = "/api/v1/proxy-pairs", tag = "proxies",
+    responses((status = 200, body = Vec<Pair>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_pairs(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+) -> Result<Json<Vec<Pair>>, ApiError> {
+    Ok(Json(proxies::store::pairs(&state.pool, &context).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/proxy-pairs", tag = "proxies", request_body = NewPair,
+    responses((status = 201, body = Pair), (status = 404, description = "no such map", body = ErrorBody),
+        (status = 409, description = "the name is taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_pair(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    ApiJson(body): ApiJson<NewPair>,
+) -> Result<(StatusCode, Json<Pair>), ApiError> {
+    let pair = proxies::store::create(&state.pool, &context, body).await?;
+    Ok((StatusCode::CREATED, Json(pair)))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxy-pairs/{id}", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 200, body = Pair), (status = 404, body = ErrorBody)))]
+pub async fn get_pair(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Pair>, ApiError> {
+    Ok(Json(proxies::store::pair(&state.pool, &context, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/proxy-pairs/{id}/publish", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 200, description = "the next configuration version, made from the pair's settings, its map's published version and the trust the console knows; both instances are told to serve it", body = Pair),
+        (status = 404, body = ErrorBody), (status = 409, description = "the map has no published version", body = ErrorBody),
+        (status = 422, description = "an engine would refuse the document: every problem named", body = ErrorBody)))]
+pub async fn publish(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Pair>, ApiError> {
+    Ok(Json(
+        proxies::store::publish(&state.pool, &context, id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxies", tag = "proxies",
+    responses((status = 200, description = "every instance: its pair and side, the listeners of the configuration it serves, the version it is told to serve and the one it reported in force, its health and when it last reported", body = Vec<Instance>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+) -> Result<Json<Vec<Instance>>, ApiError> {
+    Ok(Json(
+        proxies::store::instances(&state.pool, &context).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxies/{id}", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 200, body = Instance), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Instance>, ApiError> {
+    Ok(Json(
+        proxies::store::instance(&state.pool, &context, id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/proxies/{id}/token", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 201, description = "the instance's token, shown only now; an earlier one stops working", body = IssuedToken),
+        (status = 404, body = ErrorBody)))]
+pub async fn issue_token(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    let token = proxies::store::issue_token(&state.pool, &context, id).await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxies/{id}/sessions", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 200, description = "who is connected through the instance, as it last reported", body = Vec<SessionView>), (status = 404, body = ErrorBody)))]
+pub async fn sessions(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
+    Ok(Json(
+        proxies::store::sessions(&state.pool, &context, id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxies/{id}/bans", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 200, description = "whom the instance bans, as it last reported: reason, time left, origin", body = Vec<BanView>), (status = 404, body = ErrorBody)))]
+pub async fn bans(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<BanView>>, ApiError> {
+    Ok(Json(proxies::store::bans(&state.pool, &context, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/proxies/{id}/bans", tag = "proxies", params(("id" = i64, Path, example = 1)), request_body = NewBan,
+    responses((status = 202, description = "ordered: both instances of the pair ban the address with their next pull"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_ban(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<NewBan>,
+) -> Result<StatusCode, ApiError> {
+    proxies::store::ban(&state.pool, &context, id, body).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(delete, path = "/api/v1/proxies/{id}/bans/{ip}", tag = "proxies",
+    params(("id" = i64, Path, example = 1), ("ip" = String, Path, description = "an address, or account:<login ID>", example = "203.0.113.9")),
+    responses((status = 202, description = "ordered: both instances lift the ban with their next pull"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn lift_ban(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path((id, ip)): Path<(i64, String)>,
+) -> Result<StatusCode, ApiError> {
+    proxies::store::lift(&state.pool, &context, id, &ip).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// What the instance has: the configuration version and the last order it took.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Have {
+    /// The configuration version it serves (0: none).
+    #[serde(default)]
+    version: u64,
+    /// The id of the last order it took (0: none).
+    #[serde(default)]
+    order: i64,
+    /// How long to wait for something new, in seconds (at most 30; default 25).
+    #[serde(default)]
+    wait: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/proxy/config", tag = "proxies", params(Have),
+    extensions(("x-gatehouse-need" = json!("proxy"))),
+    responses((status = 200, description = "the configuration to serve (when newer than `version`) and the orders after `order`"),
+        (status = 204, description = "nothing new within the wait"),
+        (status = 401, body = ErrorBody), (status = 403, description = "not a proxy instance's token", body = ErrorBody)))]
+pub async fn pull(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Query(have): Query<Have>,
+) -> Result<Response, ApiError> {
+    let wait = Duration::from_secs(have.wait.unwrap_or(25).min(30));
+    match proxies::store::pull(&state.pool, &context, have.version, have.order, wait).await? {
+        Some(pull) => Ok(Json(pull).into_response()),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/proxy/report", tag = "proxies", request_body(content = Object, description = "the instance's report (proxyconf::Report)"),
+    extensions(("x-gatehouse-need" = json!("proxy"))),
+    responses((status = 204, description = "kept"), (status = 401, body = ErrorBody), (status = 403, description = "not a proxy instance's token", body = ErrorBody)))]
+pub async fn report(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    ApiJson(body): ApiJson<proxyconf::Report>,
+) -> Result<StatusCode, ApiError> {
+    proxies::store::report(&state.pool, &context, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,425 @@
+//! A gatehouse-proxy pair managed from the console: a pair made from a published map, its
+//! instance following the console with its own token (the configuration in force within a
+//! second of its publication), its report shown (sessions, bans), bans added and lifted by an
+//! admin reaching the instance, and the token good for nothing else.
+
+use crate::scans::scan_and_wait;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use testkit::app::*;
+
+const FLEET: &str = r#"
+[[cluster]]
+name = "Edge"
+
+[[cluster.node]]
+fqdn = "finesse1.sim.test"
+kind = "finesse"
+password = "Admin!pass1"
+https_ports = [0, 0]
+
+[[cluster.node.agent]]
+id = "agent1"
+password = "Agent!pass1"
+first_name = "Ada"
+last_name = "Agent"
+"#;
+
+struct Edge {
+    app: TestApp,
+    _sim: sim::Running,
+    /// Side A's instance id and its engine.
+    instance: i64,
+    engine: Arc<proxy::Engine>,
+    port: u16,
+    ca: testkit::pki::Ca,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        self.engine.shutdown();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Issues `instance`'s token.
+async fn issue(app: &TestApp, instance: i64) -> String {
+    let response = app
+        .request(Method::POST, &format!("/api/v1/proxies/{instance}/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(token.starts_with("gp_"));
+    token
+}
+
+async fn until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ok() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A console with the simulated Finesse node scanned, a published map exposing it as
+/// `finesse1.edge.test`, a pair publishing version 1, and side A's engine following it.
+async fn edge() -> Edge {
+    let app = spawn_admin().await;
+    let sim = sim::start_toml(FLEET, None).await.unwrap();
+    let https = sim.nodes[0].https[0];
+    let cluster = app.create_cluster("Edge").await;
+    let node = app
+        .create(
+            "/api/v1/nodes",
+            &json!({"cluster_id": cluster, "kind": "finesse", "role": "primary", "fqdn": "finesse1.sim.test",
+                    "address": "127.0.0.1", "endpoints": [{"port": https.port()}]}),
+        )
+        .await;
+    scan_and_wait(&app, json!({"node_ids": [node]})).await;
+    let port = testkit::free_port();
+    let map = app
+        .create(
+            "/api/v1/proxymaps",
+            &json!({"name": "Edge map", "cluster_id": cluster}),
+        )
+        .await;
+    let text = format!(
+        "finesse1.sim.test:{}=finesse1.edge.test:{port}\n",
+        https.port()
+    );
+    let saved = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/proxymaps/{map}/versions"),
+            &json!({"text": text, "base_version": 0, "comment": "edge"}),
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    let published = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/proxymaps/{map}/publish"),
+            &json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(published.status(), StatusCode::OK);
+
+    let ca = testkit::pki::Ca::new("Edge test CA");
+    let leaf = ca.leaf(&["finesse1.edge.test"]);
+    let dir = std::env::temp_dir().join(format!("gatehouse-edge-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("edge.pem"), &leaf.pem).unwrap();
+    std::fs::write(dir.join("edge.key"), &leaf.key_pem).unwrap();
+    let settings = json!({
+        "schema": 1, "version": 0,
+        "listeners": [{"address": format!("127.0.0.1:{port}"),
+                       "certificates": [{"certificate": dir.join("edge.pem"), "key": dir.join("edge.key")}]}],
+        "routes": []
+    });
+    let created = app
+        .send_json(
+            Method::POST,
+            "/api/v1/proxy-pairs",
+            &json!({"name": "DMZ", "map_id": map, "instances": ["proxy-a", "proxy-b"], "settings": settings}),
+        )
+        .await;
+    let status = created.status();
+    let pair: Value = created.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{pair}");
+    let instance = pair["instances"][0]["id"].as_i64().unwrap();
+    let token = issue(&app, instance).await;
+
+    let engine = proxy::Engine::idle("proxy-a");
+    let console = proxy::console::Console::new(&app.url(""), token, None).unwrap();
+    tokio::spawn(console.follow(engine.clone()));
+    let pair_id = pair["id"].as_i64().unwrap();
+    let published = app
+        .post_ok(&format!("/api/v1/proxy-pairs/{pair_id}/publish"))
+        .await;
+    assert_eq!(published["version"], 1, "{published}");
+    let at = Instant::now();
+    until("version 1 in force", || engine.report().version == 1).await;
+    assert!(
+        at.elapsed() < Duration::from_secs(2),
+        "in force after {:?}",
+        at.elapsed()
+    );
+    Edge {
+        app,
+        _sim: sim,
+        instance,
+        engine,
+        port,
+        ca,
+        dir,
+    }
+}
+
+impl Edge {
+    /// `SystemInfo` through the engine as agent1 (`password`): the status.
+    async fn through(&self, password: &str) -> u16 {
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(
+                rustls::ClientConfig::builder_with_provider(testkit::tls::provider())
+                    .with_safe_default_protocol_versions()
+                    .unwrap()
+                    .with_root_certificates(self.ca.roots())
+                    .with_no_client_auth(),
+            )
+            .resolve("finesse1.edge.test", ([127, 0, 0, 1], self.port).into())
+            .build()
+            .unwrap();
+        client
+            .get(format!(
+                "https://finesse1.edge.test:{}/finesse/api/SystemInfo",
+                self.port
+            ))
+            .basic_auth("agent1", Some(password))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    }
+
+    async fn instance_view(&self) -> Value {
+        self.app
+            .get_json(&format!("/api/v1/proxies/{}", self.instance))
+            .await
+    }
+}
+
+#[tokio::test]
+async fn an_instance_follows_its_published_configuration_and_reports_who_it_serves() {
+    let edge = edge().await;
+    let config = edge.engine.config();
+    assert_eq!(config.config.routes.len(), 1);
+    assert_eq!(
+        config.config.routes[0].internal.to_string(),
+        format!("finesse1.sim.test:{}", edge._sim.nodes[0].https[0].port())
+    );
+    assert!(
+        !config.config.upstream.trust.is_empty(),
+        "the certificate the scan saw is trusted"
+    );
+    assert_eq!(edge.through("Agent!pass1").await, 200);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let view = loop {
+        let view = edge.instance_view().await;
+        if view["sessions"] == 1 || Instant::now() > deadline {
+            break view;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(view["in_force"], 1, "{view}");
+    assert_eq!(view["published"], 1);
+    assert_eq!(view["health"], "up", "{view}");
+    assert_eq!(view["pair"], "DMZ");
+    assert_eq!(view["side"], "a");
+    assert_eq!(view["listen"][0], format!("127.0.0.1:{}", edge.port));
+    let sessions = edge
+        .app
+        .get_json(&format!("/api/v1/proxies/{}/sessions", edge.instance))
+        .await;
+    assert_eq!(sessions[0]["user"], "agent1", "{sessions}");
+    assert_eq!(sessions[0]["address"], "127.0.0.1");
+
+    // Connected agents: the agent, through which instance.
+    let agents = edge.app.get_json("/api/v1/connected-agents").await;
+    assert_eq!(agents["proxied"][0]["user"], "agent1", "{agents}");
+    assert_eq!(agents["proxied"][0]["instance"], "proxy-a");
+    assert_eq!(agents["proxied"][0]["pair"], "DMZ");
+    let metrics = edge
+        .app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"gatehouse_proxy_sessions{pair="DMZ",instance="proxy-a"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"gatehouse_proxy_config_behind{pair="DMZ",instance="proxy-a"} 0"#));
+    assert!(metrics.contains(r#"gatehouse_proxy_bans{pair="DMZ",instance="proxy-a"} 0"#));
+
+    // The second side never pulled: its view says so.
+    let all = edge.app.get_json("/api/v1/proxies").await;
+    let b = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["side"] == "b")
+        .unwrap();
+    assert_eq!(b["health"], "never");
+    assert_eq!(b["has_token"], false);
+}
+
+#[tokio::test]
+async fn a_ban_an_admin_adds_reaches_the_instance_at_once_and_a_lift_undoes_it() {
+    let edge = edge().await;
+    assert_eq!(edge.through("Agent!pass1").await, 200);
+    let bans = format!("/api/v1/proxies/{}/bans", edge.instance);
+    for (body, field) in [
+        (
+            json!({"ip": "not an address", "minutes": 5, "reason": "x"}),
+            "ip",
+        ),
+        (
+            json!({"ip": "127.0.0.1", "minutes": 0, "reason": "x"}),
+            "minutes",
+        ),
+        (
+            json!({"ip": "127.0.0.1", "minutes": 5, "reason": "two\nlines"}),
+            "reason",
+        ),
+    ] {
+        let refused = edge.app.send_json(Method::POST, &bans, &body).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let error: Value = refused.json().await.unwrap();
+        assert!(!TestApp::field_message(&error, field).is_empty(), "{error}");
+    }
+    let added = edge
+        .app
+        .send_json(
+            Method::POST,
+            &bans,
+            &json!({"ip": "127.0.0.1", "minutes": 5, "reason": "looks hostile"}),
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::ACCEPTED);
+    let at = Instant::now();
+    let engine = edge.engine.clone();
+    until("the ban in force", || !engine.report().bans.is_empty()).await;
+    assert!(
+        at.elapsed() < Duration::from_secs(2),
+        "banned after {:?}",
+        at.elapsed()
+    );
+    assert_eq!(edge.through("Agent!pass1").await, 418);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listed = loop {
+        let listed = edge.app.get_json(&bans).await;
+        if listed.as_array().is_some_and(|l| !l.is_empty()) || Instant::now() > deadline {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(listed[0]["target"], "127.0.0.1", "{listed}");
+    assert_eq!(listed[0]["origin"], "console");
+    assert_eq!(listed[0]["reason"], "looks hostile");
+    assert!(listed[0]["seconds_left"].as_u64().unwrap() > 240);
+
+    let lifted = edge
+        .app
+        .request(Method::DELETE, &format!("{bans}/127.0.0.1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lifted.status(), StatusCode::ACCEPTED);
+    until("the ban lifted", || engine.report().bans.is_empty()).await;
+    assert_eq!(edge.through("Agent!pass1").await, 200);
+    let actions = edge.app.audit_action_names().await;
+    for action in [
+        "proxy.pair.create",
+        "proxy.token.issue",
+        "proxy.config.publish",
+        "proxy.ban.add",
+        "proxy.ban.lift",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} not in {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_instance_token_reads_its_configuration_and_nothing_else() {
+    let app = spawn_admin().await;
+    let map = app
+        .create(
+            "/api/v1/proxymaps",
+            &json!({"name": "Solo", "cluster_id": null}),
+        )
+        .await;
+    let settings = json!({"schema": 1, "version": 0, "listeners": [], "routes": []});
+    let pair: Value = app
+        .send_json(
+            Method::POST,
+            "/api/v1/proxy-pairs",
+            &json!({"name": "Solo", "map_id": map, "instances": ["a1", "b1"], "settings": settings}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let instance = pair["instances"][0]["id"].as_i64().unwrap();
+    let token = issue(&app, instance).await;
+    let anonymous = client();
+    let as_instance =
+        |method: Method, path: &str| anonymous.request(method, app.url(path)).bearer_auth(&token);
+    let pulled = as_instance(Method::GET, "/api/v1/proxy/config?wait=0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pulled.status(),
+        StatusCode::NO_CONTENT,
+        "nothing published yet"
+    );
+    for path in [
+        "/api/v1/proxies",
+        "/api/v1/clusters",
+        "/api/v1/alerts",
+        "/api/v1/proxy-pairs",
+        "/api/v1/audit",
+    ] {
+        let refused = as_instance(Method::GET, path).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let ban = as_instance(Method::POST, &format!("/api/v1/proxies/{instance}/bans"))
+        .json(&json!({"ip": "192.0.2.1", "minutes": 5, "reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ban.status(), StatusCode::FORBIDDEN);
+    // Publishing fails while the map has no published version, and says so.
+    let refused = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/proxy-pairs/{}/publish", pair["id"]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    // An admin's session cannot pull as an instance; a re-issued token retires the old one.
+    assert_eq!(
+        app.get("/api/v1/proxy/config?wait=0")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    issue(&app, instance).await;
+    let old = as_instance(Method::GET, "/api/v1/proxy/config?wait=0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+}
