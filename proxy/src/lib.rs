@@ -23,6 +23,7 @@ pub mod console;
 pub mod limits;
 pub mod listen;
 pub mod live;
+mod peer;
 mod statics;
 pub mod status;
 mod tls;
@@ -121,6 +122,7 @@ impl Engine {
             health: upstream::HealthBook::default(),
         });
         tokio::spawn(housekeeping(Arc::downgrade(&engine)));
+        tokio::spawn(peer::forward(Arc::downgrade(&engine)));
         engine
     }
 

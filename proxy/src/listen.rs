@@ -27,6 +27,7 @@ enum Role {
     Clients,
     Status,
     Proxymap,
+    Peer,
 }
 
 #[derive(Default)]
@@ -47,6 +48,9 @@ fn wanted(loaded: &Loaded) -> Vec<(Role, SocketAddr)> {
     out.extend(c.status.address.map(|a| (Role::Status, a)));
     if loaded.lan_tls.is_some() {
         out.extend(c.status.proxymap_address.map(|a| (Role::Proxymap, a)));
+    }
+    if loaded.peer.is_some() {
+        out.extend(c.peer.as_ref().map(|p| (Role::Peer, p.listen)));
     }
     out
 }
@@ -80,6 +84,9 @@ impl Listeners {
                 }
                 Role::Proxymap => {
                     tokio::spawn(status::serve_proxymap(weak, listener, stop.clone()));
+                }
+                Role::Peer => {
+                    tokio::spawn(crate::peer::serve(weak, listener, stop.clone()));
                 }
             }
             bound.insert((role, address), Bound { local, stop });

@@ -22,6 +22,8 @@ pub struct Loaded {
     pub(crate) upstream: Client,
     pub limits: Limits,
     pub served: Vec<Served>,
+    /// The HA peer link, when the configuration names a peer.
+    pub(crate) peer: Option<crate::peer::Link>,
 }
 
 impl Loaded {
@@ -40,6 +42,7 @@ impl Loaded {
             timeouts: Default::default(),
             upstream: Default::default(),
             status: Default::default(),
+            peer: None,
         };
         Loaded {
             limits: Limits::new(&config.limits.rates),
@@ -51,6 +54,7 @@ impl Loaded {
             tls: HashMap::new(),
             lan_tls: None,
             served: Vec::new(),
+            peer: None,
             config,
         }
     }
@@ -118,6 +122,16 @@ impl Loaded {
                 None
             }
         };
+        let peer = match (&config.peer, &client_pair) {
+            (Some(peer), Some(own)) => match crate::peer::link(peer, &own.key) {
+                Ok(link) => Some(link),
+                Err(p) => {
+                    problems.push(p);
+                    None
+                }
+            },
+            _ => None,
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -148,6 +162,7 @@ impl Loaded {
             tls,
             lan_tls: first_key.map(tls::lan),
             served,
+            peer,
             config,
         })
     }

@@ -1151,3 +1151,94 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_keepalive_time() {
     assert_eq!(read_answer(&mut open).await.unwrap().status, 200);
     assert!(closed(&mut open, Duration::from_secs(3)).await);
 }
+
+#[tokio::test]
+async fn a_ban_decided_by_one_instance_reaches_its_peer_within_a_second() {
+    // Side A is the rig's engine; side B another engine with its own certificate and ports.
+    let a_link = testkit::free_port();
+    let b_link = testkit::free_port();
+    let other = testkit::pki::Ca::new("Side B");
+    let b_client = other.leaf(&["proxy-b.edge.test"]);
+    let rig = Rig::start(|_| {}).await;
+    let dir = rig._dir.0.clone();
+    std::fs::write(dir.join("b.pem"), &b_client.pem).unwrap();
+    std::fs::write(dir.join("b.key"), &b_client.key_pem).unwrap();
+    let mut a = rig.config.clone();
+    a.version = 2;
+    a.peer = Some(proxyconf::Peer {
+        listen: ([127, 0, 0, 1], a_link).into(),
+        address: ([127, 0, 0, 1], b_link).into(),
+        certificate: b_client.pem.clone(),
+    });
+    rig.engine.apply(a.clone()).await.expect("A takes its peer");
+    let mut b = a.clone();
+    let b_port = testkit::free_port();
+    b.listeners.truncate(1);
+    b.listeners[0].address = ([127, 0, 0, 1], b_port).into();
+    b.routes.retain(|r| r.external.port == rig.port);
+    for r in &mut b.routes {
+        r.external.port = b_port;
+    }
+    b.upstream.client_certificate = Some(proxyconf::KeyPair {
+        certificate: dir.join("b.pem").display().to_string(),
+        key: dir.join("b.key").display().to_string(),
+    });
+    b.peer = Some(proxyconf::Peer {
+        listen: ([127, 0, 0, 1], b_link).into(),
+        address: ([127, 0, 0, 1], a_link).into(),
+        certificate: rig.client_pem.clone(),
+    });
+    let side_b = Engine::start("proxy-b", b).await.expect("B starts");
+    for i in 0..5 {
+        let a = rig
+            .get(
+                FINESSE,
+                "/finesse/api/SystemInfo",
+                &[("Authorization", &basic(&format!("x{i}"), "bad"))],
+            )
+            .await;
+        assert_eq!(a.status, 401);
+    }
+    let at = std::time::Instant::now();
+    while side_b.report().bans.is_empty() {
+        assert!(
+            at.elapsed() < Duration::from_secs(1),
+            "B heard of the ban within a second"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ban = &side_b.report().bans[0];
+    assert_eq!(ban.target, BanTarget::Address("127.0.0.1".parse().unwrap()));
+    assert_eq!(ban.origin, proxyconf::BanOrigin::Peer);
+    // A link that shows another certificate is refused: a stranger cannot ban.
+    // Side A's certificate is what B pins; a third party with another key gets nowhere.
+    let third = Rig::start(|c| {
+        c.peer = Some(proxyconf::Peer {
+            listen: ([127, 0, 0, 1], testkit::free_port()).into(),
+            address: ([127, 0, 0, 1], b_link).into(),
+            certificate: b_client.pem.clone(),
+        });
+    })
+    .await;
+    assert!(side_b.lift(&ban.target.clone()));
+    for i in 0..5 {
+        third
+            .get(
+                FINESSE,
+                "/finesse/api/SystemInfo",
+                &[("Authorization", &basic(&format!("y{i}"), "bad"))],
+            )
+            .await;
+    }
+    assert_eq!(
+        third.engine.report().bans.len(),
+        1,
+        "the third engine banned"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        side_b.report().bans.is_empty(),
+        "B did not take a stranger's ban"
+    );
+    side_b.shutdown();
+}

@@ -291,6 +291,26 @@ pub(crate) fn config(c: &Config) -> Vec<Problem> {
             }
         }
     }
+    if let Some(peer) = &c.peer {
+        if c.upstream.client_certificate.is_none() {
+            say(
+                "peer".into(),
+                "the peer link needs upstream.client_certificate: it is the instance's identity on the link".into(),
+            );
+        }
+        if !peer.certificate.contains("-----BEGIN CERTIFICATE-----") {
+            say(
+                "peer.certificate".into(),
+                "the peer's client certificate as PEM (-----BEGIN CERTIFICATE-----)".into(),
+            );
+        }
+        if bound.contains(&peer.listen) || !bound.insert(peer.listen) {
+            say(
+                "peer.listen".into(),
+                format!("{} is bound twice", peer.listen),
+            );
+        }
+    }
     if !c.status.proxymap.is_empty() {
         let map = proxymap::parse(&c.status.proxymap);
         if let Some(d) = map

@@ -66,6 +66,23 @@ pub struct Config {
     pub upstream: Upstream,
     #[serde(default)]
     pub status: Status,
+    /// The other instance of the pair: bans are shared with it directly, within a second,
+    /// whether or not the console is reachable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<Peer>,
+}
+
+/// The HA peer link: mutual TLS where each instance shows its upstream client certificate and
+/// accepts exactly the other's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peer {
+    /// Where this instance listens for its peer.
+    pub listen: SocketAddr,
+    /// Where the peer listens for this instance.
+    pub address: SocketAddr,
+    /// The peer's client certificate (PEM): the only certificate accepted on the link.
+    pub certificate: String,
 }
 
 impl Config {
