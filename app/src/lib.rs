@@ -101,6 +101,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/nodes/:id") view={Lazy::<pages::Node>::new()} />
                 <Route path=path!("/proxy-map") view={Lazy::<pages::ProxyMaps>::new()} />
                 <Route path=path!("/proxy-map/:id") view={Lazy::<pages::ProxyMap>::new()} />
+                <Route path=path!("/proxies") view={Lazy::<pages::Proxies>::new()} />
+                <Route path=path!("/proxies/:id") view={Lazy::<pages::ProxyPair>::new()} />
                 <Route path=path!("/access-policy") view={Lazy::<pages::Policies>::new()} />
                 <Route path=path!("/plans/:id") view={Lazy::<pages::Plan>::new()} />
                 <Route path=path!("/access-policy/plans/:id") view={Lazy::<pages::Plan>::new()} />

@@ -32,6 +32,10 @@ const NAV: &[NavItem] = &[
         label: "Access policy",
     },
     NavItem {
+        href: "/proxies",
+        label: "Proxies",
+    },
+    NavItem {
         href: "/agents",
         label: "Connected agents",
     },

@@ -61,6 +61,22 @@ fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
             <Section title="Last 24 hours" description="Fleet total (dark) and via the proxy (light), one point per sampling round.">
                 <HistoryChart points=agents.history.clone() />
             </Section>
+            {(!agents.proxied.is_empty()).then(|| {
+                let rows = agents.proxied.iter().map(|a| view! {
+                    <tr data-testid="proxied-agent">
+                        <td class="px-2 py-2 font-medium">{a.user.clone()}</td>
+                        <td class="px-2 py-2 font-mono text-xs">{a.address.clone()}</td>
+                        <td class="px-2 py-2">{format!("via {} ({})", a.instance, a.pair)}</td>
+                        <td class="px-2 py-2">{a.websockets}</td>
+                        <td class="px-2 py-2 text-xs text-slate-600">{format!("{} UTC", minute(&a.last))}</td>
+                    </tr>
+                }).collect_view();
+                view! {
+                    <Section title="Through the VPN-less proxies" description="Each agent the gatehouse-proxy instances reported in the last minute, with the instance it comes through. Agents not listed here reach Finesse on the LAN (or through another proxy).">
+                        <crate::components::Table headers=&["Agent", "Address", "Through", "WebSockets", "Last request"]>{rows}</crate::components::Table>
+                    </Section>
+                }
+            })}
             <Section title="By node">
                 <div class="overflow-x-auto focus-visible:outline-2 focus-visible:outline-sky-600" tabindex="0">
                     <table class="min-w-full text-sm">

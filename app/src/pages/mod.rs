@@ -11,6 +11,7 @@ pub mod node;
 mod node_access;
 pub mod plan;
 pub mod policy;
+pub mod proxies;
 pub mod proxymap;
 pub mod settings;
 pub mod tokens;
@@ -91,6 +92,8 @@ lazy_pages!(Admin, admin_page, __preload_admin_page {
 lazy_pages!(Maps, maps_page, __preload_maps_page {
     ProxyMaps => proxymap::ProxyMapsPage,
     ProxyMap => proxymap::ProxyMapPage,
+    Proxies => proxies::ProxiesPage,
+    ProxyPair => proxies::PairPage,
 });
 
 lazy_pages!(AccessPolicy, policy_page, __preload_policy_page {

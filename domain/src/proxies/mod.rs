@@ -104,8 +104,10 @@ pub struct NewBan {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct BanView {
-    /// An address (or IPv6 /64), or `account <name>`.
+    /// An address (or IPv6 /64), or `account "<name>"`.
     pub target: String,
+    /// How `DELETE /api/v1/proxies/{id}/bans/{ip}` names it: the address, or `account:<name>`.
+    pub key: String,
     pub reason: String,
     pub since: String,
     pub until: String,
@@ -124,6 +126,47 @@ pub struct SessionView {
     pub last: String,
     pub requests: u64,
     pub websockets: u32,
+}
+
+/// A certificate an instance serves (on a listener, or to upstreams).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServedView {
+    /// The listener's address; `None`: the client certificate shown to upstreams.
+    pub listener: Option<String>,
+    pub subject: String,
+    pub not_after: String,
+    pub days_left: i64,
+    pub sha256: String,
+}
+
+/// An upstream's health as an instance last saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamView {
+    pub upstream: String,
+    pub up: bool,
+    pub last_ok: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// Everything the pair page shows of one instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceDetail {
+    pub instance: Instance,
+    pub sessions: Vec<SessionView>,
+    pub bans: Vec<BanView>,
+    pub upstreams: Vec<UpstreamView>,
+    pub served: Vec<ServedView>,
+    /// Requests answered, by outcome.
+    pub counters: Vec<(String, u64)>,
+    pub cache_entries: u64,
+    pub cache_hits: u64,
+}
+
+/// The pair page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairDetail {
+    pub pair: Pair,
+    pub instances: Vec<InstanceDetail>,
 }
 
 /// What an instance's pull answers: the configuration to serve when it is newer than the one

@@ -559,6 +559,10 @@ pub async fn bans(
         .into_iter()
         .filter(|b| b.until > now)
         .map(|b| BanView {
+            key: match &b.target {
+                BanTarget::Address(a) => a.to_string(),
+                BanTarget::Account(user) => format!("account:{user}"),
+            },
             target: b.target.to_string(),
             reason: b.reason,
             since: unix(b.since),
@@ -572,6 +576,60 @@ pub async fn bans(
             .to_owned(),
         })
         .collect())
+}
+
+/// The pair page: each instance with what it last reported.
+pub async fn detail(
+    pool: &PgPool,
+    context: &RequestContext,
+    id: i64,
+) -> Result<super::PairDetail, Error> {
+    let pair = pair(pool, context, id).await?;
+    let mut instances = Vec::new();
+    for instance in &pair.instances {
+        let report = last_report(pool, instance.id).await?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let served = report
+            .served
+            .iter()
+            .filter_map(|s| {
+                let der = certs::analyze::pem_certificates(&s.pem)
+                    .ok()?
+                    .into_iter()
+                    .next()?;
+                let info = certs::analyze::parse(&der).ok()?;
+                Some(super::ServedView {
+                    listener: s.listener.map(|l| l.to_string()),
+                    subject: info.subject_cn.clone().unwrap_or(info.subject.clone()),
+                    not_after: OffsetDateTime::from_unix_timestamp(info.not_after)
+                        .map(rfc3339)
+                        .unwrap_or_default(),
+                    days_left: (info.not_after - now).div_euclid(86_400),
+                    sha256: hex::encode(Sha256::digest(&der)),
+                })
+            })
+            .collect();
+        instances.push(super::InstanceDetail {
+            instance: instance.clone(),
+            sessions: sessions(pool, context, instance.id).await?,
+            bans: bans(pool, context, instance.id).await?,
+            upstreams: report
+                .upstreams
+                .iter()
+                .map(|h| super::UpstreamView {
+                    upstream: h.upstream.clone(),
+                    up: h.up,
+                    last_ok: h.last_ok.map(unix),
+                    last_error: h.last_error.clone(),
+                })
+                .collect(),
+            served,
+            counters: report.counters.into_iter().collect(),
+            cache_entries: report.cache.entries,
+            cache_hits: report.cache.hits,
+        });
+    }
+    Ok(super::PairDetail { pair, instances })
 }
 
 /// A ban target as the REST path names it: an address, or `account:<login ID>`.

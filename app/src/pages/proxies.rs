@@ -1,0 +1,317 @@
+//! gatehouse-proxy pairs: every pair with its two instances (what each serves, whether it
+//! follows, when it last reported), and a page per pair with who is connected through each
+//! instance, whom it bans (lift, add), its upstreams, the certificates it serves and its
+//! counters. Admins publish the next configuration and issue the instances' tokens.
+
+use crate::components::{
+    error_of, field_errors, minute, param_id, ActionError, EmptyState, ErrorBox, FieldError,
+    Layout, Section, Table, BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL,
+};
+use crate::server_fns::auth::whoami;
+use crate::server_fns::proxies::{
+    list_pairs, load_pair, AddProxyBan, IssueProxyToken, LiftProxyBan, PublishPair,
+};
+use domain::proxies::{Instance, InstanceDetail, Pair, PairDetail};
+use leptos::prelude::*;
+
+/// Whether the signed-in user is an admin (the page's actions are theirs).
+fn admin_signal() -> Signal<bool> {
+    let me = Resource::new(|| (), |_| whoami());
+    Signal::derive(move || {
+        me.get()
+            .and_then(|m| m.ok().flatten())
+            .is_some_and(|m| m.is_admin())
+    })
+}
+
+#[component]
+pub fn ProxiesPage() -> impl IntoView {
+    let publish = ServerAction::<PublishPair>::new();
+    let token = ServerAction::<IssueProxyToken>::new();
+    let pairs = Resource::new(
+        move || (publish.version().get(), token.version().get()),
+        |_| list_pairs(),
+    );
+    let admin = admin_signal();
+    let issued = move || match token.value().get() {
+        Some(Ok(t)) => Some(view! {
+            <div role="status" class="rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-900">
+                <p class="font-semibold">"Copy this instance token now: it is not shown again. An earlier token of the instance no longer works."</p>
+                <p class="mt-1 text-xs">"Put it in a file on the instance's host and start it with "<code>"gatehouse-proxy run --console <this console's URL> --token-file <file>"</code>"."</p>
+                <code data-testid="new-proxy-token" class="mt-2 block select-all break-all rounded bg-white px-2 py-1 font-mono text-xs">{t.token}</code>
+            </div>
+        }),
+        _ => None,
+    };
+    view! {
+        <Layout title="VPN-less proxies">
+            <p class="max-w-3xl text-sm text-slate-600">
+                "Each pair is two gatehouse-proxy instances in the DMZ that route by one published proxy map. Publishing makes the next configuration version from the pair's settings, the map and the certificates the console saw the nodes serve; each instance pulls it with its own token and reports back what it serves, who is connected and whom it bans."
+            </p>
+            <ActionError error=error_of(publish.value()) />
+            <ActionError error=error_of(token.value()) />
+            {issued}
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the pairs…"</p> }>
+                {move || pairs.get().map(|result| match result {
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState
+                            title="No proxy pair yet"
+                            body="A pair routes by a published proxy map. Create one with POST /api/v1/proxy-pairs (the README's VPN-less proxy engine section shows its settings: listeners, certificates, forwarders, limits), then publish its configuration here and give each instance its token." />
+                    }.into_any(),
+                    Ok(list) => list.into_iter().map(|pair| view! {
+                        <PairCard pair admin=admin.get() publish token />
+                    }).collect_view().into_any(),
+                })}
+            </Transition>
+        </Layout>
+    }
+}
+
+/// A health word as a coloured badge.
+fn health_badge(health: &str) -> impl IntoView {
+    let (class, text) = match health {
+        "up" => ("bg-emerald-100 text-emerald-900", "up"),
+        "degraded" => ("bg-amber-100 text-amber-900", "an upstream is failing"),
+        "silent" => ("bg-red-100 text-red-900", "silent for over a minute"),
+        _ => ("bg-slate-100 text-slate-800", "never reported"),
+    };
+    view! { <span class=format!("rounded px-2 py-0.5 text-xs font-medium {class}") data-testid="proxy-health">{text}</span> }
+}
+
+/// The versions an instance is told to serve and serves, in words.
+fn versions(i: &Instance) -> String {
+    match (i.published, i.in_force) {
+        (0, 0) => "nothing published yet".into(),
+        (p, f) if p == f => format!("version {f} in force"),
+        (p, 0) => format!("told to serve version {p}; serves nothing yet"),
+        (p, f) => format!("told to serve version {p}; serves version {f}"),
+    }
+}
+
+#[component]
+fn PairCard(
+    pair: Pair,
+    admin: bool,
+    publish: ServerAction<PublishPair>,
+    token: ServerAction<IssueProxyToken>,
+) -> impl IntoView {
+    let id = pair.id;
+    let rows = pair
+        .instances
+        .clone()
+        .into_iter()
+        .map(|i| {
+            let instance = i.id;
+            let label = if i.has_token { "Issue a new token" } else { "Issue token" };
+            view! {
+                <tr data-testid="proxy-instance">
+                    <td class="py-2 pr-3 font-medium">{format!("{} (side {})", i.name, i.side.to_uppercase())}</td>
+                    <td class="py-2 pr-3">{health_badge(&i.health)}</td>
+                    <td class="py-2 pr-3 text-xs">{versions(&i)}{i.refused.clone().map(|r| view! { <span class="block text-red-700">"refused "{r}</span> })}</td>
+                    <td class="py-2 pr-3 font-mono text-xs">{i.listen.join(", ")}</td>
+                    <td class="py-2 pr-3 text-xs text-slate-600">{i.last_seen.as_deref().map(|t| format!("{} UTC", minute(t))).unwrap_or_else(|| "never".into())}</td>
+                    <td class="py-2 pr-3">{i.sessions}</td>
+                    <td class="py-2 pr-3">{i.bans}</td>
+                    <td class="py-2 pr-3 text-xs">
+                        {match &i.token_hint { Some(h) if i.has_token => format!("{h}…"), _ => "none".into() }}
+                        {admin.then(|| view! {
+                            <ActionForm action=token attr:class="mt-1">
+                                <input type="hidden" name="instance" value=instance.to_string() />
+                                <button type="submit" class=BUTTON_SECONDARY>{label}</button>
+                            </ActionForm>
+                        })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <Section title="Pair" description=format!("{} · routes by the proxy map {} · configuration versions made: {}", pair.name, pair.map, pair.version)>
+            <div class="mb-3 flex flex-wrap items-center gap-3">
+                <a class="text-sm font-medium text-indigo-700 underline" href=format!("/proxies/{id}")>{format!("Sessions, bans and health of {}", pair.name)}</a>
+                <a class="text-sm text-indigo-700 underline" href=format!("/proxy-map/{}", pair.map_id)>"The proxy map"</a>
+                {admin.then(|| view! {
+                    <ActionForm action=publish>
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <button type="submit" class=BUTTON>"Publish the next configuration"</button>
+                    </ActionForm>
+                })}
+            </div>
+            <Table headers=&["Instance", "Health", "Configuration", "Listens on", "Last report", "Sessions", "Bans", "Token"]>{rows}</Table>
+        </Section>
+    }
+}
+
+#[component]
+pub fn PairPage() -> impl IntoView {
+    let id = param_id("id");
+    let ban = ServerAction::<AddProxyBan>::new();
+    let lift = ServerAction::<LiftProxyBan>::new();
+    let tick = RwSignal::new(0u32);
+    let data = Resource::new(
+        move || (id(), ban.version().get(), lift.version().get(), tick.get()),
+        |(id, ..)| load_pair(id),
+    );
+    // Reports come every few seconds: the page asks again while it is open.
+    Effect::new(move |_| {
+        if data.get().is_some() {
+            set_timeout(
+                move || tick.update(|t| *t = t.wrapping_add(1)),
+                std::time::Duration::from_secs(5),
+            );
+        }
+    });
+    let admin = admin_signal();
+    view! {
+        <Layout title="VPN-less proxy pair">
+            <p class="text-sm"><a class="text-indigo-700 underline" href="/proxies">"All pairs"</a></p>
+            <ActionError error=error_of(lift.value()) />
+            <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the pair…"</p> }>
+                {move || data.get().map(|result| match result {
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(detail) => view! { <PairView detail admin=admin.get() ban lift /> }.into_any(),
+                })}
+            </Transition>
+        </Layout>
+    }
+}
+
+#[component]
+fn PairView(
+    detail: PairDetail,
+    admin: bool,
+    ban: ServerAction<AddProxyBan>,
+    lift: ServerAction<LiftProxyBan>,
+) -> impl IntoView {
+    let error = error_of(ban.value());
+    let first = detail.instances.first().map(|i| i.instance.id).unwrap_or(0);
+    view! {
+        <h2 class="text-lg font-semibold" data-testid="pair-name">{detail.pair.name.clone()}</h2>
+        {admin.then(|| view! {
+            <Section title="Ban an address" description="Both instances ban it with their next pull (within a second while they follow the console). An address, an IPv6 /64 written as its network, or account:<login ID>.">
+                <ActionForm action=ban attr:class="grid gap-4 md:grid-cols-4 md:items-start">
+                    <input type="hidden" name="instance" value=first.to_string() />
+                    <div class="md:col-span-4"><ActionError error /></div>
+                    <div>
+                        <label for="ban-ip" class=LABEL>"Address"</label>
+                        <input id="ban-ip" name="ip" required class=INPUT placeholder="203.0.113.9" autocomplete="off" />
+                        <FieldError messages=field_errors(error, "ip") />
+                    </div>
+                    <div>
+                        <label for="ban-minutes" class=LABEL>"Minutes"</label>
+                        <input id="ban-minutes" name="minutes" required class=INPUT value="30" inputmode="numeric" />
+                        <FieldError messages=field_errors(error, "minutes") />
+                    </div>
+                    <div>
+                        <label for="ban-reason" class=LABEL>"Reason"</label>
+                        <input id="ban-reason" name="reason" required class=INPUT placeholder="scanning the desktop" />
+                        <FieldError messages=field_errors(error, "reason") />
+                    </div>
+                    <div class="md:pt-6"><button type="submit" class=BUTTON>"Ban on both instances"</button></div>
+                </ActionForm>
+            </Section>
+        })}
+        {detail.instances.into_iter().map(|i| view! { <InstanceView detail=i admin lift /> }).collect_view()}
+    }
+}
+
+#[component]
+fn InstanceView(
+    detail: InstanceDetail,
+    admin: bool,
+    lift: ServerAction<LiftProxyBan>,
+) -> impl IntoView {
+    let i = detail.instance.clone();
+    let instance = i.id;
+    let sessions = if detail.sessions.is_empty() {
+        view! { <p class="text-sm text-slate-600">"Nobody is connected through this instance (as it last reported)."</p> }.into_any()
+    } else {
+        let rows = detail
+            .sessions
+            .iter()
+            .map(|s| {
+                view! {
+                    <tr data-testid="proxy-session">
+                        <td class="py-1 pr-3 font-medium">{s.user.clone()}</td>
+                        <td class="py-1 pr-3 font-mono text-xs">{s.address.clone()}</td>
+                        <td class="py-1 pr-3 text-xs">{format!("{} UTC", minute(&s.first))}</td>
+                        <td class="py-1 pr-3 text-xs">{format!("{} UTC", minute(&s.last))}</td>
+                        <td class="py-1 pr-3">{s.requests}</td>
+                        <td class="py-1 pr-3">{s.websockets}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! { <Table headers=&["User", "Address", "First request", "Last request", "Requests", "WebSockets"]>{rows}</Table> }.into_any()
+    };
+    let bans = if detail.bans.is_empty() {
+        view! { <p class="text-sm text-slate-600">"No ban in force."</p> }.into_any()
+    } else {
+        let rows = detail
+            .bans
+            .iter()
+            .map(|b| {
+                let key = b.key.clone();
+                view! {
+                    <tr data-testid="proxy-ban">
+                        <td class="py-1 pr-3 font-mono text-xs">{b.target.clone()}</td>
+                        <td class="py-1 pr-3 text-xs">{b.reason.clone()}</td>
+                        <td class="py-1 pr-3 text-xs">{b.origin.clone()}</td>
+                        <td class="py-1 pr-3 text-xs">{format!("{} min left", b.seconds_left.div_ceil(60))}</td>
+                        <td class="py-1 pr-3">
+                            {admin.then(|| view! {
+                                <ActionForm action=lift>
+                                    <input type="hidden" name="instance" value=instance.to_string() />
+                                    <input type="hidden" name="target" value=key />
+                                    <button type="submit" class=BUTTON_DANGER>"Lift"</button>
+                                </ActionForm>
+                            })}
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! { <Table headers=&["Banned", "Why", "Decided by", "Time left", ""]>{rows}</Table> }
+            .into_any()
+    };
+    let upstreams = detail
+        .upstreams
+        .iter()
+        .map(|u| view! {
+            <li class="text-sm">
+                <span class="font-mono text-xs">{u.upstream.clone()}</span>" · "
+                {if u.up { view! { <span class="text-emerald-800">"answering"</span> }.into_any() } else { view! { <span class="text-red-700">{format!("failing: {}", u.last_error.clone().unwrap_or_default())}</span> }.into_any() }}
+            </li>
+        })
+        .collect_view();
+    let served = detail
+        .served
+        .iter()
+        .map(|c| view! {
+            <li class="text-sm">
+                {c.listener.clone().map(|l| format!("on {l}: ")).unwrap_or_else(|| "to upstreams (client certificate): ".into())}
+                <span class="font-medium">{c.subject.clone()}</span>
+                {format!(" · expires {} ({} days)", minute(&c.not_after), c.days_left)}
+            </li>
+        })
+        .collect_view();
+    let counters = detail
+        .counters
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    view! {
+        <Section title="Instance" description=format!("{} (side {}) · {} · last report {}", i.name, i.side.to_uppercase(), versions(&i), i.last_seen.as_deref().map(|t| format!("{} UTC", minute(t))).unwrap_or_else(|| "never".into()))>
+            <div class="space-y-4">
+                <div>{health_badge(&i.health)}{i.refused.clone().map(|r| view! { <p class="mt-1 text-sm text-red-700">"Refused "{r}</p> })}</div>
+                <div><h3 class="mb-1 text-sm font-semibold">"Connected through it"</h3>{sessions}</div>
+                <div><h3 class="mb-1 text-sm font-semibold">"Bans"</h3>{bans}</div>
+                <div><h3 class="mb-1 text-sm font-semibold">"Upstreams"</h3><ul>{upstreams}</ul></div>
+                <div><h3 class="mb-1 text-sm font-semibold">"Certificates it serves"</h3><ul>{served}</ul></div>
+                <p class="text-xs text-slate-600">{format!("Requests by outcome: {}", if counters.is_empty() { "none yet".into() } else { counters })}{format!(" · static cache: {} files, {} served from it", detail.cache_entries, detail.cache_hits)}</p>
+            </div>
+        </Section>
+    }
+}
