@@ -28,6 +28,9 @@ create table proxy_instance (
     pair_id bigint not null references proxy_pair (id) on delete cascade,
     side text not null check (side in ('a', 'b')),
     name text not null,
+    -- what differs for this instance (its listen addresses, its client certificate, its source
+    -- address): a JSON merge patch (RFC 7386) over the pair's document
+    overlay jsonb not null default '{}',
     -- SHA-256 of the instance's token (shown once); null: none issued, or revoked
     token_hash bytea constraint proxy_instance_token_key unique,
     token_hint text,

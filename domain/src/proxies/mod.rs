@@ -80,6 +80,12 @@ pub struct NewPair {
     pub instances: [String; 2],
     #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub settings: proxyconf::Config,
+    /// What differs for side A and side B (their listen addresses, client certificates,
+    /// source addresses): JSON merge patches (RFC 7386) over the pair's document. Absent: the
+    /// two instances serve the same document (on hosts of their own).
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Vec<Object>>))]
+    pub overlays: Option<[serde_json::Value; 2]>,
 }
 
 /// A new instance token: the only time it is shown.
@@ -204,12 +210,8 @@ pub enum Refused {
     NoSuchMap(i64),
     #[error("a proxy pair named {0:?} exists already")]
     NameTaken(String),
-    #[error("{0}")]
-    Invalid(String),
     #[error("the map {0:?} has no published version: publish it first")]
     NotPublished(String),
-    #[error("the configuration cannot be served: {0}")]
-    Unservable(String),
 }
 
 #[cfg(feature = "server")]
@@ -220,9 +222,7 @@ impl crate::error::Refusal for Refused {
             Refused::NoSuchInstance(_) | Refused::NoSuchPair(_) | Refused::NoSuchMap(_) => {
                 Failure::NotFound
             }
-            Refused::NameTaken(_) => Failure::Conflict,
-            Refused::Invalid(_) | Refused::Unservable(_) => Failure::Invalid,
-            Refused::NotPublished(_) => Failure::Conflict,
+            Refused::NameTaken(_) | Refused::NotPublished(_) => Failure::Conflict,
         }
     }
 }

@@ -18,6 +18,45 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use time::OffsetDateTime;
 
+/// `target` with `patch` applied (a JSON merge patch, RFC 7386: objects merge, `null`
+/// removes, anything else replaces).
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    let Value::Object(object) = target else {
+        return;
+    };
+    for (key, value) in patch {
+        if value.is_null() {
+            object.remove(key);
+        } else {
+            merge_patch(object.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}
+
+/// Instance `name`'s document: the pair's with its overlay.
+fn for_instance(
+    document: &Config,
+    overlay: &serde_json::Value,
+    name: &str,
+) -> Result<Config, Error> {
+    let mut value = serde_json::to_value(document).map_err(Error::internal)?;
+    merge_patch(&mut value, overlay);
+    serde_json::from_value(value).map_err(|e| {
+        Error::field(
+            "overlays",
+            format!("{name}'s overlay does not make a document: {e}"),
+        )
+    })
+}
+
 fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
@@ -86,12 +125,37 @@ pub async fn create(pool: &PgPool, context: &RequestContext, new: NewPair) -> Re
             "a proxy pair with this name exists",
         )
     })?;
-    for (side, instance) in ["a", "b"].iter().zip(&instances) {
+    let overlays =
+        new.overlays
+            .clone()
+            .unwrap_or_default()
+            .map(|o| if o.is_null() { json!({}) } else { o });
+    for (i, overlay) in overlays.iter().enumerate() {
+        if !overlay.is_object() {
+            return Err(Error::field(
+                &format!("overlays[{i}]"),
+                "a JSON object: the fields of the document that differ for this instance",
+            ));
+        }
+        // It must make a document with the settings (routes and trust come at publication).
+        let mut probe = serde_json::to_value(&new.settings).map_err(Error::internal)?;
+        merge_patch(&mut probe, overlay);
+        if let Err(e) = serde_json::from_value::<Config>(probe) {
+            return Err(Error::field(&format!("overlays[{i}]"), e.to_string()));
+        }
+    }
+    for ((side, instance), overlay) in ["a", "b"].iter().zip(&instances).zip(&overlays) {
+        let overlay = if overlay.is_null() {
+            json!({})
+        } else {
+            overlay.clone()
+        };
         sqlx::query!(
-            "insert into proxy_instance (pair_id, side, name) values ($1, $2, $3)",
+            "insert into proxy_instance (pair_id, side, name, overlay) values ($1, $2, $3, $4)",
             id,
             side,
-            instance
+            instance,
+            overlay.clone()
         )
         .execute(&mut *tx)
         .await?;
@@ -196,7 +260,7 @@ pub async fn instance(pool: &PgPool, context: &RequestContext, id: i64) -> Resul
 
 async fn instance_rows(pool: &PgPool, pair: Option<i64>) -> Result<Vec<Instance>, Error> {
     let rows = sqlx::query!(
-        r#"select i.id, i.pair_id, p.name as pair, i.side, i.name, i.published, i.token_hint,
+        r#"select i.id, i.pair_id, p.name as pair, i.side, i.name, i.published, i.token_hint, i.overlay,
                   i.token_hash is not null as "has_token!", i.report, i.reported_at,
                   coalesce(i.reported_at > now() - interval '1 minute', false) as "fresh!",
                   c.document as "document?"
@@ -212,7 +276,10 @@ async fn instance_rows(pool: &PgPool, pair: Option<i64>) -> Result<Vec<Instance>
         .into_iter()
         .map(|r| {
             let report: Option<Report> = r.report.and_then(|v| serde_json::from_value(v).ok());
-            let config: Option<Config> = r.document.and_then(|v| serde_json::from_value(v).ok());
+            let config: Option<Config> = r.document.and_then(|mut v| {
+                merge_patch(&mut v, &r.overlay);
+                serde_json::from_value(v).ok()
+            });
             let health = match (&report, r.fresh) {
                 (None, _) => "never",
                 (Some(_), false) => "silent",
@@ -320,10 +387,22 @@ pub async fn publish(pool: &PgPool, context: &RequestContext, pair_id: i64) -> R
     let version = row.latest.unwrap_or(0) + 1;
     let settings: Config = serde_json::from_value(row.settings).map_err(Error::internal)?;
     let document = document(pool, &row.name, row.map_id, settings, version as u64).await?;
-    let problems = document.check();
+    let overlays = sqlx::query!(
+        "select name, overlay from proxy_instance where pair_id = $1 order by side",
+        pair_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut problems = Vec::new();
+    for o in &overlays {
+        let mine = for_instance(&document, &o.overlay, &o.name)?;
+        problems.extend(mine.check().iter().map(|p| format!("{}: {p}", o.name)));
+    }
     if !problems.is_empty() {
-        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return Err(Refused::Unservable(text.join("; ")).into());
+        // 422, every problem under `settings`: what an engine would refuse, by its field.
+        let mut fields = crate::field_errors::FieldErrors::new();
+        fields.insert("settings".to_owned(), problems);
+        return Err(Error::Invalid(fields));
     }
     sqlx::query!(
         "insert into proxy_config (pair_id, version, document, made_by) values ($1, $2, $3, $4)",
@@ -461,7 +540,7 @@ pub async fn pull(
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let row = sqlx::query!(
-            r#"select i.published, c.document as "document?"
+            r#"select i.published, i.name, i.overlay, c.document as "document?"
                from proxy_instance i
                left join proxy_config c on c.pair_id = i.pair_id and c.version = i.published
                where i.id = $1"#,
@@ -471,7 +550,8 @@ pub async fn pull(
         .await?;
         let config = match row.document {
             Some(document) if row.published as u64 > have => {
-                Some(serde_json::from_value::<Config>(document).map_err(Error::internal)?)
+                let document: Config = serde_json::from_value(document).map_err(Error::internal)?;
+                Some(for_instance(&document, &row.overlay, &row.name)?)
             }
             _ => None,
         };
@@ -738,4 +818,25 @@ async fn order(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_patch;
+    use serde_json::json;
+
+    #[test]
+    fn a_merge_patch_merges_objects_replaces_the_rest_and_removes_nulls() {
+        let mut doc = json!({"listeners": [{"address": "0.0.0.0:443"}], "upstream": {"bind": "10.0.0.1", "trust": ["x"]}, "pair": "p"});
+        merge_patch(
+            &mut doc,
+            &json!({"listeners": [{"address": "10.0.0.2:443"}], "upstream": {"bind": "10.0.0.2"}, "pair": null}),
+        );
+        assert_eq!(
+            doc,
+            json!({"listeners": [{"address": "10.0.0.2:443"}], "upstream": {"bind": "10.0.0.2", "trust": ["x"]}})
+        );
+        merge_patch(&mut doc, &json!({}));
+        assert_eq!(doc["upstream"]["trust"], json!(["x"]));
+    }
 }

@@ -131,7 +131,10 @@ async fn edge() -> Edge {
         .send_json(
             Method::POST,
             "/api/v1/proxy-pairs",
-            &json!({"name": "DMZ", "map_id": map, "instances": ["proxy-a", "proxy-b"], "settings": settings}),
+            &json!({"name": "DMZ", "map_id": map, "instances": ["proxy-a", "proxy-b"], "settings": settings,
+                    // Side B on this same host: its own port (what differs, as a merge patch).
+                    "overlays": [{}, {"listeners": [{"address": format!("127.0.0.1:{}", port + 1), "public_port": port,
+                       "certificates": [{"certificate": dir.join("edge.pem"), "key": dir.join("edge.key")}]}]}]}),
         )
         .await;
     let status = created.status();
@@ -144,9 +147,17 @@ async fn edge() -> Edge {
     let console = proxy::console::Console::new(&app.url(""), token, None).unwrap();
     tokio::spawn(console.follow(engine.clone()));
     let pair_id = pair["id"].as_i64().unwrap();
-    let published = app
-        .post_ok(&format!("/api/v1/proxy-pairs/{pair_id}/publish"))
-        .await;
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/proxy-pairs/{pair_id}/publish"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let published: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{published}");
     assert_eq!(published["version"], 1, "{published}");
     let at = Instant::now();
     until("version 1 in force", || engine.report().version == 1).await;
@@ -265,6 +276,11 @@ async fn an_instance_follows_its_published_configuration_and_reports_who_it_serv
         .find(|i| i["side"] == "b")
         .unwrap();
     assert_eq!(b["health"], "never");
+    assert_eq!(
+        b["listen"][0],
+        format!("127.0.0.1:{}", edge.port + 1),
+        "{b}"
+    );
     assert_eq!(b["has_token"], false);
 }
 
@@ -367,7 +383,9 @@ async fn an_instance_token_reads_its_configuration_and_nothing_else() {
         .json()
         .await
         .unwrap();
-    let instance = pair["instances"][0]["id"].as_i64().unwrap();
+    let instance = pair["instances"][0]["id"]
+        .as_i64()
+        .expect(&pair.to_string());
     let token = issue(&app, instance).await;
     let anonymous = client();
     let as_instance =
