@@ -50,15 +50,15 @@ export async function hydrated(page) {
 /// each proxy map, one certificate, each cluster's access policy and a plan.
 export async function consolePaths(page) {
   const get = async (path) => (await page.request.get(path)).json();
-  const [nodes, certificates, clusters, maps] = await Promise.all(
-    ['/api/v1/nodes', '/api/v1/certificates', '/api/v1/clusters', '/api/v1/proxymaps'].map(get));
+  const [nodes, certificates, clusters, maps, pairs] = await Promise.all(
+    ['/api/v1/nodes', '/api/v1/certificates', '/api/v1/clusters', '/api/v1/proxymaps', '/api/v1/proxy-pairs'].map(get));
   expect(nodes.length, 'the earlier specs left nodes').toBeGreaterThan(0);
   expect(certificates.length, 'and scanned certificates').toBeGreaterThan(0);
-  return ['/', '/inventory', '/certificates', '/proxy-map', '/access-policy', '/agents', '/audit', '/settings',
+  return ['/', '/inventory', '/certificates', '/proxy-map', '/access-policy', '/proxies', '/agents', '/audit', '/settings',
     '/settings/users', '/settings/tokens', '/settings/account', '/settings/webhooks',
     ...nodes.map((n) => `/nodes/${n.id}`), ...maps.map((m) => `/proxy-map/${m.id}`),
     `/certificates/${certificates[0].fingerprint_sha256}`,
-    ...clusters.map((c) => `/access-policy/${c.id}`), '/plans/1'];
+    ...clusters.map((c) => `/access-policy/${c.id}`), '/plans/1', ...pairs.map((p) => `/proxies/${p.id}`)];
 }
 
 /// What a first visit to `path` moves, in a fresh browser context (an empty cache) with

@@ -284,10 +284,11 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
             return unauthorized(
                 conn,
                 "SSO tokens are not accepted by this proxy's configuration",
+                false,
             );
         }
         Credentials::Malformed => {
-            return unauthorized(conn, "the credentials are not readable");
+            return unauthorized(conn, "the credentials are not readable", false);
         }
         Credentials::None if upgrade => {
             let window = Duration::from_secs(config.auth.websocket_window_secs);
@@ -303,7 +304,9 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
                 }
             }
         }
-        Credentials::None => return unauthorized(conn, "credentials required"),
+        Credentials::None => {
+            return unauthorized(conn, "credentials required", navigation(req.headers()))
+        }
     };
     engine.conns.user(&conn.handle, &user);
     let upgrade = if upgrade {
@@ -325,13 +328,27 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
     forward(conn, live, route, req, client.address, &user, upgrade).await
 }
 
-fn unauthorized(conn: &Conn, text: &str) -> Response<Body> {
+/// The 401 answer. Only a page the browser navigates to without credentials is challenged
+/// (`WWW-Authenticate: Basic`, the browser's own prompt); the desktop's own requests (fetch,
+/// XHR) are answered without the challenge, as Finesse answers them, or every mistyped
+/// password would open the browser's sign-in dialog over the desktop.
+fn unauthorized(conn: &Conn, text: &str, challenge: bool) -> Response<Body> {
     let mut response = refuse(conn, "unauthorized", StatusCode::UNAUTHORIZED, text);
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Basic realm=\"Finesse\""),
-    );
+    if challenge {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Finesse\""),
+        );
+    }
     response
+}
+
+/// A top-level navigation (`Sec-Fetch-Mode: navigate`), or a client that does not say (curl,
+/// older clients).
+fn navigation(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-mode")
+        .is_none_or(|mode| mode.as_bytes() == b"navigate")
 }
 
 /// The host and port the request is for: HTTP/2's `:authority` or HTTP/1.1's absolute target,
@@ -568,12 +585,21 @@ async fn authenticate(
             .remember(user, password, config.auth.credential_cache_secs);
         return Ok(());
     }
+    let mut banned = false;
     for ban in engine.bans.failed(&targets, &config.bans) {
+        banned |= matches!(ban.target, BanTarget::Address(_));
         if let BanTarget::Address(address) = ban.target {
-            engine.forget_address(address);
+            // This connection still answers (401), then closes: it is over the line now.
+            engine.forget_address_but(address, Some(&conn.handle));
         }
     }
-    Err(unauthorized(conn, "Invalid credentials"))
+    let mut refused = unauthorized(conn, "Invalid credentials", false);
+    if banned {
+        refused
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    Err(refused)
 }
 
 /// Asks Finesse (`GET /finesse/api/User/<id>` with the client's credentials): `Ok(false)` when

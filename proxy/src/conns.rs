@@ -81,7 +81,16 @@ impl Conns {
 
     /// Closes everything of `target` now.
     pub fn close(&self, target: &BanTarget) {
-        for e in lock(&self.0.open).values() {
+        self.close_but(target, None);
+    }
+
+    /// Closes everything of `target` now but `spared` (the connection whose request caused
+    /// it: its answer is still written, then it closes).
+    pub fn close_but(&self, target: &BanTarget, spared: Option<&Handle>) {
+        for (id, e) in lock(&self.0.open).iter() {
+            if spared.is_some_and(|h| h.id == *id) {
+                continue;
+            }
             let hit = match target {
                 BanTarget::Address(a) => within(*a, e.address),
                 BanTarget::Account(user) => e.users.iter().any(|u| u == user),

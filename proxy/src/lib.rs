@@ -217,7 +217,17 @@ impl Engine {
     /// Closes everything `address` (an address, or an IPv6 /64) has open and forgets that it
     /// authenticated (its WebSocket window closes with it).
     pub(crate) fn forget_address(&self, address: std::net::IpAddr) {
-        self.conns.close(&proxyconf::BanTarget::Address(address));
+        self.forget_address_but(address, None);
+    }
+
+    /// As [`Engine::forget_address`], but the connection `spared` answers its request first.
+    pub(crate) fn forget_address_but(
+        &self,
+        address: std::net::IpAddr,
+        spared: Option<&conns::Handle>,
+    ) {
+        self.conns
+            .close_but(&proxyconf::BanTarget::Address(address), spared);
         self.auth.forget_address(address);
     }
 

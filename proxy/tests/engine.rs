@@ -346,6 +346,19 @@ async fn without_valid_credentials_nothing_is_forwarded() {
         )
         .await;
     assert_eq!(wrong.status, 401);
+    // The desktop's own requests are never challenged (no browser dialog over the desktop).
+    assert_eq!(wrong.header("www-authenticate"), None);
+    let fetched = rig
+        .get(
+            FINESSE,
+            "/finesse/api/SystemInfo",
+            &[("Sec-Fetch-Mode", "cors")],
+        )
+        .await;
+    assert_eq!(
+        (fetched.status, fetched.header("www-authenticate")),
+        (401, None)
+    );
     let odd = rig
         .get(
             FINESSE,

@@ -23,8 +23,14 @@ use domain::reconcile::PlanState;
 use domain::Services;
 use std::path::Path;
 
+pub mod vpnless;
+
 /// Starts the demo fleet and registers it; the fleet runs as long as the returned value lives.
-pub async fn start(state: &Services, data_dir: &Path) -> Result<sim::Running> {
+pub async fn start(
+    state: &Services,
+    data_dir: &Path,
+    console: vpnless::Console,
+) -> Result<sim::Running> {
     let state_file = data_dir.join("demo-fleet.state.json");
     let running = sim::start_toml(sim::DEMO_FLEET, Some(state_file))
         .await
@@ -34,6 +40,13 @@ pub async fn start(state: &Services, data_dir: &Path) -> Result<sim::Running> {
     let ids = register(state, &running).await?;
     tokio::spawn(look_at(state.clone(), ids));
     tokio::spawn(under_policy(state.clone(), running.fleet.clone()));
+    tokio::spawn(vpnless::set_up(
+        state.clone(),
+        demo_context(),
+        running.fleet.clone(),
+        data_dir.to_path_buf(),
+        console,
+    ));
     tracing::info!(
         nodes = running.nodes.len(),
         "demo fleet running (simulated appliances)"

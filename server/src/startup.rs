@@ -109,7 +109,18 @@ impl Application {
         let services = state.services.clone();
         #[cfg(feature = "demo")]
         let demo = match settings.demo {
-            true => Some(crate::demo::start(&services, &settings.database.data_dir).await?),
+            true => {
+                // The demo's proxy engines follow this console: on loopback, over what it serves.
+                let mut at = listener.local_addr()?;
+                if at.ip().is_unspecified() {
+                    at.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                let console = crate::demo::vpnless::Console {
+                    url: format!("{}://{at}", if tls.is_some() { "https" } else { "http" }),
+                    ca: tls.is_some().then(|| settings.tls_cert.clone()).flatten(),
+                };
+                Some(crate::demo::start(&services, &settings.database.data_dir, console).await?)
+            }
             false => None,
         };
         let background = Background::start(&services, kinds, &settings).await?;

@@ -177,6 +177,7 @@ fn router(fleet: Arc<Fleet>, node: usize, port: Port) -> Router {
         );
     }
     if port == Port::FinesseRest {
+        app = app.route("/desktop/container/", get(desktop));
         app = app
             .route("/finesse/api/SystemInfo", get(system_info))
             .route("/finesse/api/ConnectedUsersInfo", get(connected_users))
@@ -194,6 +195,12 @@ async fn home(State(api): State<Api>) -> impl IntoResponse {
         "<!doctype html><title>{0}</title><p>{0}: simulated {1} {2}</p>",
         spec.fqdn, spec.kind, spec.version
     ))
+}
+
+/// The simulated desktop: a sign-in form that reads the agent over the REST API, then opens
+/// the notification WebSocket and shows its events (what the demo opens through the proxy).
+async fn desktop() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("desktop.html"))
 }
 
 /// The desktop's static files (what a proxy may serve from its cache without credentials).

@@ -16,6 +16,7 @@ mod ssh;
 mod state;
 
 use node::certified;
+pub use pki::{self_signed, Issued};
 pub use run::{inventory_csv, start, start_toml, NodeAddr, Running};
 
 use fleet::{Faults, FleetSpec, NodeSpec, Profile, Users};

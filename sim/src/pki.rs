@@ -122,3 +122,23 @@ fn serial(now: OffsetDateTime) -> rcgen::SerialNumber {
     let nanos = now.unix_timestamp_nanos().unsigned_abs() ^ u128::from(std::process::id());
     rcgen::SerialNumber::from_slice(&nanos.to_be_bytes()[4..])
 }
+
+/// A self-signed ECDSA certificate for `names` (the first is its CN), valid for a year: what
+/// the demo's proxy engines serve to browsers.
+pub fn self_signed(names: &[&str]) -> Result<Issued, PkiError> {
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    params.distinguished_name.push(
+        DnType::CommonName,
+        names.first().copied().unwrap_or("localhost"),
+    );
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - Duration::days(1);
+    params.not_after = now + Duration::days(365);
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+    let cert = params.self_signed(&key)?;
+    Ok(Issued {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}

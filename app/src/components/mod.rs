@@ -91,6 +91,19 @@ pub fn Table(headers: &'static [&'static str], children: Children) -> impl IntoV
     }
 }
 
+/// Bumps `tick` (the source of a resource) `every` seconds after each answer, for as long as
+/// the page is open: pages that show what changes by itself ask again.
+pub fn ask_again(tick: RwSignal<u32>, every: u64, answered: impl Fn() -> bool + 'static) {
+    Effect::new(move |_| {
+        if answered() {
+            set_timeout(
+                move || tick.update(|t| *t = t.wrapping_add(1)),
+                std::time::Duration::from_secs(every),
+            );
+        }
+    });
+}
+
 /// An RFC 3339 time as `YYYY-MM-DD HH:MM` (UTC), the precision a person reads.
 pub fn minute(rfc3339: &str) -> String {
     rfc3339

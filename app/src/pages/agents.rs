@@ -2,7 +2,7 @@
 //! LAN/WAN or through the VPN-less proxy), per cluster and for the fleet, read from the nodes
 //! while the page is open, with the fleet's last 24 hours as a chart.
 
-use crate::components::{minute, EmptyState, ErrorBox, Layout, Section};
+use crate::components::{ask_again, minute, EmptyState, ErrorBox, Layout, Section};
 use crate::server_fns::appliances::{load_connected_agents, load_node_agents};
 use domain::appliances::{ConnectedAgents, Counts, HistoryPoint, NodeAgents};
 use leptos::prelude::*;
@@ -10,24 +10,11 @@ use leptos::prelude::*;
 /// How often the open page asks again.
 const REFRESH_SECONDS: u64 = 10;
 
-/// Bumps `tick` (the source of a resource) [`REFRESH_SECONDS`] after each answer, for as long
-/// as the page is open.
-fn ask_again(tick: RwSignal<u32>, answered: impl Fn() -> bool + 'static) {
-    Effect::new(move |_| {
-        if answered() {
-            set_timeout(
-                move || tick.update(|t| *t = t.wrapping_add(1)),
-                std::time::Duration::from_secs(REFRESH_SECONDS),
-            );
-        }
-    });
-}
-
 #[component]
 pub fn AgentsPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let data = Resource::new(move || tick.get(), |_| load_connected_agents());
-    ask_again(tick, move || data.get().is_some());
+    ask_again(tick, REFRESH_SECONDS, move || data.get().is_some());
     view! {
         <Layout title="Connected agents">
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading the Finesse nodes…"</p> }>
@@ -64,11 +51,11 @@ fn AgentsView(agents: ConnectedAgents) -> impl IntoView {
             {(!agents.proxied.is_empty()).then(|| {
                 let rows = agents.proxied.iter().map(|a| view! {
                     <tr data-testid="proxied-agent">
-                        <td class="px-2 py-2 font-medium">{a.user.clone()}</td>
-                        <td class="px-2 py-2 font-mono text-xs">{a.address.clone()}</td>
-                        <td class="px-2 py-2">{format!("via {} ({})", a.instance, a.pair)}</td>
-                        <td class="px-2 py-2">{a.websockets}</td>
-                        <td class="px-2 py-2 text-xs text-slate-600">{format!("{} UTC", minute(&a.last))}</td>
+                        <td class="py-1 pr-3 font-medium">{a.user.clone()}</td>
+                        <td class="py-1 pr-3 font-mono text-xs">{a.address.clone()}</td>
+                        <td class="py-1 pr-3">{format!("via {} ({})", a.instance, a.pair)}</td>
+                        <td class="py-1 pr-3">{a.websockets}</td>
+                        <td class="py-1 pr-3 text-xs text-slate-600">{format!("{} UTC", minute(&a.last))}</td>
                     </tr>
                 }).collect_view();
                 view! {
@@ -168,7 +155,7 @@ fn CountCards(counts: Counts) -> impl IntoView {
 pub fn NodeConnectedUsers(node_id: i64) -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let data = Resource::new(move || tick.get(), move |_| load_node_agents(node_id));
-    ask_again(tick, move || data.get().is_some());
+    ask_again(tick, REFRESH_SECONDS, move || data.get().is_some());
     view! {
         <Transition fallback=|| ()>
             {move || data.get().map(|result| match result {

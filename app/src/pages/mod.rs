@@ -89,7 +89,7 @@ lazy_pages!(Admin, admin_page, __preload_admin_page {
     Webhooks => webhooks::WebhooksPage,
 });
 
-lazy_pages!(Maps, maps_page, __preload_maps_page {
+lazy_pages!(Edge, edge_page, __preload_edge_page {
     ProxyMaps => proxymap::ProxyMapsPage,
     ProxyMap => proxymap::ProxyMapPage,
     Proxies => proxies::ProxiesPage,

@@ -4,8 +4,8 @@
 //! counters. Admins publish the next configuration and issue the instances' tokens.
 
 use crate::components::{
-    error_of, field_errors, minute, param_id, ActionError, EmptyState, ErrorBox, FieldError,
-    Layout, Section, Table, BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL,
+    ask_again, error_of, field_errors, minute, param_id, ActionError, EmptyState, ErrorBox,
+    FieldError, Layout, Section, Table, BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL,
 };
 use crate::server_fns::auth::whoami;
 use crate::server_fns::proxies::{
@@ -28,10 +28,12 @@ fn admin_signal() -> Signal<bool> {
 pub fn ProxiesPage() -> impl IntoView {
     let publish = ServerAction::<PublishPair>::new();
     let token = ServerAction::<IssueProxyToken>::new();
+    let tick = RwSignal::new(0u32);
     let pairs = Resource::new(
-        move || (publish.version().get(), token.version().get()),
+        move || (publish.version().get(), token.version().get(), tick.get()),
         |_| list_pairs(),
     );
+    ask_again(tick, 5, move || pairs.get().is_some());
     let admin = admin_signal();
     let issued = move || match token.value().get() {
         Some(Ok(t)) => Some(view! {
@@ -153,15 +155,7 @@ pub fn PairPage() -> impl IntoView {
         move || (id(), ban.version().get(), lift.version().get(), tick.get()),
         |(id, ..)| load_pair(id),
     );
-    // Reports come every few seconds: the page asks again while it is open.
-    Effect::new(move |_| {
-        if data.get().is_some() {
-            set_timeout(
-                move || tick.update(|t| *t = t.wrapping_add(1)),
-                std::time::Duration::from_secs(5),
-            );
-        }
-    });
+    ask_again(tick, 5, move || data.get().is_some());
     let admin = admin_signal();
     view! {
         <Layout title="VPN-less proxy pair">
@@ -257,7 +251,12 @@ fn InstanceView(
                     <tr data-testid="proxy-ban">
                         <td class="py-1 pr-3 font-mono text-xs">{b.target.clone()}</td>
                         <td class="py-1 pr-3 text-xs">{b.reason.clone()}</td>
-                        <td class="py-1 pr-3 text-xs">{b.origin.clone()}</td>
+                        <td class="py-1 pr-3 text-xs">{match b.origin.as_str() {
+                            "here" => "this instance (failed sign-ins)",
+                            "peer" => "the other instance",
+                            "console" => "an admin",
+                            _ => "?",
+                        }}</td>
                         <td class="py-1 pr-3 text-xs">{format!("{} min left", b.seconds_left.div_ceil(60))}</td>
                         <td class="py-1 pr-3">
                             {admin.then(|| view! {

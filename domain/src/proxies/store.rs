@@ -42,19 +42,54 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
 }
 
 /// Instance `name`'s document: the pair's with its overlay.
+/// With `"peer": {"certificate": "reported", ...}` the peer link takes the other instance's
+/// client certificate as it last reported it (`other`); until it has, the link is left out.
 fn for_instance(
     document: &Config,
     overlay: &serde_json::Value,
     name: &str,
+    other: Option<&str>,
 ) -> Result<Config, Error> {
     let mut value = serde_json::to_value(document).map_err(Error::internal)?;
     merge_patch(&mut value, overlay);
+    if value["peer"]["certificate"] == REPORTED {
+        match other {
+            Some(pem) => value["peer"]["certificate"] = pem.into(),
+            None => {
+                if let Some(object) = value.as_object_mut() {
+                    object.remove("peer");
+                }
+            }
+        }
+    }
     serde_json::from_value(value).map_err(|e| {
         Error::field(
             "overlays",
             format!("{name}'s overlay does not make a document: {e}"),
         )
     })
+}
+
+/// The peer certificate an overlay asks to be filled in from the other instance's report.
+pub const REPORTED: &str = "reported";
+
+/// The client certificate the other instance of `instance`'s pair last reported.
+async fn other_client_certificate(
+    executor: impl sqlx::PgExecutor<'_>,
+    instance: i64,
+) -> Result<Option<String>, Error> {
+    let report = sqlx::query_scalar!(
+        "select o.report from proxy_instance i join proxy_instance o
+           on o.pair_id = i.pair_id and o.id <> i.id where i.id = $1",
+        instance
+    )
+    .fetch_optional(executor)
+    .await?
+    .flatten();
+    Ok(report
+        .and_then(|v| serde_json::from_value::<Report>(v).ok())
+        .and_then(|r| r.served.into_iter().find(|s| s.listener.is_none()))
+        .map(|s| s.pem))
 }
 
 fn digest(token: &str) -> Vec<u8> {
@@ -388,14 +423,15 @@ pub async fn publish(pool: &PgPool, context: &RequestContext, pair_id: i64) -> R
     let settings: Config = serde_json::from_value(row.settings).map_err(Error::internal)?;
     let document = document(pool, &row.name, row.map_id, settings, version as u64).await?;
     let overlays = sqlx::query!(
-        "select name, overlay from proxy_instance where pair_id = $1 order by side",
+        "select id, name, overlay from proxy_instance where pair_id = $1 order by side",
         pair_id
     )
     .fetch_all(&mut *tx)
     .await?;
     let mut problems = Vec::new();
     for o in &overlays {
-        let mine = for_instance(&document, &o.overlay, &o.name)?;
+        let other = other_client_certificate(&mut *tx, o.id).await?;
+        let mine = for_instance(&document, &o.overlay, &o.name, other.as_deref())?;
         problems.extend(mine.check().iter().map(|p| format!("{}: {p}", o.name)));
     }
     if !problems.is_empty() {
@@ -551,7 +587,13 @@ pub async fn pull(
         let config = match row.document {
             Some(document) if row.published as u64 > have => {
                 let document: Config = serde_json::from_value(document).map_err(Error::internal)?;
-                Some(for_instance(&document, &row.overlay, &row.name)?)
+                let other = other_client_certificate(pool, instance).await?;
+                Some(for_instance(
+                    &document,
+                    &row.overlay,
+                    &row.name,
+                    other.as_deref(),
+                )?)
             }
             _ => None,
         };

@@ -385,7 +385,7 @@ async fn an_instance_token_reads_its_configuration_and_nothing_else() {
         .unwrap();
     let instance = pair["instances"][0]["id"]
         .as_i64()
-        .expect(&pair.to_string());
+        .unwrap_or_else(|| panic!("{pair}"));
     let token = issue(&app, instance).await;
     let anonymous = client();
     let as_instance =
