@@ -4,7 +4,10 @@ import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 3917);
 const bin = process.env.GATEHOUSE_BIN ?? 'target/debug/gatehouse';
-const data = 'target/e2e-data';
+// A data directory of its own per run (E2E_DATA): run as root in a private checkout, its embedded
+// cluster is relocated under /var/lib/postgresql, keyed by this path (server/src/pg/home.rs); a run
+// that ended without removing it must not stop the next one at the same path.
+const data = process.env.E2E_DATA ?? 'target/e2e-data';
 
 export default defineConfig({
   testDir: 'end2end/tests',

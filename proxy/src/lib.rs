@@ -36,6 +36,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The most sessions and bans a report lists.
+pub const REPORTED: usize = 1_000;
+
 /// The engine's release, reported to the console.
 pub const RELEASE: &str = env!("CARGO_PKG_VERSION");
 
@@ -185,17 +188,24 @@ impl Engine {
         self.listeners.status()
     }
 
-    /// What the console is told.
+    /// What the console is told: at most [`REPORTED`] sessions (the latest) and bans (those
+    /// ending last), so a flood of banned addresses cannot make the report too large to take.
     pub fn report(&self) -> Report {
         let live = self.live();
+        let mut sessions = self.auth.sessions();
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.last));
+        sessions.truncate(REPORTED);
+        let mut bans = self.bans.list();
+        bans.sort_by_key(|b| std::cmp::Reverse(b.until));
+        bans.truncate(REPORTED);
         Report {
             instance: self.instance.clone(),
             engine: RELEASE.to_owned(),
             started: self.started,
             version: live.config.version,
             refused: lock(&self.refused).clone(),
-            sessions: self.auth.sessions(),
-            bans: self.bans.list(),
+            sessions,
+            bans,
             cache: self.statics.stats(),
             upstreams: self.health.list(),
             served: live.served.clone(),

@@ -151,7 +151,7 @@ pub fn metrics(facts: &MonitoringFacts) -> Result<String, ApiError> {
     let sessions = gauge_family(
         &mut registry,
         "proxy_sessions",
-        "Users connected through a gatehouse-proxy instance, by user and address, as it last reported.",
+        "Sessions (a user from an address) through a gatehouse-proxy instance, as it last reported.",
     );
     let behind = gauge_family(
         &mut registry,

@@ -10,6 +10,7 @@ use crate::components::{
 use crate::server_fns::auth::whoami;
 use crate::server_fns::proxies::{
     list_pairs, load_pair, AddProxyBan, IssueProxyToken, LiftProxyBan, PublishPair,
+    RevokeProxyToken,
 };
 use domain::proxies::{Instance, InstanceDetail, Pair, PairDetail};
 use leptos::prelude::*;
@@ -28,9 +29,17 @@ fn admin_signal() -> Signal<bool> {
 pub fn ProxiesPage() -> impl IntoView {
     let publish = ServerAction::<PublishPair>::new();
     let token = ServerAction::<IssueProxyToken>::new();
+    let revoke = ServerAction::<RevokeProxyToken>::new();
     let tick = RwSignal::new(0u32);
     let pairs = Resource::new(
-        move || (publish.version().get(), token.version().get(), tick.get()),
+        move || {
+            (
+                publish.version().get(),
+                token.version().get(),
+                revoke.version().get(),
+                tick.get(),
+            )
+        },
         |_| list_pairs(),
     );
     ask_again(tick, 5, move || pairs.get().is_some());
@@ -52,6 +61,7 @@ pub fn ProxiesPage() -> impl IntoView {
             </p>
             <ActionError error=error_of(publish.value()) />
             <ActionError error=error_of(token.value()) />
+            <ActionError error=error_of(revoke.value()) />
             {issued}
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the pairs…"</p> }>
                 {move || pairs.get().map(|result| match result {
@@ -62,7 +72,7 @@ pub fn ProxiesPage() -> impl IntoView {
                             body="A pair routes by a published proxy map. Create one with POST /api/v1/proxy-pairs (the README's VPN-less proxy engine section shows its settings: listeners, certificates, forwarders, limits), then publish its configuration here and give each instance its token." />
                     }.into_any(),
                     Ok(list) => list.into_iter().map(|pair| view! {
-                        <PairCard pair admin=admin.get() publish token />
+                        <PairCard pair admin=admin.get() publish token revoke />
                     }).collect_view().into_any(),
                 })}
             </Transition>
@@ -97,6 +107,7 @@ fn PairCard(
     admin: bool,
     publish: ServerAction<PublishPair>,
     token: ServerAction<IssueProxyToken>,
+    revoke: ServerAction<RevokeProxyToken>,
 ) -> impl IntoView {
     let id = pair.id;
     let rows = pair
@@ -118,10 +129,18 @@ fn PairCard(
                     <td class="py-2 pr-3 text-xs">
                         {match &i.token_hint { Some(h) if i.has_token => format!("{h}…"), _ => "none".into() }}
                         {admin.then(|| view! {
-                            <ActionForm action=token attr:class="mt-1">
-                                <input type="hidden" name="instance" value=instance.to_string() />
-                                <button type="submit" class=BUTTON_SECONDARY>{label}</button>
-                            </ActionForm>
+                            <div class="mt-1 flex gap-2">
+                                <ActionForm action=token>
+                                    <input type="hidden" name="instance" value=instance.to_string() />
+                                    <button type="submit" class=BUTTON_SECONDARY>{label}</button>
+                                </ActionForm>
+                                {i.has_token.then(|| view! {
+                                    <ActionForm action=revoke>
+                                        <input type="hidden" name="instance" value=instance.to_string() />
+                                        <button type="submit" class=BUTTON_DANGER>"Revoke"</button>
+                                    </ActionForm>
+                                })}
+                            </div>
                         })}
                     </td>
                 </tr>

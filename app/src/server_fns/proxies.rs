@@ -41,6 +41,14 @@ pub async fn issue_proxy_token(instance: i64) -> Result<IssuedToken, AppError> {
         .map_err(AppError::from)
 }
 
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_token_revoke")]
+pub async fn revoke_proxy_token(instance: i64) -> Result<(), AppError> {
+    let state = app_state()?;
+    store::revoke_token(&state.pool, &request_context(), instance)
+        .await
+        .map_err(AppError::from)
+}
+
 #[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_ban")]
 pub async fn add_proxy_ban(
     instance: i64,

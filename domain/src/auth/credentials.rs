@@ -11,10 +11,10 @@
 //! // principal.rs: who it is, for the audit log and the role checks
 //! pub enum PrincipalKind { User, Token, ProxyInstance /* new */ }
 //!
-//! // here: secrets that start with "ghp_" are proxy instances' tokens
+//! // here: secrets that start with "gp_" are proxy instances' tokens
 //! const BEARERS: &[(&str, Lookup)] = &[
 //!     (crate::tokens::TOKEN_PREFIX, |pool, secret| Box::pin(crate::tokens::store::authenticate(pool, secret))),
-//!     ("ghp_", |pool, secret| Box::pin(crate::proxies::store::authenticate(pool, secret))),
+//!     ("gp_", |pool, secret| Box::pin(crate::proxies::store::authenticate(pool, secret))),
 //! ];
 //! // what it may do is its role's, checked by every service and route as for any principal
 //! ```

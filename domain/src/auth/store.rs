@@ -158,7 +158,13 @@ pub async fn sign_out(
     session: &Session,
     context: &RequestContext,
 ) -> Result<(), Error> {
-    if let Some(principal) = &context.principal {
+    // Only a user signs out: another principal (a token) has no session to end, and must not
+    // be able to write audit entries by calling this.
+    if let Some(principal) = context
+        .principal
+        .as_ref()
+        .filter(|p| p.as_current_user().is_some())
+    {
         record_alone(
             &state.pool,
             context.event("auth.logout", format!("user:{}", principal.actor())),
@@ -290,7 +296,7 @@ pub async fn insert_user(
     if !role.is_for_users() {
         return Err(Error::field(
             "role",
-            "the monitor role is for API tokens; create a token instead",
+            format!("the {role} role is not for people: use admin or auditor (a monitor is an API token)"),
         ));
     }
     check_new_password(username, password).map_err(|m| Error::field("password", m))?;

@@ -42,26 +42,14 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
 }
 
 /// Instance `name`'s document: the pair's with its overlay.
-/// With `"peer": {"certificate": "reported", ...}` the peer link takes the other instance's
-/// client certificate as it last reported it (`other`); until it has, the link is left out.
+/// Instance `name`'s document: the pair's with its overlay.
 fn for_instance(
     document: &Config,
     overlay: &serde_json::Value,
     name: &str,
-    other: Option<&str>,
 ) -> Result<Config, Error> {
     let mut value = serde_json::to_value(document).map_err(Error::internal)?;
     merge_patch(&mut value, overlay);
-    if value["peer"]["certificate"] == REPORTED {
-        match other {
-            Some(pem) => value["peer"]["certificate"] = pem.into(),
-            None => {
-                if let Some(object) = value.as_object_mut() {
-                    object.remove("peer");
-                }
-            }
-        }
-    }
     serde_json::from_value(value).map_err(|e| {
         Error::field(
             "overlays",
@@ -70,26 +58,37 @@ fn for_instance(
     })
 }
 
-/// The peer certificate an overlay asks to be filled in from the other instance's report.
-pub const REPORTED: &str = "reported";
+/// What an overlay may change: where the instance listens and reports, who it is upstream and
+/// toward its peer. Routes, trust, limits and the version stay the pair's (the console's).
+const OVERLAY_KEYS: [&str; 4] = ["listeners", "upstream", "status", "peer"];
+const OVERLAY_UPSTREAM_KEYS: [&str; 2] = ["bind", "client_certificate"];
+const OVERLAY_STATUS_KEYS: [&str; 2] = ["address", "proxymap_address"];
 
-/// The client certificate the other instance of `instance`'s pair last reported.
-async fn other_client_certificate(
-    executor: impl sqlx::PgExecutor<'_>,
-    instance: i64,
-) -> Result<Option<String>, Error> {
-    let report = sqlx::query_scalar!(
-        "select o.report from proxy_instance i join proxy_instance o
-           on o.pair_id = i.pair_id and o.id <> i.id where i.id = $1",
-        instance
-    )
-    .fetch_optional(executor)
-    .await?
-    .flatten();
-    Ok(report
-        .and_then(|v| serde_json::from_value::<Report>(v).ok())
-        .and_then(|r| r.served.into_iter().find(|s| s.listener.is_none()))
-        .map(|s| s.pem))
+/// Why `overlay` is not an overlay, if it is not.
+fn overlay_problem(overlay: &serde_json::Value) -> Option<String> {
+    let object = overlay.as_object()?;
+    for (key, value) in object {
+        let allowed: &[&str] = match key.as_str() {
+            "upstream" => &OVERLAY_UPSTREAM_KEYS,
+            "status" => &OVERLAY_STATUS_KEYS,
+            k if OVERLAY_KEYS.contains(&k) => continue,
+            other => {
+                return Some(format!(
+                    "{other} is the pair's, not an instance's: an overlay sets only {}",
+                    OVERLAY_KEYS.join(", ")
+                ))
+            }
+        };
+        if let Some(inner) = value.as_object() {
+            if let Some(bad) = inner.keys().find(|k| !allowed.contains(&k.as_str())) {
+                return Some(format!(
+                    "{key}.{bad} is the pair's: an overlay sets only {key}.{}",
+                    allowed.join(", {key}.")
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn digest(token: &str) -> Vec<u8> {
@@ -172,6 +171,9 @@ pub async fn create(pool: &PgPool, context: &RequestContext, new: NewPair) -> Re
                 "a JSON object: the fields of the document that differ for this instance",
             ));
         }
+        if let Some(problem) = overlay_problem(overlay) {
+            return Err(Error::field(&format!("overlays[{i}]"), problem));
+        }
         // It must make a document with the settings (routes and trust come at publication).
         let mut probe = serde_json::to_value(&new.settings).map_err(Error::internal)?;
         merge_patch(&mut probe, overlay);
@@ -199,7 +201,8 @@ pub async fn create(pool: &PgPool, context: &RequestContext, new: NewPair) -> Re
         &mut tx,
         context
             .event("proxy.pair.create", format!("proxy-pair:{name}"))
-            .after(json!({"id": id, "map": map.name, "instances": instances})),
+            .after(json!({"id": id, "map": map.name, "instances": instances,
+                          "settings": settings, "overlays": overlays})),
     )
     .await?;
     tx.commit().await?;
@@ -360,7 +363,8 @@ pub async fn issue_token(
     let hint: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
     let mut tx = pool.begin().await?;
     let name = sqlx::query_scalar!(
-        "update proxy_instance set token_hash = $2, token_hint = $3 where id = $1 returning name",
+        r#"update proxy_instance i set token_hash = $2, token_hint = $3 from proxy_pair p
+           where i.id = $1 and p.id = i.pair_id returning p.name || '/' || i.name as "name!""#,
         instance,
         digest(&token),
         hint
@@ -382,21 +386,49 @@ pub async fn issue_token(
     })
 }
 
+/// Revokes `instance`'s token: it stops working at once (a new one can be issued).
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), instance))]
+pub async fn revoke_token(
+    pool: &PgPool,
+    context: &RequestContext,
+    instance: i64,
+) -> Result<(), Error> {
+    context.require_admin()?;
+    let mut tx = pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        r#"update proxy_instance i set token_hash = null, token_hint = null from proxy_pair p
+           where i.id = $1 and p.id = i.pair_id returning p.name || '/' || i.name as "name!""#,
+        instance
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Refused::NoSuchInstance(instance))?;
+    record(
+        &mut tx,
+        context.event("proxy.token.revoke", format!("proxy:{name}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The principal an instance token stands for: `Ok(None)` when it is unknown or replaced.
 pub async fn authenticate(pool: &PgPool, token: &str) -> Result<Option<Principal>, Error> {
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
         return Ok(None);
     }
     let row = sqlx::query!(
-        "select id, name from proxy_instance where token_hash = $1",
+        "select i.id, i.name, p.name as pair from proxy_instance i join proxy_pair p on p.id = i.pair_id
+         where i.token_hash = $1",
         digest(token)
     )
     .fetch_optional(pool)
     .await?;
+    // Named with its pair: instance names repeat from pair to pair (proxy-a, proxy-b).
     Ok(row.map(|r| Principal {
         kind: PrincipalKind::ProxyInstance {
             id: r.id,
-            name: r.name,
+            name: format!("{}/{}", r.pair, r.name),
         },
         role: Role::Proxy,
     }))
@@ -411,15 +443,20 @@ pub async fn publish(pool: &PgPool, context: &RequestContext, pair_id: i64) -> R
     let mut tx = pool.begin().await?;
     // One publication at a time per pair: versions are counted under this lock.
     let row = sqlx::query!(
-        r#"select p.name, p.settings, p.map_id,
-                  (select max(version) from proxy_config c where c.pair_id = p.id) as "latest?"
-           from proxy_pair p where p.id = $1 for update"#,
+        "select name, settings, map_id from proxy_pair where id = $1 for update",
         pair_id
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Refused::NoSuchPair(pair_id))?;
-    let version = row.latest.unwrap_or(0) + 1;
+    // Read after the lock is held: a publication that waited for it counts the one before.
+    let latest = sqlx::query_scalar!(
+        "select max(version) from proxy_config where pair_id = $1",
+        pair_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let version = latest.unwrap_or(0) + 1;
     let settings: Config = serde_json::from_value(row.settings).map_err(Error::internal)?;
     let document = document(pool, &row.name, row.map_id, settings, version as u64).await?;
     let overlays = sqlx::query!(
@@ -430,8 +467,7 @@ pub async fn publish(pool: &PgPool, context: &RequestContext, pair_id: i64) -> R
     .await?;
     let mut problems = Vec::new();
     for o in &overlays {
-        let other = other_client_certificate(&mut *tx, o.id).await?;
-        let mine = for_instance(&document, &o.overlay, &o.name, other.as_deref())?;
+        let mine = for_instance(&document, &o.overlay, &o.name)?;
         problems.extend(mine.check().iter().map(|p| format!("{}: {p}", o.name)));
     }
     if !problems.is_empty() {
@@ -562,9 +598,24 @@ async fn document(
     Ok(config)
 }
 
+/// The pull each instance waits in on this replica: a new pull ends the one before (an
+/// instance has one; a stolen token cannot pile pulls up against the database).
+static PULLS: std::sync::Mutex<std::collections::BTreeMap<i64, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+fn pull_generation(instance: i64, next: bool) -> u64 {
+    let mut pulls = PULLS.lock().unwrap_or_else(|e| e.into_inner());
+    let generation = pulls.entry(instance).or_default();
+    if next {
+        *generation += 1;
+    }
+    *generation
+}
+
 /// What instance `context` should do next: the configuration when the one it is told to
-/// serve is newer than `have`, and the orders after `taken` (of the last day). Waits up to
-/// `wait` for either; `None`: nothing new.
+/// serve is newer than `have`, and the orders after `taken` (of the last 8 days: the longest
+/// ban an admin orders is a week, so an engine that restarted takes it again). Waits up to
+/// `wait` for either; `None`: nothing new, or a newer pull of the instance took over.
 pub async fn pull(
     pool: &PgPool,
     context: &RequestContext,
@@ -574,6 +625,7 @@ pub async fn pull(
 ) -> Result<Option<Pull>, Error> {
     let instance = context.require_proxy_instance()?;
     let deadline = tokio::time::Instant::now() + wait;
+    let mine = pull_generation(instance, true);
     loop {
         let row = sqlx::query!(
             r#"select i.published, i.name, i.overlay, c.document as "document?"
@@ -587,19 +639,13 @@ pub async fn pull(
         let config = match row.document {
             Some(document) if row.published as u64 > have => {
                 let document: Config = serde_json::from_value(document).map_err(Error::internal)?;
-                let other = other_client_certificate(pool, instance).await?;
-                Some(for_instance(
-                    &document,
-                    &row.overlay,
-                    &row.name,
-                    other.as_deref(),
-                )?)
+                Some(for_instance(&document, &row.overlay, &row.name)?)
             }
             _ => None,
         };
         let orders = sqlx::query!(
             "select id, command from proxy_command
-             where instance_id = $1 and id > $2 and made_at > now() - interval '1 day'
+             where instance_id = $1 and id > $2 and made_at > now() - interval '8 days'
              order by id limit 1000",
             instance,
             taken
@@ -615,18 +661,60 @@ pub async fn pull(
         if config.is_some() || !orders.is_empty() {
             return Ok(Some(Pull { config, orders }));
         }
-        if tokio::time::Instant::now() >= deadline {
+        if tokio::time::Instant::now() >= deadline || pull_generation(instance, false) != mine {
             return Ok(None);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
-/// Keeps instance `context`'s report.
-pub async fn report(pool: &PgPool, context: &RequestContext, report: Report) -> Result<(), Error> {
+/// At most this many sessions and bans of a report are kept (the engine sends its newest).
+const REPORTED_AT_MOST: usize = 2_000;
+
+/// Keeps instance `context`'s report (at most one a second; the engine reports again within
+/// five): what it says is the instance's word, so what cannot be true is dropped (a session of
+/// a login ID the engine would not accept, text with control characters).
+pub async fn report(
+    pool: &PgPool,
+    context: &RequestContext,
+    mut report: Report,
+) -> Result<(), Error> {
     let instance = context.require_proxy_instance()?;
+    let plain = |t: &str| {
+        !t.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+    };
+    report
+        .sessions
+        .retain(|s| proxyconf::plausible_login(&s.user));
+    report.sessions.truncate(REPORTED_AT_MOST);
+    report.bans.retain(|b| {
+        plain(&b.reason)
+            && match &b.target {
+                proxyconf::BanTarget::Account(user) => proxyconf::plausible_login(user),
+                proxyconf::BanTarget::Address(_) => true,
+            }
+    });
+    report.bans.truncate(REPORTED_AT_MOST);
+    for health in &mut report.upstreams {
+        if health.last_error.as_deref().is_some_and(|e| !plain(e)) {
+            health.last_error = Some("(an error with control characters, not shown)".into());
+        }
+    }
+    report.upstreams.retain(|h| plain(&h.upstream));
+    report.upstreams.truncate(200);
+    report.served.truncate(64);
+    report
+        .counters
+        .retain(|k, _| k.len() <= 40 && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    if let Some(refused) = &mut report.refused {
+        refused.problems.retain(|p| plain(p));
+        refused.problems.truncate(50);
+    }
     sqlx::query!(
-        "update proxy_instance set report = $2, reported_at = now() where id = $1",
+        "update proxy_instance set report = $2, reported_at = now()
+         where id = $1 and (reported_at is null or reported_at < now() - interval '1 second')",
         instance,
         serde_json::to_value(&report).map_err(Error::internal)?
     )

@@ -80,6 +80,12 @@ pub async fn create(
     new: NewToken,
 ) -> Result<CreatedToken, Error> {
     let principal = context.require_admin()?;
+    if !Role::ALL.contains(&new.role) {
+        return Err(Error::field(
+            "role",
+            "use monitor, auditor or admin (proxy instances get their tokens on their pair's page)",
+        ));
+    }
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::field("name", "use 1 to 100 characters"));

@@ -94,7 +94,10 @@ pub async fn update(
     context.require_admin()?;
     if let Some(role) = update.role {
         if !role.is_for_users() {
-            return Err(Error::field("role", "the monitor role is for API tokens"));
+            return Err(Error::field(
+                "role",
+                format!("the {role} role is not for people: use admin or auditor"),
+            ));
         }
     }
     let mut tx = pool.begin().await?;

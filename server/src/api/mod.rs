@@ -112,7 +112,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(proxies::publish))
         .routes(routes!(proxies::list))
         .routes(routes!(proxies::get))
-        .routes(routes!(proxies::issue_token))
+        .routes(routes!(proxies::issue_token, proxies::revoke_token))
         .routes(routes!(proxies::sessions))
         .routes(routes!(proxies::bans, proxies::add_ban))
         .routes(routes!(proxies::lift_ban))

@@ -98,6 +98,17 @@ pub async fn issue_token(
     Ok((StatusCode::CREATED, Json(token)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/proxies/{id}/token", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 204, description = "revoked: the instance's token stops working at once"), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    proxies::store::revoke_token(&state.pool, &context, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[utoipa::path(get, path = "/api/v1/proxies/{id}/sessions", tag = "proxies", params(("id" = i64, Path, example = 1)),
     responses((status = 200, description = "who is connected through the instance, as it last reported", body = Vec<SessionView>), (status = 404, body = ErrorBody)))]
 pub async fn sessions(

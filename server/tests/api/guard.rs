@@ -427,6 +427,36 @@ async fn proxy_instance_routes_are_theirs_alone() {
             "monitor {method} {path}"
         );
     }
+    // And an instance's token everywhere else: refused; its sign-out leaves no audit entry.
+    let (_, instance) = crate::proxies::solo_pair(&app, "Guard").await;
+    let proxy_token = crate::proxies::issue(&app, instance).await;
+    for (method, path, need) in &operations {
+        if matches!(need, Need::Proxy | Need::Anyone) {
+            continue;
+        }
+        let path = concrete(path);
+        let status = client()
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(&proxy_token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "proxy instance {method} {path}"
+        );
+    }
+    let logouts = |names: Vec<String>| names.iter().filter(|a| *a == "auth.logout").count();
+    let before = logouts(app.audit_action_names().await);
+    client()
+        .delete(app.url("/api/v1/session"))
+        .bearer_auth(&proxy_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logouts(app.audit_action_names().await), before);
 }
 
 /// A POST that only reads (a text checked) declares `reader` in the route list; the write guard

@@ -45,8 +45,30 @@ impl Drop for Edge {
     }
 }
 
+/// A pair named `name` on a map with nothing published: the pair and side A's instance id.
+pub(crate) async fn solo_pair(app: &TestApp, name: &str) -> (Value, i64) {
+    let map = app
+        .create(
+            "/api/v1/proxymaps",
+            &json!({"name": name, "cluster_id": null}),
+        )
+        .await;
+    let settings = json!({"schema": 1, "version": 0, "listeners": [], "routes": []});
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/proxy-pairs",
+            &json!({"name": name, "map_id": map, "instances": ["a1", "b1"], "settings": settings}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let pair: Value = response.json().await.unwrap();
+    let instance = pair["instances"][0]["id"].as_i64().unwrap();
+    (pair, instance)
+}
+
 /// Issues `instance`'s token.
-async fn issue(app: &TestApp, instance: i64) -> String {
+pub(crate) async fn issue(app: &TestApp, instance: i64) -> String {
     let response = app
         .request(Method::POST, &format!("/api/v1/proxies/{instance}/token"))
         .send()
@@ -366,26 +388,7 @@ async fn a_ban_an_admin_adds_reaches_the_instance_at_once_and_a_lift_undoes_it()
 #[tokio::test]
 async fn an_instance_token_reads_its_configuration_and_nothing_else() {
     let app = spawn_admin().await;
-    let map = app
-        .create(
-            "/api/v1/proxymaps",
-            &json!({"name": "Solo", "cluster_id": null}),
-        )
-        .await;
-    let settings = json!({"schema": 1, "version": 0, "listeners": [], "routes": []});
-    let pair: Value = app
-        .send_json(
-            Method::POST,
-            "/api/v1/proxy-pairs",
-            &json!({"name": "Solo", "map_id": map, "instances": ["a1", "b1"], "settings": settings}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let instance = pair["instances"][0]["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("{pair}"));
+    let (pair, instance) = solo_pair(&app, "Solo").await;
     let token = issue(&app, instance).await;
     let anonymous = client();
     let as_instance =
@@ -434,10 +437,31 @@ async fn an_instance_token_reads_its_configuration_and_nothing_else() {
             .status(),
         StatusCode::FORBIDDEN
     );
-    issue(&app, instance).await;
+    let newer = issue(&app, instance).await;
     let old = as_instance(Method::GET, "/api/v1/proxy/config?wait=0")
         .send()
         .await
         .unwrap();
-    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        old.status(),
+        StatusCode::UNAUTHORIZED,
+        "re-issuing retires the old token"
+    );
+    let revoked = app
+        .request(Method::DELETE, &format!("/api/v1/proxies/{instance}/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let after = anonymous
+        .get(app.url("/api/v1/proxy/config?wait=0"))
+        .bearer_auth(&newer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.status(),
+        StatusCode::UNAUTHORIZED,
+        "a revoked token works no more"
+    );
 }
