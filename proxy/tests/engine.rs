@@ -1255,3 +1255,49 @@ async fn a_ban_decided_by_one_instance_reaches_its_peer_within_a_second() {
     );
     side_b.shutdown();
 }
+
+#[tokio::test]
+async fn the_lan_side_serves_metrics_the_report_and_the_proxy_map() {
+    let status = testkit::free_port();
+    let map_port = testkit::free_port();
+    let rig = Rig::start(|c| {
+        c.status.address = Some(([127, 0, 0, 1], status).into());
+        c.status.proxymap_address = Some(([127, 0, 0, 1], map_port).into());
+        c.status.proxymap = "finesse1.sim.test:8445=finesse1.edge.test:443\n".into();
+    })
+    .await;
+    assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+    let get = |port: u16, path: &str| {
+        let path = path.to_owned();
+        async move {
+            let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            tcp.write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
+            read_answer(&mut tcp).await.unwrap()
+        }
+    };
+    let metrics = get(status, "/metrics").await;
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics.body.contains("gatehouse_proxy_config_version 1"),
+        "{}",
+        metrics.body
+    );
+    assert!(metrics
+        .body
+        .contains("gatehouse_proxy_requests_total{outcome=\"forwarded\"} 1"));
+    let report: proxyconf::Report =
+        serde_json::from_str(&get(status, "/status").await.body).unwrap();
+    assert_eq!((report.version, report.sessions.len()), (1, 1));
+    // The map over HTTPS, with the first listener certificate.
+    let mut tls = rig.tls_to(FINESSE, map_port).await.unwrap();
+    tls.write_all(b"GET /proxymap.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let map = read_answer(&mut tls).await.unwrap();
+    assert_eq!(map.status, 200);
+    assert_eq!(map.body, "finesse1.sim.test:8445=finesse1.edge.test:443\n");
+}
