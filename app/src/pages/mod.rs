@@ -87,13 +87,15 @@ lazy_pages!(Admin, admin_page, __preload_admin_page {
     Tokens => tokens::TokensPage,
     Account => account::AccountPage,
     Webhooks => webhooks::WebhooksPage,
-});
-
-lazy_pages!(Edge, edge_page, __preload_edge_page {
-    ProxyMaps => proxymap::ProxyMapsPage,
-    ProxyMap => proxymap::ProxyMapPage,
+    // The proxy pairs (their tokens beside the API tokens): not with the map editor, whose
+    // module is the largest, so that a first visit to a map page stays within its budget.
     Proxies => proxies::ProxiesPage,
     ProxyPair => proxies::PairPage,
+});
+
+lazy_pages!(Maps, maps_page, __preload_maps_page {
+    ProxyMaps => proxymap::ProxyMapsPage,
+    ProxyMap => proxymap::ProxyMapPage,
 });
 
 lazy_pages!(AccessPolicy, policy_page, __preload_policy_page {
