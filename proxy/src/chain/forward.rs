@@ -1,0 +1,394 @@
+//! Sending a request upstream: the headers it carries, the answer's, WebSocket tunnels, and
+//! the static files served from the cache.
+
+use super::*;
+
+/// The engine's own refusal of a request body, somewhere in `e`'s causes.
+fn body_refusal<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a crate::body::Refused> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(refused) = c.downcast_ref::<crate::body::Refused>() {
+            return Some(refused);
+        }
+        cause = c.source();
+    }
+    None
+}
+
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// The headers sent upstream: hop-by-hop ones (and those `Connection` names) dropped, the
+/// client-address headers replaced by the engine's finding.
+pub(super) fn upstream_headers(
+    headers: &mut HeaderMap,
+    client: IpAddr,
+    forwarder_header: Option<&str>,
+) {
+    strip_hop_by_hop(headers);
+    for name in CLIENT_ADDRESS {
+        headers.remove(name);
+    }
+    if let Some(name) = forwarder_header {
+        headers.remove(name);
+    }
+    let value = HeaderValue::from_str(&client.to_string()).expect("an address is a header value");
+    headers.insert(HeaderName::from_static("x-forwarded-for"), value.clone());
+    headers.insert(HeaderName::from_static("x-real-ip"), value);
+    headers.insert(
+        HeaderName::from_static("x-forwarded-proto"),
+        HeaderValue::from_static("https"),
+    );
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+    headers.remove(header::UPGRADE);
+}
+
+/// The upstream request for `req`: to the route's internal side, with the client's `Host`
+/// (the components recognise proxied requests by it).
+fn upstream_request<B>(
+    req: Request<B>,
+    route: &Route,
+    host_header: Option<HeaderValue>,
+    client: IpAddr,
+    forwarder_header: Option<&str>,
+    upgrade: bool,
+) -> Result<Request<B>, ()> {
+    let (mut parts, body) = req.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    parts.uri = format!("https://{}{}", route.internal, path)
+        .parse()
+        .map_err(|_| ())?;
+    parts.version = Version::HTTP_11;
+    // HTTP/2 may split cookies over several fields; HTTP/1.1 wants one (RFC 9113 §8.2.3).
+    let cookies: Vec<&[u8]> = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    if cookies.len() > 1 {
+        let joined = HeaderValue::from_bytes(&cookies.join(&b"; "[..])).map_err(|_| ())?;
+        parts.headers.insert(header::COOKIE, joined);
+    }
+    upstream_headers(&mut parts.headers, client, forwarder_header);
+    if let Some(host) = host_header {
+        parts.headers.insert(header::HOST, host);
+    }
+    if upgrade {
+        websocket_upgrade(&mut parts.headers);
+    }
+    Ok(Request::from_parts(parts, body))
+}
+
+/// `Connection: upgrade` and `Upgrade: websocket`, the only hop-by-hop headers passed on (those
+/// of the client's or the upstream's own being dropped).
+fn websocket_upgrade(headers: &mut HeaderMap) {
+    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+}
+
+/// The `Host` the upstream sees: the one the client used (HTTP/2's authority as a header).
+fn client_host(req: &Request<Incoming>) -> Option<HeaderValue> {
+    req.headers().get(header::HOST).cloned().or_else(|| {
+        req.uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    })
+}
+
+/// Sends `req` to the route's upstream (see [`upstream_request`]) and waits for its answer's
+/// head; the upstream's health is written down either way.
+async fn send(
+    conn: &Conn,
+    live: &Loaded,
+    route: &Route,
+    req: Request<Body>,
+    host: Option<HeaderValue>,
+    client: IpAddr,
+    upgrade: bool,
+) -> Result<Response<Incoming>, Response<Body>> {
+    let config = &live.config;
+    let forwarder_header = config.forwarders.header.as_deref();
+    let Ok(req) = upstream_request(req, route, host, client, forwarder_header, upgrade) else {
+        return Err(refuse(
+            conn,
+            "bad_request",
+            StatusCode::BAD_REQUEST,
+            "the request target cannot be forwarded",
+        ));
+    };
+    let upstream = route.internal.to_string();
+    let timeout = Duration::from_secs(config.timeouts.upstream_response_secs);
+    match tokio::time::timeout(timeout, live.upstream.request(req)).await {
+        Ok(Ok(response)) => {
+            conn.engine.health.ok(&upstream);
+            Ok(response)
+        }
+        Ok(Err(e)) => {
+            // The client's body broke off (too large, too slow): the client's doing, not the
+            // upstream's.
+            match body_refusal(&e) {
+                Some(crate::body::Refused::TooLarge(_)) => {
+                    return Err(refuse(
+                        conn,
+                        "too_large",
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the request body is too large",
+                    ))
+                }
+                Some(crate::body::Refused::Slow(_)) => {
+                    return Err(refuse(
+                        conn,
+                        "slow_body",
+                        StatusCode::REQUEST_TIMEOUT,
+                        "the request body stopped coming",
+                    ))
+                }
+                None => {}
+            }
+            let reason = error_chain(&e);
+            tracing::warn!(%upstream, %reason, "upstream failed");
+            conn.engine.health.failed(&upstream, reason);
+            Err(refuse(
+                conn,
+                "no_upstream",
+                StatusCode::BAD_GATEWAY,
+                "no live upstream",
+            ))
+        }
+        Err(_) => {
+            conn.engine
+                .health
+                .failed(&upstream, format!("no answer in {timeout:?}"));
+            Err(refuse(
+                conn,
+                "upstream_timeout",
+                StatusCode::GATEWAY_TIMEOUT,
+                "the upstream did not answer in time",
+            ))
+        }
+    }
+}
+
+pub(super) async fn forward(
+    conn: &Conn,
+    live: &Loaded,
+    route: &Route,
+    req: Request<Incoming>,
+    client: IpAddr,
+    user: &str,
+    upgrade: Option<(hyper::upgrade::OnUpgrade, Handle)>,
+) -> Response<Body> {
+    let config = &live.config;
+    let host = client_host(&req);
+    let req = req.map(|body| {
+        boxed(Guarded::new(
+            body,
+            config.limits.body_bytes,
+            Duration::from_secs(config.timeouts.client_body_secs),
+        ))
+    });
+    let mut response = match send(conn, live, route, req, host, client, upgrade.is_some()).await {
+        Ok(response) => response,
+        Err(refused) => return refused,
+    };
+    conn.engine.counters.add("forwarded");
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        let Some((client_side, handle)) = upgrade else {
+            return refuse(
+                conn,
+                "no_upstream",
+                StatusCode::BAD_GATEWAY,
+                "the upstream switched protocols unasked",
+            );
+        };
+        let upstream_side = hyper::upgrade::on(&mut response);
+        tunnel(conn, handle, client, user, client_side, upstream_side);
+        let (mut parts, _) = response.into_parts();
+        strip_hop_by_hop(&mut parts.headers);
+        websocket_upgrade(&mut parts.headers);
+        return Response::from_parts(parts, boxed(http_body_util::Empty::<Bytes>::new()));
+    }
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    Response::from_parts(parts, boxed(body))
+}
+
+/// Joins the client's and the upstream's upgraded connections; registered so that a ban or a
+/// revoke closes it at once.
+fn tunnel(
+    conn: &Conn,
+    handle: Handle,
+    client: IpAddr,
+    user: &str,
+    client_side: hyper::upgrade::OnUpgrade,
+    upstream_side: hyper::upgrade::OnUpgrade,
+) {
+    let engine = conn.engine.clone();
+    let user = user.to_owned();
+    tokio::spawn(async move {
+        let (Ok(client_io), Ok(upstream_io)) = (client_side.await, upstream_side.await) else {
+            return;
+        };
+        engine.auth.websocket(&user, client, true);
+        let mut a = hyper_util::rt::TokioIo::new(client_io);
+        let mut b = hyper_util::rt::TokioIo::new(upstream_io);
+        tokio::select! {
+            _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
+            _ = handle.close.cancelled() => {}
+        }
+        engine.auth.websocket(&user, client, false);
+        drop(handle);
+    });
+}
+
+/// A static file: from the cache, or fetched with a fixed set of headers (none of the client's
+/// credentials, cookies or preferences, so that one answer fits every client) and kept when it
+/// is a complete 200 answer to a request without a query that the upstream lets be shared
+/// (no `no-store`, `private` or `Vary`). Requests with a query are fetched and passed on, not
+/// kept: cache-busting queries cannot evict the files everyone uses.
+pub(super) async fn statics(
+    conn: &Conn,
+    live: &Loaded,
+    route: &Route,
+    req: Request<Incoming>,
+    client: IpAddr,
+) -> Response<Body> {
+    let engine = &conn.engine;
+    let key = format!(
+        "{}{}",
+        route.external,
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
+    let head = req.method() == Method::HEAD;
+    let keep = req.uri().query().is_none();
+    if let Some(entry) = keep.then(|| engine.statics.get(&key)).flatten() {
+        engine.counters.add("static_cached");
+        let mut response = Response::new(if head {
+            crate::body::bytes(Bytes::new())
+        } else {
+            crate::body::bytes(entry.body.clone())
+        });
+        *response.headers_mut() = entry.headers;
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(entry.body.len()));
+        return response;
+    }
+    let host = client_host(&req);
+    let mut fetch = Request::get(req.uri().clone())
+        .body(crate::body::bytes(Bytes::new()))
+        .expect("a GET of a parsed target is a request");
+    for name in [header::ACCEPT, header::USER_AGENT] {
+        if let Some(value) = req.headers().get(&name) {
+            fetch.headers_mut().insert(name, value.clone());
+        }
+    }
+    let response = match send(conn, live, route, fetch, host, client, false).await {
+        Ok(response) => response,
+        Err(refused) => return refused,
+    };
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(header::SET_COOKIE);
+    let small =
+        content_length(&parts.headers).is_some_and(|n| n <= crate::statics::MAX_ENTRY as u64);
+    let shared = !parts.headers.contains_key(header::VARY)
+        && !parts
+            .headers
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                let v = v.to_ascii_lowercase();
+                v.contains("no-store") || v.contains("private")
+            });
+    if parts.status != StatusCode::OK || !small || !keep || !shared {
+        engine.counters.add("static_passed");
+        return Response::from_parts(parts, boxed(body));
+    }
+    let Ok(collected) = body.collect().await else {
+        return refuse(
+            conn,
+            "no_upstream",
+            StatusCode::BAD_GATEWAY,
+            "the upstream's answer broke off",
+        );
+    };
+    let data = collected.to_bytes();
+    engine.statics.put(key, &parts.headers, data.clone());
+    engine.counters.add("static_fetched");
+    Response::from_parts(
+        parts,
+        if head {
+            crate::body::bytes(Bytes::new())
+        } else {
+            crate::body::bytes(data)
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_and_client_address_headers_do_not_reach_the_upstream() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, X-Secret"),
+        );
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(header::TE, HeaderValue::from_static("trailers"));
+        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        h.insert("x-real-ip", HeaderValue::from_static("1.2.3.4"));
+        h.insert("x-client", HeaderValue::from_static("1.2.3.4"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        upstream_headers(&mut h, "198.51.100.7".parse().unwrap(), Some("X-Client"));
+        let mut names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "accept",
+                "x-forwarded-for",
+                "x-forwarded-proto",
+                "x-real-ip"
+            ]
+        );
+        assert_eq!(h["x-forwarded-for"], "198.51.100.7");
+        assert_eq!(h["x-real-ip"], "198.51.100.7");
+    }
+}

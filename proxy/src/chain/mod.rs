@@ -1,0 +1,531 @@
+//! One request through the engine's checks, in order; the first that refuses answers (see the
+//! crate's documentation for the chain). Every answer of the engine's own is counted by its
+//! outcome in the report and the metrics.
+
+mod credentials;
+mod forward;
+
+use credentials::{authenticate, credentials, Credentials};
+use forward::{error_chain, forward, statics};
+
+use crate::body::{answer, boxed, Body, Guarded};
+use crate::conns::Handle;
+use crate::live::Loaded;
+use crate::Engine;
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use proxyconf::{canonical, BanTarget, Class, Route};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One client connection, as every request on it sees it.
+pub(crate) struct Conn {
+    pub engine: Arc<Engine>,
+    pub peer: SocketAddr,
+    /// The port clients connected to (the listener's public port).
+    pub port: u16,
+    /// The TLS server name the client asked for, lowercased.
+    pub sni: Option<String>,
+    pub handle: Handle,
+    /// More connections from this address than the limit: every request is answered 503.
+    pub over_limit: bool,
+    pub requests: AtomicU32,
+    pub activity: Activity,
+}
+
+/// Requests in flight on a connection and when the last one ended.
+pub(crate) struct Activity {
+    in_flight: AtomicU32,
+    since: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity {
+            in_flight: AtomicU32::new(0),
+            since: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
+}
+
+impl Activity {
+    /// How long nothing has been in flight (zero while something is).
+    pub fn idle_for(&self) -> Duration {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Duration::ZERO;
+        }
+        crate::lock(&self.since).elapsed()
+    }
+
+    fn start(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(self)
+    }
+}
+
+struct InFlight<'a>(&'a Activity);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        *crate::lock(&self.0.since) = std::time::Instant::now();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Headers that concern one connection only (RFC 9110 §7.6.1), never forwarded either way.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+/// Client-address headers a client may have sent: replaced by what the engine determined.
+const CLIENT_ADDRESS: [HeaderName; 3] = [
+    HeaderName::from_static("x-forwarded-for"),
+    HeaderName::from_static("x-real-ip"),
+    header::FORWARDED,
+];
+
+pub(crate) async fn handle(
+    conn: Arc<Conn>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    let _in_flight = conn.activity.start();
+    let live = conn.engine.live();
+    let h1 = req.version() < Version::HTTP_2;
+    let method = req.method().clone();
+    let target = req.uri().path().to_owned();
+    let mut response = serve(&conn, &live, req).await;
+    // The access log: the path is URI characters only (hyper refuses anything else).
+    tracing::debug!(
+        target: "access",
+        peer = %conn.peer.ip(),
+        %method,
+        path = %target,
+        status = response.status().as_u16(),
+    );
+    if h1 {
+        let n = conn.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= live.config.timeouts.keepalive_requests || conn.over_limit {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+    }
+    Ok(response)
+}
+
+/// An answer of the engine's own, counted under `outcome`.
+fn refuse(conn: &Conn, outcome: &'static str, status: StatusCode, text: &str) -> Response<Body> {
+    conn.engine.counters.add(outcome);
+    answer(status, text)
+}
+
+async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Response<Body> {
+    let engine = &conn.engine;
+    let config = &live.config;
+    if conn.over_limit {
+        return refuse(
+            conn,
+            "too_many_connections",
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many connections from your address",
+        );
+    }
+    let _stream = if req.version() == Version::HTTP_2 {
+        let (guard, open) = engine.conns.stream(canonical(conn.peer.ip()));
+        if open > config.limits.http2_streams
+            && !config.forwarders.includes(canonical(conn.peer.ip()))
+        {
+            return refuse(
+                conn,
+                "too_many_connections",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many requests at once from your address",
+            );
+        }
+        Some(guard)
+    } else {
+        None
+    };
+    // Framing is hyper's: duplicate or differing lengths, a Transfer-Encoding not ending in
+    // chunked, and folded headers are refused with 400; with both Transfer-Encoding and
+    // Content-Length the length is dropped and the connection closed after the answer (RFC 9112
+    // §6.1). The body is sent upstream framed anew, so nothing left over can reach it.
+    let Some((host, port)) = authority(&req, conn.port) else {
+        return refuse(
+            conn,
+            "bad_request",
+            StatusCode::BAD_REQUEST,
+            "the request names no valid host",
+        );
+    };
+    if conn
+        .sni
+        .as_deref()
+        .is_some_and(|sni| !sni.eq_ignore_ascii_case(&host))
+    {
+        return refuse(
+            conn,
+            "misdirected",
+            StatusCode::MISDIRECTED_REQUEST,
+            "the host differs from the TLS server name",
+        );
+    }
+    let Some(route) = live.route(&host, port).filter(|_| port == conn.port) else {
+        return refuse(
+            conn,
+            "unknown_host",
+            StatusCode::NOT_FOUND,
+            "this host is not served here",
+        );
+    };
+    let client = match client_address(conn, config, req.headers()) {
+        Ok(client) => client,
+        Err(why) => return refuse(conn, "bad_request", StatusCode::BAD_REQUEST, why),
+    };
+    let exempt = client.exempt;
+    if !exempt && engine.bans.banned(&BanTarget::Address(client.key)) {
+        return refuse(
+            conn,
+            "banned",
+            StatusCode::IM_A_TEAPOT,
+            "blocked for exceeding the retry limit",
+        );
+    }
+    if matches!(*req.method(), Method::CONNECT | Method::TRACE) {
+        return refuse(
+            conn,
+            "bad_request",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed",
+        );
+    }
+    let path = req.uri().path().to_owned();
+    if !plain_path(&path) {
+        return refuse(
+            conn,
+            "bad_request",
+            StatusCode::BAD_REQUEST,
+            "the path is not plain",
+        );
+    }
+    if config.auth.refused_prefixes.iter().any(|p| under(&path, p)) {
+        return refuse(
+            conn,
+            "refused_path",
+            StatusCode::FORBIDDEN,
+            "not available through the proxy",
+        );
+    }
+    let class = Class::of(route.component, &path);
+    if !exempt {
+        if let Err(wait) = live.limits.check(class, client.key) {
+            let mut response = refuse(
+                conn,
+                "rate_limited",
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many requests",
+            );
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            return response;
+        }
+    }
+    if let Some(length) = content_length(req.headers()) {
+        if length > config.limits.body_bytes {
+            return refuse(
+                conn,
+                "too_large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            );
+        }
+    }
+    let upgrade = is_websocket(&req);
+    if !upgrade
+        && matches!(*req.method(), Method::GET | Method::HEAD)
+        && config
+            .auth
+            .static_prefixes
+            .iter()
+            .any(|p| path.starts_with(p.as_str()))
+    {
+        return statics(conn, live, route, req, client.address).await;
+    }
+    // A CORS preflight carries no credentials by design (browsers send none): the component
+    // answers it, rate-limited like everything else.
+    if *req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+        && !req.headers().contains_key(header::AUTHORIZATION)
+    {
+        return forward(conn, live, route, req, client.address, "", None).await;
+    }
+    let user = match credentials(req.headers()) {
+        Credentials::Basic(user, password) => {
+            match authenticate(conn, live, client, &user, &password, req.headers()).await {
+                Ok(()) => {
+                    engine.auth.seen(&user, client.address);
+                    user
+                }
+                Err(refused) => return refused,
+            }
+        }
+        Credentials::Bearer => {
+            return unauthorized(
+                conn,
+                "SSO tokens are not accepted by this proxy's configuration",
+                false,
+            );
+        }
+        Credentials::Malformed => {
+            return unauthorized(conn, "the credentials are not readable", false);
+        }
+        Credentials::None if upgrade => {
+            let window = Duration::from_secs(config.auth.websocket_window_secs);
+            match engine.auth.recently(client.address, window) {
+                Some(user) => user,
+                None => {
+                    return refuse(
+                        conn,
+                        "unauthorized",
+                        StatusCode::UNAUTHORIZED,
+                        "Authorization Failed",
+                    );
+                }
+            }
+        }
+        Credentials::None => {
+            return unauthorized(conn, "credentials required", navigation(req.headers()))
+        }
+    };
+    engine.conns.user(&conn.handle, &user);
+    let upgrade = if upgrade {
+        // A WebSocket holds a connection as long as it is open: it counts against the limit.
+        let (tunnel, open) = engine.conns.open(client.key, !exempt);
+        if !exempt && open > config.limits.http1_connections {
+            return refuse(
+                conn,
+                "too_many_connections",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many connections from your address",
+            );
+        }
+        engine.conns.user(&tunnel, &user);
+        Some((hyper::upgrade::on(&mut req), tunnel))
+    } else {
+        None
+    };
+    forward(conn, live, route, req, client.address, &user, upgrade).await
+}
+
+/// The 401 answer. Only a page the browser navigates to without credentials is challenged
+/// (`WWW-Authenticate: Basic`, the browser's own prompt); the desktop's own requests (fetch,
+/// XHR) are answered without the challenge, as Finesse answers them, or every mistyped
+/// password would open the browser's sign-in dialog over the desktop.
+fn unauthorized(conn: &Conn, text: &str, challenge: bool) -> Response<Body> {
+    let mut response = refuse(conn, "unauthorized", StatusCode::UNAUTHORIZED, text);
+    if challenge {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Finesse\""),
+        );
+    }
+    response
+}
+
+/// A top-level navigation (`Sec-Fetch-Mode: navigate`), or a client that does not say (curl,
+/// older clients).
+fn navigation(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-mode")
+        .is_none_or(|mode| mode.as_bytes() == b"navigate")
+}
+
+/// The host and port the request is for: HTTP/2's `:authority` or HTTP/1.1's absolute target,
+/// else the `Host` header; no port means the listener's. When both a target authority and a
+/// `Host` header are given they must name the same host and port (the upstream reads `Host`).
+fn authority(req: &Request<Incoming>, listener_port: u16) -> Option<(String, u16)> {
+    let parse = |text: &str| -> Option<(String, u16)> {
+        if text.contains('@') {
+            return None;
+        }
+        let authority: http::uri::Authority = text.parse().ok()?;
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        if host.is_empty() {
+            return None;
+        }
+        Some((
+            host.to_ascii_lowercase(),
+            authority.port_u16().unwrap_or(listener_port),
+        ))
+    };
+    let header = match req.headers().get(header::HOST) {
+        Some(value) => Some(parse(value.to_str().ok()?)?),
+        None => None,
+    };
+    match (req.uri().authority(), header) {
+        (Some(target), header) => {
+            let target = parse(target.as_str())?;
+            header.is_none_or(|h| h == target).then_some(target)
+        }
+        (None, header) => header,
+    }
+}
+
+/// Who the client is, as far as the engine can tell.
+#[derive(Clone, Copy)]
+pub(crate) struct Client {
+    /// Its address: what the upstream and the report are told.
+    pub address: IpAddr,
+    /// What bans, failures and rates are counted by: the address, or its /64 for IPv6 (one
+    /// host holds a whole /64, so counting single addresses would let it rotate).
+    pub key: IpAddr,
+    /// A listed forwarder speaking for itself (seed 004: "not blocked or rate limited").
+    pub exempt: bool,
+}
+
+impl Client {
+    fn new(address: IpAddr, exempt: bool) -> Client {
+        let key = match address {
+            IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+            v4 => v4,
+        };
+        Client {
+            address,
+            key,
+            exempt,
+        }
+    }
+}
+
+/// The client: the socket's address, unless the socket is a listed forwarder. From a
+/// forwarder, the configured header's address (the last of a list: the one the forwarder
+/// added); a forwarder that sends no header speaks for itself (seed 004: devices without
+/// header support) and is exempt. A header given twice or not holding an address is refused:
+/// an address the engine cannot read would otherwise make the client the exempt forwarder.
+fn client_address(
+    conn: &Conn,
+    config: &proxyconf::Config,
+    headers: &HeaderMap,
+) -> Result<Client, &'static str> {
+    let socket = canonical(conn.peer.ip());
+    if !config.forwarders.includes(socket) {
+        return Ok(Client::new(socket, false));
+    }
+    let Some(name) = &config.forwarders.header else {
+        return Ok(Client::new(socket, true));
+    };
+    let mut values = headers.get_all(name.as_str()).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(Client::new(socket, true)),
+        (Some(value), None) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+            .map(|a| Client::new(canonical(a), false))
+            .ok_or("the forwarder's client address header does not hold an address"),
+        _ => Err("the forwarder's client address header is given twice"),
+    }
+}
+
+/// A path without dot segments, empty segments, backslashes, NUL, encoded slashes and dots, or
+/// `;` path parameters (Tomcat drops them, then normalises: `/a/..;/b` is `/b` there), which
+/// the upstream might read differently from the engine's prefix checks.
+fn plain_path(path: &str) -> bool {
+    if !path.starts_with('/') || path.contains("//") || path.contains(';') {
+        return false;
+    }
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2e")
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || lower.contains("%00")
+    {
+        return false;
+    }
+    !path.contains('\\') && !path.split('/').any(|s| s == ".." || s == ".")
+}
+
+/// `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix).is_some_and(|rest| {
+        rest.is_empty() || prefix.ends_with('/') || rest.starts_with('/') || rest.starts_with('?')
+    })
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn is_websocket<B>(req: &Request<B>) -> bool {
+    req.version() == Version::HTTP_11
+        && req.method() == Method::GET
+        && req
+            .headers()
+            .get(header::UPGRADE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+        && req
+            .headers()
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_that_could_be_read_two_ways_are_not_plain() {
+        assert!(plain_path("/desktop/assets/js/app.js"));
+        assert!(plain_path("/finesse/api/User/1001"));
+        for bad in [
+            "/desktop/assets/../../finesse/api/SystemInfo",
+            "/desktop/assets/%2e%2e/x",
+            "/desktop/assets/%2E%2E/x",
+            "/desktop/assets/..%2fx",
+            "/desktop/assets\\..\\x",
+            "/desktop/./assets/x",
+            "/x%00",
+            "*",
+        ] {
+            assert!(!plain_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_covers_itself_and_below_only() {
+        assert!(under("/cfadmin", "/cfadmin"));
+        assert!(under("/cfadmin/x", "/cfadmin"));
+        assert!(!under("/cfadministrator", "/cfadmin"));
+        assert!(under("/desktop/assets/x", "/desktop/assets/"));
+    }
+}
