@@ -196,6 +196,7 @@ pub fn job_kinds() -> Kinds {
     domain::appliances::store::jobs::register(&mut kinds);
     domain::reconcile::jobs::register(&mut kinds);
     domain::housekeeping::register(&mut kinds);
+    domain::proxies::store::register(&mut kinds);
     kinds
         .register::<domain::webhooks::store::Judge>()
         .register::<domain::reconcile::drift::DriftCheck>();

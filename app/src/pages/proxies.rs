@@ -1,7 +1,9 @@
 //! gatehouse-proxy pairs: every pair with its two instances (what each serves, whether it
 //! follows, when it last reported), and a page per pair with who is connected through each
 //! instance, whom it bans (lift, add), its upstreams, the certificates it serves and its
-//! counters. Admins publish the next configuration and issue the instances' tokens.
+//! counters. Admins plan the pair's configuration (every setting that changes, per instance),
+//! apply the plan (verified by both instances' reports) and issue the instances' tokens;
+//! an instance serving another version than it was told shows as drift.
 
 use crate::components::{
     ask_again, error_of, field_errors, minute, param_id, ActionError, EmptyState, ErrorBox,
@@ -9,10 +11,10 @@ use crate::components::{
 };
 use crate::server_fns::auth::whoami;
 use crate::server_fns::proxies::{
-    list_pairs, load_pair, AddProxyBan, IssueProxyToken, LiftProxyBan, PublishPair,
+    list_pairs, load_pair, AddProxyBan, ApplyProxyPlan, IssueProxyToken, LiftProxyBan, PlanPair,
     RevokeProxyToken,
 };
-use domain::proxies::{Instance, InstanceDetail, Pair, PairDetail};
+use domain::proxies::{Instance, InstanceDetail, Pair, PairDetail, ProxyPlan};
 use leptos::prelude::*;
 
 /// Whether the signed-in user is an admin (the page's actions are theirs).
@@ -27,19 +29,11 @@ fn admin_signal() -> Signal<bool> {
 
 #[component]
 pub fn ProxiesPage() -> impl IntoView {
-    let publish = ServerAction::<PublishPair>::new();
     let token = ServerAction::<IssueProxyToken>::new();
     let revoke = ServerAction::<RevokeProxyToken>::new();
     let tick = RwSignal::new(0u32);
     let pairs = Resource::new(
-        move || {
-            (
-                publish.version().get(),
-                token.version().get(),
-                revoke.version().get(),
-                tick.get(),
-            )
-        },
+        move || (token.version().get(), revoke.version().get(), tick.get()),
         |_| list_pairs(),
     );
     ask_again(tick, 5, move || pairs.get().is_some());
@@ -57,9 +51,8 @@ pub fn ProxiesPage() -> impl IntoView {
     view! {
         <Layout title="VPN-less proxies">
             <p class="max-w-3xl text-sm text-slate-600">
-                "Each pair is two gatehouse-proxy instances in the DMZ that route by one published proxy map. Publishing makes the next configuration version from the pair's settings, the map and the certificates the console saw the nodes serve; each instance pulls it with its own token and reports back what it serves, who is connected and whom it bans."
+                "Each pair is two gatehouse-proxy instances in the DMZ that route by one published proxy map. A plan (on the pair's page) makes the configuration from the pair's settings, the map and the certificates the console saw the nodes serve, and shows what changes for each instance; once applied, each instance pulls it with its own token and reports back what it serves, who is connected and whom it bans."
             </p>
-            <ActionError error=error_of(publish.value()) />
             <ActionError error=error_of(token.value()) />
             <ActionError error=error_of(revoke.value()) />
             {issued}
@@ -69,10 +62,10 @@ pub fn ProxiesPage() -> impl IntoView {
                     Ok(list) if list.is_empty() => view! {
                         <EmptyState
                             title="No proxy pair yet"
-                            body="A pair routes by a published proxy map. Create one with POST /api/v1/proxy-pairs (the README's VPN-less proxy engine section shows its settings: listeners, certificates, forwarders, limits), then publish its configuration here and give each instance its token." />
+                            body="A pair routes by a published proxy map. Create one with POST /api/v1/proxy-pairs (the README's VPN-less proxy engine section shows its settings: listeners, certificates, forwarders, limits), then plan and apply its configuration on its page and give each instance its token here." />
                     }.into_any(),
                     Ok(list) => list.into_iter().map(|pair| view! {
-                        <PairCard pair admin=admin.get() publish token revoke />
+                        <PairCard pair admin=admin.get() token revoke />
                     }).collect_view().into_any(),
                 })}
             </Transition>
@@ -91,6 +84,19 @@ fn health_badge(health: &str) -> impl IntoView {
     view! { <span class=format!("rounded px-2 py-0.5 text-xs font-medium {class}") data-testid="proxy-health">{text}</span> }
 }
 
+/// An instance's drift or last refusal, under its versions.
+fn drift_note(i: &Instance) -> impl IntoView {
+    let refused = i
+        .refused
+        .clone()
+        .filter(|_| i.drift.is_none())
+        .map(|r| view! { <span class="block text-amber-800">"last refused "{r}</span> });
+    let drift = i.drift.clone().map(|d| {
+        view! { <span class="block font-medium text-red-700" data-testid="proxy-drift">"Drift: "{d}</span> }
+    });
+    (drift, refused)
+}
+
 /// The versions an instance is told to serve and serves, in words.
 fn versions(i: &Instance) -> String {
     match (i.published, i.in_force) {
@@ -105,7 +111,6 @@ fn versions(i: &Instance) -> String {
 fn PairCard(
     pair: Pair,
     admin: bool,
-    publish: ServerAction<PublishPair>,
     token: ServerAction<IssueProxyToken>,
     revoke: ServerAction<RevokeProxyToken>,
 ) -> impl IntoView {
@@ -121,7 +126,7 @@ fn PairCard(
                 <tr data-testid="proxy-instance">
                     <td class="py-2 pr-3 font-medium">{format!("{} (side {})", i.name, i.side.to_uppercase())}</td>
                     <td class="py-2 pr-3">{health_badge(&i.health)}</td>
-                    <td class="py-2 pr-3 text-xs">{versions(&i)}{i.refused.clone().map(|r| view! { <span class="block text-red-700">"refused "{r}</span> })}</td>
+                    <td class="py-2 pr-3 text-xs">{versions(&i)}{drift_note(&i)}</td>
                     <td class="py-2 pr-3 font-mono text-xs">{i.listen.join(", ")}</td>
                     <td class="py-2 pr-3 text-xs text-slate-600">{i.last_seen.as_deref().map(|t| format!("{} UTC", minute(t))).unwrap_or_else(|| "never".into())}</td>
                     <td class="py-2 pr-3">{i.sessions}</td>
@@ -150,14 +155,8 @@ fn PairCard(
     view! {
         <Section title="Pair" description=format!("{} · routes by the proxy map {} · configuration versions made: {}", pair.name, pair.map, pair.version)>
             <div class="mb-3 flex flex-wrap items-center gap-3">
-                <a class="text-sm font-medium text-indigo-700 underline" href=format!("/proxies/{id}")>{format!("Sessions, bans and health of {}", pair.name)}</a>
+                <a class="text-sm font-medium text-indigo-700 underline" href=format!("/proxies/{id}")>{format!("Configuration plans, sessions, bans and health of {}", pair.name)}</a>
                 <a class="text-sm text-indigo-700 underline" href=format!("/proxy-map/{}", pair.map_id)>"The proxy map"</a>
-                {admin.then(|| view! {
-                    <ActionForm action=publish>
-                        <input type="hidden" name="id" value=id.to_string() />
-                        <button type="submit" class=BUTTON>"Publish the next configuration"</button>
-                    </ActionForm>
-                })}
             </div>
             <Table headers=&["Instance", "Health", "Configuration", "Listens on", "Last report", "Sessions", "Bans", "Token"]>{rows}</Table>
         </Section>
@@ -169,9 +168,20 @@ pub fn PairPage() -> impl IntoView {
     let id = param_id("id");
     let ban = ServerAction::<AddProxyBan>::new();
     let lift = ServerAction::<LiftProxyBan>::new();
+    let plan = ServerAction::<PlanPair>::new();
+    let apply = ServerAction::<ApplyProxyPlan>::new();
     let tick = RwSignal::new(0u32);
     let data = Resource::new(
-        move || (id(), ban.version().get(), lift.version().get(), tick.get()),
+        move || {
+            (
+                id(),
+                ban.version().get(),
+                lift.version().get(),
+                plan.version().get(),
+                apply.version().get(),
+                tick.get(),
+            )
+        },
         |(id, ..)| load_pair(id),
     );
     ask_again(tick, 5, move || data.get().is_some());
@@ -180,10 +190,12 @@ pub fn PairPage() -> impl IntoView {
         <Layout title="VPN-less proxy pair">
             <p class="text-sm"><a class="text-indigo-700 underline" href="/proxies">"All pairs"</a></p>
             <ActionError error=error_of(lift.value()) />
+            <ActionError error=error_of(plan.value()) />
+            <ActionError error=error_of(apply.value()) />
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the pair…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
-                    Ok(detail) => view! { <PairView detail admin=admin.get() ban lift /> }.into_any(),
+                    Ok(detail) => view! { <PairView detail admin=admin.get() ban lift plan apply /> }.into_any(),
                 })}
             </Transition>
         </Layout>
@@ -196,11 +208,36 @@ fn PairView(
     admin: bool,
     ban: ServerAction<AddProxyBan>,
     lift: ServerAction<LiftProxyBan>,
+    plan: ServerAction<PlanPair>,
+    apply: ServerAction<ApplyProxyPlan>,
 ) -> impl IntoView {
     let error = error_of(ban.value());
     let first = detail.instances.first().map(|i| i.instance.id).unwrap_or(0);
+    let pair_id = detail.pair.id;
+    let instances: Vec<Instance> = detail
+        .instances
+        .iter()
+        .map(|i| i.instance.clone())
+        .collect();
     view! {
         <h2 class="text-lg font-semibold" data-testid="pair-name">{detail.pair.name.clone()}</h2>
+        <Section title="Configuration" description="Reconciled like any other change: a plan shows, per instance, every setting that changes; applying it tells both instances, and it counts as applied only when both report the new version in force. An instance serving another version than it was told is drift.">
+            <ul class="mb-3 space-y-1 text-sm">
+                {instances.iter().map(|i| view! {
+                    <li data-testid="proxy-config-state">
+                        <span class="font-medium">{format!("{} (side {}): ", i.name, i.side.to_uppercase())}</span>
+                        {versions(i)}{drift_note(i)}
+                    </li>
+                }).collect_view()}
+            </ul>
+            {admin.then(|| view! {
+                <ActionForm action=plan>
+                    <input type="hidden" name="id" value=pair_id.to_string() />
+                    <button type="submit" class=BUTTON>"Plan the configuration"</button>
+                </ActionForm>
+            })}
+            <PlanList plans=detail.plans.clone() admin apply />
+        </Section>
         {admin.then(|| view! {
             <Section title="Ban an address" description="Both instances ban it with their next pull (within a second while they follow the console). An address, an IPv6 /64 written as its network, or account:<login ID>.">
                 <ActionForm action=ban attr:class="grid gap-4 md:grid-cols-4 md:items-start">
@@ -332,4 +369,90 @@ fn InstanceView(
             </div>
         </Section>
     }
+}
+
+/// A plan's state in words, coloured.
+fn plan_state(plan: &ProxyPlan) -> impl IntoView {
+    let (class, text) = match plan.state.as_str() {
+        "ready" => (
+            "bg-indigo-100 text-indigo-900",
+            "ready: nothing told to the instances yet",
+        ),
+        "applying" => (
+            "bg-amber-100 text-amber-900",
+            "applying: waiting for both instances' reports",
+        ),
+        "applied" => ("bg-emerald-100 text-emerald-900", "applied and verified"),
+        "failed" => ("bg-red-100 text-red-900", "failed"),
+        _ => ("bg-slate-100 text-slate-800", "superseded by a newer plan"),
+    };
+    view! { <span class=format!("rounded px-2 py-0.5 text-xs font-medium {class}") data-testid="proxy-plan-state">{text}</span> }
+}
+
+/// The pair's plans, newest first: the newest open, with every change per instance.
+#[component]
+fn PlanList(
+    plans: Vec<ProxyPlan>,
+    admin: bool,
+    apply: ServerAction<ApplyProxyPlan>,
+) -> impl IntoView {
+    if plans.is_empty() {
+        return view! { <p class="mt-3 text-sm text-slate-600">"No plan yet: plan the configuration to see what the instances would serve."</p> }.into_any();
+    }
+    plans
+        .into_iter()
+        .enumerate()
+        .map(|(n, plan)| {
+            let id = plan.id;
+            let ready = plan.state == "ready";
+            let per_instance = plan
+                .instances
+                .iter()
+                .map(|i| {
+                    let changes = if i.changes.is_empty() {
+                        view! { <p class="text-xs text-slate-600">"No setting changes: the same document."</p> }.into_any()
+                    } else {
+                        let rows = i
+                            .changes
+                            .iter()
+                            .map(|c| view! {
+                                <tr data-testid="proxy-plan-change">
+                                    <td class="py-1 pr-3 font-mono text-xs break-all">{c.path.clone()}</td>
+                                    <td class="py-1 pr-3 font-mono text-xs break-all">{c.from.clone()}</td>
+                                    <td class="py-1 pr-3 font-mono text-xs break-all">{c.to.clone()}</td>
+                                </tr>
+                            })
+                            .collect_view();
+                        view! { <Table headers=&["Setting", "Now", "After"]>{rows}</Table> }.into_any()
+                    };
+                    let told = if i.from == 0 { "nothing told yet".to_owned() } else { format!("told version {}", i.from) };
+                    view! {
+                        <div class="mt-2">
+                            <p class="text-sm font-medium">{format!("{}: {told} → version {}", i.name, i.to)}
+                                {i.outcome.clone().map(|o| view! { <span class="ml-2 text-xs font-normal text-slate-700">{format!("({o})")}</span> })}
+                            </p>
+                            {changes}
+                        </div>
+                    }
+                })
+                .collect_view();
+            view! {
+                <details class="mt-3 rounded-md border border-slate-200 px-3 py-2" open=n == 0 data-testid="proxy-plan">
+                    <summary class="cursor-pointer text-sm">
+                        <span class="font-medium">{format!("Plan {id} · version {} · by {} at {} UTC ", plan.version, plan.created_by, minute(&plan.created_at))}</span>
+                        {plan_state(&plan)}
+                    </summary>
+                    {plan.error.clone().map(|e| view! { <p class="mt-2 text-sm text-red-700" role="alert">{e}</p> })}
+                    {per_instance}
+                    {(admin && ready).then(|| view! {
+                        <ActionForm action=apply attr:class="mt-3">
+                            <input type="hidden" name="plan" value=id.to_string() />
+                            <button type="submit" class=BUTTON>{format!("Apply plan {id} to both instances")}</button>
+                        </ActionForm>
+                    })}
+                </details>
+            }
+        })
+        .collect_view()
+        .into_any()
 }

@@ -25,10 +25,18 @@ pub async fn load_pair(id: i64) -> Result<PairDetail, AppError> {
         .map_err(AppError::from)
 }
 
-#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_publish")]
-pub async fn publish_pair(id: i64) -> Result<Pair, AppError> {
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_plan")]
+pub async fn plan_pair(id: i64) -> Result<ProxyPlan, AppError> {
     let state = app_state()?;
-    store::publish(&state.pool, &request_context(), id)
+    store::plan(&state.pool, &request_context(), id)
+        .await
+        .map_err(AppError::from)
+}
+
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_plan_apply")]
+pub async fn apply_proxy_plan(plan: i64) -> Result<ProxyPlan, AppError> {
+    let state = app_state()?;
+    store::apply(&state.pool, &request_context(), plan)
         .await
         .map_err(AppError::from)
 }

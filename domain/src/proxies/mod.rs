@@ -40,6 +40,9 @@ pub struct Instance {
     pub token_hint: Option<String>,
     pub sessions: usize,
     pub bans: usize,
+    /// Drift: it serves another version than the one it was told (or refused it), while no
+    /// plan is being applied; in words.
+    pub drift: Option<String>,
 }
 
 /// An agent connected through a proxy instance, as the instance last reported
@@ -83,6 +86,19 @@ pub struct NewPair {
     /// What differs for side A and side B (their listen addresses, client certificates,
     /// source addresses): JSON merge patches (RFC 7386) over the pair's document. Absent: the
     /// two instances serve the same document (on hosts of their own).
+    #[serde(default)]
+    #[cfg_attr(feature = "server", schema(value_type = Option<Vec<Object>>))]
+    pub overlays: Option<[serde_json::Value; 2]>,
+}
+
+/// `PUT /api/v1/proxy-pairs/{id}/settings`: the pair's settings and its instances' overlays,
+/// as in [`NewPair`] (taking effect with the next plan applied).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PairSettings {
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
+    pub settings: proxyconf::Config,
     #[serde(default)]
     #[cfg_attr(feature = "server", schema(value_type = Option<Vec<Object>>))]
     pub overlays: Option<[serde_json::Value; 2]>,
@@ -173,6 +189,8 @@ pub struct InstanceDetail {
 pub struct PairDetail {
     pub pair: Pair,
     pub instances: Vec<InstanceDetail>,
+    /// Its newest plans, newest first.
+    pub plans: Vec<ProxyPlan>,
 }
 
 /// What an instance's pull answers: the configuration to serve when it is newer than the one
@@ -198,6 +216,56 @@ pub enum OrderKind {
     Lift { target: proxyconf::BanTarget },
 }
 
+/// A plan for a pair's configuration (`POST /api/v1/proxy-pairs/{id}/plan`): per instance,
+/// the version it is told to serve now, the one the plan makes it serve and every setting
+/// that changes; applied once both instances report the new version in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ProxyPlan {
+    pub id: i64,
+    pub pair_id: i64,
+    pub pair: String,
+    /// The configuration version it makes both instances serve.
+    pub version: u64,
+    /// `ready` (waiting for an admin), `applying` (the instances are told; waiting for their
+    /// reports), `applied` (both report it in force), `failed` (see `error`), `superseded` (a
+    /// newer plan came before it was applied).
+    pub state: String,
+    pub instances: Vec<PlanInstance>,
+    pub created_by: String,
+    pub created_at: String,
+    pub confirmed_by: Option<String>,
+    pub confirmed_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub error: Option<String>,
+}
+
+/// One instance in a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PlanInstance {
+    pub instance_id: i64,
+    pub name: String,
+    /// The version it was told to serve when the plan was made (0: none).
+    pub from: u64,
+    pub to: u64,
+    /// Every setting of its document that changes (empty: the same document).
+    pub changes: Vec<ConfigChange>,
+    /// How its verification ended: `verified`, or why not.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+/// A setting that changes: its path in the document (`limits.rates.finesse.per_second`,
+/// `routes[finesse1.example.com:8445]`), what it is and what it becomes (`none`: absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConfigChange {
+    pub path: String,
+    pub from: String,
+    pub to: String,
+}
+
 /// What the console refuses about pairs and instances, in its words.
 #[cfg(feature = "server")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -212,6 +280,14 @@ pub enum Refused {
     NameTaken(String),
     #[error("the map {0:?} has no published version: publish it first")]
     NotPublished(String),
+    #[error("no proxy plan with id {0}")]
+    NoSuchPlan(i64),
+    #[error("plan {0} is {1}: only a ready plan is applied (make a new plan)")]
+    NotReady(i64, String),
+    #[error(
+        "plan {0} was made when the instances were told other versions than now: make a new plan"
+    )]
+    Stale(i64),
 }
 
 #[cfg(feature = "server")]
@@ -219,10 +295,14 @@ impl crate::error::Refusal for Refused {
     fn failure(&self) -> crate::Failure {
         use crate::Failure;
         match self {
-            Refused::NoSuchInstance(_) | Refused::NoSuchPair(_) | Refused::NoSuchMap(_) => {
-                Failure::NotFound
-            }
-            Refused::NameTaken(_) | Refused::NotPublished(_) => Failure::Conflict,
+            Refused::NoSuchInstance(_)
+            | Refused::NoSuchPair(_)
+            | Refused::NoSuchMap(_)
+            | Refused::NoSuchPlan(_) => Failure::NotFound,
+            Refused::NameTaken(_)
+            | Refused::NotPublished(_)
+            | Refused::NotReady(..)
+            | Refused::Stale(_) => Failure::Conflict,
         }
     }
 }

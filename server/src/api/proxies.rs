@@ -1,5 +1,6 @@
 //! gatehouse-proxy pairs and instances. For admins and auditors: `/api/v1/proxy-pairs` (list,
-//! create, publish the next configuration), `/api/v1/proxies` (each instance: pair, side,
+//! create, plan the configuration; publish: plan and apply at once), `/api/v1/proxy-plans`
+//! (a plan, apply it), `/api/v1/proxies` (each instance: pair, side,
 //! listeners, versions, health), an instance's sessions and bans, bans added and lifted, the
 //! instance's token (issued once). For an instance, with its own token and nothing else:
 //! `GET /api/v1/proxy/config` (long poll: the configuration to serve and the orders it has
@@ -12,7 +13,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use domain::proxies::{self, BanView, Instance, IssuedToken, NewBan, NewPair, Pair, SessionView};
+use domain::proxies::{
+    self, BanView, Instance, IssuedToken, NewBan, NewPair, Pair, PairSettings, ProxyPlan,
+    SessionView,
+};
 use domain::Services;
 use serde::Deserialize;
 use std::time::Duration;
@@ -48,18 +52,83 @@ pub async fn get_pair(
     Ok(Json(proxies::store::pair(&state.pool, &context, id).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/proxy-pairs/{id}/settings", tag = "proxies", params(("id" = i64, Path, example = 1)), request_body = PairSettings,
+    responses((status = 200, description = "the settings and overlays replaced; the instances serve them once a plan made after this is applied", body = Pair),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_settings(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<PairSettings>,
+) -> Result<Json<Pair>, ApiError> {
+    Ok(Json(
+        proxies::store::update(&state.pool, &context, id, body).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/proxy-pairs/{id}/plan", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 201, description = "a plan: the configuration made now from the pair's settings, its map's published version and the trust the console knows (a new version, or the newest when nothing changed), and per instance every setting that changes; nothing is told to the instances until it is applied", body = ProxyPlan),
+        (status = 404, body = ErrorBody), (status = 409, description = "the map has no published version", body = ErrorBody),
+        (status = 422, description = "an engine would refuse the document: every problem named", body = ErrorBody)))]
+pub async fn plan(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<ProxyPlan>), ApiError> {
+    let plan = proxies::store::plan(&state.pool, &context, id).await?;
+    Ok((StatusCode::CREATED, Json(plan)))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxy-pairs/{id}/plans", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 200, description = "the pair's newest plans (at most 20), newest first", body = Vec<ProxyPlan>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn plans(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ProxyPlan>>, ApiError> {
+    proxies::store::pair(&state.pool, &context, id).await?;
+    Ok(Json(
+        proxies::store::plans(&state.pool, &context, id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/proxy-plans/{id}", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 200, body = ProxyPlan), (status = 404, body = ErrorBody)))]
+pub async fn get_plan(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<ProxyPlan>, ApiError> {
+    Ok(Json(
+        proxies::store::proxy_plan(&state.pool, &context, id).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/proxy-plans/{id}/apply", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 202, description = "both instances are told the plan's version; the plan is `applying` until both report it in force (then `applied`), one refuses it or a minute passes (then `failed`, with why)", body = ProxyPlan),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "the plan is not ready (applied, failed or superseded), or the instances were told other versions since it was made", body = ErrorBody)))]
+pub async fn apply_plan(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<ProxyPlan>), ApiError> {
+    let plan = proxies::store::apply(&state.pool, &context, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(plan)))
+}
+
 #[utoipa::path(post, path = "/api/v1/proxy-pairs/{id}/publish", tag = "proxies", params(("id" = i64, Path, example = 1)),
-    responses((status = 200, description = "the next configuration version, made from the pair's settings, its map's published version and the trust the console knows; both instances are told to serve it", body = Pair),
+    responses((status = 202, description = "a plan made and applied at once (for scripts): as `POST .../plan` then `POST /api/v1/proxy-plans/{id}/apply`", body = ProxyPlan),
         (status = 404, body = ErrorBody), (status = 409, description = "the map has no published version", body = ErrorBody),
         (status = 422, description = "an engine would refuse the document: every problem named", body = ErrorBody)))]
 pub async fn publish(
     State(state): State<Services>,
     Ctx(context): Ctx,
     Path(id): Path<i64>,
-) -> Result<Json<Pair>, ApiError> {
-    Ok(Json(
-        proxies::store::publish(&state.pool, &context, id).await?,
-    ))
+) -> Result<(StatusCode, Json<ProxyPlan>), ApiError> {
+    let plan = proxies::store::publish(&state.pool, &context, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(plan)))
 }
 
 #[utoipa::path(get, path = "/api/v1/proxies", tag = "proxies",

@@ -36,6 +36,10 @@ struct Edge {
     port: u16,
     ca: testkit::pki::Ca,
     dir: std::path::PathBuf,
+    pair_id: i64,
+    /// What the pair was made with (its settings and side B's overlay).
+    settings: Value,
+    overlays: Value,
 }
 
 impl Drop for Edge {
@@ -149,14 +153,15 @@ async fn edge() -> Edge {
                        "certificates": [{"certificate": dir.join("edge.pem"), "key": dir.join("edge.key")}]}],
         "routes": []
     });
+    // Side B on this same host: its own port (what differs, as a merge patch).
+    let overlays = json!([{}, {"listeners": [{"address": format!("127.0.0.1:{}", port + 1), "public_port": port,
+        "certificates": [{"certificate": dir.join("edge.pem"), "key": dir.join("edge.key")}]}]}]);
     let created = app
         .send_json(
             Method::POST,
             "/api/v1/proxy-pairs",
-            &json!({"name": "DMZ", "map_id": map, "instances": ["proxy-a", "proxy-b"], "settings": settings,
-                    // Side B on this same host: its own port (what differs, as a merge patch).
-                    "overlays": [{}, {"listeners": [{"address": format!("127.0.0.1:{}", port + 1), "public_port": port,
-                       "certificates": [{"certificate": dir.join("edge.pem"), "key": dir.join("edge.key")}]}]}]}),
+            &json!({"name": "DMZ", "map_id": map, "instances": ["proxy-a", "proxy-b"],
+                    "settings": settings, "overlays": overlays}),
         )
         .await;
     let status = created.status();
@@ -179,8 +184,9 @@ async fn edge() -> Edge {
         .unwrap();
     let status = response.status();
     let published: Value = response.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{published}");
+    assert_eq!(status, StatusCode::ACCEPTED, "{published}");
     assert_eq!(published["version"], 1, "{published}");
+    assert_eq!(published["state"], "applying", "{published}");
     let at = Instant::now();
     until("version 1 in force", || engine.report().version == 1).await;
     assert!(
@@ -196,6 +202,9 @@ async fn edge() -> Edge {
         port,
         ca,
         dir,
+        pair_id,
+        settings,
+        overlays,
     }
 }
 
@@ -374,7 +383,8 @@ async fn a_ban_an_admin_adds_reaches_the_instance_at_once_and_a_lift_undoes_it()
     for action in [
         "proxy.pair.create",
         "proxy.token.issue",
-        "proxy.config.publish",
+        "proxy.config.plan",
+        "proxy.config.apply",
         "proxy.ban.add",
         "proxy.ban.lift",
     ] {
@@ -383,6 +393,151 @@ async fn a_ban_an_admin_adds_reaches_the_instance_at_once_and_a_lift_undoes_it()
             "{action} not in {actions:?}"
         );
     }
+}
+
+/// Waits up to 15 s for plan `plan` to be `state`: the plan.
+async fn plan_until(app: &TestApp, plan: i64, state: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let seen = app.get_json(&format!("/api/v1/proxy-plans/{plan}")).await;
+        if seen["state"] == state {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "plan {plan} not {state}: {seen}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_pair_configuration_is_planned_applied_verified_by_reports_and_drift_is_seen() {
+    let edge = edge().await;
+    let app = &edge.app;
+    let pair = edge.pair_id;
+    let first = app
+        .get_json(&format!("/api/v1/proxy-pairs/{pair}/plans"))
+        .await;
+    let first = first[0]["id"].as_i64().unwrap();
+    // Side B starts following: the first plan is verified once both report version 1.
+    let listed = app.get_json(&format!("/api/v1/proxy-pairs/{pair}")).await;
+    let side_b = listed["instances"][1]["id"].as_i64().unwrap();
+    let engine_b = proxy::Engine::idle("proxy-b");
+    let console =
+        proxy::console::Console::new(&app.url(""), issue(app, side_b).await, None).unwrap();
+    let follow_b = tokio::spawn(console.follow(engine_b.clone()));
+    let applied = plan_until(app, first, "applied").await;
+    assert!(
+        applied["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["outcome"] == "verified"),
+        "{applied}"
+    );
+
+    // A settings change reaches nobody until a plan is applied; the plan names it per instance.
+    let mut settings = edge.settings.clone();
+    settings["limits"] = json!({"body_bytes": 1_000_000});
+    let put = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/proxy-pairs/{pair}/settings"),
+            &json!({"settings": settings, "overlays": edge.overlays}),
+        )
+        .await;
+    assert_eq!(put.status(), StatusCode::OK);
+    let plan_path = format!("/api/v1/proxy-pairs/{pair}/plan");
+    let planned = app.request(Method::POST, &plan_path).send().await.unwrap();
+    assert_eq!(planned.status(), StatusCode::CREATED);
+    let planned: Value = planned.json().await.unwrap();
+    assert_eq!(
+        (planned["state"].as_str(), planned["version"].as_u64()),
+        (Some("ready"), Some(2))
+    );
+    for instance in planned["instances"].as_array().unwrap() {
+        assert_eq!(
+            (instance["from"].as_u64(), instance["to"].as_u64()),
+            (Some(1), Some(2))
+        );
+        assert_eq!(
+            instance["changes"],
+            json!([{"path": "limits.body_bytes", "from": (15u64 << 20).to_string(), "to": "1000000"}]),
+            "{planned}"
+        );
+    }
+    // Planning again changes nothing made: the same version, the earlier plan superseded and
+    // no longer applicable.
+    let again: Value = app
+        .request(Method::POST, &plan_path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["version"], 2, "{again}");
+    let stale = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/proxy-plans/{}/apply", planned["id"]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    assert_eq!(edge.engine.report().version, 1, "nothing told before apply");
+    let apply = |plan: &Value| {
+        app.request(
+            Method::POST,
+            &format!("/api/v1/proxy-plans/{}/apply", plan["id"]),
+        )
+        .send()
+    };
+    assert_eq!(apply(&again).await.unwrap().status(), StatusCode::ACCEPTED);
+    plan_until(app, again["id"].as_i64().unwrap(), "applied").await;
+    assert_eq!(edge.engine.config().config.limits.body_bytes, 1_000_000);
+    assert_eq!(engine_b.config().config.limits.body_bytes, 1_000_000);
+
+    // Side B told a certificate file its host does not have: it refuses version 3 and keeps
+    // serving version 2; the plan fails with its words, and B shows as drift.
+    let mut overlays = edge.overlays.clone();
+    overlays[1]["listeners"][0]["certificates"][0]["certificate"] = json!("/nonexistent/edge.pem");
+    let put = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/proxy-pairs/{pair}/settings"),
+            &json!({"settings": settings, "overlays": overlays}),
+        )
+        .await;
+    assert_eq!(put.status(), StatusCode::OK);
+    let third: Value = app
+        .request(Method::POST, &plan_path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(apply(&third).await.unwrap().status(), StatusCode::ACCEPTED);
+    let failed = plan_until(app, third["id"].as_i64().unwrap(), "failed").await;
+    let error = failed["error"].as_str().unwrap();
+    assert!(error.starts_with("proxy-b refused version 3"), "{error}");
+    assert_eq!(engine_b.report().version, 2);
+    let b = app.get_json(&format!("/api/v1/proxies/{side_b}")).await;
+    let drift = b["drift"].as_str().unwrap_or_default();
+    assert!(
+        drift.contains("serves version 2 and refused version 3"),
+        "{b}"
+    );
+    assert_eq!(edge.instance_view().await["drift"], Value::Null);
+    let actions = app.audit_action_names().await;
+    for action in ["proxy.pair.settings", "proxy.config.verify"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} not in {actions:?}"
+        );
+    }
+    follow_b.abort();
+    engine_b.shutdown();
 }
 
 #[tokio::test]

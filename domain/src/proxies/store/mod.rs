@@ -1,0 +1,376 @@
+//! Pairs, their configuration versions, their instances' tokens, pulls and reports.
+
+mod bans;
+mod document;
+mod plan;
+mod tokens;
+
+pub use bans::{ban, bans, detail, lift, sessions};
+pub use document::merge_patch;
+pub use plan::{apply, changes, plan, plans, proxy_plan, publish, register, Verify, VERIFY_WITHIN};
+pub use tokens::{authenticate, issue_token, pull, report, revoke_token};
+
+use super::{Instance, NewPair, Pair, Refused};
+use crate::audit::store::record;
+use crate::auth::principal::RequestContext;
+use crate::dates::rfc3339;
+use crate::Error;
+use document::overlay_problem;
+use proxyconf::{Config, Report};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+fn digest(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Seconds since the Unix epoch as RFC 3339.
+fn unix(secs: u64) -> String {
+    OffsetDateTime::from_unix_timestamp(secs.min(253_402_300_799) as i64)
+        .map(rfc3339)
+        .unwrap_or_default()
+}
+
+/// A name an admin gives: 1 to `max` characters, none of them control characters.
+fn plain_name(field: &str, value: &str, max: usize) -> Result<String, Error> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(Error::field(
+            field,
+            format!("use 1 to {max} characters, no control characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Creates a pair with its two instances (no token yet, nothing published).
+#[tracing::instrument(skip_all, fields(actor = %context.actor()))]
+pub async fn create(pool: &PgPool, context: &RequestContext, new: NewPair) -> Result<Pair, Error> {
+    context.require_admin()?;
+    let name = plain_name("name", &new.name, 100)?;
+    let mut instances = Vec::new();
+    for (i, instance) in new.instances.iter().enumerate() {
+        let n = instance.trim();
+        let ok = !n.is_empty()
+            && n.len() <= 63
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        if !ok {
+            return Err(Error::field(
+                &format!("instances[{i}]"),
+                "use 1 to 63 letters, digits, - and .",
+            ));
+        }
+        instances.push(n.to_owned());
+    }
+    if instances[0].eq_ignore_ascii_case(&instances[1]) {
+        return Err(Error::field("instances[1]", "the two sides need two names"));
+    }
+    let map = sqlx::query!("select name from proxy_map where id = $1", new.map_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(Refused::NoSuchMap(new.map_id))?;
+    let mut tx = pool.begin().await?;
+    let settings = serde_json::to_value(&new.settings).map_err(Error::internal)?;
+    let id = sqlx::query_scalar!(
+        "insert into proxy_pair (name, map_id, settings) values ($1, $2, $3) returning id",
+        name,
+        new.map_id,
+        settings
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| {
+        crate::error::on_constraint(
+            e,
+            "proxy_pair_name_key",
+            "name",
+            "a proxy pair with this name exists",
+        )
+    })?;
+    let overlays = checked_overlays(&new.settings, new.overlays.clone())?;
+    for ((side, instance), overlay) in ["a", "b"].iter().zip(&instances).zip(&overlays) {
+        let overlay = if overlay.is_null() {
+            json!({})
+        } else {
+            overlay.clone()
+        };
+        sqlx::query!(
+            "insert into proxy_instance (pair_id, side, name, overlay) values ($1, $2, $3, $4)",
+            id,
+            side,
+            instance,
+            overlay.clone()
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    record(
+        &mut tx,
+        context
+            .event("proxy.pair.create", format!("proxy-pair:{name}"))
+            .after(json!({"id": id, "map": map.name, "instances": instances,
+                          "settings": settings, "overlays": overlays})),
+    )
+    .await?;
+    tx.commit().await?;
+    pair(pool, context, id).await
+}
+
+/// `overlays` (absent or `null`: none) when each is an overlay that makes a document with
+/// `settings`.
+fn checked_overlays(
+    settings: &Config,
+    overlays: Option<[serde_json::Value; 2]>,
+) -> Result<[serde_json::Value; 2], Error> {
+    let overlays = overlays
+        .unwrap_or_default()
+        .map(|o| if o.is_null() { json!({}) } else { o });
+    for (i, overlay) in overlays.iter().enumerate() {
+        if !overlay.is_object() {
+            return Err(Error::field(
+                &format!("overlays[{i}]"),
+                "a JSON object: the fields of the document that differ for this instance",
+            ));
+        }
+        if let Some(problem) = overlay_problem(overlay) {
+            return Err(Error::field(&format!("overlays[{i}]"), problem));
+        }
+        // It must make a document with the settings (routes and trust come with a plan).
+        let mut probe = serde_json::to_value(settings).map_err(Error::internal)?;
+        merge_patch(&mut probe, overlay);
+        if let Err(e) = serde_json::from_value::<Config>(probe) {
+            return Err(Error::field(&format!("overlays[{i}]"), e.to_string()));
+        }
+    }
+    Ok(overlays)
+}
+
+/// Replaces pair `id`'s settings and its instances' overlays. Nothing reaches the instances
+/// until a plan made after it is applied.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), pair = id))]
+pub async fn update(
+    pool: &PgPool,
+    context: &RequestContext,
+    id: i64,
+    new: super::PairSettings,
+) -> Result<Pair, Error> {
+    context.require_admin()?;
+    let overlays = checked_overlays(&new.settings, new.overlays)?;
+    let settings = serde_json::to_value(&new.settings).map_err(Error::internal)?;
+    let mut tx = pool.begin().await?;
+    let before = sqlx::query!(
+        "select name, settings from proxy_pair where id = $1 for update",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Refused::NoSuchPair(id))?;
+    let before_overlays = sqlx::query_scalar!(
+        "select overlay from proxy_instance where pair_id = $1 order by side",
+        id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "update proxy_pair set settings = $2 where id = $1",
+        id,
+        settings
+    )
+    .execute(&mut *tx)
+    .await?;
+    for (side, overlay) in ["a", "b"].iter().zip(&overlays) {
+        sqlx::query!(
+            "update proxy_instance set overlay = $3 where pair_id = $1 and side = $2",
+            id,
+            side,
+            overlay
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    record(
+        &mut tx,
+        context
+            .event("proxy.pair.settings", format!("proxy-pair:{}", before.name))
+            .before(json!({"settings": before.settings, "overlays": before_overlays}))
+            .after(json!({"settings": settings, "overlays": overlays})),
+    )
+    .await?;
+    tx.commit().await?;
+    pair(pool, context, id).await
+}
+
+/// Every pair with its instances.
+pub async fn pairs(pool: &PgPool, context: &RequestContext) -> Result<Vec<Pair>, Error> {
+    context.require_reader()?;
+    let ids = sqlx::query_scalar!("select id from proxy_pair order by name")
+        .fetch_all(pool)
+        .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(pair(pool, context, id).await?);
+    }
+    Ok(out)
+}
+
+pub async fn pair(pool: &PgPool, context: &RequestContext, id: i64) -> Result<Pair, Error> {
+    context.require_reader()?;
+    let row = sqlx::query!(
+        r#"select p.id, p.name, p.map_id, m.name as map,
+                  (select max(version) from proxy_config c where c.pair_id = p.id) as "version?"
+           from proxy_pair p join proxy_map m on m.id = p.map_id where p.id = $1"#,
+        id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Refused::NoSuchPair(id))?;
+    let instances = instance_rows(pool, Some(id)).await?;
+    Ok(Pair {
+        id: row.id,
+        name: row.name,
+        map_id: row.map_id,
+        map: row.map,
+        version: row.version.unwrap_or(0).max(0) as u64,
+        instances,
+    })
+}
+
+/// Every instance, for `/metrics` (a monitor may read these counts).
+pub async fn for_monitoring(
+    pool: &PgPool,
+    context: &RequestContext,
+) -> Result<Vec<Instance>, Error> {
+    context.require_monitor()?;
+    instance_rows(pool, None).await
+}
+
+/// The agents connected through the instances that reported within the last minute.
+pub async fn proxied_agents(pool: &PgPool) -> Result<Vec<super::ProxiedAgent>, Error> {
+    let rows = sqlx::query!(
+        r#"select p.name as pair, i.name, i.report as "report!"
+           from proxy_instance i join proxy_pair p on p.id = i.pair_id
+           where i.report is not null and i.reported_at > now() - interval '1 minute'
+           order by p.name, i.side"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let Ok(report) = serde_json::from_value::<Report>(r.report) else {
+            continue;
+        };
+        out.extend(report.sessions.into_iter().map(|s| super::ProxiedAgent {
+            user: s.user,
+            address: s.address.to_string(),
+            pair: r.pair.clone(),
+            instance: r.name.clone(),
+            websockets: s.websockets,
+            last: unix(s.last),
+        }));
+    }
+    out.sort_by(|a, b| (&a.user, &a.instance).cmp(&(&b.user, &b.instance)));
+    Ok(out)
+}
+
+/// Every instance (`GET /api/v1/proxies`).
+pub async fn instances(pool: &PgPool, context: &RequestContext) -> Result<Vec<Instance>, Error> {
+    context.require_reader()?;
+    instance_rows(pool, None).await
+}
+
+pub async fn instance(pool: &PgPool, context: &RequestContext, id: i64) -> Result<Instance, Error> {
+    context.require_reader()?;
+    instance_rows(pool, None)
+        .await?
+        .into_iter()
+        .find(|i| i.id == id)
+        .ok_or_else(|| Refused::NoSuchInstance(id).into())
+}
+
+async fn instance_rows(pool: &PgPool, pair: Option<i64>) -> Result<Vec<Instance>, Error> {
+    let rows = sqlx::query!(
+        r#"select i.id, i.pair_id, p.name as pair, i.side, i.name, i.published, i.token_hint,
+                  c.overlays -> i.side as "overlay?",
+                  i.token_hash is not null as "has_token!", i.report, i.reported_at,
+                  coalesce(i.reported_at > now() - interval '1 minute', false) as "fresh!",
+                  c.document as "document?",
+                  exists(select 1 from proxy_plan pp where pp.pair_id = i.pair_id and pp.state = 'applying') as "applying!"
+           from proxy_instance i join proxy_pair p on p.id = i.pair_id
+           left join proxy_config c on c.pair_id = i.pair_id and c.version = i.published
+           where $1::bigint is null or i.pair_id = $1
+           order by p.name, i.side"#,
+        pair
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let report: Option<Report> = r.report.and_then(|v| serde_json::from_value(v).ok());
+            let config: Option<Config> = r.document.and_then(|mut v| {
+                merge_patch(&mut v, r.overlay.as_ref().unwrap_or(&serde_json::Value::Null));
+                serde_json::from_value(v).ok()
+            });
+            let health = match (&report, r.fresh) {
+                (None, _) => "never",
+                (Some(_), false) => "silent",
+                (Some(report), true) if report.upstreams.iter().any(|u| !u.up) => "degraded",
+                (Some(_), true) => "up",
+            };
+            let published = r.published.max(0) as u64;
+            let drift = match &report {
+                Some(report) if published > 0 && !r.applying && report.version != published => {
+                    Some(match &report.refused {
+                        Some(f) if f.version == published => format!(
+                            "serves version {} and refused version {published}, which it was told: {}",
+                            report.version,
+                            f.problems.join("; ")
+                        ),
+                        _ => format!(
+                            "serves version {}, not version {published}, which it was told",
+                            report.version
+                        ),
+                    })
+                }
+                _ => None,
+            };
+            Instance {
+                id: r.id,
+                pair_id: r.pair_id,
+                pair: r.pair,
+                side: r.side,
+                name: r.name,
+                listen: config
+                    .map(|c| c.listeners.iter().map(|l| l.address.to_string()).collect())
+                    .unwrap_or_default(),
+                published,
+                in_force: report.as_ref().map_or(0, |r| r.version),
+                refused: report.as_ref().and_then(|r| {
+                    r.refused
+                        .as_ref()
+                        .map(|f| format!("version {}: {}", f.version, f.problems.join("; ")))
+                }),
+                health: health.to_owned(),
+                last_seen: r.reported_at.map(rfc3339),
+                has_token: r.has_token,
+                token_hint: r.token_hint,
+                sessions: report.as_ref().map_or(0, |r| r.sessions.len()),
+                bans: report.as_ref().map_or(0, |r| r.bans.len()),
+                drift,
+            }
+        })
+        .collect())
+}
+
+/// Instance `instance`'s last report (empty when it never reported).
+pub(super) async fn last_report(pool: &PgPool, instance: i64) -> Result<Report, Error> {
+    let report = sqlx::query_scalar!("select report from proxy_instance where id = $1", instance)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(Refused::NoSuchInstance(instance))?;
+    Ok(report
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default())
+}
