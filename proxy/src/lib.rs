@@ -24,6 +24,7 @@ pub mod limits;
 pub mod listen;
 pub mod live;
 mod peer;
+mod sso;
 mod statics;
 pub mod status;
 mod tls;
@@ -62,6 +63,7 @@ pub struct Engine {
     live: ArcSwap<live::Loaded>,
     pub bans: bans::Bans,
     pub auth: auth::Auth,
+    sso: sso::Sso,
     conns: conns::Conns,
     statics: statics::Cache,
     refused: Mutex<Option<Refusal>>,
@@ -117,6 +119,7 @@ impl Engine {
             live: ArcSwap::from_pointee(live::Loaded::empty()),
             bans: bans::Bans::default(),
             auth: auth::Auth::new(),
+            sso: sso::Sso::default(),
             conns: conns::Conns::default(),
             statics: statics::Cache::default(),
             refused: Mutex::new(None),
@@ -126,6 +129,7 @@ impl Engine {
         });
         tokio::spawn(housekeeping(Arc::downgrade(&engine)));
         tokio::spawn(peer::forward(Arc::downgrade(&engine)));
+        tokio::spawn(ids_keys(Arc::downgrade(&engine)));
         engine
     }
 
@@ -250,6 +254,7 @@ impl Engine {
     /// account was removed).
     pub fn revoke(&self, user: &str) {
         self.auth.forget(user);
+        self.sso.forget(user);
         self.conns
             .close(&proxyconf::BanTarget::Account(user.to_owned()));
     }
@@ -274,5 +279,23 @@ async fn housekeeping(engine: std::sync::Weak<Engine>) {
         engine.auth.expire(&engine.live().config.auth);
         engine.live().limits.forget_idle();
         engine.statics.expire();
+        engine.sso.expire();
+    }
+}
+
+/// The IdS keys, fetched again every `auth.ids_key_refresh_secs` (looked at every 5 s, so a
+/// first configuration with IdS routes has them within seconds).
+async fn ids_keys(engine: std::sync::Weak<Engine>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        let live = engine.live();
+        let refresh = std::time::Duration::from_secs(live.config.auth.ids_key_refresh_secs);
+        if live.has_ids() && engine.sso.due(refresh, false) {
+            chain::fetch_ids_keys(&engine, &live).await;
+        }
     }
 }

@@ -27,6 +27,21 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The IdS routes' internal sides (where SSO keys are fetched), without repeats.
+    pub(crate) fn ids(&self) -> Vec<&proxyconf::HostPort> {
+        let mut out: Vec<&proxyconf::HostPort> = Vec::new();
+        for r in &self.config.routes {
+            if r.component == proxyconf::Component::Ids && !out.contains(&&r.internal) {
+                out.push(&r.internal);
+            }
+        }
+        out
+    }
+
+    pub(crate) fn has_ids(&self) -> bool {
+        !self.ids().is_empty()
+    }
+
     /// Before the first configuration: nothing bound, nothing routed.
     pub(crate) fn empty() -> Loaded {
         let config = Config {

@@ -41,10 +41,17 @@ fqdn = "cuic1.sim.test"
 kind = "cuic"
 password = "Admin!pass1"
 https_ports = [0]
+
+[[cluster.node]]
+fqdn = "ids1.sim.test"
+kind = "ids"
+password = "Admin!pass1"
+https_ports = [0]
 "#;
 
 const FINESSE: &str = "finesse1.edge.test";
 const CUIC: &str = "cuic1.edge.test";
+const IDS: &str = "ids1.edge.test";
 
 struct Rig {
     sim: sim::Running,
@@ -104,7 +111,7 @@ impl Rig {
             .await
             .expect("the fleet starts");
         let ca = testkit::pki::Ca::new("Edge test CA");
-        let leaf = ca.leaf(&[FINESSE, CUIC]);
+        let leaf = ca.leaf(&[FINESSE, CUIC, IDS]);
         let dir = std::env::temp_dir().join(format!("gatehouse-proxy-{}", testkit::free_port()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("edge.pem"), &leaf.pem).unwrap();
@@ -117,7 +124,8 @@ impl Rig {
         let notify = sim.node("finesse1.sim.test").unwrap().https[1];
         let finesse = sim.node("finesse1.sim.test").unwrap().https[0];
         let cuic = sim.node("cuic1.sim.test").unwrap().https[0];
-        let trust: Vec<String> = (0..2)
+        let ids = sim.node("ids1.sim.test").unwrap().https[0];
+        let trust: Vec<String> = (0..3)
             .map(|i| sim.fleet.state(i).active_tomcat.unwrap().cert_pem)
             .collect();
         let mut config = Config::from_json(&format!(
@@ -130,7 +138,8 @@ impl Rig {
                 "routes": [
                   {{"external": "{FINESSE}:{port}", "internal": "finesse1.sim.test:8445", "address": "{finesse}", "component": "finesse"}},
                   {{"external": "{FINESSE}:{notify_port}", "internal": "finesse1.sim.test:7443", "address": "{notify}", "component": "finesse"}},
-                  {{"external": "{CUIC}:{port}", "internal": "cuic1.sim.test:8444", "address": "{cuic}", "component": "cuic"}}
+                  {{"external": "{CUIC}:{port}", "internal": "cuic1.sim.test:8444", "address": "{cuic}", "component": "cuic"}},
+                  {{"external": "{IDS}:{port}", "internal": "ids1.sim.test:8553", "address": "{ids}", "component": "ids"}}
                 ],
                 "upstream": {{"client_certificate": {{"certificate": "{dir}/client.pem", "key": "{dir}/client.key"}}}}}}"#,
             dir = dir.display()
@@ -571,6 +580,21 @@ async fn refused_paths_and_paths_that_read_two_ways_never_reach_the_upstream() {
     let rig = Rig::start(|_| {}).await;
     assert_eq!(rig.as_agent("/cfadmin/").await.status, 403);
     assert_eq!(rig.as_agent("/http-bind").await.status, 403);
+    // FIPPA (the IP phone agent) is not supported through the proxy (seed 004).
+    assert_eq!(rig.as_agent("/fippa/agent1").await.status, 403);
+    for method in ["TRACE", "CONNECT"] {
+        let target = if method == "CONNECT" {
+            format!("{FINESSE}:{}", rig.port)
+        } else {
+            "/".into()
+        };
+        let raw = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+            rig.port,
+            basic("agent1", "Agent!pass1")
+        );
+        assert_eq!(rig.raw(FINESSE, &raw).await.status, 405, "{method}");
+    }
     assert_eq!(
         rig.get(FINESSE, "/desktop/assets/../../finesse/api/SystemInfo", &[])
             .await
@@ -592,7 +616,119 @@ async fn refused_paths_and_paths_that_read_two_ways_never_reach_the_upstream() {
         .fleet
         .seen(0)
         .iter()
-        .all(|s| !s.target.contains("cfadmin") && !s.target.contains("SystemInfo")));
+        .all(|s| !s.target.contains("cfadmin")
+            && !s.target.contains("SystemInfo")
+            && !s.target.contains("fippa")
+            && s.method != "TRACE"
+            && s.method != "CONNECT"));
+}
+
+#[tokio::test]
+async fn an_sso_token_the_ids_signed_is_believed_and_a_forged_or_expired_one_is_not() {
+    let rig = Rig::start(|_| {}).await;
+    let ids = rig.sim.fleet.index("ids1.sim.test").unwrap();
+    let token = rig.sim.fleet.ids_token(ids, "agent1", 600).unwrap();
+    let bearer = |t: &str| format!("Bearer {t}");
+    let desktop = "/desktop/container/";
+    // The engine fetches the IdS's key when a token names one it does not know yet.
+    let ok = rig
+        .get(FINESSE, desktop, &[("Authorization", &bearer(&token))])
+        .await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(rig.reached(desktop).len(), 1);
+    let expired = rig.sim.fleet.ids_token(ids, "agent1", -5).unwrap();
+    let refused = rig
+        .get(FINESSE, desktop, &[("Authorization", &bearer(&expired))])
+        .await;
+    assert_eq!(refused.status, 401);
+    assert!(refused.body.contains("expired"), "{refused:?}");
+    // The claims changed after signing: the signature no longer holds.
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(r#"{"sub":"agent2","exp":4102444800}"#);
+    let forged = parts.join(".");
+    assert_eq!(
+        rig.get(FINESSE, desktop, &[("Authorization", &bearer(&forged))])
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        rig.get(FINESSE, desktop, &[("Authorization", "Bearer x.y")])
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        rig.reached(desktop).len(),
+        1,
+        "nothing else reached Finesse"
+    );
+    // Believed from the cache: the agent is a session of this engine.
+    assert!(rig
+        .engine
+        .report()
+        .sessions
+        .iter()
+        .any(|s| s.user == "agent1"));
+    // Five bad tokens ban the address like five bad passwords.
+    for _ in 0..3 {
+        rig.get(FINESSE, desktop, &[("Authorization", &bearer(&forged))])
+            .await;
+    }
+    let banned = rig
+        .get(FINESSE, desktop, &[("Authorization", &bearer(&token))])
+        .await;
+    assert_eq!(banned.status, 418);
+}
+
+#[tokio::test]
+async fn a_websocket_may_carry_its_credentials_as_a_protocol_entry_which_stays_at_the_edge() {
+    let rig = Rig::start(|_| {}).await;
+    let entry = format!(
+        "basic.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("agent1:Agent!pass1")
+    );
+    // No REST request before: the protocol entry alone authenticates the handshake.
+    let mut socket = rig
+        .websocket(&[("Sec-WebSocket-Protocol", &entry)])
+        .await
+        .expect("the upgrade is accepted and the entry answered as the protocol");
+    assert!(sign_in(&mut socket, "agent1", "Agent!pass1")
+        .await
+        .is_some());
+    let upgrade = rig
+        .sim
+        .fleet
+        .seen(0)
+        .into_iter()
+        .find(|s| s.target == "/ws/")
+        .unwrap();
+    assert!(
+        upgrade
+            .headers
+            .iter()
+            .all(|(n, v)| n != "sec-websocket-protocol" && !v.contains(&entry)),
+        "the credentials stayed at the edge: {:?}",
+        upgrade.headers
+    );
+    let wrong = format!(
+        "basic.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("agent2:wrong")
+    );
+    assert_eq!(
+        rig.websocket(&[("Sec-WebSocket-Protocol", &wrong)])
+            .await
+            .err(),
+        Some(401)
+    );
+    let ids = rig.sim.fleet.index("ids1.sim.test").unwrap();
+    let token = rig.sim.fleet.ids_token(ids, "agent2", 600).unwrap();
+    let bearer = format!("bearer.{token}");
+    assert!(rig
+        .websocket(&[("Sec-WebSocket-Protocol", &bearer)])
+        .await
+        .is_ok());
 }
 
 #[tokio::test]

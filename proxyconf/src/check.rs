@@ -237,6 +237,13 @@ pub(crate) fn config(c: &Config) -> Vec<Problem> {
         a.credential_cache_secs,
     );
     positive(&mut say, "auth.token_cache_secs", a.token_cache_secs);
+    prefix(&mut say, "auth.ids_key_path".into(), &a.ids_key_path, false);
+    if a.ids_key_refresh_secs < 10 {
+        say(
+            "auth.ids_key_refresh_secs".into(),
+            "at least 10 (seed 004 polls every 300)".into(),
+        );
+    }
     positive(
         &mut say,
         "auth.websocket_window_secs",

@@ -183,6 +183,10 @@ pub struct Auth {
     pub credential_cache_secs: u64,
     /// How long an SSO token is believed (installer: 7,200).
     pub token_cache_secs: u64,
+    /// Where each IdS route publishes its token verifying keys.
+    pub ids_key_path: String,
+    /// How often the IdS keys are fetched again (seed 004: 300 s).
+    pub ids_key_refresh_secs: u64,
     /// How long after an authenticated REST request its client address may open a WebSocket.
     pub websocket_window_secs: u64,
     /// Paths served without credentials, from the engine's cache (the desktop's static files).
@@ -192,8 +196,8 @@ pub struct Auth {
     /// Upper bounds of the static cache.
     pub static_cache_entries: usize,
     pub static_cache_bytes: usize,
-    /// Paths refused whatever the credentials (seed 004: the admin console and BOSH are not
-    /// supported through the proxy).
+    /// Paths refused whatever the credentials (seed 004: the admin console, BOSH and FIPPA are
+    /// not supported through the proxy).
     pub refused_prefixes: Vec<String>,
 }
 
@@ -203,6 +207,8 @@ impl Default for Auth {
             finesse: Vec::new(),
             credential_cache_secs: 900,
             token_cache_secs: 7_200,
+            ids_key_path: "/ids/v1/keys/verifying".into(),
+            ids_key_refresh_secs: 300,
             websocket_window_secs: 900,
             static_prefixes: [
                 "/desktop/assets/",
@@ -216,7 +222,7 @@ impl Default for Auth {
             static_cache_secs: 24 * 3600,
             static_cache_entries: 4_096,
             static_cache_bytes: 64 << 20,
-            refused_prefixes: ["/cfadmin", "/admin", "/http-bind"]
+            refused_prefixes: ["/cfadmin", "/admin", "/http-bind", "/fippa"]
                 .map(String::from)
                 .to_vec(),
         }

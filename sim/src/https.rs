@@ -180,6 +180,11 @@ fn router(fleet: Arc<Fleet>, node: usize, port: Port) -> Router {
             get(crate::notify::upgrade).with_state(notifications),
         );
     }
+    if api.fleet.spec_of(node).kind == "ids" {
+        app = app
+            .route("/ids/v1/keys/verifying", get(ids_key))
+            .route("/ids/v1/oauth/token", axum::routing::post(ids_token));
+    }
     if port == Port::FinesseRest {
         app = app.route("/desktop/container/", get(desktop));
         app = app
@@ -199,6 +204,47 @@ async fn home(State(api): State<Api>) -> impl IntoResponse {
         "<!doctype html><title>{0}</title><p>{0}: simulated {1} {2}</p>",
         spec.fqdn, spec.kind, spec.version
     ))
+}
+
+fn json(value: serde_json::Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// The IdS's token verifying key.
+async fn ids_key(State(api): State<Api>) -> Response {
+    match api.fleet.ids_key(api.node) {
+        Some(key) => json(key),
+        None => api_error(StatusCode::NOT_FOUND, "Not Found", "No such resource"),
+    }
+}
+
+/// An access token for an agent who signs in with Basic credentials (the simulated identity
+/// provider's part, in one step), valid an hour.
+async fn ids_token(State(api): State<Api>, headers: HeaderMap) -> Response {
+    let Some((user, password)) = finesse::basic(&headers) else {
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Credentials are required",
+        );
+    };
+    if !api.fleet.agent_password(&user, &password) {
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Invalid credentials",
+        );
+    }
+    match api.fleet.ids_token(api.node, &user, 3_600) {
+        Some(token) => json(serde_json::json!({
+            "access_token": token, "token_type": "Bearer", "expires_in": 3_600
+        })),
+        None => api_error(StatusCode::NOT_FOUND, "Not Found", "No such resource"),
+    }
 }
 
 /// The simulated desktop: a sign-in form that reads the agent over the REST API, then opens

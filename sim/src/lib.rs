@@ -8,6 +8,7 @@ pub mod cli;
 mod client_auth;
 pub mod fleet;
 mod https;
+mod ids;
 mod node;
 mod notify;
 mod pki;
@@ -85,6 +86,8 @@ struct Live {
     agent_states: Mutex<std::collections::HashMap<String, String>>,
     /// Pushed to the node's notification WebSockets.
     events: tokio::sync::broadcast::Sender<String>,
+    /// An IdS node's SSO token signing key.
+    ids: Option<ids::Signer>,
 }
 
 /// One HTTPS request as it reached a node.
@@ -214,6 +217,9 @@ impl Fleet {
                     seen: Mutex::default(),
                     agent_states: Mutex::default(),
                     events: tokio::sync::broadcast::channel(256).0,
+                    ids: (node.kind == "ids")
+                        .then(|| ids::Signer::new(&node.fqdn))
+                        .flatten(),
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -223,6 +229,27 @@ impl Fleet {
             store: Mutex::new(store),
             live,
         }))
+    }
+
+    /// An SSO access token IdS node `node` signs for `user`, valid `seconds` from now
+    /// (negative: expired); `None` when the node is not an IdS.
+    pub fn ids_token(&self, node: usize, user: &str, seconds: i64) -> Option<String> {
+        let issuer = &self.nodes[node].fqdn;
+        self.live[node].ids.as_ref()?.token(issuer, user, seconds)
+    }
+
+    /// IdS node `node`'s verifying key, as it publishes it.
+    pub(crate) fn ids_key(&self, node: usize) -> Option<serde_json::Value> {
+        Some(self.live[node].ids.as_ref()?.published())
+    }
+
+    /// Whether some agent of the fleet signs in with `user` and `password` (the IdS's
+    /// identity provider, simulated).
+    pub(crate) fn agent_password(&self, user: &str, password: &str) -> bool {
+        self.nodes
+            .iter()
+            .flat_map(|n| &n.agents)
+            .any(|a| a.id == user && a.password == password)
     }
 
     pub fn spec_of(&self, node: usize) -> &NodeSpec {

@@ -1,12 +1,13 @@
 //! Who a request is: Basic credentials read, believed from the cache or checked against
-//! Finesse, failures counted toward bans.
+//! Finesse; SSO bearer tokens verified with the IdS's key (`crate::sso`); credentials a
+//! WebSocket handshake carries in `Sec-WebSocket-Protocol`; failures counted toward bans.
 
 use super::*;
 use crate::auth;
 
 pub(super) enum Credentials {
     Basic(String, String),
-    Bearer,
+    Bearer(String),
     Malformed,
     None,
 }
@@ -20,7 +21,7 @@ pub(super) fn credentials(headers: &HeaderMap) -> Credentials {
     };
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if scheme.eq_ignore_ascii_case("bearer") {
-        return Credentials::Bearer;
+        return Credentials::Bearer(rest.trim().to_owned());
     }
     if !scheme.eq_ignore_ascii_case("basic") {
         return Credentials::Malformed;
@@ -37,6 +38,158 @@ pub(super) fn credentials(headers: &HeaderMap) -> Credentials {
     }
 }
 
+/// Credentials a WebSocket handshake carries in `Sec-WebSocket-Protocol` (a browser cannot set
+/// `Authorization` on one; seed 004's later proxies read them there): an entry
+/// `basic.<user:password in base64url>` or `bearer.<token>`. The entry is returned too: it is
+/// taken out of the header before the request goes upstream and answered as the protocol
+/// chosen when the upstream chooses none (a browser that offered protocols needs one back).
+pub(super) fn protocol_credentials(headers: &HeaderMap) -> Option<(Credentials, String)> {
+    for value in headers.get_all(header::SEC_WEBSOCKET_PROTOCOL) {
+        let Ok(value) = value.to_str() else {
+            continue;
+        };
+        for entry in value.split(',').map(str::trim) {
+            let (kind, rest) = entry.split_once('.').unwrap_or((entry, ""));
+            let found = if kind.eq_ignore_ascii_case("basic") {
+                let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(rest.trim_end_matches('='))
+                    .ok()
+                    .and_then(|d| String::from_utf8(d).ok());
+                match decoded.as_deref().and_then(|t| t.split_once(':')) {
+                    Some((user, password)) => {
+                        Credentials::Basic(user.to_owned(), password.to_owned())
+                    }
+                    None => Credentials::Malformed,
+                }
+            } else if kind.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
+                Credentials::Bearer(rest.to_owned())
+            } else {
+                continue;
+            };
+            return Some((found, entry.to_owned()));
+        }
+    }
+    None
+}
+
+/// `headers`' `Sec-WebSocket-Protocol` without `entry` (the header is dropped when nothing
+/// else was offered): credentials never go upstream in it.
+pub(super) fn without_protocol(headers: &mut HeaderMap, entry: &str) {
+    let rest: Vec<String> = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && *e != entry)
+        .map(str::to_owned)
+        .collect();
+    headers.remove(header::SEC_WEBSOCKET_PROTOCOL);
+    if let Ok(value) = HeaderValue::from_str(&rest.join(", ")) {
+        if !rest.is_empty() {
+            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+        }
+    }
+}
+
+/// An SSO bearer token: believed from the cache, else verified with the IdS's key (fetched
+/// first when the token names a key not known yet). A token that does not verify counts as a
+/// failure against the address.
+pub(super) async fn authenticate_token(
+    conn: &Conn,
+    live: &Loaded,
+    client: Client,
+    token: &str,
+) -> Result<String, Response<Body>> {
+    let engine = &conn.engine;
+    if let Some(user) = engine.sso.believed(token) {
+        return Ok(user);
+    }
+    let mut verified = engine.sso.verify(token);
+    if verified == Err(crate::sso::Refused::UnknownKey) && live.has_ids() {
+        // A fetch under way (the first, at start) ends first; then one of our own if due.
+        let _fetching = engine.sso.fetching.lock().await;
+        verified = engine.sso.verify(token);
+        let refresh = Duration::from_secs(live.config.auth.ids_key_refresh_secs);
+        if verified == Err(crate::sso::Refused::UnknownKey) && engine.sso.due(refresh, true) {
+            fetch_keys(engine, live).await;
+            verified = engine.sso.verify(token);
+        }
+    }
+    match verified {
+        Ok((user, exp)) => {
+            if !client.exempt {
+                engine.bans.succeeded(&[BanTarget::Address(client.key)]);
+            }
+            engine
+                .sso
+                .remember(token, &user, exp, live.config.auth.token_cache_secs);
+            Ok(user)
+        }
+        Err(why) => {
+            tracing::debug!(?why, "bearer token refused");
+            if !client.exempt {
+                for ban in engine
+                    .bans
+                    .failed(&[BanTarget::Address(client.key)], &live.config.bans)
+                {
+                    if let BanTarget::Address(address) = ban.target {
+                        engine.forget_address_but(address, Some(&conn.handle));
+                    }
+                }
+            }
+            let text = match why {
+                crate::sso::Refused::Expired => "the token has expired",
+                _ => "Invalid token",
+            };
+            Err(unauthorized(conn, text, false))
+        }
+    }
+}
+
+/// Fetches the verifying keys every IdS route publishes (`auth.ids_key_path`).
+pub(crate) async fn fetch_ids_keys(engine: &Engine, live: &Loaded) {
+    let _fetching = engine.sso.fetching.lock().await;
+    fetch_keys(engine, live).await;
+}
+
+async fn fetch_keys(engine: &Engine, live: &Loaded) {
+    let path = &live.config.auth.ids_key_path;
+    for target in live.ids() {
+        let Ok(uri) = format!("https://{target}{path}").parse::<Uri>() else {
+            continue;
+        };
+        let Ok(req) = Request::get(uri).body(crate::body::bytes(Bytes::new())) else {
+            continue;
+        };
+        let upstream = target.to_string();
+        let timeout = Duration::from_secs(live.config.timeouts.upstream_connect_secs + 10);
+        let answer = match tokio::time::timeout(timeout, live.upstream.request(req)).await {
+            Ok(Ok(response)) if response.status() == StatusCode::OK => {
+                let limited = http_body_util::Limited::new(response.into_body(), 64 << 10);
+                match tokio::time::timeout(timeout, limited.collect()).await {
+                    Ok(Ok(body)) => Ok(body.to_bytes()),
+                    _ => Err("the keys could not be read".to_owned()),
+                }
+            }
+            Ok(Ok(response)) => Err(format!("the keys: {}", response.status())),
+            Ok(Err(e)) => Err(error_chain(&e)),
+            Err(_) => Err(format!("no answer in {timeout:?}")),
+        };
+        match answer {
+            Ok(body) => {
+                engine.health.ok(&upstream);
+                let read = engine.sso.take_keys(&body);
+                tracing::info!(%upstream, keys = read, "IdS token keys fetched");
+            }
+            Err(e) => {
+                tracing::warn!(%upstream, error = %e, "IdS token keys not fetched");
+                engine.health.failed(&upstream, format!("{upstream}: {e}"));
+            }
+        }
+    }
+}
+
 /// Basic credentials: believed from the cache, else checked against Finesse. A failure counts
 /// against the address and the account; reaching the limit bans them. An address ban closes
 /// what the address has open. An account ban stops every further check of that account's
@@ -48,7 +201,6 @@ pub(super) async fn authenticate(
     client: Client,
     user: &str,
     password: &str,
-    headers: &HeaderMap,
 ) -> Result<(), Response<Body>> {
     let engine = &conn.engine;
     let config = &live.config;
@@ -67,7 +219,7 @@ pub(super) async fn authenticate(
         ));
     }
     let accepted = if plausible {
-        match finesse_accepts(conn, live, user, headers).await {
+        match finesse_accepts(conn, live, user, password).await {
             Ok(accepted) => accepted,
             Err(reason) => {
                 tracing::warn!(%reason, "credentials could not be checked");
@@ -119,8 +271,13 @@ async fn finesse_accepts(
     conn: &Conn,
     live: &Loaded,
     user: &str,
-    headers: &HeaderMap,
+    password: &str,
 ) -> Result<bool, String> {
+    // Built anew (the client's may have come as a WebSocket protocol entry).
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let Ok(authorization) = HeaderValue::from_str(&format!("Basic {basic}")) else {
+        return Ok(false);
+    };
     let config = &live.config;
     let targets: Vec<&proxyconf::HostPort> = if config.auth.finesse.is_empty() {
         config
@@ -138,10 +295,7 @@ async fn finesse_accepts(
         let Ok(uri) = format!("https://{target}/finesse/api/User/{user}").parse::<Uri>() else {
             continue;
         };
-        let mut req = Request::get(uri);
-        if let Some(v) = headers.get(header::AUTHORIZATION) {
-            req = req.header(header::AUTHORIZATION, v.clone());
-        }
+        let req = Request::get(uri).header(header::AUTHORIZATION, authorization.clone());
         let Ok(req) = req.body(crate::body::bytes(Bytes::new())) else {
             continue;
         };
@@ -187,12 +341,49 @@ mod tests {
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer abc"),
         );
-        assert!(matches!(credentials(&h), Credentials::Bearer));
+        assert!(matches!(credentials(&h), Credentials::Bearer(t) if t == "abc"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
         assert!(matches!(credentials(&h), Credentials::Malformed));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Digest x"));
         assert!(matches!(credentials(&h), Credentials::Malformed));
         h.remove(header::AUTHORIZATION);
         assert!(matches!(credentials(&h), Credentials::None));
+    }
+
+    #[test]
+    fn a_websocket_handshake_carries_credentials_in_its_protocols_and_they_stay_here() {
+        let mut h = HeaderMap::new();
+        // base64url("agent1:p?ss") without padding.
+        h.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("xmpp, basic.YWdlbnQxOnA_c3M"),
+        );
+        let (found, entry) = protocol_credentials(&h).unwrap();
+        assert!(matches!(found, Credentials::Basic(u, p) if u == "agent1" && p == "p?ss"));
+        assert_eq!(entry, "basic.YWdlbnQxOnA_c3M");
+        without_protocol(&mut h, &entry);
+        assert_eq!(h[header::SEC_WEBSOCKET_PROTOCOL], "xmpp");
+        without_protocol(&mut h, "xmpp");
+        assert!(!h.contains_key(header::SEC_WEBSOCKET_PROTOCOL));
+        h.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("bearer.aaa.bbb.ccc"),
+        );
+        assert!(
+            matches!(protocol_credentials(&h), Some((Credentials::Bearer(t), _)) if t == "aaa.bbb.ccc")
+        );
+        h.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("basic.!!"),
+        );
+        assert!(matches!(
+            protocol_credentials(&h),
+            Some((Credentials::Malformed, _))
+        ));
+        h.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("chat"),
+        );
+        assert!(protocol_credentials(&h).is_none());
     }
 }

@@ -6,7 +6,11 @@ mod credentials;
 mod forward;
 mod request;
 
-use credentials::{authenticate, credentials, Credentials};
+pub(crate) use credentials::fetch_ids_keys;
+use credentials::{
+    authenticate, authenticate_token, credentials, protocol_credentials, without_protocol,
+    Credentials,
+};
 use forward::{error_chain, forward, statics};
 use request::{authority, client_address, content_length, is_websocket, plain_path, under, Client};
 
@@ -278,9 +282,21 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
     {
         return forward(conn, live, route, req, client.address, "", None).await;
     }
-    let user = match credentials(req.headers()) {
+    // A WebSocket handshake may carry its credentials as a protocol entry instead.
+    let mut offered = None;
+    let found = match credentials(req.headers()) {
+        Credentials::None if upgrade => match protocol_credentials(req.headers()) {
+            Some((found, entry)) => {
+                offered = Some(entry);
+                found
+            }
+            None => Credentials::None,
+        },
+        found => found,
+    };
+    let user = match found {
         Credentials::Basic(user, password) => {
-            match authenticate(conn, live, client, &user, &password, req.headers()).await {
+            match authenticate(conn, live, client, &user, &password).await {
                 Ok(()) => {
                     engine.auth.seen(&user, client.address);
                     user
@@ -288,13 +304,13 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
                 Err(refused) => return refused,
             }
         }
-        Credentials::Bearer => {
-            return unauthorized(
-                conn,
-                "SSO tokens are not accepted by this proxy's configuration",
-                false,
-            );
-        }
+        Credentials::Bearer(token) => match authenticate_token(conn, live, client, &token).await {
+            Ok(user) => {
+                engine.auth.seen(&user, client.address);
+                user
+            }
+            Err(refused) => return refused,
+        },
         Credentials::Malformed => {
             return unauthorized(conn, "the credentials are not readable", false);
         }
@@ -333,7 +349,24 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
     } else {
         None
     };
-    forward(conn, live, route, req, client.address, &user, upgrade).await
+    if let Some(entry) = &offered {
+        without_protocol(req.headers_mut(), entry);
+    }
+    let mut response = forward(conn, live, route, req, client.address, &user, upgrade).await;
+    if let Some(entry) = offered {
+        if response.status() == StatusCode::SWITCHING_PROTOCOLS
+            && !response
+                .headers()
+                .contains_key(header::SEC_WEBSOCKET_PROTOCOL)
+        {
+            if let Ok(value) = HeaderValue::from_str(&entry) {
+                response
+                    .headers_mut()
+                    .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+            }
+        }
+    }
+    response
 }
 
 /// The 401 answer. Only a page the browser navigates to without credentials is challenged
