@@ -88,7 +88,17 @@ last_name = "Edge"
     writeFileSync(join(dir, 'token'), token);
     engine = spawn(process.env.PROXY_BIN ?? 'target/debug/gatehouse-proxy',
       ['run', '--console', baseURL, '--token-file', join(dir, 'token'), '--instance', 'proxy-a'], { stdio: 'ignore' });
-    await page.getByRole('button', { name: 'Publish the next configuration' }).click();
+    // The configuration as a plan: what each instance would serve, applied once confirmed.
+    await page.goto(`/proxies/${pair.id}`);
+    await hydrated(page);
+    await page.getByRole('button', { name: 'Plan the configuration' }).click();
+    const plan = page.getByTestId('proxy-plan').first();
+    await expect(plan.getByTestId('proxy-plan-state')).toContainText('ready');
+    await expect(plan).toContainText('A first configuration');
+    await plan.getByRole('button', { name: /^Apply plan \d+ to both instances$/ }).click();
+    await expect(page.getByTestId('proxy-config-state').first()).toContainText('version 1 in force', { timeout: 15_000 });
+    await page.goto('/proxies');
+    await hydrated(page);
     const a = page.getByTestId('proxy-instance').first();
     await expect(a).toContainText('version 1 in force', { timeout: 15_000 });
 

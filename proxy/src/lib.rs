@@ -254,7 +254,7 @@ impl Engine {
     /// account was removed).
     pub fn revoke(&self, user: &str) {
         self.auth.forget(user);
-        self.sso.forget(user);
+        self.sso.revoke(user);
         self.conns
             .close(&proxyconf::BanTarget::Account(user.to_owned()));
     }

@@ -25,8 +25,11 @@ const FETCH_AT_MOST: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
 pub struct Sso {
-    /// Verifying keys by key id: uncompressed P-256 points.
-    keys: Mutex<HashMap<String, Vec<u8>>>,
+    /// Verifying keys by key id: uncompressed P-256 points, and the IdS route that published
+    /// each (a fetch replaces that route's keys: a key the IdS no longer publishes is dropped).
+    keys: Mutex<HashMap<String, (Vec<u8>, String)>>,
+    /// Users revoked here, and when (Unix seconds): their tokens issued before are refused.
+    revoked: Mutex<HashMap<String, u64>>,
     /// SHA-256 of a believed token → (login ID, believed until).
     tokens: Mutex<HashMap<[u8; 32], (String, Instant)>>,
     /// When the keys were last fetched (or tried).
@@ -44,7 +47,21 @@ pub enum Refused {
     UnknownKey,
     BadSignature,
     Expired,
+    /// Issued before its user was revoked here, or not valid yet (`nbf`).
+    Revoked,
 }
+
+impl Refused {
+    /// Whether the refusal counts toward a ban: a token someone made up or altered does; one
+    /// that merely expired, or names a key not fetched yet, does not (a desktop holding an
+    /// old token must not get its whole NAT address banned).
+    pub fn counts(self) -> bool {
+        matches!(self, Refused::Unreadable | Refused::BadSignature)
+    }
+}
+
+/// How long a revocation is remembered (longer than any access token lives).
+const REVOKED_FOR: u64 = 24 * 3600;
 
 #[derive(serde::Deserialize)]
 struct Header {
@@ -57,6 +74,12 @@ struct Header {
 struct Claims {
     sub: String,
     exp: u64,
+    #[serde(default)]
+    iat: Option<u64>,
+    #[serde(default)]
+    nbf: Option<u64>,
+    #[serde(default)]
+    iss: Option<String>,
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -74,8 +97,9 @@ impl Sso {
         (Instant::now() < *until).then(|| user.clone())
     }
 
-    /// Verifies `token`: its login ID, and until when (Unix seconds) it holds.
-    pub fn verify(&self, token: &str) -> Result<(String, u64), Refused> {
+    /// Verifies `token`: its login ID, and until when (Unix seconds) it holds. `issuers`: the
+    /// issuers believed (empty: any the IdS key signs).
+    pub fn verify(&self, token: &str, issuers: &[String]) -> Result<(String, u64), Refused> {
         if token.len() > MAX_TOKEN {
             return Err(Refused::Unreadable);
         }
@@ -93,7 +117,7 @@ impl Sso {
         }
         let key = lock(&self.keys)
             .get(&header.kid)
-            .cloned()
+            .map(|(point, _)| point.clone())
             .ok_or(Refused::UnknownKey)?;
         let signed = &token[..token.len() - signature.len() - 1];
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, key)
@@ -104,8 +128,26 @@ impl Sso {
         if !crate::auth::plausible_user(&claims.sub) {
             return Err(Refused::Unreadable);
         }
-        if claims.exp <= now() {
+        if !issuers.is_empty()
+            && !claims
+                .iss
+                .as_deref()
+                .is_some_and(|iss| issuers.iter().any(|i| i.eq_ignore_ascii_case(iss)))
+        {
+            return Err(Refused::Unreadable);
+        }
+        let now = now();
+        if claims.exp <= now {
             return Err(Refused::Expired);
+        }
+        if claims.nbf.is_some_and(|nbf| nbf > now + 60) {
+            return Err(Refused::Revoked);
+        }
+        let user = claims.sub.to_ascii_lowercase();
+        if let Some(at) = lock(&self.revoked).get(&user) {
+            if claims.iat.is_none_or(|iat| iat <= *at) {
+                return Err(Refused::Revoked);
+            }
         }
         Ok((claims.sub, claims.exp))
     }
@@ -127,14 +169,26 @@ impl Sso {
         );
     }
 
-    /// Forgets every token of `user` (revoked).
-    pub fn forget(&self, user: &str) {
+    /// Revokes `user`: its believed tokens are forgotten and every token issued to it until
+    /// now is refused from here on (for a day: longer than an access token lives).
+    pub fn revoke(&self, user: &str) {
         lock(&self.tokens).retain(|_, (u, _)| !u.eq_ignore_ascii_case(user));
+        let mut revoked = lock(&self.revoked);
+        if revoked.len() < MAX_TOKENS {
+            revoked.insert(user.to_ascii_lowercase(), now());
+        }
     }
 
     pub fn expire(&self) {
         let now = Instant::now();
         lock(&self.tokens).retain(|_, (_, until)| *until > now);
+        let cutoff = crate::now().saturating_sub(REVOKED_FOR);
+        lock(&self.revoked).retain(|_, at| *at > cutoff);
+    }
+
+    /// Whether any key is known.
+    pub fn has_keys(&self) -> bool {
+        !lock(&self.keys).is_empty()
     }
 
     /// Whether the keys are due: never fetched, older than `refresh`, or wanted now (a token
@@ -151,9 +205,11 @@ impl Sso {
         due
     }
 
-    /// Takes the keys an IdS published (`{"keys": [{"kid", "alg": "ES256", "key"}]}`): how
-    /// many were read. Keys of another algorithm or not a P-256 point are left out.
-    pub fn take_keys(&self, published: &[u8]) -> usize {
+    /// Takes the keys IdS route `source` published (`{"keys": [{"kid", "alg": "ES256",
+    /// "key"}]}`) in place of those it published before: how many were read. Keys of another
+    /// algorithm or not a P-256 point are left out; an answer that does not read as keys
+    /// changes nothing.
+    pub fn take_keys(&self, source: &str, published: &[u8]) -> usize {
         #[derive(serde::Deserialize)]
         struct Published {
             keys: Vec<Key>,
@@ -168,21 +224,18 @@ impl Sso {
             return 0;
         };
         let mut keys = lock(&self.keys);
+        keys.retain(|_, (_, from)| from != source);
         let mut read = 0;
         for k in published.keys.into_iter().take(16) {
             match B64.decode(&k.key) {
                 Ok(point) if k.alg == "ES256" && point.len() == 65 && point[0] == 4 => {
-                    keys.insert(k.kid, point);
+                    // A key id another route published stays that route's.
+                    keys.entry(k.kid)
+                        .or_insert_with(|| (point, source.to_owned()));
                     read += 1;
                 }
                 _ => {}
             }
-        }
-        while keys.len() > 64 {
-            let Some(first) = keys.keys().next().cloned() else {
-                break;
-            };
-            keys.remove(&first);
         }
         read
     }
@@ -202,7 +255,7 @@ mod tests {
 
     fn token(key: &EcdsaKeyPair, alg: &str, sub: &str, exp: u64) -> String {
         let header = serde_json::json!({"alg": alg, "kid": "k1"}).to_string();
-        let claims = serde_json::json!({"sub": sub, "exp": exp}).to_string();
+        let claims = serde_json::json!({"sub": sub, "exp": exp, "iss": "ids1.example.com", "iat": now() - 5}).to_string();
         let signed = format!("{}.{}", B64.encode(header), B64.encode(claims));
         let sig = key.sign(&SystemRandom::new(), signed.as_bytes()).unwrap();
         format!("{signed}.{}", B64.encode(sig.as_ref()))
@@ -215,35 +268,56 @@ mod tests {
         let published = serde_json::json!({"keys": [{"kid": "k1", "alg": "ES256",
             "key": B64.encode(key.public_key().as_ref())}]});
         let good = token(&key, "ES256", "agent1", now() + 600);
-        assert_eq!(sso.verify(&good), Err(Refused::UnknownKey), "no key yet");
-        assert_eq!(sso.take_keys(published.to_string().as_bytes()), 1);
-        assert_eq!(sso.verify(&good), Ok(("agent1".into(), now() + 600)));
         assert_eq!(
-            sso.verify(&token(&key, "ES256", "agent1", now() - 1)),
+            sso.verify(&good, &[]),
+            Err(Refused::UnknownKey),
+            "no key yet"
+        );
+        assert_eq!(sso.take_keys("ids1", published.to_string().as_bytes()), 1);
+        assert_eq!(sso.verify(&good, &[]), Ok(("agent1".into(), now() + 600)));
+        assert_eq!(
+            sso.verify(&good, &["ids9.example.com".into()]),
+            Err(Refused::Unreadable),
+            "an issuer not believed"
+        );
+        assert_eq!(
+            sso.verify(&token(&key, "ES256", "agent1", now() - 1), &[]),
             Err(Refused::Expired)
         );
         assert_eq!(
-            sso.verify(&token(&signer(), "ES256", "agent1", now() + 600)),
+            sso.verify(&token(&signer(), "ES256", "agent1", now() + 600), &[]),
             Err(Refused::BadSignature),
             "signed by another key under the same id"
         );
         assert_eq!(
-            sso.verify(&token(&key, "HS256", "agent1", now() + 600)),
+            sso.verify(&token(&key, "HS256", "agent1", now() + 600), &[]),
             Err(Refused::Unreadable)
         );
         // A token whose claims were changed after signing.
         let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
         parts[1] = B64.encode(serde_json::json!({"sub": "admin", "exp": now() + 600}).to_string());
-        assert_eq!(sso.verify(&parts.join(".")), Err(Refused::BadSignature));
-        assert_eq!(sso.verify("a.b"), Err(Refused::Unreadable));
         assert_eq!(
-            sso.verify(&token(&key, "ES256", "agent1\nx", now() + 600)),
+            sso.verify(&parts.join("."), &[]),
+            Err(Refused::BadSignature)
+        );
+        assert_eq!(sso.verify("a.b", &[]), Err(Refused::Unreadable));
+        assert_eq!(
+            sso.verify(&token(&key, "ES256", "agent1\nx", now() + 600), &[]),
             Err(Refused::Unreadable)
         );
         // Believed until it expires, even when the cache would keep it longer.
         sso.remember(&good, "agent1", now() + 600, 7_200);
         assert_eq!(sso.believed(&good).as_deref(), Some("agent1"));
-        sso.forget("AGENT1");
+        sso.revoke("AGENT1");
         assert_eq!(sso.believed(&good), None);
+        assert_eq!(
+            sso.verify(&good, &[]),
+            Err(Refused::Revoked),
+            "issued before the revocation"
+        );
+        // The IdS stops publishing the key: it no longer verifies anything.
+        assert_eq!(sso.take_keys("ids1", br#"{"keys": []}"#), 0);
+        assert_eq!(sso.verify(&good, &[]), Err(Refused::UnknownKey));
+        assert!(!sso.has_keys());
     }
 }

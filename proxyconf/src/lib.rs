@@ -187,6 +187,8 @@ pub struct Auth {
     pub ids_key_path: String,
     /// How often the IdS keys are fetched again (seed 004: 300 s).
     pub ids_key_refresh_secs: u64,
+    /// The token issuers (`iss`) believed; empty: any token the IdS keys sign.
+    pub token_issuers: Vec<String>,
     /// How long after an authenticated REST request its client address may open a WebSocket.
     pub websocket_window_secs: u64,
     /// Paths served without credentials, from the engine's cache (the desktop's static files).
@@ -209,6 +211,7 @@ impl Default for Auth {
             token_cache_secs: 7_200,
             ids_key_path: "/ids/v1/keys/verifying".into(),
             ids_key_refresh_secs: 300,
+            token_issuers: Vec::new(),
             websocket_window_secs: 900,
             static_prefixes: [
                 "/desktop/assets/",

@@ -363,7 +363,13 @@ fn InstanceView(
                 <div>{health_badge(&i.health)}{i.refused.clone().map(|r| view! { <p class="mt-1 text-sm text-red-700">"Refused "{r}</p> })}</div>
                 <div><h3 class="mb-1 text-sm font-semibold">"Connected through it"</h3>{sessions}</div>
                 <div><h3 class="mb-1 text-sm font-semibold">"Bans"</h3>{bans}</div>
-                <div><h3 class="mb-1 text-sm font-semibold">"Upstreams"</h3><ul>{upstreams}</ul></div>
+                <div><h3 class="mb-1 text-sm font-semibold">"Upstreams"</h3>
+                    {if detail.upstreams.is_empty() {
+                        view! { <p class="text-sm text-slate-600">"No upstream asked yet (nothing forwarded since the instance started)."</p> }.into_any()
+                    } else {
+                        view! { <ul>{upstreams}</ul> }.into_any()
+                    }}
+                </div>
                 <div><h3 class="mb-1 text-sm font-semibold">"Certificates it serves"</h3><ul>{served}</ul></div>
                 <p class="text-xs text-slate-600">{format!("Requests by outcome: {}", if counters.is_empty() { "none yet".into() } else { counters })}{format!(" · static cache: {} files, {} served from it", detail.cache_entries, detail.cache_hits)}</p>
             </div>
@@ -412,18 +418,31 @@ fn PlanList(
                     let changes = if i.changes.is_empty() {
                         view! { <p class="text-xs text-slate-600">"No setting changes: the same document."</p> }.into_any()
                     } else {
-                        let rows = i
+                        let n = i.changes.len();
+                        let list = i
                             .changes
                             .iter()
                             .map(|c| view! {
-                                <tr data-testid="proxy-plan-change">
-                                    <td class="py-1 pr-3 font-mono text-xs break-all">{c.path.clone()}</td>
-                                    <td class="py-1 pr-3 font-mono text-xs break-all">{c.from.clone()}</td>
-                                    <td class="py-1 pr-3 font-mono text-xs break-all">{c.to.clone()}</td>
-                                </tr>
+                                <li data-testid="proxy-plan-change" class="break-words py-0.5 font-mono text-xs">
+                                    <span class="font-semibold">{c.path.clone()}</span>": "
+                                    <span class="text-red-800">{c.from.clone()}</span>" → "
+                                    <span class="text-emerald-800">{c.to.clone()}</span>
+                                </li>
                             })
                             .collect_view();
-                        view! { <Table headers=&["Setting", "Now", "After"]>{rows}</Table> }.into_any()
+                        let summary = if i.from == 0 {
+                            format!("A first configuration: {n} settings")
+                        } else {
+                            format!("{n} settings change")
+                        };
+                        // A long list (a first configuration) is folded; a few changes show.
+                        view! {
+                            <details class="mt-1" open=n <= 12>
+                                <summary class="cursor-pointer text-xs text-slate-700">{summary}</summary>
+                                <ul class="mt-1 border-l-2 border-slate-200 pl-3">{list}</ul>
+                            </details>
+                        }
+                        .into_any()
                     };
                     let told = if i.from == 0 { "nothing told yet".to_owned() } else { format!("told version {}", i.from) };
                     view! {

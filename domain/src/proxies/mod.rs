@@ -288,6 +288,8 @@ pub enum Refused {
         "plan {0} was made when the instances were told other versions than now: make a new plan"
     )]
     Stale(i64),
+    #[error("the pair's settings, its map or the certificates its nodes serve changed since plan {0} was made: make a new plan")]
+    Changed(i64),
 }
 
 #[cfg(feature = "server")]
@@ -302,7 +304,8 @@ impl crate::error::Refusal for Refused {
             Refused::NameTaken(_)
             | Refused::NotPublished(_)
             | Refused::NotReady(..)
-            | Refused::Stale(_) => Failure::Conflict,
+            | Refused::Stale(_)
+            | Refused::Changed(_) => Failure::Conflict,
         }
     }
 }

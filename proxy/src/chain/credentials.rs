@@ -72,23 +72,35 @@ pub(super) fn protocol_credentials(headers: &HeaderMap) -> Option<(Credentials, 
     None
 }
 
-/// `headers`' `Sec-WebSocket-Protocol` without `entry` (the header is dropped when nothing
-/// else was offered): credentials never go upstream in it.
-pub(super) fn without_protocol(headers: &mut HeaderMap, entry: &str) {
+/// Whether a `Sec-WebSocket-Protocol` entry carries credentials (`basic.…`, `bearer.…`).
+fn credential_entry(entry: &str) -> bool {
+    let kind = entry.split_once('.').map_or(entry, |(kind, _)| kind);
+    kind.eq_ignore_ascii_case("basic") || kind.eq_ignore_ascii_case("bearer")
+}
+
+/// Takes every credential entry out of `headers`' `Sec-WebSocket-Protocol` (the header is
+/// dropped when nothing else was offered): credentials never go upstream in it. Whether
+/// other entries were offered.
+pub(super) fn without_credentials(headers: &mut HeaderMap) -> bool {
+    if !headers.contains_key(header::SEC_WEBSOCKET_PROTOCOL) {
+        return false;
+    }
     let rest: Vec<String> = headers
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .filter(|e| !e.is_empty() && *e != entry)
+        .filter(|e| !e.is_empty() && !credential_entry(e))
         .map(str::to_owned)
         .collect();
     headers.remove(header::SEC_WEBSOCKET_PROTOCOL);
-    if let Ok(value) = HeaderValue::from_str(&rest.join(", ")) {
-        if !rest.is_empty() {
+    match HeaderValue::from_str(&rest.join(", ")) {
+        Ok(value) if !rest.is_empty() => {
             headers.insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+            true
         }
+        _ => false,
     }
 }
 
@@ -105,19 +117,32 @@ pub(super) async fn authenticate_token(
     if let Some(user) = engine.sso.believed(token) {
         return Ok(user);
     }
-    let mut verified = engine.sso.verify(token);
+    let issuers = &live.config.auth.token_issuers;
+    let mut verified = engine.sso.verify(token, issuers);
     if verified == Err(crate::sso::Refused::UnknownKey) && live.has_ids() {
         // A fetch under way (the first, at start) ends first; then one of our own if due.
         let _fetching = engine.sso.fetching.lock().await;
-        verified = engine.sso.verify(token);
+        verified = engine.sso.verify(token, issuers);
         let refresh = Duration::from_secs(live.config.auth.ids_key_refresh_secs);
         if verified == Err(crate::sso::Refused::UnknownKey) && engine.sso.due(refresh, true) {
             fetch_keys(engine, live).await;
-            verified = engine.sso.verify(token);
+            verified = engine.sso.verify(token, issuers);
         }
     }
     match verified {
         Ok((user, exp)) => {
+            // As with passwords: a banned account is not let in anew (a believed token was).
+            if engine
+                .bans
+                .banned(&BanTarget::Account(user.to_ascii_lowercase()))
+            {
+                return Err(refuse(
+                    conn,
+                    "banned",
+                    StatusCode::IM_A_TEAPOT,
+                    "blocked for exceeding the retry limit",
+                ));
+            }
             if !client.exempt {
                 engine.bans.succeeded(&[BanTarget::Address(client.key)]);
             }
@@ -126,9 +151,18 @@ pub(super) async fn authenticate_token(
                 .remember(token, &user, exp, live.config.auth.token_cache_secs);
             Ok(user)
         }
+        Err(crate::sso::Refused::UnknownKey) if !engine.sso.has_keys() => {
+            tracing::warn!("a bearer token could not be checked: no IdS key is known");
+            Err(refuse(
+                conn,
+                "auth_unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "tokens cannot be checked now",
+            ))
+        }
         Err(why) => {
             tracing::debug!(?why, "bearer token refused");
-            if !client.exempt {
+            if why.counts() && !client.exempt {
                 for ban in engine
                     .bans
                     .failed(&[BanTarget::Address(client.key)], &live.config.bans)
@@ -140,6 +174,7 @@ pub(super) async fn authenticate_token(
             }
             let text = match why {
                 crate::sso::Refused::Expired => "the token has expired",
+                crate::sso::Refused::Revoked => "the token is no longer valid",
                 _ => "Invalid token",
             };
             Err(unauthorized(conn, text, false))
@@ -179,7 +214,7 @@ async fn fetch_keys(engine: &Engine, live: &Loaded) {
         match answer {
             Ok(body) => {
                 engine.health.ok(&upstream);
-                let read = engine.sso.take_keys(&body);
+                let read = engine.sso.take_keys(&upstream, &body);
                 tracing::info!(%upstream, keys = read, "IdS token keys fetched");
             }
             Err(e) => {
@@ -361,9 +396,17 @@ mod tests {
         let (found, entry) = protocol_credentials(&h).unwrap();
         assert!(matches!(found, Credentials::Basic(u, p) if u == "agent1" && p == "p?ss"));
         assert_eq!(entry, "basic.YWdlbnQxOnA_c3M");
-        without_protocol(&mut h, &entry);
+        h.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("Bearer.x.y.z"),
+        );
+        assert!(without_credentials(&mut h), "xmpp was offered too");
         assert_eq!(h[header::SEC_WEBSOCKET_PROTOCOL], "xmpp");
-        without_protocol(&mut h, "xmpp");
+        h.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("basic.YWdlbnQxOnA_c3M"),
+        );
+        assert!(!without_credentials(&mut h));
         assert!(!h.contains_key(header::SEC_WEBSOCKET_PROTOCOL));
         h.insert(
             header::SEC_WEBSOCKET_PROTOCOL,

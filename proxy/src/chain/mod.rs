@@ -8,7 +8,7 @@ mod request;
 
 pub(crate) use credentials::fetch_ids_keys;
 use credentials::{
-    authenticate, authenticate_token, credentials, protocol_credentials, without_protocol,
+    authenticate, authenticate_token, credentials, protocol_credentials, without_credentials,
     Credentials,
 };
 use forward::{error_chain, forward, statics};
@@ -349,11 +349,9 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
     } else {
         None
     };
-    if let Some(entry) = &offered {
-        without_protocol(req.headers_mut(), entry);
-    }
+    let others_offered = without_credentials(req.headers_mut());
     let mut response = forward(conn, live, route, req, client.address, &user, upgrade).await;
-    if let Some(entry) = offered {
+    if let Some(entry) = offered.filter(|_| !others_offered) {
         if response.status() == StatusCode::SWITCHING_PROTOCOLS
             && !response
                 .headers()

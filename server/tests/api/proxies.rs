@@ -434,6 +434,18 @@ async fn a_pair_configuration_is_planned_applied_verified_by_reports_and_drift_i
         "{applied}"
     );
 
+    // A private key pasted where a file belongs is refused: documents reach plans and auditors.
+    let mut pasted = edge.settings.clone();
+    pasted["listeners"][0]["certificates"][0]["key"] =
+        json!("-----BEGIN PRIVATE KEY-----\nMIIE...\n-----END PRIVATE KEY-----\n");
+    let refused = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/proxy-pairs/{pair}/settings"),
+            &json!({"settings": pasted}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A settings change reaches nobody until a plan is applied; the plan names it per instance.
     let mut settings = edge.settings.clone();
     settings["limits"] = json!({"body_bytes": 1_000_000});

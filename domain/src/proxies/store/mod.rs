@@ -118,16 +118,44 @@ pub async fn create(pool: &PgPool, context: &RequestContext, new: NewPair) -> Re
     pair(pool, context, id).await
 }
 
+/// Refused when a text anywhere in `value` holds a private key: the engine's keys stay on
+/// its host, the document names their files (and documents reach plans, the audit log and
+/// auditors).
+fn no_private_key(field: &str, value: &serde_json::Value) -> Result<(), Error> {
+    let holds = match value {
+        serde_json::Value::String(text) => text.contains("PRIVATE KEY"),
+        serde_json::Value::Array(items) => {
+            return items.iter().try_for_each(|v| no_private_key(field, v))
+        }
+        serde_json::Value::Object(object) => {
+            return object.values().try_for_each(|v| no_private_key(field, v))
+        }
+        _ => false,
+    };
+    if holds {
+        return Err(Error::field(
+            field,
+            "a private key stays on the engine's host: give the path of its file",
+        ));
+    }
+    Ok(())
+}
+
 /// `overlays` (absent or `null`: none) when each is an overlay that makes a document with
 /// `settings`.
 fn checked_overlays(
     settings: &Config,
     overlays: Option<[serde_json::Value; 2]>,
 ) -> Result<[serde_json::Value; 2], Error> {
+    no_private_key(
+        "settings",
+        &serde_json::to_value(settings).map_err(Error::internal)?,
+    )?;
     let overlays = overlays
         .unwrap_or_default()
         .map(|o| if o.is_null() { json!({}) } else { o });
     for (i, overlay) in overlays.iter().enumerate() {
+        no_private_key(&format!("overlays[{i}]"), overlay)?;
         if !overlay.is_object() {
             return Err(Error::field(
                 &format!("overlays[{i}]"),
@@ -177,6 +205,13 @@ pub async fn update(
         "update proxy_pair set settings = $2 where id = $1",
         id,
         settings
+    )
+    .execute(&mut *tx)
+    .await?;
+    // A ready plan shows what the settings were: it is no longer what would be applied.
+    sqlx::query!(
+        "update proxy_plan set state = 'superseded', finished_at = now() where pair_id = $1 and state = 'ready'",
+        id
     )
     .execute(&mut *tx)
     .await?;

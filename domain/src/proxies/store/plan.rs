@@ -12,7 +12,7 @@
 
 use super::super::{ConfigChange, PlanInstance, ProxyPlan, Refused};
 use super::document::{document, for_instance};
-use crate::audit::store::{record, record_alone, Outcome};
+use crate::audit::store::{record, Outcome};
 use crate::auth::principal::{OnBehalf, RequestContext};
 use crate::dates::rfc3339;
 use crate::jobs::{Ending, Job, Kind, Kinds};
@@ -191,13 +191,14 @@ pub async fn apply(
 ) -> Result<ProxyPlan, Error> {
     context.require_admin()?;
     let mut tx = pool.begin().await?;
-    apply_in(&mut tx, context, plan_id).await?;
+    apply_in(&mut tx, pool, context, plan_id).await?;
     tx.commit().await?;
     proxy_plan(pool, context, plan_id).await
 }
 
 async fn apply_in(
     tx: &mut PgConnection,
+    pool: &PgPool,
     context: &RequestContext,
     plan_id: i64,
 ) -> Result<(), Error> {
@@ -238,12 +239,44 @@ async fn apply_in(
     if !same {
         return Err(Refused::Stale(plan_id).into());
     }
-    sqlx::query!(
-        "update proxy_plan set state = 'superseded', finished_at = now()
-         where pair_id = $1 and state = 'applying'",
+    // What the plan shows must still be what the pair's settings, map and trust make now (a
+    // map published or a certificate seen since changes it): else plan again.
+    let current = sqlx::query!(
+        "select r.name, r.settings, r.map_id, c.document, c.overlays
+         from proxy_pair r join proxy_config c on c.pair_id = r.id and c.version = $2
+         where r.id = $1",
+        plan.pair_id,
+        plan.version
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let settings: Config = serde_json::from_value(current.settings).map_err(Error::internal)?;
+    let made = document(
+        pool,
+        &current.name,
+        current.map_id,
+        settings,
+        plan.version as u64,
+    )
+    .await?;
+    let overlays: serde_json::Map<String, Value> = sqlx::query!(
+        "select side, overlay from proxy_instance where pair_id = $1",
         plan.pair_id
     )
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.side, r.overlay))
+    .collect();
+    if current.overlays != Value::Object(overlays) || !same_but_version(&current.document, &made)? {
+        return Err(Refused::Changed(plan_id).into());
+    }
+    let superseded = sqlx::query_scalar!(
+        "update proxy_plan set state = 'superseded', finished_at = now()
+         where pair_id = $1 and state = 'applying' returning id",
+        plan.pair_id
+    )
+    .fetch_all(&mut *tx)
     .await?;
     sqlx::query!(
         "update proxy_plan set state = 'applying', confirmed_by = $2, confirmed_at = now() where id = $1",
@@ -268,7 +301,7 @@ async fn apply_in(
         tx,
         context
             .event("proxy.config.apply", format!("proxy-pair:{}", plan.pair))
-            .after(json!({"plan": plan_id, "version": plan.version})),
+            .after(json!({"plan": plan_id, "version": plan.version, "superseded": superseded})),
     )
     .await?;
     Ok(())
@@ -284,7 +317,7 @@ pub async fn publish(
     context.require_admin()?;
     let mut tx = pool.begin().await?;
     let id = plan_in(&mut tx, pool, context, pair_id).await?;
-    apply_in(&mut tx, context, id).await?;
+    apply_in(&mut tx, pool, context, id).await?;
     tx.commit().await?;
     proxy_plan(pool, context, id).await
 }
@@ -428,6 +461,12 @@ fn flatten(value: &Value, path: &str, out: &mut BTreeMap<String, String>) {
             }
         }
         Value::Null => {}
+        Value::String(text) if text.contains("-----BEGIN CERTIFICATE-----") => {
+            out.insert(path.to_owned(), entry_of(value).0);
+        }
+        Value::String(text) if text.contains("-----BEGIN") => {
+            out.insert(path.to_owned(), "(a PEM block, not shown)".to_owned());
+        }
         Value::String(text) => {
             out.insert(path.to_owned(), text.clone());
         }
@@ -580,31 +619,60 @@ async fn verify(pool: &PgPool, context: &RequestContext, plan_id: i64) -> Result
             (None, false, false) => None,
         };
         if let Some((state, error)) = ended {
-            let updated = sqlx::query!(
-                "update proxy_plan set state = $2, error = $3, instances = $4, finished_at = now()
-                 where id = $1 and state = 'applying'",
+            finish(
+                pool,
+                context,
                 plan_id,
                 state,
                 error.as_deref(),
-                serde_json::to_value(&planned).map_err(Error::internal)?
+                Some(&planned),
             )
-            .execute(pool)
             .await?;
-            if updated.rows_affected() == 1 {
-                let outcome = Outcome::of(state == "applied");
-                record_alone(
-                    pool,
-                    context
-                        .event("proxy.config.verify", format!("proxy-pair:{}", plan.pair))
-                        .outcome(outcome)
-                        .after(json!({"plan": plan_id, "version": version, "state": state, "error": error})),
-                )
-                .await?;
-            }
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Ends applying plan `plan_id` as `state` (with `error`, and each instance's outcome when
+/// known), audited in the same transaction; nothing when it is no longer applying.
+async fn finish(
+    pool: &PgPool,
+    context: &RequestContext,
+    plan_id: i64,
+    state: &str,
+    error: Option<&str>,
+    planned: Option<&[PlanInstance]>,
+) -> Result<(), Error> {
+    let planned = planned
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(Error::internal)?;
+    let mut tx = pool.begin().await?;
+    let ended = sqlx::query!(
+        "update proxy_plan p set state = $2, error = $3, instances = coalesce($4, p.instances), finished_at = now()
+         from proxy_pair r
+         where p.id = $1 and p.state = 'applying' and r.id = p.pair_id
+         returning r.name as pair, p.version",
+        plan_id,
+        state,
+        error,
+        planned
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(ended) = ended {
+        record(
+            &mut tx,
+            context
+                .event("proxy.config.verify", format!("proxy-pair:{}", ended.pair))
+                .outcome(Outcome::of(state == "applied"))
+                .after(json!({"plan": plan_id, "version": ended.version, "state": state, "error": error})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -179,10 +179,15 @@ pub async fn report(
     mut report: Report,
 ) -> Result<(), Error> {
     let instance = context.require_proxy_instance()?;
-    let plain = |t: &str| {
-        !t.chars().any(|c| {
-            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        })
+    let plain = |t: &str| vos::driver::shown(t) == t;
+    // What an admin reads of the instance's words: on one line, at most 300 characters.
+    let short = |t: &str| {
+        let mut shown = vos::driver::shown(t);
+        if let Some((at, _)) = shown.char_indices().nth(300) {
+            shown.truncate(at);
+            shown.push('…');
+        }
+        shown
     };
     report
         .sessions
@@ -190,6 +195,7 @@ pub async fn report(
     report.sessions.truncate(REPORTED_AT_MOST);
     report.bans.retain(|b| {
         plain(&b.reason)
+            && b.reason.chars().count() <= 200
             && match &b.target {
                 proxyconf::BanTarget::Account(user) => proxyconf::plausible_login(user),
                 proxyconf::BanTarget::Address(_) => true,
@@ -197,9 +203,7 @@ pub async fn report(
     });
     report.bans.truncate(REPORTED_AT_MOST);
     for health in &mut report.upstreams {
-        if health.last_error.as_deref().is_some_and(|e| !plain(e)) {
-            health.last_error = Some("(an error with control characters, not shown)".into());
-        }
+        health.last_error = health.last_error.as_deref().map(short);
     }
     report.upstreams.retain(|h| plain(&h.upstream));
     report.upstreams.truncate(200);
@@ -208,8 +212,8 @@ pub async fn report(
         .counters
         .retain(|k, _| k.len() <= 40 && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
     if let Some(refused) = &mut report.refused {
-        refused.problems.retain(|p| plain(p));
-        refused.problems.truncate(50);
+        refused.problems.truncate(20);
+        refused.problems = refused.problems.iter().map(|p| short(p)).collect();
     }
     sqlx::query!(
         "update proxy_instance set report = $2, reported_at = now()
