@@ -22,7 +22,27 @@ const MAX_SESSIONS: usize = 100_000;
 pub struct Auth {
     key: hmac::Key,
     credentials: Mutex<HashMap<String, Believed>>,
-    sessions: Mutex<HashMap<(String, IpAddr), Tracked>>,
+    /// By address, then by user: a request looks its session up without allocating, and a
+    /// WebSocket's check reads only its address's users.
+    sessions: Mutex<Sessions>,
+}
+
+#[derive(Default)]
+struct Sessions {
+    by_address: HashMap<IpAddr, HashMap<String, Tracked>>,
+    count: usize,
+}
+
+impl Sessions {
+    fn retain(&mut self, mut keep: impl FnMut(&str, IpAddr, &Tracked) -> bool) {
+        let mut count = 0;
+        self.by_address.retain(|address, users| {
+            users.retain(|user, t| keep(user, *address, t));
+            count += users.len();
+            !users.is_empty()
+        });
+        self.count = count;
+    }
 }
 
 struct Believed {
@@ -98,29 +118,34 @@ impl Auth {
     /// Forgets `user`'s cached credentials and sessions (revoked).
     pub fn forget(&self, user: &str) {
         lock(&self.credentials).remove(user);
-        lock(&self.sessions).retain(|(u, _), _| u != user);
+        lock(&self.sessions).retain(|u, _, _| u != user);
     }
 
     /// Forgets the sessions from `address` (or from the IPv6 /64 it stands for).
     pub fn forget_address(&self, address: IpAddr) {
-        lock(&self.sessions).retain(|(_, a), _| !crate::conns::within(address, *a));
+        lock(&self.sessions).retain(|_, a, _| !crate::conns::within(address, a));
     }
 
     /// An authenticated request of `user` from `address`.
     pub fn seen(&self, user: &str, address: IpAddr) {
         let mut sessions = lock(&self.sessions);
         let now_secs = now();
-        if let Some(t) = sessions.get_mut(&(user.to_owned(), address)) {
+        if let Some(t) = sessions
+            .by_address
+            .get_mut(&address)
+            .and_then(|users| users.get_mut(user))
+        {
             t.last = now_secs;
             t.last_at = Instant::now();
             t.requests += 1;
             return;
         }
-        if sessions.len() >= MAX_SESSIONS {
+        if sessions.count >= MAX_SESSIONS {
             return;
         }
-        sessions.insert(
-            (user.to_owned(), address),
+        sessions.count += 1;
+        sessions.by_address.entry(address).or_default().insert(
+            user.to_owned(),
             Tracked {
                 first: now_secs,
                 last: now_secs,
@@ -134,15 +159,21 @@ impl Auth {
     /// The user that authenticated from `address` within `window`, if any (the most recent).
     pub fn recently(&self, address: IpAddr, window: Duration) -> Option<String> {
         lock(&self.sessions)
+            .by_address
+            .get(&address)?
             .iter()
-            .filter(|((_, a), t)| *a == address && t.last_at.elapsed() < window)
+            .filter(|(_, t)| t.last_at.elapsed() < window)
             .max_by_key(|(_, t)| t.last_at)
-            .map(|((user, _), _)| user.clone())
+            .map(|(user, _)| user.clone())
     }
 
     /// A WebSocket of `user` from `address` opened (`+1`) or closed (`-1`).
     pub fn websocket(&self, user: &str, address: IpAddr, opened: bool) {
-        if let Some(t) = lock(&self.sessions).get_mut(&(user.to_owned(), address)) {
+        if let Some(t) = lock(&self.sessions)
+            .by_address
+            .get_mut(&address)
+            .and_then(|users| users.get_mut(user))
+        {
             if opened {
                 t.websockets += 1;
             } else {
@@ -153,14 +184,17 @@ impl Auth {
 
     pub fn sessions(&self) -> Vec<Session> {
         let mut out: Vec<Session> = lock(&self.sessions)
+            .by_address
             .iter()
-            .map(|((user, address), t)| Session {
-                user: user.clone(),
-                address: *address,
-                first: t.first,
-                last: t.last,
-                requests: t.requests,
-                websockets: t.websockets,
+            .flat_map(|(address, users)| {
+                users.iter().map(|(user, t)| Session {
+                    user: user.clone(),
+                    address: *address,
+                    first: t.first,
+                    last: t.last,
+                    requests: t.requests,
+                    websockets: t.websockets,
+                })
             })
             .collect();
         out.sort_by(|a, b| (&a.user, a.address).cmp(&(&b.user, b.address)));
@@ -172,7 +206,7 @@ impl Auth {
         let now = Instant::now();
         lock(&self.credentials).retain(|_, b| b.until > now);
         let idle = Duration::from_secs(settings.credential_cache_secs);
-        lock(&self.sessions).retain(|_, t| t.websockets > 0 || t.last_at.elapsed() < idle);
+        lock(&self.sessions).retain(|_, _, t| t.websockets > 0 || t.last_at.elapsed() < idle);
     }
 }
 

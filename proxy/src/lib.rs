@@ -72,18 +72,31 @@ pub struct Engine {
     health: upstream::HealthBook,
 }
 
-/// Requests answered, by outcome.
+/// Requests answered, by outcome: counted under a read lock (an outcome's first answer takes
+/// the write lock once), so that every request does not serialise on one mutex.
 #[derive(Default)]
-struct Counters(Mutex<BTreeMap<&'static str, Arc<AtomicU64>>>);
+struct Counters(std::sync::RwLock<BTreeMap<&'static str, AtomicU64>>);
 
 impl Counters {
     fn add(&self, outcome: &'static str) {
-        let counter = lock(&self.0).entry(outcome).or_default().clone();
-        counter.fetch_add(1, Ordering::Relaxed);
+        {
+            let counters = self.0.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(counter) = counters.get(outcome) {
+                counter.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+        let mut counters = self.0.write().unwrap_or_else(|e| e.into_inner());
+        counters
+            .entry(outcome)
+            .or_default()
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     fn snapshot(&self) -> BTreeMap<String, u64> {
-        lock(&self.0)
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
             .iter()
             .map(|(k, v)| (k.to_string(), v.load(Ordering::Relaxed)))
             .collect()

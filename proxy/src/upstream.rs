@@ -176,9 +176,13 @@ pub(crate) struct HealthBook(Mutex<BTreeMap<String, Health>>);
 impl HealthBook {
     pub fn ok(&self, upstream: &str) {
         let mut book = lock(&self.0);
-        let h = book
-            .entry(upstream.to_owned())
-            .or_insert_with(|| fresh(upstream));
+        // Every forwarded request passes here: no allocation once the upstream is known.
+        let h = match book.get_mut(upstream) {
+            Some(h) => h,
+            None => book
+                .entry(upstream.to_owned())
+                .or_insert_with(|| fresh(upstream)),
+        };
         h.up = true;
         h.last_ok = Some(now());
     }

@@ -209,6 +209,10 @@ pub(super) async fn forward(
     let config = &live.config;
     let host = client_host(&req);
     let req = req.map(|body| {
+        // Most requests have no body: nothing to guard, no timer to make.
+        if hyper::body::Body::is_end_stream(&body) {
+            return boxed(http_body_util::Empty::<Bytes>::new());
+        }
         boxed(Guarded::new(
             body,
             config.limits.body_bytes,
