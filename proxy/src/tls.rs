@@ -170,8 +170,10 @@ pub(crate) fn client(
 /// validity. OpenSSL (nginx) believes such a certificate likewise.
 #[derive(Debug)]
 struct Pinned {
-    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+    /// `None`: nothing is trusted (a configuration without routes): every upstream refused.
+    webpki: Option<Arc<rustls::client::WebPkiServerVerifier>>,
     pinned: Vec<CertificateDer<'static>>,
+    provider: Arc<CryptoProvider>,
 }
 
 impl Pinned {
@@ -184,11 +186,22 @@ impl Pinned {
             .iter()
             .flat_map(|text| CertificateDer::pem_slice_iter(text.as_bytes()).flatten())
             .collect();
-        let webpki =
-            rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .map_err(|e| Problem::new("upstream.trust", e.to_string()))?;
-        Ok(Pinned { webpki, pinned })
+        let webpki = if roots.is_empty() {
+            None
+        } else {
+            let built = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|e| Problem::new("upstream.trust", e.to_string()))?;
+            Some(built)
+        };
+        Ok(Pinned {
+            webpki,
+            pinned,
+            provider,
+        })
     }
 }
 
@@ -201,9 +214,12 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
         ocsp: &[u8],
         now: rustls::pki_types::UnixTime,
     ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        let verdict =
-            self.webpki
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        let Some(webpki) = &self.webpki else {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ));
+        };
+        let verdict = webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
         match verdict {
             Err(refused)
                 if self
@@ -231,7 +247,12 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -240,11 +261,18 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.webpki.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
