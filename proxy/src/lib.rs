@@ -15,6 +15,30 @@
 //! What the engine knows of its clients (bans, sessions, cached credentials) outlives a swap.
 
 pub mod auth;
+/// For the fuzz targets (`proxy/fuzz`) only: not an interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads `data` as a request head the way the chain does (see `chain/fuzzing.rs`).
+    pub fn request_head(data: &[u8]) {
+        crate::chain::fuzzing::request_head(data);
+    }
+
+    /// Reads `data` as a configuration document: nothing panics, and a document without
+    /// problems is written and read back as itself.
+    pub fn config(data: &[u8]) {
+        let Ok(text) = std::str::from_utf8(data) else {
+            return;
+        };
+        let Ok(config) = proxyconf::Config::from_json(text) else {
+            return;
+        };
+        if config.check().is_empty() {
+            let again = proxyconf::Config::from_json(&config.to_json()).expect("it reads back");
+            assert_eq!(again, config);
+            assert!(again.check().is_empty());
+        }
+    }
+}
 pub mod bans;
 mod body;
 mod chain;

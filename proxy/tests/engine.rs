@@ -1437,3 +1437,147 @@ async fn the_lan_side_serves_metrics_the_report_and_the_proxy_map() {
     assert_eq!(map.status, 200);
     assert_eq!(map.body, "finesse1.sim.test:8445=finesse1.edge.test:443\n");
 }
+
+#[tokio::test]
+async fn more_http2_requests_in_flight_from_one_address_than_the_limit_are_answered_503() {
+    use http_body_util::BodyExt;
+    type Boxed = http_body_util::combinators::BoxBody<bytes::Bytes, std::convert::Infallible>;
+    let rig = Rig::start(|c| c.limits.http2_streams = 2).await;
+    let connect = || async {
+        let mut config = rustls::ClientConfig::builder_with_provider(testkit::tls::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rig.roots.clone())
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        let tcp = TcpStream::connect(("127.0.0.1", rig.port)).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from(FINESSE.to_owned()).unwrap();
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        let (send, connection) = hyper::client::conn::http2::handshake::<_, _, Boxed>(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tls),
+        )
+        .await
+        .expect("an HTTP/2 connection");
+        tokio::spawn(connection);
+        send
+    };
+    let auth = basic("agent1", "Agent!pass1");
+    let request = || {
+        http::Request::builder()
+            .uri(format!(
+                "https://{FINESSE}:{}/finesse/api/SystemInfo",
+                rig.port
+            ))
+            .header("authorization", auth.as_str())
+            .body(http_body_util::Empty::new().boxed())
+            .unwrap()
+    };
+    // The upstream slow to accept a connection (the simulator's latency): two requests stay
+    // in flight, on one connection (its own limit, told to the client in SETTINGS).
+    let node = rig.sim.fleet.index("finesse1.sim.test").unwrap();
+    let mut faults = rig.sim.fleet.faults(node);
+    faults.latency_ms = 3_000;
+    rig.sim.fleet.set_faults(node, faults).unwrap();
+    let first = connect().await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut send = first.clone();
+        let req = request();
+        held.push(tokio::spawn(async move { send.send_request(req).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A second connection from the same address: over the address's limit.
+    let third = connect().await.send_request(request()).await.unwrap();
+    assert_eq!(third.status(), 503);
+    for h in held {
+        h.abort();
+    }
+}
+
+/// `GET path` on the plain-HTTP status port at `port`: the answer's body, if any.
+async fn status_get(port: u16, path: &str) -> Option<String> {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    tcp.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .ok()?;
+    let mut text = String::new();
+    tcp.read_to_string(&mut text).await.ok()?;
+    text.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
+}
+
+#[tokio::test]
+async fn the_binary_follows_its_configuration_file_and_keeps_the_last_good_one() {
+    let dir =
+        Dir(std::env::temp_dir().join(format!("gatehouse-proxy-file-{}", testkit::free_port())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let status = testkit::free_port();
+    let port = testkit::free_port();
+    let file = dir.0.join("proxy.json");
+    let ca = testkit::pki::Ca::new("File test CA");
+    let leaf = ca.leaf(&[FINESSE]);
+    std::fs::write(dir.0.join("edge.pem"), &leaf.pem).unwrap();
+    std::fs::write(dir.0.join("edge.key"), &leaf.key_pem).unwrap();
+    let trust = serde_json::to_string(&ca.pem()).unwrap();
+    let listener = format!(
+        r#"{{"address": "127.0.0.1:{port}", "certificates": [{{"certificate": "{0}/edge.pem", "key": "{0}/edge.key"}}]}}"#,
+        dir.0.display()
+    );
+    let document = |version: u32, extra: &str| {
+        format!(
+            r#"{{"schema": 1, "version": {version}, "pair": "file", "listeners": [{listener}],
+                "routes": [{{"external": "{FINESSE}:{port}", "internal": "finesse1.sim.test:8445", "address": "127.0.0.1:9", "component": "finesse"}}],
+                "upstream": {{"trust": [{trust}]}},
+                "status": {{"address": "127.0.0.1:{status}"}}{extra}}}"#
+        )
+    };
+    std::fs::write(&file, document(1, "")).unwrap();
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Killed(
+        std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse-proxy"))
+            .args(["run", "--instance", "file-test", "--config"])
+            .arg(&file)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    );
+    let report =
+        |body: Option<String>| -> Option<proxyconf::Report> { serde_json::from_str(&body?).ok() };
+    let until = |want: u64, refused: Option<u64>| async move {
+        for _ in 0..100 {
+            if let Some(r) = report(status_get(status, "/status").await) {
+                if r.version == want && r.refused.as_ref().map(|f| f.version) == refused {
+                    return r;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("version {want} (refused {refused:?}) not reported within 10 s");
+    };
+    until(1, None).await;
+    // A change of the file is in force within a second or two.
+    std::fs::write(&file, document(2, r#", "limits": {"body_bytes": 1000}"#)).unwrap();
+    until(2, None).await;
+    // A document the engine refuses changes nothing; its reason is reported.
+    std::fs::write(&file, document(3, r#", "bans": {"failures": 0}"#)).unwrap();
+    let r = until(2, Some(3)).await;
+    assert!(!r.refused.unwrap().problems.is_empty());
+    // Unreadable JSON likewise keeps version 2.
+    std::fs::write(&file, "{ not json").unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        report(status_get(status, "/status").await).unwrap().version,
+        2
+    );
+}

@@ -4,6 +4,7 @@
 
 mod credentials;
 mod forward;
+pub(crate) mod fuzzing;
 mod request;
 
 pub(crate) use credentials::fetch_ids_keys;
@@ -197,7 +198,7 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
             "this host is not served here",
         );
     };
-    let client = match client_address(conn, config, req.headers()) {
+    let client = match client_address(conn.peer.ip(), config, req.headers()) {
         Ok(client) => client,
         Err(why) => return refuse(conn, "bad_request", StatusCode::BAD_REQUEST, why),
     };

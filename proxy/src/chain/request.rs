@@ -6,7 +6,7 @@ use super::*;
 /// The host and port the request is for: HTTP/2's `:authority` or HTTP/1.1's absolute target,
 /// else the `Host` header; no port means the listener's. When both a target authority and a
 /// `Host` header are given they must name the same host and port (the upstream reads `Host`).
-pub(super) fn authority(req: &Request<Incoming>, listener_port: u16) -> Option<(String, u16)> {
+pub(super) fn authority<B>(req: &Request<B>, listener_port: u16) -> Option<(String, u16)> {
     let parse = |text: &str| -> Option<(String, u16)> {
         if text.contains('@') {
             return None;
@@ -69,11 +69,11 @@ impl Client {
 /// header support) and is exempt. A header given twice or not holding an address is refused:
 /// an address the engine cannot read would otherwise make the client the exempt forwarder.
 pub(super) fn client_address(
-    conn: &Conn,
+    peer: IpAddr,
     config: &proxyconf::Config,
     headers: &HeaderMap,
 ) -> Result<Client, &'static str> {
-    let socket = canonical(conn.peer.ip());
+    let socket = canonical(peer);
     if !config.forwarders.includes(socket) {
         return Ok(Client::new(socket, false));
     }
