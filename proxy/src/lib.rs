@@ -88,6 +88,7 @@ pub struct Engine {
     pub bans: bans::Bans,
     pub auth: auth::Auth,
     sso: sso::Sso,
+    valid: auth::ValidUsers,
     conns: conns::Conns,
     statics: statics::Cache,
     refused: Mutex<Option<Refusal>>,
@@ -157,6 +158,7 @@ impl Engine {
             bans: bans::Bans::default(),
             auth: auth::Auth::new(),
             sso: sso::Sso::default(),
+            valid: auth::ValidUsers::default(),
             conns: conns::Conns::default(),
             statics: statics::Cache::default(),
             refused: Mutex::new(None),
@@ -320,8 +322,9 @@ async fn housekeeping(engine: std::sync::Weak<Engine>) {
     }
 }
 
-/// The IdS keys, fetched again every `auth.ids_key_refresh_secs` (looked at every 5 s, so a
-/// first configuration with IdS routes has them within seconds).
+/// The IdS keys, fetched again every `auth.ids_key_refresh_secs`, and the valid users, read
+/// again every `auth.users_refresh_secs` (looked at every 5 s, so a first configuration has
+/// them within seconds).
 async fn ids_keys(engine: std::sync::Weak<Engine>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
@@ -333,6 +336,10 @@ async fn ids_keys(engine: std::sync::Weak<Engine>) {
         let refresh = std::time::Duration::from_secs(live.config.auth.ids_key_refresh_secs);
         if live.has_ids() && engine.sso.due(refresh, false) {
             chain::fetch_ids_keys(&engine, &live).await;
+        }
+        let users = std::time::Duration::from_secs(live.config.auth.users_refresh_secs);
+        if live.users_login.is_some() && engine.valid.due(users) {
+            chain::fetch_valid_users(&engine, &live).await;
         }
     }
 }

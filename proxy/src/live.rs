@@ -24,6 +24,20 @@ pub struct Loaded {
     pub served: Vec<Served>,
     /// The HA peer link, when the configuration names a peer.
     pub(crate) peer: Option<crate::peer::Link>,
+    /// The Finesse administrator the valid users are read with (`auth.users_credentials`).
+    pub(crate) users_login: Option<(String, String)>,
+}
+
+/// `login:password` from `file` (one line; the file should be readable by the engine only).
+fn read_login(file: &str) -> Result<(String, String), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let line = text.lines().next().unwrap_or_default();
+    match line.split_once(':') {
+        Some((login, password)) if !login.is_empty() && !password.is_empty() => {
+            Ok((login.to_owned(), password.to_owned()))
+        }
+        _ => Err(format!("{file} does not hold login:password")),
+    }
 }
 
 impl Loaded {
@@ -70,6 +84,7 @@ impl Loaded {
             lan_tls: None,
             served: Vec::new(),
             peer: None,
+            users_login: None,
             config,
         }
     }
@@ -147,6 +162,16 @@ impl Loaded {
             },
             _ => None,
         };
+        let users_login = match &config.auth.users_credentials {
+            Some(file) => match read_login(file) {
+                Ok(login) => Some(login),
+                Err(message) => {
+                    problems.push(Problem::new("auth.users_credentials", message));
+                    None
+                }
+            },
+            None => None,
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -171,6 +196,7 @@ impl Loaded {
             })
             .collect();
         Ok(Loaded {
+            users_login,
             limits: Limits::new(&config.limits.rates),
             upstream: upstream::client(client.expect("no problem: built"), &config),
             routes,

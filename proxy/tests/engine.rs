@@ -1548,6 +1548,7 @@ async fn the_binary_follows_its_configuration_file_and_keeps_the_last_good_one()
         std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse-proxy"))
             .args(["run", "--instance", "file-test", "--config"])
             .arg(&file)
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("the binary starts"),
@@ -1580,4 +1581,36 @@ async fn the_binary_follows_its_configuration_file_and_keeps_the_last_good_one()
         report(status_get(status, "/status").await).unwrap().version,
         2
     );
+}
+
+#[tokio::test]
+async fn with_the_valid_user_list_an_unlisted_login_id_never_reaches_finesse() {
+    let dir = Dir(std::env::temp_dir().join(format!("gatehouse-users-{}", testkit::free_port())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join("finesse-admin");
+    std::fs::write(&file, "admin:Admin!pass1\n").unwrap();
+    let path = file.display().to_string();
+    let rig = Rig::start(|c| c.auth.users_credentials = Some(path)).await;
+    // The list is read within seconds of the configuration.
+    for _ in 0..50 {
+        if !rig.reached("/finesse/api/Users").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rig.reached("/finesse/api/Users").len(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let ghost = rig
+        .get(
+            FINESSE,
+            "/finesse/api/SystemInfo",
+            &[("Authorization", &basic("ghost", "x"))],
+        )
+        .await;
+    assert_eq!(ghost.status, 401);
+    assert!(
+        rig.reached("/finesse/api/User/ghost").is_empty(),
+        "Finesse was not asked"
+    );
+    assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
 }

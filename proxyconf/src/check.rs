@@ -238,6 +238,21 @@ pub(crate) fn config(c: &Config) -> Vec<Problem> {
     );
     positive(&mut say, "auth.token_cache_secs", a.token_cache_secs);
     prefix(&mut say, "auth.ids_key_path".into(), &a.ids_key_path, false);
+    if a.users_refresh_secs < 10 {
+        say(
+            "auth.users_refresh_secs".into(),
+            "at least 10 (seed 004 reads the users every 900)".into(),
+        );
+    }
+    if a.users_credentials
+        .as_deref()
+        .is_some_and(|f| !f.starts_with('/'))
+    {
+        say(
+            "auth.users_credentials".into(),
+            "the absolute path of a file holding login:password".into(),
+        );
+    }
     if a.ids_key_refresh_secs < 10 {
         say(
             "auth.ids_key_refresh_secs".into(),

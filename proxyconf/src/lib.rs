@@ -189,6 +189,13 @@ pub struct Auth {
     pub ids_key_refresh_secs: u64,
     /// The token issuers (`iss`) believed; empty: any token the IdS keys sign.
     pub token_issuers: Vec<String>,
+    /// A file on the engine's host holding `login:password` of a Finesse administrator: the
+    /// valid users are read with it (`GET /finesse/api/Users`) every `users_refresh_secs`, and
+    /// a login ID not among them is refused without asking Finesse (seed 004: "valid user list
+    /// cached, refreshed every 15 minutes"). Absent: every login ID is asked about.
+    pub users_credentials: Option<String>,
+    /// How often the valid users are read again (900 s).
+    pub users_refresh_secs: u64,
     /// How long after an authenticated REST request its client address may open a WebSocket.
     pub websocket_window_secs: u64,
     /// Paths served without credentials, from the engine's cache (the desktop's static files).
@@ -212,6 +219,8 @@ impl Default for Auth {
             ids_key_path: "/ids/v1/keys/verifying".into(),
             ids_key_refresh_secs: 300,
             token_issuers: Vec::new(),
+            users_credentials: None,
+            users_refresh_secs: 900,
             websocket_window_secs: 900,
             static_prefixes: [
                 "/desktop/assets/",

@@ -241,7 +241,10 @@ pub(super) async fn authenticate(
     let config = &live.config;
     // Login IDs are counted without case, so that `Agent1` and `agent1` share one count.
     let account = BanTarget::Account(user.to_ascii_lowercase());
-    let plausible = auth::plausible_user(user);
+    // A login ID Finesse does not list is a failure without asking it.
+    let refresh = Duration::from_secs(config.auth.users_refresh_secs);
+    let listed = live.users_login.is_none() || engine.valid.knows(user, refresh) != Some(false);
+    let plausible = auth::plausible_user(user) && listed;
     if plausible && engine.auth.believed(user, password) {
         return Ok(());
     }
@@ -300,6 +303,66 @@ pub(super) async fn authenticate(
     Err(refused)
 }
 
+/// The Finesse nodes that answer for credentials and users: `auth.finesse`, else the first
+/// two Finesse routes' internal sides.
+fn finesse_targets(config: &proxyconf::Config) -> Vec<&proxyconf::HostPort> {
+    if config.auth.finesse.is_empty() {
+        config
+            .routes
+            .iter()
+            .filter(|r| r.component == proxyconf::Component::Finesse)
+            .map(|r| &r.internal)
+            .take(2)
+            .collect()
+    } else {
+        config.auth.finesse.iter().collect()
+    }
+}
+
+/// Reads the valid users from Finesse (`GET /finesse/api/Users` as the administrator of
+/// `auth.users_credentials`), from the first node that answers.
+pub(crate) async fn fetch_valid_users(engine: &Engine, live: &Loaded) {
+    let Some((login, password)) = &live.users_login else {
+        return;
+    };
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"));
+    let Ok(authorization) = HeaderValue::from_str(&format!("Basic {basic}")) else {
+        return;
+    };
+    let timeout = Duration::from_secs(live.config.timeouts.upstream_connect_secs + 10);
+    for target in finesse_targets(&live.config) {
+        let Ok(uri) = format!("https://{target}/finesse/api/Users").parse::<Uri>() else {
+            continue;
+        };
+        let req = Request::get(uri).header(header::AUTHORIZATION, authorization.clone());
+        let Ok(req) = req.body(crate::body::bytes(Bytes::new())) else {
+            continue;
+        };
+        let upstream = target.to_string();
+        let answer = match tokio::time::timeout(timeout, live.upstream.request(req)).await {
+            Ok(Ok(response)) if response.status() == StatusCode::OK => {
+                let limited = http_body_util::Limited::new(response.into_body(), 32 << 20);
+                match tokio::time::timeout(timeout, limited.collect()).await {
+                    Ok(Ok(body)) => Ok(body.to_bytes()),
+                    _ => Err("the user list could not be read".to_owned()),
+                }
+            }
+            Ok(Ok(response)) => Err(format!("the user list: {}", response.status())),
+            Ok(Err(e)) => Err(error_chain(&e)),
+            Err(_) => Err(format!("no answer in {timeout:?}")),
+        };
+        match answer {
+            Ok(body) => {
+                let users = crate::auth::login_ids(&String::from_utf8_lossy(&body));
+                let n = engine.valid.take(users);
+                tracing::info!(%upstream, users = n, "valid users read");
+                return;
+            }
+            Err(e) => tracing::warn!(%upstream, error = %e, "valid users not read"),
+        }
+    }
+}
+
 /// Asks Finesse (`GET /finesse/api/User/<id>` with the client's credentials): `Ok(false)` when
 /// it refuses them, `Err` when no Finesse node answered.
 async fn finesse_accepts(
@@ -314,19 +377,8 @@ async fn finesse_accepts(
         return Ok(false);
     };
     let config = &live.config;
-    let targets: Vec<&proxyconf::HostPort> = if config.auth.finesse.is_empty() {
-        config
-            .routes
-            .iter()
-            .filter(|r| r.component == proxyconf::Component::Finesse)
-            .map(|r| &r.internal)
-            .take(2)
-            .collect()
-    } else {
-        config.auth.finesse.iter().collect()
-    };
     let mut last = String::from("no Finesse node");
-    for target in targets {
+    for target in finesse_targets(config) {
         let Ok(uri) = format!("https://{target}/finesse/api/User/{user}").parse::<Uri>() else {
             continue;
         };

@@ -7,11 +7,11 @@ mod forward;
 pub(crate) mod fuzzing;
 mod request;
 
-pub(crate) use credentials::fetch_ids_keys;
 use credentials::{
     authenticate, authenticate_token, credentials, protocol_credentials, without_credentials,
     Credentials,
 };
+pub(crate) use credentials::{fetch_ids_keys, fetch_valid_users};
 use forward::{error_chain, forward, statics};
 use request::{authority, client_address, content_length, is_websocket, plain_path, under, Client};
 
