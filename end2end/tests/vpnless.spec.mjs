@@ -73,15 +73,20 @@ last_name = "Edge"
       listeners: [{ address: `127.0.0.1:${edge}`, certificates }, { address: `127.0.0.1:${edge + 1}`, certificates }],
       auth: { static_prefixes: ['/desktop/assets/', '/desktop/container/'] },
     };
-    const created = await api.post('/api/v1/proxy-pairs', { data: { name: 'Edge E2E', map_id: map, instances: ['proxy-a', 'proxy-b'], settings } });
-    expect(created.status(), await created.text()).toBe(201);
-    const pair = await created.json();
-    const instance = pair.instances[0].id;
-
-    // The admin issues side A's token on the proxies page and starts the engine with it.
+    // The admin creates the pair on the proxies page: its map, its sides, its settings.
     await signInAndWait(page, ADMIN);
     await page.goto('/proxies');
     await hydrated(page);
+    await page.getByText('Create a pair').click();
+    await page.getByLabel('Name', { exact: true }).fill('Edge E2E');
+    await page.getByLabel('Proxy map it routes by').selectOption({ label: 'Edge E2E map' });
+    await page.getByLabel('Settings (JSON)').fill(JSON.stringify(settings, null, 2));
+    await page.getByLabel(/What differs for side A and side B/).fill('');
+    await page.getByRole('button', { name: 'Create the pair' }).click();
+    await expect(page.getByTestId('proxy-instance')).toHaveCount(2);
+    const pair = (await (await api.get('/api/v1/proxy-pairs')).json()).find((p) => p.name === 'Edge E2E');
+
+    // The admin issues side A's token on the proxies page and starts the engine with it.
     await page.getByTestId('proxy-instance').first().getByRole('button', { name: 'Issue token' }).click();
     const token = (await page.getByTestId('new-proxy-token').textContent()).trim();
     expect(token).toMatch(/^gp_/);
@@ -137,6 +142,16 @@ last_name = "Edge"
     await expect(ban).toContainText('this instance (failed sign-ins)', { timeout: 15_000 });
     await ban.getByRole('button', { name: 'Lift' }).click();
     await expect(page.getByTestId('proxy-ban').filter({ hasText: '127.0.0.1' })).toHaveCount(0, { timeout: 15_000 });
+
+    // A settings change is saved, then planned: the plan names exactly what changes.
+    const edited = { ...settings, limits: { body_bytes: 1000000 } };
+    await page.getByLabel('Settings (JSON)').fill(JSON.stringify(edited, null, 2));
+    await page.getByRole('button', { name: 'Save the settings' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+    await page.getByRole('button', { name: 'Plan the configuration' }).click();
+    const next = page.getByTestId('proxy-plan').first();
+    await expect(next.getByTestId('proxy-plan-state')).toContainText('ready');
+    await expect(next.getByTestId('proxy-plan-change').first()).toContainText('limits.body_bytes: 15728640 → 1000000');
     await agent.close();
     await wrong.close();
     await api.dispose();

@@ -11,9 +11,11 @@ use crate::components::{
 };
 use crate::server_fns::auth::whoami;
 use crate::server_fns::proxies::{
-    list_pairs, load_pair, AddProxyBan, ApplyProxyPlan, IssueProxyToken, LiftProxyBan, PlanPair,
-    RevokeProxyToken,
+    list_pairs, load_pair, AddProxyBan, ApplyProxyPlan, CreatePair, IssueProxyToken, LiftProxyBan,
+    PlanPair, RevokeProxyToken, SavePairSettings,
 };
+use crate::server_fns::proxies::{load_pair_forms, PairForms};
+use crate::server_fns::proxymaps::load_maps;
 use domain::proxies::{Instance, InstanceDetail, Pair, PairDetail, ProxyPlan};
 use leptos::prelude::*;
 
@@ -31,9 +33,17 @@ fn admin_signal() -> Signal<bool> {
 pub fn ProxiesPage() -> impl IntoView {
     let token = ServerAction::<IssueProxyToken>::new();
     let revoke = ServerAction::<RevokeProxyToken>::new();
+    let create = ServerAction::<CreatePair>::new();
     let tick = RwSignal::new(0u32);
     let pairs = Resource::new(
-        move || (token.version().get(), revoke.version().get(), tick.get()),
+        move || {
+            (
+                create.version().get(),
+                token.version().get(),
+                revoke.version().get(),
+                tick.get(),
+            )
+        },
         |_| list_pairs(),
     );
     ask_again(tick, 5, move || pairs.get().is_some());
@@ -62,14 +72,194 @@ pub fn ProxiesPage() -> impl IntoView {
                     Ok(list) if list.is_empty() => view! {
                         <EmptyState
                             title="No proxy pair yet"
-                            body="A pair routes by a published proxy map. Create one with POST /api/v1/proxy-pairs (the README's VPN-less proxy engine section shows its settings: listeners, certificates, forwarders, limits), then plan and apply its configuration on its page and give each instance its token here." />
+                            body="A pair routes by a published proxy map. Create one below (or with POST /api/v1/proxy-pairs; the README's VPN-less proxy engine section describes every setting), then plan and apply its configuration on its page and give each instance its token here." />
                     }.into_any(),
                     Ok(list) => list.into_iter().map(|pair| view! {
                         <PairCard pair admin=admin.get() token revoke />
                     }).collect_view().into_any(),
                 })}
             </Transition>
+            {move || admin.get().then(|| view! { <NewPairForm create /> })}
         </Layout>
+    }
+}
+
+/// What a new pair's settings start from: one listener, the client certificate shown to the
+/// components, the LAN-side status ports (every other setting has the installer's default).
+const SETTINGS_TEMPLATE: &str = r#"{
+  "schema": 1,
+  "version": 0,
+  "listeners": [
+    {"address": "0.0.0.0:443",
+     "certificates": [{"certificate": "/etc/gatehouse-proxy/edge.pem", "key": "/etc/gatehouse-proxy/edge.key"}]}
+  ],
+  "routes": [],
+  "forwarders": {"addresses": [], "header": null},
+  "upstream": {"client_certificate": {"certificate": "/etc/gatehouse-proxy/client.pem", "key": "/etc/gatehouse-proxy/client.key"}},
+  "status": {"address": "10.0.0.10:10001", "proxymap_address": "10.0.0.10:10000"}
+}"#;
+
+/// What differs per side: each its own LAN-side addresses here.
+const OVERLAYS_TEMPLATE: &str = r#"[
+  {"status": {"address": "10.0.0.10:10001", "proxymap_address": "10.0.0.10:10000"}},
+  {"status": {"address": "10.0.0.11:10001", "proxymap_address": "10.0.0.11:10000"}}
+]"#;
+
+/// The form that makes a pair (admins): its name, the published map it routes by, the sides'
+/// names, its settings and what differs per side, as JSON documents.
+#[component]
+fn NewPairForm(create: ServerAction<CreatePair>) -> impl IntoView {
+    let maps = Resource::new(|| (), |_| load_maps());
+    let error = error_of(create.value());
+    view! {
+        <Section title="New pair" description="Two gatehouse-proxy instances that route by one published proxy map. The settings are a configuration document without routes, trust or map (the console adds those from the map and the certificates it knows at each plan); file paths name files on the engines' hosts (private keys never come here). Nothing reaches an instance until a plan is applied.">
+            <details>
+                <summary class="cursor-pointer text-sm font-medium text-indigo-700">"Create a pair"</summary>
+                <ActionForm action=create attr:class="mt-3 grid gap-4 md:grid-cols-2">
+                    <div class="md:col-span-2"><ActionError error /></div>
+                    <div>
+                        <label for="pair-name" class=LABEL>"Name"</label>
+                        <input id="pair-name" name="name" required class=INPUT placeholder="DMZ pair" autocomplete="off" />
+                        <FieldError messages=field_errors(error, "name") />
+                    </div>
+                    <div>
+                        <label for="pair-map" class=LABEL>"Proxy map it routes by"</label>
+                        <select id="pair-map" name="map_id" class=INPUT>
+                            <Transition fallback=|| view! { <option value="">"Loading the maps…"</option> }>
+                                {move || maps.get().map(|r| match r {
+                                    Ok(page) => {
+                                        let published: Vec<_> = page.maps.into_iter().filter(|m| m.published_version.is_some()).collect();
+                                        if published.is_empty() {
+                                            view! { <option value="">"No map is published yet"</option> }.into_any()
+                                        } else {
+                                            published.into_iter().map(|m| view! { <option value=m.id.to_string()>{m.name}</option> }).collect_view().into_any()
+                                        }
+                                    }
+                                    Err(_) => view! { <option value="">"The maps could not be read"</option> }.into_any(),
+                                })}
+                            </Transition>
+                        </select>
+                        <FieldError messages=field_errors(error, "map_id") />
+                    </div>
+                    <div>
+                        <label for="pair-a" class=LABEL>"Side A's name"</label>
+                        <input id="pair-a" name="side_a" required class=INPUT value="proxy-a" autocomplete="off" />
+                        <FieldError messages=field_errors(error, "instances[0]") />
+                    </div>
+                    <div>
+                        <label for="pair-b" class=LABEL>"Side B's name"</label>
+                        <input id="pair-b" name="side_b" required class=INPUT value="proxy-b" autocomplete="off" />
+                        <FieldError messages=field_errors(error, "instances[1]") />
+                    </div>
+                    <div class="md:col-span-2">
+                        <label for="pair-settings" class=LABEL>"Settings (JSON)"</label>
+                        <textarea id="pair-settings" name="settings" rows="14" spellcheck="false" class=format!("{INPUT} font-mono text-xs")>{SETTINGS_TEMPLATE}</textarea>
+                        <FieldError messages=field_errors(error, "settings") />
+                    </div>
+                    <div class="md:col-span-2">
+                        <label for="pair-overlays" class=LABEL>"What differs for side A and side B (JSON merge patches; empty: nothing)"</label>
+                        <textarea id="pair-overlays" name="overlays" rows="5" spellcheck="false" class=format!("{INPUT} font-mono text-xs")>{OVERLAYS_TEMPLATE}</textarea>
+                        <FieldError messages=field_errors(error, "overlays") />
+                        <FieldError messages=field_errors(error, "overlays[0]") />
+                        <FieldError messages=field_errors(error, "overlays[1]") />
+                    </div>
+                    <div><button type="submit" class=BUTTON>"Create the pair"</button></div>
+                </ActionForm>
+            </details>
+        </Section>
+    }
+}
+
+/// The forms of the pair page (admins): a ban ordered for both instances, the settings.
+#[component]
+fn PairForms(
+    forms: PairForms,
+    id: i64,
+    admin: bool,
+    ban: ServerAction<AddProxyBan>,
+    save: ServerAction<SavePairSettings>,
+) -> impl IntoView {
+    let error = error_of(ban.value());
+    let PairForms {
+        instance: _,
+        settings,
+        overlays,
+    } = forms.clone();
+    view! {
+        {admin.then(|| view! {
+            <Section title="Ban an address" description="Both instances ban it with their next pull (within a second while they follow the console). An address, an IPv6 /64 written as its network, or account:<login ID>.">
+                <ActionForm action=ban attr:class="grid gap-4 md:grid-cols-4 md:items-start">
+                    <input type="hidden" name="instance" value=forms.instance.to_string() />
+                    <div class="md:col-span-4"><ActionError error /></div>
+                    <div>
+                        <label for="ban-ip" class=LABEL>"Address"</label>
+                        <input id="ban-ip" name="ip" required class=INPUT placeholder="203.0.113.9" autocomplete="off" />
+                        <FieldError messages=field_errors(error, "ip") />
+                    </div>
+                    <div>
+                        <label for="ban-minutes" class=LABEL>"Minutes"</label>
+                        <input id="ban-minutes" name="minutes" required class=INPUT value="30" inputmode="numeric" />
+                        <FieldError messages=field_errors(error, "minutes") />
+                    </div>
+                    <div>
+                        <label for="ban-reason" class=LABEL>"Reason"</label>
+                        <input id="ban-reason" name="reason" required class=INPUT placeholder="scanning the desktop" />
+                        <FieldError messages=field_errors(error, "reason") />
+                    </div>
+                    <div class="md:pt-6"><button type="submit" class=BUTTON>"Ban on both instances"</button></div>
+                </ActionForm>
+            </Section>
+        })}
+        <SettingsView pair_id=id settings overlays admin save />
+    }
+}
+
+/// A pair's settings and overlays: edited by admins (taking effect with the next plan applied),
+/// shown to auditors.
+#[component]
+fn SettingsView(
+    pair_id: i64,
+    settings: String,
+    overlays: String,
+    admin: bool,
+    save: ServerAction<SavePairSettings>,
+) -> impl IntoView {
+    let error = error_of(save.value());
+    let saved = move || {
+        matches!(save.value().get(), Some(Ok(_))).then(|| view! {
+            <p role="status" class="text-sm text-emerald-800">"Saved. Plan the configuration to see what changes for each instance."</p>
+        })
+    };
+    view! {
+        <Section title="Settings" description="What the next plan makes the configuration from, besides the map's routes and the trust: listeners and their certificate files, forwarders, authentication, limits, bans, timeouts, the client certificate, the status ports; and what differs per side. Saving changes nothing on the instances; a ready plan made before is withdrawn.">
+            {if admin {
+                view! {
+                    <ActionForm action=save attr:class="space-y-3">
+                        <input type="hidden" name="id" value=pair_id.to_string() />
+                        <ActionError error />
+                        {saved}
+                        <div>
+                            <label for="edit-settings" class=LABEL>"Settings (JSON)"</label>
+                            <textarea id="edit-settings" name="settings" rows="16" spellcheck="false" class=format!("{INPUT} font-mono text-xs")>{settings}</textarea>
+                            <FieldError messages=field_errors(error, "settings") />
+                        </div>
+                        <div>
+                            <label for="edit-overlays" class=LABEL>"What differs for side A and side B (JSON merge patches)"</label>
+                            <textarea id="edit-overlays" name="overlays" rows="8" spellcheck="false" class=format!("{INPUT} font-mono text-xs")>{overlays}</textarea>
+                            <FieldError messages=field_errors(error, "overlays") />
+                            <FieldError messages=field_errors(error, "overlays[0]") />
+                            <FieldError messages=field_errors(error, "overlays[1]") />
+                        </div>
+                        <button type="submit" class=BUTTON>"Save the settings"</button>
+                    </ActionForm>
+                }.into_any()
+            } else {
+                view! {
+                    <pre class="overflow-x-auto rounded bg-slate-50 p-3 text-xs">{settings}</pre>
+                    <pre class="mt-2 overflow-x-auto rounded bg-slate-50 p-3 text-xs">{overlays}</pre>
+                }.into_any()
+            }}
+        </Section>
     }
 }
 
@@ -170,6 +360,7 @@ pub fn PairPage() -> impl IntoView {
     let lift = ServerAction::<LiftProxyBan>::new();
     let plan = ServerAction::<PlanPair>::new();
     let apply = ServerAction::<ApplyProxyPlan>::new();
+    let save = ServerAction::<SavePairSettings>::new();
     let tick = RwSignal::new(0u32);
     let data = Resource::new(
         move || {
@@ -179,10 +370,16 @@ pub fn PairPage() -> impl IntoView {
                 lift.version().get(),
                 plan.version().get(),
                 apply.version().get(),
+                save.version().get(),
                 tick.get(),
             )
         },
         |(id, ..)| load_pair(id),
+    );
+    // The forms' own data, not asked again every few seconds: what an admin types stays.
+    let forms = Resource::new(
+        move || (id(), save.version().get()),
+        |(id, _)| load_pair_forms(id),
     );
     ask_again(tick, 5, move || data.get().is_some());
     let admin = admin_signal();
@@ -195,7 +392,13 @@ pub fn PairPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading the pair…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error /> }.into_any(),
-                    Ok(detail) => view! { <PairView detail admin=admin.get() ban lift plan apply /> }.into_any(),
+                    Ok(detail) => view! { <PairView detail admin=admin.get() lift plan apply /> }.into_any(),
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || forms.get().map(|result| match result {
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(forms) => view! { <PairForms forms id=id() admin=admin.get() ban save /> }.into_any(),
                 })}
             </Transition>
         </Layout>
@@ -206,13 +409,10 @@ pub fn PairPage() -> impl IntoView {
 fn PairView(
     detail: PairDetail,
     admin: bool,
-    ban: ServerAction<AddProxyBan>,
     lift: ServerAction<LiftProxyBan>,
     plan: ServerAction<PlanPair>,
     apply: ServerAction<ApplyProxyPlan>,
 ) -> impl IntoView {
-    let error = error_of(ban.value());
-    let first = detail.instances.first().map(|i| i.instance.id).unwrap_or(0);
     let pair_id = detail.pair.id;
     let instances: Vec<Instance> = detail
         .instances
@@ -238,30 +438,6 @@ fn PairView(
             })}
             <PlanList plans=detail.plans.clone() admin apply />
         </Section>
-        {admin.then(|| view! {
-            <Section title="Ban an address" description="Both instances ban it with their next pull (within a second while they follow the console). An address, an IPv6 /64 written as its network, or account:<login ID>.">
-                <ActionForm action=ban attr:class="grid gap-4 md:grid-cols-4 md:items-start">
-                    <input type="hidden" name="instance" value=first.to_string() />
-                    <div class="md:col-span-4"><ActionError error /></div>
-                    <div>
-                        <label for="ban-ip" class=LABEL>"Address"</label>
-                        <input id="ban-ip" name="ip" required class=INPUT placeholder="203.0.113.9" autocomplete="off" />
-                        <FieldError messages=field_errors(error, "ip") />
-                    </div>
-                    <div>
-                        <label for="ban-minutes" class=LABEL>"Minutes"</label>
-                        <input id="ban-minutes" name="minutes" required class=INPUT value="30" inputmode="numeric" />
-                        <FieldError messages=field_errors(error, "minutes") />
-                    </div>
-                    <div>
-                        <label for="ban-reason" class=LABEL>"Reason"</label>
-                        <input id="ban-reason" name="reason" required class=INPUT placeholder="scanning the desktop" />
-                        <FieldError messages=field_errors(error, "reason") />
-                    </div>
-                    <div class="md:pt-6"><button type="submit" class=BUTTON>"Ban on both instances"</button></div>
-                </ActionForm>
-            </Section>
-        })}
         {detail.instances.into_iter().map(|i| view! { <InstanceView detail=i admin lift /> }).collect_view()}
     }
 }

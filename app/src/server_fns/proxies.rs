@@ -86,3 +86,84 @@ pub async fn lift_proxy_ban(instance: i64, target: String) -> Result<(), AppErro
         .await
         .map_err(AppError::from)
 }
+
+/// JSON an admin typed, read as `T`; what is wrong said under `field`.
+#[cfg(feature = "ssr")]
+fn typed<T: serde::de::DeserializeOwned>(field: &str, text: &str) -> Result<T, AppError> {
+    serde_json::from_str(text)
+        .map_err(|e| AppError::field(field, format!("not a valid document: {e}")))
+}
+
+/// The two sides' overlays as typed: `[{...}, {...}]`, or nothing for none.
+#[cfg(feature = "ssr")]
+fn overlays(text: &str) -> Result<Option<[serde_json::Value; 2]>, AppError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    typed("overlays", text).map(Some)
+}
+
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_pair_create")]
+pub async fn create_pair(
+    name: String,
+    map_id: String,
+    side_a: String,
+    side_b: String,
+    settings: String,
+    overlays: String,
+) -> Result<Pair, AppError> {
+    let state = app_state()?;
+    let map_id = map_id
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::field("map_id", "choose a published proxy map"))?;
+    let new = NewPair {
+        name,
+        map_id,
+        instances: [side_a, side_b],
+        settings: typed("settings", &settings)?,
+        overlays: self::overlays(&overlays)?,
+    };
+    store::create(&state.pool, &request_context(), new)
+        .await
+        .map_err(AppError::from)
+}
+
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_pair_settings")]
+pub async fn save_pair_settings(
+    id: i64,
+    settings: String,
+    overlays: String,
+) -> Result<Pair, AppError> {
+    let state = app_state()?;
+    let new = PairSettings {
+        settings: typed("settings", &settings)?,
+        overlays: self::overlays(&overlays)?,
+    };
+    store::update(&state.pool, &request_context(), id, new)
+        .await
+        .map_err(AppError::from)
+}
+
+/// What the pair page's forms start from: an instance to order bans through, and the settings
+/// and overlays as JSON to edit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PairForms {
+    pub instance: i64,
+    pub settings: String,
+    pub overlays: String,
+}
+
+#[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "proxy_pair_forms")]
+pub async fn load_pair_forms(id: i64) -> Result<PairForms, AppError> {
+    let state = app_state()?;
+    let context = request_context();
+    let pair = store::pair(&state.pool, &context, id).await?;
+    let settings = store::settings(&state.pool, &context, id).await?;
+    Ok(PairForms {
+        instance: pair.instances.first().map(|i| i.id).unwrap_or(0),
+        settings: serde_json::to_string_pretty(&settings.settings).unwrap_or_default(),
+        overlays: serde_json::to_string_pretty(&settings.overlays.unwrap_or_default())
+            .unwrap_or_default(),
+    })
+}

@@ -92,8 +92,8 @@ pub struct NewPair {
 }
 
 /// `PUT /api/v1/proxy-pairs/{id}/settings`: the pair's settings and its instances' overlays,
-/// as in [`NewPair`] (taking effect with the next plan applied).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// as in [`NewPair`] (taking effect with the next plan applied); `GET` answers the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct PairSettings {

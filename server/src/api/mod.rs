@@ -111,7 +111,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(proxies::get_pair))
         .routes(routes!(proxies::publish))
         .routes(routes!(proxies::plan))
-        .routes(routes!(proxies::put_settings))
+        .routes(routes!(proxies::get_settings, proxies::put_settings))
         .routes(routes!(proxies::plans))
         .routes(routes!(proxies::get_plan))
         .routes(routes!(proxies::apply_plan))

@@ -52,6 +52,19 @@ pub async fn get_pair(
     Ok(Json(proxies::store::pair(&state.pool, &context, id).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/proxy-pairs/{id}/settings", tag = "proxies", params(("id" = i64, Path, example = 1)),
+    responses((status = 200, description = "the pair's settings and each side's overlay, as an admin set them (what the next plan is made from)", body = PairSettings),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_settings(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<PairSettings>, ApiError> {
+    Ok(Json(
+        proxies::store::settings(&state.pool, &context, id).await?,
+    ))
+}
+
 #[utoipa::path(put, path = "/api/v1/proxy-pairs/{id}/settings", tag = "proxies", params(("id" = i64, Path, example = 1)), request_body = PairSettings,
     responses((status = 200, description = "the settings and overlays replaced; the instances serve them once a plan made after this is applied", body = Pair),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

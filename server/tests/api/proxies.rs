@@ -457,6 +457,14 @@ async fn a_pair_configuration_is_planned_applied_verified_by_reports_and_drift_i
         )
         .await;
     assert_eq!(put.status(), StatusCode::OK);
+    let read = app
+        .get_json(&format!("/api/v1/proxy-pairs/{pair}/settings"))
+        .await;
+    assert_eq!(
+        read["settings"]["limits"]["body_bytes"], 1_000_000,
+        "{read}"
+    );
+    assert_eq!(read["overlays"], edge.overlays);
     let plan_path = format!("/api/v1/proxy-pairs/{pair}/plan");
     let planned = app.request(Method::POST, &plan_path).send().await.unwrap();
     assert_eq!(planned.status(), StatusCode::CREATED);
