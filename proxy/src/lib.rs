@@ -48,6 +48,7 @@ pub mod limits;
 pub mod listen;
 pub mod live;
 mod peer;
+mod pinned;
 mod sso;
 mod statics;
 pub mod status;

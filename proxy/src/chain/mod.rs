@@ -2,16 +2,18 @@
 //! crate's documentation for the chain). Every answer of the engine's own is counted by its
 //! outcome in the report and the metrics.
 
+mod bearer;
 mod credentials;
+mod finesse;
 mod forward;
 pub(crate) mod fuzzing;
 mod request;
 
-use credentials::{
-    authenticate, authenticate_token, credentials, protocol_credentials, without_credentials,
-    Credentials,
-};
-pub(crate) use credentials::{fetch_ids_keys, fetch_valid_users};
+use bearer::authenticate_token;
+pub(crate) use bearer::fetch_ids_keys;
+use credentials::{credentials, protocol_credentials, without_credentials, Credentials};
+use finesse::authenticate;
+pub(crate) use finesse::fetch_valid_users;
 use forward::{error_chain, forward, statics};
 use request::{authority, client_address, content_length, is_websocket, plain_path, under, Client};
 
