@@ -222,10 +222,7 @@ pub async fn settings(
     )
     .fetch_all(pool)
     .await?;
-    let overlays = match <[serde_json::Value; 2]>::try_from(overlays) {
-        Ok(two) => Some(two),
-        Err(_) => None,
-    };
+    let overlays = <[serde_json::Value; 2]>::try_from(overlays).ok();
     Ok(super::super::PairSettings {
         settings: serde_json::from_value(settings).map_err(Error::internal)?,
         overlays,
