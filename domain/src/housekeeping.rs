@@ -14,7 +14,8 @@ pub fn register(kinds: &mut Kinds) {
 }
 
 /// Deletes what has expired: sessions, sign-in failures outside the window, connected-user
-/// samples past retention, finished jobs older than a week.
+/// samples past retention, finished jobs older than a week, proxy pairs' old plans and
+/// configuration versions.
 pub struct Sweep;
 
 impl Kind for Sweep {
@@ -35,7 +36,10 @@ impl Kind for Sweep {
             .await
             .context("deleting old connected-user samples")?;
         let jobs = crate::jobs::queue::prune(&services.pool, JOBS_KEPT).await?;
-        tracing::debug!(sessions, failures, samples, jobs, "swept");
+        let (plans, versions) = crate::proxies::store::prune(&services.pool)
+            .await
+            .context("deleting old proxy plans and configuration versions")?;
+        tracing::debug!(sessions, failures, samples, jobs, plans, versions, "swept");
         Ok(())
     }
 }

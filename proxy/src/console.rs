@@ -37,6 +37,8 @@ pub enum ConsoleError {
     Talk(String),
     #[error("the console refused the instance's token ({0}): issue a new one on the proxy's page")]
     Refused(StatusCode),
+    #[error("the console took a report within the last second: sending again")]
+    Again,
 }
 
 /// What a pull answers (the console's `domain::proxies::Pull`).
@@ -208,7 +210,7 @@ impl Console {
                                     }
                                 }
                             }
-                            let _ = self.report(&engine.report()).await;
+                            let _ = self.report_now(&engine).await;
                         }
                         Err(e) => tracing::warn!(error = %e, "the console's answer is not a pull"),
                     }
@@ -247,6 +249,7 @@ impl Console {
             .await?
         {
             (StatusCode::NO_CONTENT | StatusCode::OK, _) => Ok(()),
+            (StatusCode::TOO_MANY_REQUESTS, _) => Err(ConsoleError::Again),
             (status @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN), _) => {
                 Err(ConsoleError::Refused(status))
             }
@@ -254,6 +257,19 @@ impl Console {
                 "the report was answered {status}"
             ))),
         }
+    }
+
+    /// Reports what `engine` serves now; one the console declined (another came within the
+    /// second) is sent again, fresh, a second later, so a ban reaches the console's pages
+    /// within about a second.
+    async fn report_now(&self, engine: &Engine) -> Result<(), ConsoleError> {
+        for _ in 0..3 {
+            match self.report(&engine.report()).await {
+                Err(ConsoleError::Again) => tokio::time::sleep(Duration::from_millis(1_100)).await,
+                done => return done,
+            }
+        }
+        Err(ConsoleError::Again)
     }
 
     /// Reports every 5 s, and within a second of a ban.
@@ -270,11 +286,10 @@ impl Console {
             let Some(strong) = engine.upgrade() else {
                 return;
             };
-            let report = strong.report();
-            drop(strong);
-            if let Err(e) = self.report(&report).await {
+            if let Err(e) = self.report_now(&strong).await {
                 tracing::warn!(error = %e, "reporting to the console failed");
             }
+            drop(strong);
         }
     }
 }

@@ -272,12 +272,20 @@ pub async fn pull(
 
 #[utoipa::path(post, path = "/api/v1/proxy/report", tag = "proxies", request_body(content = Object, description = "the instance's report (proxyconf::Report)"),
     extensions(("x-gatehouse-need" = json!("proxy"))),
-    responses((status = 204, description = "kept"), (status = 401, body = ErrorBody), (status = 403, description = "not a proxy instance's token", body = ErrorBody)))]
+    responses((status = 204, description = "kept"),
+        (status = 429, description = "another report came within the last second: send it again after `Retry-After` (1 s)"),
+        (status = 401, body = ErrorBody), (status = 403, description = "not a proxy instance's token", body = ErrorBody)))]
 pub async fn report(
     State(state): State<Services>,
     Ctx(context): Ctx,
     ApiJson(body): ApiJson<proxyconf::Report>,
-) -> Result<StatusCode, ApiError> {
-    proxies::store::report(&state.pool, &context, body).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Response, ApiError> {
+    if proxies::store::report(&state.pool, &context, body).await? {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok((
+        StatusCode::TOO_MANY_REQUESTS,
+        [(axum::http::header::RETRY_AFTER, "1")],
+    )
+        .into_response())
 }

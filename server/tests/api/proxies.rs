@@ -558,6 +558,40 @@ async fn a_pair_configuration_is_planned_applied_verified_by_reports_and_drift_i
     }
     follow_b.abort();
     engine_b.shutdown();
+
+    // The sweep keeps a pair's newest 50 finished plans and 20 versions besides those told to
+    // an instance or named by a kept plan.
+    sqlx::query(
+        "insert into proxy_config (pair_id, version, document, overlays, made_by)
+         select pair_id, v, document, overlays, 'test' from proxy_config, generate_series(10, 34) v
+         where pair_id = $1 and version = 3",
+    )
+    .bind(pair)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into proxy_plan (pair_id, version, state, instances, created_by)
+         select $1, 3, 'superseded', '[]', 'test' from generate_series(1, 60)",
+    )
+    .bind(pair)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (plans, versions) = domain::proxies::store::prune(&app.pool).await.unwrap();
+    assert_eq!(
+        plans, 14,
+        "the four real plans and the ten oldest made here"
+    );
+    assert_eq!(versions, 7, "versions 1, 2 and 10 to 14");
+    let told: Vec<i64> = sqlx::query_scalar(
+        "select version from proxy_config where pair_id = $1 and version < 15 order by version",
+    )
+    .bind(pair)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(told, [3], "the version the instances are told stays");
 }
 
 #[tokio::test]
@@ -612,6 +646,16 @@ async fn an_instance_token_reads_its_configuration_and_nothing_else() {
             .status(),
         StatusCode::FORBIDDEN
     );
+    // One report a second is kept; another within it is declined, to be sent again.
+    let report = || {
+        as_instance(Method::POST, "/api/v1/proxy/report")
+            .json(&json!({"instance": "proxy-a", "version": 0}))
+            .send()
+    };
+    assert_eq!(report().await.unwrap().status(), StatusCode::NO_CONTENT);
+    let again = report().await.unwrap();
+    assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(again.headers()["retry-after"], "1");
     let newer = issue(&app, instance).await;
     let old = as_instance(Method::GET, "/api/v1/proxy/config?wait=0")
         .send()

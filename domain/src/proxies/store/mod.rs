@@ -11,7 +11,7 @@ mod verify;
 pub use bans::{ban, bans, detail, lift, sessions};
 pub use changes::changes;
 pub use document::merge_patch;
-pub use plan::{apply, plan, plans, proxy_plan, publish};
+pub use plan::{apply, plan, plans, proxy_plan, prune, publish};
 pub use settings::{create, settings, update};
 pub use tokens::{authenticate, issue_token, pull, report, revoke_token};
 pub use verify::{register, Verify, VERIFY_WITHIN};

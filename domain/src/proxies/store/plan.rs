@@ -375,3 +375,41 @@ async fn rows(
         })
         .collect()
 }
+
+/// How many finished plans of a pair are kept (the page shows 20).
+const PLANS_KEPT: i64 = 50;
+/// How many configuration versions of a pair are kept besides those told to an instance or
+/// named by a kept plan.
+const VERSIONS_KEPT: i64 = 20;
+
+/// Deletes a pair's finished plans beyond its newest [`PLANS_KEPT`], then the configuration
+/// versions beyond its newest [`VERSIONS_KEPT`] that no instance is told and no plan names:
+/// `(plans, versions)` deleted.
+pub async fn prune(pool: &PgPool) -> Result<(u64, u64), Error> {
+    let plans = sqlx::query!(
+        "delete from proxy_plan p using (
+             select id, row_number() over (partition by pair_id order by id desc) as n
+             from proxy_plan) ranked
+         where p.id = ranked.id and ranked.n > $1 and p.state not in ('ready', 'applying')",
+        PLANS_KEPT
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    let versions = sqlx::query!(
+        "delete from proxy_config c using (
+             select pair_id, version,
+                    row_number() over (partition by pair_id order by version desc) as n
+             from proxy_config) ranked
+         where c.pair_id = ranked.pair_id and c.version = ranked.version and ranked.n > $1
+           and not exists (select 1 from proxy_instance i
+                           where i.pair_id = c.pair_id and i.published = c.version)
+           and not exists (select 1 from proxy_plan p
+                           where p.pair_id = c.pair_id and p.version = c.version)",
+        VERSIONS_KEPT
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok((plans, versions))
+}

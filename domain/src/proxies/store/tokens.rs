@@ -170,14 +170,14 @@ pub async fn pull(
 /// At most this many sessions and bans of a report are kept (the engine sends its newest).
 const REPORTED_AT_MOST: usize = 2_000;
 
-/// Keeps instance `context`'s report (at most one a second; the engine reports again within
-/// five): what it says is the instance's word, so what cannot be true is dropped (a session of
+/// Keeps instance `context`'s report, at most one a second: `false` when one came within the
+/// last second (the engine sends it again after a second). What it says is the instance's word, so what cannot be true is dropped (a session of
 /// a login ID the engine would not accept, text with control characters).
 pub async fn report(
     pool: &PgPool,
     context: &RequestContext,
     mut report: Report,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let instance = context.require_proxy_instance()?;
     let plain = |t: &str| vos::driver::shown(t) == t;
     // What an admin reads of the instance's words: on one line, at most 300 characters.
@@ -215,13 +215,15 @@ pub async fn report(
         refused.problems.truncate(20);
         refused.problems = refused.problems.iter().map(|p| short(p)).collect();
     }
-    sqlx::query!(
+    let kept = sqlx::query!(
         "update proxy_instance set report = $2, reported_at = now()
          where id = $1 and (reported_at is null or reported_at < now() - interval '1 second')",
         instance,
         serde_json::to_value(&report).map_err(Error::internal)?
     )
     .execute(pool)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected()
+        == 1;
+    Ok(kept)
 }
