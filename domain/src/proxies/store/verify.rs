@@ -40,18 +40,24 @@ impl Kind for Verify {
     }
 
     async fn ended(services: &Services, asked: OnBehalf<OfProxyPlan>, ending: Ending) {
+        let plan_id = asked.fields.plan_id;
         let error = format!(
             "verification {} before both instances reported",
             ending.as_str()
         );
-        let _ = sqlx::query!(
-            "update proxy_plan set state = 'failed', error = $2, finished_at = now()
-             where id = $1 and state = 'applying'",
-            asked.fields.plan_id,
-            error
+        let context = asked.context();
+        if let Err(e) = finish(
+            &services.pool,
+            &context,
+            plan_id,
+            "failed",
+            Some(&error),
+            None,
         )
-        .execute(&services.pool)
-        .await;
+        .await
+        {
+            tracing::error!(plan = plan_id, error = %e, "a proxy plan's end could not be recorded");
+        }
     }
 }
 
