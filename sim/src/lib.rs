@@ -231,27 +231,6 @@ impl Fleet {
         }))
     }
 
-    /// An SSO access token IdS node `node` signs for `user`, valid `seconds` from now
-    /// (negative: expired); `None` when the node is not an IdS.
-    pub fn ids_token(&self, node: usize, user: &str, seconds: i64) -> Option<String> {
-        let issuer = &self.nodes[node].fqdn;
-        self.live[node].ids.as_ref()?.token(issuer, user, seconds)
-    }
-
-    /// IdS node `node`'s verifying key, as it publishes it.
-    pub(crate) fn ids_key(&self, node: usize) -> Option<serde_json::Value> {
-        Some(self.live[node].ids.as_ref()?.published())
-    }
-
-    /// Whether some agent of the fleet signs in with `user` and `password` (the IdS's
-    /// identity provider, simulated).
-    pub(crate) fn agent_password(&self, user: &str, password: &str) -> bool {
-        self.nodes
-            .iter()
-            .flat_map(|n| &n.agents)
-            .any(|a| a.id == user && a.password == password)
-    }
-
     pub fn spec_of(&self, node: usize) -> &NodeSpec {
         &self.nodes[node]
     }

@@ -3,6 +3,7 @@
 //! outcome in the report and the metrics.
 
 mod bearer;
+mod conn;
 mod credentials;
 mod finesse;
 mod forward;
@@ -11,6 +12,7 @@ mod request;
 
 use bearer::authenticate_token;
 pub(crate) use bearer::fetch_ids_keys;
+pub(crate) use conn::{Activity, Conn};
 use credentials::{credentials, protocol_credentials, without_credentials, Credentials};
 use finesse::authenticate;
 pub(crate) use finesse::fetch_valid_users;
@@ -28,64 +30,10 @@ use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use proxyconf::{canonical, BanTarget, Class, Route};
-use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// One client connection, as every request on it sees it.
-pub(crate) struct Conn {
-    pub engine: Arc<Engine>,
-    pub peer: SocketAddr,
-    /// The port clients connected to (the listener's public port).
-    pub port: u16,
-    /// The TLS server name the client asked for, lowercased.
-    pub sni: Option<String>,
-    pub handle: Handle,
-    /// More connections from this address than the limit: every request is answered 503.
-    pub over_limit: bool,
-    pub requests: AtomicU32,
-    pub activity: Activity,
-}
-
-/// Requests in flight on a connection and when the last one ended.
-pub(crate) struct Activity {
-    in_flight: AtomicU32,
-    since: std::sync::Mutex<std::time::Instant>,
-}
-
-impl Default for Activity {
-    fn default() -> Self {
-        Activity {
-            in_flight: AtomicU32::new(0),
-            since: std::sync::Mutex::new(std::time::Instant::now()),
-        }
-    }
-}
-
-impl Activity {
-    /// How long nothing has been in flight (zero while something is).
-    pub fn idle_for(&self) -> Duration {
-        if self.in_flight.load(Ordering::Acquire) > 0 {
-            return Duration::ZERO;
-        }
-        crate::lock(&self.since).elapsed()
-    }
-
-    fn start(&self) -> InFlight<'_> {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        InFlight(self)
-    }
-}
-
-struct InFlight<'a>(&'a Activity);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        *crate::lock(&self.0.since) = std::time::Instant::now();
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
-    }
-}
 
 /// Headers that concern one connection only (RFC 9110 §7.6.1), never forwarded either way.
 const HOP_BY_HOP: [HeaderName; 8] = [

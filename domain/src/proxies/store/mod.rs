@@ -3,6 +3,7 @@
 mod bans;
 mod changes;
 mod document;
+mod history;
 mod plan;
 mod settings;
 mod tokens;
@@ -11,7 +12,8 @@ mod verify;
 pub use bans::{ban, bans, detail, lift, sessions};
 pub use changes::changes;
 pub use document::merge_patch;
-pub use plan::{apply, plan, plans, proxy_plan, prune, publish};
+pub use history::{plans, proxy_plan, prune};
+pub use plan::{apply, plan, publish};
 pub use settings::{create, settings, update};
 pub use tokens::{authenticate, issue_token, pull, report, revoke_token};
 pub use verify::{register, Verify, VERIFY_WITHIN};
