@@ -22,7 +22,8 @@ pub fn random_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn digest(token: &str) -> Vec<u8> {
+/// What is stored of a token: its SHA-256 (proxy instance tokens are kept the same way).
+pub(crate) fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 

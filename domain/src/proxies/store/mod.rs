@@ -23,12 +23,8 @@ use crate::auth::principal::RequestContext;
 use crate::dates::rfc3339;
 use crate::Error;
 use proxyconf::{Config, Report};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::OffsetDateTime;
-fn digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
 
 /// Seconds since the Unix epoch as RFC 3339.
 fn unix(secs: u64) -> String {

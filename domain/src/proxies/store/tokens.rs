@@ -2,11 +2,11 @@
 //! orders it has not taken, report what it serves; and how an admin issues and revokes it.
 
 use super::super::{IssuedToken, Order, OrderKind, Pull, Refused, TOKEN_PREFIX};
-use super::digest;
 use super::document::for_instance;
 use crate::audit::store::record;
 use crate::auth::principal::{Principal, PrincipalKind, RequestContext};
 use crate::auth::Role;
+use crate::tokens::store::digest;
 use crate::Error;
 use proxyconf::{Config, Report};
 use serde_json::json;
