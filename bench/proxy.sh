@@ -36,7 +36,9 @@
 #
 # Settings (environment): PROXY_BENCH_SECONDS (8 per measure), PROXY_BENCH_WARMUP (2),
 # PROXY_BENCH_ROUNDS (3; medians are reported), PROXY_BENCH_CONNECTIONS (64),
-# PROXY_BENCH_NO_BUILD (set: use the release binaries already in the target directory).
+# PROXY_BENCH_NO_BUILD (set: use the binaries already in the target directory),
+# PROXY_BENCH_HOLD (set: start and check both proxies, print their pids and ports, and wait
+# for an interrupt instead of measuring; for profiling with perf or strace).
 # Needs: wrk, nginx, openssl, curl, python3, taskset (./x bench proxy installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,10 +81,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ -z "${PROXY_BENCH_NO_BUILD:-}" ]; then
-    log "building gatehouse-proxy and gatehouse-sim (release)"
-    SQLX_OFFLINE=true "$HOST_CARGO" build --quiet --release -p proxy -p sim
+    log "building gatehouse-proxy (profile proxy: as deployed) and gatehouse-sim (release)"
+    SQLX_OFFLINE=true "$HOST_CARGO" build --quiet --profile proxy -p proxy
+    SQLX_OFFLINE=true "$HOST_CARGO" build --quiet --release -p sim
 fi
-PROXY_BIN=$TARGET_DIR/release/gatehouse-proxy
+PROXY_BIN=$TARGET_DIR/proxy/gatehouse-proxy
 SIM_BIN=$TARGET_DIR/release/gatehouse-sim
 
 free_ports() {
@@ -199,6 +202,12 @@ for proxy in engine nginx; do
         [[ $body == *"$expect"* ]] || die "$proxy: unexpected answer to ${PATH_OF[$path]}: $body"
     done
 done
+if [ -n "${PROXY_BENCH_HOLD:-}" ]; then
+    # For profiling: everything up and checked; load it by hand until interrupted.
+    log "holding: engine pid $ENGINE_PID port $ENGINE_PORT, nginx pid $NGINX_PID port $NGINX_PORT; Ctrl-C ends"
+    echo "wrk -t1 -c$CONNS -d8s -H '$AUTH_HEADER' https://localhost:$ENGINE_PORT$AUTH_PATH" >&2
+    sleep infinity & wait $!
+fi
 tls_of() {
     openssl s_client -connect "127.0.0.1:$1" -servername localhost </dev/null 2>/dev/null \
         | awk '/^New, /{print $2 " " $5}'

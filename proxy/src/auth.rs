@@ -95,7 +95,8 @@ impl Auth {
         hmac::verify(&self.key, &message, b.tag.as_ref()).is_ok()
     }
 
-    /// Finesse accepted these credentials: believe them for `secs`.
+    /// Finesse accepted these credentials: believe them for `secs` (they replace the user's
+    /// earlier ones: a new password ends the old one's belief).
     pub fn remember(&self, user: &str, password: &str, secs: u64) {
         let tag = self.tag(user, password);
         let mut credentials = lock(&self.credentials);

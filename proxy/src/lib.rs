@@ -306,8 +306,8 @@ impl Engine {
     }
 }
 
-/// Expired bans, failures, cached credentials, rate-limit keys and cache entries are dropped
-/// once a minute, so memory stays bounded under a flood of addresses.
+/// Expired bans, failures, cached credentials, rate-limit keys, cache entries and idle upstream
+/// connections are dropped once a minute, so memory stays bounded under a flood of addresses.
 async fn housekeeping(engine: std::sync::Weak<Engine>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
@@ -320,6 +320,7 @@ async fn housekeeping(engine: std::sync::Weak<Engine>) {
         engine.live().limits.forget_idle();
         engine.statics.expire();
         engine.sso.expire();
+        engine.live().upstream.prune();
     }
 }
 

@@ -223,7 +223,8 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
         .max_buf_size(limits.head_bytes.max(8192))
-        .max_headers(100)
+        // At most 100 header fields: hyper's default, kept so (setting it, even to 100, makes
+        // hyper allocate and fill its header tables on every request).
         .keep_alive(true);
     builder
         .http2()

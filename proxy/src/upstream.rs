@@ -1,36 +1,277 @@
-//! The components behind the engine: one pooled HTTPS client per configuration. A route's
-//! internal name is the upstream's SNI and the name its certificate must carry (verified
-//! against the cluster's trust); the TCP connection goes to the route's address when it gives
-//! one, from the configured source address when there is one.
+//! The components behind the engine. A route's internal name is the upstream's SNI and the name
+//! its certificate must carry (verified against the cluster's trust); the TCP connection goes to
+//! the route's address when it gives one, from the configured source address when there is one.
+//!
+//! Connections are kept alive per upstream and driven by the request using them: a request
+//! takes an idle connection (or opens one), writes itself and reads the answer's head in its
+//! own task, and the answer's body reads the rest as the client takes it, handing the
+//! connection back when it has been read to its end. No task per upstream connection and no
+//! channel between it and the client's: that hand-off was most of what forwarding cost
+//! (BENCHMARKS.md). A WebSocket upgrade gets a connection of its own, driven by a task, since
+//! the tunnel outlives the request.
 
-use crate::body::Body;
+use crate::body::{Body, Error};
 use crate::{lock, now};
-use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use proxyconf::{Config, Health};
+use bytes::Bytes;
+use http::{header, HeaderValue, Request, Response};
+use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use proxyconf::{Config, Health, Host, HostPort};
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::client::TlsStream;
 
-pub(crate) type Client = hyper_util::client::legacy::Client<Connector, Body>;
+type Io = TokioIo<TlsStream<TcpStream>>;
+/// Boxed: it holds the TLS session and hyper's state, and it moves with every request.
+type Connection = Pin<Box<http1::Connection<Io, Body>>>;
+
+/// How long a connection may wait unused before it is closed rather than reused.
+const IDLE_FOR: Duration = Duration::from_secs(30);
+/// Idle connections kept per upstream (more are closed as their answers end).
+const IDLE_PER_UPSTREAM: usize = 64;
+
+/// The upstreams of one configuration and their kept-alive connections.
+#[derive(Clone)]
+pub(crate) struct Client(Arc<Pool>);
+
+struct Pool {
+    connector: Connector,
+    /// Per route's internal side; made with the configuration, so looking one up takes no lock.
+    idle: HashMap<HostPort, Arc<Slot>>,
+}
+
+type Slot = Mutex<Vec<Idle>>;
+
+struct Idle {
+    sender: http1::SendRequest<Body>,
+    connection: Connection,
+    since: Instant,
+}
+
+/// A client for `config`'s routes.
+pub(crate) fn client(tls: Arc<rustls::ClientConfig>, config: &Config) -> Client {
+    let idle = config
+        .routes
+        .iter()
+        .map(|r| (r.internal.clone(), Arc::new(Slot::default())))
+        .collect();
+    Client(Arc::new(Pool {
+        connector: Connector::new(tls, config),
+        idle,
+    }))
+}
+
+impl Client {
+    /// Sends `req` (its target in origin form) to `upstream` over a kept-alive connection, or a
+    /// new one; a request without `Host` gets the upstream's. A kept connection the upstream
+    /// closed before the request was written is replaced and the request sent again.
+    pub(crate) async fn send(
+        &self,
+        upstream: &HostPort,
+        mut req: Request<Body>,
+    ) -> Result<Response<Answer>, Error> {
+        if !req.headers().contains_key(header::HOST) {
+            let host = HeaderValue::from_str(&upstream.to_string())?;
+            req.headers_mut().insert(header::HOST, host);
+        }
+        let slot = self.0.idle.get(upstream);
+        loop {
+            let kept = slot.and_then(|s| checkout(s));
+            let reused = kept.is_some();
+            let (mut sender, mut connection) = match kept {
+                Some(pair) => pair,
+                // Boxed: connecting is rare and its future large (see `Connection`).
+                None => Box::pin(self.open(upstream)).await?,
+            };
+            let mut sending = std::pin::pin!(sender.try_send_request(req));
+            let mut open = true;
+            let answer = poll_fn(|cx| {
+                // The connection writes the request and reads the answer as it is driven here.
+                if open && connection.as_mut().poll(cx).is_ready() {
+                    open = false;
+                }
+                sending.as_mut().poll(cx)
+            })
+            .await;
+            match answer {
+                Ok(response) => {
+                    let kept = match (open, slot) {
+                        (true, Some(slot)) => Some(Kept {
+                            slot: slot.clone(),
+                            sender,
+                            connection,
+                        }),
+                        _ => None,
+                    };
+                    return Ok(response.map(|body| Answer { body, kept }));
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(back) if reused => req = back,
+                    _ => return Err(e.into_error().into()),
+                },
+            }
+        }
+    }
+
+    /// Sends `req` (origin form) to `upstream` over a connection of its own that can switch
+    /// protocols: a WebSocket upgrade, whose tunnel takes the connection over.
+    pub(crate) async fn upgrade(
+        &self,
+        upstream: &HostPort,
+        req: Request<Body>,
+    ) -> Result<Response<Incoming>, Error> {
+        let io = self.0.connector.connect(upstream).await?;
+        let (mut sender, connection) = http1::handshake(io).await?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.with_upgrades().await {
+                tracing::debug!(error = %e, "upstream upgrade connection ended");
+            }
+        });
+        Ok(sender.send_request(req).await?)
+    }
+
+    async fn open(
+        &self,
+        upstream: &HostPort,
+    ) -> Result<(http1::SendRequest<Body>, Connection), Error> {
+        let io = self.0.connector.connect(upstream).await?;
+        let (sender, connection) = http1::handshake(io).await?;
+        Ok((sender, Box::pin(connection)))
+    }
+
+    /// Closes connections idle too long (the answers' ends check too; this catches upstreams
+    /// no request goes to any more).
+    pub(crate) fn prune(&self) {
+        for slot in self.0.idle.values() {
+            lock(slot).retain(|c| c.since.elapsed() < IDLE_FOR);
+        }
+    }
+}
+
+/// An idle connection of `slot` ready for a request, the newest first: each is looked at once
+/// without waiting (a connection the upstream closed ends there, one still settling after its
+/// last answer becomes ready) and those that are not ready are closed.
+fn checkout(slot: &Slot) -> Option<(http1::SendRequest<Body>, Connection)> {
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        let mut idle = {
+            let mut list = lock(slot);
+            let stale = list
+                .iter()
+                .position(|c| c.since.elapsed() < IDLE_FOR)
+                .unwrap_or(list.len());
+            list.drain(..stale);
+            list.pop()?
+        };
+        if idle.connection.as_mut().poll(&mut cx).is_ready() {
+            continue;
+        }
+        if let Poll::Ready(Ok(())) = idle.sender.poll_ready(&mut cx) {
+            return Some((idle.sender, idle.connection));
+        }
+    }
+}
+
+/// A connection carrying an answer's body, back to its slot when the body has been read.
+struct Kept {
+    slot: Arc<Slot>,
+    sender: http1::SendRequest<Body>,
+    connection: Connection,
+}
+
+/// An upstream answer's body. Reading it drives the connection it comes over.
+pub(crate) struct Answer {
+    body: Incoming,
+    kept: Option<Kept>,
+}
+
+impl Answer {
+    fn release(&mut self) {
+        if let Some(kept) = self.kept.take() {
+            let mut list = lock(&kept.slot);
+            if list.len() < IDLE_PER_UPSTREAM {
+                list.push(Idle {
+                    sender: kept.sender,
+                    connection: kept.connection,
+                    since: Instant::now(),
+                });
+            }
+        }
+    }
+}
+
+impl Drop for Answer {
+    /// An answer read to its end (or that had no body) gives its connection back; one dropped
+    /// before that closes it.
+    fn drop(&mut self) {
+        if http_body::Body::is_end_stream(&self.body) {
+            self.release();
+        }
+    }
+}
+
+impl http_body::Body for Answer {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let mut frame = Pin::new(&mut this.body).poll_frame(cx);
+        if frame.is_pending() {
+            if let Some(kept) = &mut this.kept {
+                // Reads the socket into the body; a closed or failed connection ends the
+                // body (with hyper's error when it broke off).
+                if kept.connection.as_mut().poll(cx).is_ready() {
+                    this.kept = None;
+                }
+                frame = Pin::new(&mut this.body).poll_frame(cx);
+            }
+        }
+        match &frame {
+            Poll::Ready(None) => this.release(),
+            Poll::Ready(Some(Ok(_))) if this.body.is_end_stream() => this.release(),
+            Poll::Ready(Some(Err(_))) => this.kept = None,
+            _ => {}
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+#[derive(Clone)]
+struct Connector {
+    tls: tokio_rustls::TlsConnector,
+    /// A route's internal side → where to connect, when the route gives an address.
+    addresses: Arc<HashMap<HostPort, SocketAddr>>,
+    bind: Option<IpAddr>,
+    timeout: Duration,
+}
 
 impl Connector {
     fn new(tls: Arc<rustls::ClientConfig>, config: &Config) -> Connector {
         let addresses = config
             .routes
             .iter()
-            .filter_map(|r| {
-                r.address
-                    .map(|a| ((r.internal.host.folded().into_owned(), r.internal.port), a))
-            })
+            .filter_map(|r| r.address.map(|a| (r.internal.clone(), a)))
             .collect();
         Connector {
             tls: tokio_rustls::TlsConnector::from(tls),
@@ -39,78 +280,49 @@ impl Connector {
             timeout: Duration::from_secs(config.timeouts.upstream_connect_secs),
         }
     }
-}
 
-/// A client for `config`'s routes.
-pub(crate) fn client(tls: Arc<rustls::ClientConfig>, config: &Config) -> Client {
-    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(64)
-        .build(Connector::new(tls, config))
-}
-
-#[derive(Clone)]
-pub(crate) struct Connector {
-    tls: tokio_rustls::TlsConnector,
-    /// (internal host folded, port) → where to connect.
-    addresses: Arc<HashMap<(String, u16), SocketAddr>>,
-    bind: Option<IpAddr>,
-    timeout: Duration,
-}
-
-impl tower_service::Service<http::Uri> for Connector {
-    type Response = TokioIo<Upstream>;
-    type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<Self::Response>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, uri: http::Uri) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move {
-            let host = uri
-                .host()
-                .ok_or_else(|| io::Error::other("no upstream host"))?
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned();
-            let port = uri.port_u16().unwrap_or(443);
-            let connect = async {
-                let tcp = match this.addresses.get(&(host.to_ascii_lowercase(), port)) {
-                    Some(address) => this.tcp(*address).await?,
-                    None => {
-                        let mut last = io::Error::other(format!("{host} resolves to nothing"));
-                        let mut found = None;
-                        for address in tokio::net::lookup_host((host.as_str(), port)).await? {
-                            match this.tcp(address).await {
-                                Ok(tcp) => {
-                                    found = Some(tcp);
-                                    break;
-                                }
-                                Err(e) => last = e,
+    /// A TLS connection to `upstream`, its certificate verified for its name.
+    async fn connect(&self, upstream: &HostPort) -> io::Result<Io> {
+        let connect = async {
+            let tcp = match (self.addresses.get(upstream), &upstream.host) {
+                (Some(address), _) => self.tcp(*address).await?,
+                (None, Host::V4(a)) => {
+                    self.tcp(SocketAddr::new((*a).into(), upstream.port))
+                        .await?
+                }
+                (None, Host::V6(a)) => {
+                    self.tcp(SocketAddr::new((*a).into(), upstream.port))
+                        .await?
+                }
+                (None, Host::Name(name)) => {
+                    let mut last = io::Error::other(format!("{name} resolves to nothing"));
+                    let mut found = None;
+                    for address in tokio::net::lookup_host((name.as_str(), upstream.port)).await? {
+                        match self.tcp(address).await {
+                            Ok(tcp) => {
+                                found = Some(tcp);
+                                break;
                             }
+                            Err(e) => last = e,
                         }
-                        found.ok_or(last)?
                     }
-                };
-                tcp.set_nodelay(true)?;
-                let name = rustls::pki_types::ServerName::try_from(host.clone())
-                    .map_err(|_| io::Error::other(format!("{host} is not a server name")))?;
-                let tls = this.tls.connect(name, tcp).await?;
-                Ok::<_, io::Error>(TokioIo::new(Upstream(tls)))
+                    found.ok_or(last)?
+                }
             };
-            tokio::time::timeout(this.timeout, connect)
-                .await
-                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connecting timed out"))?
-        })
+            tcp.set_nodelay(true)?;
+            let name = match &upstream.host {
+                Host::Name(name) => rustls::pki_types::ServerName::try_from(name.clone())
+                    .map_err(|_| io::Error::other(format!("{name} is not a server name")))?,
+                Host::V4(a) => IpAddr::from(*a).into(),
+                Host::V6(a) => IpAddr::from(*a).into(),
+            };
+            Ok::<_, io::Error>(TokioIo::new(self.tls.connect(name, tcp).await?))
+        };
+        tokio::time::timeout(self.timeout, connect)
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connecting timed out"))?
     }
-}
 
-impl Connector {
     async fn tcp(&self, address: SocketAddr) -> io::Result<TcpStream> {
         let socket = if address.is_ipv4() {
             TcpSocket::new_v4()?
@@ -124,86 +336,45 @@ impl Connector {
     }
 }
 
-/// A TLS connection to an upstream.
-pub(crate) struct Upstream(TlsStream<TcpStream>);
-
-impl Connection for Upstream {
-    fn connected(&self) -> Connected {
-        Connected::new()
-    }
-}
-
-impl AsyncRead for Upstream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Upstream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-}
-
 /// How each upstream answered lately.
 #[derive(Default)]
-pub(crate) struct HealthBook(Mutex<BTreeMap<String, Health>>);
+pub(crate) struct HealthBook(Mutex<HashMap<HostPort, Health>>);
 
 impl HealthBook {
-    pub fn ok(&self, upstream: &str) {
+    pub fn ok(&self, upstream: &HostPort) {
         let mut book = lock(&self.0);
         // Every forwarded request passes here: no allocation once the upstream is known.
         let h = match book.get_mut(upstream) {
             Some(h) => h,
             None => book
-                .entry(upstream.to_owned())
+                .entry(upstream.clone())
                 .or_insert_with(|| fresh(upstream)),
         };
         h.up = true;
         h.last_ok = Some(now());
     }
 
-    pub fn failed(&self, upstream: &str, error: String) {
+    pub fn failed(&self, upstream: &HostPort, error: String) {
         let mut book = lock(&self.0);
         let h = book
-            .entry(upstream.to_owned())
+            .entry(upstream.clone())
             .or_insert_with(|| fresh(upstream));
         h.up = false;
         h.last_error = Some(error);
     }
 
+    /// By upstream name.
     pub fn list(&self) -> Vec<Health> {
-        lock(&self.0).values().cloned().collect()
+        let book = lock(&self.0);
+        let sorted: BTreeMap<&str, &Health> =
+            book.values().map(|h| (h.upstream.as_str(), h)).collect();
+        sorted.into_values().cloned().collect()
     }
 }
 
-fn fresh(upstream: &str) -> Health {
+fn fresh(upstream: &HostPort) -> Health {
     Health {
-        upstream: upstream.to_owned(),
+        upstream: upstream.to_string(),
         up: false,
         last_ok: None,
         last_error: None,

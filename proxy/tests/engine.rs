@@ -209,6 +209,18 @@ impl Rig {
         .await
     }
 
+    /// agent1 puts itself READY (a request with a body, `Content-Length` framed).
+    async fn set_ready(&self) -> Answer {
+        let state = "<User><state>READY</state></User>";
+        let raw = format!(
+            "PUT /finesse/api/User/agent1 HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{state}",
+            self.port,
+            basic("agent1", "Agent!pass1"),
+            state.len()
+        );
+        self.raw(FINESSE, &raw).await
+    }
+
     /// `SystemInfo` as `user` with `password`, the client address header saying `client`.
     async fn from(&self, user: &str, password: &str, client: &str) -> Answer {
         let auth = basic(user, password);
@@ -420,6 +432,36 @@ async fn credentials_are_checked_against_finesse_once_then_believed() {
     rig.engine.revoke("agent1");
     assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
     assert_eq!(rig.reached("/finesse/api/User/agent1").len(), 3);
+}
+
+#[tokio::test]
+async fn on_a_kept_alive_connection_the_same_credentials_are_believed_until_their_time_runs_out() {
+    let rig = Rig::start(|c| c.auth.credential_cache_secs = 1).await;
+    let mut tls = rig.tls(FINESSE).await.unwrap();
+    let send = |auth: String| {
+        format!(
+            "GET /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {auth}\r\n\r\n",
+            rig.port
+        )
+    };
+    let good = basic("agent1", "Agent!pass1");
+    for auth in [&good, &good, &basic("agent1", "Agent!pass2"), &good] {
+        tls.write_all(send(auth.clone()).as_bytes()).await.unwrap();
+        let answer = read_answer(&mut tls).await.expect("an answer");
+        let expected = if *auth == good { 200 } else { 401 };
+        assert_eq!(answer.status, expected, "{answer:?}");
+    }
+    assert_eq!(
+        rig.reached("/finesse/api/User/agent1").len(),
+        2,
+        "the good password once, the wrong one once"
+    );
+    // Past the credential time the same header on the same connection is asked about again.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    tls.write_all(send(good.clone()).as_bytes()).await.unwrap();
+    assert_eq!(read_answer(&mut tls).await.expect("an answer").status, 200);
+    assert_eq!(rig.reached("/finesse/api/User/agent1").len(), 3);
+    assert_eq!(rig.reached("/finesse/api/SystemInfo").len(), 4);
 }
 
 #[tokio::test]
@@ -863,14 +905,7 @@ async fn a_slow_request_head_or_body_is_cut_off() {
         "the upstream never got the whole body"
     );
     // A whole body goes through.
-    let state = "<User><state>READY</state></User>";
-    let raw = format!(
-        "PUT /finesse/api/User/agent1 HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{state}",
-        rig.port,
-        basic("agent1", "Agent!pass1"),
-        state.len()
-    );
-    assert_eq!(rig.raw(FINESSE, &raw).await.status, 202);
+    assert_eq!(rig.set_ready().await.status, 202);
     assert_eq!(
         rig.sim.fleet.agent_state(0, "agent1").as_deref(),
         Some("READY")
@@ -1058,14 +1093,7 @@ async fn after_a_rest_request_the_websocket_carries_the_agents_events() {
     );
     let first = next_text(&mut socket).await.unwrap();
     assert!(first.contains("<state>NOT_READY</state>"), "{first}");
-    let state = "<User><state>READY</state></User>";
-    let raw = format!(
-        "PUT /finesse/api/User/agent1 HTTP/1.1\r\nHost: {FINESSE}:{}\r\nAuthorization: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{state}",
-        rig.port,
-        basic("agent1", "Agent!pass1"),
-        state.len()
-    );
-    assert_eq!(rig.raw(FINESSE, &raw).await.status, 202);
+    assert_eq!(rig.set_ready().await.status, 202);
     let event = next_text(&mut socket).await.unwrap();
     assert!(
         event.contains("<loginId>agent1</loginId><state>READY</state>"),
@@ -1266,6 +1294,51 @@ async fn static_answers_with_a_query_are_passed_on_not_kept() {
     assert!(fetched
         .iter()
         .all(|s| s.header("accept-language").is_none()));
+}
+
+#[tokio::test]
+async fn upstream_connections_are_kept_alive_across_requests_and_clients() {
+    let rig = Rig::start(|_| {}).await;
+    // Sequential requests on separate client connections, one with a body: the engine's own
+    // credential check and every forwarded request go over one upstream connection.
+    for _ in 0..3 {
+        assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+    }
+    assert_eq!(rig.set_ready().await.status, 202);
+    assert_eq!(rig.as_agent("/finesse/api/User/agent1").await.status, 200);
+    let seen = rig.sim.fleet.seen(0);
+    let ports: std::collections::BTreeSet<u16> = seen.iter().map(|s| s.peer.port()).collect();
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    let order: Vec<_> = seen
+        .iter()
+        .map(|s| (s.peer.port(), s.method.as_str(), s.target.as_str()))
+        .collect();
+    assert_eq!(ports.len(), 1, "one upstream connection: {order:?}");
+}
+
+#[tokio::test]
+async fn a_kept_connection_the_upstream_closed_is_replaced_without_the_client_noticing() {
+    let rig = Rig::start(|_| {}).await;
+    let mut faults = rig.sim.fleet.faults(0);
+    faults.keepalive_ms = 150;
+    rig.sim.fleet.set_faults(0, faults).unwrap();
+    for _ in 0..2 {
+        assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+        // Finesse closes the idle connection the engine kept.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    assert_eq!(rig.as_agent("/finesse/api/SystemInfo").await.status, 200);
+    let ports: std::collections::BTreeSet<u16> = rig
+        .reached("/finesse/api/SystemInfo")
+        .iter()
+        .map(|s| s.peer.port())
+        .collect();
+    assert_eq!(
+        ports.len(),
+        3,
+        "a new connection after each close: {ports:?}"
+    );
+    assert!(rig.engine.report().upstreams.iter().all(|h| h.up));
 }
 
 #[tokio::test]

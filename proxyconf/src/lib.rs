@@ -19,7 +19,7 @@ mod state;
 pub use check::Problem;
 pub use class::{Class, Component, Rate, Rates};
 pub use net::{canonical, Cidr};
-pub use proxymap::HostPort;
+pub use proxymap::{Host, HostPort};
 pub use state::{Ban, BanOrigin, BanTarget, CacheStats, Health, Refusal, Report, Served, Session};
 
 use serde::{Deserialize, Serialize};

@@ -174,6 +174,9 @@ pub struct Faults {
     pub garbled: bool,
     /// Every command's output is preceded by this many KiB of lines.
     pub huge_output_kb: u64,
+    /// HTTPS connections with no request for this long are closed (0: kept), as Tomcat's
+    /// `keepAliveTimeout` closes them under a proxy's kept-alive pool.
+    pub keepalive_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -101,7 +101,15 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener,
                 .map(|c| c.to_vec());
             let app = app.layer(axum::Extension(Peer(peer, certificate.map(Arc::new))));
             let service = hyper_util::service::TowerToHyperService::new(app);
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            if faults.keepalive_ms > 0 {
+                // hyper's head timeout runs from the end of the last answer: an idle timeout.
+                builder
+                    .http1()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_millis(faults.keepalive_ms));
+            }
+            let _ = builder
                 .serve_connection_with_upgrades(TokioIo::new(tls), service)
                 .await;
         });

@@ -90,7 +90,7 @@ pub(crate) async fn fetch_ids_keys(engine: &Engine, live: &Loaded) {
 async fn fetch_keys(engine: &Engine, live: &Loaded) {
     let path = &live.config.auth.ids_key_path;
     for target in live.ids() {
-        let Ok(uri) = format!("https://{target}{path}").parse::<Uri>() else {
+        let Ok(uri) = path.parse::<Uri>() else {
             continue;
         };
         let Ok(req) = Request::get(uri).body(crate::body::bytes(Bytes::new())) else {
@@ -98,7 +98,7 @@ async fn fetch_keys(engine: &Engine, live: &Loaded) {
         };
         let upstream = target.to_string();
         let timeout = Duration::from_secs(live.config.timeouts.upstream_connect_secs + 10);
-        let answer = match tokio::time::timeout(timeout, live.upstream.request(req)).await {
+        let answer = match tokio::time::timeout(timeout, live.upstream.send(target, req)).await {
             Ok(Ok(response)) if response.status() == StatusCode::OK => {
                 let limited = http_body_util::Limited::new(response.into_body(), 64 << 10);
                 match tokio::time::timeout(timeout, limited.collect()).await {
@@ -107,18 +107,18 @@ async fn fetch_keys(engine: &Engine, live: &Loaded) {
                 }
             }
             Ok(Ok(response)) => Err(format!("the keys: {}", response.status())),
-            Ok(Err(e)) => Err(error_chain(&e)),
+            Ok(Err(e)) => Err(error_chain(&*e)),
             Err(_) => Err(format!("no answer in {timeout:?}")),
         };
         match answer {
             Ok(body) => {
-                engine.health.ok(&upstream);
+                engine.health.ok(target);
                 let read = engine.sso.take_keys(&upstream, &body);
                 tracing::info!(%upstream, keys = read, "IdS token keys fetched");
             }
             Err(e) => {
                 tracing::warn!(%upstream, error = %e, "IdS token keys not fetched");
-                engine.health.failed(&upstream, format!("{upstream}: {e}"));
+                engine.health.failed(target, format!("{upstream}: {e}"));
             }
         }
     }

@@ -18,8 +18,6 @@ pub(super) async fn authenticate(
 ) -> Result<(), Response<Body>> {
     let engine = &conn.engine;
     let config = &live.config;
-    // Login IDs are counted without case, so that `Agent1` and `agent1` share one count.
-    let account = BanTarget::Account(user.to_ascii_lowercase());
     // A login ID Finesse does not list is a failure without asking it.
     let refresh = Duration::from_secs(config.auth.users_refresh_secs);
     let listed = live.users_login.is_none() || engine.valid.knows(user, refresh) != Some(false);
@@ -27,6 +25,8 @@ pub(super) async fn authenticate(
     if plausible && engine.auth.believed(user, password) {
         return Ok(());
     }
+    // Login IDs are counted without case, so that `Agent1` and `agent1` share one count.
+    let account = BanTarget::Account(user.to_ascii_lowercase());
     if plausible && engine.bans.banned(&account) {
         return Err(refuse(
             conn,
@@ -36,7 +36,9 @@ pub(super) async fn authenticate(
         ));
     }
     let accepted = if plausible {
-        match finesse_accepts(conn, live, user, password).await {
+        // Boxed: the asking is rare (a cache miss) and large; every request's future would
+        // otherwise carry it and be copied whole as it moves.
+        match Box::pin(finesse_accepts(conn, live, user, password)).await {
             Ok(accepted) => accepted,
             Err(reason) => {
                 tracing::warn!(%reason, "credentials could not be checked");
@@ -110,15 +112,13 @@ pub(crate) async fn fetch_valid_users(engine: &Engine, live: &Loaded) {
     };
     let timeout = Duration::from_secs(live.config.timeouts.upstream_connect_secs + 10);
     for target in finesse_targets(&live.config) {
-        let Ok(uri) = format!("https://{target}/finesse/api/Users").parse::<Uri>() else {
-            continue;
-        };
-        let req = Request::get(uri).header(header::AUTHORIZATION, authorization.clone());
+        let req =
+            Request::get("/finesse/api/Users").header(header::AUTHORIZATION, authorization.clone());
         let Ok(req) = req.body(crate::body::bytes(Bytes::new())) else {
             continue;
         };
         let upstream = target.to_string();
-        let answer = match tokio::time::timeout(timeout, live.upstream.request(req)).await {
+        let answer = match tokio::time::timeout(timeout, live.upstream.send(target, req)).await {
             Ok(Ok(response)) if response.status() == StatusCode::OK => {
                 let limited = http_body_util::Limited::new(response.into_body(), 32 << 20);
                 match tokio::time::timeout(timeout, limited.collect()).await {
@@ -127,7 +127,7 @@ pub(crate) async fn fetch_valid_users(engine: &Engine, live: &Loaded) {
                 }
             }
             Ok(Ok(response)) => Err(format!("the user list: {}", response.status())),
-            Ok(Err(e)) => Err(error_chain(&e)),
+            Ok(Err(e)) => Err(error_chain(&*e)),
             Err(_) => Err(format!("no answer in {timeout:?}")),
         };
         match answer {
@@ -158,7 +158,7 @@ async fn finesse_accepts(
     let config = &live.config;
     let mut last = String::from("no Finesse node");
     for target in finesse_targets(config) {
-        let Ok(uri) = format!("https://{target}/finesse/api/User/{user}").parse::<Uri>() else {
+        let Ok(uri) = format!("/finesse/api/User/{user}").parse::<Uri>() else {
             continue;
         };
         let req = Request::get(uri).header(header::AUTHORIZATION, authorization.clone());
@@ -167,22 +167,26 @@ async fn finesse_accepts(
         };
         let upstream = target.to_string();
         let timeout = Duration::from_secs(config.timeouts.upstream_connect_secs + 10);
-        match tokio::time::timeout(timeout, live.upstream.request(req)).await {
+        match tokio::time::timeout(timeout, live.upstream.send(target, req)).await {
             Ok(Ok(response)) => {
-                conn.engine.health.ok(&upstream);
-                match response.status() {
+                conn.engine.health.ok(target);
+                let status = response.status();
+                // Read to its end, the answer gives its connection back for the next request.
+                let limited = http_body_util::Limited::new(response.into_body(), 64 << 10);
+                let _ = tokio::time::timeout(timeout, limited.collect()).await;
+                match status {
                     StatusCode::OK => return Ok(true),
                     StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND => return Ok(false),
                     other => last = format!("{upstream} answered {other}"),
                 }
             }
             Ok(Err(e)) => {
-                last = format!("{upstream}: {}", error_chain(&e));
-                conn.engine.health.failed(&upstream, last.clone());
+                last = format!("{upstream}: {}", error_chain(&*e));
+                conn.engine.health.failed(target, last.clone());
             }
             Err(_) => {
                 last = format!("{upstream}: no answer in {timeout:?}");
-                conn.engine.health.failed(&upstream, last.clone());
+                conn.engine.health.failed(target, last.clone());
             }
         }
     }

@@ -70,21 +70,18 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 /// (the components recognise proxied requests by it).
 fn upstream_request<B>(
     req: Request<B>,
-    route: &Route,
     host_header: Option<HeaderValue>,
     client: IpAddr,
     forwarder_header: Option<&str>,
     upgrade: bool,
 ) -> Result<Request<B>, ()> {
     let (mut parts, body) = req.into_parts();
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    parts.uri = format!("https://{}{}", route.internal, path)
-        .parse()
-        .map_err(|_| ())?;
+    // Origin form: the connection is the route's (an HTTP/2 request's authority goes as Host).
+    parts.uri = match parts.uri.path_and_query() {
+        Some(p) if p.as_str().starts_with('/') => Uri::from(p.clone()),
+        Some(_) => return Err(()),
+        None => Uri::from_static("/"),
+    };
     parts.version = Version::HTTP_11;
     // HTTP/2 may split cookies over several fields; HTTP/1.1 wants one (RFC 9113 §8.2.3).
     let cookies: Vec<&[u8]> = parts
@@ -133,10 +130,10 @@ async fn send(
     host: Option<HeaderValue>,
     client: IpAddr,
     upgrade: bool,
-) -> Result<Response<Incoming>, Response<Body>> {
+) -> Result<Response<Body>, Response<Body>> {
     let config = &live.config;
     let forwarder_header = config.forwarders.header.as_deref();
-    let Ok(req) = upstream_request(req, route, host, client, forwarder_header, upgrade) else {
+    let Ok(req) = upstream_request(req, host, client, forwarder_header, upgrade) else {
         return Err(refuse(
             conn,
             "bad_request",
@@ -144,17 +141,30 @@ async fn send(
             "the request target cannot be forwarded",
         ));
     };
-    let upstream = route.internal.to_string();
+    let upstream = &route.internal;
     let timeout = Duration::from_secs(config.timeouts.upstream_response_secs);
-    match tokio::time::timeout(timeout, live.upstream.request(req)).await {
+    // Made in place (a future held in a variable first would take its room twice).
+    let sent = async {
+        if upgrade {
+            // Boxed: rare, and connecting makes a large future (copied whole as it moves).
+            let answer = Box::pin(live.upstream.upgrade(upstream, req)).await;
+            answer.map(|r| r.map(boxed))
+        } else {
+            live.upstream
+                .send(upstream, req)
+                .await
+                .map(|r| r.map(boxed))
+        }
+    };
+    match tokio::time::timeout(timeout, sent).await {
         Ok(Ok(response)) => {
-            conn.engine.health.ok(&upstream);
+            conn.engine.health.ok(upstream);
             Ok(response)
         }
         Ok(Err(e)) => {
             // The client's body broke off (too large, too slow): the client's doing, not the
             // upstream's.
-            match body_refusal(&e) {
+            match body_refusal(&*e) {
                 Some(crate::body::Refused::TooLarge(_)) => {
                     return Err(refuse(
                         conn,
@@ -173,9 +183,9 @@ async fn send(
                 }
                 None => {}
             }
-            let reason = error_chain(&e);
+            let reason = error_chain(&*e);
             tracing::warn!(%upstream, %reason, "upstream failed");
-            conn.engine.health.failed(&upstream, reason);
+            conn.engine.health.failed(upstream, reason);
             Err(refuse(
                 conn,
                 "no_upstream",
@@ -186,7 +196,7 @@ async fn send(
         Err(_) => {
             conn.engine
                 .health
-                .failed(&upstream, format!("no answer in {timeout:?}"));
+                .failed(upstream, format!("no answer in {timeout:?}"));
             Err(refuse(
                 conn,
                 "upstream_timeout",
@@ -242,7 +252,7 @@ pub(super) async fn forward(
     }
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
-    Response::from_parts(parts, boxed(body))
+    Response::from_parts(parts, body)
 }
 
 /// Joins the client's and the upstream's upgraded connections; registered so that a ban or a
@@ -339,7 +349,7 @@ pub(super) async fn statics(
             });
     if parts.status != StatusCode::OK || !small || !keep || !shared {
         engine.counters.add("static_passed");
-        return Response::from_parts(parts, boxed(body));
+        return Response::from_parts(parts, body);
     }
     let Ok(collected) = body.collect().await else {
         return refuse(

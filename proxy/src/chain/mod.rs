@@ -61,17 +61,20 @@ pub(crate) async fn handle(
     let _in_flight = conn.activity.start();
     let live = conn.engine.live();
     let h1 = req.version() < Version::HTTP_2;
-    let method = req.method().clone();
-    let target = req.uri().path().to_owned();
+    // The access log (off unless asked for): the path is URI characters only (hyper refuses
+    // anything else).
+    let logged = tracing::enabled!(target: "access", tracing::Level::DEBUG)
+        .then(|| (req.method().clone(), req.uri().path().to_owned()));
     let mut response = serve(&conn, &live, req).await;
-    // The access log: the path is URI characters only (hyper refuses anything else).
-    tracing::debug!(
-        target: "access",
-        peer = %conn.peer.ip(),
-        %method,
-        path = %target,
-        status = response.status().as_u16(),
-    );
+    if let Some((method, path)) = logged {
+        tracing::debug!(
+            target: "access",
+            peer = %conn.peer.ip(),
+            %method,
+            %path,
+            status = response.status().as_u16(),
+        );
+    }
     if h1 {
         let n = conn.requests.fetch_add(1, Ordering::Relaxed) + 1;
         if n >= live.config.timeouts.keepalive_requests || conn.over_limit {
@@ -221,7 +224,9 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
             .iter()
             .any(|p| path.starts_with(p.as_str()))
     {
-        return statics(conn, live, route, req, client.address).await;
+        // Boxed, as the other paths not taken by most requests are: a request's future is
+        // as large as its largest path and is copied whole as it moves.
+        return Box::pin(statics(conn, live, route, req, client.address)).await;
     }
     // A CORS preflight carries no credentials by design (browsers send none): the component
     // answers it, rate-limited like everything else.
@@ -255,13 +260,15 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
                 Err(refused) => return refused,
             }
         }
-        Credentials::Bearer(token) => match authenticate_token(conn, live, client, &token).await {
-            Ok(user) => {
-                engine.auth.seen(&user, client.address);
-                user
+        Credentials::Bearer(token) => {
+            match Box::pin(authenticate_token(conn, live, client, &token)).await {
+                Ok(user) => {
+                    engine.auth.seen(&user, client.address);
+                    user
+                }
+                Err(refused) => return refused,
             }
-            Err(refused) => return refused,
-        },
+        }
         Credentials::Malformed => {
             return unauthorized(conn, "the credentials are not readable", false);
         }
