@@ -240,10 +240,16 @@ async fn connection(
     // find dead peers; a live one could otherwise hold the connection forever.
     let mut tick = tokio::time::interval((keepalive / 4).max(Duration::from_millis(250)));
     let mut closing = false;
+    // Made once: a `cancelled()` made anew on every wake-up would register with the token (a
+    // lock) and leave it again each time.
+    let cancelled = close.cancelled();
+    tokio::pin!(cancelled);
     loop {
         tokio::select! {
+            // The connection first: it is what wakes this task nearly every time.
+            biased;
             _ = served.as_mut() => return,
-            _ = close.cancelled() => return,
+            _ = &mut cancelled => return,
             _ = tick.tick() => {
                 if !closing && watched.activity.idle_for() >= keepalive {
                     closing = true;
