@@ -227,7 +227,19 @@ pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, String> {
     Ok(found)
 }
 
-/// Whether `issuer_der`'s key signed `cert_der`.
+/// Every PEM block in `text` with its label (`CERTIFICATE`, `PRIVATE KEY`, …) and its decoded
+/// contents, in order; text between blocks (openssl's `Bag Attributes`, comments, blank lines)
+/// is skipped.
+pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    x509_parser::pem::Pem::iter_from_buffer(text.as_bytes())
+        .map(|block| {
+            block
+                .map(|b| (b.label, b.contents))
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
 /// PEM text of a DER certificate (the inverse of [`pem_certificates`] for one certificate).
 pub fn pem(der: &[u8]) -> String {
     use base64::Engine;
@@ -241,6 +253,7 @@ pub fn pem(der: &[u8]) -> String {
     pem
 }
 
+/// Whether `issuer_der`'s key signed `cert_der`.
 pub fn signed_by(cert_der: &[u8], issuer_der: &[u8]) -> bool {
     let (Ok((_, cert)), Ok((_, issuer))) = (
         X509Certificate::from_der(cert_der),

@@ -17,6 +17,7 @@ pub mod proxies;
 pub mod proxy_maps;
 pub mod reconcile;
 pub mod tokens;
+pub mod trust;
 pub mod users;
 pub mod webhooks;
 

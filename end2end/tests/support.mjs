@@ -54,7 +54,7 @@ export async function consolePaths(page) {
     ['/api/v1/nodes', '/api/v1/certificates', '/api/v1/clusters', '/api/v1/proxymaps', '/api/v1/proxy-pairs'].map(get));
   expect(nodes.length, 'the earlier specs left nodes').toBeGreaterThan(0);
   expect(certificates.length, 'and scanned certificates').toBeGreaterThan(0);
-  return ['/', '/inventory', '/certificates', '/proxy-map', '/access-policy', '/proxies', '/agents', '/audit', '/settings',
+  return ['/', '/inventory', '/certificates', '/tools/chain', '/proxy-map', '/access-policy', '/proxies', '/agents', '/audit', '/settings',
     '/settings/users', '/settings/tokens', '/settings/account', '/settings/webhooks',
     ...nodes.map((n) => `/nodes/${n.id}`), ...maps.map((m) => `/proxy-map/${m.id}`),
     `/certificates/${certificates[0].fingerprint_sha256}`,

@@ -25,6 +25,7 @@ pub fn CertificatesPage() -> impl IntoView {
                         let filtered = !dashboard.filter.is_empty();
                         let scanned = dashboard.last_scan.is_some() || dashboard.running.is_some();
                         view! {
+                            <p class="mb-3 text-sm text-slate-700">"A CA's bundle to split and order for upload? "<a class="font-medium text-indigo-700 underline" href="/tools/chain">"Chain tool"</a></p>
                             <FilterBar filter=dashboard.filter clusters=dashboard.clusters action="/certificates" />
                             {if rows.is_empty() {
                                 let body = if filtered {

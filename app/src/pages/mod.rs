@@ -4,6 +4,7 @@ pub mod account;
 pub mod agents;
 pub mod audit;
 pub mod certificates;
+pub mod chain_tool;
 pub mod dashboard;
 pub mod inventory;
 pub mod login;
@@ -73,6 +74,7 @@ lazy_pages!(Fleet, fleet_page, __preload_fleet_page {
 lazy_pages!(Certs, certs_page, __preload_certs_page {
     Certificates => certificates::CertificatesPage,
     Certificate => certificates::CertificatePage,
+    ChainTool => chain_tool::ChainToolPage,
 });
 
 // The node page alone: the heaviest page (stores, access, agents, credentials).

@@ -180,3 +180,10 @@ pub async fn remove_cluster_ca(
         .await
         .map_err(AppError::from)
 }
+
+/// The chain tool: a bundle split into its certificates in upload order (nothing is kept).
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "split_chain")]
+pub async fn split_chain(text: String) -> Result<domain::certificates::chain::Split, AppError> {
+    domain::certificates::chain::split_for(&request_context(), text.as_bytes())
+        .map_err(AppError::from)
+}

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "server")]
 pub mod cache;
+pub mod chain;
 mod scan;
 #[cfg(feature = "server")]
 pub mod store;

@@ -14,6 +14,7 @@ mod proxymaps;
 mod scans;
 mod session;
 mod tokens;
+mod trust;
 mod users;
 mod webhooks;
 
@@ -123,6 +124,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(proxies::lift_ban))
         .routes(routes!(proxies::pull))
         .routes(routes!(proxies::report))
+        .routes(routes!(trust::split_chain))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

@@ -18,6 +18,7 @@ mod reconcile;
 mod replicas;
 mod rollout;
 mod scans;
+mod trust;
 mod users;
 mod weak_certs;
 mod webhooks;

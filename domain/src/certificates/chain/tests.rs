@@ -1,0 +1,306 @@
+//! The chain tool against bundles made by rcgen and by the openssl CLI.
+
+use super::*;
+use std::path::Path;
+use std::process::Command;
+use testkit::pki::{Ca, Leaf};
+
+fn now() -> i64 {
+    crate::dates::now()
+}
+
+fn roles(split: &Split) -> Vec<Role> {
+    split.pieces.iter().map(|p| p.role).collect()
+}
+
+#[test]
+fn a_bundle_in_any_order_comes_out_root_first_then_down_to_the_leaf() {
+    let root = Ca::new("Test Root CA");
+    let issuing = root.intermediate("Test Issuing CA");
+    let leaf = issuing.leaf(&["finesse1.example.com"]);
+    // The leaf first, then the root, then the intermediate, as a mail might paste them.
+    let text = format!("{}{}{}", leaf.pem, root.pem(), issuing.pem());
+    let split = split(text.as_bytes(), now()).unwrap();
+    assert_eq!(roles(&split), [Role::Root, Role::Intermediate, Role::Leaf]);
+    assert!(split.complete, "{:?}", split.notes);
+    let stores: Vec<&str> = split.pieces.iter().map(|p| p.store.as_str()).collect();
+    assert_eq!(stores, ["tomcat-trust", "tomcat-trust", "tomcat"]);
+    let positions: Vec<u32> = split.pieces.iter().map(|p| p.position).collect();
+    assert_eq!(positions, [2, 3, 1]);
+    let issued_by: Vec<Option<u32>> = split.pieces.iter().map(|p| p.issued_by).collect();
+    assert_eq!(issued_by, [Some(1), Some(1), Some(2)]);
+    assert_eq!(split.pieces[0].file_name, "01-root-test-root-ca.pem");
+    assert_eq!(
+        split.pieces[2].file_name,
+        "03-leaf-finesse1-example-com.pem"
+    );
+    // Each piece is its certificate alone, as PEM.
+    assert_eq!(split.pieces[1].pem.trim(), issuing.pem().trim());
+    assert!(split.notes.is_empty(), "{:?}", split.notes);
+}
+
+#[test]
+fn text_between_blocks_and_windows_line_ends_are_skipped() {
+    let root = Ca::new("Webex Root");
+    let issuing = root.intermediate("Webex Issuing 2023");
+    // Like CombinedCertChain2023.txt: the issuing certificate, then the root; with openssl's
+    // bag attributes and CRLF line ends.
+    let text = format!(
+        "Bag Attributes\n    friendlyName: issuing\nsubject=CN = Webex Issuing 2023\n\n{}\r\n# root\r\n{}",
+        issuing.pem(),
+        root.pem().replace('\n', "\r\n")
+    );
+    let split = split(text.as_bytes(), now()).unwrap();
+    assert_eq!(roles(&split), [Role::Root, Role::Intermediate]);
+    assert!(split.complete);
+    assert_eq!(split.pieces[0].subject_cn.as_deref(), Some("Webex Root"));
+}
+
+#[test]
+fn a_missing_issuer_makes_the_chain_incomplete_and_says_which() {
+    let root = Ca::new("Hidden Root");
+    let issuing = root.intermediate("Issuing CA 7");
+    let leaf = issuing.leaf(&["cuic1.example.com"]);
+    let text = format!("{}{}", leaf.pem, issuing.pem());
+    let split = split(text.as_bytes(), now()).unwrap();
+    assert_eq!(roles(&split), [Role::Intermediate, Role::Leaf]);
+    assert!(!split.complete);
+    assert!(
+        split
+            .notes
+            .iter()
+            .any(|n| n.contains("'Hidden Root'") && n.contains("incomplete")),
+        "{:?}",
+        split.notes
+    );
+}
+
+#[test]
+fn repeats_are_kept_once_and_expired_or_self_signed_certificates_are_named() {
+    let old = Leaf::self_signed("old.example.com", &["old.example.com"], -3);
+    let text = format!("{}{}", old.pem, old.pem);
+    let split = split(text.as_bytes(), now()).unwrap();
+    assert_eq!(roles(&split), [Role::SelfSigned]);
+    assert_eq!(split.pieces[0].store, "tomcat-trust");
+    assert!(split.pieces[0].expired);
+    assert!(
+        split.notes.iter().any(|n| n.contains("repeats")),
+        "{:?}",
+        split.notes
+    );
+    assert!(
+        split.notes.iter().any(|n| n.contains("has expired")),
+        "{:?}",
+        split.notes
+    );
+}
+
+#[test]
+fn der_pkcs7_private_keys_and_text_without_certificates_are_refused_with_the_way_out() {
+    let root = Ca::new("Refusal Root");
+    let leaf = root.leaf(&["a.example.com"]);
+    let der = split(&leaf.der, now()).unwrap_err();
+    assert!(
+        der.contains("binary (DER)") && der.contains("openssl x509 -inform der"),
+        "{der}"
+    );
+    let key = split(format!("{}{}", leaf.pem, leaf.key_pem).as_bytes(), now()).unwrap_err();
+    assert!(
+        key.contains("private key") && key.contains("nothing of this text was kept"),
+        "{key}"
+    );
+    let none = split(b"hello, these are not certificates", now()).unwrap_err();
+    assert!(none.contains("No certificate found"), "{none}");
+    let broken = "-----BEGIN CERTIFICATE-----\nMIIBbroken\n-----END CERTIFICATE-----\n";
+    assert!(split(broken.as_bytes(), now()).is_err());
+    let binary = split(&[0xff, 0xfe, 0x00, 0x01], now()).unwrap_err();
+    assert!(binary.contains("binary and not a certificate"), "{binary}");
+}
+
+/// Runs the openssl CLI in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl CLI runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A root, an intermediate and a leaf made by the openssl CLI, as files in a temporary folder.
+struct OpensslChain(std::path::PathBuf);
+
+impl OpensslChain {
+    fn new() -> OpensslChain {
+        let dir = std::env::temp_dir().join(format!("gatehouse-chain-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = &dir;
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=OpenSSL Root",
+                "-keyout",
+                "root.key",
+                "-out",
+                "root.pem",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=OpenSSL Issuing",
+                "-keyout",
+                "int.key",
+                "-out",
+                "int.csr",
+            ],
+        );
+        std::fs::write(
+            d.join("ca.ext"),
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n",
+        )
+        .unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "int.csr",
+                "-CA",
+                "root.pem",
+                "-CAkey",
+                "root.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-extfile",
+                "ca.ext",
+                "-out",
+                "int.pem",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=finesse1.example.com",
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+            ],
+        );
+        std::fs::write(
+            d.join("leaf.ext"),
+            "basicConstraints=CA:FALSE\nsubjectAltName=DNS:finesse1.example.com\n",
+        )
+        .unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "int.pem",
+                "-CAkey",
+                "int.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-extfile",
+                "leaf.ext",
+                "-out",
+                "leaf.pem",
+            ],
+        );
+        OpensslChain(dir)
+    }
+
+    fn read(&self, file: &str) -> Vec<u8> {
+        std::fs::read(self.0.join(file)).unwrap()
+    }
+}
+
+impl Drop for OpensslChain {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn an_openssl_made_chain_is_ordered_and_its_pkcs7_forms_are_refused() {
+    let chain = OpensslChain::new();
+    let mut text = chain.read("leaf.pem");
+    text.extend(chain.read("int.pem"));
+    text.extend(chain.read("root.pem"));
+    let split = split(&text, now()).unwrap();
+    assert_eq!(roles(&split), [Role::Root, Role::Intermediate, Role::Leaf]);
+    assert!(split.complete, "{:?}", split.notes);
+    std::fs::write(chain.0.join("chain.pem"), &text).unwrap();
+    openssl(
+        &chain.0,
+        &[
+            "crl2pkcs7",
+            "-nocrl",
+            "-certfile",
+            "chain.pem",
+            "-out",
+            "chain.p7b",
+        ],
+    );
+    openssl(
+        &chain.0,
+        &[
+            "crl2pkcs7",
+            "-nocrl",
+            "-certfile",
+            "chain.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "chain.p7c",
+        ],
+    );
+    for file in ["chain.p7b", "chain.p7c"] {
+        let refused = split_err(&chain.read(file));
+        assert!(
+            refused.contains("PKCS#7") && refused.contains("openssl pkcs7 -print_certs"),
+            "{file}: {refused}"
+        );
+    }
+    openssl(
+        &chain.0,
+        &[
+            "x509", "-in", "leaf.pem", "-outform", "DER", "-out", "leaf.der",
+        ],
+    );
+    assert!(split_err(&chain.read("leaf.der")).contains("binary (DER)"));
+}
+
+fn split_err(input: &[u8]) -> String {
+    split(input, now()).unwrap_err()
+}
