@@ -131,6 +131,39 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `name.pem` for `cn` (a new key, `name.key`), signed by `ca.pem`'s key with the extensions
+/// `ext`, by the openssl CLI in `dir`.
+fn issue(dir: &Path, name: &str, cn: &str, ca: &str, ext: &str) {
+    let file = |suffix: &str| format!("{name}.{suffix}");
+    let subj = format!("/CN={cn}");
+    let (key, csr, extfile, pem) = (file("key"), file("csr"), file("ext"), file("pem"));
+    openssl(
+        dir,
+        &[
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", &subj, "-keyout", &key, "-out", &csr,
+        ],
+    );
+    std::fs::write(dir.join(&extfile), ext).unwrap();
+    let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_pem,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+        ]
+        .into_iter()
+        .chain(["-days", "30", "-extfile", &extfile, "-out", &pem])
+        .collect::<Vec<_>>(),
+    );
+}
+
 /// A root, an intermediate and a leaf made by the openssl CLI, as files in a temporary folder.
 struct OpensslChain(std::path::PathBuf);
 
@@ -138,105 +171,20 @@ impl OpensslChain {
     fn new() -> OpensslChain {
         let dir = std::env::temp_dir().join(format!("gatehouse-chain-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).unwrap();
-        let d = &dir;
+        let subj = "/CN=OpenSSL Root";
         openssl(
-            d,
+            &dir,
             &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "30",
-                "-subj",
-                "/CN=OpenSSL Root",
-                "-keyout",
-                "root.key",
-                "-out",
-                "root.pem",
-            ],
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", subj,
+            ]
+            .into_iter()
+            .chain(["-keyout", "root.key", "-out", "root.pem"])
+            .collect::<Vec<_>>(),
         );
-        openssl(
-            d,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=OpenSSL Issuing",
-                "-keyout",
-                "int.key",
-                "-out",
-                "int.csr",
-            ],
-        );
-        std::fs::write(
-            d.join("ca.ext"),
-            "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n",
-        )
-        .unwrap();
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "int.csr",
-                "-CA",
-                "root.pem",
-                "-CAkey",
-                "root.key",
-                "-CAcreateserial",
-                "-days",
-                "30",
-                "-extfile",
-                "ca.ext",
-                "-out",
-                "int.pem",
-            ],
-        );
-        openssl(
-            d,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=finesse1.example.com",
-                "-keyout",
-                "leaf.key",
-                "-out",
-                "leaf.csr",
-            ],
-        );
-        std::fs::write(
-            d.join("leaf.ext"),
-            "basicConstraints=CA:FALSE\nsubjectAltName=DNS:finesse1.example.com\n",
-        )
-        .unwrap();
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "leaf.csr",
-                "-CA",
-                "int.pem",
-                "-CAkey",
-                "int.key",
-                "-CAcreateserial",
-                "-days",
-                "30",
-                "-extfile",
-                "leaf.ext",
-                "-out",
-                "leaf.pem",
-            ],
-        );
+        let ca = "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n";
+        issue(&dir, "int", "OpenSSL Issuing", "root", ca);
+        let leaf = "basicConstraints=CA:FALSE\nsubjectAltName=DNS:finesse1.example.com\n";
+        issue(&dir, "leaf", "finesse1.example.com", "int", leaf);
         OpensslChain(dir)
     }
 
