@@ -1,7 +1,7 @@
 //! DER → [`CertInfo`], with x509-parser. Also PEM splitting and chain checks that need the
 //! certificates' signatures.
 
-use crate::{CertInfo, Extension, KeyInfo};
+use crate::{CertInfo, CsrInfo, Extension, KeyInfo};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -47,7 +47,10 @@ fn curve_name(oid: &str) -> &str {
 }
 
 fn key_info(cert: &X509Certificate<'_>) -> KeyInfo {
-    let spki = cert.public_key();
+    spki_info(cert.public_key())
+}
+
+fn spki_info(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> KeyInfo {
     let parameters_oid = spki
         .algorithm
         .parameters
@@ -263,4 +266,49 @@ pub fn signed_by(cert_der: &[u8], issuer_der: &[u8]) -> bool {
     };
     cert.issuer().as_raw() == issuer.subject().as_raw()
         && cert.verify_signature(Some(issuer.public_key())).is_ok()
+}
+
+/// Reads a certificate signing request (DER), its signature checked.
+pub fn parse_csr(der: &[u8]) -> Result<CsrInfo, ParseError> {
+    use x509_parser::certification_request::X509CertificationRequest;
+    let (rest, csr) =
+        X509CertificationRequest::from_der(der).map_err(|e| ParseError(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(ParseError(format!(
+            "{} bytes after the request",
+            rest.len()
+        )));
+    }
+    csr.verify_signature()
+        .map_err(|e| ParseError(format!("its signature does not verify: {e}")))?;
+    let info = &csr.certification_request_info;
+    let mut out = CsrInfo {
+        subject: info.subject.to_string(),
+        subject_cn: common_name(&info.subject),
+        has_san: false,
+        san_dns: Vec::new(),
+        san_ip: Vec::new(),
+        key: spki_info(&info.subject_pki),
+        public_key_sha256: hex::encode(Sha256::digest(info.subject_pki.raw)),
+    };
+    for extension in csr.requested_extensions().into_iter().flatten() {
+        if let ParsedExtension::SubjectAlternativeName(san) = extension {
+            out.has_san = true;
+            for name in &san.general_names {
+                match name {
+                    GeneralName::DNSName(dns) => out.san_dns.push(dns.to_string()),
+                    GeneralName::IPAddress(bytes) => out.san_ip.push(ip_string(bytes)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The SHA-256 of a certificate's public key (its DER SubjectPublicKeyInfo): equal to a CSR's
+/// [`CsrInfo::public_key_sha256`] when the certificate was issued for that request's key.
+pub fn public_key_sha256(der: &[u8]) -> Option<String> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    Some(hex::encode(Sha256::digest(cert.public_key().raw)))
 }

@@ -47,6 +47,21 @@ pub struct CertInfo {
     pub self_signed: bool,
 }
 
+/// What a certificate signing request says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CsrInfo {
+    pub subject: String,
+    pub subject_cn: Option<String>,
+    /// Whether it asks for a subjectAltName at all (VOS leaves it out when the CSR is made with
+    /// an empty Parent Domain; the CA then writes the SANs).
+    pub has_san: bool,
+    pub san_dns: Vec<String>,
+    pub san_ip: Vec<String>,
+    pub key: KeyInfo,
+    /// SHA-256 of its DER SubjectPublicKeyInfo.
+    pub public_key_sha256: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyInfo {
     /// `RSA`, `EC`, `Ed25519`, `Ed448`, `DSA` or the OID.

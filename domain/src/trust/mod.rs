@@ -4,6 +4,7 @@
 //! requirement against the stores read over SSH, and the plan that fixes a red cell, build on
 //! these (issue 27).
 
+pub mod upload;
 pub mod verify;
 
 use crate::inventory::model::{NodeKind, NodeRole};

@@ -319,4 +319,4 @@ mod split {
 }
 
 #[cfg(all(test, feature = "server"))]
-mod tests;
+pub(crate) mod tests;

@@ -118,7 +118,7 @@ fn der_pkcs7_private_keys_and_text_without_certificates_are_refused_with_the_way
 }
 
 /// Runs the openssl CLI in `dir`.
-fn openssl(dir: &Path, args: &[&str]) {
+pub(crate) fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -133,7 +133,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 /// `name.pem` for `cn` (a new key, `name.key`), signed by `ca.pem`'s key with the extensions
 /// `ext`, by the openssl CLI in `dir`.
-fn issue(dir: &Path, name: &str, cn: &str, ca: &str, ext: &str) {
+pub(crate) fn issue(dir: &Path, name: &str, cn: &str, ca: &str, ext: &str) {
     let file = |suffix: &str| format!("{name}.{suffix}");
     let subj = format!("/CN={cn}");
     let (key, csr, extfile, pem) = (file("key"), file("csr"), file("ext"), file("pem"));
