@@ -7,6 +7,10 @@
 #   static  GET /desktop/assets/bench.js, no credentials: both proxies answer from their cache
 #           (the engine's static cache, nginx's proxy_cache, each 24 h); the upstream is asked
 #           once, by the first request.
+#   pass    GET /desktop/assets/bench.js?v=1, no credentials: a static file with a query, which
+#           both pass on to the upstream every time without keeping it (the engine's rule for
+#           queries; nginx told likewise with proxy_cache_bypass/proxy_no_cache $args): the
+#           same work for both, forwarding alone.
 #   auth    GET /finesse/api/SystemInfo with an agent's Basic credentials: the engine checks
 #           them (against Finesse once, then its 15-minute cache of a keyed hash) and forwards
 #           over its kept-alive upstream connections; nginx has no edge authentication (Cisco's
@@ -180,7 +184,8 @@ STATIC_PATH=/desktop/assets/bench.js
 AUTH_PATH=/finesse/api/SystemInfo
 AUTH_HEADER="Authorization: Basic $(printf '%s:%s' "$AGENT" "$AGENT_PASSWORD" | base64)"
 declare -A PORT_OF=([engine]=$ENGINE_PORT [nginx]=$NGINX_PORT)
-declare -A PATH_OF=([static]=$STATIC_PATH [auth]=$AUTH_PATH)
+PASS_PATH="$STATIC_PATH?v=1"
+declare -A PATH_OF=([static]=$STATIC_PATH [pass]=$PASS_PATH [auth]=$AUTH_PATH)
 
 # One request through each proxy on each path must be a 200 with what the simulator serves.
 for proxy in engine nginx; do
@@ -190,13 +195,13 @@ for proxy in engine nginx; do
     done
 done
 for proxy in engine nginx; do
-    for path in static auth; do
+    for path in static pass auth; do
         body=$(curl -sS --cacert "$TMP/edge.pem" -H "$AUTH_HEADER" -w '\n%{http_code}' \
             "https://localhost:${PORT_OF[$proxy]}${PATH_OF[$path]}") || die "$proxy: $path: no answer"
         code=${body##*$'\n'}
         [ "$code" = 200 ] || die "$proxy answered $code to ${PATH_OF[$path]}: ${body%$'\n'*}"
         case $path in
-            static) expect='simulated desktop file' ;;
+            static | pass) expect='simulated desktop file' ;;
             auth) expect='<SystemInfo>' ;;
         esac
         [[ $body == *"$expect"* ]] || die "$proxy: unexpected answer to ${PATH_OF[$path]}: $body"
@@ -283,7 +288,7 @@ for round in $(seq "$ROUNDS"); do
     # Alternate which proxy goes first, so neither always meets a warmer machine.
     order=(engine nginx)
     [ $((round % 2)) = 0 ] && order=(nginx engine)
-    for path in static auth; do
+    for path in static pass auth; do
         for proxy in "${order[@]}"; do
             measure "$proxy" "$path" "$WARMUP" >/dev/null
             line=$(measure "$proxy" "$path" "$SECS")
@@ -312,10 +317,11 @@ echo "load: wrk, 1 thread, $CONNS connections, HTTP/1.1, core $LOAD_CORE; ${SECS
 echo
 printf '| path | proxy | requests/s | CPU µs/request | proxy CPU | core %s / core %s busy | upstream CPU µs/request | p99 latency | errors |\n' "$PROXY_CORE" "$LOAD_CORE"
 printf '|---|---|---|---|---|---|---|---|---|\n'
-for path in static auth; do
+for path in static pass auth; do
     for proxy in engine nginx; do
         case $path in
             static) what="$STATIC_PATH (cache)" ;;
+            pass) what="$PASS_PATH (forwarded, no credentials)" ;;
             auth) what="$AUTH_PATH (Basic)" ;;
         esac
         errors=$(field "$proxy" "$path" 11 | tr ' ' '\n' | awk '{s += $1} END {print s + 0}')

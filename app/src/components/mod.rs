@@ -132,6 +132,34 @@ pub fn param_id(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + '
     }
 }
 
+/// Reads the file picked in the `<input type="file">` an event came from, in the browser:
+/// refused with `too_large(name, size)` in `note` when over `limit` bytes, else "Reading…"
+/// until `then(name, bytes)` gets its content (or `note` says it could not be read).
+#[cfg(feature = "hydrate")]
+pub fn read_picked_file(
+    ev: &leptos::ev::Event,
+    limit: f64,
+    too_large: impl FnOnce(&str, f64) -> String,
+    note: RwSignal<Option<String>>,
+    then: impl FnOnce(String, Vec<u8>) + 'static,
+) {
+    let Some(file) = picked_file(ev) else {
+        return;
+    };
+    let name = file.name();
+    if file.size() > limit {
+        note.set(Some(too_large(&name, file.size())));
+        return;
+    }
+    note.set(Some(format!("Reading {name}…")));
+    leptos::task::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+            Ok(buffer) => then(name, web_sys::js_sys::Uint8Array::new(&buffer).to_vec()),
+            Err(_) => note.set(Some(format!("{name} could not be read."))),
+        }
+    });
+}
+
 /// The file picked in the `<input type="file">` an event came from, if one was.
 #[cfg(feature = "hydrate")]
 pub fn picked_file(ev: &leptos::ev::Event) -> Option<web_sys::File> {

@@ -138,26 +138,13 @@ fn percent_encode(text: &str) -> String {
 /// file is DER or PKCS#7: said so with the conversion, since the text box holds PEM.
 #[cfg(feature = "hydrate")]
 fn read_bundle(ev: &leptos::ev::Event, text: RwSignal<String>, note: RwSignal<Option<String>>) {
-    let Some(file) = crate::components::picked_file(ev) else {
-        return;
-    };
-    let name = file.name();
-    if file.size() > FILE_LIMIT {
-        note.set(Some(format!(
+    let too_large = |name: &str, size: f64| {
+        format!(
             "{name} is {:.0} KiB: a certificate bundle is a few KiB. Nothing was loaded.",
-            file.size() / 1024.0
-        )));
-        return;
-    }
-    note.set(Some(format!("Reading {name}…")));
-    leptos::task::spawn_local(async move {
-        let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => web_sys::js_sys::Uint8Array::new(&buffer).to_vec(),
-            Err(_) => {
-                note.set(Some(format!("{name} could not be read.")));
-                return;
-            }
-        };
+            size / 1024.0
+        )
+    };
+    crate::components::read_picked_file(ev, FILE_LIMIT, too_large, note, move |name, bytes| {
         match String::from_utf8(bytes) {
             Ok(content) if !content.starts_with('0') && !content.contains('\0') => {
                 text.set(content);

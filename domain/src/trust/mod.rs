@@ -22,6 +22,7 @@ pub struct Member {
 /// A certificate some node must trust.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", schema(as = TrustNeeded))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Needed {
     /// Another node's tomcat certificate: itself when self-signed, else the CA chain that
@@ -50,6 +51,7 @@ impl Needed {
 /// One cell the matrix must show: `holder`'s tomcat-trust must hold `needed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", schema(as = TrustRequirement))]
 pub struct Requirement {
     /// The node whose tomcat-trust must hold it.
     pub holder: i64,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// One check and how it went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", schema(as = UploadCheck))]
 pub struct Check {
     /// Stable id: `key_matches`, `san_matches`, `names_node`, `valid_now`, `key_size`,
     /// `critical_extensions`, `uccx_multi_san`, `chain_complete`.

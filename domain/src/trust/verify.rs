@@ -30,6 +30,7 @@ pub type Trust = Option<Vec<Cert>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", schema(as = TrustVerdict))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Trusted (green).
@@ -56,6 +57,7 @@ impl Verdict {
 /// the certificates to import, the root first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", schema(as = TrustCell))]
 pub struct Judged {
     pub verdict: Verdict,
     pub why: String,

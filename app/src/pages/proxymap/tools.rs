@@ -72,26 +72,14 @@ pub fn Tools(nodes: Vec<domain::proxy_maps::MapNode>, draft: Draft) -> impl Into
 /// than a map may be, binary, or not UTF-8, with the reason.
 #[cfg(feature = "hydrate")]
 fn read_map_file(ev: &leptos::ev::Event, draft: Draft, note: RwSignal<Option<String>>) {
-    let Some(file) = crate::components::picked_file(ev) else {
-        return;
-    };
-    let name = file.name();
-    if file.size() > proxymap::MAX_BYTES as f64 {
-        note.set(Some(format!(
+    let too_large = |name: &str, size: f64| {
+        format!(
             "{name} is {:.1} MB: a proxy map is at most 1 MiB (about 15,000 lines). Nothing was loaded.",
-            file.size() / 1_048_576.0
-        )));
-        return;
-    }
-    note.set(Some(format!("Reading {name}…")));
-    leptos::task::spawn_local(async move {
-        let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => web_sys::js_sys::Uint8Array::new(&buffer).to_vec(),
-            Err(_) => {
-                note.set(Some(format!("{name} could not be read.")));
-                return;
-            }
-        };
+            size / 1_048_576.0
+        )
+    };
+    let limit = proxymap::MAX_BYTES as f64;
+    crate::components::read_picked_file(ev, limit, too_large, note, move |name, bytes| {
         match proxymap::decode(&bytes) {
             Ok(decoded) => {
                 draft.replace(decoded.to_owned());

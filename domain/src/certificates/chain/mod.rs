@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// What a certificate is in its bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", schema(as = CertificateRole))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A CA certificate signed by its own key.
@@ -45,6 +46,7 @@ impl Role {
 /// One certificate of the bundle, in upload order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", schema(as = ChainPiece))]
 pub struct Piece {
     /// 1, 2, …: the order to upload in.
     pub order: u32,
@@ -71,6 +73,7 @@ pub struct Piece {
 /// The bundle split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "server", schema(as = ChainSplit))]
 pub struct Split {
     pub pieces: Vec<Piece>,
     /// Whether every certificate's issuer is in the bundle, up to a root.
