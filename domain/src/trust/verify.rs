@@ -243,7 +243,10 @@ mod tests {
         let root_only = Some(vec![w.chain[1].clone()]);
         let j = judge(Some(&w), &root_only, None, NOW);
         assert_eq!(j.verdict, Verdict::Missing);
-        assert_eq!(j.import, std::slice::from_ref(&w.chain[0].fingerprint_sha256));
+        assert_eq!(
+            j.import,
+            std::slice::from_ref(&w.chain[0].fingerprint_sha256)
+        );
         assert!(j.why.contains("Issuing CA"), "{}", j.why);
         let empty = Some(vec![]);
         let j = judge(Some(&w), &empty, None, NOW);
@@ -272,7 +275,10 @@ mod tests {
         let stale = cert("e", "finesse1.example.com", "finesse1.example.com", true);
         let j = judge(Some(&peer), &Some(vec![stale]), None, NOW);
         assert_eq!(j.verdict, Verdict::Different);
-        assert_eq!(j.import, std::slice::from_ref(&peer.leaf.fingerprint_sha256));
+        assert_eq!(
+            j.import,
+            std::slice::from_ref(&peer.leaf.fingerprint_sha256)
+        );
         let publisher = Some(vec![peer.leaf.clone()]);
         let j = judge(Some(&peer), &Some(vec![]), Some(&publisher), NOW);
         assert_eq!(j.verdict, Verdict::NotReplicated);
