@@ -223,7 +223,13 @@ mod split {
                 if found[i].2.self_signed {
                     return Some(i);
                 }
-                (0..n).find(|&j| j != i && analyze::signed_by(&found[i].1, &found[j].1))
+                // By signature, among those whose subject is its issuer's name (read from the
+                // parsed facts: not both certificates parsed again for every pair).
+                (0..n).find(|&j| {
+                    j != i
+                        && found[j].2.subject == found[i].2.issuer
+                        && analyze::signed_by(&found[i].1, &found[j].1)
+                })
             })
             .collect();
         let mut placed: Vec<usize> = Vec::with_capacity(n);
