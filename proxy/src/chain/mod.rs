@@ -9,6 +9,7 @@ mod finesse;
 mod forward;
 pub(crate) mod fuzzing;
 mod request;
+mod statics;
 
 use bearer::authenticate_token;
 pub(crate) use bearer::fetch_ids_keys;
@@ -16,8 +17,9 @@ pub(crate) use conn::{Activity, Conn};
 use credentials::{credentials, protocol_credentials, without_credentials, Credentials};
 use finesse::authenticate;
 pub(crate) use finesse::fetch_valid_users;
-use forward::{error_chain, forward, statics};
+use forward::{error_chain, forward};
 use request::{authority, client_address, content_length, is_websocket, plain_path, under, Client};
+use statics::statics;
 
 use crate::body::{answer, boxed, Body, Guarded};
 use crate::conns::Handle;
