@@ -196,7 +196,15 @@ pub(crate) struct Answer {
 
 impl Answer {
     fn release(&mut self) {
-        if let Some(kept) = self.kept.take() {
+        if let Some(mut kept) = self.kept.take() {
+            // Settled once without waiting: a connection still writing the request's body (the
+            // component answered before reading it all) or closing is not kept.
+            let mut cx = Context::from_waker(Waker::noop());
+            if kept.connection.as_mut().poll(&mut cx).is_ready()
+                || !matches!(kept.sender.poll_ready(&mut cx), Poll::Ready(Ok(())))
+            {
+                return;
+            }
             let mut list = lock(&kept.slot);
             if list.len() < IDLE_PER_UPSTREAM {
                 list.push(Idle {
