@@ -87,31 +87,34 @@ impl Client {
         loop {
             let kept = slot.and_then(|s| checkout(s));
             let reused = kept.is_some();
-            let (mut sender, mut connection) = match kept {
+            let (mut sender, connection) = match kept {
                 Some(pair) => pair,
                 // Boxed: connecting is rare and its future large (see `Connection`).
                 None => Box::pin(self.open(upstream)).await?,
             };
             let mut sending = std::pin::pin!(sender.try_send_request(req));
-            let mut open = true;
+            let mut connection = Some(connection);
             let answer = poll_fn(|cx| {
                 // The connection writes the request and reads the answer as it is driven here.
-                if open && connection.as_mut().poll(cx).is_ready() {
-                    open = false;
+                // Ended (the component closed it, perhaps before taking the request), it is
+                // dropped at once: a request it never took comes back as not sent (sent again
+                // on a new connection) rather than waiting for the timeout.
+                if connection
+                    .as_mut()
+                    .is_some_and(|c| c.as_mut().poll(cx).is_ready())
+                {
+                    connection = None;
                 }
                 sending.as_mut().poll(cx)
             })
             .await;
             match answer {
                 Ok(response) => {
-                    let kept = match (open, slot) {
-                        (true, Some(slot)) => Some(Kept {
-                            slot: slot.clone(),
-                            sender,
-                            connection,
-                        }),
-                        _ => None,
-                    };
+                    let kept = connection.map(|connection| Kept {
+                        slot: slot.cloned(),
+                        sender,
+                        connection,
+                    });
                     return Ok(response.map(|body| Answer { body, kept }));
                 }
                 Err(mut e) => match e.take_message() {
@@ -183,7 +186,8 @@ fn checkout(slot: &Slot) -> Option<(http1::SendRequest<Body>, Connection)> {
 
 /// A connection carrying an answer's body, back to its slot when the body has been read.
 struct Kept {
-    slot: Arc<Slot>,
+    /// `None` for an upstream that is not a route's (not kept after the answer).
+    slot: Option<Arc<Slot>>,
     sender: http1::SendRequest<Body>,
     connection: Connection,
 }
@@ -205,7 +209,10 @@ impl Answer {
             {
                 return;
             }
-            let mut list = lock(&kept.slot);
+            let Some(slot) = &kept.slot else {
+                return;
+            };
+            let mut list = lock(slot);
             if list.len() < IDLE_PER_UPSTREAM {
                 list.push(Idle {
                     sender: kept.sender,
@@ -249,7 +256,10 @@ impl http_body::Body for Answer {
         }
         match &frame {
             Poll::Ready(None) => this.release(),
-            Poll::Ready(Some(Ok(_))) if this.body.is_end_stream() => this.release(),
+            // The last frame: trailers come only after the data has ended.
+            Poll::Ready(Some(Ok(f))) if f.is_trailers() || this.body.is_end_stream() => {
+                this.release()
+            }
             Poll::Ready(Some(Err(_))) => this.kept = None,
             _ => {}
         }
