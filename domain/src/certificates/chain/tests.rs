@@ -209,30 +209,20 @@ fn an_openssl_made_chain_is_ordered_and_its_pkcs7_forms_are_refused() {
     assert_eq!(roles(&split), [Role::Root, Role::Intermediate, Role::Leaf]);
     assert!(split.complete, "{:?}", split.notes);
     std::fs::write(chain.0.join("chain.pem"), &text).unwrap();
-    openssl(
-        &chain.0,
-        &[
-            "crl2pkcs7",
-            "-nocrl",
-            "-certfile",
-            "chain.pem",
-            "-out",
-            "chain.p7b",
-        ],
-    );
-    openssl(
-        &chain.0,
-        &[
+    // The same bundle as PKCS#7, in PEM and in DER.
+    for (form, file) in [("PEM", "chain.p7b"), ("DER", "chain.p7c")] {
+        let args = [
             "crl2pkcs7",
             "-nocrl",
             "-certfile",
             "chain.pem",
             "-outform",
-            "DER",
+            form,
             "-out",
-            "chain.p7c",
-        ],
-    );
+            file,
+        ];
+        openssl(&chain.0, &args);
+    }
     for file in ["chain.p7b", "chain.p7c"] {
         let refused = split_err(&chain.read(file));
         assert!(
