@@ -209,7 +209,8 @@ pub fn subjects() -> domain::reconcile::subject::Subjects {
     subjects
         .register(&domain::access_policy::store::subject::AccessPolicy)
         .register(&domain::proxy_maps::store::subject::ProxyMapRollout)
-        .register(&domain::appliances::store::trust::TrustImports);
+        .register(&domain::appliances::store::trust::TrustImports)
+        .register(&domain::trust::store::TrustMatrix);
     subjects
 }
 

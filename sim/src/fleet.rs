@@ -70,6 +70,10 @@ pub struct NodeSpec {
     pub agents: Vec<Agent>,
     #[serde(default)]
     pub faults: Faults,
+    /// Nodes of the other clusters whose tomcat certificate it holds in tomcat-trust when
+    /// installed (its own cluster's it always does).
+    #[serde(default)]
+    pub trusts: Vec<String>,
     /// How long `utils service restart` takes (real appliances: minutes).
     #[serde(default = "default_restart_ms")]
     pub restart_ms: u64,

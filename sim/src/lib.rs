@@ -136,8 +136,12 @@ impl Fleet {
             }),
             None => pki::rsa_key(2048),
         };
+        let mut installed = Vec::new();
         for node in &nodes {
             let fresh = !store.nodes.contains_key(&node.fqdn);
+            if fresh {
+                installed.push(node.fqdn.clone());
+            }
             let entry = store.nodes.entry(node.fqdn.clone()).or_default();
             if entry.host_key.is_empty() {
                 entry.host_key = new_key(0)?;
@@ -200,6 +204,26 @@ impl Fleet {
                         });
                     }
                 }
+            }
+        }
+        // What an admin imported from the other clusters before the fleet was looked at.
+        for node in nodes.iter().filter(|n| installed.contains(&n.fqdn)) {
+            for other in &node.trusts {
+                let Some(own) = store.nodes.get(other).and_then(|s| s.own_cert("tomcat")) else {
+                    return Err(Error::Spec(format!(
+                        "{} trusts {other}, which is no node of the fleet",
+                        node.fqdn
+                    )));
+                };
+                let entry = StoredCert {
+                    unit: "tomcat-trust".into(),
+                    file: format!("{other}.pem"),
+                    description: "Trust Certificate".into(),
+                    cert_pem: own.cert_pem.clone(),
+                    key_pem: None,
+                };
+                let state = store.nodes.get_mut(&node.fqdn).expect("created above");
+                state.trust.push(entry);
             }
         }
         store.save()?;

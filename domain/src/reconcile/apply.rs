@@ -94,6 +94,11 @@ pub async fn run_apply(
     )
     .execute(&services.pool)
     .await?;
+    if end != PlanState::Cancelled {
+        if let Err(error) = subject.applied(&services.pool, context, subject_id).await {
+            tracing::warn!(plan_id, error = %error, "after the plan was applied");
+        }
+    }
     Ok(())
 }
 
@@ -256,6 +261,15 @@ async fn apply_node(
         }
     };
     record_restarts(services, plan_id, &row, items).await?;
+    // What the node's page lists of its stores is stale once a certificate was imported.
+    let imported = row.plan.as_ref().is_some_and(|p| {
+        p.steps
+            .iter()
+            .any(|s| matches!(s.op, super::Op::Import { .. }))
+    });
+    if imported && !matches!(ended, Ended::Cancelled) {
+        crate::appliances::store::queue_store_read(&services.pool, context, row.node_id).await?;
+    }
     let (state, error, left, outcome) = match &ended {
         Ended::Verified => (NodeState::Verified, None, None, Outcome::Success),
         Ended::Failed(why, left) => (

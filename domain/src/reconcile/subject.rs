@@ -35,21 +35,43 @@ pub trait Subject: Send + Sync {
     /// The item kinds its plans drive, in planning order.
     fn items(&self) -> &'static [&'static dyn Drive];
 
-    /// The newest version of subject `id`'s desired state (-1 when it is gone; 0 for a subject
-    /// without versions, such as a one-off import).
+    /// The newest version of subject `id`'s desired state (-1 when it is gone). By default 0:
+    /// a subject without versions (a one-off import, the trust matrix), whose plans are always
+    /// the latest.
     fn latest_version<'a>(
         &'a self,
-        connection: &'a mut PgConnection,
-        id: i64,
-    ) -> BoxFuture<'a, Result<i32, Error>>;
+        _connection: &'a mut PgConnection,
+        _id: i64,
+    ) -> BoxFuture<'a, Result<i32, Error>> {
+        Box::pin(async { Ok(0) })
+    }
 
     /// The nodes subject `id` manages now: of those its last applied plan covered, drift checks
     /// these (a node whose cluster left it is no longer its).
-    fn managed<'a>(&'a self, pool: &'a PgPool, id: i64) -> BoxFuture<'a, Result<Vec<i64>, Error>>;
+    /// By default none: a subject that is no standing desired state, which drift does not
+    /// watch.
+    fn managed<'a>(
+        &'a self,
+        _pool: &'a PgPool,
+        _id: i64,
+    ) -> BoxFuture<'a, Result<Vec<i64>, Error>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 
     /// What the plan page and the drift lists say about subject `id` (`cluster`: the cluster of
     /// the node in question, or of the plan's first node).
     fn about(&self, id: i64, cluster: Option<i64>) -> About;
+
+    /// What follows once a plan of subject `id` has been applied (whatever its nodes' ends):
+    /// the trust matrix reads the stores again. Nothing by default.
+    fn applied<'a>(
+        &'a self,
+        _pool: &'a PgPool,
+        _context: &'a crate::auth::principal::RequestContext,
+        _id: i64,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// The subjects this console reconciles, by name: built at startup, shared through

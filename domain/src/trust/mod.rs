@@ -4,6 +4,9 @@
 //! requirement against the stores read over SSH, and the plan that fixes a red cell, build on
 //! these (issue 27).
 
+pub mod matrix;
+#[cfg(feature = "server")]
+pub mod store;
 pub mod upload;
 pub mod verify;
 
@@ -67,8 +70,8 @@ pub struct Requirement {
 pub struct Extra {
     /// The access policy's proxies, when it has client-auth on.
     pub proxies_with_client_auth: Vec<String>,
-    /// The host of the proxy map's URI, when it is HTTPS.
-    pub map_host: Option<String>,
+    /// The hosts (`host` or `host:port`) of the proxy map's HTTPS config URIs.
+    pub map_hosts: Vec<String>,
     /// Third-party HTTPS servers an admin listed for this cluster.
     pub third_party: Vec<String>,
 }
@@ -107,9 +110,8 @@ pub fn requirements(members: &[Member], extra: &Extra) -> Vec<Requirement> {
         fqdn: m.fqdn.clone(),
     };
     let of = |kind: NodeKind| members.iter().filter(move |m| m.kind == kind);
-    // UCCX's Finesse is co-resident on the UCCX nodes; the Finesse nodes of the inventory are
+    // UCCX's Finesse is co-resident on the UCCX nodes: a Finesse node of the inventory is
     // Unified CCE's.
-    let ucce = of(NodeKind::Uccx).next().is_none();
     for finesse in of(NodeKind::Finesse) {
         for peer in of(NodeKind::Finesse).filter(|p| p.id != finesse.id) {
             need(finesse, node(peer), "finesse_peers", FINESSE_PEERS);
@@ -120,18 +122,16 @@ pub fn requirements(members: &[Member], extra: &Extra) -> Vec<Requirement> {
         for ids in of(NodeKind::Ids) {
             need(finesse, node(ids), "finesse_ids", IDS);
         }
-        if ucce {
-            for sm in of(NodeKind::SocialMiner) {
-                need(
-                    finesse,
-                    node(sm),
-                    "finesse_socialminer",
-                    SOCIALMINER_FINESSE,
-                );
-            }
-            for ld in of(NodeKind::LiveData) {
-                need(finesse, node(ld), "finesse_livedata", LIVEDATA_FINESSE);
-            }
+        for sm in of(NodeKind::SocialMiner) {
+            need(
+                finesse,
+                node(sm),
+                "finesse_socialminer",
+                SOCIALMINER_FINESSE,
+            );
+        }
+        for ld in of(NodeKind::LiveData) {
+            need(finesse, node(ld), "finesse_livedata", LIVEDATA_FINESSE);
         }
     }
     for uccx in of(NodeKind::Uccx) {
@@ -154,7 +154,7 @@ pub fn requirements(members: &[Member], extra: &Extra) -> Vec<Requirement> {
             };
             need(member, needed, "proxy_client_auth", PROXY);
         }
-        if let Some(host) = &extra.map_host {
+        for host in &extra.map_hosts {
             let needed = Needed::MapHost { host: host.clone() };
             need(member, needed, "proxymap_https", MAP_HOST);
         }

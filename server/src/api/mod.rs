@@ -125,6 +125,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(proxies::pull))
         .routes(routes!(proxies::report))
         .routes(routes!(trust::split_chain))
+        .routes(routes!(trust::trust_matrix))
+        .routes(routes!(trust::trust_matrix_plan))
+        .routes(routes!(trust::add_trust_server))
+        .routes(routes!(trust::remove_trust_server))
+        .routes(routes!(trust::read_trust_servers))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

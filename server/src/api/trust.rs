@@ -1,11 +1,19 @@
-//! Certificates right the first time: `POST /api/v1/tools/split-chain`, the chain tool (a
-//! bundle of certificates split into one PEM file each, named and put in upload order).
+//! What each node must trust and certificates right the first time: the required-trust matrix
+//! (`/api/v1/clusters/{id}/trust-matrix`, its plan and the servers it reads itself) and
+//! `POST /api/v1/tools/split-chain`, the chain tool (a bundle of certificates split into one
+//! PEM file each, named and put in upload order).
 
-use super::Ctx;
+use super::{ApiJson, Ctx};
 use crate::api::error::ApiError;
 use crate::api::openapi::ErrorBody;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use domain::certificates::chain::{self, Split};
+use domain::trust::matrix::{Matrix as TrustMatrix, ServerInput};
+use domain::trust::store as trust;
+use domain::Services;
+use serde_json::{json, Value};
 
 #[utoipa::path(post, path = "/api/v1/tools/split-chain", tag = "certificates",
     extensions(("x-gatehouse-need" = json!("reader"))),
@@ -17,4 +25,75 @@ pub async fn split_chain(
     body: axum::body::Bytes,
 ) -> Result<Json<Split>, ApiError> {
     Ok(Json(chain::split_for(&context, &body)?))
+}
+
+#[utoipa::path(get, path = "/api/v1/clusters/{id}/trust-matrix", tag = "certificates",
+    params(("id" = i64, Path, example = 1)),
+    extensions(("x-gatehouse-need" = json!("reader"))),
+    responses((status = 200, description = "the cluster's nodes (rows), the certificates they must trust (columns, each with where it was learnt), each requirement judged against the stores as last read: present, expired, different (another certificate under the same name), not replicated (on the publisher, not yet here), missing, unknown; with why, the seed sentence behind it and what a plan imports. Nothing is read from the nodes: read their stores from their pages", body = TrustMatrix),
+        (status = 404, body = ErrorBody)))]
+pub async fn trust_matrix(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<TrustMatrix>, ApiError> {
+    Ok(Json(trust::matrix(&state, &context, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/trust-matrix/plan", tag = "certificates",
+    params(("id" = i64, Path, example = 1)),
+    responses((status = 201, description = "made: {\"id\"}; a plan of the reconciliation engine importing every certificate a red cell lacks into tomcat-trust, the root first, the publisher first (what it imports replicates to its subscribers, so it is left off them); the nodes are read in the background, then `POST /api/v1/plans/{id}/apply` confirms it. Once applied, every node's stores are read again"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "nothing to import: the red cells need something else (a scan, a store read, a certificate the console does not know)", body = ErrorBody)))]
+pub async fn trust_matrix_plan(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let plan = trust::plan(&state, &context, id).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": plan }))))
+}
+
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/trust-matrix/servers", tag = "certificates",
+    params(("id" = i64, Path, example = 1)),
+    request_body = ServerInput,
+    responses((status = 200, description = "listed (a third-party gadget or script server the cluster's Finesse and UCCX nodes must trust) and its chain read now; the matrix", body = TrustMatrix),
+        (status = 422, description = "not a host name or address with an optional port", body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn add_trust_server(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ServerInput>,
+) -> Result<Json<TrustMatrix>, ApiError> {
+    Ok(Json(
+        trust::add_server(&state, &context, id, &body.host).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/clusters/{id}/trust-matrix/servers/{server}", tag = "certificates",
+    params(("id" = i64, Path, example = 1), ("server" = String, Path, description = "host or host:port", example = "gadgets.example.com")),
+    responses((status = 200, description = "no longer listed; the matrix", body = TrustMatrix),
+        (status = 404, description = "no such cluster, or the server is not listed for it", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn remove_trust_server(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path((id, server)): Path<(i64, String)>,
+) -> Result<Json<TrustMatrix>, ApiError> {
+    Ok(Json(
+        trust::remove_server(&state, &context, id, &server).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/trust-matrix/servers/read", tag = "certificates",
+    params(("id" = i64, Path, example = 1)),
+    responses((status = 200, description = "every listed server and proxy-map host read now (a TLS handshake each; a failure is kept as that server's error); the matrix", body = TrustMatrix),
+        (status = 404, body = ErrorBody)))]
+pub async fn read_trust_servers(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<TrustMatrix>, ApiError> {
+    Ok(Json(trust::read_servers(&state, &context, id).await?))
 }

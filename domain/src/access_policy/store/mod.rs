@@ -9,7 +9,7 @@ use crate::dates::rfc3339;
 use crate::Error;
 use sqlx::{PgConnection, PgPool};
 
-pub(super) struct Current {
+pub(crate) struct Current {
     pub policy_id: i64,
     pub version: i32,
     pub document: AccessPolicy,
@@ -32,7 +32,7 @@ pub(super) async fn cluster_exists(
 }
 
 /// The cluster's policy in force (`None`: none saved yet); `lock` holds it until commit.
-pub(super) async fn current(
+pub(crate) async fn current(
     connection: &mut PgConnection,
     cluster_id: i64,
     lock: bool,

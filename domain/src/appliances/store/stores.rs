@@ -46,6 +46,22 @@ pub async fn read_stores(
     }
 }
 
+/// Queues a read of both stores of `node_id` for whoever asked, without waiting for it (a read
+/// of the node already queued or running is that one).
+pub async fn queue_store_read(
+    pool: &sqlx::PgPool,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<(), Error> {
+    let payload = context.on_behalf(OfNode { node_id });
+    let job = <StoreRead as crate::jobs::Kind>::job(payload, context.actor())
+        .once_at_a_time(format!("store_read:{node_id}"));
+    crate::jobs::enqueue(&mut *pool.acquire().await?, &job)
+        .await
+        .map_err(Error::internal)?;
+    Ok(())
+}
+
 /// Reads both stores now, on this replica (the store-read job, for whoever asked).
 pub(super) async fn read_stores_now(
     state: &Services,

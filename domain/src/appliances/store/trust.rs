@@ -14,8 +14,6 @@ use crate::reconcile::subject::Subject;
 use crate::reconcile::trust::import;
 use crate::reconcile::{About, Change, Item, NodeState, Op, Refused, State, States, Trusted};
 use crate::{Error, Services};
-use futures::future::BoxFuture;
-use sqlx::{PgConnection, PgPool};
 use vos::driver::Console;
 
 /// The name of one-off imports' plans.
@@ -35,6 +33,9 @@ static STORES: [TrustStore; 5] = [
 ];
 
 static DRIVEN: [&dyn Drive; 5] = [&STORES[0], &STORES[1], &STORES[2], &STORES[3], &STORES[4]];
+
+/// tomcat-trust alone: the store plans of the trust matrix import into.
+pub static TOMCAT_TRUST: [&dyn Drive; 1] = [&STORES[0]];
 
 impl TrustStore {
     fn unit(&self) -> &'static str {
@@ -82,24 +83,6 @@ impl Subject for TrustImports {
 
     fn items(&self) -> &'static [&'static dyn Drive] {
         &DRIVEN
-    }
-
-    /// A one-off import has no versions: its plan is always the latest.
-    fn latest_version<'a>(
-        &'a self,
-        _connection: &'a mut PgConnection,
-        _id: i64,
-    ) -> BoxFuture<'a, Result<i32, Error>> {
-        Box::pin(async { Ok(0) })
-    }
-
-    /// None: an import is not a standing desired state, so drift does not watch it.
-    fn managed<'a>(
-        &'a self,
-        _pool: &'a PgPool,
-        _id: i64,
-    ) -> BoxFuture<'a, Result<Vec<i64>, Error>> {
-        Box::pin(async { Ok(Vec::new()) })
     }
 
     fn about(&self, id: i64, _cluster: Option<i64>) -> About {
