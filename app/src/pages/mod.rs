@@ -16,6 +16,7 @@ pub mod proxies;
 pub mod proxymap;
 pub mod settings;
 pub mod tokens;
+pub mod trust_matrix;
 pub mod users;
 pub mod webhooks;
 
@@ -75,6 +76,7 @@ lazy_pages!(Certs, certs_page, __preload_certs_page {
     Certificates => certificates::CertificatesPage,
     Certificate => certificates::CertificatePage,
     ChainTool => chain_tool::ChainToolPage,
+    TrustMatrix => trust_matrix::TrustMatrixPage,
 });
 
 // The node page alone: the heaviest page (stores, access, agents, credentials).

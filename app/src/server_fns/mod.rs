@@ -11,6 +11,7 @@ pub mod policy;
 pub mod proxies;
 pub mod proxymaps;
 pub mod tokens;
+pub mod trust;
 pub mod users;
 pub mod webhooks;
 

@@ -13,10 +13,11 @@ pub mod verify;
 use crate::inventory::model::{NodeKind, NodeRole};
 use serde::{Deserialize, Serialize};
 
-/// A node of the cluster as the rules see it.
+/// A node of the inventory as the rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub id: i64,
+    pub cluster: i64,
     pub kind: NodeKind,
     pub role: NodeRole,
     pub fqdn: String,
@@ -44,6 +45,7 @@ impl Needed {
     pub fn label(&self) -> String {
         match self {
             Needed::Node { fqdn, .. } => fqdn.clone(),
+            Needed::Proxy { name } if name.to_lowercase().contains("proxy") => name.clone(),
             Needed::Proxy { name } => format!("proxy {name}"),
             Needed::MapHost { host } => format!("proxy-map host {host}"),
             Needed::ThirdParty { host } => host.clone(),
@@ -89,7 +91,19 @@ const PROXY: &str = "seed 004: \"you must upload proxy server certificates to th
 const MAP_HOST: &str = "DOMAIN.md §2 (seed 004): the server hosting proxymap.txt over HTTPS must be trusted by the nodes that fetch it";
 const THIRD_PARTY: &str = "seed 000: \"upload the signed or self-signed certificate chain of the third-party service to the UCCX tomcat-trust keystore\" (Finesse gadgets likewise)";
 
-/// Every requirement of a cluster, by holder then column, without repeats.
+impl Member {
+    /// Whether `other` belongs to this node's deployment: its own cluster, or a node of another
+    /// cluster in the same DNS domain (the FQDN without its first label). The inventory says no
+    /// more of which IdS serves which Finesse; one console's sites in one domain count as one.
+    pub fn works_with(&self, other: &Member) -> bool {
+        let domain = |m: &Member| m.fqdn.split_once('.').map(|(_, d)| d.to_owned());
+        self.id != other.id
+            && (self.cluster == other.cluster
+                || domain(self).is_some_and(|d| Some(d) == domain(other)))
+    }
+}
+
+/// Every requirement of the inventory's nodes, by holder then column, without repeats.
 pub fn requirements(members: &[Member], extra: &Extra) -> Vec<Requirement> {
     let mut out = Vec::new();
     let mut need = |holder: &Member, needed: Needed, rule: &str, source: &str| {
@@ -109,20 +123,28 @@ pub fn requirements(members: &[Member], extra: &Extra) -> Vec<Requirement> {
         id: m.id,
         fqdn: m.fqdn.clone(),
     };
-    let of = |kind: NodeKind| members.iter().filter(move |m| m.kind == kind);
+    let all = |kind: NodeKind| members.iter().filter(move |m| m.kind == kind);
+    // The nodes of `kind` that `holder` works with.
+    let of = |kind: NodeKind, holder: &Member| {
+        let holder = holder.clone();
+        members
+            .iter()
+            .filter(move |m| m.kind == kind && holder.works_with(m))
+    };
     // UCCX's Finesse is co-resident on the UCCX nodes: a Finesse node of the inventory is
     // Unified CCE's.
-    for finesse in of(NodeKind::Finesse) {
-        for peer in of(NodeKind::Finesse).filter(|p| p.id != finesse.id) {
+    for finesse in all(NodeKind::Finesse) {
+        // The primary and secondary of one Finesse cluster.
+        for peer in of(NodeKind::Finesse, finesse).filter(|p| p.cluster == finesse.cluster) {
             need(finesse, node(peer), "finesse_peers", FINESSE_PEERS);
         }
-        for cucm in of(NodeKind::Cucm) {
+        for cucm in of(NodeKind::Cucm, finesse) {
             need(finesse, node(cucm), "finesse_cucm", CUCM);
         }
-        for ids in of(NodeKind::Ids) {
+        for ids in of(NodeKind::Ids, finesse) {
             need(finesse, node(ids), "finesse_ids", IDS);
         }
-        for sm in of(NodeKind::SocialMiner) {
+        for sm in of(NodeKind::SocialMiner, finesse) {
             need(
                 finesse,
                 node(sm),
@@ -130,12 +152,12 @@ pub fn requirements(members: &[Member], extra: &Extra) -> Vec<Requirement> {
                 SOCIALMINER_FINESSE,
             );
         }
-        for ld in of(NodeKind::LiveData) {
+        for ld in of(NodeKind::LiveData, finesse) {
             need(finesse, node(ld), "finesse_livedata", LIVEDATA_FINESSE);
         }
     }
-    for uccx in of(NodeKind::Uccx) {
-        for sm in of(NodeKind::SocialMiner) {
+    for uccx in all(NodeKind::Uccx) {
+        for sm in of(NodeKind::SocialMiner, uccx) {
             need(uccx, node(sm), "uccx_socialminer", SOCIALMINER_UCCX);
             need(sm, node(uccx), "socialminer_uccx", UCCX_SOCIALMINER);
         }

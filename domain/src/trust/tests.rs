@@ -5,6 +5,7 @@ use super::*;
 fn member(id: i64, kind: NodeKind, role: NodeRole, fqdn: &str) -> Member {
     Member {
         id,
+        cluster: kind as i64,
         kind,
         role,
         fqdn: fqdn.into(),
@@ -113,12 +114,7 @@ fn proxies_with_client_auth_and_an_https_map_host_are_trusted_by_every_component
     let cells = cells(&ucce(), &extra);
     for behind in [1, 2, 4, 5, 7] {
         assert!(
-            has(
-                &cells,
-                behind,
-                "proxy proxy-a.example.com",
-                "proxy_client_auth"
-            ),
+            has(&cells, behind, "proxy-a.example.com", "proxy_client_auth"),
             "{behind}"
         );
         assert!(
@@ -158,4 +154,51 @@ fn third_party_servers_are_trusted_by_finesse_and_uccx_and_every_requirement_nam
     sorted.sort();
     sorted.dedup();
     assert_eq!(keys, sorted);
+}
+
+#[test]
+fn other_clusters_count_only_in_the_same_dns_domain_and_finesse_peers_only_in_their_cluster() {
+    let mut members = ucce();
+    // Another site: its own Finesse pair and IdS under another domain.
+    let mut site_b = member(
+        8,
+        NodeKind::Finesse,
+        NodeRole::Primary,
+        "finesse1.site-b.example.net",
+    );
+    site_b.cluster = 98;
+    members.push(site_b);
+    members.push(member(
+        9,
+        NodeKind::Ids,
+        NodeRole::Primary,
+        "ids1.site-b.example.net",
+    ));
+    // A Finesse node of the same domain in another cluster (another deployment's pair).
+    let mut other_pair = member(
+        10,
+        NodeKind::Finesse,
+        NodeRole::Primary,
+        "finesse9.example.com",
+    );
+    other_pair.cluster = 99;
+    members.push(other_pair);
+    let cells = cells(&members, &Extra::default());
+    assert!(has(&cells, 8, "ids1.site-b.example.net", "finesse_ids"));
+    assert!(
+        !has(&cells, 8, "ids1.example.com", "finesse_ids"),
+        "{cells:?}"
+    );
+    assert!(!has(&cells, 1, "ids1.site-b.example.net", "finesse_ids"));
+    assert!(!has(
+        &cells,
+        1,
+        "finesse1.site-b.example.net",
+        "finesse_peers"
+    ));
+    assert!(
+        !has(&cells, 1, "finesse9.example.com", "finesse_peers"),
+        "{cells:?}"
+    );
+    assert!(has(&cells, 10, "ids1.example.com", "finesse_ids"));
 }

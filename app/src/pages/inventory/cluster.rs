@@ -164,6 +164,9 @@ pub(super) fn ClusterCard(
                     <h2 class="text-sm font-semibold text-slate-800">{cluster.name.clone()}</h2>
                     <p class="text-xs text-slate-600">{format!("{} node(s)", cluster.nodes)}{(!cluster.description.is_empty()).then(|| format!(" · {}", cluster.description))}</p>
                 </div>
+                {(!empty).then(|| view! {
+                    <a class="ml-auto text-sm font-medium text-indigo-700 underline" href=format!("/clusters/{id}/trust")>"Trust matrix"</a>
+                })}
                 {(admin && empty).then(|| view! {
                     <ActionForm action=remove_cluster>
                         <input type="hidden" name="id" value=id.to_string() />

@@ -93,6 +93,7 @@ pub(super) async fn build(pool: &PgPool, cluster_id: i64) -> Result<Built, Error
         .filter_map(|n| {
             Some(Member {
                 id: n.id,
+                cluster: n.cluster_id,
                 kind: NodeKind::parse(&n.kind).ok()?,
                 role: NodeRole::parse(&n.role).ok()?,
                 fqdn: n.fqdn.clone(),
@@ -164,19 +165,22 @@ pub(super) async fn build(pool: &PgPool, cluster_id: i64) -> Result<Built, Error
     {
         cas.push(info_of(value)?);
     }
+    // The DER of what may be imported and is not in the certificate table (a cluster's CA, a
+    // proxy's certificate).
+    let mut ders: HashMap<String, Vec<u8>> = HashMap::new();
     for der in sqlx::query_scalar!("select der from cluster_ca")
         .fetch_all(&mut *db)
         .await?
     {
         if let Ok(info) = certs::analyze::parse(&der) {
             if !cas.iter().any(|c| c.sha256 == info.sha256) {
+                ders.insert(info.sha256.clone(), der.clone());
                 cas.push(info);
             }
         }
     }
     let served = crate::certificates::store::fleet(pool, None).await?;
     // Each column's certificate and where it was learnt.
-    let mut ders: HashMap<String, Vec<u8>> = HashMap::new();
     let mut columns: Vec<(Column, Option<Wanted>)> = Vec::new();
     let mut needed: Vec<&Needed> = required.iter().map(|r| &r.needed).collect();
     needed.sort();

@@ -99,14 +99,18 @@ pub async fn plan(
     let mut planned = Vec::new();
     let mut count = 0;
     for (node_id, list) in &per {
-        let certificates: Vec<Trusted> = list
+        let certificates = list
             .iter()
-            .filter_map(|sha| ders.get(sha))
-            .map(|der| Trusted {
-                label: certificate_label(der),
-                der: der.clone(),
+            .map(|sha| {
+                let der = ders.get(sha).ok_or_else(|| {
+                    Error::internal(anyhow::anyhow!("certificate {sha} is in no table"))
+                })?;
+                Ok(Trusted {
+                    label: certificate_label(der),
+                    der: der.clone(),
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, Error>>()?;
         count += certificates.len();
         let mut desired = States::new();
         desired.insert(TOMCAT_TRUST.into(), State::Certificates(certificates));
