@@ -210,7 +210,8 @@ pub fn subjects() -> domain::reconcile::subject::Subjects {
         .register(&domain::access_policy::store::subject::AccessPolicy)
         .register(&domain::proxy_maps::store::subject::ProxyMapRollout)
         .register(&domain::appliances::store::trust::TrustImports)
-        .register(&domain::trust::store::TrustMatrix);
+        .register(&domain::trust::store::TrustMatrix)
+        .register(&domain::trust::store::upload::CertificateUpload);
     subjects
 }
 

@@ -18,7 +18,7 @@ pub fn ChainToolPage() -> impl IntoView {
     let note = RwSignal::new(None::<String>);
     let on_file = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
-        read_bundle(&ev, text, note);
+        read_bundle(&ev, text, note, "Split");
         #[cfg(not(feature = "hydrate"))]
         let _ = (ev, text, note);
     };
@@ -122,7 +122,7 @@ fn PieceView(piece: Piece) -> impl IntoView {
 }
 
 /// `text` for a `data:` URL: letters, digits and `-_.` as they are, everything else `%XX`.
-fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
@@ -137,7 +137,14 @@ fn percent_encode(text: &str) -> String {
 /// Loads the picked file into the text box (in the browser; nothing is sent yet). A binary
 /// file is DER or PKCS#7: said so with the conversion, since the text box holds PEM.
 #[cfg(feature = "hydrate")]
-fn read_bundle(ev: &leptos::ev::Event, text: RwSignal<String>, note: RwSignal<Option<String>>) {
+/// Reads a picked PEM file into `text` (binary files told apart with their conversion); `press`
+/// names the button that takes it from there.
+pub(crate) fn read_bundle(
+    ev: &leptos::ev::Event,
+    text: RwSignal<String>,
+    note: RwSignal<Option<String>>,
+    press: &'static str,
+) {
     let too_large = |name: &str, size: f64| {
         format!(
             "{name} is {:.0} KiB: a certificate bundle is a few KiB. Nothing was loaded.",
@@ -148,7 +155,7 @@ fn read_bundle(ev: &leptos::ev::Event, text: RwSignal<String>, note: RwSignal<Op
         match String::from_utf8(bytes) {
             Ok(content) if !content.starts_with('0') && !content.contains('\0') => {
                 text.set(content);
-                note.set(Some(format!("{name} loaded: press Split.")));
+                note.set(Some(format!("{name} loaded: press {press}.")));
             }
             _ => note.set(Some(format!(
                 "{name} is binary: a DER certificate or a PKCS#7 bundle (.p7b), not PEM text. Convert it with `openssl x509 -inform der -in {name} -out cert.pem` (one certificate) or `openssl pkcs7 -inform der -print_certs -in {name} -out chain.pem` (a bundle), then pick the .pem file."

@@ -18,7 +18,7 @@ fn word(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Present => "trusted",
         Verdict::Expired => "expired",
-        Verdict::Different => "different",
+        Verdict::Different => "different certificate",
         Verdict::NotReplicated => "not replicated",
         Verdict::Missing => "missing",
         Verdict::Unknown => "unknown",
@@ -96,8 +96,12 @@ fn MatrixView(
         format!("All {total} required certificates are trusted.")
     } else {
         format!(
-            "{} of {total} required certificates are not trusted; a plan imports what {} of them lack.",
-            matrix.red, matrix.fixable
+            "{} of {total} required certificates are not trusted (or not known to be); {}",
+            matrix.red,
+            match matrix.fixable {
+                0 => "a plan cannot import any of them: each says why below.".to_owned(),
+                n => format!("a plan imports what {n} of them lack."),
+            }
         )
     };
     let unread: Vec<String> = matrix
@@ -129,7 +133,7 @@ fn MatrixView(
                             <StateWord state=p.state.as_str() /></p>
                     })}
                 </div>
-                {admin.then(|| view! {
+                {(admin && matrix.fixable > 0).then(|| view! {
                     <ActionForm action=plan>
                         <input type="hidden" name="cluster_id" value=cluster.to_string() />
                         <button type="submit" class=BUTTON disabled=move || plan.pending().get()>"Plan the imports"</button>
@@ -170,12 +174,17 @@ fn Grid(matrix: Matrix) -> impl IntoView {
             let cells = (0..matrix.columns.len())
                 .map(|column| {
                     match matrix.cells.iter().find(|c| c.holder == row.node_id && c.column == column) {
-                        Some(cell) => view! {
-                            <td class="px-2 py-2" title=cell.why.clone() data-testid="trust-cell" data-verdict=word(cell.verdict)>
-                                <span class=format!("inline-flex whitespace-nowrap rounded-md px-2 py-0.5 text-xs font-medium ring-1 ring-inset {}", badge(cell.verdict))>{word(cell.verdict)}</span>
-                            </td>
-                        }.into_any(),
-                        None => view! { <td class="px-2 py-2 text-slate-400" aria-label="not required">"—"</td> }.into_any(),
+                        Some(cell) => {
+                            let class = format!("inline-flex whitespace-nowrap rounded-md px-2 py-0.5 text-xs font-medium ring-1 ring-inset {}", badge(cell.verdict));
+                            // A red cell links to its why (a tooltip alone reaches no keyboard).
+                            let mark = if cell.verdict.ok() {
+                                view! { <span class=class>{word(cell.verdict)}</span> }.into_any()
+                            } else {
+                                view! { <a class=format!("{class} underline") href=format!("#why-{}-{column}", row.node_id)>{word(cell.verdict)}</a> }.into_any()
+                            };
+                            view! { <td class="px-2 py-2" title=cell.why.clone() data-testid="trust-cell" data-verdict=word(cell.verdict)>{mark}</td> }.into_any()
+                        }
+                        None => view! { <td class="px-2 py-2 text-slate-400"><span aria-hidden="true">"—"</span><span class="sr-only">"not required"</span></td> }.into_any(),
                     }
                 })
                 .collect_view();
@@ -232,8 +241,9 @@ fn RedCells(matrix: Matrix, red: Vec<Cell>) -> impl IntoView {
                 )
             };
             let what = format!("{} must trust {}", fqdn(cell.holder), column.label);
+            let anchor = format!("why-{}-{}", cell.holder, cell.column);
             view! {
-                <li class="py-2" data-testid="red-cell">
+                <li class="py-2" data-testid="red-cell" id=anchor>
                     <div class="flex flex-wrap items-center gap-2">
                         <span class=format!("inline-flex rounded-md px-2 py-0.5 text-xs font-medium ring-1 ring-inset {}", badge(cell.verdict))>{word(cell.verdict)}</span>
                         <span class="font-medium text-slate-900 break-words">{breakable(&what)}</span>
@@ -346,6 +356,7 @@ fn Servers(
         <Section title="Servers the console reads" description="Third-party gadget and script servers the Finesse and UCCX nodes must trust (seed 000), and the HTTPS hosts of the cluster's proxy map. The console reads what each serves (a TLS handshake) when one is added or when asked.">
             <ActionError error=error_of(remove.value()) />
             <ActionError error=error_of(read.value()) />
+            {move || error.get().filter(|e| e.fields.is_empty()).map(|error| view! { <ErrorBox error /> })}
             {list}
             {admin.then(|| view! {
                 <div class="mt-4 flex flex-wrap items-end gap-3">

@@ -28,7 +28,7 @@ pub const PREFIX: &str = "/api/fn";
 /// its service's check (a reader or a monitor, as what it reads). The server enforces this
 /// before the function runs (`server::access`); the services check again.
 #[cfg(feature = "ssr")]
-pub fn needs() -> [(&'static str, domain::auth::principal::Need); 7] {
+pub fn needs() -> [(&'static str, domain::auth::principal::Need); 8] {
     use domain::auth::principal::Need;
     [
         // Signing in and out and first-start setup need no principal; changing one's own
@@ -41,6 +41,7 @@ pub fn needs() -> [(&'static str, domain::auth::principal::Need); 7] {
         (<policy::LookupHosts as ServerFn>::PATH, Need::Reader),
         (<policy::PolicyDiff as ServerFn>::PATH, Need::Reader),
         (<certificates::SplitChain as ServerFn>::PATH, Need::Reader),
+        (<trust::CheckCertificate as ServerFn>::PATH, Need::Reader),
     ]
 }
 

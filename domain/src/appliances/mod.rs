@@ -279,13 +279,17 @@ pub enum Refused {
     StoreReadFailed(String),
     #[error("no host key seen yet: test the connection first")]
     NoHostKeyYet,
+    #[error("generating the CSR failed: {0}")]
+    CsrFailed(String),
+    #[error("{0} has no CSR from this console yet: generate one on its page first")]
+    NoCsr(String),
 }
 
 #[cfg(feature = "server")]
 impl crate::error::Refusal for Refused {
     fn failure(&self) -> crate::Failure {
         match self {
-            Refused::NoSuchRestart(_) => crate::Failure::NotFound,
+            Refused::NoSuchRestart(_) | Refused::NoCsr(_) => crate::Failure::NotFound,
             _ => crate::Failure::Conflict,
         }
     }

@@ -16,6 +16,8 @@ pub enum NodeKind {
     Idp,
     Uccx,
     SocialMiner,
+    /// Webex Cloud Connect (Unified CCE).
+    CloudConnect,
     MediaSense,
     Imp,
     Cucm,
@@ -40,7 +42,7 @@ const fn ep(port: u16, purpose: &'static str) -> DefaultEndpoint {
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 14] = [
+    pub const ALL: [NodeKind; 15] = [
         NodeKind::Finesse,
         NodeKind::Cuic,
         NodeKind::LiveData,
@@ -48,6 +50,7 @@ impl NodeKind {
         NodeKind::Idp,
         NodeKind::Uccx,
         NodeKind::SocialMiner,
+        NodeKind::CloudConnect,
         NodeKind::MediaSense,
         NodeKind::Imp,
         NodeKind::Cucm,
@@ -67,6 +70,7 @@ impl NodeKind {
             NodeKind::Idp => "idp",
             NodeKind::Uccx => "uccx",
             NodeKind::SocialMiner => "socialminer",
+            NodeKind::CloudConnect => "cloud_connect",
             NodeKind::MediaSense => "mediasense",
             NodeKind::Imp => "imp",
             NodeKind::Cucm => "cucm",
@@ -87,6 +91,7 @@ impl NodeKind {
             NodeKind::Idp => "IdP (e.g. AD FS)",
             NodeKind::Uccx => "UCCX",
             NodeKind::SocialMiner => "SocialMiner / CCP",
+            NodeKind::CloudConnect => "Cloud Connect",
             NodeKind::MediaSense => "MediaSense",
             NodeKind::Imp => "IM&P",
             NodeKind::Cucm => "CUCM",
@@ -104,6 +109,7 @@ impl NodeKind {
         let alias = match v.as_str() {
             "live_data" => Some(NodeKind::LiveData),
             "social_miner" | "ccp" => Some(NodeKind::SocialMiner),
+            "cloudconnect" | "webex_cloud_connect" => Some(NodeKind::CloudConnect),
             "media_sense" => Some(NodeKind::MediaSense),
             "im&p" | "cup" | "imp_presence" => Some(NodeKind::Imp),
             "broad_works" | "xsp" | "adp" => Some(NodeKind::BroadWorks),
@@ -156,6 +162,7 @@ impl NodeKind {
                 }
             }
             NodeKind::SocialMiner => const { &[ep(443, "web, chat and email")] },
+            NodeKind::CloudConnect => const { &[ep(8443, "administration (tomcat)")] },
             NodeKind::MediaSense => const { &[ep(443, "web"), ep(8440, "API")] },
             NodeKind::Imp => const { &[ep(5280, "chat (BOSH)")] },
             NodeKind::Cucm => const { &[ep(8443, "administration (tomcat)")] },
@@ -224,6 +231,7 @@ impl NodeKind {
                 | NodeKind::Ids
                 | NodeKind::Uccx
                 | NodeKind::SocialMiner
+                | NodeKind::CloudConnect
                 | NodeKind::MediaSense
                 | NodeKind::Imp
                 | NodeKind::Cucm

@@ -260,16 +260,7 @@ async fn apply_node(
             )
         }
     };
-    record_restarts(services, plan_id, &row, items).await?;
-    // What the node's page lists of its stores is stale once a certificate was imported.
-    let imported = row.plan.as_ref().is_some_and(|p| {
-        p.steps
-            .iter()
-            .any(|s| matches!(s.op, super::Op::Import { .. }))
-    });
-    if imported && !matches!(ended, Ended::Cancelled) {
-        crate::appliances::store::queue_store_read(&services.pool, context, row.node_id).await?;
-    }
+    after_steps(services, context, plan_id, &row, items).await?;
     let (state, error, left, outcome) = match &ended {
         Ended::Verified => (NodeState::Verified, None, None, Outcome::Success),
         Ended::Failed(why, left) => (
@@ -358,9 +349,11 @@ async fn mark(
     .map_err(|e| vos::driver::DriverError::Session(format!("recording the step: {e}")))
 }
 
-/// The restarts the node's done steps ask for, kept as pending until someone restarts them.
-async fn record_restarts(
+/// The restarts the node's done steps ask for, kept as pending until someone restarts them;
+/// a read of its stores when one imported a certificate (what its page lists is stale).
+async fn after_steps(
     services: &Services,
+    context: &RequestContext,
     plan_id: i64,
     row: &Row,
     items: &[&dyn Drive],
@@ -374,10 +367,12 @@ async fn record_restarts(
     .fetch_all(&services.pool)
     .await?;
     let mut services_to_restart: Vec<&str> = Vec::new();
+    let mut imported = false;
     for position in done {
         let Some(step) = plan.steps.get(position as usize) else {
             continue;
         };
+        imported |= matches!(step.op, super::Op::Import { .. });
         if let Some(item) = items.iter().find(|i| i.key() == step.item) {
             for service in (*item as &dyn Item).restarts(row.kind) {
                 if !services_to_restart.contains(service) {
@@ -394,6 +389,12 @@ async fn record_restarts(
         )
         .execute(&services.pool)
         .await?;
+    }
+    if imported {
+        let read = crate::appliances::store::queue_store_read(&services.pool, context, row.node_id);
+        if let Err(error) = read.await {
+            tracing::warn!(plan_id, error = %error, "queueing a read of the node's stores");
+        }
     }
     Ok(())
 }

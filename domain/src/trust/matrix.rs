@@ -104,10 +104,10 @@ pub struct Server {
 impl Server {
     /// How the matrix names it: `host`, or `host:port` off 443.
     pub fn label(host: &str, port: u16) -> String {
-        if port == 443 {
-            host.to_owned()
-        } else {
-            format!("{host}:{port}")
+        match (port, host.contains(':')) {
+            (443, _) => host.to_owned(),
+            (_, true) => format!("[{host}]:{port}"),
+            (_, false) => format!("{host}:{port}"),
         }
     }
 }
@@ -157,7 +157,20 @@ pub fn parse_server(input: &str) -> Result<(String, u16), String> {
         None => 443,
     };
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host.parse::<std::net::IpAddr>().is_ok() {
+    if let Ok(address) = host.parse::<std::net::IpAddr>() {
+        // Never a cloud's metadata service or a non-address (loopback stays: a server on the
+        // console's own host, the simulator).
+        let refused = match address {
+            std::net::IpAddr::V4(a) => {
+                a.is_link_local() || a.is_unspecified() || a.is_multicast() || a.is_broadcast()
+            }
+            std::net::IpAddr::V6(a) => {
+                a.is_unspecified() || a.is_multicast() || (a.segments()[0] & 0xffc0) == 0xfe80
+            }
+        };
+        if refused {
+            return Err(format!("{address} is a link-local, multicast or unspecified address: give the server's name or its own address"));
+        }
         return Ok((host, port));
     }
     let label_ok = |l: &str| {
@@ -207,6 +220,9 @@ mod tests {
             "https://x.example.com",
             "-x.example.com",
             "[::1",
+            "169.254.169.254",
+            "0.0.0.0:443",
+            "[fe80::1]:443",
         ] {
             assert!(parse_server(bad).is_err(), "{bad:?}");
         }

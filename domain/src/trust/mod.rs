@@ -4,6 +4,7 @@
 //! requirement against the stores read over SSH, and the plan that fixes a red cell, build on
 //! these (issue 27).
 
+pub mod csr;
 pub mod matrix;
 #[cfg(feature = "server")]
 pub mod store;
@@ -85,6 +86,7 @@ const IDS: &str =
     "seed 001: \"Import the IdS certificate to both the primary and secondary Finesse nodes.\"";
 const SOCIALMINER_FINESSE: &str = "seed 001: \"Import the SocialMiner server certificates to both the primary and secondary Finesse nodes in the Unified CCE.\"";
 const LIVEDATA_FINESSE: &str = "seed 001: \"Import the LiveData server certificates to both the primary and secondary Finesse nodes in the Unified CCE.\"";
+const CLOUD_CONNECT: &str = "seed 001: \"Import the Cloud Connect server certificates to both the primary and secondary Finesse nodes in the Unified CCE.\"";
 const SOCIALMINER_UCCX: &str = "seed 000: \"Upload the signed or self-signed certificate chain of the SocialMiner server to the UCCX tomcat-trust keystore.\"";
 const UCCX_SOCIALMINER: &str = "seed 000: \"Upload the UCCX tomcat certificate from Publisher and Subscriber nodes to the SocialMiner server as tomcat-trust keystore.\"";
 const PROXY: &str = "seed 004: \"you must upload proxy server certificates to the Tomcat trust store of the respective components. This is required for proxy authentication to work.\"";
@@ -154,6 +156,18 @@ pub fn requirements(members: &[Member], extra: &Extra) -> Vec<Requirement> {
         }
         for ld in of(NodeKind::LiveData, finesse) {
             need(finesse, node(ld), "finesse_livedata", LIVEDATA_FINESSE);
+        }
+        for cc in of(NodeKind::CloudConnect, finesse) {
+            need(finesse, node(cc), "finesse_cloud_connect", CLOUD_CONNECT);
+        }
+    }
+    // UCCX's Finesse is co-resident: the UCCX nodes trust CUCM and IdS as Finesse nodes do.
+    for uccx in all(NodeKind::Uccx) {
+        for cucm in of(NodeKind::Cucm, uccx) {
+            need(uccx, node(cucm), "uccx_cucm", CUCM);
+        }
+        for ids in of(NodeKind::Ids, uccx) {
+            need(uccx, node(ids), "uccx_ids", IDS);
         }
     }
     for uccx in all(NodeKind::Uccx) {

@@ -50,6 +50,12 @@ fn ucce() -> Vec<Member> {
         ),
         member(6, NodeKind::SocialMiner, NodeRole::None, "ccp.example.com"),
         member(7, NodeKind::Cuic, NodeRole::Primary, "cuic1.example.com"),
+        member(
+            8,
+            NodeKind::CloudConnect,
+            NodeRole::Primary,
+            "cloudconnect1.example.com",
+        ),
     ]
 }
 
@@ -85,7 +91,15 @@ fn finesse_nodes_trust_each_other_and_the_components_they_call_in_unified_cce() 
             .any(|(h, c, _)| *h == 1 && c == "finesse1.example.com"),
         "not itself"
     );
-    assert_eq!(cells.len(), 2 * 5);
+    for holder in [1, 2] {
+        assert!(has(
+            &cells,
+            holder,
+            "cloudconnect1.example.com",
+            "finesse_cloud_connect"
+        ));
+    }
+    assert_eq!(cells.len(), 2 * 6);
 }
 
 #[test]
@@ -102,6 +116,23 @@ fn uccx_and_socialminer_trust_each_other() {
     assert!(has(&cells, 3, "uccx1.example.com", "socialminer_uccx"));
     assert!(has(&cells, 3, "uccx2.example.com", "socialminer_uccx"));
     assert_eq!(cells.len(), 4, "{cells:?}");
+    // UCCX's co-resident Finesse trusts CUCM and IdS as Finesse nodes do.
+    let mut with_cucm = members.clone();
+    with_cucm.push(member(
+        5,
+        NodeKind::Cucm,
+        NodeRole::Primary,
+        "cucm1.example.com",
+    ));
+    with_cucm.push(member(
+        6,
+        NodeKind::Ids,
+        NodeRole::Primary,
+        "ids1.example.com",
+    ));
+    let cells = super::tests::cells(&with_cucm, &Extra::default());
+    assert!(has(&cells, 1, "cucm1.example.com", "uccx_cucm"));
+    assert!(has(&cells, 2, "ids1.example.com", "uccx_ids"));
 }
 
 #[test]
@@ -127,7 +158,7 @@ fn proxies_with_client_auth_and_an_https_map_host_are_trusted_by_every_component
             "{behind}"
         );
     }
-    for not_behind in [3, 6] {
+    for not_behind in [3, 6, 8] {
         assert!(
             !cells
                 .iter()

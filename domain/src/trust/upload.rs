@@ -38,7 +38,7 @@ pub struct Target {
 }
 
 #[cfg(feature = "server")]
-pub use checks::check_upload;
+pub use checks::{check_upload, read_csr};
 
 #[cfg(feature = "server")]
 mod checks {
@@ -237,7 +237,8 @@ mod checks {
         })
     }
 
-    fn read_csr(pem: &str) -> Result<certs::CsrInfo, String> {
+    /// The CSR in `pem` (its `CERTIFICATE REQUEST` block), read.
+    pub fn read_csr(pem: &str) -> Result<certs::CsrInfo, String> {
         let blocks =
             analyze::pem_blocks(pem).map_err(|e| format!("The CSR is not valid PEM: {e}"))?;
         let der = blocks

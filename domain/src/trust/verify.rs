@@ -15,6 +15,8 @@ pub struct Cert {
     /// Unix seconds.
     pub not_after: i64,
     pub self_signed: bool,
+    /// A CA certificate (basic constraints): what a publisher's trust store replicates.
+    pub ca: bool,
 }
 
 /// What a requirement needs: the certificate, and the CAs above it as far as they are known
@@ -100,6 +102,20 @@ pub fn judge(
             .iter()
             .find(|t| t.fingerprint_sha256 == c.fingerprint_sha256)
     };
+    // An expired certificate (or CA above it) is not fixed by trusting it: it must be renewed.
+    if let Some(old) = std::iter::once(&wanted.leaf)
+        .chain(&wanted.chain)
+        .find(|c| c.not_after < now)
+    {
+        return judged(
+            Verdict::Expired,
+            format!(
+                "{} has expired: renew it where it is issued (trusting it again fixes nothing)",
+                name(old)
+            ),
+            Vec::new(),
+        );
+    }
     // The certificate itself in the trust is enough, whoever signed it.
     if let Some(copy) = held(&wanted.leaf) {
         return expired_or_present(copy, now);
@@ -165,9 +181,12 @@ pub fn judge(
             import,
         );
     }
+    // Only CA certificates replicate from the publisher (seed 002: "the root and intermediate
+    // certificates"); a peer's own certificate must be imported here.
     let on_publisher = publisher.and_then(Option::as_ref).is_some_and(|p| {
         missing.iter().all(|c| {
-            p.iter()
+            c.ca && p
+                .iter()
                 .any(|t| t.fingerprint_sha256 == c.fingerprint_sha256)
         })
     });
@@ -217,6 +236,7 @@ mod tests {
             issuer_cn: Some(issuer.into()),
             not_after: NOW + 86_400 * 100,
             self_signed,
+            ca: cn.ends_with("CA"),
         }
     }
 
@@ -279,13 +299,25 @@ mod tests {
             j.import,
             std::slice::from_ref(&peer.leaf.fingerprint_sha256)
         );
+        // A peer's own certificate does not replicate: it is imported here.
         let publisher = Some(vec![peer.leaf.clone()]);
         let j = judge(Some(&peer), &Some(vec![]), Some(&publisher), NOW);
+        assert_eq!(j.verdict, Verdict::Missing);
+        // A CA certificate on the publisher does.
+        let w = ca_signed();
+        let publisher = Some(w.chain.clone());
+        let j = judge(Some(&w), &Some(vec![]), Some(&publisher), NOW);
         assert_eq!(j.verdict, Verdict::NotReplicated);
         assert!(
             j.import.is_empty(),
             "the publisher has it: nothing to import here"
         );
+        // An expired certificate needed is renewed, not trusted.
+        let mut expired = ca_signed();
+        expired.chain[0].not_after = NOW - 1;
+        let j = judge(Some(&expired), &Some(vec![]), None, NOW);
+        assert_eq!(j.verdict, Verdict::Expired);
+        assert!(j.import.is_empty() && j.why.contains("Issuing CA"), "{j:?}");
         assert_eq!(
             judge(Some(&peer), &None, None, NOW).verdict,
             Verdict::Unknown

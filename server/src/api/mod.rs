@@ -130,6 +130,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(trust::add_trust_server))
         .routes(routes!(trust::remove_trust_server))
         .routes(routes!(trust::read_trust_servers))
+        .routes(routes!(trust::generate_csr, trust::get_csr))
+        .routes(routes!(trust::check_certificate))
+        .routes(routes!(trust::plan_certificate))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

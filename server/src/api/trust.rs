@@ -9,9 +9,12 @@ use crate::api::openapi::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use domain::appliances::store as appliances;
 use domain::certificates::chain::{self, Split};
+use domain::trust::csr::{Csr as NodeCsr, SignedCertificate};
 use domain::trust::matrix::{Matrix as TrustMatrix, ServerInput};
-use domain::trust::store as trust;
+use domain::trust::store::{self as trust, upload};
+use domain::trust::upload::UploadFindings;
 use domain::Services;
 use serde_json::{json, Value};
 
@@ -96,4 +99,63 @@ pub async fn read_trust_servers(
     Path(id): Path<i64>,
 ) -> Result<Json<TrustMatrix>, ApiError> {
     Ok(Json(trust::read_servers(&state, &context, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/csr", tag = "certificates",
+    params(("id" = i64, Path, example = 1)),
+    responses((status = 200, description = "generated on the node over SSH (`set csr gen tomcat`, no OU, then `show csr own tomcat`) and kept, replacing the last one; the CSR with its subject, SANs, key and what to tell the CA", body = NodeCsr),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "the node could not be reached or refused; the message says why", body = ErrorBody)))]
+pub async fn generate_csr(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<NodeCsr>, ApiError> {
+    Ok(Json(appliances::generate_csr(&state, &context, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/nodes/{id}/csr", tag = "certificates",
+    params(("id" = i64, Path, example = 1)),
+    responses((status = 200, description = "the CSR the node generated last through the console", body = NodeCsr),
+        (status = 404, description = "no such node, or no CSR generated yet", body = ErrorBody)))]
+pub async fn get_csr(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<NodeCsr>, ApiError> {
+    Ok(Json(appliances::current_csr(&state, &context, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/certificate/check", tag = "certificates",
+    params(("id" = i64, Path, example = 1)),
+    extensions(("x-gatehouse-need" = json!("reader"))),
+    request_body = SignedCertificate,
+    responses((status = 200, description = "every check against the node's last CSR and the product's rules, each with the node's words where it has them and the seed it comes from (`key_matches`, `san_matches`, `names_node`, `valid_now`, `key_size`, `critical_extensions`, `uccx_multi_san`, `chain_complete`); `ready` when all passed; the bundle in upload order. Nothing is kept and the node is not touched", body = UploadFindings),
+        (status = 404, description = "no such node, or no CSR generated yet", body = ErrorBody),
+        (status = 422, description = "not PEM certificates, or not exactly one certificate for a server", body = ErrorBody)))]
+pub async fn check_certificate(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<SignedCertificate>,
+) -> Result<Json<UploadFindings>, ApiError> {
+    Ok(Json(
+        upload::check_certificate(&state, &context, id, &body).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/certificate/plan", tag = "certificates",
+    params(("id" = i64, Path, example = 1)),
+    request_body = SignedCertificate,
+    responses((status = 201, description = "made: {\"id\"}; a plan of the reconciliation engine: the root, then the intermediates into tomcat-trust (on the publisher when the node is a subscriber: they replicate), then the certificate into tomcat (`set cert import own tomcat`); then `POST /api/v1/plans/{id}/apply`. The restarts it needs are tracked"),
+        (status = 404, description = "no such node, or no CSR generated yet", body = ErrorBody),
+        (status = 422, description = "a check failed: the message lists them; nothing touched the node", body = ErrorBody)))]
+pub async fn plan_certificate(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<SignedCertificate>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let plan = upload::plan_certificate(&state, &context, id, &body).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": plan }))))
 }

@@ -18,6 +18,7 @@ mod reconcile;
 mod replicas;
 mod rollout;
 mod scans;
+mod signing;
 mod trust;
 mod users;
 mod weak_certs;

@@ -6,6 +6,7 @@
 //! modelled on the documented ones and marked "inferred" where they are written.
 
 mod access;
+mod own;
 mod stores;
 
 use crate::state::{Cors, CorsMode, StoredCert};
@@ -34,6 +35,8 @@ enum Pending {
     Regen(String),
     Paste {
         unit: String,
+        /// `set cert import own` (the node's own certificate), not `trust`.
+        own: bool,
         text: String,
     },
 }
@@ -114,14 +117,22 @@ impl Cli {
             Some(Pending::Page(rest)) => return Some(self.more(rest, line)),
             Some(Pending::Menu(menu, items)) => self.choose(menu, items, line.trim()),
             Some(Pending::Regen(unit)) => self.regen(&unit, line.trim()),
-            Some(Pending::Paste { unit, mut text }) => {
+            Some(Pending::Paste {
+                unit,
+                own,
+                mut text,
+            }) => {
                 text.push_str(line);
                 text.push('\n');
                 if !(line.trim().is_empty() && text.contains("-----END CERTIFICATE-----")) {
-                    self.pending = Some(Pending::Paste { unit, text });
+                    self.pending = Some(Pending::Paste { unit, own, text });
                     return Some(Vec::new());
                 }
-                self.import(&unit, &text)
+                if own {
+                    self.import_own(&unit, &text)
+                } else {
+                    self.import(&unit, &text)
+                }
             }
             None => {
                 let words: Vec<&str> = line.split_whitespace().collect();
@@ -235,9 +246,10 @@ impl Cli {
             },
             ["show", "cert", "list", which @ ("own" | "trust")] => self.cert_list(which == &"own"),
             ["show", "cert", which @ ("own" | "trust"), name] => self.cert_show(which == &"own", name),
-            ["set", "cert", "import", "trust", unit] => {
+            ["set", "cert", "import", which @ ("own" | "trust"), unit] => {
                 self.pending = Some(Pending::Paste {
                     unit: unit.to_string(),
+                    own: *which == "own",
                     text: String::new(),
                 });
                 "Paste the Certificate and Hit Enter\n".into()

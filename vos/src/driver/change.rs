@@ -244,7 +244,26 @@ impl Change {
     /// `set cert import trust <unit>`, pasting the certificate `der` (re-encoded, never text
     /// the caller was given); `label` names it in the plan.
     pub fn import_trust(unit: &str, der: &[u8], label: &str) -> Result<Self, Refused> {
-        let line = crate::cli!("set cert import trust").arg(unit)?;
+        Self::import(
+            crate::cli!("set cert import trust").arg(unit)?,
+            unit,
+            der,
+            label,
+        )
+    }
+
+    /// `set cert import own <unit>`: the node's own certificate (CA-signed, for the key of its
+    /// last CSR), pasted as parsed like a trust import.
+    pub fn import_own(unit: &str, der: &[u8], label: &str) -> Result<Self, Refused> {
+        Self::import(
+            crate::cli!("set cert import own").arg(unit)?,
+            unit,
+            der,
+            label,
+        )
+    }
+
+    fn import(line: Line, unit: &str, der: &[u8], label: &str) -> Result<Self, Refused> {
         // Checked now rather than when it runs.
         Paste::certificate(der)?;
         Ok(Self::new(line, Done::Imported { unit: unit.into() })

@@ -24,6 +24,7 @@ use leptos::prelude::*;
 
 mod endpoint;
 mod sections;
+mod signing;
 use endpoint::EndpointCard;
 use sections::{HistorySection, ThresholdsSection};
 
@@ -87,6 +88,7 @@ pub fn NodePage() -> impl IntoView {
             // actions, so that a scan or an edit does not reload them.
             <Show when=move || known.get()>
                 <CertificateStores node_id=id() admin />
+                <signing::CertificateSigning node_id=id() admin />
                 <NodeConnectedUsers node_id=id() />
                 <ApplianceAccess node_id=id() admin />
             </Show>

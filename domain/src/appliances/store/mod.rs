@@ -20,6 +20,7 @@ use vos::ssh::VosSsh;
 
 mod access;
 mod agents;
+mod csr;
 pub mod jobs;
 mod reach;
 mod restart;
@@ -29,6 +30,7 @@ use crate::appliances::drivers::{node_row, NodeRow};
 pub use crate::appliances::drivers::{Appliances, NodeFailure, Purpose};
 pub use access::*;
 pub use agents::*;
+pub use csr::*;
 use reach::with_driver;
 pub use reach::with_node;
 pub use restart::*;

@@ -24,7 +24,7 @@ pub struct TrustStore(&'static str);
 
 /// Every store a certificate can be imported into (`set cert import trust <unit>` takes the
 /// name without `-trust`), as [`super::super::TRUST_UNITS`] lists them.
-static STORES: [TrustStore; 5] = [
+pub(crate) static STORES: [TrustStore; 5] = [
     TrustStore("tomcat-trust"),
     TrustStore("CallManager-trust"),
     TrustStore("ipsec-trust"),

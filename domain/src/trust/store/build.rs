@@ -21,6 +21,8 @@ pub(super) struct Built {
     pub ders: HashMap<String, Vec<u8>>,
     /// Each holder's publisher (a subscriber's primary of the same kind and cluster).
     pub publisher: HashMap<i64, i64>,
+    /// The CA certificates among those needed (what replicates from a publisher).
+    pub ca_fingerprints: std::collections::HashSet<String>,
 }
 
 fn cert(info: &CertInfo) -> Cert {
@@ -30,6 +32,7 @@ fn cert(info: &CertInfo) -> Cert {
         issuer_cn: info.issuer_cn.clone(),
         not_after: info.not_after,
         self_signed: info.self_signed,
+        ca: info.is_ca,
     }
 }
 
@@ -44,12 +47,17 @@ fn wanted(leaf: &CertInfo, served: &[CertInfo], pool: &[CertInfo]) -> Wanted {
     let mut chain: Vec<&CertInfo> = served.iter().filter(|c| c.sha256 != leaf.sha256).collect();
     let mut top = chain.last().copied().unwrap_or(leaf);
     while !top.self_signed && chain.len() < 8 {
-        let issuer = pool.iter().find(|c| {
-            c.subject_cn.is_some()
-                && c.subject_cn == top.issuer_cn
-                && (top.authority_key_id.is_none() || c.subject_key_id == top.authority_key_id)
-                && !chain.iter().any(|h| h.sha256 == c.sha256)
-        });
+        // Of the CAs that may have issued it, the one valid longest (a CA renewed with the
+        // same key and name is found twice).
+        let issuer = pool
+            .iter()
+            .filter(|c| {
+                c.subject_cn.is_some()
+                    && c.subject_cn == top.issuer_cn
+                    && (top.authority_key_id.is_none() || c.subject_key_id == top.authority_key_id)
+                    && !chain.iter().any(|h| h.sha256 == c.sha256)
+            })
+            .max_by_key(|c| c.not_after);
         let Some(issuer) = issuer else { break };
         chain.push(issuer);
         top = issuer;
@@ -182,16 +190,18 @@ pub(super) async fn build(pool: &PgPool, cluster_id: i64) -> Result<Built, Error
     let served = crate::certificates::store::fleet(pool, None).await?;
     // Each column's certificate and where it was learnt.
     let mut columns: Vec<(Column, Option<Wanted>)> = Vec::new();
+    let mut ca_fingerprints = std::collections::HashSet::new();
     let mut needed: Vec<&Needed> = required.iter().map(|r| &r.needed).collect();
     needed.sort();
     needed.dedup();
     for need in needed {
         let (found, from): (Option<(CertInfo, Vec<CertInfo>)>, String) = match need {
             Needed::Node { id, fqdn } => {
+                // Its web server's port first (CUCM's 5061 serves another certificate).
                 let endpoint = served
                     .iter()
-                    .filter(|e| e.node_id == *id)
-                    .find(|e| !e.chain.is_empty());
+                    .filter(|e| e.node_id == *id && !e.chain.is_empty())
+                    .min_by_key(|e| !matches!(e.port, 443 | 8443 | 8445));
                 let chain: Vec<CertInfo> = endpoint
                     .map(|e| e.chain.iter().map(|(_, c)| c.clone()).collect())
                     .unwrap_or_default();
@@ -250,6 +260,12 @@ pub(super) async fn build(pool: &PgPool, cluster_id: i64) -> Result<Built, Error
         let column = match found {
             Some((leaf, above)) => {
                 let wanted = wanted(&leaf, &above, &cas);
+                ca_fingerprints.extend(
+                    std::iter::once(&wanted.leaf)
+                        .chain(&wanted.chain)
+                        .filter(|c| c.ca)
+                        .map(|c| c.fingerprint_sha256.clone()),
+                );
                 let top_known =
                     wanted.leaf.self_signed || wanted.chain.last().is_some_and(|c| c.self_signed);
                 let from = if top_known {
@@ -368,5 +384,6 @@ pub(super) async fn build(pool: &PgPool, cluster_id: i64) -> Result<Built, Error
         },
         ders,
         publisher,
+        ca_fingerprints,
     })
 }

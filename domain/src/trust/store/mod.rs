@@ -6,6 +6,7 @@
 
 mod build;
 mod servers;
+pub mod upload;
 
 pub use servers::{add_server, read_servers, remove_server};
 
@@ -31,6 +32,8 @@ pub enum Refused {
     NothingToFix,
     #[error("{0} is not listed for this cluster")]
     NoSuchServer(String),
+    #[error("a cluster lists at most {0} servers: remove one first")]
+    TooManyServers(i64),
 }
 
 impl crate::error::Refusal for Refused {
@@ -38,6 +41,7 @@ impl crate::error::Refusal for Refused {
         match self {
             Refused::NothingToFix => crate::Failure::Conflict,
             Refused::NoSuchServer(_) => crate::Failure::NotFound,
+            Refused::TooManyServers(_) => crate::Failure::Conflict,
         }
     }
 }
@@ -55,8 +59,8 @@ pub async fn matrix(
 }
 
 /// Makes the plan that imports every certificate a red cell lacks into its holder's
-/// tomcat-trust, the root first; what a publisher imports is left off its subscribers (it
-/// replicates to them; seed 002), whose stores are read again after the plan. The nodes are
+/// tomcat-trust, the root first; the CA certificates a publisher imports are left off its
+/// subscribers (they replicate; seed 002), whose stores are read again after the plan. The nodes are
 /// read by a job; the plan waits for an admin's confirmation. Returns its id.
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), cluster_id))]
 pub async fn plan(
@@ -78,7 +82,10 @@ pub async fn plan(
     let imported_by: HashMap<i64, Vec<String>> = per.iter().map(|(k, v)| (*k, v.clone())).collect();
     for (holder, list) in per.iter_mut() {
         if let Some(from_publisher) = built.publisher.get(holder).and_then(|p| imported_by.get(p)) {
-            list.retain(|sha| !from_publisher.contains(sha));
+            // Only CA certificates replicate (seed 002); a peer's own is imported here too.
+            list.retain(|sha| {
+                !(built.ca_fingerprints.contains(sha) && from_publisher.contains(sha))
+            });
         }
     }
     per.retain(|_, list| !list.is_empty());

@@ -13,6 +13,9 @@ use certs::CertInfo;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
+/// The most servers an admin may list for one cluster.
+const MOST: i64 = 50;
+
 /// The servers of a cluster the console reads itself, with the chains they served.
 pub(super) struct Listed {
     pub servers: Vec<Server>,
@@ -33,7 +36,12 @@ impl Listed {
         .fetch_all(&mut *db)
         .await?;
         let mut map_hosts: Vec<(String, u16)> = Vec::new();
-        for (host, port) in uris.iter().filter_map(|u| https_host(u)) {
+        // Taken as a listed server would be (a name the nodes can fetch from, nothing else).
+        let hosts = uris
+            .iter()
+            .filter_map(|u| https_host(u))
+            .filter_map(|(h, p)| parse_server(&Server::label(&h, p)).ok());
+        for (host, port) in hosts {
             if !map_hosts.iter().any(|(h, p)| *h == host && *p == port) {
                 map_hosts.push((host, port));
             }
@@ -128,6 +136,15 @@ pub async fn add_server(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(crate::inventory::Refused::NoSuchCluster(cluster_id))?;
+    let listed = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from trust_server where cluster_id = $1 and source = 'admin'"#,
+        cluster_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if listed >= MOST {
+        return Err(Refused::TooManyServers(MOST).into());
+    }
     sqlx::query!(
         "insert into trust_server (cluster_id, host, port, source, added_by) values ($1, $2, $3, 'admin', $4)
          on conflict (cluster_id, host, port) do update set source = 'admin'",
@@ -238,10 +255,16 @@ async fn read_server(
     let mut tx = services.pool.begin().await?;
     match probed {
         Ok(handshake) => {
-            let mut parsed = Vec::new();
+            // The leaf, then each certificate that signed the one before: whatever else a
+            // server sends is never offered for import.
+            let mut parsed: Vec<(CertInfo, &[u8])> = Vec::new();
             for der in &handshake.chain {
-                if let Ok(info) = certs::analyze::parse(der) {
-                    parsed.push((info, der.as_slice()));
+                let follows = parsed
+                    .last()
+                    .is_none_or(|(_, below)| certs::analyze::signed_by(below, der));
+                match certs::analyze::parse(der) {
+                    Ok(info) if follows => parsed.push((info, der.as_slice())),
+                    _ => break,
                 }
             }
             let pairs: Vec<(&CertInfo, &[u8])> = parsed.iter().map(|(i, d)| (i, *d)).collect();

@@ -1,0 +1,141 @@
+//! A node's CA-signed certificate: its CSR generated on the node, shown and downloaded; the
+//! signed certificate pasted back with its CA certificates, every check shown before anything
+//! touches the node; then the upload as a plan.
+
+use crate::components::*;
+use crate::pages::chain_tool::percent_encode;
+use crate::server_fns::trust::{load_csr, CheckCertificate, GenerateCsr, PlanCertificate};
+use domain::trust::csr::Csr;
+use domain::trust::upload::UploadFindings;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn CertificateSigning(node_id: i64, #[prop(into)] admin: Signal<bool>) -> impl IntoView {
+    let generate = ServerAction::<GenerateCsr>::new();
+    let check = ServerAction::<CheckCertificate>::new();
+    let plan = ServerAction::<PlanCertificate>::new();
+    let csr = Resource::new(move || generate.version().get(), move |_| load_csr(node_id));
+    let text = RwSignal::new(String::new());
+    let note = RwSignal::new(None::<String>);
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        crate::pages::chain_tool::read_bundle(&ev, text, note, "Check");
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, text, note);
+    };
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(plan)) = plan.value().get() {
+            navigate(&format!("/plans/{plan}"), Default::default());
+        }
+    });
+    let findings = move || match check.value().get() {
+        Some(Ok(findings)) => {
+            Some(view! { <Findings findings node_id admin=admin.get() text plan /> }.into_any())
+        }
+        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+        None => None,
+    };
+    view! {
+        <Section title="CA-signed certificate" description="1. Generate a CSR on the node. 2. Have your CA sign it. 3. Paste the signed certificate with the CA's root and intermediates: every check runs before the node is touched. 4. Plan the upload: the root, then the intermediates into tomcat-trust, then the certificate into tomcat (seed 002), then the restarts it asks for.">
+            <div data-testid="csr">
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
+                    {move || csr.get().map(|result| match result {
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Ok(None) => view! { <p class="text-sm text-slate-700">"No CSR generated through the console yet."</p> }.into_any(),
+                        Ok(Some(csr)) => view! { <CsrView csr /> }.into_any(),
+                    })}
+                </Transition>
+                <ActionError error=error_of(generate.value()) />
+                {move || admin.get().then(|| view! {
+                    <ActionForm action=generate attr:class="mt-3">
+                        <input type="hidden" name="node_id" value=node_id.to_string() />
+                        <button type="submit" class=BUTTON_SECONDARY disabled=move || generate.pending().get()>
+                            {move || if generate.pending().get() { "Generating on the node…" } else { "Generate a new CSR" }}
+                        </button>
+                        <p class="mt-1 text-xs text-slate-600">"Runs set csr gen tomcat on the node. A new CSR replaces the last one: a certificate signed for an older request no longer fits."</p>
+                    </ActionForm>
+                })}
+            </div>
+            <ActionForm action=check attr:class="mt-5 space-y-2 border-t border-slate-200 pt-4">
+                <input type="hidden" name="node_id" value=node_id.to_string() />
+                <label for="signed-file" class=LABEL>"Signed certificate file"</label>
+                <input id="signed-file" type="file" accept=".pem,.crt,.cer,.txt" on:change=on_file
+                    class="block text-sm text-slate-700 file:mr-3 file:rounded-md file:border-0 file:bg-slate-100 file:px-3 file:py-1.5 file:text-sm file:font-medium file:text-slate-800 hover:file:bg-slate-200" />
+                {move || note.get().map(|note| view! { <p class="text-xs text-slate-600">{note}</p> })}
+                <label for="signed-text" class=LABEL>"The signed certificate with its root and intermediates (PEM, any order)"</label>
+                <textarea id="signed-text" name="certificate" rows="6" required class=format!("{INPUT} font-mono text-xs")
+                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))
+                    placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                <button type="submit" class=BUTTON disabled=move || check.pending().get()>"Check"</button>
+            </ActionForm>
+            {findings}
+        </Section>
+    }
+}
+
+#[component]
+fn CsrView(csr: Csr) -> impl IntoView {
+    let href = format!("data:application/pkcs10,{}", percent_encode(&csr.pem));
+    let file = format!("{}-{}.csr", csr.fqdn, csr.unit);
+    let sans = if csr.has_san {
+        csr.san_dns.join(", ")
+    } else {
+        "none asked (the CA writes them)".to_owned()
+    };
+    view! {
+        <dl class="grid grid-cols-1 gap-x-4 gap-y-1 text-sm text-slate-800 sm:grid-cols-2">
+            <div><dt class="inline text-slate-600">"Subject: "</dt><dd class="inline break-all">{csr.subject.clone()}</dd></div>
+            <div><dt class="inline text-slate-600">"SANs: "</dt><dd class="inline break-words" data-testid="csr-sans">{sans}</dd></div>
+            <div><dt class="inline text-slate-600">"Key: "</dt><dd class="inline">{csr.key.clone()}</dd></div>
+            <div><dt class="inline text-slate-600">"Generated: "</dt><dd class="inline">{format!("{} UTC by {}", minute(&csr.generated_at), csr.generated_by)}</dd></div>
+        </dl>
+        <ul class="mt-2 list-disc space-y-1 pl-5 text-xs text-slate-700">
+            {csr.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
+        </ul>
+        <div class="mt-2 flex flex-wrap items-center gap-3">
+            <a class=BUTTON_SECONDARY href=href download=file.clone()>{format!("Download {file}")}</a>
+        </div>
+        <details class="mt-2">
+            <summary class="cursor-pointer text-xs text-slate-700">"PEM"</summary>
+            <pre class="mt-1 overflow-x-auto rounded bg-slate-50 p-2 text-xs" data-testid="csr-pem">{csr.pem.clone()}</pre>
+        </details>
+    }
+}
+
+/// Each check and, when all passed, the upload's plan.
+#[component]
+fn Findings(
+    findings: UploadFindings,
+    node_id: i64,
+    admin: bool,
+    text: RwSignal<String>,
+    plan: ServerAction<PlanCertificate>,
+) -> impl IntoView {
+    let ready = findings.ready;
+    view! {
+        <div class="mt-4" data-testid="upload-findings" data-ready=ready.to_string()>
+            <p class=if ready { "text-sm font-medium text-emerald-800" } else { "text-sm font-medium text-red-800" }>
+                {if ready { "Every check passed: the upload can be planned." } else { "Not ready: the node would refuse this certificate, or serve it badly. Nothing was sent to the node." }}
+            </p>
+            <ul class="mt-2 space-y-2 text-sm">
+                {findings.checks.into_iter().map(|c| view! {
+                    <li data-testid="upload-check" data-id=c.id.clone() data-passed=c.passed.to_string()>
+                        <span class=if c.passed { "font-medium text-emerald-800" } else { "font-medium text-red-800" }>{if c.passed { "✓ passed: " } else { "✗ failed: " }}</span>
+                        <span class="text-slate-800 break-words">{c.message}</span>
+                        <div class="text-xs text-slate-600 break-words">{c.source}</div>
+                    </li>
+                }).collect_view()}
+            </ul>
+            {(ready && admin).then(|| view! {
+                <ActionForm action=plan attr:class="mt-3">
+                    <input type="hidden" name="node_id" value=node_id.to_string() />
+                    <input type="hidden" name="certificate" prop:value=move || text.get() />
+                    <button type="submit" class=BUTTON disabled=move || plan.pending().get()>"Plan the upload"</button>
+                </ActionForm>
+            })}
+            <ActionError error=error_of(plan.value()) />
+        </div>
+    }
+}
