@@ -3,7 +3,7 @@
 //! checked and uploaded).
 
 use crate::error::AppError;
-use domain::trust::csr::Csr;
+use domain::trust::csr::{Csr, Regenerated};
 use domain::trust::matrix::Matrix;
 use domain::trust::upload::UploadFindings;
 use leptos::prelude::*;
@@ -76,4 +76,11 @@ pub async fn plan_certificate(node_id: i64, certificate: String) -> Result<i64, 
     let app = app_state()?;
     let input = SignedCertificate { certificate };
     Ok(upload::plan_certificate(&app, &request_context(), node_id, &input).await?)
+}
+
+/// Regenerates the node's tomcat certificate (self-signed), and who must trust it again.
+#[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "certificate_regenerate")]
+pub async fn regenerate_certificate(node_id: i64) -> Result<Regenerated, AppError> {
+    let app = app_state()?;
+    Ok(trust::regenerate(&app, &request_context(), node_id).await?)
 }

@@ -36,3 +36,24 @@ pub struct Csr {
 pub struct SignedCertificate {
     pub certificate: String,
 }
+
+/// A node's tomcat certificate regenerated, and who must trust the new one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Regenerated {
+    pub operation: crate::appliances::Operation,
+    /// The nodes whose tomcat-trust must hold the node's certificate (its column in their
+    /// cluster's trust matrix, which plans the import once their stores are read again).
+    pub trusted_by: Vec<TrustedBy>,
+    /// What it means for browsers.
+    pub browsers: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TrustedBy {
+    pub node_id: i64,
+    pub fqdn: String,
+    pub cluster_id: i64,
+    pub cluster: String,
+}

@@ -133,6 +133,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(trust::generate_csr, trust::get_csr))
         .routes(routes!(trust::check_certificate))
         .routes(routes!(trust::plan_certificate))
+        .routes(routes!(trust::regenerate_certificate))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

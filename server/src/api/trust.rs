@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use domain::appliances::store as appliances;
 use domain::certificates::chain::{self, Split};
-use domain::trust::csr::{Csr as NodeCsr, SignedCertificate};
+use domain::trust::csr::{Csr as NodeCsr, Regenerated, SignedCertificate};
 use domain::trust::matrix::{Matrix as TrustMatrix, ServerInput};
 use domain::trust::store::{self as trust, upload};
 use domain::trust::upload::UploadFindings;
@@ -158,4 +158,16 @@ pub async fn plan_certificate(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let plan = upload::plan_certificate(&state, &context, id, &body).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": plan }))))
+}
+
+#[utoipa::path(post, path = "/api/v1/nodes/{id}/certificate/regenerate", tag = "certificates",
+    params(("id" = i64, Path, example = 1)),
+    responses((status = 200, description = "`set cert regen tomcat` answered yes: a new self-signed certificate, replacing any CA-signed one (`operation.ok` false with the node's words when it refused or could not be reached); the web service's restart recorded as pending; `trusted_by`: the nodes whose tomcat-trust must hold the new one (their clusters' trust matrices plan it once their stores are read again); `browsers`: what it means for them", body = Regenerated),
+        (status = 404, body = ErrorBody)))]
+pub async fn regenerate_certificate(
+    State(state): State<Services>,
+    Ctx(context): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Json<Regenerated>, ApiError> {
+    Ok(Json(trust::regenerate(&state, &context, id).await?))
 }

@@ -314,4 +314,29 @@ async fn a_csr_round_trip_refuses_a_san_mismatch_before_upload_and_installs_the_
         .find(|c| c["node_id"] == subscriber && c["chain_position"] == 0)
         .unwrap_or_else(|| panic!("nothing served by the subscriber: {served}"));
     assert_eq!(leaf["issuer_cn"], "Signing Issuing CA", "{leaf}");
+
+    // Regenerated (admins only): self-signed again, and the publisher must trust it again.
+    let regenerate = format!("/api/v1/nodes/{subscriber}/certificate/regenerate");
+    let refused = auditor
+        .request(Method::POST, &regenerate)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let done: Value = app.post_ok(&regenerate).await;
+    assert_eq!(done["operation"]["ok"], true, "{done}");
+    assert_eq!(done["operation"]["command"], "set cert regen tomcat");
+    assert_eq!(
+        done["operation"]["restart"],
+        json!(["Cisco Finesse Tomcat"])
+    );
+    let again: Vec<&str> = done["trusted_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["fqdn"].as_str().unwrap())
+        .collect();
+    assert_eq!(again, [PUBLISHER], "{done}");
+    let own = running.fleet.state(1).own;
+    assert!(own[0].description.contains("Self-signed"), "{own:?}");
 }

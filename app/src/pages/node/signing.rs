@@ -4,8 +4,10 @@
 
 use crate::components::*;
 use crate::pages::chain_tool::percent_encode;
-use crate::server_fns::trust::{load_csr, CheckCertificate, GenerateCsr, PlanCertificate};
-use domain::trust::csr::Csr;
+use crate::server_fns::trust::{
+    load_csr, CheckCertificate, GenerateCsr, PlanCertificate, RegenerateCertificate,
+};
+use domain::trust::csr::{Csr, Regenerated};
 use domain::trust::upload::UploadFindings;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -15,6 +17,7 @@ pub fn CertificateSigning(node_id: i64, #[prop(into)] admin: Signal<bool>) -> im
     let generate = ServerAction::<GenerateCsr>::new();
     let check = ServerAction::<CheckCertificate>::new();
     let plan = ServerAction::<PlanCertificate>::new();
+    let regenerate = ServerAction::<RegenerateCertificate>::new();
     let csr = Resource::new(move || generate.version().get(), move |_| load_csr(node_id));
     let text = RwSignal::new(String::new());
     let note = RwSignal::new(None::<String>);
@@ -71,6 +74,7 @@ pub fn CertificateSigning(node_id: i64, #[prop(into)] admin: Signal<bool>) -> im
                 <button type="submit" class=BUTTON disabled=move || check.pending().get()>"Check"</button>
             </ActionForm>
             {findings}
+            {move || admin.get().then(|| view! { <Regenerate node_id action=regenerate /> })}
         </Section>
     }
 }
@@ -136,6 +140,62 @@ fn Findings(
                 </ActionForm>
             })}
             <ActionError error=error_of(plan.value()) />
+        </div>
+    }
+}
+
+/// Regenerating the self-signed certificate: behind a confirmation (it replaces a CA-signed
+/// one), then who must trust the new one.
+#[component]
+fn Regenerate(node_id: i64, action: ServerAction<RegenerateCertificate>) -> impl IntoView {
+    let sure = RwSignal::new(false);
+    let result = move || match action.value().get() {
+        Some(Ok(done)) => Some(view! { <RegeneratedView done /> }.into_any()),
+        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+        None => None,
+    };
+    view! {
+        <details class="mt-5 border-t border-slate-200 pt-4" data-testid="regenerate">
+            <summary class="cursor-pointer text-sm font-medium text-slate-800">"Regenerate a self-signed certificate…"</summary>
+            <p class="mt-2 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">"This runs set cert regen tomcat: the node makes a new self-signed certificate and overwrites any CA-signed certificate imported for tomcat. Every node and browser that trusts the current one must trust the new one."</p>
+            <ActionForm action attr:class="mt-2 space-y-2">
+                <input type="hidden" name="node_id" value=node_id.to_string() />
+                <label class="flex items-center gap-2 text-sm text-slate-800">
+                    <input type="checkbox" prop:checked=move || sure.get() on:change=move |ev| sure.set(event_target_checked(&ev)) />
+                    "I understand that a CA-signed certificate is replaced"
+                </label>
+                <button type="submit" class=BUTTON_DANGER disabled=move || !sure.get() || action.pending().get()>"Regenerate"</button>
+            </ActionForm>
+            {result}
+        </details>
+    }
+}
+
+#[component]
+fn RegeneratedView(done: Regenerated) -> impl IntoView {
+    let ok = done.operation.ok;
+    let mut clusters: Vec<(i64, String)> = done
+        .trusted_by
+        .iter()
+        .map(|t| (t.cluster_id, t.cluster.clone()))
+        .collect();
+    clusters.dedup();
+    view! {
+        <div class="mt-3 space-y-2 text-sm" data-testid="regenerated" data-ok=ok.to_string()>
+            <p class=if ok { "font-medium text-emerald-800" } else { "font-medium text-red-800" }>{done.operation.message.clone()}</p>
+            {(!done.operation.output.is_empty()).then(|| view! { <pre class="overflow-x-auto rounded bg-slate-50 p-2 text-xs">{done.operation.output.clone()}</pre> })}
+            {ok.then(|| view! {
+                <div>
+                    <p class="text-slate-800">{if done.trusted_by.is_empty() { "No node of the inventory must trust it.".to_owned() } else { format!("These nodes must trust it again: {}.", done.trusted_by.iter().map(|t| t.fqdn.clone()).collect::<Vec<_>>().join(", ")) }}</p>
+                    <ul class="mt-1 space-y-1">
+                        {clusters.into_iter().map(|(id, name)| view! {
+                            <li><a class="text-indigo-700 underline" href=format!("/clusters/{id}/trust")>{format!("Plan their imports: the trust matrix of {name}")}</a></li>
+                        }).collect_view()}
+                    </ul>
+                    <p class="mt-1 text-xs text-slate-700">"Their stores show the old certificate until they are read again (the matrix then says \"different certificate\")."</p>
+                    <p class="mt-1 text-xs text-slate-700">{done.browsers.clone()}</p>
+                </div>
+            })}
         </div>
     }
 }

@@ -1,6 +1,7 @@
 //! A node's certificate signing request: generated on the node (`set csr gen tomcat`, the OU
 //! question answered no, then `show csr own tomcat`), kept with who asked, shown and
-//! downloaded. A signed certificate is checked against the last one kept.
+//! downloaded; a signed certificate is checked against the last one kept. And the tomcat
+//! certificate regenerated, self-signed again.
 
 use super::*;
 use crate::trust::csr::Csr;
@@ -146,4 +147,78 @@ pub async fn csr_pem(pool: &PgPool, node_id: i64) -> Result<(String, String), Er
     .await?
     .ok_or(crate::appliances::Refused::NoCsr(node.fqdn))?;
     Ok((pem, node.kind))
+}
+
+/// `set cert regen tomcat`, answering yes: a new self-signed certificate with the node's key,
+/// replacing whatever it had, a CA-signed one included (VOS warns: "This operation will
+/// overwrite any CA signed certificate previously imported"). The web service's restart is
+/// recorded as pending and the stores are read again.
+#[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id = node_id))]
+pub async fn regenerate_tomcat(
+    state: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<Operation, Error> {
+    context.require_admin()?;
+    let node = node_row(&state.pool, node_id).await?;
+    let result = with_driver(
+        state,
+        context,
+        node_id,
+        &node,
+        Purpose::Change,
+        |driver| async move { driver.regenerate(UNIT).await },
+    )
+    .await?;
+    let command = format!("set cert regen {UNIT}");
+    let services: &[&str] = if node.kind == "finesse" {
+        &["Cisco Finesse Tomcat"]
+    } else {
+        &["Cisco Tomcat"]
+    };
+    let operation = match result {
+        Ok(changed) => Operation {
+            ok: true,
+            command,
+            message: format!(
+                "Regenerated the tomcat certificate of {}: self-signed, served once {} restarts.",
+                node.fqdn,
+                services.join(" and ")
+            ),
+            output: changed.output,
+            restart: services.iter().map(|s| (*s).to_owned()).collect(),
+            plan_id: None,
+        },
+        Err(failure) => Operation {
+            ok: false,
+            command,
+            message: failure.to_string(),
+            output: String::new(),
+            restart: Vec::new(),
+            plan_id: None,
+        },
+    };
+    let mut tx = state.pool.begin().await?;
+    for service in &operation.restart {
+        sqlx::query!(
+            "insert into restart_pending (node_id, service) values ($1, $2) on conflict do nothing",
+            node_id,
+            service
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    record(
+        &mut tx,
+        context
+            .event("node.certificate.regenerate", format!("node:{}", node.fqdn))
+            .outcome(Outcome::of(operation.ok))
+            .detail(format!("{}: {}", operation.command, operation.message)),
+    )
+    .await?;
+    tx.commit().await?;
+    if operation.ok {
+        queue_store_read(&state.pool, context, node_id).await?;
+    }
+    Ok(operation)
 }

@@ -5,9 +5,11 @@
 //! engine ([`TrustMatrix`]); the stores are read again once it is applied.
 
 mod build;
+mod regenerate;
 mod servers;
 pub mod upload;
 
+pub use regenerate::regenerate;
 pub use servers::{add_server, read_servers, remove_server};
 
 use super::matrix::Matrix;
