@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tools/chain") view={Lazy::<pages::ChainTool>::new()} />
                 <Route path=path!("/clusters/:cluster/trust") view={Lazy::<pages::TrustMatrix>::new()} />
                 <Route path=path!("/nodes/:id") view={Lazy::<pages::Node>::new()} />
+                <Route path=path!("/nodes/:id/certificate") view={Lazy::<pages::NodeCertificate>::new()} />
                 <Route path=path!("/proxy-map") view={Lazy::<pages::ProxyMaps>::new()} />
                 <Route path=path!("/proxy-map/:id") view={Lazy::<pages::ProxyMap>::new()} />
                 <Route path=path!("/proxies") view={Lazy::<pages::Proxies>::new()} />

@@ -62,6 +62,10 @@ restart_ms = 30
     await signInAndWait(page, ADMIN);
     await page.goto(`/nodes/${node}`);
     await hydrated(page);
+    await page.getByRole('link', { name: /^CA-signed certificate/ }).click();
+    await page.waitForURL(`/nodes/${node}/certificate`);
+    await hydrated(page);
+    await expect(page.getByTestId('node-fqdn')).toHaveText(F2);
     const csr = page.getByTestId('csr');
     await expect(csr).toContainText('No CSR generated through the console yet.');
     await page.getByRole('button', { name: 'Generate a new CSR' }).click();

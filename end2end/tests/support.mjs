@@ -56,7 +56,7 @@ export async function consolePaths(page) {
   expect(certificates.length, 'and scanned certificates').toBeGreaterThan(0);
   return ['/', '/inventory', '/certificates', '/tools/chain', '/proxy-map', '/access-policy', '/proxies', '/agents', '/audit', '/settings',
     '/settings/users', '/settings/tokens', '/settings/account', '/settings/webhooks',
-    ...nodes.map((n) => `/nodes/${n.id}`), ...maps.map((m) => `/proxy-map/${m.id}`),
+    ...nodes.map((n) => `/nodes/${n.id}`), `/nodes/${nodes[0].id}/certificate`, ...maps.map((m) => `/proxy-map/${m.id}`),
     `/certificates/${certificates[0].fingerprint_sha256}`,
     ...clusters.map((c) => `/access-policy/${c.id}`), ...clusters.map((c) => `/clusters/${c.id}/trust`), '/plans/1', ...pairs.map((p) => `/proxies/${p.id}`)];
 }

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod login;
 pub mod node;
 mod node_access;
+pub mod node_certificate;
 pub mod plan;
 pub mod policy;
 pub mod proxies;
@@ -77,6 +78,7 @@ lazy_pages!(Certs, certs_page, __preload_certs_page {
     Certificate => certificates::CertificatePage,
     ChainTool => chain_tool::ChainToolPage,
     TrustMatrix => trust_matrix::TrustMatrixPage,
+    NodeCertificate => node_certificate::NodeCertificatePage,
 });
 
 // The node page alone: the heaviest page (stores, access, agents, credentials).

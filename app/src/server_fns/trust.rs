@@ -46,11 +46,14 @@ pub async fn read_trust_servers(cluster_id: i64) -> Result<Matrix, AppError> {
     Ok(trust::read_servers(&app, &request_context(), cluster_id).await?)
 }
 
-/// The CSR the node generated last through the console, if any.
+/// The node's FQDN and the CSR it generated last through the console, if any.
 #[server(input = server_fn::codec::GetUrl, output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_csr")]
-pub async fn load_csr(node_id: i64) -> Result<Option<Csr>, AppError> {
+pub async fn load_csr(node_id: i64) -> Result<(String, Option<Csr>), AppError> {
     let app = app_state()?;
-    Ok(appliances::kept_csr(&app, &request_context(), node_id).await?)
+    let context = request_context();
+    let node = domain::inventory::store::get_node(&app.pool, &context, node_id).await?;
+    let csr = appliances::kept_csr(&app, &context, node_id).await?;
+    Ok((node.fqdn, csr))
 }
 
 #[server(output = crate::server_fns::Answer, prefix = "/api/fn", endpoint = "node_csr_generate")]

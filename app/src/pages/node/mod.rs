@@ -24,7 +24,6 @@ use leptos::prelude::*;
 
 mod endpoint;
 mod sections;
-mod signing;
 use endpoint::EndpointCard;
 use sections::{HistorySection, ThresholdsSection};
 
@@ -88,7 +87,9 @@ pub fn NodePage() -> impl IntoView {
             // actions, so that a scan or an edit does not reload them.
             <Show when=move || known.get()>
                 <CertificateStores node_id=id() admin />
-                <signing::CertificateSigning node_id=id() admin />
+                <section class="rounded-lg border border-slate-200 bg-white px-5 py-3 shadow-sm">
+                    <a class="text-sm font-medium text-indigo-700 underline" href=move || format!("/nodes/{}/certificate", id())>"CA-signed certificate: generate a CSR, check and upload the signed certificate, or regenerate a self-signed one"</a>
+                </section>
                 <NodeConnectedUsers node_id=id() />
                 <ApplianceAccess node_id=id() admin />
             </Show>

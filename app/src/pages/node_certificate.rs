@@ -1,6 +1,7 @@
-//! A node's CA-signed certificate: its CSR generated on the node, shown and downloaded; the
+//! A node's CA-signed certificate (`/nodes/:id/certificate`, a page of its own so that the node
+//! page's first visit stays small): its CSR generated on the node, shown and downloaded; the
 //! signed certificate pasted back with its CA certificates, every check shown before anything
-//! touches the node; then the upload as a plan.
+//! touches the node; then the upload as a plan; or the self-signed certificate regenerated.
 
 use crate::components::*;
 use crate::pages::chain_tool::percent_encode;
@@ -13,7 +14,19 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 #[component]
-pub fn CertificateSigning(node_id: i64, #[prop(into)] admin: Signal<bool>) -> impl IntoView {
+pub fn NodeCertificatePage() -> impl IntoView {
+    let id = param_id("id");
+    let admin = crate::pages::policy::admin_signal();
+    view! {
+        <Layout title="CA-signed certificate">
+            <p class="text-sm"><a class="text-indigo-700 underline" href=move || format!("/nodes/{}", id())>"Back to the node"</a></p>
+            {move || view! { <CertificateSigning node_id=id() admin /> }}
+        </Layout>
+    }
+}
+
+#[component]
+fn CertificateSigning(node_id: i64, #[prop(into)] admin: Signal<bool>) -> impl IntoView {
     let generate = ServerAction::<GenerateCsr>::new();
     let check = ServerAction::<CheckCertificate>::new();
     let plan = ServerAction::<PlanCertificate>::new();
@@ -46,8 +59,14 @@ pub fn CertificateSigning(node_id: i64, #[prop(into)] admin: Signal<bool>) -> im
                 <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>
                     {move || csr.get().map(|result| match result {
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
-                        Ok(None) => view! { <p class="text-sm text-slate-700">"No CSR generated through the console yet."</p> }.into_any(),
-                        Ok(Some(csr)) => view! { <CsrView csr /> }.into_any(),
+                        Ok((fqdn, None)) => view! {
+                            <h2 class="mb-2 text-base font-semibold text-slate-900" data-testid="node-fqdn">{fqdn}</h2>
+                            <p class="text-sm text-slate-700">"No CSR generated through the console yet."</p>
+                        }.into_any(),
+                        Ok((fqdn, Some(csr))) => view! {
+                            <h2 class="mb-2 text-base font-semibold text-slate-900" data-testid="node-fqdn">{fqdn}</h2>
+                            <CsrView csr />
+                        }.into_any(),
                     })}
                 </Transition>
                 <ActionError error=error_of(generate.value()) />
