@@ -94,6 +94,17 @@ const MAP_HOST: &str = "DOMAIN.md §2 (seed 004): the server hosting proxymap.tx
 const THIRD_PARTY: &str = "seed 000: \"upload the signed or self-signed certificate chain of the third-party service to the UCCX tomcat-trust keystore\" (Finesse gadgets likewise)";
 
 impl Member {
+    /// A node as stored, its kind and role in words; `None` when they do not read.
+    pub fn of(id: i64, cluster: i64, kind: &str, role: &str, fqdn: &str) -> Option<Member> {
+        Some(Member {
+            id,
+            cluster,
+            kind: NodeKind::parse(kind).ok()?,
+            role: NodeRole::parse(role).ok()?,
+            fqdn: fqdn.to_owned(),
+        })
+    }
+
     /// Whether `other` belongs to this node's deployment: its own cluster, or a node of another
     /// cluster in the same DNS domain (the FQDN without its first label). The inventory says no
     /// more of which IdS serves which Finesse; one console's sites in one domain count as one.

@@ -33,6 +33,8 @@ enum Pending {
     Page(VecDeque<String>),
     Menu(Menu, Vec<String>),
     Regen(String),
+    /// `set csr gen`: "Include OU in CSR (yes|no)?" asked.
+    CsrOu(String),
     Paste {
         unit: String,
         /// `set cert import own` (the node's own certificate), not `trust`.
@@ -117,6 +119,13 @@ impl Cli {
             Some(Pending::Page(rest)) => return Some(self.more(rest, line)),
             Some(Pending::Menu(menu, items)) => self.choose(menu, items, line.trim()),
             Some(Pending::Regen(unit)) => self.regen(&unit, line.trim()),
+            Some(Pending::CsrOu(unit)) => match line.trim() {
+                "yes" | "no" => self.csr_gen(&unit),
+                _ => {
+                    self.pending = Some(Pending::CsrOu(unit));
+                    "Include OU in CSR (yes|no)? ".into()
+                }
+            },
             Some(Pending::Paste {
                 unit,
                 own,
@@ -261,6 +270,10 @@ impl Cli {
                     self.pending = Some(Pending::Regen(unit.to_string()));
                     format!("WARNING: This operation will overwrite any CA signed certificate previously imported for  {unit}\nProceed with regeneration (yes|no)? ")
                 }
+            }
+            ["set", "csr", "gen", "tomcat"] => {
+                self.pending = Some(Pending::CsrOu("tomcat".into()));
+                "Include OU in CSR (yes|no)? ".into()
             }
             ["set", "csr", "gen", unit] => self.csr_gen(unit),
             ["show", "csr", "own", unit] => self

@@ -5,7 +5,6 @@
 use super::servers::Listed;
 use super::SUBJECT;
 use crate::dates::rfc3339;
-use crate::inventory::model::{NodeKind, NodeRole};
 use crate::trust::matrix::{Cell, Column, Holder, Known, Matrix, PlanRef};
 use crate::trust::verify::{judge, Cert, Trust, Wanted};
 use crate::trust::{requirements, Extra, Member, Needed};
@@ -98,15 +97,7 @@ pub(super) async fn build(pool: &PgPool, cluster_id: i64) -> Result<Built, Error
     .await?;
     let members: Vec<Member> = nodes
         .iter()
-        .filter_map(|n| {
-            Some(Member {
-                id: n.id,
-                cluster: n.cluster_id,
-                kind: NodeKind::parse(&n.kind).ok()?,
-                role: NodeRole::parse(&n.role).ok()?,
-                fqdn: n.fqdn.clone(),
-            })
-        })
+        .filter_map(|n| Member::of(n.id, n.cluster_id, &n.kind, &n.role, &n.fqdn))
         .collect();
     let ours = |id: i64| {
         nodes

@@ -3,7 +3,6 @@
 //! stores are read again) and the browsers that accepted the old one.
 
 use crate::auth::principal::RequestContext;
-use crate::inventory::model::{NodeKind, NodeRole};
 use crate::trust::csr::{Regenerated, TrustedBy};
 use crate::trust::{requirements, Extra, Member, Needed};
 use crate::{Error, Services};
@@ -26,15 +25,7 @@ pub async fn regenerate(
     .await?;
     let members: Vec<Member> = nodes
         .iter()
-        .filter_map(|n| {
-            Some(Member {
-                id: n.id,
-                cluster: n.cluster_id,
-                kind: NodeKind::parse(&n.kind).ok()?,
-                role: NodeRole::parse(&n.role).ok()?,
-                fqdn: n.fqdn.clone(),
-            })
-        })
+        .filter_map(|n| Member::of(n.id, n.cluster_id, &n.kind, &n.role, &n.fqdn))
         .collect();
     let trusted_by = requirements(&members, &Extra::default())
         .into_iter()
