@@ -233,13 +233,28 @@ async fn a_cluster_missing_two_trust_entries_turns_green_after_its_plan() {
     assert_eq!(matrix["red"], 0, "{matrix}");
     assert_eq!(matrix["plan"]["id"], id);
     // The restart the imports need is tracked.
-    let restarts = app
-        .get_json(&format!("/api/v1/clusters/{finesse}/restarts"))
-        .await;
-    assert!(
-        restarts.to_string().contains("Cisco Finesse Tomcat"),
-        "{restarts}"
-    );
+    let restarts_path = format!("/api/v1/clusters/{finesse}/restarts");
+    let pending = |restarts: &Value, fqdn: &str| {
+        restarts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["fqdn"] == fqdn && r["service"] == "Cisco Finesse Tomcat")
+    };
+    let mut restarts = Value::Null;
+    for _ in 0..50 {
+        restarts = app.get_json(&restarts_path).await;
+        if pending(&restarts, "finesse2.trust.test") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for fqdn in ["finesse1.trust.test", "finesse2.trust.test"] {
+        assert!(
+            pending(&restarts, fqdn),
+            "{fqdn} (the secondary by replication): {restarts}"
+        );
+    }
     // Nothing left to import.
     let again = app
         .request(Method::POST, &format!("{path}/plan"))

@@ -171,8 +171,9 @@ impl Subject for TrustMatrix {
         }
     }
 
-    /// Reads the stores of every node of the cluster again (subscribers included: what the
-    /// publisher imported replicates to them), each a store-read job.
+    /// What a publisher imported replicates to its subscribers: their web service restarts too
+    /// (seed 002, step 14). Then the stores of every node of the cluster are read again
+    /// (subscribers included, for the replication), each a store-read job.
     fn applied<'a>(
         &'a self,
         pool: &'a sqlx::PgPool,
@@ -180,6 +181,32 @@ impl Subject for TrustMatrix {
         id: i64,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
+            let subscribers = sqlx::query!(
+                r#"select distinct sub.id, sub.kind from plan_step st
+                   join node publisher on publisher.id = st.node_id and publisher.role in ('primary', 'side_a')
+                   join node sub on sub.cluster_id = publisher.cluster_id and sub.kind = publisher.kind
+                                and sub.role in ('secondary', 'side_b')
+                   where st.state = 'done'
+                     and st.plan_id = (select id from plan where subject = $1 and subject_id = $2 order by id desc limit 1)"#,
+                SUBJECT,
+                id
+            )
+            .fetch_all(pool)
+            .await?;
+            let store: &dyn crate::reconcile::Item = &crate::appliances::store::trust::STORES[0];
+            for sub in subscribers {
+                let kind = crate::inventory::model::NodeKind::parse(&sub.kind)
+                    .unwrap_or(crate::inventory::model::NodeKind::Other);
+                for service in store.restarts(kind) {
+                    sqlx::query!(
+                        "insert into restart_pending (node_id, service) values ($1, $2) on conflict do nothing",
+                        sub.id,
+                        service
+                    )
+                    .execute(pool)
+                    .await?;
+                }
+            }
             let nodes = sqlx::query_scalar!(
                 "select n.id from node n join node_credential a on a.node_id = n.id where n.cluster_id = $1 order by n.id",
                 id
