@@ -88,7 +88,12 @@ fn CertificateSigning(node_id: i64, #[prop(into)] admin: Signal<bool>) -> impl I
                 {move || note.get().map(|note| view! { <p class="text-xs text-slate-600">{note}</p> })}
                 <label for="signed-text" class=LABEL>"The signed certificate with its root and intermediates (PEM, any order)"</label>
                 <textarea id="signed-text" name="certificate" rows="6" required class=format!("{INPUT} font-mono text-xs")
-                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))
+                    prop:value=move || text.get()
+                    on:input=move |ev| {
+                        text.set(event_target_value(&ev));
+                        // The findings shown are those of the text checked, never of another.
+                        check.value().set(None);
+                    }
                     placeholder="-----BEGIN CERTIFICATE-----"></textarea>
                 <button type="submit" class=BUTTON disabled=move || check.pending().get()>"Check"</button>
             </ActionForm>
@@ -151,6 +156,18 @@ fn Findings(
                     </li>
                 }).collect_view()}
             </ul>
+            <p class="mt-3 text-sm font-medium text-slate-800">"In upload order"</p>
+            <ol class="mt-1 list-decimal space-y-1 pl-5 text-sm text-slate-800" data-testid="upload-order">
+                {findings.chain.pieces.iter().map(|p| view! {
+                    <li class="break-words">{format!("{} ({}) → {}", p.subject_cn.clone().unwrap_or_else(|| p.subject.clone()), p.role.as_str(), p.store)}</li>
+                }).collect_view()}
+            </ol>
+            {(!findings.chain.notes.is_empty()).then(|| view! {
+                <ul class="mt-1 list-disc space-y-1 pl-5 text-xs text-amber-800">
+                    {findings.chain.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
+                </ul>
+            })}
+            <p class="mt-1 text-xs text-slate-600">"Only the CAs that issued the certificate are uploaded; on a subscriber they go to the publisher, which replicates them."</p>
             {(ready && admin).then(|| view! {
                 <ActionForm action=plan attr:class="mt-3">
                     <input type="hidden" name="node_id" value=node_id.to_string() />
@@ -198,6 +215,7 @@ fn RegeneratedView(done: Regenerated) -> impl IntoView {
         .iter()
         .map(|t| (t.cluster_id, t.cluster.clone()))
         .collect();
+    clusters.sort();
     clusters.dedup();
     view! {
         <div class="mt-3 space-y-2 text-sm" data-testid="regenerated" data-ok=ok.to_string()>

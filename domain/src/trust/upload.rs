@@ -38,7 +38,7 @@ pub struct Target {
 }
 
 #[cfg(feature = "server")]
-pub use checks::{check_upload, read_csr};
+pub use checks::{check_upload, issuers_of, read_csr};
 
 #[cfg(feature = "server")]
 mod checks {
@@ -211,8 +211,27 @@ mod checks {
                 );
             }
         }
-        let rooted = split.complete && split.pieces.iter().any(|p| p.role == Role::Root);
+        let issuers = issuers_of(&split.pieces, leaf.order);
+        let rooted = issuers.first().is_some_and(|p| p.role == Role::Root);
         let self_signed = leaf.role == Role::SelfSigned;
+        let expired: Vec<String> = issuers
+            .iter()
+            .filter(|p| p.expired)
+            .map(|p| p.subject_cn.clone().unwrap_or_else(|| p.subject.clone()))
+            .collect();
+        check(
+            "cas_valid",
+            expired.is_empty(),
+            if expired.is_empty() {
+                "every CA above it is within its validity".into()
+            } else {
+                format!(
+                    "expired CA certificates in its chain: {}",
+                    expired.join(", ")
+                )
+            },
+            "a chain through an expired CA is refused by every peer",
+        );
         check(
             "chain_complete",
             rooted || self_signed,
@@ -235,6 +254,26 @@ mod checks {
             ready,
             chain: split,
         })
+    }
+
+    /// The CAs that issued the piece numbered `leaf`, following each one's signer up to a root:
+    /// root first. Whatever else a bundle holds is never uploaded.
+    pub fn issuers_of(pieces: &[chain::Piece], leaf: u32) -> Vec<&chain::Piece> {
+        let mut chain = Vec::new();
+        let mut at = pieces.iter().find(|p| p.order == leaf);
+        while let Some(piece) = at {
+            let signer = piece
+                .issued_by
+                .filter(|by| *by != piece.order)
+                .and_then(|by| pieces.iter().find(|p| p.order == by))
+                .filter(|p| !chain.iter().any(|c: &&chain::Piece| c.order == p.order));
+            if let Some(signer) = signer {
+                chain.push(signer);
+            }
+            at = signer;
+        }
+        chain.reverse();
+        chain
     }
 
     /// The CSR in `pem` (its `CERTIFICATE REQUEST` block), read.

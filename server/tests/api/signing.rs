@@ -252,15 +252,22 @@ async fn a_csr_round_trip_refuses_a_san_mismatch_before_upload_and_installs_the_
         .send_json(Method::POST, &plan, &json!({"certificate": wrong}))
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let before = running.fleet.state(1).own;
+    let message = response.text().await.unwrap();
     assert!(
-        before[0].description.contains("Self-signed"),
-        "untouched: {before:?}"
+        message.contains("CSR SAN and Certificate SAN does not match"),
+        "{message}"
     );
+    // An auditor checks but plans nothing.
+    let refused = auditor
+        .send_json(Method::POST, &plan, &json!({"certificate": wrong}))
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // A bundle with another CA than the one that signed: only the signer's chain is uploaded.
+    let stranger = testkit::pki::Ca::new("Stranger Root CA").pem();
 
     // The right one: every check passes; the plan imports the CAs on the publisher, root
     // first, then the certificate on the subscriber.
-    let right = pki.sign("right", pem, &format!("DNS:{SUBSCRIBER}"));
+    let right = pki.sign("right", pem, &format!("DNS:{SUBSCRIBER}")) + &stranger;
     let findings: Value = app
         .send_json(Method::POST, &check, &json!({"certificate": right}))
         .await
@@ -291,8 +298,34 @@ async fn a_csr_round_trip_refuses_a_san_mismatch_before_upload_and_installs_the_
         on_subscriber[0].starts_with(&format!("set cert import own tomcat → paste {SUBSCRIBER}")),
         "{on_subscriber:?}"
     );
+    // A CSR generated again since makes the plan stale: refused when confirmed.
+    app.post_ok(&csr_path).await;
+    let stale = app
+        .request(Method::POST, &format!("/api/v1/plans/{id}/apply"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stale.status(),
+        StatusCode::CONFLICT,
+        "{}",
+        stale.text().await.unwrap()
+    );
+    // Planned again from the new request (the simulator keeps the node's key, as VOS does
+    // unless asked): applied.
+    let made = app
+        .send_json(Method::POST, &plan, &json!({"certificate": right}))
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let id = made.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let planned = super::reconcile::wait_plan(&app, id, &["ready", "failed"]).await;
     let applied = super::reconcile::apply(&app, &planned).await;
     assert_eq!(applied["state"], "applied", "{applied}");
+    let trusted = running.fleet.state(0).trust;
+    assert!(
+        !trusted.iter().any(|c| c.file.contains("Stranger")),
+        "a CA that did not sign it is never trusted: {trusted:?}"
+    );
     let own = running.fleet.state(1).own;
     assert!(own[0].description.contains("Signing Issuing CA"), "{own:?}");
 
@@ -328,7 +361,7 @@ async fn a_csr_round_trip_refuses_a_san_mismatch_before_upload_and_installs_the_
     assert_eq!(done["operation"]["command"], "set cert regen tomcat");
     assert_eq!(
         done["operation"]["restart"],
-        json!(["Cisco Finesse Tomcat"])
+        json!(["Cisco Finesse Notification Service", "Cisco Finesse Tomcat"])
     );
     let again: Vec<&str> = done["trusted_by"]
         .as_array()

@@ -49,7 +49,8 @@ pub async fn generate_csr(
     let mut tx = state.pool.begin().await?;
     sqlx::query!(
         "insert into node_csr (node_id, unit, pem, generated_by) values ($1, $2, $3, $4)
-         on conflict (node_id, unit) do update set pem = $3, generated_by = $4, generated_at = now()",
+         on conflict (node_id, unit) do update
+         set pem = $3, generated_by = $4, generated_at = now(), generation = node_csr.generation + 1",
         node_id,
         UNIT,
         pem,
@@ -135,18 +136,31 @@ pub async fn kept_csr(
     }))
 }
 
-/// The PEM of the node's kept CSR and its kind, for checking a signed certificate against it.
-pub async fn csr_pem(pool: &PgPool, node_id: i64) -> Result<(String, String), Error> {
+/// The PEM of the node's kept CSR and its generation (each new CSR or regeneration counts one),
+/// for checking a signed certificate against it.
+pub async fn csr_pem(pool: &PgPool, node_id: i64) -> Result<(String, i32), Error> {
     let node = node_row(pool, node_id).await?;
-    let pem = sqlx::query_scalar!(
-        "select pem from node_csr where node_id = $1 and unit = $2",
+    let row = sqlx::query!(
+        "select pem, generation from node_csr where node_id = $1 and unit = $2",
         node_id,
         UNIT
     )
     .fetch_optional(pool)
     .await?
     .ok_or(crate::appliances::Refused::NoCsr(node.fqdn))?;
-    Ok((pem, node.kind))
+    Ok((row.pem, row.generation))
+}
+
+/// The generation of the node's CSR (0: none yet): an upload planned from an older one is stale.
+pub async fn csr_generation(db: &mut sqlx::PgConnection, node_id: i64) -> Result<i32, Error> {
+    Ok(sqlx::query_scalar!(
+        "select generation from node_csr where node_id = $1 and unit = $2",
+        node_id,
+        UNIT
+    )
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(0))
 }
 
 /// `set cert regen tomcat`, answering yes: a new self-signed certificate with the node's key,
@@ -171,11 +185,9 @@ pub async fn regenerate_tomcat(
     )
     .await?;
     let command = format!("set cert regen {UNIT}");
-    let services: &[&str] = if node.kind == "finesse" {
-        &["Cisco Finesse Tomcat"]
-    } else {
-        &["Cisco Tomcat"]
-    };
+    let kind = crate::inventory::model::NodeKind::parse(&node.kind)
+        .unwrap_or(crate::inventory::model::NodeKind::Other);
+    let services = crate::trust::store::upload::web_restarts(kind);
     let operation = match result {
         Ok(changed) => Operation {
             ok: true,
@@ -199,6 +211,15 @@ pub async fn regenerate_tomcat(
         },
     };
     let mut tx = state.pool.begin().await?;
+    if operation.ok {
+        // An upload planned for the certificate it replaced is stale now.
+        sqlx::query!(
+            "update node_csr set generation = generation + 1 where node_id = $1",
+            node_id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     for service in &operation.restart {
         sqlx::query!(
             "insert into restart_pending (node_id, service) values ($1, $2) on conflict do nothing",

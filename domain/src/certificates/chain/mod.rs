@@ -109,6 +109,10 @@ mod split {
     /// private key, no certificate at all, a block that does not read.
     pub fn split(input: &[u8], now: i64) -> Result<Split, String> {
         let text = text_of(input)?;
+        // A key block quoted or indented (a mail's "> ") is no PEM block, but still a key.
+        if text.contains("PRIVATE KEY-----") {
+            return Err(private_key());
+        }
         let blocks =
             analyze::pem_blocks(text).map_err(|e| format!("The text is not valid PEM: {e}"))?;
         let mut notes = Vec::new();
@@ -131,13 +135,7 @@ mod split {
                     found.push((position, der, info));
                 }
                 "PKCS7" | "CMS" => return Err(pkcs7()),
-                label if label.contains("PRIVATE KEY") => {
-                    return Err(
-                        "The text holds a private key (-----BEGIN …PRIVATE KEY-----). Remove it: \
-                         Gatehouse never takes private keys, and nothing of this text was kept."
-                            .into(),
-                    )
-                }
+                label if label.contains("PRIVATE KEY") => return Err(private_key()),
                 other => notes.push(format!("A '{other}' block is not a certificate: left out.")),
             }
         }
@@ -185,6 +183,12 @@ mod split {
              -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----)."
                 .into(),
         )
+    }
+
+    fn private_key() -> String {
+        "The text holds a private key (-----BEGIN …PRIVATE KEY-----). Remove it: Gatehouse never \
+         takes private keys, and nothing of this text was kept."
+            .into()
     }
 
     fn pkcs7() -> String {

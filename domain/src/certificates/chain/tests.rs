@@ -109,6 +109,10 @@ fn der_pkcs7_private_keys_and_text_without_certificates_are_refused_with_the_way
         key.contains("private key") && key.contains("nothing of this text was kept"),
         "{key}"
     );
+    // Quoted in a mail ("> " before each line), a key is no PEM block, and still refused.
+    let quoted: String = leaf.key_pem.lines().map(|l| format!("> {l}\n")).collect();
+    let key = split(format!("{}{quoted}", leaf.pem).as_bytes(), now()).unwrap_err();
+    assert!(key.contains("private key"), "{key}");
     let none = split(b"hello, these are not certificates", now()).unwrap_err();
     assert!(none.contains("No certificate found"), "{none}");
     let broken = "-----BEGIN CERTIFICATE-----\nMIIBbroken\n-----END CERTIFICATE-----\n";

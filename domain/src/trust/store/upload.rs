@@ -15,7 +15,7 @@ use crate::reconcile::store::PlanNode;
 use crate::reconcile::subject::Subject;
 use crate::reconcile::{About, Change, Item, Op, Refused, State, States, Trusted};
 use crate::trust::csr::SignedCertificate;
-use crate::trust::upload::{check_upload, Target, UploadFindings};
+use crate::trust::upload::{check_upload, issuers_of, Target, UploadFindings};
 use crate::{Error, Services};
 use vos::driver::{Console, Driver, Store};
 
@@ -50,12 +50,8 @@ impl Item for OwnTomcat {
             )),
         }
     }
-    /// Seed 002: the Notification Service, then Tomcat (Finesse); Cisco Tomcat elsewhere.
     fn restarts(&self, kind: NodeKind) -> &'static [&'static str] {
-        match kind {
-            NodeKind::Finesse => &["Cisco Finesse Notification Service", "Cisco Finesse Tomcat"],
-            _ => &["Cisco Tomcat"],
-        }
+        web_restarts(kind)
     }
 }
 
@@ -74,6 +70,15 @@ impl Drive for OwnTomcat {
     }
 }
 
+/// What a node restarts for a new tomcat certificate to be served. Seed 002: the Notification
+/// Service, then Tomcat (Finesse); Cisco Tomcat elsewhere.
+pub fn web_restarts(kind: NodeKind) -> &'static [&'static str] {
+    match kind {
+        NodeKind::Finesse => &["Cisco Finesse Notification Service", "Cisco Finesse Tomcat"],
+        _ => &["Cisco Tomcat"],
+    }
+}
+
 static ITEMS: [&dyn Drive; 2] = [&crate::appliances::store::trust::STORES[0], &OwnTomcat];
 
 /// A node's signed certificate as a subject of the engine: one plan per upload, no versions,
@@ -87,6 +92,16 @@ impl Subject for CertificateUpload {
 
     fn items(&self) -> &'static [&'static dyn Drive] {
         &ITEMS
+    }
+
+    /// The generation of the node's CSR: an upload planned from an older request (a CSR made
+    /// again, the certificate regenerated since) is refused when confirmed.
+    fn latest_version<'a>(
+        &'a self,
+        connection: &'a mut sqlx::PgConnection,
+        id: i64,
+    ) -> futures::future::BoxFuture<'a, Result<i32, Error>> {
+        Box::pin(crate::appliances::store::csr_generation(connection, id))
     }
 
     fn about(&self, id: i64, _cluster: Option<i64>) -> About {
@@ -107,8 +122,18 @@ pub async fn check_certificate(
     node_id: i64,
     input: &SignedCertificate,
 ) -> Result<UploadFindings, Error> {
+    Ok(checked(services, context, node_id, input).await?.0)
+}
+
+/// The findings, and the generation of the CSR they were checked against.
+async fn checked(
+    services: &Services,
+    context: &RequestContext,
+    node_id: i64,
+    input: &SignedCertificate,
+) -> Result<(UploadFindings, i32), Error> {
     context.require_reader()?;
-    let (csr, _) = csr_pem(&services.pool, node_id).await?;
+    let (csr, generation) = csr_pem(&services.pool, node_id).await?;
     let node = sqlx::query!(
         "select fqdn, kind, cluster_id from node where id = $1",
         node_id
@@ -126,13 +151,14 @@ pub async fn check_certificate(
         fqdn: node.fqdn,
         uccx_nodes,
     };
-    check_upload(
+    let findings = check_upload(
         &csr,
         input.certificate.as_bytes(),
         &target,
         crate::dates::now(),
     )
-    .map_err(|e| Error::field("certificate", e))
+    .map_err(|e| Error::field("certificate", e))?;
+    Ok((findings, generation))
 }
 
 /// Makes the upload's plan once every check passed (422 with the failed checks otherwise):
@@ -146,7 +172,7 @@ pub async fn plan_certificate(
     input: &SignedCertificate,
 ) -> Result<i64, Error> {
     context.require_admin()?;
-    let findings = check_certificate(services, context, node_id, input).await?;
+    let (findings, generation) = checked(services, context, node_id, input).await?;
     if !findings.ready {
         let failed: Vec<String> = findings
             .checks
@@ -168,15 +194,17 @@ pub async fn plan_certificate(
             der,
         })
     };
-    let mut cas = Vec::new();
-    let mut leaf = None;
-    for piece in &findings.chain.pieces {
-        match piece.role {
-            Role::Root | Role::Intermediate => cas.push(trusted(&piece.pem)?),
-            Role::Leaf | Role::SelfSigned => leaf = Some(trusted(&piece.pem)?),
-        }
-    }
-    let leaf = leaf.ok_or_else(|| Error::field("certificate", "no certificate for the node"))?;
+    let pieces = &findings.chain.pieces;
+    let leaf = pieces
+        .iter()
+        .find(|p| matches!(p.role, Role::Leaf | Role::SelfSigned))
+        .ok_or_else(|| Error::field("certificate", "no certificate for the node"))?;
+    // Only the CAs that issued it, root first: another CA in the bundle is never trusted.
+    let cas = issuers_of(pieces, leaf.order)
+        .into_iter()
+        .map(|p| trusted(&p.pem))
+        .collect::<Result<Vec<_>, _>>()?;
+    let leaf = trusted(&leaf.pem)?;
     let node = sqlx::query!(
         "select fqdn, kind, role, cluster_id from node where id = $1",
         node_id
@@ -215,17 +243,26 @@ pub async fn plan_certificate(
         desired: own,
     });
     let mut tx = services.pool.begin().await?;
-    let id =
-        crate::reconcile::store::create(&mut tx, context, &CertificateUpload, node_id, 0, &nodes)
-            .await?;
+    let id = crate::reconcile::store::create(
+        &mut tx,
+        context,
+        &CertificateUpload,
+        node_id,
+        generation,
+        &nodes,
+    )
+    .await?;
     record(
         &mut tx,
         context
             .event("plan.create", format!("node:{}", node.fqdn))
             .detail(format!(
-                "plan {id}: upload of {} with {} CA certificates{}",
+                "plan {id}: upload of {} with the CA certificates [{}]{}",
                 leaf.label,
-                cas.len(),
+                cas.iter()
+                    .map(|c| c.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if publisher.is_some() && !cas.is_empty() {
                     " (the CAs on the publisher)"
                 } else {
