@@ -57,3 +57,14 @@ pub struct TrustedBy {
     pub cluster_id: i64,
     pub cluster: String,
 }
+
+/// What a node restarts for a new tomcat certificate to be served. Seed 002: the Notification
+/// Service, then Tomcat (Finesse); Cisco Tomcat elsewhere.
+pub fn web_restarts(kind: crate::inventory::model::NodeKind) -> &'static [&'static str] {
+    match kind {
+        crate::inventory::model::NodeKind::Finesse => {
+            &["Cisco Finesse Notification Service", "Cisco Finesse Tomcat"]
+        }
+        _ => &["Cisco Tomcat"],
+    }
+}

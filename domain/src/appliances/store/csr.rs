@@ -187,7 +187,7 @@ pub async fn regenerate_tomcat(
     let command = format!("set cert regen {UNIT}");
     let kind = crate::inventory::model::NodeKind::parse(&node.kind)
         .unwrap_or(crate::inventory::model::NodeKind::Other);
-    let services = crate::trust::store::upload::web_restarts(kind);
+    let services = crate::trust::csr::web_restarts(kind);
     let operation = match result {
         Ok(changed) => Operation {
             ok: true,

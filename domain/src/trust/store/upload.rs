@@ -14,7 +14,7 @@ use crate::reconcile::drive::{certificate_label, trusted_of_pem, Drive, Reply};
 use crate::reconcile::store::PlanNode;
 use crate::reconcile::subject::Subject;
 use crate::reconcile::{About, Change, Item, Op, Refused, State, States, Trusted};
-use crate::trust::csr::SignedCertificate;
+use crate::trust::csr::{web_restarts, SignedCertificate};
 use crate::trust::upload::{check_upload, issuers_of, Target, UploadFindings};
 use crate::{Error, Services};
 use vos::driver::{Console, Driver, Store};
@@ -67,15 +67,6 @@ impl Drive for OwnTomcat {
             }
             Ok(State::Certificates(certificates))
         })
-    }
-}
-
-/// What a node restarts for a new tomcat certificate to be served. Seed 002: the Notification
-/// Service, then Tomcat (Finesse); Cisco Tomcat elsewhere.
-pub fn web_restarts(kind: NodeKind) -> &'static [&'static str] {
-    match kind {
-        NodeKind::Finesse => &["Cisco Finesse Notification Service", "Cisco Finesse Tomcat"],
-        _ => &["Cisco Tomcat"],
     }
 }
 
