@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/certificates/:sha256") view={Lazy::<pages::Certificate>::new()} />
                 <Route path=path!("/tools/chain") view={Lazy::<pages::ChainTool>::new()} />
                 <Route path=path!("/clusters/:cluster/trust") view={Lazy::<pages::TrustMatrix>::new()} />
+                <Route path=path!("/clusters/:cluster/posture") view={Lazy::<pages::Posture>::new()} />
                 <Route path=path!("/nodes/:id") view={Lazy::<pages::Node>::new()} />
                 <Route path=path!("/nodes/:id/certificate") view={Lazy::<pages::NodeCertificate>::new()} />
                 <Route path=path!("/proxy-map") view={Lazy::<pages::ProxyMaps>::new()} />

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "analyze")]
 pub mod analyze;
+pub mod hello;
 pub mod lints;
+pub mod suites;
 pub mod tls;
 
 /// What a certificate says.

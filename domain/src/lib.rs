@@ -13,6 +13,7 @@ pub mod auth;
 pub mod certificates;
 pub mod dates;
 pub mod inventory;
+pub mod posture;
 pub mod proxies;
 pub mod proxy_maps;
 pub mod reconcile;

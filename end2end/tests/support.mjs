@@ -58,7 +58,7 @@ export async function consolePaths(page) {
     '/settings/users', '/settings/tokens', '/settings/account', '/settings/webhooks',
     ...nodes.map((n) => `/nodes/${n.id}`), `/nodes/${nodes[0].id}/certificate`, ...maps.map((m) => `/proxy-map/${m.id}`),
     `/certificates/${certificates[0].fingerprint_sha256}`,
-    ...clusters.map((c) => `/access-policy/${c.id}`), ...clusters.map((c) => `/clusters/${c.id}/trust`), '/plans/1', ...pairs.map((p) => `/proxies/${p.id}`)];
+    ...clusters.map((c) => `/access-policy/${c.id}`), ...clusters.map((c) => `/clusters/${c.id}/trust`), ...clusters.map((c) => `/clusters/${c.id}/posture`), '/plans/1', ...pairs.map((p) => `/proxies/${p.id}`)];
 }
 
 /// What a first visit to `path` moves, in a fresh browser context (an empty cache) with

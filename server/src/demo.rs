@@ -35,11 +35,15 @@ pub async fn start(
     let running = sim::start_toml(sim::DEMO_FLEET, Some(state_file))
         .await
         .context(
-            "starting the demo fleet (run without --demo if its ports 27201-27414 are taken)",
+            "starting the demo fleet (run without --demo if its ports 27201-27428 are taken)",
         )?;
     let ids = register(state, &running).await?;
-    tokio::spawn(look_at(state.clone(), ids));
-    tokio::spawn(under_policy(state.clone(), running.fleet.clone()));
+    let (looking, policy, posture_state) = (state.clone(), state.clone(), state.clone());
+    let fleet = running.fleet.clone();
+    tokio::spawn(async move {
+        tokio::join!(look_at(looking, ids.clone()), under_policy(policy, fleet));
+        postures(posture_state, ids).await;
+    });
     tokio::spawn(vpnless::set_up(
         state.clone(),
         demo_context(),
@@ -75,6 +79,37 @@ async fn look_at(state: Services, ids: Vec<i64>) {
     for (id, read) in ids.iter().zip(futures::future::join_all(reads).await) {
         if let Err(error) = read {
             tracing::warn!(node = id, %error, "reading a demo node's certificate stores");
+        }
+    }
+}
+
+/// Each demo cluster's security posture, once the look and the policy are done and the jobs
+/// they queued (the scan's probes, the store reads after the policy's imports) have run, a
+/// minute at most.
+async fn postures(state: Services, ids: Vec<i64>) {
+    let context = demo_context();
+    for _ in 0..60 {
+        let pending = sqlx::query_scalar!(
+            r#"select count(*) as "n!" from job where state in ('queued', 'running')
+               and kind in ('scan', 'fleet_scan', 'store_read', 'plan_read', 'plan_apply') and run_after <= now()"#
+        )
+        .fetch_one(&state.pool)
+        .await;
+        if !matches!(pending, Ok(n) if n > 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    let clusters = sqlx::query_scalar!(
+        "select distinct cluster_id from node where id = any($1) order by cluster_id",
+        &ids
+    )
+    .fetch_all(&state.pool)
+    .await
+    .unwrap_or_default();
+    for cluster in clusters {
+        if let Err(error) = domain::posture::store::scan(&state, &context, cluster).await {
+            tracing::warn!(cluster, %error, "the demo cluster's posture");
         }
     }
 }
@@ -148,6 +183,25 @@ async fn register(state: &Services, running: &sim::Running) -> Result<Vec<i64>> 
                 },
             )
             .await?;
+            // Where its plain ports are (the posture's HTTP, HSTS and notification probes).
+            let mut ports = std::collections::BTreeMap::new();
+            let named = [
+                ("http", addr.http.first()),
+                ("http_alt", addr.http.get(1)),
+                ("xmpp", addr.insecure.first()),
+                ("bosh", addr.insecure.get(1)),
+            ];
+            for (service, at) in named {
+                if let Some(at) = at {
+                    ports.insert(service.to_owned(), at.port());
+                }
+            }
+            if let (Some(desktop), true) = (addr.https.first(), kind == NodeKind::Finesse) {
+                ports.insert("desktop".to_owned(), desktop.port());
+            }
+            if !ports.is_empty() {
+                domain::posture::store::set_ports(state, &context, saved.id, &ports).await?;
+            }
             // The first connection pins the simulated node's host key (as an admin's test of
             // the connection does): reads pin nothing, and the sampler starts at once.
             domain::appliances::store::test_connection(state, &context, saved.id).await?;

@@ -211,7 +211,8 @@ pub fn subjects() -> domain::reconcile::subject::Subjects {
         .register(&domain::proxy_maps::store::subject::ProxyMapRollout)
         .register(&domain::appliances::store::trust::TrustImports)
         .register(&domain::trust::store::TrustMatrix)
-        .register(&domain::trust::store::upload::CertificateUpload);
+        .register(&domain::trust::store::upload::CertificateUpload)
+        .register(&domain::posture::store::Posture);
     subjects
 }
 

@@ -57,6 +57,25 @@ pub struct NodeSpec {
     /// also answers the Finesse REST subset. 0: any free port.
     #[serde(default)]
     pub https_ports: Vec<u16>,
+    /// Plain-HTTP listeners (Finesse's 80 and 8082): a 301 to the first HTTPS port while the
+    /// HTTPS redirect is on, the desktop in the clear otherwise. 0: any free port.
+    #[serde(default)]
+    pub http_ports: Vec<u16>,
+    /// Finesse's unencrypted notification ports (XMPP 5222, BOSH 7071): they accept
+    /// connections only while `enableInsecureOpenfirePort` is true. 0: a free port, chosen
+    /// once.
+    #[serde(default)]
+    pub insecure_ports: Vec<u16>,
+    /// The lowest TLS version a fresh install accepts (`show tls min-version`; default 1.2).
+    /// Below 1.2 its HTTPS ports also accept TLS 1.0/1.1 and CBC suites (as far as the
+    /// server's first flight: enough for a probe, no legacy session is completed).
+    #[serde(default)]
+    pub tls_min: Option<String>,
+    /// Finesse properties (`utils finesse show_property webservices`) as installed, over a
+    /// fresh install's (`trustAllCertificates`, `secureSystemInfo` and
+    /// `enableInsecureOpenfirePort` all `false`).
+    #[serde(default)]
+    pub properties: std::collections::BTreeMap<String, String>,
     #[serde(default = "default_username")]
     pub username: String,
     pub password: String,
@@ -225,6 +244,14 @@ impl FleetSpec {
                     "{}: address {} is not an IP address",
                     node.fqdn, node.address
                 ));
+            }
+            if let Some(min) = &node.tls_min {
+                if !matches!(min.as_str(), "1.0" | "1.1" | "1.2" | "1.3") {
+                    return Err(format!(
+                        "{}: tls_min must be 1.0, 1.1, 1.2 or 1.3",
+                        node.fqdn
+                    ));
+                }
             }
             if node.password.is_empty() {
                 return Err(format!("{}: a password is needed", node.fqdn));

@@ -75,7 +75,7 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener,
     };
     let app = router(fleet.clone(), node, port);
     loop {
-        let Ok((tcp, peer)) = listener.accept().await else {
+        let Ok((mut tcp, peer)) = listener.accept().await else {
             continue;
         };
         let faults = fleet.faults(node);
@@ -86,9 +86,13 @@ pub(crate) async fn serve(fleet: Arc<Fleet>, node: usize, listener: TcpListener,
         let client_auth = fleet.read(node, |s| s.client_auth);
         let acceptor = if client_auth { &asking } else { &plain }.clone();
         let app = app.clone();
+        let fleet = fleet.clone();
         tokio::spawn(async move {
             if faults.latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+            }
+            if crate::legacy::screen(&fleet, node, &mut tcp).await {
+                return;
             }
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
@@ -166,7 +170,15 @@ async fn record(
     {
         return api_error(StatusCode::FORBIDDEN, "Forbidden", why);
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // HSTS comes with the HTTPS redirect (seed 002).
+    if api.fleet.spec_of(api.node).is_finesse() && api.fleet.read(api.node, |s| s.https_redirect) {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 fn router(fleet: Arc<Fleet>, node: usize, port: Port) -> Router {

@@ -55,6 +55,10 @@ pub(crate) fn install(spec: &FleetSpec, store: &mut Store) -> Result<Vec<NodeSpe
             // access on (seed 002); CORS allows every origin until set (DOMAIN.md §4).
             entry.client_auth = true;
             entry.https_redirect = true;
+            entry.tls_min = node
+                .tls_min
+                .clone()
+                .unwrap_or_else(|| crate::cli::DEFAULT_TLS_MIN.into());
             entry.properties = [
                 ("trustAllCertificates", "false"),
                 ("secureSystemInfo", "false"),
@@ -62,6 +66,7 @@ pub(crate) fn install(spec: &FleetSpec, store: &mut Store) -> Result<Vec<NodeSpe
             ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .chain(node.properties.clone())
             .collect();
         }
     }

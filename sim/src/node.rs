@@ -95,6 +95,18 @@ impl Fleet {
             .collect()
     }
 
+    /// `show tls min-version`: the state's, else the fleet file's, else a fresh install's.
+    pub(crate) fn tls_min(&self, node: usize) -> String {
+        let stored = self.read(node, |s| s.tls_min.clone());
+        match stored.is_empty() {
+            false => stored,
+            true => self.nodes[node]
+                .tls_min
+                .clone()
+                .unwrap_or_else(|| crate::cli::DEFAULT_TLS_MIN.into()),
+        }
+    }
+
     /// The services `utils service list` shows and `restart` accepts.
     pub(crate) fn services(&self, node: usize) -> Vec<&'static str> {
         let mut services = vec![

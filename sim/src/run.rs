@@ -9,6 +9,10 @@ pub struct NodeAddr {
     pub fqdn: String,
     pub ssh: SocketAddr,
     pub https: Vec<SocketAddr>,
+    /// Plain HTTP (Finesse's 80 and 8082).
+    pub http: Vec<SocketAddr>,
+    /// The unencrypted notification ports (5222, 7071), open only while enabled.
+    pub insecure: Vec<SocketAddr>,
     /// The SSH host key's SHA-256 fingerprint as OpenSSH prints it (`SHA256:...`).
     pub host_key: String,
 }
@@ -77,11 +81,33 @@ pub async fn start(fleet: Arc<Fleet>) -> Result<Running, Error> {
             };
             tasks.spawn(https::serve(fleet.clone(), index, listener, port));
         }
+        let local = |listener: &tokio::net::TcpListener| {
+            listener.local_addr().map_err(|error| Error::Listen {
+                address: spec.address.clone(),
+                error,
+            })
+        };
+        let mut http = Vec::new();
+        for port in &spec.http_ports {
+            let listener = listen(*port).await?;
+            http.push(local(&listener)?);
+            let to = https.first().map_or(8445, |a| a.port());
+            tasks.spawn(plain::serve_http(fleet.clone(), index, listener, to));
+        }
+        let mut insecure = Vec::new();
+        for port in &spec.insecure_ports {
+            // A port is chosen now (0: any free one) and opened only while enabled.
+            let address = local(&listen(*port).await?)?;
+            insecure.push(address);
+            tasks.spawn(plain::serve_insecure(fleet.clone(), index, address));
+        }
         let host_key = fleet.read(index, |s| ssh::fingerprint(&s.host_key));
         nodes.push(NodeAddr {
             fqdn: spec.fqdn.clone(),
             ssh,
             https,
+            http,
+            insecure,
             host_key,
         });
     }

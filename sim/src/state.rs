@@ -68,6 +68,11 @@ pub struct NodeState {
     pub frame_access: Vec<String>,
     pub properties: BTreeMap<String, String>,
     pub https_redirect: bool,
+    /// Gadgets may reach only the allow list's URIs (off on a fresh install).
+    pub gadget_source_check: bool,
+    /// `show tls min-version` (`1.0` ... `1.3`; empty in a state file older than it: the
+    /// fleet file's or the default).
+    pub tls_min: String,
     pub csr: Option<String>,
 }
 

@@ -8,6 +8,7 @@
 #[cfg(feature = "app")]
 pub mod app;
 pub mod modules;
+pub mod openssl;
 pub mod pki;
 pub mod tls;
 

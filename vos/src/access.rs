@@ -251,6 +251,35 @@ pub fn parse_https_redirect(raw: &str) -> Result<bool, Error> {
     }
 }
 
+/// `utils finesse gadget_source_check status` (wording inferred, as the redirect's): whether
+/// the gadget source allow list is enforced.
+pub fn parse_gadget_source_check(raw: &str) -> Result<bool, Error> {
+    let lines = normalize(raw);
+    let line = lines
+        .iter()
+        .find(|l| l.to_ascii_lowercase().contains("gadget source"));
+    match line.map(|l| l.to_ascii_lowercase()) {
+        Some(l) if l.ends_with("is enabled") || l.ends_with("is enabled.") => Ok(true),
+        Some(l) if l.ends_with("is disabled") || l.ends_with("is disabled.") => Ok(false),
+        _ => Err(unexpected(raw)),
+    }
+}
+
+/// `show tls min-version`: the lowest TLS version the node's services accept (`1.0`, `1.1`,
+/// `1.2`, `1.3`), from `Configured TLS minimum version: 1.2`.
+pub fn parse_tls_min_version(raw: &str) -> Result<String, Error> {
+    normalize(raw)
+        .iter()
+        .find_map(|line| {
+            let (label, value) = line.trim().rsplit_once(':')?;
+            let value = value.trim();
+            (label.to_ascii_lowercase().contains("minimum version")
+                && matches!(value, "1.0" | "1.1" | "1.2" | "1.3"))
+            .then(|| value.to_owned())
+        })
+        .ok_or_else(|| unexpected(raw))
+}
+
 /// A command that prints nothing when it works (`set-config-update-frequency`).
 pub fn parse_silent(raw: &str) -> Result<(), Error> {
     if normalize(raw).is_empty() {

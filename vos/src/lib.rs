@@ -9,9 +9,11 @@
 use std::fmt;
 
 mod access;
+mod broadworks;
 mod platform;
 mod stores;
 pub use access::*;
+pub use broadworks::*;
 pub use platform::*;
 pub use stores::*;
 

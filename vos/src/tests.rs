@@ -352,3 +352,22 @@ fn silent_commands_cors_changes_and_restarts_are_judged_by_their_output() {
     assert!(parse_restarted(restart, "Cisco Web Proxy Service").is_err());
     assert!(parse_restarted("Cisco Finesse Tomcat[STOPPING]\n", "Cisco Finesse Tomcat").is_err());
 }
+
+#[test]
+fn tls_minimum_version_and_gadget_source_check() {
+    assert_eq!(
+        parse_tls_min_version("Configured TLS minimum version: 1.0\n"),
+        Ok("1.0".into())
+    );
+    assert!(parse_tls_min_version("Configured TLS minimum version: 9\n").is_err());
+    assert!(parse_tls_min_version("Executed command unsuccessfully\n").is_err());
+    assert_eq!(
+        parse_gadget_source_check("Gadget source check is enabled\n"),
+        Ok(true)
+    );
+    assert_eq!(
+        parse_gadget_source_check("Gadget Source Check is disabled.\n"),
+        Ok(false)
+    );
+    assert!(parse_gadget_source_check("Invalid command\n").is_err());
+}

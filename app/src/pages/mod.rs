@@ -13,6 +13,7 @@ mod node_access;
 pub mod node_certificate;
 pub mod plan;
 pub mod policy;
+pub mod posture;
 pub mod proxies;
 pub mod proxymap;
 pub mod settings;
@@ -78,6 +79,7 @@ lazy_pages!(Certs, certs_page, __preload_certs_page {
     Certificate => certificates::CertificatePage,
     ChainTool => chain_tool::ChainToolPage,
     TrustMatrix => trust_matrix::TrustMatrixPage,
+    Posture => posture::PosturePage,
     NodeCertificate => node_certificate::NodeCertificatePage,
 });
 

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod certificates;
 pub mod inventory;
 pub mod policy;
+pub mod posture;
 pub mod proxies;
 pub mod proxymaps;
 pub mod tokens;

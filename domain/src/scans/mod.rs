@@ -2,6 +2,7 @@
 //! probes many endpoints at once and records the results (run as jobs: `crate::jobs`).
 
 pub mod jobs;
+pub mod offer;
 pub mod probe;
 pub mod record;
 pub mod scan;

@@ -50,7 +50,7 @@ pub struct ProbeError {
 }
 
 impl ProbeError {
-    fn new(code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &str, message: impl Into<String>) -> Self {
         Self {
             code: code.to_owned(),
             message: message.into(),
@@ -124,41 +124,10 @@ impl Prober {
         let server_name = ServerName::try_from(target.fqdn.clone()).map_err(|_| {
             ProbeError::new("bad_name", format!("'{}' is not a host name", target.fqdn))
         })?;
-        let host = target.address.as_deref().unwrap_or(&target.fqdn);
         let deadline = Instant::now() + self.timeout;
         let left = || deadline.saturating_duration_since(Instant::now());
-
-        let addresses = tokio::time::timeout(left(), tokio::net::lookup_host((host, target.port)))
-            .await
-            .map_err(|_| {
-                ProbeError::new(
-                    "timeout",
-                    format!("resolving {host} took longer than {:?}", self.timeout),
-                )
-            })?
-            .map_err(|e| ProbeError::new("dns", format!("{host} does not resolve: {e}")))?
-            .collect::<Vec<_>>();
-        let Some(address) = addresses.first().copied() else {
-            return Err(ProbeError::new(
-                "dns",
-                format!("{host} resolves to no address"),
-            ));
-        };
-
         let started = Instant::now();
-        let tcp = tokio::time::timeout(left(), TcpStream::connect(address))
-            .await
-            .map_err(|_| {
-                ProbeError::new(
-                    "timeout",
-                    format!(
-                        "{address} did not accept a connection within {:?}",
-                        self.timeout
-                    ),
-                )
-            })?
-            .map_err(|e| connect_error(&e, address))?;
-        let _ = tcp.set_nodelay(true);
+        let (tcp, address) = connect(target, deadline).await?;
 
         let requested = Arc::new(RecordRequest(AtomicBool::new(false)));
         let observer = Arc::new(certs::tls::Observer::new(provider()));
@@ -224,6 +193,33 @@ impl Prober {
             signature_error: observer.signature_problem(),
         })
     }
+}
+
+/// Resolves the target (its address, else its FQDN) and connects, by `deadline`.
+pub(crate) async fn connect(
+    target: &Target,
+    deadline: Instant,
+) -> Result<(TcpStream, std::net::SocketAddr), ProbeError> {
+    let host = target.address.as_deref().unwrap_or(&target.fqdn);
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let timed_out = |what: String| ProbeError::new("timeout", what);
+    let addresses = tokio::time::timeout(left(), tokio::net::lookup_host((host, target.port)))
+        .await
+        .map_err(|_| timed_out(format!("resolving {host} took too long")))?
+        .map_err(|e| ProbeError::new("dns", format!("{host} does not resolve: {e}")))?
+        .collect::<Vec<_>>();
+    let Some(address) = addresses.first().copied() else {
+        return Err(ProbeError::new(
+            "dns",
+            format!("{host} resolves to no address"),
+        ));
+    };
+    let tcp = tokio::time::timeout(left(), TcpStream::connect(address))
+        .await
+        .map_err(|_| timed_out(format!("{address} did not accept a connection in time")))?
+        .map_err(|e| connect_error(&e, address))?;
+    let _ = tcp.set_nodelay(true);
+    Ok((tcp, address))
 }
 
 /// The chain verifies for the name, now, against the verifier's anchors.

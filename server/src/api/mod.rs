@@ -9,6 +9,7 @@ mod inventory;
 pub mod monitoring;
 pub mod openapi;
 mod policy;
+mod posture;
 mod proxies;
 mod proxymaps;
 mod scans;
@@ -134,6 +135,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(trust::check_certificate))
         .routes(routes!(trust::plan_certificate))
         .routes(routes!(trust::regenerate_certificate))
+        .routes(routes!(posture::get_posture))
+        .routes(routes!(posture::posture_history))
+        .routes(routes!(posture::scan_posture))
+        .routes(routes!(posture::plan_posture))
+        .routes(routes!(posture::get_ports, posture::put_ports))
         .split_for_parts();
     openapi::complete(&mut document);
     let needs = Arc::new(access::Table::of(&document));

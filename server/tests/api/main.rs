@@ -12,6 +12,7 @@ mod inventory;
 mod jobs;
 mod openapi;
 mod policy;
+mod posture;
 mod proxies;
 mod proxymaps;
 mod reconcile;

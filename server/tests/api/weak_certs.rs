@@ -5,73 +5,18 @@
 use crate::scans::scan_and_wait;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use testkit::app::*;
 
-/// `openssl s_server`, stopped when dropped.
-struct OpensslServer {
-    _child: testkit::Reaped,
-    port: u16,
-}
+use testkit::openssl::openssl;
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the openssl CLI runs (./x installs it)");
-    assert!(
-        output.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Serves `cert.pem` with `key.pem` from `dir` on a free loopback port (`-www`: connection
-/// after connection, without reading standard input, whose end would stop it).
-fn s_server(dir: &Path) -> OpensslServer {
-    let mut child = Command::new("openssl")
-        .args([
-            "s_server",
-            "-www",
-            "-accept",
-            "127.0.0.1:0",
-            "-cert",
-            "cert.pem",
-        ])
-        .args(["-key", "key.pem", "-cipher", "DEFAULT@SECLEVEL=0"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("openssl s_server starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port = loop {
-        let line = lines
-            .next()
-            .expect("s_server says where it listens")
-            .unwrap();
-        if let Some(address) = line.strip_prefix("ACCEPT ") {
-            break address.rsplit(':').next().unwrap().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    OpensslServer {
-        _child: testkit::Reaped(child),
-        port,
-    }
+/// Serves `cert.pem` with `key.pem` from `dir` at security level 0, as an old appliance would.
+fn s_server(dir: &Path) -> testkit::openssl::SServer {
+    testkit::openssl::s_server(dir, &["-cipher", "DEFAULT@SECLEVEL=0"])
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("weak-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    testkit::openssl::scratch(env!("CARGO_TARGET_TMPDIR"), &format!("weak-{name}"))
 }
 
 /// A node of `kind` for `fqdn` whose one endpoint is `port`, scanned; its leaf as reported.

@@ -7,6 +7,8 @@
 
 mod access;
 mod own;
+mod posture;
+pub(crate) use posture::DEFAULT_TLS_MIN;
 mod stores;
 
 use crate::state::{Cors, CorsMode, StoredCert};
@@ -33,6 +35,8 @@ enum Pending {
     Page(VecDeque<String>),
     Menu(Menu, Vec<String>),
     Regen(String),
+    /// `set tls min-version`: "Do you want to continue (yes/no) ?" asked.
+    TlsMin(String),
     /// `set csr gen`: "Include OU in CSR (yes|no)?" asked.
     CsrOu(String),
     Paste {
@@ -119,6 +123,7 @@ impl Cli {
             Some(Pending::Page(rest)) => return Some(self.more(rest, line)),
             Some(Pending::Menu(menu, items)) => self.choose(menu, items, line.trim()),
             Some(Pending::Regen(unit)) => self.regen(&unit, line.trim()),
+            Some(Pending::TlsMin(version)) => self.tls_min_answer(&version, line.trim()),
             Some(Pending::CsrOu(unit)) => match line.trim() {
                 "yes" | "no" => self.csr_gen(&unit),
                 _ => {
@@ -249,6 +254,12 @@ impl Cli {
                     if on { "enabled" } else { "disabled" }
                 )
             }
+            ["utils", "finesse", "gadget_source_check", what @ ("status" | "enable" | "disable")]
+                if finesse =>
+            {
+                self.gadget_source_check(what)
+            }
+            ["show" | "set", "tls", "min-version", ..] => self.tls_min(words),
             ["utils", product, "cors", rest @ ..] => match self.product(product) {
                 Some(product) => self.cors(product, rest),
                 None => unknown(),

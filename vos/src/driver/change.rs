@@ -140,9 +140,10 @@ impl Change {
                 command
                     .plan(move |out| out.contains("Paste the Certificate").then(|| paste.clone()))
             }
-            Some(Response::Yes) => {
-                command.plan(|out| out.contains("(yes|no)?").then(|| crate::cli!("yes").into()))
-            }
+            Some(Response::Yes) => command.plan(|out| {
+                (out.contains("(yes|no)") || out.contains("(yes/no)"))
+                    .then(|| crate::cli!("yes").into())
+            }),
         })
     }
 
@@ -187,6 +188,24 @@ impl Change {
         // Digits are always one word.
         let line = line.clone().arg(&minutes.to_string()).unwrap_or(line);
         Self::new(line, Done::Silent)
+    }
+
+    /// `utils finesse set_property webservices <name> <value>`.
+    pub fn set_property(name: &str, value: &str) -> Result<Self, Refused> {
+        let line = crate::cli!("utils finesse set_property webservices")
+            .arg(name)?
+            .arg(value)?;
+        Ok(Self::new(line, says("Property successfully updated.")))
+    }
+
+    /// `set tls min-version <version>`, answering yes: the node reboots afterwards (so the
+    /// command may take a while to answer).
+    pub fn set_tls_min_version(version: &str) -> Result<Self, Refused> {
+        let line = crate::cli!("set tls min-version").arg(version)?;
+        let done = format!("Successfully set minimum TLS version to {version}");
+        Ok(Self::new(line, says(&done))
+            .answered(Response::Yes)
+            .within(120))
     }
 
     /// `utils system reverse-proxy client-auth enable|disable`.

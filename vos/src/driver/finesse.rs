@@ -1,5 +1,5 @@
 //! Finesse's own settings (`utils finesse show_property|set_property webservices`,
-//! `application_https_redirect`): an extension of every [`Driver`], kept apart from the core
+//! `application_https_redirect`, `gadget_source_check`): an extension of every [`Driver`], kept apart from the core
 //! operations the console runs on every node kind.
 
 use super::{Command, Driver, DriverError};
@@ -38,6 +38,19 @@ pub trait FinesseSettings: Driver {
                 )))
                 .await?;
             Ok(crate::parse_https_redirect(&out)?)
+        }
+    }
+
+    /// `utils finesse gadget_source_check status`: whether gadgets may reach only the allow
+    /// list's URIs (seed 001, against SSRF).
+    fn gadget_source_check(&self) -> impl Future<Output = Result<bool, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new(crate::cli!(
+                    "utils finesse gadget_source_check status"
+                )))
+                .await?;
+            Ok(crate::parse_gadget_source_check(&out)?)
         }
     }
 }

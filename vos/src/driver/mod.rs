@@ -51,6 +51,16 @@ pub trait Driver: Sync {
         }
     }
 
+    /// `show tls min-version`: the lowest TLS version the node's services accept.
+    fn tls_min_version(&self) -> impl Future<Output = Result<String, DriverError>> + Send {
+        async {
+            let out = self
+                .run(Command::new(crate::cli!("show tls min-version")))
+                .await?;
+            Ok(crate::parse_tls_min_version(&out)?)
+        }
+    }
+
     /// `utils system reverse-proxy allowed-hosts list`.
     fn allowed_hosts(&self) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send {
         async {

@@ -165,7 +165,10 @@ pub(super) fn ClusterCard(
                     <p class="text-xs text-slate-600">{format!("{} node(s)", cluster.nodes)}{(!cluster.description.is_empty()).then(|| format!(" · {}", cluster.description))}</p>
                 </div>
                 {(!empty).then(|| view! {
-                    <a class="ml-auto text-sm font-medium text-indigo-700 underline" href=format!("/clusters/{id}/trust")>"Trust matrix"</a>
+                    <div class="ml-auto flex gap-4">
+                        <a class="text-sm font-medium text-indigo-700 underline" href=format!("/clusters/{id}/posture")>"Security posture"</a>
+                        <a class="text-sm font-medium text-indigo-700 underline" href=format!("/clusters/{id}/trust")>"Trust matrix"</a>
+                    </div>
                 })}
                 {(admin && empty).then(|| view! {
                     <ActionForm action=remove_cluster>
