@@ -191,6 +191,11 @@ pub enum Reply {
 
 /// Reads a server's answer; `Ok(None)`: more bytes are needed.
 pub fn parse_server_flight(buf: &[u8]) -> Result<Option<Reply>, Malformed> {
+    if buf.len() > MAX_FLIGHT {
+        return Err(Malformed(
+            "the server's first flight is longer than a probe reads",
+        ));
+    }
     let mut messages = Vec::new();
     let mut r = Reader::new(buf);
     let mut flight: Option<ServerFlight> = None;

@@ -147,6 +147,11 @@ fn Report(
                 </ActionForm>
             })}
         </div>
+        {(!report.complete).then(|| view! {
+            <p class="rounded-md border border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-900" data-testid="posture-incomplete">
+                {format!("Incomplete: {} check(s) could not run (listed under Not looked at). The score counts only what this scan saw.", report.gaps.len())}
+            </p>
+        })}
         <p class="text-xs text-slate-600">"Score = max(0, 100 − 20 × critical − 10 × high − 4 × medium − 1 × low); grade A from 90, B from 75, C from 50, D below. A plan sets what the console can (Finesse properties, the lowest TLS version); the other findings name the page or command that fixes them."</p>
         <Trend trend />
         <Section title="Findings">
@@ -193,11 +198,13 @@ fn Findings(findings: Vec<Finding>) -> impl IntoView {
                         <div class="text-xs text-slate-700 break-words">{f.observed}</div>
                         <details class="mt-1 text-xs text-slate-700">
                             <summary class="cursor-pointer">{f.source}</summary>
-                            <p class="mt-1 italic">{format!("“{}”", f.sentence)}</p>
+                            {(!f.sentence.is_empty()).then(|| view! { <p class="mt-1 italic">{format!("“{}”", f.sentence)}</p> })}
                             <p class="mt-1 font-mono">{f.rule}</p>
                         </details>
                     </div>
-                    <div class="text-sm"><span class="sr-only">"Fix: "</span>{fix}</div>
+                    <div class="text-sm"><span class="sr-only">"Fix: "</span>{fix}
+                        {f.advice.map(|advice| view! { <p class="mt-1 text-xs text-slate-700">{advice}</p> })}
+                    </div>
                 </li>
             }
         })

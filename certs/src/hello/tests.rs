@@ -83,3 +83,22 @@ fn no_input_makes_either_reader_panic() {
         let _ = parse_server_flight(&bytes);
     }
 }
+
+#[test]
+fn a_flight_that_never_ends_is_refused_once_it_passes_the_bound() {
+    // A ServerHello, then ServerKeyExchange messages without end.
+    let mut hello = TLS12.to_be_bytes().to_vec();
+    hello.extend([1; 32]);
+    hello.extend([0, 0xC0, 0x2F, 0]);
+    let mut bytes = record(22, TLS12, &handshake(2, &hello));
+    assert_eq!(
+        parse_server_flight(&bytes),
+        Ok(None),
+        "a ServerHello alone: more to come"
+    );
+    let filler = handshake(12, &[0u8; 16_000]);
+    while bytes.len() <= MAX_FLIGHT {
+        bytes.extend(record(22, TLS12, &filler));
+    }
+    assert!(parse_server_flight(&bytes).is_err());
+}

@@ -94,6 +94,10 @@ pub struct Finding {
     pub source: String,
     pub sentence: String,
     pub fix: Fix,
+    /// What to do, in words, where the fix alone does not say it (a certificate rule's
+    /// remediation, why a plan must wait).
+    #[serde(default)]
+    pub advice: Option<String>,
 }
 
 /// What could not be looked at on a node (no credentials, a read that failed, a port that
@@ -164,6 +168,9 @@ pub struct PostureReport {
     pub grade: Grade,
     pub findings: Vec<Finding>,
     pub gaps: Vec<Gap>,
+    /// Every check could run (no gap): only then does the score stand for the whole cluster.
+    #[serde(default)]
+    pub complete: bool,
     /// The nodes looked at.
     pub nodes: Vec<String>,
 }

@@ -42,6 +42,13 @@ pub fn printable(report: &PostureReport, trend: &[PosturePoint]) -> (String, Str
         report.count(Severity::Medium),
         report.count(Severity::Low)
     );
+    if !report.complete {
+        let _ = write!(
+            h,
+            "<p><strong>Incomplete:</strong> {} check(s) could not run (see “Not looked at”); the score counts only what this scan saw.</p>",
+            report.gaps.len()
+        );
+    }
     h.push_str("<p class=\"muted\">Score = max(0, 100 − 20 × critical − 10 × high − 4 × medium − 1 × low). Grade A from 90, B from 75, C from 50, D below.</p>");
     h.push_str("<h2>Findings</h2>");
     if report.findings.is_empty() {
@@ -54,16 +61,23 @@ pub fn printable(report: &PostureReport, trend: &[PosturePoint]) -> (String, Str
                 Fix::Page { label, .. } => format!("Change it on {}", e(label)),
                 Fix::Command { command } => format!("<code>{}</code>", e(command)),
             };
+            let fix = match &f.advice {
+                Some(advice) => format!("{fix}<br><small>{}</small>", e(advice)),
+                None => fix,
+            };
+            let sentence = match f.sentence.is_empty() {
+                true => String::new(),
+                false => format!("<br><small>“{}”</small>", e(&f.sentence)),
+            };
             let _ = write!(
                 h,
-                "<tr><td class=\"{sev}\">{sev}</td><td>{}{}</td><td>{}<br><small>{}</small></td><td>{}</td><td>{}<br><small>“{}”</small></td><td>{fix}</td></tr>",
+                "<tr><td class=\"{sev}\">{sev}</td><td>{}{}</td><td>{}<br><small>{}</small></td><td>{}</td><td>{}{sentence}</td><td>{fix}</td></tr>",
                 e(&f.node),
                 f.port.map(|p| format!(":{p}")).unwrap_or_default(),
                 e(&f.title),
                 e(&f.rule),
                 e(&f.observed),
                 e(&f.source),
-                e(&f.sentence),
                 sev = f.severity.as_str(),
             );
         }

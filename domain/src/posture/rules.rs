@@ -74,6 +74,7 @@ pub fn judge(node: &Observed, cluster: i64) -> Vec<Finding> {
             source: source.into(),
             sentence: sentence.into(),
             fix,
+            advice: None,
         })
     };
     let setting = |key: &str| node.settings.get(key).map(String::as_str);
@@ -121,12 +122,7 @@ pub fn judge(node: &Observed, cluster: i64) -> Vec<Finding> {
     }
     let redirect_off = setting(HTTPS_REDIRECT) == Some("disabled");
     for http in &node.http {
-        let redirects = (301..=308).contains(&http.status)
-            && http
-                .location
-                .as_deref()
-                .is_some_and(|l| l.starts_with("https://"));
-        if !redirects {
+        if !redirects_to_https(http, &node.fqdn) {
             add("http_not_redirected", Severity::Medium, Some(http.port),
                 "Plain HTTP is served instead of a redirect to HTTPS",
                 format!("HTTP {} on port {}{}", http.status, http.port,
@@ -143,7 +139,7 @@ pub fn judge(node: &Observed, cluster: i64) -> Vec<Finding> {
             command("utils service stop Cisco Finesse Tomcat; utils finesse application_https_redirect enable; utils service start Cisco Finesse Tomcat"));
     }
     if let Some((port, header)) = &node.hsts {
-        if !header.to_ascii_lowercase().contains("max-age=") || header.contains("max-age=0") {
+        if max_age(header).unwrap_or(0) == 0 {
             add("hsts_missing", Severity::Medium, Some(*port),
                 "The desktop sends no HTTP Strict Transport Security header",
                 if header.is_empty() { format!("no Strict-Transport-Security on port {port}") } else { format!("Strict-Transport-Security: {header}") },
@@ -196,7 +192,10 @@ pub fn judge(node: &Observed, cluster: i64) -> Vec<Finding> {
                     "TLS 1.0 and TLS 1.1 are deprecated: they MUST NOT be used.",
                 ),
                 match setting(TLS_MIN) {
-                    Some(_) => plan(TLS_MIN, "1.2"),
+                    Some("1.0" | "1.1") => plan(TLS_MIN, "1.2"),
+                    Some(set) => Fix::Command {
+                        command: format!("the node is set to TLS {set} already and takes it at its next reboot: utils system restart"),
+                    },
                     None => command(
                         "set tls min-version 1.2 (on every node of the cluster; the node reboots)",
                     ),
@@ -212,4 +211,36 @@ pub fn judge(node: &Observed, cluster: i64) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A 301, 302, 307 or 308 to `https://` on the node itself (seed 001: "the 301 HTTP redirect
+/// status response is issued to the secure port 8445").
+fn redirects_to_https(http: &super::Http, fqdn: &str) -> bool {
+    let Some(rest) = http
+        .location
+        .as_deref()
+        .and_then(|l| l.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    matches!(http.status, 301 | 302 | 307 | 308)
+        && host
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(fqdn.trim_end_matches('.'))
+}
+
+/// The `max-age` of a `Strict-Transport-Security` header, in seconds.
+fn max_age(header: &str) -> Option<u64> {
+    header.split(';').find_map(|directive| {
+        let (name, value) = directive.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("max-age") {
+            return None;
+        }
+        value.trim().trim_matches('"').parse().ok()
+    })
 }

@@ -82,7 +82,7 @@ fn http_must_redirect_to_https_and_the_desktop_send_hsts() {
         Http {
             port: 80,
             status: 301,
-            location: Some("https://finesse1.example.com:8445/desktop/".into()),
+            location: Some("https://FINESSE1.example.com:8445/desktop/".into()),
         },
         Http {
             port: 8082,
@@ -105,8 +105,25 @@ fn http_must_redirect_to_https_and_the_desktop_send_hsts() {
     }];
     node.hsts = Some((8445, String::new()));
     assert_eq!(rules(&node), ["http_not_redirected", "hsts_missing"]);
-    node.hsts = Some((8445, "max-age=0".into()));
+    node.hsts = Some((8445, "Max-Age=0; includeSubDomains".into()));
     assert!(rules(&node).contains(&"hsts_missing".to_owned()));
+    node.hsts = Some((8445, "includeSubDomains; MAX-AGE=\"600\"".into()));
+    assert!(!rules(&node).contains(&"hsts_missing".to_owned()));
+    // A redirect to another host, or a 304, is no redirect to this node's HTTPS.
+    for (status, location) in [
+        (301, "https://elsewhere.example.com/"),
+        (304, "https://finesse1.example.com/"),
+    ] {
+        node.http = vec![Http {
+            port: 80,
+            status,
+            location: Some(location.into()),
+        }];
+        assert!(
+            rules(&node).contains(&"http_not_redirected".to_owned()),
+            "{status} {location}"
+        );
+    }
     // Disabled without an HTTP port to look at: still found from the setting.
     assert_eq!(
         rules(&with(&[(HTTPS_REDIRECT, "disabled")])),
@@ -161,9 +178,14 @@ fn old_protocols_and_suites_without_aead_are_found_per_endpoint() {
         }
     );
     assert_eq!(found[1].rule, "weak_cipher_suite");
-    // Where the minimum version could not be read, the fix is the command.
+    // Where the minimum version could not be read, the fix is the command; where it is set
+    // already (a reboot pending), planning it again would change nothing (or lower 1.3).
     node.settings.clear();
     assert!(matches!(judge(&node, 3)[0].fix, Fix::Command { .. }));
+    node.settings.insert(TLS_MIN.into(), "1.3".into());
+    assert!(
+        matches!(&judge(&node, 3)[0].fix, Fix::Command { command } if command.contains("reboot"))
+    );
 }
 
 #[test]
@@ -181,6 +203,7 @@ fn the_score_weighs_each_severity_and_never_goes_below_zero() {
         fix: Fix::Command {
             command: String::new(),
         },
+        advice: None,
     };
     assert_eq!(score(&[]), (100, Grade::A));
     assert_eq!(score(&[finding(Severity::Low)]), (99, Grade::A));

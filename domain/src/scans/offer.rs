@@ -58,6 +58,12 @@ pub async fn offer(
                     _ => Answer::Refused("closed".into()),
                 });
             }
+            if buf.len() + n > hello::MAX_FLIGHT {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the server's first flight is longer than a probe reads",
+                ));
+            }
             buf.extend_from_slice(&chunk[..n]);
             match hello::parse_server_flight(&buf) {
                 Ok(None) => continue,

@@ -83,6 +83,11 @@ tls_min = "1.0"
         assert_eq!(response.status(), StatusCode::OK);
         ids.push(id);
     }
+    crate::scans::scan_and_wait(app, json!({"node_ids": ids})).await;
+    for id in &ids {
+        app.post_ok(&format!("/api/v1/nodes/{id}/stores/read"))
+            .await;
+    }
     (cluster, ids, running)
 }
 
@@ -128,6 +133,7 @@ async fn a_posture_finds_what_the_nodes_carry_and_its_plan_clears_the_fixable_on
 
     let report = scan(&app, cluster).await;
     assert!(report["gaps"].as_array().unwrap().is_empty(), "{report}");
+    assert_eq!(report["complete"], true);
     let primary = rules(&report, "finesse1.posture.test");
     assert!(primary.contains(&"trust_all_certificates"), "{primary:?}");
     let trust_all = finding(&report, "finesse1.posture.test", "trust_all_certificates");
@@ -333,10 +339,28 @@ async fn ports_are_checked_and_what_is_not_looked_at_is_a_gap_not_a_pass() {
         gaps.iter().any(|g| g.starts_with("TLS versions on port")),
         "{report}"
     );
+    assert!(
+        gaps.iter().any(|g| g.starts_with("certificates on port")),
+        "never probed: {report}"
+    );
     assert_eq!(
         report["score"], 100,
         "nothing seen, nothing found: {report}"
     );
+    assert_eq!(
+        report["complete"], false,
+        "and the report says it is incomplete"
+    );
+    // An auditor may not move a node's ports.
+    let auditor = app.signed_in_as("auditor1", "auditor").await;
+    let refused = auditor
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/nodes/{id}/ports"),
+            &json!({"http": 8080}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let missing = app
         .request(Method::GET, "/api/v1/clusters/999999/posture")
         .send()

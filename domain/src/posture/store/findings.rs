@@ -1,7 +1,7 @@
 //! The findings other pages own, brought into the posture: the certificate rules' findings on
 //! what the cluster's endpoints serve (as last probed), and the trust matrix's red cells.
 
-use super::super::{Finding, Fix, Severity};
+use super::super::{Finding, Fix, Gap, Severity};
 use crate::auth::principal::RequestContext;
 use crate::trust::verify::Verdict;
 use crate::{Error, Services};
@@ -12,12 +12,30 @@ use crate::{Error, Services};
 pub(super) async fn certificates(
     pool: &sqlx::PgPool,
     cluster_id: i64,
-) -> Result<Vec<Finding>, Error> {
+) -> Result<(Vec<Finding>, Vec<Gap>), Error> {
     let now = crate::dates::now();
+    let mut gaps = Vec::new();
     // (finding, the certificate's fingerprint, the ports serving it)
     let mut found: Vec<(Finding, String, Vec<i32>)> = Vec::new();
     for endpoint in crate::certificates::store::fleet(pool, None).await? {
         if endpoint.cluster_id != cluster_id {
+            continue;
+        }
+        let unseen = match &endpoint.probe {
+            None => Some("never probed: scan the node's endpoints".to_owned()),
+            Some(probe) if !probe.ok => Some(format!(
+                "its last probe failed ({})",
+                probe.error_code.as_deref().unwrap_or("unknown")
+            )),
+            Some(_) => None,
+        };
+        if let Some(why) = unseen {
+            gaps.push(Gap {
+                node_id: endpoint.node_id,
+                node: endpoint.fqdn.clone(),
+                what: format!("certificates on port {}", endpoint.port),
+                why,
+            });
             continue;
         }
         for (position, cert) in &endpoint.chain {
@@ -50,11 +68,12 @@ pub(super) async fn certificates(
                             .clone()
                             .unwrap_or_else(|| cert.subject.clone()),
                         source: finding.source,
-                        sentence: finding.remediation,
+                        sentence: String::new(),
                         fix: Fix::Page {
                             label: "the node's certificates".into(),
                             href: format!("/nodes/{}", endpoint.node_id),
                         },
+                        advice: Some(finding.remediation),
                     },
                     cert.sha256.clone(),
                     vec![endpoint.port],
@@ -62,7 +81,7 @@ pub(super) async fn certificates(
             }
         }
     }
-    Ok(found
+    let findings = found
         .into_iter()
         .map(|(mut finding, _, ports)| {
             let ports: Vec<String> = ports.iter().map(i32::to_string).collect();
@@ -71,7 +90,8 @@ pub(super) async fn certificates(
                 format!("{} served on {word} {}", finding.observed, ports.join(", "));
             finding
         })
-        .collect())
+        .collect();
+    Ok((findings, gaps))
 }
 
 /// Every red cell of the cluster's trust matrix.
@@ -79,9 +99,10 @@ pub(super) async fn trust(
     services: &Services,
     context: &RequestContext,
     cluster_id: i64,
-) -> Result<Vec<Finding>, Error> {
+) -> Result<(Vec<Finding>, Vec<Gap>), Error> {
     let matrix = crate::trust::store::matrix(services, context, cluster_id).await?;
     let mut out = Vec::new();
+    let mut gaps = Vec::new();
     for cell in matrix.cells.iter().filter(|c| !c.verdict.ok()) {
         let (Some(holder), Some(column)) = (
             matrix.rows.iter().find(|r| r.node_id == cell.holder),
@@ -94,8 +115,17 @@ pub(super) async fn trust(
             Verdict::Expired => (Severity::High, "expired"),
             Verdict::Different => (Severity::Medium, "different"),
             Verdict::NotReplicated => (Severity::Low, "not_replicated"),
-            // Not known is no finding (the matrix says why: stores never read).
-            Verdict::Unknown | Verdict::Present => continue,
+            Verdict::Present => continue,
+            // Not known is no finding, and no pass either.
+            Verdict::Unknown => {
+                gaps.push(Gap {
+                    node_id: holder.node_id,
+                    node: holder.fqdn.clone(),
+                    what: format!("whether it trusts {}", column.label),
+                    why: cell.why.clone(),
+                });
+                continue;
+            }
         };
         out.push(Finding {
             rule: format!("trust:{word}"),
@@ -111,7 +141,30 @@ pub(super) async fn trust(
                 label: "the trust matrix".into(),
                 href: format!("/clusters/{cluster_id}/trust"),
             },
+            advice: None,
         });
     }
-    Ok(out)
+    Ok((out, gaps))
+}
+
+/// With `trustAllCertificates` false, Finesse refuses the peers its trust store lacks (seed
+/// 001): while a node's trust matrix has red cells, its finding points there first instead of
+/// to the plan.
+pub(super) fn hold_back_trust_all(findings: &mut [Finding], cluster_id: i64) {
+    let untrusting: Vec<i64> = findings
+        .iter()
+        .filter(|f| f.rule.starts_with("trust:") && f.severity == Severity::High)
+        .map(|f| f.node_id)
+        .collect();
+    for finding in findings.iter_mut() {
+        if finding.rule == "trust_all_certificates" && untrusting.contains(&finding.node_id) {
+            finding.fix = Fix::Page {
+                label: "the trust matrix first".into(),
+                href: format!("/clusters/{cluster_id}/trust"),
+            };
+            finding.advice = Some(
+                "Import what this node's trust store lacks first: with trustAllCertificates false, Finesse refuses every peer it does not trust. Then scan again and plan.".into(),
+            );
+        }
+    }
 }

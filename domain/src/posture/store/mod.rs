@@ -35,20 +35,24 @@ pub enum Refused {
     NeverScanned,
     #[error("nothing to plan: no finding of the latest scan is one the console sets (the others say how to fix them)")]
     NothingToFix,
+    #[error("a scan of this cluster is running: its report is the next one")]
+    Running,
 }
 
 impl crate::error::Refusal for Refused {
     fn failure(&self) -> crate::Failure {
         match self {
             Refused::NeverScanned => crate::Failure::NotFound,
-            Refused::NothingToFix => crate::Failure::Conflict,
+            Refused::NothingToFix | Refused::Running => crate::Failure::Conflict,
         }
     }
 }
 crate::refusal!(Refused);
 
 /// Looks at every node of the cluster now, judges what it saw and stores the report (a scan
-/// opens SSH sessions and writes the trend, so it is an admin's).
+/// opens SSH sessions and writes the trend, so it is an admin's). One scan of a cluster at a
+/// time, across replicas; it runs to its end (report and audit entry stored) even when the
+/// caller stops waiting.
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), cluster_id))]
 pub async fn scan(
     services: &Services,
@@ -56,6 +60,33 @@ pub async fn scan(
     cluster_id: i64,
 ) -> Result<PostureReport, Error> {
     context.require_admin()?;
+    cluster_name(&services.pool, cluster_id).await?;
+    // A session-level advisory lock on a connection of its own, held for the scan.
+    let key = 0x706f_7374_0000_0000_i64 ^ cluster_id;
+    let mut lock = services.pool.acquire().await?;
+    let locked: bool = sqlx::query_scalar!(r#"select pg_try_advisory_lock($1) as "locked!""#, key)
+        .fetch_one(&mut *lock)
+        .await?;
+    if !locked {
+        return Err(Refused::Running.into());
+    }
+    let (services_, context_) = (services.clone(), context.clone());
+    let scanned = tokio::spawn(async move {
+        let result = scan_now(&services_, &context_, cluster_id).await;
+        let _ = sqlx::query_scalar!("select pg_advisory_unlock($1)", key)
+            .fetch_one(&mut *lock)
+            .await;
+        result
+    })
+    .await;
+    scanned.map_err(|e| Error::internal(anyhow::anyhow!("the posture scan stopped: {e}")))?
+}
+
+async fn scan_now(
+    services: &Services,
+    context: &RequestContext,
+    cluster_id: i64,
+) -> Result<PostureReport, Error> {
     let pool = &services.pool;
     let cluster = cluster_name(pool, cluster_id).await?;
     let nodes = looked(pool, cluster_id).await?;
@@ -68,8 +99,15 @@ pub async fn scan(
         .iter()
         .flat_map(|o| super::judge(o, cluster_id))
         .collect();
-    findings.extend(findings::certificates(pool, cluster_id).await?);
-    findings.extend(findings::trust(services, context, cluster_id).await?);
+    let mut gaps: Vec<_> = observed.iter().flat_map(|o| o.gaps.clone()).collect();
+    for (more, missed) in [
+        findings::certificates(pool, cluster_id).await?,
+        findings::trust(services, context, cluster_id).await?,
+    ] {
+        findings.extend(more);
+        gaps.extend(missed);
+    }
+    findings::hold_back_trust_all(&mut findings, cluster_id);
     findings.sort_by(|a, b| (a.severity, &a.node, a.port).cmp(&(b.severity, &b.node, b.port)));
     let (score, grade) = super::score(&findings);
     let mut report = PostureReport {
@@ -80,7 +118,8 @@ pub async fn scan(
         score,
         grade,
         findings,
-        gaps: observed.into_iter().flat_map(|o| o.gaps).collect(),
+        complete: gaps.is_empty(),
+        gaps,
         nodes: nodes.iter().map(|n| n.fqdn.clone()).collect(),
     };
     let count = |s: Severity| i32::try_from(report.count(s)).unwrap_or(i32::MAX);
@@ -201,8 +240,16 @@ pub async fn plan(
         .await?
         .ok_or(Refused::NeverScanned)?;
     let mut per: BTreeMap<i64, States> = BTreeMap::new();
+    // A new TLS minimum reboots the node: one node of a cluster per plan, so that a cluster
+    // never reboots whole (the next scan plans the next).
+    let mut rebooting = None;
     for finding in &report.findings {
         if let Fix::Plan { item, to } = &finding.fix {
+            if item == super::rules::TLS_MIN
+                && *rebooting.get_or_insert(finding.node_id) != finding.node_id
+            {
+                continue;
+            }
             if PLANNED.iter().any(|i| i.key() == item) {
                 per.entry(finding.node_id)
                     .or_default()

@@ -153,7 +153,7 @@ async fn network(node: &Looked) -> Network {
     let mut hsts = None;
     let mut open = Vec::new();
     if node.kind == NodeKind::Finesse {
-        let client = client(node);
+        let client = client(node).await;
         for (service, default) in [("http", 80), ("http_alt", 8082)] {
             let port = node.port(service, default);
             let url = format!("http://{}:{port}/desktop/", node.fqdn);
@@ -169,8 +169,8 @@ async fn network(node: &Looked) -> Network {
                             .map(str::to_owned),
                     }),
                     // Nothing listens: plain HTTP is off altogether, which is no finding.
-                    Err(e) if e.is_connect() => {}
-                    Err(e) => gaps.push(node.gap(format!("HTTP on port {port}"), e.to_string())),
+                    Err(e) if refused(&e) => {}
+                    Err(e) => gaps.push(node.gap(format!("HTTP on port {port}"), chain(&e))),
                 },
                 Err(e) => gaps.push(node.gap("HTTP", e.clone())),
             }
@@ -187,7 +187,7 @@ async fn network(node: &Looked) -> Network {
                         .unwrap_or_default();
                     hsts = Some((port, header.to_owned()));
                 }
-                Err(e) => gaps.push(node.gap(format!("HSTS on port {port}"), e.to_string())),
+                Err(e) => gaps.push(node.gap(format!("HSTS on port {port}"), chain(&e))),
             },
             Err(e) => gaps.push(node.gap("HSTS", e)),
         }
@@ -196,12 +196,21 @@ async fn network(node: &Looked) -> Network {
             ("bosh", 7071, "BOSH/WebSocket over HTTP"),
         ] {
             let port = node.port(service, default);
-            if accepts(&node.target(port)).await {
-                open.push((port, what.to_owned()));
+            let deadline = std::time::Instant::now() + WAIT;
+            match crate::scans::probe::connect(&node.target(port), deadline).await {
+                Ok(_) => open.push((port, what.to_owned())),
+                Err(e) if e.code == "refused" => {}
+                Err(e) => gaps.push(node.gap(format!("{what} port {port}"), e.message)),
             }
         }
     }
     let mut tls = Vec::new();
+    if node.endpoints.is_empty() && !node.kind.default_endpoints().is_empty() {
+        gaps.push(node.gap(
+            "TLS versions",
+            "the node has no HTTPS endpoint in the inventory: add its ports",
+        ));
+    }
     for port in &node.endpoints {
         match crate::scans::offer::legacy(&node.target(*port), WAIT).await {
             Ok(legacy) => tls.push(Tls {
@@ -215,27 +224,48 @@ async fn network(node: &Looked) -> Network {
     (http, hsts, open, tls, gaps)
 }
 
-/// Whether a TCP connection to the target is accepted within [`WAIT`].
-async fn accepts(target: &Target) -> bool {
-    let deadline = std::time::Instant::now() + WAIT;
-    crate::scans::probe::connect(target, deadline).await.is_ok()
+/// Whether nothing listened (the connection was refused), as against a failure to look.
+fn refused(error: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        cause = e.source();
+    }
+    false
 }
 
-/// An HTTP client for this node: its FQDN resolved to its management address, any
-/// certificate accepted (only headers are read), redirects not followed.
-fn client(node: &Looked) -> Result<reqwest::Client, String> {
+/// An error with its causes, in one line.
+fn chain(error: &reqwest::Error) -> String {
+    let mut out = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        cause = e.source();
+    }
+    out
+}
+
+/// An HTTP client for this node: its FQDN resolved once to its management address (as the
+/// TLS probes connect), any certificate accepted (only headers are read), redirects not
+/// followed.
+async fn client(node: &Looked) -> Result<reqwest::Client, String> {
     let tls = crate::scans::probe::client_config()?;
-    let mut builder = reqwest::Client::builder()
+    let host = node.address.as_deref().unwrap_or(&node.fqdn);
+    let address = tokio::time::timeout(WAIT, tokio::net::lookup_host((host, 0)))
+        .await
+        .map_err(|_| format!("resolving {host} took too long"))?
+        .map_err(|e| format!("{host} does not resolve: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host} resolves to no address"))?;
+    reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .timeout(WAIT)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Gatehouse/", env!("CARGO_PKG_VERSION")));
-    if let Some(address) = node
-        .address
-        .as_deref()
-        .and_then(|a| a.parse::<std::net::IpAddr>().ok())
-    {
-        builder = builder.resolve(&node.fqdn, std::net::SocketAddr::new(address, 0));
-    }
-    builder.build().map_err(|e| e.to_string())
+        .user_agent(concat!("Gatehouse/", env!("CARGO_PKG_VERSION")))
+        .resolve(&node.fqdn, address)
+        .build()
+        .map_err(|e| e.to_string())
 }
