@@ -76,6 +76,12 @@ pub struct NodeSpec {
     /// `enableInsecureOpenfirePort` all `false`).
     #[serde(default)]
     pub properties: std::collections::BTreeMap<String, String>,
+    /// A `broadworks` node's server: `xsp` (default), `adp` or `as` (its CLI's prompt).
+    #[serde(default)]
+    pub bw_server: Option<String>,
+    /// A BroadWorks XSP|ADP's CTI TLS listeners (8012). 0: any free port.
+    #[serde(default)]
+    pub cti_ports: Vec<u16>,
     #[serde(default = "default_username")]
     pub username: String,
     pub password: String,

@@ -55,6 +55,19 @@ pub(crate) fn install(spec: &FleetSpec, store: &mut Store) -> Result<Vec<NodeSpe
             // access on (seed 002); CORS allows every origin until set (DOMAIN.md §4).
             entry.client_auth = true;
             entry.https_redirect = true;
+            if node.kind == "broadworks" && node.bw_server.as_deref() != Some("as") {
+                // As a fresh install leaves the CTI interface: secure, with its self-signed
+                // certificate, but no client authentication and TLS 1.1 only (seed 003's
+                // checklist then has every step to do).
+                entry.broadworks.cti = vec![crate::broadworks::CtiInterface {
+                    ip: node.address.clone(),
+                    port: 8012,
+                    secure: true,
+                    server_certificate: true,
+                    client_auth_required: false,
+                }];
+                entry.broadworks.protocols = vec![(node.address.clone(), "TLSv1.1".into())];
+            }
             entry.tls_min = node
                 .tls_min
                 .clone()

@@ -64,7 +64,7 @@ fn flight(fleet: &Fleet, node: usize, hello: &ClientHello, version: u16, ours: &
 
 /// The client's hello, once it has all arrived (within a few seconds), without taking it off
 /// the connection; `None` when it is none (rustls then says so to the client).
-async fn peek_hello(tcp: &TcpStream) -> Option<ClientHello> {
+pub(crate) async fn peek_hello(tcp: &TcpStream) -> Option<ClientHello> {
     let mut buf = vec![0u8; 16 * 1024 + 5];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {

@@ -4,8 +4,10 @@
 //!
 //! Used by the `gatehouse-sim` binary (the demo fleet), by Gatehouse's tests and benchmarks.
 
+mod broadworks;
 pub mod cli;
 mod client_auth;
+mod cti;
 pub mod fleet;
 mod https;
 mod ids;
@@ -16,6 +18,7 @@ mod notify;
 mod pki;
 mod plain;
 mod run;
+mod scp;
 mod ssh;
 mod state;
 

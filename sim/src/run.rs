@@ -13,6 +13,8 @@ pub struct NodeAddr {
     pub http: Vec<SocketAddr>,
     /// The unencrypted notification ports (5222, 7071), open only while enabled.
     pub insecure: Vec<SocketAddr>,
+    /// A BroadWorks node's CTI listeners (8012).
+    pub cti: Vec<SocketAddr>,
     /// The SSH host key's SHA-256 fingerprint as OpenSSH prints it (`SHA256:...`).
     pub host_key: String,
 }
@@ -94,6 +96,12 @@ pub async fn start(fleet: Arc<Fleet>) -> Result<Running, Error> {
             let to = https.first().map_or(8445, |a| a.port());
             tasks.spawn(plain::serve_http(fleet.clone(), index, listener, to));
         }
+        let mut cti = Vec::new();
+        for port in &spec.cti_ports {
+            let listener = listen(*port).await?;
+            cti.push(local(&listener)?);
+            tasks.spawn(crate::cti::serve(fleet.clone(), index, listener));
+        }
         let mut insecure = Vec::new();
         for port in &spec.insecure_ports {
             // A port is chosen now (0: any free one) and opened only while enabled.
@@ -108,6 +116,7 @@ pub async fn start(fleet: Arc<Fleet>) -> Result<Running, Error> {
             https,
             http,
             insecure,
+            cti,
             host_key,
         });
     }

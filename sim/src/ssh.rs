@@ -2,6 +2,7 @@
 //! account, an interactive shell (pty) running the [`Cli`], with VOS's algorithms only
 //! (diffie-hellman-group14, aes-ctr, hmac-sha2-256, an RSA host key).
 
+use crate::broadworks::BwCli;
 use crate::cli::{Cli, Out};
 use crate::fleet::NodeSpec;
 use crate::{Error, Fleet};
@@ -144,14 +145,19 @@ impl russh::server::Handler for Connection {
         session.channel_success(channel)
     }
 
-    /// VOS has no exec: only the interactive CLI.
+    /// VOS has no exec: only the interactive CLI. A BroadWorks node takes `scp -t` (files
+    /// copied to it: `shell` receives them).
     async fn exec_request(
         &mut self,
         channel: ChannelId,
-        _data: &[u8],
+        data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        session.channel_failure(channel)
+        if self.fleet.spec_of(self.node).kind == "broadworks" && data.starts_with(b"scp -t ") {
+            session.channel_success(channel)
+        } else {
+            session.channel_failure(channel)
+        }
     }
 }
 
@@ -162,7 +168,7 @@ async fn shell(
     mut channel: Channel<Msg>,
     handle: russh::server::Handle,
 ) {
-    let mut cli = Cli::new(fleet.clone(), node);
+    let mut cli = Console::of(&fleet, node);
     let mut line: Vec<u8> = Vec::new();
     let mut last = 0u8;
     while let Some(message) = channel.wait().await {
@@ -172,6 +178,13 @@ async fn shell(
                     return;
                 }
                 continue;
+            }
+            ChannelMsg::Exec { command, .. } => {
+                let command = String::from_utf8_lossy(&command).into_owned();
+                if let Some(path) = command.strip_prefix("scp -t ") {
+                    crate::scp::sink(&fleet, node, &mut channel, path.trim()).await;
+                }
+                return;
             }
             ChannelMsg::Data { data } => data,
             ChannelMsg::Eof | ChannelMsg::Close => return,
@@ -198,7 +211,7 @@ async fn shell(
                     }
                     0x03 => {
                         line.clear();
-                        if send(&channel, &format!("^C\n{}", crate::cli::PROMPT))
+                        if send(&channel, &format!("^C\n{}", cli.prompt()))
                             .await
                             .is_err()
                         {
@@ -236,7 +249,7 @@ async fn shell(
                 outs = vec![Out::Text(format!(
                     "Befehl nicht erkannt: {}\n{}",
                     input.trim(),
-                    crate::cli::PROMPT
+                    cli.prompt()
                 ))];
             }
             if faults.huge_output_kb > 0 {
@@ -255,6 +268,45 @@ async fn shell(
                     return;
                 }
             }
+        }
+    }
+}
+
+/// The CLI of the node's kind: VOS's, or BroadWorks'.
+enum Console {
+    Vos(Cli),
+    BroadWorks(BwCli),
+}
+
+impl Console {
+    fn of(fleet: &Arc<Fleet>, node: usize) -> Self {
+        match fleet.spec_of(node).kind.as_str() {
+            "broadworks" => Console::BroadWorks(BwCli::new(fleet.clone(), node)),
+            _ => Console::Vos(Cli::new(fleet.clone(), node)),
+        }
+    }
+    fn banner(&self) -> String {
+        match self {
+            Console::Vos(cli) => cli.banner(),
+            Console::BroadWorks(cli) => cli.banner(),
+        }
+    }
+    fn prompt(&self) -> String {
+        match self {
+            Console::Vos(_) => crate::cli::PROMPT.to_owned(),
+            Console::BroadWorks(cli) => cli.prompt(),
+        }
+    }
+    fn wants_key(&self) -> bool {
+        matches!(self, Console::Vos(cli) if cli.wants_key())
+    }
+    fn reading_paste(&self) -> bool {
+        matches!(self, Console::Vos(cli) if cli.reading_paste())
+    }
+    async fn input(&mut self, line: &str) -> Option<Vec<Out>> {
+        match self {
+            Console::Vos(cli) => cli.input(line).await,
+            Console::BroadWorks(cli) => cli.input(line).map(|text| vec![Out::Text(text)]),
         }
     }
 }

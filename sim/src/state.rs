@@ -74,6 +74,8 @@ pub struct NodeState {
     /// fleet file's or the default).
     pub tls_min: String,
     pub csr: Option<String>,
+    /// A BroadWorks node's CTI settings and copied files.
+    pub broadworks: crate::broadworks::Broadworks,
 }
 
 impl NodeState {

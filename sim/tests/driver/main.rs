@@ -8,6 +8,7 @@ use tokio::sync::Semaphore;
 use vos::driver::{Command, Driver, DriverError, FinesseSettings, Product, Store, WebAccess};
 use vos::ssh::{Settings, Target, VosSsh};
 
+mod broadworks;
 mod posture;
 mod proxy_map;
 

@@ -7,10 +7,10 @@
 //! Its text is checked when it is made and again when it is read back from storage: a stored
 //! change can no more hold a second line than a new one.
 
-use super::line::{Answer, Line, Paste, Refused};
-use super::types::{choose, Command, Product};
+use super::line::{base64_der, Answer, Line, Paste, Refused};
+use super::types::{choose, Command, Product, Upload};
 use crate::{Changed, CorsMode, Error as OutputError};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
 
@@ -23,6 +23,12 @@ pub struct Change {
     done: Done,
     /// Seconds the command may take.
     timeout: u64,
+    /// Typed first where the CLI has contexts (BroadWorks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context: Option<Line>,
+    /// A file copied to the node before the line runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    upload: Option<Upload>,
 }
 
 /// How a change's question is answered.
@@ -63,6 +69,8 @@ pub enum Done {
     Imported { unit: String },
     /// `Successfully Regenerated Certificate for <unit>.`
     Regenerated { unit: String },
+    /// BroadWorks' `...Done`.
+    BroadWorks,
 }
 
 impl Done {
@@ -85,6 +93,7 @@ impl Done {
                     output,
                 })
             }
+            Done::BroadWorks => crate::parse_bw_done(&output, "the command"),
             Done::Regenerated { unit } => {
                 let done = format!("Successfully Regenerated Certificate for {unit}.");
                 crate::parse_done(&output, &[done.as_str()])?;
@@ -106,7 +115,22 @@ impl Change {
             answer: None,
             done,
             timeout: DEFAULT_TIMEOUT,
+            context: None,
+            upload: None,
         }
+    }
+
+    /// A BroadWorks command at `context` (`cd` there first), done when it says `...Done`.
+    pub(super) fn broadworks(context: &'static str, line: Line) -> Self {
+        let mut change = Self::new(line, Done::BroadWorks);
+        change.context = Some(super::cti::context(context));
+        change
+    }
+
+    /// This change, with `upload` copied to the node before its line runs.
+    pub(super) fn with_upload(mut self, upload: Upload) -> Self {
+        self.upload = Some(upload);
+        self
     }
 
     fn answered(mut self, answer: Response) -> Self {
@@ -130,8 +154,14 @@ impl Change {
 
     /// The command the driver runs: the line, the answer to its question, its timeout.
     pub fn command(&self) -> Result<Command, Refused> {
-        let command =
+        let mut command =
             Command::new(self.line.clone()).timeout(Duration::from_secs(self.timeout.max(1)));
+        if let Some(context) = &self.context {
+            command = command.within(context.clone());
+        }
+        if let Some(upload) = &self.upload {
+            command = command.uploading(upload.clone());
+        }
         Ok(match &self.answer {
             None => command,
             Some(Response::Choose { label, at }) => command.plan(choose(label.clone(), *at)),
@@ -320,7 +350,18 @@ fn says(line: &str) -> Done {
 /// `yes`). A certificate's name is shown on one line whatever its subject holds.
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A BroadWorks command as the seed writes it: `<context>> <line>`.
+        if let Some(context) = &self.context {
+            let path = context
+                .as_str()
+                .strip_prefix("cd ")
+                .unwrap_or(context.as_str());
+            write!(f, "{path}> ")?;
+        }
         write!(f, "{}", self.line)?;
+        if self.upload.is_some() {
+            f.write_str(" (the certificate copied there first)")?;
+        }
         match &self.answer {
             None => Ok(()),
             Some(Response::Choose { at: Some(at), .. }) => write!(f, " → {at}"),
@@ -350,66 +391,5 @@ pub fn shown(text: &str) -> String {
         .collect()
 }
 
-impl Serialize for Line {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-/// Read back through the same check as a new line.
-impl<'de> Deserialize<'de> for Line {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Line::new(text).map_err(serde::de::Error::custom)
-    }
-}
-
-/// A DER (or any bytes) stored as base64 text: `#[serde(with = "vos::driver::base64_der")]`.
-pub mod base64_der {
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(der: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(der))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_change_shows_its_line_and_answer_and_reads_back_the_same() {
-        let delete = Change::delete_allowed_host("10.0.0.1", Some(2));
-        assert_eq!(
-            delete.to_string(),
-            "utils system reverse-proxy allowed-hosts delete → 2"
-        );
-        let import = Change::import_trust("tomcat", &[1, 2, 3], "Test CA\n(SHA-256 ab…)").unwrap();
-        assert_eq!(
-            import.to_string(),
-            "set cert import trust tomcat → paste Test CA\u{FFFD}(SHA-256 ab…)"
-        );
-        let turned = Change::import_trust("tomcat", &[1], "evil\u{202E}moc.elgoog").unwrap();
-        assert!(!turned.to_string().contains('\u{202E}'), "{turned}");
-        for change in [delete, import, Change::set_update_frequency(15)] {
-            let stored = serde_json::to_string(&change).unwrap();
-            assert_eq!(serde_json::from_str::<Change>(&stored).unwrap(), change);
-        }
-    }
-
-    #[test]
-    fn a_stored_change_is_checked_again_when_read() {
-        let stored = r#"{"line":"utils system reverse-proxy client-auth enable\nutils system reverse-proxy allowed-hosts add 6.6.6.6","done":{"kind":"silent"},"timeout":30}"#;
-        let error = serde_json::from_str::<Change>(stored).unwrap_err();
-        assert!(error.to_string().contains("cannot be typed"), "{error}");
-        assert!(Change::add_allowed_host("a b").is_err());
-    }
-}
+mod tests;

@@ -5,13 +5,15 @@
 //! better way (a REST API, say).
 
 mod change;
+pub mod cti;
 mod finesse;
 mod line;
 mod types;
 mod web;
-pub use change::{base64_der, shown, Change, Done, Response};
+pub use change::{shown, Change, Done, Response};
+pub use cti::CtiSettings;
 pub use finesse::FinesseSettings;
-pub use line::{typeable, Answer, Line, Paste, Refused};
+pub use line::{base64_der, typeable, Answer, Line, Paste, Refused};
 pub use types::*;
 pub use web::WebAccess;
 

@@ -35,6 +35,74 @@ pub struct Command {
     pub(crate) timeout: Duration,
     /// Receives each output line as it arrives (restarts stream their progress).
     pub(crate) progress: Option<std::sync::mpsc::Sender<String>>,
+    /// Typed first, where the CLI has contexts (BroadWorks: `cd /Interface/CTI/CTIServer`).
+    pub(crate) context: Option<Line>,
+    /// A file copied to the node before the line runs (BroadWorks: SCP).
+    pub(crate) upload: Option<Upload>,
+}
+
+/// A certificate copied to the node as a PEM file at `path` (re-encoded from its DER, never
+/// text a caller gave). Its path is checked when made and when read back from storage: it
+/// reaches `scp -t <path>` on the node.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "Stored")]
+pub struct Upload {
+    path: Line,
+    #[serde(with = "super::line::base64_der")]
+    der: Vec<u8>,
+}
+
+#[derive(serde::Deserialize)]
+struct Stored {
+    path: String,
+    #[serde(with = "super::line::base64_der")]
+    der: Vec<u8>,
+}
+
+impl TryFrom<Stored> for Upload {
+    type Error = Refused;
+    fn try_from(stored: Stored) -> Result<Self, Refused> {
+        Upload::new(&stored.path, &stored.der)
+    }
+}
+
+impl Upload {
+    /// `path`: absolute, of letters, digits, `/`, `.`, `-` and `_`, without `..`.
+    pub fn new(path: &str, der: &[u8]) -> Result<Self, Refused> {
+        let ok = path.starts_with('/')
+            && path.len() <= 200
+            && !path.contains("..")
+            && path
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_'));
+        if !ok || der.is_empty() {
+            return Err(Refused {
+                value: path.to_owned(),
+                why: "a file is an absolute path of letters, digits, '/', '.', '-' and '_' (no '..'), with a certificate",
+            });
+        }
+        Ok(Self {
+            path: Line::new(path.to_owned())?,
+            der: der.to_vec(),
+        })
+    }
+
+    pub fn path(&self) -> &Line {
+        &self.path
+    }
+
+    /// The file's bytes: the certificate in PEM.
+    pub fn contents(&self) -> Result<Vec<u8>, Refused> {
+        let mut pem = super::line::Paste::certificate(&self.der)?.typed();
+        // The paste's closing blank line is no part of a file.
+        pem.pop();
+        Ok(pem)
+    }
+
+    /// The file's name, after the last `/`.
+    pub fn name(&self) -> &str {
+        self.path.as_str().rsplit('/').next().unwrap_or_default()
+    }
 }
 
 impl Command {
@@ -45,7 +113,21 @@ impl Command {
             plan: None,
             timeout: Duration::from_secs(30),
             progress: None,
+            context: None,
+            upload: None,
         }
+    }
+
+    /// Runs in this context (its `cd` line typed first).
+    pub fn within(mut self, context: Line) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// Copies `upload` to the node before the line runs.
+    pub fn uploading(mut self, upload: Upload) -> Self {
+        self.upload = Some(upload);
+        self
     }
 
     /// The line typed.

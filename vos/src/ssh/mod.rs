@@ -3,9 +3,12 @@
 //! shells per node, a bound on concurrent sessions across the fleet, and optionally a [`Gate`]
 //! that counts a node's sessions beyond this process (the console's replicas share one count).
 
+mod dialect;
 mod gate;
+mod scp;
 mod shell;
 
+pub use dialect::Dialect;
 pub use gate::{Gate, Pass};
 pub use shell::MAX_OUTPUT;
 
@@ -64,6 +67,7 @@ pub struct Settings {
     /// A shell unused this long is closed (so that its session, and its place in a [`Gate`],
     /// goes to whoever needs it).
     pub idle_for: Duration,
+    pub dialect: Dialect,
 }
 
 impl Default for Settings {
@@ -73,6 +77,7 @@ impl Default for Settings {
             prompt_timeout: Duration::from_secs(60),
             per_node: 2,
             idle_for: Duration::from_secs(30),
+            dialect: Dialect::Vos,
         }
     }
 }
@@ -113,6 +118,7 @@ struct Shell {
     _pass: Option<Pass>,
     /// When it was last put back idle.
     idle_since: Instant,
+    dialect: Dialect,
 }
 
 struct Checker {
@@ -279,6 +285,7 @@ impl VosSsh {
             channel,
             _pass: pass,
             idle_since: Instant::now(),
+            dialect: self.settings.dialect,
         };
         let deadline = Instant::now() + self.settings.prompt_timeout;
         read_until_prompt(&mut shell, deadline, None, None, None)
@@ -290,13 +297,15 @@ impl VosSsh {
                 )),
                 other => other,
             })?;
-        let out = exchange(
-            &mut shell,
-            Command::new(crate::cli!("set cli pagination off")),
-        )
-        .await?;
-        if !out.contains("Automatic pagination is turned off") {
-            return Err(DriverError::Output(crate::Error::Unexpected { raw: out }));
+        if self.settings.dialect == Dialect::Vos {
+            let out = exchange(
+                &mut shell,
+                Command::new(crate::cli!("set cli pagination off")),
+            )
+            .await?;
+            if !out.contains("Automatic pagination is turned off") {
+                return Err(DriverError::Output(crate::Error::Unexpected { raw: out }));
+            }
         }
         Ok(shell)
     }

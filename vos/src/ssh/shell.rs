@@ -3,7 +3,7 @@
 //! typed is only ever a [`Line`](crate::driver::Line) or an [`Answer`] (whose bytes they make
 //! themselves), a space to page on, or `q` to quit a question the plan cannot answer.
 
-use super::{session_error, Shell, PROMPT};
+use super::{session_error, Shell};
 use crate::driver::{Answer, Command, DriverError};
 use russh::ChannelMsg;
 use tokio::time::Instant;
@@ -15,6 +15,20 @@ pub const MAX_OUTPUT: usize = 8 * 1024 * 1024;
 /// Sends one command and reads its output to the next prompt, answering questions by plan.
 pub(super) async fn exchange(shell: &mut Shell, command: Command) -> Result<String, DriverError> {
     let deadline = Instant::now() + command.timeout;
+    if let Some(context) = &command.context {
+        send(shell, context.typed()).await?;
+        let raw = read_until_prompt(shell, deadline, Some(context.as_str()), None, None).await?;
+        let said = strip_echo(&raw, context.as_str());
+        if !crate::normalize(said).is_empty() {
+            return Err(DriverError::Output(crate::Error::Rejected {
+                input: context.as_str().to_owned(),
+                message: said.trim().to_owned(),
+            }));
+        }
+    }
+    if let Some(upload) = &command.upload {
+        super::scp::send(shell, upload, deadline).await?;
+    }
     send(shell, command.line.typed()).await?;
     let raw = read_until_prompt(
         shell,
@@ -24,12 +38,15 @@ pub(super) async fn exchange(shell: &mut Shell, command: Command) -> Result<Stri
         command.progress.as_ref(),
     )
     .await?;
-    // The terminal echoes the command line first.
-    let out = match raw.split_once('\n') {
-        Some((first, rest)) if first.trim_end().ends_with(command.line.as_str().trim()) => rest,
-        _ => raw.as_str(),
-    };
-    Ok(out.to_owned())
+    Ok(strip_echo(&raw, command.line.as_str()).to_owned())
+}
+
+/// The output without the terminal's echo of the line typed.
+fn strip_echo<'a>(raw: &'a str, line: &str) -> &'a str {
+    match raw.split_once('\n') {
+        Some((first, rest)) if first.trim_end().ends_with(line.trim()) => rest,
+        _ => raw,
+    }
 }
 
 /// Reads until the output ends with the `admin:` prompt (which is removed). Pagination
@@ -93,10 +110,8 @@ pub(super) async fn read_until_prompt(
             lines_sent = complete.len();
         }
         let tail = raw.trim_end_matches([' ', '\t']);
-        if tail.ends_with(PROMPT) && tail[..tail.len() - PROMPT.len()].ends_with(['\n', '\r'])
-            || tail == PROMPT
-        {
-            let out = raw[..raw.rfind(PROMPT).unwrap_or(raw.len())].to_owned();
+        if let Some(at) = shell.dialect.prompt_at(tail) {
+            let out = raw[..at].to_owned();
             return match unanswered {
                 Some(question) => Err(DriverError::UnexpectedPrompt { raw: question }),
                 None => Ok(out),
