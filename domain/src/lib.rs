@@ -11,6 +11,7 @@ pub mod appliances;
 pub mod audit;
 pub mod auth;
 pub mod certificates;
+pub mod cti;
 pub mod dates;
 pub mod inventory;
 pub mod posture;

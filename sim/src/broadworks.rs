@@ -10,15 +10,8 @@ use crate::Fleet;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// One CTI interface of the node.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct CtiInterface {
-    pub ip: String,
-    pub port: u16,
-    pub secure: bool,
-    pub server_certificate: bool,
-    pub client_auth_required: bool,
-}
+/// One CTI interface of the node (as the driver reads it).
+pub use vos::CtiInterface;
 
 /// A trust anchor: its alias and the certificate's PEM.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

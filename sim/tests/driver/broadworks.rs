@@ -4,7 +4,6 @@
 
 use certs::hello::{self, Reply};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 use vos::driver::{Change, CtiSettings, Driver, DriverError};
 use vos::ssh::{Dialect, Settings, Target, VosSsh};
@@ -18,25 +17,6 @@ kind = "broadworks"
 password = "Adm1n!pass"
 cti_ports = [0]
 "#;
-
-async fn answer(port: u16, suites: &[u16]) -> Reply {
-    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    tcp.write_all(&hello::client_hello(hello::TLS12, suites, None, [5; 32]))
-        .await
-        .unwrap();
-    let mut buf = Vec::new();
-    loop {
-        let mut chunk = [0u8; 4096];
-        let n = tcp.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "closed without an answer");
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(reply) = hello::parse_server_flight(&buf).unwrap() {
-            return reply;
-        }
-    }
-}
 
 #[tokio::test]
 async fn an_xsp_is_brought_from_its_install_to_the_seeds_checklist() {
@@ -74,7 +54,7 @@ async fn an_xsp_is_brought_from_its_install_to_the_seeds_checklist() {
     // TLS 1.1 only, with the system's suites (all TLS 1.2's): the Webex cloud's hello finds
     // nothing in common.
     assert_eq!(
-        answer(cti, &[0xC02F, 0xC027, 0xC013]).await,
+        super::hello_answer(cti, hello::TLS12, &[0xC02F, 0xC027, 0xC013]).await,
         Reply::Alert {
             level: 2,
             description: hello::HANDSHAKE_FAILURE
@@ -84,7 +64,8 @@ async fn an_xsp_is_brought_from_its_install_to_the_seeds_checklist() {
     xsp.apply(&Change::add_cti_protocol(&ip, "TLSv1.2").unwrap())
         .await
         .unwrap();
-    let Reply::Accepted(flight) = answer(cti, &[0xC027, 0xC02F]).await else {
+    let Reply::Accepted(flight) = super::hello_answer(cti, hello::TLS12, &[0xC027, 0xC02F]).await
+    else {
         panic!("TLS 1.2 refused after it was added");
     };
     assert_eq!(
@@ -127,7 +108,7 @@ async fn an_xsp_is_brought_from_its_install_to_the_seeds_checklist() {
     xsp.apply(&Change::set_cti_client_auth(&ip, true).unwrap())
         .await
         .unwrap();
-    let Reply::Accepted(flight) = answer(cti, &[0xC02F]).await else {
+    let Reply::Accepted(flight) = super::hello_answer(cti, hello::TLS12, &[0xC02F]).await else {
         panic!("refused with client authentication on");
     };
     assert!(flight.client_certificate_requested, "mTLS required now");

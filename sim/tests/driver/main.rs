@@ -59,6 +59,27 @@ fn driver(running: &sim::Running, fqdn: &str, password: &str, pinned: Option<Str
     )
 }
 
+/// What a node's TLS port answers one ClientHello of `version` offering `suites` (its first
+/// flight, or its alert), read in the clear.
+async fn hello_answer(port: u16, version: u16, suites: &[u16]) -> certs::hello::Reply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let hello = certs::hello::client_hello(version, suites, None, [3; 32]);
+    tcp.write_all(&hello).await.unwrap();
+    let mut buf = Vec::new();
+    loop {
+        let mut chunk = [0u8; 4096];
+        let n = tcp.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "closed without an answer");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(reply) = certs::hello::parse_server_flight(&buf).unwrap() {
+            return reply;
+        }
+    }
+}
+
 #[tokio::test]
 async fn allowed_hosts_are_added_listed_refused_and_deleted_through_menus() {
     let running = fleet().await;

@@ -20,31 +20,6 @@ insecure_ports = [0]
 tls_min = "1.0"
 "#;
 
-/// The answer of the node's HTTPS port to one hello of `version` offering `suites`.
-async fn answer(port: u16, version: u16, suites: &[u16]) -> Reply {
-    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    tcp.write_all(&hello::client_hello(
-        version,
-        suites,
-        Some("finesse1.posture.sim.example.com"),
-        [3; 32],
-    ))
-    .await
-    .unwrap();
-    let mut buf = Vec::new();
-    loop {
-        let mut chunk = [0u8; 4096];
-        let n = tcp.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "closed without an answer");
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(reply) = hello::parse_server_flight(&buf).unwrap() {
-            return reply;
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_lowest_tls_version_is_read_set_and_served() {
     let spec: sim::fleet::FleetSpec = toml::from_str(FLEET).unwrap();
@@ -59,7 +34,7 @@ async fn the_lowest_tls_version_is_read_set_and_served() {
     );
     let https = running.nodes[0].https[0].port();
     assert_eq!(node.tls_min_version().await.unwrap(), "1.0");
-    let Reply::Accepted(flight) = answer(https, hello::TLS10, &[0xC013]).await else {
+    let Reply::Accepted(flight) = super::hello_answer(https, hello::TLS10, &[0xC013]).await else {
         panic!("TLS 1.0 refused below the minimum");
     };
     assert_eq!((flight.version, flight.suite), (hello::TLS10, 0xC013));
@@ -68,7 +43,7 @@ async fn the_lowest_tls_version_is_read_set_and_served() {
         flight.client_certificate_requested,
         "client-auth is on after install"
     );
-    let Reply::Accepted(cbc) = answer(https, hello::TLS12, &[0xC027]).await else {
+    let Reply::Accepted(cbc) = super::hello_answer(https, hello::TLS12, &[0xC027]).await else {
         panic!("a CBC suite refused on a legacy node");
     };
     assert_eq!(cbc.suite, 0xC027);
@@ -84,7 +59,7 @@ async fn the_lowest_tls_version_is_read_set_and_served() {
     );
     assert_eq!(node.tls_min_version().await.unwrap(), "1.2");
     assert_eq!(
-        answer(https, hello::TLS10, &[0xC013]).await,
+        super::hello_answer(https, hello::TLS10, &[0xC013]).await,
         Reply::Alert {
             level: 2,
             description: hello::PROTOCOL_VERSION
