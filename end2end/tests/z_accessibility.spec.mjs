@@ -34,7 +34,7 @@ test('the sign-in page has no serious accessibility violations', async ({ page }
 });
 
 test('every page of the console has no serious accessibility violations', async ({ page }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   await signInAndWait(page, ADMIN);
   const paths = await consolePaths(page);
   await check(page, paths);

@@ -7,7 +7,7 @@ import { test, expect } from '@playwright/test';
 import { ADMIN, signInAndWait, consolePaths, firstVisit } from './support.mjs';
 
 test('every page of the console moves at most 500 KB on a first visit', async ({ browser, page, baseURL }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   await signInAndWait(page, ADMIN);
   const session = await page.context().storageState();
   const over = {};

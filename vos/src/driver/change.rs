@@ -123,7 +123,7 @@ impl Change {
     /// A BroadWorks command at `context` (`cd` there first), done when it says `...Done`.
     pub(super) fn broadworks(context: &'static str, line: Line) -> Self {
         let mut change = Self::new(line, Done::BroadWorks);
-        change.context = Some(super::cti::context(context));
+        change.context = Some(self::context(context));
         change
     }
 
@@ -370,6 +370,12 @@ impl fmt::Display for Change {
             Some(Response::Yes) => f.write_str(" → yes"),
         }
     }
+}
+
+/// `cd <context>`, where a CLI has contexts (BroadWorks).
+pub fn context(path: &'static str) -> Line {
+    // The contexts are constants of one word each.
+    crate::cli!("cd").arg(path).unwrap_or(crate::cli!("cd"))
 }
 
 /// `text` as one line an admin reads as it is: every character that breaks a line, steers the

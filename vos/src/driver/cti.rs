@@ -3,7 +3,7 @@
 //! (`crate::broadworks`); each change is a [`Change`] with its context (and, for a trust
 //! anchor, the file copied first).
 
-use super::{Change, Command, Driver, DriverError, Line, Refused, Upload};
+use super::{Change, Command, Driver, DriverError, Refused, Upload};
 use crate::{CtiInterface, TrustAnchor};
 use std::future::Future;
 
@@ -17,11 +17,7 @@ pub const CLIENT_IDENTITY: &str = "/System/ClientIdentity";
 /// Where trust anchor files are copied (seed 003's example).
 pub const UPLOAD_DIR: &str = "/var/broadworks/tmp";
 
-/// `cd <context>`.
-pub fn context(path: &'static str) -> Line {
-    // The contexts are constants of one word each.
-    crate::cli!("cd").arg(path).unwrap_or(crate::cli!("cd"))
-}
+pub use super::change::context;
 
 /// An alias BroadWorks and a file name both take: letters, digits, `-`, `_`.
 pub fn check_alias(alias: &str) -> Result<(), Refused> {
