@@ -7,7 +7,7 @@
 //! Its text is checked when it is made and again when it is read back from storage: a stored
 //! change can no more hold a second line than a new one.
 
-use super::line::{base64_der, Answer, Line, Paste, Refused};
+use super::line::{base64_der, shown, Answer, Line, Paste, Refused};
 use super::types::{choose, Command, Product, Upload};
 use crate::{Changed, CorsMode, Error as OutputError};
 use serde::{Deserialize, Serialize};
@@ -376,25 +376,6 @@ impl fmt::Display for Change {
 pub fn context(path: &'static str) -> Line {
     // The contexts are constants of one word each.
     crate::cli!("cd").arg(path).unwrap_or(crate::cli!("cd"))
-}
-
-/// `text` as one line an admin reads as it is: every character that breaks a line, steers the
-/// terminal, turns the text around (bidirectional overrides) or hides (zero-width) is shown as
-/// U+FFFD; letters of any script stay.
-pub fn shown(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let hidden = c.is_control()
-                || matches!(c,
-                    '\u{2028}' | '\u{2029}' | '\u{061C}' | '\u{200B}'..='\u{200F}'
-                    | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}');
-            if hidden {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -268,6 +268,25 @@ pub mod base64_der {
     }
 }
 
+/// `text` as one line an admin reads as it is: every character that breaks a line, steers the
+/// terminal, turns the text around (bidirectional overrides) or hides (zero-width) is shown as
+/// U+FFFD; letters of any script stay.
+pub fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let hidden = c.is_control()
+                || matches!(c,
+                    '\u{2028}' | '\u{2029}' | '\u{061C}' | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}');
+            if hidden {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,10 +10,10 @@ mod finesse;
 mod line;
 mod types;
 mod web;
-pub use change::{shown, Change, Done, Response};
+pub use change::{Change, Done, Response};
 pub use cti::CtiSettings;
 pub use finesse::FinesseSettings;
-pub use line::{base64_der, typeable, Answer, Line, Paste, Refused};
+pub use line::{base64_der, shown, typeable, Answer, Line, Paste, Refused};
 pub use types::*;
 pub use web::WebAccess;
 
