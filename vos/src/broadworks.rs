@@ -52,6 +52,15 @@ fn rows(raw: &str) -> Option<Vec<Vec<String>>> {
     )
 }
 
+/// A table's rows; none when the answer is empty (`0 entries found.`); an error when it is
+/// no table at all.
+fn table(raw: &str) -> Result<Vec<Vec<String>>, Error> {
+    if empty(raw) {
+        return Ok(Vec::new());
+    }
+    rows(raw).ok_or_else(|| unexpected(raw))
+}
+
 /// `1 entry found.`, `0 entries found.`
 fn is_count(line: &str) -> bool {
     let line = line.trim();
@@ -75,10 +84,7 @@ fn boolean(word: &str, raw: &str) -> Result<bool, Error> {
 
 /// `Interface/CTI/CTIServer> get` (seed 003's table).
 pub fn parse_cti_servers(raw: &str) -> Result<Vec<CtiInterface>, Error> {
-    if empty(raw) {
-        return Ok(Vec::new());
-    }
-    let rows = rows(raw).ok_or_else(|| unexpected(raw))?;
+    let rows = table(raw)?;
     rows.iter()
         .map(|row| {
             let words: Vec<&str> = row.iter().flat_map(|c| c.split_whitespace()).collect();
@@ -99,10 +105,7 @@ pub fn parse_cti_servers(raw: &str) -> Result<Vec<CtiInterface>, Error> {
 /// `.../SSLSettings/Protocols> get <ip>` and `.../SSLSettings/Ciphers> get <ip>` (inferred: an
 /// `Interface IP` column and the value's): `(ip, value)` rows.
 pub fn parse_interface_values(raw: &str) -> Result<Vec<(String, String)>, Error> {
-    if empty(raw) {
-        return Ok(Vec::new());
-    }
-    let rows = rows(raw).ok_or_else(|| unexpected(raw))?;
+    let rows = table(raw)?;
     rows.iter()
         .map(|row| {
             let words: Vec<&str> = row.iter().flat_map(|c| c.split_whitespace()).collect();
@@ -116,10 +119,7 @@ pub fn parse_interface_values(raw: &str) -> Result<Vec<(String, String)>, Error>
 
 /// `.../ClientAuthentication/Trusts> get` (seed 003's table).
 pub fn parse_trusts(raw: &str) -> Result<Vec<TrustAnchor>, Error> {
-    if empty(raw) {
-        return Ok(Vec::new());
-    }
-    let rows = rows(raw).ok_or_else(|| unexpected(raw))?;
+    let rows = table(raw)?;
     rows.into_iter()
         .map(|row| {
             let [alias, owner, issuer] =
@@ -140,10 +140,7 @@ pub fn parse_trusts(raw: &str) -> Result<Vec<TrustAnchor>, Error> {
 
 /// `AS_CLI/System/ClientIdentity> get` (inferred: one `Identity` column).
 pub fn parse_client_identities(raw: &str) -> Result<Vec<String>, Error> {
-    if empty(raw) {
-        return Ok(Vec::new());
-    }
-    let rows = rows(raw).ok_or_else(|| unexpected(raw))?;
+    let rows = table(raw)?;
     rows.into_iter()
         .map(|row| match row.as_slice() {
             [identity] => Ok(identity.clone()),
