@@ -103,6 +103,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/clusters/:cluster/posture") view={Lazy::<pages::Posture>::new()} />
                 <Route path=path!("/nodes/:id") view={Lazy::<pages::Node>::new()} />
                 <Route path=path!("/nodes/:id/certificate") view={Lazy::<pages::NodeCertificate>::new()} />
+                <Route path=path!("/nodes/:id/cti") view={Lazy::<pages::Cti>::new()} />
                 <Route path=path!("/proxy-map") view={Lazy::<pages::ProxyMaps>::new()} />
                 <Route path=path!("/proxy-map/:id") view={Lazy::<pages::ProxyMap>::new()} />
                 <Route path=path!("/proxies") view={Lazy::<pages::Proxies>::new()} />

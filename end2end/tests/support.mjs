@@ -58,7 +58,8 @@ export async function consolePaths(page) {
     '/settings/users', '/settings/tokens', '/settings/account', '/settings/webhooks',
     ...nodes.map((n) => `/nodes/${n.id}`), `/nodes/${nodes[0].id}/certificate`, ...maps.map((m) => `/proxy-map/${m.id}`),
     `/certificates/${certificates[0].fingerprint_sha256}`,
-    ...clusters.map((c) => `/access-policy/${c.id}`), ...clusters.map((c) => `/clusters/${c.id}/trust`), ...clusters.map((c) => `/clusters/${c.id}/posture`), '/plans/1', ...pairs.map((p) => `/proxies/${p.id}`)];
+    ...clusters.map((c) => `/access-policy/${c.id}`), ...clusters.map((c) => `/clusters/${c.id}/trust`), ...clusters.map((c) => `/clusters/${c.id}/posture`),
+    ...nodes.filter((n) => n.kind === 'broadworks').map((n) => `/nodes/${n.id}/cti`), '/plans/1', ...pairs.map((p) => `/proxies/${p.id}`)];
 }
 
 /// What a first visit to `path` moves, in a fresh browser context (an empty cache) with
@@ -99,8 +100,8 @@ export async function simulator(fleetToml) {
       log += chunk;
       if (!log.includes('nodes running')) return;
       const found = {};
-      for (const m of log.matchAll(/(\S+): ssh 127\.0\.0\.1:(\d+) \(host key (\S+)\), https (?:127\.0\.0\.1:(\d+)|-)/g)) {
-        found[m[1]] = { ssh: Number(m[2]), hostKey: m[3], https: m[4] ? Number(m[4]) : null };
+      for (const m of log.matchAll(/(\S+): ssh 127\.0\.0\.1:(\d+) \(host key (\S+)\), https (?:127\.0\.0\.1:(\d+)(?: 127\.0\.0\.1:\d+)*|-)(?:, cti 127\.0\.0\.1:(\d+))?/g)) {
+        found[m[1]] = { ssh: Number(m[2]), hostKey: m[3], https: m[4] ? Number(m[4]) : null, cti: m[5] ? Number(m[5]) : null };
       }
       resolve(found);
     });

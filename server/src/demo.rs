@@ -73,6 +73,20 @@ async fn look_at(state: Services, ids: Vec<i64>) {
         tracing::warn!(error = %format!("{error:#}"), "scanning the demo fleet");
     }
     let context = demo_context();
+    // A BroadWorks node has no VOS certificate stores (its CTI page reads its settings).
+    let broadworks: Vec<i64> =
+        match domain::inventory::store::list_nodes(&state.pool, &context, None).await {
+            Ok(nodes) => nodes
+                .iter()
+                .filter(|n| n.kind == NodeKind::BroadWorks)
+                .map(|n| n.id)
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+    let ids: Vec<i64> = ids
+        .into_iter()
+        .filter(|id| !broadworks.contains(id))
+        .collect();
     let reads = ids
         .iter()
         .map(|id| domain::appliances::store::read_stores(&state, &context, *id));
@@ -190,6 +204,7 @@ async fn register(state: &Services, running: &sim::Running) -> Result<Vec<i64>> 
                 ("http_alt", addr.http.get(1)),
                 ("xmpp", addr.insecure.first()),
                 ("bosh", addr.insecure.get(1)),
+                ("cti", addr.cti.first()),
             ];
             for (service, at) in named {
                 if let Some(at) = at {

@@ -212,7 +212,8 @@ pub fn subjects() -> domain::reconcile::subject::Subjects {
         .register(&domain::appliances::store::trust::TrustImports)
         .register(&domain::trust::store::TrustMatrix)
         .register(&domain::trust::store::upload::CertificateUpload)
-        .register(&domain::posture::store::Posture);
+        .register(&domain::posture::store::Posture)
+        .register(&domain::cti::plan::CtiChecklist);
     subjects
 }
 

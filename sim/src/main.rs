@@ -68,8 +68,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     for node in &running.nodes {
         let https: Vec<String> = node.https.iter().map(ToString::to_string).collect();
+        let cti: String = node.cti.iter().map(|a| format!(", cti {a}")).collect();
         eprintln!(
-            "{}: ssh {} (host key {}), https {}",
+            "{}: ssh {} (host key {}), https {}{cti}",
             node.fqdn,
             node.ssh,
             node.host_key,

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod audit;
 pub mod certificates;
 pub mod chain_tool;
+pub mod cti;
 pub mod dashboard;
 pub mod inventory;
 pub mod login;
@@ -80,6 +81,7 @@ lazy_pages!(Certs, certs_page, __preload_certs_page {
     ChainTool => chain_tool::ChainToolPage,
     TrustMatrix => trust_matrix::TrustMatrixPage,
     Posture => posture::PosturePage,
+    Cti => cti::CtiPage,
     NodeCertificate => node_certificate::NodeCertificatePage,
 });
 

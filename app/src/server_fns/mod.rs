@@ -6,6 +6,7 @@ pub mod appliances;
 pub mod audit;
 pub mod auth;
 pub mod certificates;
+pub mod cti;
 pub mod inventory;
 pub mod policy;
 pub mod posture;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use vos::driver::DriverError;
-use vos::ssh::{Settings, Target, VosSsh};
+use vos::ssh::{Dialect, Settings, Target, VosSsh};
 
 /// The drivers of the fleet's nodes and what they share.
 pub struct Appliances {
@@ -41,6 +41,7 @@ struct DriverKey {
     username: String,
     credentials_at: OffsetDateTime,
     pin: Option<String>,
+    kind: String,
 }
 
 impl Appliances {
@@ -163,6 +164,7 @@ impl Appliances {
             username: username.clone(),
             credentials_at: *at,
             pin: node.pin.clone(),
+            kind: node.kind.clone(),
         };
         let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((known, driver)) = drivers.get(&node_id) {
@@ -183,7 +185,10 @@ impl Appliances {
                 password,
             },
             node.pin.clone(),
-            Settings::default(),
+            Settings {
+                dialect: node.dialect(),
+                ..Settings::default()
+            },
             self.fleet.clone(),
         );
         let driver = Arc::new(match &self.slots {
@@ -217,6 +222,14 @@ pub(crate) struct NodeRow {
 }
 
 impl NodeRow {
+    /// The CLI its account's shell is: BroadWorks' on an XSP|ADP or AS, else VOS's.
+    pub(crate) fn dialect(&self) -> Dialect {
+        match crate::inventory::model::NodeKind::parse(&self.kind) {
+            Ok(crate::inventory::model::NodeKind::BroadWorks) => Dialect::BroadWorks,
+            _ => Dialect::Vos,
+        }
+    }
+
     /// The node as the credentials would reach it: `fqdn at host:port`.
     fn identity(host: &str, port: u16, fqdn: &str) -> String {
         format!("{fqdn} at {host}:{port}")

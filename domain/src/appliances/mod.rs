@@ -279,6 +279,8 @@ pub enum Refused {
     StoreReadFailed(String),
     #[error("no host key seen yet: test the connection first")]
     NoHostKeyYet,
+    #[error("{0} is a BroadWorks node: it has no VOS certificate stores (its CTI interface's settings are on its CTI page)")]
+    NotVos(String),
     #[error("generating the CSR failed: {0}")]
     CsrFailed(String),
     #[error("{0} has no CSR from this console yet: generate one on its page first")]

@@ -6,6 +6,12 @@
 use serde::{Deserialize, Serialize};
 pub use vos::{CtiInterface, TrustAnchor};
 
+#[cfg(feature = "server")]
+pub mod items;
+#[cfg(feature = "server")]
+pub mod plan;
+#[cfg(feature = "server")]
+pub mod store;
 #[cfg(test)]
 mod tests;
 
@@ -18,13 +24,20 @@ pub const CTI_PORT: u16 = 8012;
 const SEED_003: &str = "seed 003 (CTI Interface and Related Configuration)";
 
 /// What the console read of a node's CTI settings.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CtiRead {
+    /// Each: `ip`, `port`, `secure`, `server_certificate`, `client_auth_required`.
+    #[cfg_attr(feature = "server", schema(value_type = Vec<Object>))]
     pub interfaces: Vec<CtiInterface>,
     /// `(interface IP, protocol)` set at the CTI interface level.
+    #[cfg_attr(feature = "server", schema(value_type = Vec<Vec<String>>))]
     pub protocols: Vec<(String, String)>,
     /// `(interface IP, IANA name)`; none: the system's default list applies.
+    #[cfg_attr(feature = "server", schema(value_type = Vec<Vec<String>>))]
     pub ciphers: Vec<(String, String)>,
+    /// Each: `alias`, `owner`, `issuer`, `self_signed`.
+    #[cfg_attr(feature = "server", schema(value_type = Vec<Object>))]
     pub trusts: Vec<TrustAnchor>,
     pub allow_client_app: Option<bool>,
     /// An Application Server's ClientIdentity entries (`None` on an XSP|ADP).
@@ -32,6 +45,7 @@ pub struct CtiRead {
 }
 
 /// One step of seed 003's checklist, as the node stands.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// Stable: `client_identity`, `cti_interface`, `tls12`, `recommended_cipher`,
@@ -192,16 +206,19 @@ fn list(items: &[String]) -> String {
 }
 
 /// What a TLS 1.2 client met on the CTI port.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CtiProbe {
     pub port: u16,
-    /// Offered TLS 1.2 with every suite: what was chosen, or why it was refused.
+    /// Offered TLS 1.2 with every suite: `{"Ok": Negotiated}` or `{"Err": "why refused"}`.
+    #[cfg_attr(feature = "server", schema(value_type = Object))]
     pub tls12: Result<Negotiated, String>,
     /// Offered only the recommended suites: the one chosen (IANA name), if any.
     pub recommended: Option<String>,
 }
 
 /// A TLS 1.2 handshake's first flight as the probe read it.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Negotiated {
     /// `TLSv1.2`, or the lower version the server fell back to.
@@ -214,6 +231,7 @@ pub struct Negotiated {
 }
 
 /// One thing the Webex cloud would meet that it should not.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeFinding {
     /// `tls12_refused`, `no_recommended_suite`, `client_auth_not_required`,
@@ -272,4 +290,40 @@ pub fn probe_findings(probe: &CtiProbe) -> Vec<ProbeFinding> {
         ));
     }
     out
+}
+
+/// A BroadWorks node's CTI interface as the console finds it now: its settings read over SSH
+/// against the checklist, and what a TLS 1.2 client meets on its port
+/// (`GET /api/v1/nodes/{id}/cti`).
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CtiView {
+    pub node_id: i64,
+    pub fqdn: String,
+    pub cluster_id: i64,
+    pub cluster: String,
+    /// `XSP|ADP`, `AS` (an Application Server has the client identity step only), or
+    /// `unknown` when nothing could be read.
+    pub server: String,
+    /// Where the probe knocked: the node's address and its CTI port.
+    pub address: String,
+    pub port: u16,
+    pub read: Option<CtiRead>,
+    /// Why the settings could not be read (the checklist is then empty).
+    pub read_error: Option<String>,
+    pub checklist: Vec<Step>,
+    /// `None` on an Application Server, which has no CTI interface.
+    pub probe: Option<CtiProbe>,
+    /// Why the port could not be probed (nothing answered).
+    pub probe_error: Option<String>,
+    pub findings: Vec<ProbeFinding>,
+    /// RFC 3339.
+    pub checked_at: String,
+}
+
+impl CtiView {
+    /// Steps not done yet.
+    pub fn missing(&self) -> usize {
+        self.checklist.iter().filter(|s| !s.done).count()
+    }
 }

@@ -4,6 +4,7 @@
 pub mod access;
 mod appliances;
 mod audit;
+mod cti;
 pub mod error;
 mod inventory;
 pub mod monitoring;
@@ -139,6 +140,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(posture::posture_history))
         .routes(routes!(posture::scan_posture))
         .routes(routes!(posture::plan_posture))
+        .routes(routes!(cti::get_cti))
+        .routes(routes!(cti::plan_cti))
         .routes(routes!(posture::get_ports, posture::put_ports))
         .split_for_parts();
     openapi::complete(&mut document);

@@ -4,6 +4,7 @@ mod alerts;
 mod appliances;
 mod audit;
 mod auth;
+mod cti;
 mod drift;
 mod faults;
 mod guard;

@@ -114,6 +114,11 @@ struct NodeActions {
 fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<SaveNode>) -> impl IntoView {
     let node = report.node;
     let simulated = node.tags.iter().any(|t| t == "simulated");
+    let cti = (node.kind == NodeKind::BroadWorks).then(|| view! {
+        <a class="mt-2 inline-block text-sm font-medium text-indigo-700 underline" href=format!("/nodes/{}/cti", node.id) data-testid="cti-link">
+            "CTI interface facing Webex: seed 003's checklist, the probe of its port, and the plan"
+        </a>
+    });
     let form = admin.then(|| view! { <EditForm node=node.clone() action=edit /> });
     let facts = [
         ("Cluster", node.cluster.clone()),
@@ -155,6 +160,7 @@ fn NodeHeader(report: NodeReport, admin: bool, edit: ServerAction<SaveNode>) -> 
             <dl class="mt-2 flex flex-wrap gap-x-6 gap-y-1 text-sm">
                 {facts.map(|(k, v)| view! { <div><dt class="inline text-slate-600">{k}": "</dt><dd class="inline text-slate-800">{v}</dd></div> })}
             </dl>
+            {cti}
             {form}
         </div>
     }

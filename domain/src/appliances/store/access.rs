@@ -2,6 +2,8 @@
 //! first use, confirmed or replaced by an admin), and the connection test.
 
 use super::*;
+use vos::driver::Command;
+use vos::ssh::Dialect;
 
 pub async fn host_key(pool: &PgPool, node_id: i64) -> Result<HostKey, Error> {
     let row = sqlx::query!(
@@ -245,15 +247,29 @@ pub async fn test_connection(
     context.require_admin()?;
     let node = node_row(&state.pool, node_id).await?;
     let started = Instant::now();
+    // BroadWorks' CLI has no `show version active`: its `help` proves the session.
+    let dialect = node.dialect();
     let result = with_driver(
         state,
         context,
         node_id,
         &node,
         Purpose::Confirm,
-        |driver| async move { driver.version().await },
+        |driver| async move {
+            match dialect {
+                Dialect::BroadWorks => {
+                    driver.run(Command::new(vos::cli!("help"))).await?;
+                    Ok(None)
+                }
+                Dialect::Vos => driver.version().await.map(|v| Some(v.active)),
+            }
+        },
     )
     .await?;
+    let (prompt, command) = match dialect {
+        Dialect::BroadWorks => ("the BroadWorks CLI", "help"),
+        Dialect::Vos => ("prompt admin:", "show version active"),
+    };
     let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let host_key = host_key(&state.pool, node_id).await?;
     // Reached through the pinned host key: the node as it is now is the one the credentials
@@ -272,18 +288,24 @@ pub async fn test_connection(
     let test = match result {
         Ok(version) => ConnectionTest {
             ok: true,
-            prompt: Some(vos::ssh::PROMPT.into()),
+            prompt: Some(match dialect {
+                Dialect::BroadWorks => "XSP|ADP|AS_CLI>".into(),
+                Dialect::Vos => vos::ssh::PROMPT.into(),
+            }),
             message: format!(
-                "Connected to {}:{} as {}: prompt admin:, version {} ({latency} ms).{rebound}",
+                "Connected to {}:{} as {}: {prompt}{} ({latency} ms).{rebound}",
                 node.host,
                 node.port,
                 node.credentials
                     .as_ref()
                     .map(|c| c.0.as_str())
                     .unwrap_or_default(),
-                version.active
+                version
+                    .as_deref()
+                    .map(|v| format!(", version {v}"))
+                    .unwrap_or_default()
             ),
-            version: Some(version.active),
+            version,
             latency_ms: Some(latency),
             error: None,
             host_key,
@@ -303,7 +325,7 @@ pub async fn test_connection(
         context
             .event("node.test_connection", format!("node:{}", node.fqdn))
             .outcome(Outcome::of(test.ok))
-            .detail(format!("show version active: {}", test.message)),
+            .detail(format!("{command}: {}", test.message)),
     )
     .await?;
     Ok(test)

@@ -25,6 +25,9 @@ pub async fn read_stores(
 ) -> Result<(), Error> {
     context.require_admin()?;
     let node = node_row(&state.pool, node_id).await?;
+    if node.dialect() == vos::ssh::Dialect::BroadWorks {
+        return Err(crate::appliances::Refused::NotVos(node.fqdn).into());
+    }
     let payload = context.on_behalf(OfNode { node_id });
     let job = <StoreRead as crate::jobs::Kind>::job(payload, context.actor())
         .once_at_a_time(format!("store_read:{node_id}"));
