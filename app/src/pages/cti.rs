@@ -59,12 +59,14 @@ fn CtiBody(
         view! {
             <Section title="Plan the missing steps" description="A plan of the reconciliation engine: it reads the node again, shows each command, and runs them once you confirm. Nothing is removed from the node.">
                 <ActionForm action=plan attr:class="space-y-3">
+                    <ActionError error=error_of(plan.value()) />
                     <input type="hidden" name="node_id" value=node.to_string() />
                     {(!is_as).then(|| view! {
                         <div>
                             <label for="cti-chain" class=LABEL>"Webex CA chain (optional)"</label>
                             <textarea id="cti-chain" name="chain" rows="6" class=format!("{INPUT} font-mono text-xs") spellcheck="false"
                                 placeholder="-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----"></textarea>
+                            <FieldError messages=field_errors(error_of(plan.value()), "chain") />
                             <p class="mt-1 text-xs text-slate-700">
                                 {"Paste the CombinedCertChain file from Partner Hub (Services › Additional links › Download Webex CA Certificate). It is split like the "}
                                 <a class="text-indigo-700 underline" href="/tools/chain">"chain tool"</a>
@@ -76,7 +78,6 @@ fn CtiBody(
                     <button type="submit" class=BUTTON disabled=move || plan.pending().get() data-testid="cti-plan">
                         {if missing == 0 { "Plan (add the chain's anchors)".to_owned() } else { format!("Plan the missing steps ({missing})") }}
                     </button>
-                    <ActionError error=error_of(plan.value()) />
                 </ActionForm>
             </Section>
         }

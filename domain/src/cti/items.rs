@@ -70,10 +70,19 @@ pub fn pair(ip: &str, value: &str) -> String {
     format!("{ip} {value}")
 }
 
+/// An interface's IP as the CLI takes it (what a node answered is checked again here).
+fn ip<'a>(item: &dyn Item, value: &'a str) -> Result<&'a str, Refused> {
+    value
+        .parse::<std::net::IpAddr>()
+        .map(|_| value)
+        .map_err(|_| refused(item, "an interface is named by its IP address"))
+}
+
 fn unpair<'a>(item: &dyn Item, entry: &'a str) -> Result<(&'a str, &'a str), Refused> {
-    entry
+    let (at, value) = entry
         .split_once(' ')
-        .ok_or_else(|| refused(item, "an entry is an interface IP and a value"))
+        .ok_or_else(|| refused(item, "an entry is an interface IP and a value"))?;
+    Ok((ip(item, at)?, value))
 }
 
 impl Item for Cti {
@@ -103,9 +112,12 @@ impl Item for Cti {
                     .map_err(|_| refused(self, "a CTI interface's port is a number"))?;
                 Change::add_cti_interface(ip, port)
             }
-            (CLIENT_AUTH, Op::Add { value }) => Change::set_cti_client_auth(value, true),
+            (CLIENT_AUTH, Op::Add { value }) => Change::set_cti_client_auth(ip(self, value)?, true),
             (PROTOCOLS, Op::Add { value }) => {
                 let (ip, protocol) = unpair(self, value)?;
+                if !matches!(protocol, "TLSv1.2" | "TLSv1.3") {
+                    return Err(refused(self, "the plan adds TLSv1.2 or TLSv1.3 only"));
+                }
                 Change::add_cti_protocol(ip, protocol)
             }
             (CIPHERS, Op::Add { value }) => {
@@ -121,6 +133,11 @@ impl Item for Cti {
                 "the CTI plan only adds (an anchor, an interface, a value) and turns allowClientApp on",
             )),
         }
+    }
+    /// A trust anchor is known by its alias: the CLI lists names, not certificates (the plan
+    /// derives each alias from the certificate's fingerprint).
+    fn same_certificate(&self, a: &Trusted, b: &Trusted) -> bool {
+        a.label == b.label
     }
     /// A new interface is made requiring client certificates (`add <ip> <port> true true
     /// true`).

@@ -88,21 +88,15 @@ pub fn desired(read: &CtiRead, address: &str, anchors: &[Trusted]) -> Result<Sta
         }
     }
     want.insert(CIPHERS.into(), State::List(ciphers));
-    if !anchors.is_empty() {
-        let mut have: Vec<Trusted> = read
-            .trusts
-            .iter()
-            .map(|t| Trusted {
-                label: t.alias.clone(),
-                der: Vec::new(),
-            })
-            .collect();
-        for anchor in anchors {
-            if !have.iter().any(|h| h.same(anchor)) {
-                have.push(anchor.clone());
-            }
-        }
-        want.insert(TRUSTS.into(), State::Certificates(have));
+    // Only the anchors to add: a certificate item never removes, and one the node lists already
+    // (by its alias) plans nothing.
+    let new: Vec<Trusted> = anchors
+        .iter()
+        .filter(|a| !read.trusts.iter().any(|t| t.alias == a.label))
+        .cloned()
+        .collect();
+    if !new.is_empty() {
+        want.insert(TRUSTS.into(), State::Certificates(new));
     }
     want.insert(ALLOW_CLIENT_APP.into(), State::Setting("true".into()));
     Ok(want)
@@ -269,13 +263,19 @@ mod tests {
     #[test]
     fn an_alias_is_one_word_from_the_name_and_the_fingerprint() {
         assert_eq!(
-            alias(Some("Internal Private Root"), "AB12CD34EF56"),
-            "internal-private-root-ab12cd34"
+            alias(Some("Internal Private Root"), "AB12CD34EF5601234567"),
+            "internal-private-root-ab12cd34ef560123"
         );
-        assert_eq!(alias(Some("  ;rm -rf /  "), "00ff00ff11"), "rm-rf-00ff00ff");
-        assert_eq!(alias(None, "0123456789"), "anchor-01234567");
-        assert_eq!(alias(Some("***"), "0123456789"), "anchor-01234567");
-        let long = alias(Some(&"x".repeat(200)), "0123456789");
+        assert_eq!(
+            alias(Some("  ;rm -rf /  "), "00ff00ff11223344556677"),
+            "rm-rf-00ff00ff11223344"
+        );
+        assert_eq!(alias(None, "0123456789abcdef01"), "anchor-0123456789abcdef");
+        assert_eq!(
+            alias(Some("***"), "0123456789abcdef01"),
+            "anchor-0123456789abcdef"
+        );
+        let long = alias(Some(&"x".repeat(200)), "0123456789abcdef01");
         assert!(long.len() <= 64);
         assert!(vos::driver::cti::check_alias(&long).is_ok());
     }

@@ -69,7 +69,7 @@ pub(super) async fn node(
     if NodeKind::parse(&row.kind).ok() != Some(NodeKind::BroadWorks) {
         return Err(Refused::NotBroadWorks(row.fqdn).into());
     }
-    let ports = crate::posture::store::ports(services, context, node_id).await?;
+    let ports = crate::inventory::store::ports::ports(services, context, node_id).await?;
     Ok(Node {
         address: row.address.unwrap_or_else(|| row.fqdn.clone()),
         fqdn: row.fqdn,
@@ -214,8 +214,9 @@ fn chain_complete(chain: &[Vec<u8>]) -> bool {
     linked && (parsed.len() > 1 || parsed[0].self_signed)
 }
 
-/// The alias a trust anchor gets: its common name in letters, digits and `-`, then the start
-/// of its SHA-256 fingerprint (unique, and the same certificate always gets the same one).
+/// The alias a trust anchor gets: its common name in letters, digits and `-`, then the first
+/// 16 hex digits of its SHA-256 fingerprint (unique, and the same certificate always gets the
+/// same one).
 pub fn alias(subject_cn: Option<&str>, sha256: &str) -> String {
     let mut name = String::new();
     for c in subject_cn.unwrap_or("anchor").chars() {
@@ -230,7 +231,7 @@ pub fn alias(subject_cn: Option<&str>, sha256: &str) -> String {
     let start: String = sha256
         .chars()
         .filter(char::is_ascii_hexdigit)
-        .take(8)
+        .take(16)
         .collect::<String>()
         .to_ascii_lowercase();
     if name.is_empty() {
@@ -240,9 +241,18 @@ pub fn alias(subject_cn: Option<&str>, sha256: &str) -> String {
     }
 }
 
+/// The longest chain file taken (Webex's holds a few certificates).
+pub const MAX_CHAIN: usize = 256 * 1024;
+
 /// The CA certificates of the Webex chain file, each under its alias.
 pub(super) fn anchors(chain: &str) -> Result<Vec<Trusted>, Error> {
     let refused = |why: String| Error::field("chain", why);
+    if chain.len() > MAX_CHAIN {
+        return Err(refused(format!(
+            "at most {} KiB: the Webex CA chain is a few certificates",
+            MAX_CHAIN / 1024
+        )));
+    }
     let split = crate::certificates::chain::split(chain.as_bytes(), crate::dates::now())
         .map_err(refused)?;
     use crate::certificates::chain::Role;
@@ -256,14 +266,17 @@ pub(super) fn anchors(chain: &str) -> Result<Vec<Trusted>, Error> {
             "it holds no root certificate: the file from Partner Hub (CombinedCertChain) holds the root and the issuing CA, and both are required".into(),
         ));
     }
-    cas.into_iter()
-        .map(|p| {
-            let der = crate::reconcile::trust::der_of_pem(&p.pem)
-                .ok_or_else(|| refused("a certificate did not read back".into()))?;
-            Ok(Trusted {
-                label: alias(p.subject_cn.as_deref(), &p.fingerprint_sha256),
-                der,
-            })
-        })
-        .collect()
+    let mut out: Vec<Trusted> = Vec::new();
+    for piece in cas {
+        let der = crate::reconcile::trust::der_of_pem(&piece.pem)
+            .ok_or_else(|| refused("a certificate did not read back".into()))?;
+        let label = alias(piece.subject_cn.as_deref(), &piece.fingerprint_sha256);
+        if out.iter().any(|t| t.label == label) {
+            return Err(refused(format!(
+                "two certificates would get the alias {label}: aliases must differ"
+            )));
+        }
+        out.push(Trusted { label, der });
+    }
+    Ok(out)
 }

@@ -255,6 +255,13 @@ pub trait Item: Send + Sync {
         Vec::new()
     }
 
+    /// Whether two certificates of this item are the same: by their DER. A store that lists
+    /// its entries by name only (a BroadWorks trust anchor, known by its alias) matches by
+    /// name instead.
+    fn same_certificate(&self, a: &Trusted, b: &Trusted) -> bool {
+        a.same(b)
+    }
+
     /// Whether the list's order matters (config URIs: the first takes precedence). The plan
     /// then removes from the first entry out of place to the end and adds the rest in order.
     /// Default: no, a list is a set.
@@ -282,7 +289,7 @@ pub fn difference(item: &dyn Item, desired: &State, observed: &State) -> Option<
         (State::Certificates(want), State::Certificates(have)) => {
             let missing: Vec<Trusted> = want
                 .iter()
-                .filter(|w| !have.iter().any(|h| h.same(w)))
+                .filter(|w| !have.iter().any(|h| item.same_certificate(h, w)))
                 .cloned()
                 .collect();
             return (!missing.is_empty()).then(|| {

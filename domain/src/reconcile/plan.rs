@@ -53,7 +53,7 @@ pub fn plan_node(
                 _ => Vec::new(),
             };
             for certificate in want {
-                if !have.iter().any(|h| h.same(certificate)) {
+                if !have.iter().any(|h| item.same_certificate(h, certificate)) {
                     have.push(certificate.clone());
                     let op = Op::Import {
                         certificate: certificate.clone(),
@@ -207,7 +207,10 @@ pub fn apply_op(states: &mut States, item: &dyn Item, kind: NodeKind, op: &Op) {
                 .entry(item.key().to_owned())
                 .or_insert_with(|| State::Certificates(Vec::new()));
             if let State::Certificates(certificates) = entry {
-                if !certificates.iter().any(|c| c.same(certificate)) {
+                if !certificates
+                    .iter()
+                    .any(|c| item.same_certificate(c, certificate))
+                {
                     certificates.push(certificate.clone());
                 }
             }

@@ -31,13 +31,8 @@ impl Trusted {
         }
     }
 
-    /// Whether both are the same certificate, whatever names them. A store that lists its
-    /// entries by name only (a BroadWorks trust anchor's alias: `der` empty as read) is
-    /// matched by that name, which its item derives from the certificate.
+    /// Whether both are the same certificate, whatever names them.
     pub fn same(&self, other: &Trusted) -> bool {
-        if self.der.is_empty() || other.der.is_empty() {
-            return self.label == other.label;
-        }
         self.der == other.der
     }
 

@@ -27,7 +27,7 @@ password = "Plat-form!9"
 "#;
 
 /// The XSP and the AS, registered with credentials, host keys pinned, the CTI port set.
-async fn broadworks(app: &TestApp) -> (i64, i64, sim::Running) {
+async fn broadworks(app: &TestApp) -> (i64, i64, i64, sim::Running) {
     let running = sim::start_toml(FLEET, None).await.unwrap();
     let cluster = app.create_cluster("BroadWorks").await;
     let mut ids = Vec::new();
@@ -58,7 +58,7 @@ async fn broadworks(app: &TestApp) -> (i64, i64, sim::Running) {
         }
         ids.push(id);
     }
-    (ids[0], ids[1], running)
+    (cluster, ids[0], ids[1], running)
 }
 
 fn done(view: &Value) -> Vec<(&str, bool)> {
@@ -79,6 +79,25 @@ fn rules(view: &Value) -> Vec<&str> {
         .collect()
 }
 
+async fn posture_rules(app: &TestApp, cluster: i64) -> Vec<String> {
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/clusters/{cluster}/posture/scan"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: Value = response.json().await.unwrap();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn plan(app: &TestApp, node: i64, body: &Value) -> reqwest::Response {
     app.send_json(
         Method::POST,
@@ -91,7 +110,7 @@ async fn plan(app: &TestApp, node: i64, body: &Value) -> reqwest::Response {
 #[tokio::test]
 async fn an_xsp_is_brought_from_its_install_to_the_checklist_by_a_plan_and_the_probe_sees_it() {
     let app = spawn_admin().await;
-    let (xsp, as1, running) = broadworks(&app).await;
+    let (cluster, xsp, as1, running) = broadworks(&app).await;
     let path = format!("/api/v1/nodes/{xsp}/cti");
 
     let before = app.get_json(&path).await;
@@ -109,6 +128,11 @@ async fn an_xsp_is_brought_from_its_install_to_the_checklist_by_a_plan_and_the_p
     // TLS 1.1 only: the cloud's TLS 1.2 hello is refused.
     assert_eq!(rules(&before), ["tls12_refused"], "{before}");
     assert!(before["probe"]["tls12"]["Err"].is_string(), "{before}");
+    // The cluster's posture carries them, fixed on the CTI page.
+    let posture = posture_rules(&app, cluster).await;
+    for rule in ["cti:tls12", "cti:cti_interface", "cti_probe:tls12_refused"] {
+        assert!(posture.contains(&rule.to_owned()), "{rule}: {posture:?}");
+    }
 
     // The chain as Partner Hub delivers it: the root, then the issuing CA, in one file.
     let root = testkit::pki::Ca::new("Webex Test Root");
@@ -170,6 +194,14 @@ async fn an_xsp_is_brought_from_its_install_to_the_checklist_by_a_plan_and_the_p
     assert_eq!(negotiated["iana"], "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     assert_eq!(negotiated["openssl"], "ECDHE-RSA-AES128-GCM-SHA256");
     assert_eq!(negotiated["client_certificate_requested"], true);
+    let posture = posture_rules(&app, cluster).await;
+    assert!(
+        posture
+            .iter()
+            .all(|r| !r.starts_with("cti:") && !r.starts_with("cti_probe:")
+                || r == "cti:client_identity"),
+        "only the AS's step is left: {posture:?}"
+    );
     let node = running.fleet.index("xsp1.cti.test").unwrap();
     let aliases: Vec<String> = running
         .fleet

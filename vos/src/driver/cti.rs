@@ -15,7 +15,7 @@ pub const CERT_AUTH: &str =
     "/System/CommunicationUtility/DefaultSettings/ExternalAuthentication/CertificateAuthentication";
 pub const CLIENT_IDENTITY: &str = "/System/ClientIdentity";
 /// Where trust anchor files are copied (seed 003's example).
-pub const UPLOAD_DIR: &str = "/var/broadworks/tmp";
+pub use super::types::UPLOAD_DIR;
 
 pub use super::change::context;
 
@@ -184,9 +184,21 @@ mod tests {
         let back: Change = serde_json::from_value(stored.clone()).unwrap();
         assert_eq!(back, change);
         // A stored path that would reach `scp -t` with a second command is refused.
-        let mut tampered = stored;
-        tampered["upload"]["path"] = "/var/broadworks/tmp/a;reboot".into();
-        assert!(serde_json::from_value::<Change>(tampered).is_err());
+        for path in [
+            "/var/broadworks/tmp/a;reboot",
+            "/etc/cron.d/x.pem",
+            "/var/broadworks/tmp/../x.pem",
+            "/var/broadworks/tmp/sub/x.pem",
+            "/var/broadworks/tmp/.hidden",
+            "/var/broadworks/tmpx/a.pem",
+        ] {
+            let mut tampered = stored.clone();
+            tampered["upload"]["path"] = path.into();
+            assert!(
+                serde_json::from_value::<Change>(tampered).is_err(),
+                "{path}"
+            );
+        }
         for alias in ["", "a b", "a;b", "../x", &"a".repeat(65)] {
             assert!(Change::update_cti_trust(alias, &[1]).is_err(), "{alias:?}");
         }

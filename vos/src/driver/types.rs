@@ -66,19 +66,28 @@ impl TryFrom<Stored> for Upload {
     }
 }
 
+/// Where uploaded files go (seed 003's example): nowhere else.
+pub const UPLOAD_DIR: &str = "/var/broadworks/tmp";
+
 impl Upload {
-    /// `path`: absolute, of letters, digits, `/`, `.`, `-` and `_`, without `..`.
+    /// `path`: a file directly in [`UPLOAD_DIR`], its name of letters, digits, `.`, `-` and
+    /// `_`, not starting with `.`.
     pub fn new(path: &str, der: &[u8]) -> Result<Self, Refused> {
-        let ok = path.starts_with('/')
-            && path.len() <= 200
-            && !path.contains("..")
+        let ok = path.len() <= 200
             && path
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_'));
+                .strip_prefix(UPLOAD_DIR)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|name| {
+                    !name.is_empty()
+                        && !name.starts_with('.')
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+                });
         if !ok || der.is_empty() {
             return Err(Refused {
                 value: path.to_owned(),
-                why: "a file is an absolute path of letters, digits, '/', '.', '-' and '_' (no '..'), with a certificate",
+                why: "a file is copied to /var/broadworks/tmp/<name> only (a name of letters, digits, '.', '-' and '_'), with a certificate",
             });
         }
         Ok(Self {

@@ -16,6 +16,7 @@ use std::time::Duration;
 mod clusters;
 mod node_input;
 mod nodes;
+pub mod ports;
 pub use clusters::*;
 pub use node_input::*;
 pub use nodes::*;

@@ -2,11 +2,12 @@
 //! adding the certificate findings and the trust matrix's red cells, storing the report with
 //! its score (the trend), and the plan that fixes what the console can set.
 
+mod cti;
 mod findings;
 mod observe;
-mod ports;
 
-pub use ports::{ports, set_ports, SERVICES};
+/// Where a node's other services listen (the inventory keeps them; the posture probes them).
+pub use crate::inventory::store::ports::{ports, set_ports, SERVICES};
 
 use super::items::PLANNED;
 use super::{Fix, PosturePoint, PostureReport, Severity};
@@ -103,6 +104,7 @@ async fn scan_now(
     for (more, missed) in [
         findings::certificates(pool, cluster_id).await?,
         findings::trust(services, context, cluster_id).await?,
+        cti::findings(services, context, &nodes).await?,
     ] {
         findings.extend(more);
         gaps.extend(missed);
@@ -313,7 +315,7 @@ async fn looked(pool: &sqlx::PgPool, cluster_id: i64) -> Result<Vec<Looked>, Err
     )
     .fetch_all(pool)
     .await?;
-    let mut all_ports = ports::all(pool, cluster_id).await?;
+    let mut all_ports = crate::inventory::store::ports::all(pool, cluster_id).await?;
     Ok(rows
         .into_iter()
         .map(|r| Looked {

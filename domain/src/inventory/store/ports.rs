@@ -18,7 +18,7 @@ pub const SERVICES: [(&str, u16); 6] = [
 ];
 
 /// Every node's ports of the cluster that differ from the defaults.
-pub(super) async fn all(
+pub(crate) async fn all(
     pool: &sqlx::PgPool,
     cluster_id: i64,
 ) -> Result<HashMap<i64, HashMap<String, u16>>, Error> {
