@@ -48,7 +48,7 @@ pub fn ApplianceAccess(node_id: i64, #[prop(into)] admin: Signal<bool>) -> impl 
                                 {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
                             </button>
                         </ActionForm>
-                        <span class="text-xs text-slate-600">"Signs in, runs show version active, and reports the prompt, version and latency."</span>
+                        <span class="text-xs text-slate-600">"Signs in, runs a harmless command (show version active; help on BroadWorks), and reports what answered and the latency."</span>
                     </div>
                 })}
                 {move || test.value().get().map(|result| match result {

@@ -62,8 +62,10 @@ pub fn NodePage() -> impl IntoView {
     let admin = Signal::derive(is_admin);
     // Once the node is known, the scan panel stays (reloads of the report do not reset it).
     let known = RwSignal::new(false);
+    let broadworks = RwSignal::new(false);
     Effect::new(move |_| {
-        if report.get().is_some_and(|r| r.is_ok()) {
+        if let Some(Ok(report)) = report.get() {
+            broadworks.set(report.node.kind == NodeKind::BroadWorks);
             known.set(true);
         }
     });
@@ -86,10 +88,13 @@ pub fn NodePage() -> impl IntoView {
             // Beside what the endpoints serve, what the node holds; with their own data and
             // actions, so that a scan or an edit does not reload them.
             <Show when=move || known.get()>
-                <CertificateStores node_id=id() admin />
-                <section class="rounded-lg border border-slate-200 bg-white px-5 py-3 shadow-sm">
-                    <a class="text-sm font-medium text-indigo-700 underline" href=move || format!("/nodes/{}/certificate", id())>"CA-signed certificate: generate a CSR, check and upload the signed certificate, or regenerate a self-signed one"</a>
-                </section>
+                // A BroadWorks node has no VOS certificate stores: its CTI page reads what it holds.
+                <Show when=move || !broadworks.get()>
+                    <CertificateStores node_id=id() admin />
+                    <section class="rounded-lg border border-slate-200 bg-white px-5 py-3 shadow-sm">
+                        <a class="text-sm font-medium text-indigo-700 underline" href=move || format!("/nodes/{}/certificate", id())>"CA-signed certificate: generate a CSR, check and upload the signed certificate, or regenerate a self-signed one"</a>
+                    </section>
+                </Show>
                 <NodeConnectedUsers node_id=id() />
                 <ApplianceAccess node_id=id() admin />
             </Show>

@@ -56,6 +56,10 @@ pub async fn queue_store_read(
     context: &RequestContext,
     node_id: i64,
 ) -> Result<(), Error> {
+    // A BroadWorks node has no VOS stores (its trust anchors are read by its CTI page).
+    if node_row(pool, node_id).await?.dialect() == vos::ssh::Dialect::BroadWorks {
+        return Ok(());
+    }
     let payload = context.on_behalf(OfNode { node_id });
     let job = <StoreRead as crate::jobs::Kind>::job(payload, context.actor())
         .once_at_a_time(format!("store_read:{node_id}"));

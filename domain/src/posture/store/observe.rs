@@ -205,7 +205,11 @@ async fn network(node: &Looked) -> Network {
         }
     }
     let mut tls = Vec::new();
-    if node.endpoints.is_empty() && !node.kind.default_endpoints().is_empty() {
+    // A BroadWorks node's CTI port is probed as the CTI page probes it (`super::cti`).
+    if node.endpoints.is_empty()
+        && !node.kind.default_endpoints().is_empty()
+        && node.kind != NodeKind::BroadWorks
+    {
         gaps.push(node.gap(
             "TLS versions",
             "the node has no HTTPS endpoint in the inventory: add its ports",
