@@ -1,3 +1,4 @@
+// Runs after foundation.spec (files run in name order, one server: it expects no cluster yet).
 // A BroadWorks XSP's CTI interface in Chromium against the simulator (seed 003): a default
 // install's checklist and probe (TLS 1.2 refused), the Webex CA chain (made by the openssl CLI)
 // pasted into the plan, the plan applied over SSH, and the checklist and probe afterwards.
