@@ -58,6 +58,19 @@ where
     Signal::derive(move || value.get().and_then(Result::err))
 }
 
+/// Opens the plan page once an action has made a plan (`made`: its value, the plan's id).
+pub fn open_plan_when_made<V>(made: V)
+where
+    V: Get<Value = Option<Result<i64, AppError>>> + Send + Sync + 'static,
+{
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(plan)) = made.get() {
+            navigate(&format!("/plans/{plan}"), Default::default());
+        }
+    });
+}
+
 /// The messages for `field` in an action's last error (empty when none).
 pub fn field_errors(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Vec<String>> {
     Signal::derive(move || {

@@ -7,7 +7,6 @@ use crate::pages::policy::admin_signal;
 use crate::server_fns::cti::{load_cti, PlanCti};
 use domain::cti::{CtiProbe, CtiView, Step};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn CtiPage() -> impl IntoView {
@@ -16,12 +15,7 @@ pub fn CtiPage() -> impl IntoView {
     let again = RwSignal::new(0u32);
     let page = Resource::new(move || (id(), again.get()), |(id, _)| load_cti(id));
     let admin = admin_signal();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(plan)) = plan.value().get() {
-            navigate(&format!("/plans/{plan}"), Default::default());
-        }
-    });
+    open_plan_when_made(plan.value());
     view! {
         <Layout title="CTI interface">
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading the node and probing its CTI port…"</p> }>

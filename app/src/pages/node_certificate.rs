@@ -11,7 +11,6 @@ use crate::server_fns::trust::{
 use domain::trust::csr::{Csr, Regenerated};
 use domain::trust::upload::UploadFindings;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn NodeCertificatePage() -> impl IntoView {
@@ -40,12 +39,7 @@ fn CertificateSigning(node_id: i64, #[prop(into)] admin: Signal<bool>) -> impl I
         #[cfg(not(feature = "hydrate"))]
         let _ = (ev, text, note);
     };
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(plan)) = plan.value().get() {
-            navigate(&format!("/plans/{plan}"), Default::default());
-        }
-    });
+    open_plan_when_made(plan.value());
     let findings = move || match check.value().get() {
         Some(Ok(findings)) => {
             Some(view! { <Findings findings node_id admin=admin.get() text plan /> }.into_any())

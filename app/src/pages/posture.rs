@@ -8,7 +8,6 @@ use crate::pages::policy::admin_signal;
 use crate::server_fns::posture::{load_posture, PlanPosture, ScanPosture};
 use domain::posture::{Finding, Fix, Grade, PosturePoint, PostureReport, PostureView, Severity};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 fn badge(severity: Severity) -> &'static str {
     match severity {
@@ -45,12 +44,7 @@ pub fn PosturePage() -> impl IntoView {
         |(id, _)| load_posture(id),
     );
     let admin = admin_signal();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(plan)) = plan.value().get() {
-            navigate(&format!("/plans/{plan}"), Default::default());
-        }
-    });
+    open_plan_when_made(plan.value());
     view! {
         <Layout title="Security posture">
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>

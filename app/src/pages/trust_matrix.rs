@@ -12,7 +12,6 @@ use crate::server_fns::trust::{
 use domain::trust::matrix::{Cell, Matrix, Server};
 use domain::trust::verify::Verdict;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 fn word(verdict: Verdict) -> &'static str {
     match verdict {
@@ -61,12 +60,7 @@ pub fn TrustMatrixPage() -> impl IntoView {
         |(id, ..)| load_trust_matrix(id),
     );
     let admin = admin_signal();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(plan)) = plan.value().get() {
-            navigate(&format!("/plans/{plan}"), Default::default());
-        }
-    });
+    open_plan_when_made(plan.value());
     view! {
         <Layout title="Trust matrix">
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading…"</p> }>

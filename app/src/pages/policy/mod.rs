@@ -8,7 +8,9 @@ mod listener;
 mod operations;
 mod sharing;
 
-use crate::components::{minute, EmptyState, ErrorBox, Layout, Section, Table, BUTTON};
+use crate::components::{
+    minute, open_plan_when_made, EmptyState, ErrorBox, Layout, Section, Table, BUTTON,
+};
 use crate::server_fns::auth::whoami;
 use crate::server_fns::policy::{
     load_operations, load_policies, load_policy, AdoptNode, FollowPolicy, LeavePolicy, MakePlan,
@@ -16,7 +18,6 @@ use crate::server_fns::policy::{
 };
 use domain::access_policy::ClusterStanding;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 pub(crate) fn admin_signal() -> Signal<bool> {
     let me = Resource::new(|| (), |_| whoami());
@@ -123,12 +124,7 @@ pub fn ClusterPolicyPage() -> impl IntoView {
         |(id, ..)| load_operations(id),
     );
     let admin = admin_signal();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(plan)) = make.value().get() {
-            navigate(&format!("/plans/{plan}"), Default::default());
-        }
-    });
+    open_plan_when_made(make.value());
     view! {
         <Layout title="Access policy">
             <operations::RestartProgress restart rolling changed />

@@ -4,15 +4,14 @@
 
 use super::Section;
 use crate::components::{
-    error_of, field_errors, minute, ActionError, ErrorBox, FieldError, Table, BUTTON,
-    BUTTON_SECONDARY, INPUT, LABEL,
+    error_of, field_errors, minute, open_plan_when_made, ActionError, ErrorBox, FieldError, Table,
+    BUTTON, BUTTON_SECONDARY, INPUT, LABEL,
 };
 use crate::error::AppError;
 use crate::pages::policy::StateWord;
 use crate::server_fns::proxymaps::{MapPage, PlanRollout, RolloutForm, SaveRollout};
 use domain::proxy_maps::rollout::{NodePropagation, PropagationView};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 /// The propagation as the page loads it: `None` until the browser asks (the nodes are read
 /// over SSH, which a page render should not wait for).
@@ -37,12 +36,7 @@ pub fn Rollout(
     let settings = page.rollout.clone();
     let save = ServerAction::<SaveRollout>::new();
     let plan = ServerAction::<PlanRollout>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(plan)) = plan.value().get() {
-            navigate(&format!("/plans/{plan}"), Default::default());
-        }
-    });
+    open_plan_when_made(plan.value());
     // Planning takes the form as it stands (saved first when it differs).
     let [first_ref, fallback_ref, frequency_ref, restrict_ref] =
         [(); 4].map(|_| NodeRef::<leptos::html::Input>::new());
