@@ -2,7 +2,7 @@
 // scanned certificates, store reads and connected-agent samples behind, so that every page is
 // checked with data in it and not only as an empty state.
 // axe-core (Deque's rules, WCAG 2.1 A and AA) in Chromium: no serious or critical violation on
-// any page.
+// any kind of page (`consolePaths`).
 import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { ADMIN, signInAndWait, hydrated, consolePaths } from './support.mjs';
@@ -33,7 +33,7 @@ test('the sign-in page has no serious accessibility violations', async ({ page }
   await check(page, ['/login']);
 });
 
-test('every page of the console has no serious accessibility violations', async ({ page }) => {
+test('every kind of page of the console has no serious accessibility violations', async ({ page }) => {
   test.setTimeout(300_000);
   await signInAndWait(page, ADMIN);
   const paths = await consolePaths(page);

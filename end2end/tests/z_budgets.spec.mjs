@@ -1,5 +1,5 @@
 // Runs after the other specs (files run in name order, one server), with their data in the
-// pages. The first-visit budget: every page of the console, opened with an empty cache, moves at
+// pages. The first-visit budget: every kind of page of the console, opened with an empty cache, moves at
 // most 500 KB (HTML, CSS, JS, the main wasm module and the modules of its page group, as
 // compressed on the wire, headers included). A page that grows the bundle past it fails here;
 // the cure is a group with room in app/src/pages/mod.rs (BUDGET_LOG=1 prints every page's figure;
@@ -7,7 +7,7 @@
 import { test, expect } from '@playwright/test';
 import { ADMIN, signInAndWait, consolePaths, firstVisit } from './support.mjs';
 
-test('every page of the console moves at most 500 KB on a first visit', async ({ browser, page, baseURL }) => {
+test('every kind of page of the console moves at most 500 KB on a first visit', async ({ browser, page, baseURL }) => {
   test.setTimeout(300_000);
   await signInAndWait(page, ADMIN);
   const session = await page.context().storageState();

@@ -346,8 +346,8 @@ async fn the_demo_fleet_runs_and_is_registered_with_its_accounts() {
         .unwrap();
     assert_eq!(
         nodes.len(),
-        12,
-        "two each of Finesse, CUIC, LiveData, IdS, UCCX and proxies"
+        14,
+        "two each of Finesse, CUIC, LiveData, IdS, UCCX and proxies, a BroadWorks XSP and AS"
     );
     for node in &nodes {
         let tags = node["tags"].as_array().unwrap();
@@ -383,8 +383,8 @@ async fn the_demo_fleet_runs_and_is_registered_with_its_accounts() {
         .await
         .unwrap();
     assert_eq!(agents["totals"]["total"], 91, "{agents}");
-    // At start the console reads every demo node's certificate stores by itself (audited as
-    // system:demo), so a new user's node pages are not empty.
+    // At start the console reads every demo VOS node's certificate stores by itself (audited as
+    // system:demo), so a new user's node pages are not empty; the BroadWorks nodes have none.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     loop {
         let audit: serde_json::Value = http
