@@ -2,6 +2,7 @@
 //! directory, the one-time setup link, `user add`, HTTPS, and a clean stop on SIGTERM.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -12,6 +13,15 @@ struct Running {
     data: PathBuf,
     /// What it wrote to standard error after it started listening.
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// A test that fails leaves nothing running: the server is the leader of its own process
+/// group, and the group (its demo's gatehouse-proxy children too) is killed with it.
+impl Drop for Running {
+    fn drop(&mut self) {
+        // SAFETY: signalling the process group our own child leads.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+    }
 }
 
 fn data_dir(name: &str) -> PathBuf {
@@ -25,6 +35,7 @@ fn data_dir(name: &str) -> PathBuf {
 fn serve(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
     let port = testkit::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .process_group(0)
         .arg("serve")
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
