@@ -196,3 +196,59 @@ impl Drive for Cti {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_read_from_a_node_reaches_its_cli_only_as_one_checked_argument() {
+        let kind = NodeKind::BroadWorks;
+        let add = |value: &str| Op::Add {
+            value: value.into(),
+        };
+        let typed =
+            |item: &Cti, value: &str| item.command(kind, &add(value)).map(|c| c.to_string());
+        assert_eq!(
+            typed(&PROTOCOLS_ITEM, "10.0.0.5 TLSv1.2").unwrap(),
+            "/Interface/CTI/CTIServer/SSLSettings/Protocols> add 10.0.0.5 TLSv1.2"
+        );
+        for hostile in [
+            "1.2.3.4;reboot 8012",
+            "xsp.example.com 8012",
+            "10.0.0.5\n 8012",
+            "10.0.0.5 80 12",
+        ] {
+            assert!(typed(&INTERFACE_ITEM, hostile).is_err(), "{hostile:?}");
+        }
+        assert!(typed(&CLIENT_AUTH_ITEM, "10.0.0.5;x").is_err());
+        assert!(
+            typed(&PROTOCOLS_ITEM, "10.0.0.5 SSLv3").is_err(),
+            "only TLS 1.2 or 1.3 added"
+        );
+        assert!(
+            typed(&CIPHERS_ITEM, "10.0.0.5 ECDHE-RSA-AES128-GCM-SHA256").is_err(),
+            "IANA names only"
+        );
+        assert!(typed(&CLIENT_IDENTITY_ITEM, "a b").is_err());
+        let remove = Op::Remove {
+            value: "10.0.0.5 TLSv1.1".into(),
+            index: 1,
+        };
+        assert!(
+            PROTOCOLS_ITEM.command(kind, &remove).is_err(),
+            "the plan never removes"
+        );
+        let anchor = |label: &str, der: Vec<u8>| Trusted {
+            label: label.into(),
+            der,
+        };
+        assert!(
+            TRUSTS_ITEM.same_certificate(&anchor("root-01", vec![]), &anchor("root-01", vec![1]))
+        );
+        assert!(
+            !TRUSTS_ITEM.same_certificate(&anchor("root-01", vec![1]), &anchor("root-02", vec![1]))
+        );
+        assert!(TRUSTS_ITEM.supports(NodeKind::Finesse).is_err());
+    }
+}

@@ -6,9 +6,8 @@ use super::items::{
     pair, ALLOW_CLIENT_APP, CIPHERS, CLIENT_AUTH, CLIENT_IDENTITY, DRIVEN, INTERFACE, PROTOCOLS,
     TRUSTS,
 };
-use super::store::{anchors, node, read_settings, Refused, SUBJECT};
+use super::store::{anchors, node, read, Refused, SUBJECT};
 use super::{checklist, recommended, CtiRead, CTI_PORT, WEBEX_CLIENT};
-use crate::appliances::drivers::Purpose;
 use crate::audit::store::record;
 use crate::auth::principal::RequestContext;
 use crate::reconcile::drive::Drive;
@@ -117,15 +116,9 @@ pub async fn plan(
         Some(text) if !text.trim().is_empty() => anchors(text)?,
         _ => Vec::new(),
     };
-    let read = crate::appliances::store::with_node(
-        services,
-        context,
-        node_id,
-        Purpose::Read,
-        |driver| async move { read_settings(&*driver).await },
-    )
-    .await?
-    .map_err(|failure| Refused::Unread(failure.to_string()))?;
+    let read = read(services, context, node_id)
+        .await?
+        .map_err(Refused::Unread)?;
     let missing = checklist(&read).iter().filter(|s| !s.done).count();
     let new_anchors = anchors
         .iter()

@@ -101,6 +101,24 @@ pub async fn read_settings<D: CtiSettings + ?Sized>(driver: &D) -> Result<CtiRea
     })
 }
 
+/// The node's CTI settings read over SSH now (a read: nothing pinned, nothing audited), or why
+/// not, in words.
+pub(super) async fn read(
+    services: &Services,
+    context: &RequestContext,
+    node_id: i64,
+) -> Result<Result<CtiRead, String>, Error> {
+    let read = crate::appliances::store::with_node(
+        services,
+        context,
+        node_id,
+        Purpose::Read,
+        |driver| async move { read_settings(&*driver).await },
+    )
+    .await?;
+    Ok(read.map_err(|failure: NodeFailure| failure.to_string()))
+}
+
 /// The node's CTI interface now: read, judged and probed. A read (no host key is pinned, no
 /// audit entry written).
 #[tracing::instrument(skip_all, fields(actor = %context.actor(), node_id))]
@@ -111,15 +129,8 @@ pub async fn view(
 ) -> Result<CtiView, Error> {
     context.require_reader()?;
     let node = node(services, context, node_id).await?;
-    let reading = crate::appliances::store::with_node(
-        services,
-        context,
-        node_id,
-        Purpose::Read,
-        |driver| async move { read_settings(&*driver).await },
-    );
-    let (read, probed) = tokio::join!(reading, probe(&node));
-    let read = read?.map_err(|failure: NodeFailure| failure.to_string());
+    let (read, probed) = tokio::join!(read(services, context, node_id), probe(&node));
+    let read = read?;
     let server = match &read {
         Ok(r) if r.client_identities.is_some() => "AS",
         Ok(_) => "XSP|ADP",
@@ -279,4 +290,29 @@ pub(super) fn anchors(chain: &str) -> Result<Vec<Trusted>, Error> {
         out.push(Trusted { label, der });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain_complete;
+
+    #[test]
+    fn a_chain_is_complete_when_it_reaches_a_root_or_carries_its_issuing_ca() {
+        let root = testkit::pki::Ca::new("CTI Test Root");
+        let issuing = root.intermediate("CTI Test Issuing CA");
+        let leaf = issuing.leaf(&["xsp1.example.com"]);
+        let leaf = leaf.der.to_vec();
+        assert!(
+            !chain_complete(std::slice::from_ref(&leaf)),
+            "the leaf alone"
+        );
+        assert!(chain_complete(&[leaf.clone(), issuing.der().to_vec()]));
+        assert!(
+            !chain_complete(&[leaf.clone(), root.der().to_vec()]),
+            "the issuing CA left out"
+        );
+        assert!(chain_complete(&[root.der().to_vec()]), "self-signed");
+        assert!(!chain_complete(&[]));
+        assert!(!chain_complete(&[vec![0x30, 0x00]]), "no certificate");
+    }
 }
