@@ -18,9 +18,9 @@
 #           more work than nginx does.
 #
 # Fairness. Each proxy gets one core and one thread of work: both are pinned to core 1
-# (`taskset -c 1`), nginx with `worker_processes 1`, the engine with TOKIO_WORKER_THREADS=1
-# (tokio's one worker; its other thread is the main thread, which watches the configuration
-# file). The load generator (wrk, one thread, HTTP/1.1 over TLS, kept-alive connections) and
+# (`taskset -c 1`), nginx with `worker_processes 1`, the engine with GATEHOUSE_PROXY_WORKERS=1
+# (one worker thread serving the connections; its other thread is the main thread, which
+# accepts them and watches the configuration file, as nginx's master process watches). The load generator (wrk, one thread, HTTP/1.1 over TLS, kept-alive connections) and
 # the upstream run on core 0 (the upstream on core 2 when the machine has one). Both proxies
 # close a client connection after 500 requests (the installer's keepalive_requests), so TLS
 # handshakes are in the figures, amortised alike. The engine runs every check it runs in
@@ -172,7 +172,7 @@ nginx -t -q -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log"
     || die "nginx refuses the bench configuration"
 
 log "starting gatehouse-proxy and nginx (both on core $PROXY_CORE)"
-GATEHOUSE_PROXY_LOG=warn TOKIO_WORKER_THREADS=1 taskset -c "$PROXY_CORE" \
+GATEHOUSE_PROXY_LOG=warn GATEHOUSE_PROXY_WORKERS=1 taskset -c "$PROXY_CORE" \
     "$PROXY_BIN" run --config "$TMP/engine.json" --instance bench 2>"$TMP/engine.log" &
 ENGINE_PID=$!
 PIDS+=("$ENGINE_PID")
@@ -310,7 +310,7 @@ field() { # field N of every round of PROXY.PATH
 echo
 echo "Proxy engine vs nginx: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo))"
 echo "load average before the run: $LOAD_BEFORE (1, 5, 15 min; 0 is an idle machine)"
-echo "engine: gatehouse-proxy $("$PROXY_BIN" --version | awk '{print $2}'), 1 tokio worker (TOKIO_WORKER_THREADS=1; $engine_threads OS threads in all), core $PROXY_CORE"
+echo "engine: gatehouse-proxy $("$PROXY_BIN" --version | awk '{print $2}'), 1 worker (GATEHOUSE_PROXY_WORKERS=1; $engine_threads OS threads in all), core $PROXY_CORE"
 echo "nginx:  $(nginx -v 2>&1 | sed 's/^nginx version: //'), $nginx_workers worker process (worker_processes 1), core $PROXY_CORE"
 echo "client TLS: engine $(tls_of "$ENGINE_PORT"), nginx $(tls_of "$NGINX_PORT"); upstream: gatehouse-sim (1 tokio worker, core $UPSTREAM_CORE)"
 echo "load: wrk, 1 thread, $CONNS connections, HTTP/1.1, core $LOAD_CORE; ${SECS} s per measure, median of $ROUNDS rounds"

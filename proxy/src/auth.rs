@@ -11,8 +11,10 @@ use crate::{lock, now};
 use proxyconf::Session;
 use ring::hmac;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Upper bounds on what is remembered (a flood of names or addresses cannot grow memory).
@@ -22,6 +24,10 @@ const MAX_SESSIONS: usize = 100_000;
 pub struct Auth {
     key: hmac::Key,
     credentials: Mutex<HashMap<String, Believed>>,
+    /// Counts changes to what is believed (see [`Memo`]).
+    generation: AtomicU64,
+    /// The key of the connections' memos (SipHash, random per process).
+    memo_key: RandomState,
     /// By address, then by user: a request looks its session up without allocating, and a
     /// WebSocket's check reads only its address's users.
     sessions: Mutex<Sessions>,
@@ -50,6 +56,22 @@ struct Believed {
     until: Instant,
 }
 
+/// What one client connection was last believed: a keyed hash (64 bits) of the
+/// `Authorization` value it sent and the user that value names, good while nothing in the book
+/// changed and the belief lasts. A next request carrying the same value on the connection is
+/// not read and checked again (the base64, the keyed hash of the password, the book's lock).
+/// Any change to the book (a belief added, replaced, expired or forgotten, the valid users read
+/// anew, a configuration put in force) ends every connection's memo.
+#[derive(Default)]
+pub(crate) struct Memo(Mutex<Option<Remembered>>);
+
+struct Remembered {
+    tag: u64,
+    user: Arc<str>,
+    generation: u64,
+    until: Instant,
+}
+
 struct Tracked {
     first: u64,
     last: u64,
@@ -66,8 +88,49 @@ impl Auth {
         Auth {
             key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system has randomness"),
             credentials: Mutex::default(),
+            generation: AtomicU64::new(0),
+            memo_key: RandomState::new(),
             sessions: Mutex::default(),
         }
+    }
+
+    /// The count of changes to what is believed; read before a check whose result a memo
+    /// keeps.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Something that decides what is believed changed: every memo ends.
+    pub(crate) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The user `memo` names for the `Authorization` value `value`, if it still stands.
+    pub(crate) fn recall(&self, memo: &Memo, value: &[u8]) -> Option<Arc<str>> {
+        let memo = lock(&memo.0);
+        let r = memo.as_ref()?;
+        (r.generation == self.generation()
+            && r.tag == self.memo_key.hash_one(value)
+            && r.until > Instant::now())
+        .then(|| r.user.clone())
+    }
+
+    /// Keeps in `memo` that `value` was believed as `user` until `until`, as of `generation`
+    /// (read before the check).
+    pub(crate) fn memorise(
+        &self,
+        memo: &Memo,
+        value: &[u8],
+        user: Arc<str>,
+        generation: u64,
+        until: Instant,
+    ) {
+        *lock(&memo.0) = Some(Remembered {
+            tag: self.memo_key.hash_one(value),
+            user,
+            generation,
+            until,
+        });
     }
 
     fn tag(&self, user: &str, password: &str) -> hmac::Tag {
@@ -78,21 +141,22 @@ impl Auth {
         ctx.sign()
     }
 
-    /// Whether these credentials were checked against Finesse within the cache time.
-    pub fn believed(&self, user: &str, password: &str) -> bool {
+    /// Whether these credentials were checked against Finesse within the cache time: until
+    /// when they are believed.
+    pub fn believed(&self, user: &str, password: &str) -> Option<Instant> {
         let credentials = lock(&self.credentials);
-        let Some(b) = credentials.get(user) else {
-            return false;
-        };
+        let b = credentials.get(user)?;
         if b.until <= Instant::now() {
-            return false;
+            return None;
         }
         let mut message = Vec::with_capacity(8 + user.len() + password.len());
         message.extend_from_slice(&(user.len() as u64).to_be_bytes());
         message.extend_from_slice(user.as_bytes());
         message.extend_from_slice(password.as_bytes());
         // Constant time: ring compares the tags.
-        hmac::verify(&self.key, &message, b.tag.as_ref()).is_ok()
+        hmac::verify(&self.key, &message, b.tag.as_ref())
+            .is_ok()
+            .then_some(b.until)
     }
 
     /// Finesse accepted these credentials: believe them for `secs` (they replace the user's
@@ -114,11 +178,13 @@ impl Auth {
                 until: Instant::now() + Duration::from_secs(secs),
             },
         );
+        self.changed();
     }
 
     /// Forgets `user`'s cached credentials and sessions (revoked).
     pub fn forget(&self, user: &str) {
         lock(&self.credentials).remove(user);
+        self.changed();
         lock(&self.sessions).retain(|u, _, _| u != user);
     }
 
@@ -205,7 +271,13 @@ impl Auth {
     /// Drops expired credentials, and sessions idle for the credential time with nothing open.
     pub fn expire(&self, settings: &proxyconf::Auth) {
         let now = Instant::now();
-        lock(&self.credentials).retain(|_, b| b.until > now);
+        let mut credentials = lock(&self.credentials);
+        let before = credentials.len();
+        credentials.retain(|_, b| b.until > now);
+        if credentials.len() != before {
+            self.changed();
+        }
+        drop(credentials);
         let idle = Duration::from_secs(settings.credential_cache_secs);
         lock(&self.sessions).retain(|_, _, t| t.websockets > 0 || t.last_at.elapsed() < idle);
     }
@@ -275,6 +347,55 @@ pub fn login_ids(xml: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connections_memo_stands_only_for_the_same_value_while_nothing_believed_changes() {
+        let auth = Auth::new();
+        let memo = Memo::default();
+        let value = b"Basic YWdlbnQxOkFnZW50IXBhc3Mx";
+        let later = Instant::now() + Duration::from_secs(60);
+        let recalled =
+            |auth: &Auth, value: &[u8]| auth.recall(&memo, value).as_deref().map(str::to_owned);
+        assert_eq!(recalled(&auth, value), None, "nothing remembered yet");
+        auth.remember("agent1", "Agent!pass1", 60);
+        let until = auth.believed("agent1", "Agent!pass1").expect("believed");
+        assert!(auth.believed("agent1", "Agent!pass2").is_none());
+        let generation = auth.generation();
+        auth.memorise(&memo, value, "agent1".into(), generation, until);
+        assert_eq!(recalled(&auth, value).as_deref(), Some("agent1"));
+        assert_eq!(
+            recalled(&auth, b"Basic YWdlbnQxOkFnZW50IXBhc3My"),
+            None,
+            "another value"
+        );
+        // Anything that changes what is believed ends the memo: a new password of anyone…
+        auth.remember("agent2", "x", 60);
+        assert_eq!(recalled(&auth, value), None);
+        // …a revoke, the valid users read anew (or a configuration put in force)…
+        for change in [
+            &(|a: &Auth| a.forget("agent2")) as &dyn Fn(&Auth),
+            &|a: &Auth| a.changed(),
+        ] {
+            auth.memorise(&memo, value, "agent1".into(), auth.generation(), until);
+            assert!(recalled(&auth, value).is_some());
+            change(&auth);
+            assert_eq!(recalled(&auth, value), None);
+        }
+        // …and a memo made before a change never stands (the generation read before the check).
+        let before = auth.generation();
+        auth.forget("agent1");
+        auth.memorise(&memo, value, "agent1".into(), before, later);
+        assert_eq!(recalled(&auth, value), None);
+        // Its time runs out with the belief's.
+        auth.memorise(
+            &memo,
+            value,
+            "agent1".into(),
+            auth.generation(),
+            Instant::now(),
+        );
+        assert_eq!(recalled(&auth, value), None);
+    }
 
     #[test]
     fn a_finesse_user_list_gives_its_login_ids_and_the_book_answers_by_them() {

@@ -54,6 +54,7 @@ mod statics;
 pub mod status;
 mod tls;
 mod upstream;
+pub mod workers;
 
 use arc_swap::ArcSwap;
 use proxyconf::{Config, Problem, Refusal, Report};
@@ -209,6 +210,8 @@ impl Engine {
         self.listeners.bind(self, &loaded).await?;
         self.statics.configure(&loaded.config.auth);
         self.live.store(loaded.clone());
+        // What is believed may depend on it (the valid users' login, the cache's time).
+        self.auth.changed();
         self.listeners.retire(&loaded);
         Ok(())
     }

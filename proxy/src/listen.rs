@@ -154,7 +154,7 @@ async fn accept(
             return;
         };
         let _ = tcp.set_nodelay(true);
-        tokio::spawn(connection(engine, address, tcp, peer));
+        crate::workers::hand_over(tcp, move |tcp| connection(engine, address, tcp, peer));
     }
 }
 
@@ -208,12 +208,14 @@ async fn connection(
     let conn = Arc::new(Conn {
         engine: engine.clone(),
         peer,
+        peer_value: chain::address_value(ip),
         port,
         sni,
         handle,
         over_limit,
         requests: AtomicU32::new(0),
         activity: chain::Activity::default(),
+        believed: Default::default(),
     });
     let watched = conn.clone();
     let service = hyper::service::service_fn(move |req| chain::handle(conn.clone(), req));

@@ -48,6 +48,10 @@ enum Command {
         /// This instance's name in reports and logs (`proxy-a`).
         #[arg(long, env = "GATEHOUSE_PROXY_INSTANCE", default_value = "proxy")]
         instance: String,
+        /// Threads serving clients, each with the connections it was handed (default: one per
+        /// CPU the process may use).
+        #[arg(long, env = "GATEHOUSE_PROXY_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+        workers: Option<u16>,
     },
     /// Read FILE as `run` would (its certificate and key files included) and list its problems.
     Check { config: PathBuf },
@@ -61,7 +65,9 @@ fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // This thread accepts, follows the configuration and keeps house; the workers serve the
+    // connections (proxy::workers).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -71,6 +77,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Run { workers, .. } = &cli.command {
+        let count = workers.map_or_else(
+            || std::thread::available_parallelism().map_or(1, usize::from),
+            usize::from,
+        );
+        if let Err(e) = proxy::workers::start(count) {
+            eprintln!("gatehouse-proxy: cannot start its workers: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     runtime.block_on(async {
         match cli.command {
             Command::Check { config } => check(&config),

@@ -45,8 +45,10 @@ pub(crate) struct Client(Arc<Pool>);
 
 struct Pool {
     connector: Connector,
-    /// Per route's internal side; made with the configuration, so looking one up takes no lock.
-    idle: HashMap<HostPort, Arc<Slot>>,
+    /// Per route's internal side and per worker (a connection is driven by the thread whose
+    /// event loop it is registered with); made with the configuration, so looking one up takes
+    /// no lock.
+    idle: HashMap<HostPort, Box<[Arc<Slot>]>>,
 }
 
 type Slot = Mutex<Vec<Idle>>;
@@ -62,7 +64,12 @@ pub(crate) fn client(tls: Arc<rustls::ClientConfig>, config: &Config) -> Client 
     let idle = config
         .routes
         .iter()
-        .map(|r| (r.internal.clone(), Arc::new(Slot::default())))
+        .map(|r| {
+            let slots = (0..crate::workers::places())
+                .map(|_| Arc::new(Slot::default()))
+                .collect();
+            (r.internal.clone(), slots)
+        })
         .collect();
     Client(Arc::new(Pool {
         connector: Connector::new(tls, config),
@@ -83,7 +90,8 @@ impl Client {
             let host = HeaderValue::from_str(&upstream.to_string())?;
             req.headers_mut().insert(header::HOST, host);
         }
-        let slot = self.0.idle.get(upstream);
+        let place = crate::workers::place();
+        let slot = self.0.idle.get(upstream).and_then(|s| s.get(place));
         loop {
             let kept = slot.and_then(|s| checkout(s));
             let reused = kept.is_some();
@@ -154,7 +162,7 @@ impl Client {
     /// Closes connections idle too long (the answers' ends check too; this catches upstreams
     /// no request goes to any more).
     pub(crate) fn prune(&self) {
-        for slot in self.0.idle.values() {
+        for slot in self.0.idle.values().flatten() {
             lock(slot).retain(|c| c.since.elapsed() < IDLE_FOR);
         }
     }

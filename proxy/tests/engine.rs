@@ -69,6 +69,16 @@ struct Rig {
 /// A scratch directory removed when dropped.
 struct Dir(PathBuf);
 
+/// A `gatehouse-proxy` process, killed when the test ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 impl Drop for Dir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -1610,13 +1620,6 @@ async fn the_binary_follows_its_configuration_file_and_keeps_the_last_good_one()
         )
     };
     std::fs::write(&file, document(1, "")).unwrap();
-    struct Killed(std::process::Child);
-    impl Drop for Killed {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let _child = Killed(
         std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse-proxy"))
             .args(["run", "--instance", "file-test", "--config"])
@@ -1653,6 +1656,79 @@ async fn the_binary_follows_its_configuration_file_and_keeps_the_last_good_one()
     assert_eq!(
         report(status_get(status, "/status").await).unwrap().version,
         2
+    );
+}
+
+#[tokio::test]
+async fn the_binary_serves_each_connection_on_a_worker_with_the_workers_own_upstream_connections() {
+    let rig = Rig::start(|_| {}).await;
+    // The rig's configuration on ports of the binary's own.
+    let (port, notify_port) = (testkit::free_port(), testkit::free_port());
+    let json = rig
+        .config
+        .to_json()
+        .replace(&format!(":{}\"", rig.port), &format!(":{port}\""))
+        .replace(
+            &format!(":{}\"", rig.notify_port),
+            &format!(":{notify_port}\""),
+        );
+    let file = rig._dir.0.join("workers.json");
+    std::fs::write(&file, json).unwrap();
+    let _child = Killed(
+        std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse-proxy"))
+            .args([
+                "run",
+                "--instance",
+                "workers-test",
+                "--workers",
+                "2",
+                "--config",
+            ])
+            .arg(&file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    );
+    let mut up = false;
+    for _ in 0..100 {
+        if rig.tls_to(FINESSE, port).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the binary listens within 10 s");
+    let seen_before = rig.sim.fleet.seen(0).len();
+    // Connections are handed to the two workers in turn; each worker checks the credentials
+    // or believes them, and forwards over upstream connections of its own, kept alive.
+    let request = format!(
+        "GET /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{port}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        basic("agent1", "Agent!pass1")
+    );
+    for _ in 0..6 {
+        let mut tls = rig.tls_to(FINESSE, port).await.expect("a TLS connection");
+        tls.write_all(request.as_bytes()).await.unwrap();
+        let answer = read_answer(&mut tls).await.expect("an answer");
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+    let seen: Vec<_> = rig.sim.fleet.seen(0).split_off(seen_before);
+    let order: Vec<_> = seen
+        .iter()
+        .map(|s| (s.peer.port(), s.target.as_str()))
+        .collect();
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.target == "/finesse/api/SystemInfo")
+            .count(),
+        6,
+        "{order:?}"
+    );
+    let ports: std::collections::BTreeSet<u16> = seen.iter().map(|s| s.peer.port()).collect();
+    assert_eq!(
+        ports.len(),
+        2,
+        "one upstream connection per worker: {order:?}"
     );
 }
 

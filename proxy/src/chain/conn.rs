@@ -12,6 +12,8 @@ use std::time::Duration;
 pub(crate) struct Conn {
     pub engine: Arc<Engine>,
     pub peer: SocketAddr,
+    /// The peer's address (canonical) as a header value, for the upstream's client headers.
+    pub peer_value: http::HeaderValue,
     /// The port clients connected to (the listener's public port).
     pub port: u16,
     /// The TLS server name the client asked for, lowercased.
@@ -21,6 +23,8 @@ pub(crate) struct Conn {
     pub over_limit: bool,
     pub requests: AtomicU32,
     pub activity: Activity,
+    /// The credentials last believed on this connection.
+    pub believed: crate::auth::Memo,
 }
 
 /// Requests in flight on a connection and when the last one ended.

@@ -8,22 +8,25 @@ use crate::auth;
 /// against the address and the account; reaching the limit bans them. An address ban closes
 /// what the address has open. An account ban stops every further check of that account's
 /// passwords (no more guessing) but lets credentials already believed through: anyone can
-/// fail five times with an agent's name, and that must not throw the agent out.
+/// fail five times with an agent's name, and that must not throw the agent out. Credentials
+/// believed from the cache come with the time their belief ends.
 pub(super) async fn authenticate(
     conn: &Conn,
     live: &Loaded,
     client: Client,
     user: &str,
     password: &str,
-) -> Result<(), Response<Body>> {
+) -> Result<Option<std::time::Instant>, Response<Body>> {
     let engine = &conn.engine;
     let config = &live.config;
     // A login ID Finesse does not list is a failure without asking it.
     let refresh = Duration::from_secs(config.auth.users_refresh_secs);
     let listed = live.users_login.is_none() || engine.valid.knows(user, refresh) != Some(false);
     let plausible = auth::plausible_user(user) && listed;
-    if plausible && engine.auth.believed(user, password) {
-        return Ok(());
+    if plausible {
+        if let Some(until) = engine.auth.believed(user, password) {
+            return Ok(Some(until));
+        }
     }
     // Login IDs are counted without case, so that `Agent1` and `agent1` share one count.
     let account = BanTarget::Account(user.to_ascii_lowercase());
@@ -65,7 +68,7 @@ pub(super) async fn authenticate(
         engine
             .auth
             .remember(user, password, config.auth.credential_cache_secs);
-        return Ok(());
+        return Ok(None);
     }
     let mut banned = false;
     for ban in engine.bans.failed(&targets, &config.bans) {
@@ -134,6 +137,8 @@ pub(crate) async fn fetch_valid_users(engine: &Engine, live: &Loaded) {
             Ok(body) => {
                 let users = crate::auth::login_ids(&String::from_utf8_lossy(&body));
                 let n = engine.valid.take(users);
+                // A user no longer listed is no longer believed from a memo either.
+                engine.auth.changed();
                 tracing::info!(%upstream, users = n, "valid users read");
                 return;
             }

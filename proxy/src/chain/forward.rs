@@ -29,26 +29,53 @@ pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
 /// client-address headers replaced by the engine's finding.
 pub(super) fn upstream_headers(
     headers: &mut HeaderMap,
-    client: IpAddr,
+    client: HeaderValue,
     forwarder_header: Option<&str>,
 ) {
     strip_hop_by_hop(headers);
-    for name in CLIENT_ADDRESS {
-        headers.remove(name);
+    // One look at each field rather than a lookup per name: most heads carry none of them.
+    let replaced = |name: &HeaderName| {
+        CLIENT_ADDRESS.contains(name)
+            || forwarder_header.is_some_and(|f| name.as_str().eq_ignore_ascii_case(f))
+    };
+    if headers.keys().any(replaced) {
+        for name in CLIENT_ADDRESS {
+            headers.remove(name);
+        }
+        if let Some(name) = forwarder_header {
+            headers.remove(name);
+        }
     }
-    if let Some(name) = forwarder_header {
-        headers.remove(name);
-    }
-    let value = HeaderValue::from_str(&client.to_string()).expect("an address is a header value");
-    headers.insert(HeaderName::from_static("x-forwarded-for"), value.clone());
-    headers.insert(HeaderName::from_static("x-real-ip"), value);
+    headers.insert(HeaderName::from_static("x-forwarded-for"), client.clone());
+    headers.insert(HeaderName::from_static("x-real-ip"), client);
     headers.insert(
         HeaderName::from_static("x-forwarded-proto"),
         HeaderValue::from_static("https"),
     );
 }
 
+/// `client` as a header value, written without a heap-allocated string on the way.
+pub(crate) fn address_value(client: IpAddr) -> HeaderValue {
+    use std::io::Write;
+    // The longest address, an IPv6 one with an IPv4 tail, is 45 characters.
+    let mut buf = [0u8; 64];
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    let written = write!(cursor, "{client}").is_ok();
+    let end = cursor.position() as usize;
+    match HeaderValue::from_bytes(&buf[..end]) {
+        Ok(value) if written => value,
+        _ => HeaderValue::from_str(&client.to_string()).expect("an address is a header value"),
+    }
+}
+
 pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // One look at each field rather than a lookup per name: most heads carry none of them.
+    if !headers
+        .keys()
+        .any(|name| HOP_BY_HOP.contains(name) || name == header::UPGRADE)
+    {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -70,7 +97,7 @@ pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
 fn upstream_request<B>(
     req: Request<B>,
     host_header: Option<HeaderValue>,
-    client: IpAddr,
+    client: HeaderValue,
     forwarder_header: Option<&str>,
     upgrade: bool,
 ) -> Result<Request<B>, ()> {
@@ -132,6 +159,12 @@ pub(super) async fn send(
 ) -> Result<Response<Body>, Response<Body>> {
     let config = &live.config;
     let forwarder_header = config.forwarders.header.as_deref();
+    // Most clients are the connection's peer, whose address is written once per connection.
+    let client = if client == canonical(conn.peer.ip()) {
+        conn.peer_value.clone()
+    } else {
+        address_value(client)
+    };
     let Ok(req) = upstream_request(req, host, client, forwarder_header, upgrade) else {
         return Err(refuse(
             conn,
@@ -300,7 +333,11 @@ mod tests {
         h.insert("x-real-ip", HeaderValue::from_static("1.2.3.4"));
         h.insert("x-client", HeaderValue::from_static("1.2.3.4"));
         h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-        upstream_headers(&mut h, "198.51.100.7".parse().unwrap(), Some("X-Client"));
+        upstream_headers(
+            &mut h,
+            address_value("198.51.100.7".parse().unwrap()),
+            Some("X-Client"),
+        );
         let mut names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         names.sort();
         assert_eq!(

@@ -5,7 +5,7 @@
 //! upstream; the headers sent upstream carry one client address, the engine's, and no
 //! hop-by-hop header.
 
-use super::forward::upstream_headers;
+use super::forward::{address_value, upstream_headers};
 use super::*;
 
 /// Reads `data` as a request head (up to 64 headers) the way the chain does.
@@ -61,7 +61,11 @@ pub(crate) fn request_head(data: &[u8]) {
             continue;
         };
         let mut headers = req.headers().clone();
-        upstream_headers(&mut headers, client.address, Some("x-real-ip"));
+        upstream_headers(
+            &mut headers,
+            address_value(client.address),
+            Some("x-real-ip"),
+        );
         let forwarded: Vec<_> = headers.get_all("x-forwarded-for").iter().collect();
         assert_eq!(forwarded.len(), 1);
         assert_eq!(

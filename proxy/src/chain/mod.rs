@@ -17,6 +17,7 @@ pub(crate) use conn::{Activity, Conn};
 use credentials::{credentials, protocol_credentials, without_credentials, Credentials};
 use finesse::authenticate;
 pub(crate) use finesse::fetch_valid_users;
+pub(crate) use forward::address_value;
 use forward::{error_chain, forward};
 use request::{authority, client_address, content_length, is_websocket, plain_path, under, Client};
 use statics::statics;
@@ -240,59 +241,20 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
     {
         return forward(conn, live, route, req, client.address, "", None).await;
     }
-    // A WebSocket handshake may carry its credentials as a protocol entry instead.
+    // The same credentials as this connection's last believed ones: nothing to read again.
+    let authorization = req.headers().get(header::AUTHORIZATION);
+    let recalled = authorization.and_then(|v| engine.auth.recall(&conn.believed, v.as_bytes()));
     let mut offered = None;
-    let found = match credentials(req.headers()) {
-        Credentials::None if upgrade => match protocol_credentials(req.headers()) {
-            Some((found, entry)) => {
-                offered = Some(entry);
-                found
-            }
-            None => Credentials::None,
+    let user = match recalled {
+        Some(user) => {
+            engine.auth.seen(&user, client.address);
+            user
+        }
+        None => match identify(conn, live, client, &req, upgrade, &mut offered).await {
+            Ok(user) => user,
+            Err(refused) => return refused,
         },
-        found => found,
     };
-    let user = match found {
-        Credentials::Basic(user, password) => {
-            match authenticate(conn, live, client, &user, &password).await {
-                Ok(()) => {
-                    engine.auth.seen(&user, client.address);
-                    user
-                }
-                Err(refused) => return refused,
-            }
-        }
-        Credentials::Bearer(token) => {
-            match Box::pin(authenticate_token(conn, live, client, &token)).await {
-                Ok(user) => {
-                    engine.auth.seen(&user, client.address);
-                    user
-                }
-                Err(refused) => return refused,
-            }
-        }
-        Credentials::Malformed => {
-            return unauthorized(conn, "the credentials are not readable", false);
-        }
-        Credentials::None if upgrade => {
-            let window = Duration::from_secs(config.auth.websocket_window_secs);
-            match engine.auth.recently(client.address, window) {
-                Some(user) => user,
-                None => {
-                    return refuse(
-                        conn,
-                        "unauthorized",
-                        StatusCode::UNAUTHORIZED,
-                        "Authorization Failed",
-                    );
-                }
-            }
-        }
-        Credentials::None => {
-            return unauthorized(conn, "credentials required", navigation(req.headers()))
-        }
-    };
-    engine.conns.user(&conn.handle, &user);
     let upgrade = if upgrade {
         // A WebSocket holds a connection as long as it is open: it counts against the limit.
         let (tunnel, open) = engine.conns.open(client.key, !exempt);
@@ -325,6 +287,90 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
         }
     }
     response
+}
+
+/// Who sent `req`: its credentials read and checked (see `finesse.rs`, `bearer.rs`), or, for
+/// a WebSocket handshake without any, the user that authenticated from its address lately.
+/// Credentials `Authorization` carried that were believed from the cache are kept in the
+/// connection's memo. A WebSocket handshake's protocol entry with credentials is put in
+/// `offered`.
+async fn identify(
+    conn: &Conn,
+    live: &Loaded,
+    client: Client,
+    req: &Request<Incoming>,
+    upgrade: bool,
+    offered: &mut Option<String>,
+) -> Result<Arc<str>, Response<Body>> {
+    let engine = &conn.engine;
+    let config = &live.config;
+    let generation = engine.auth.generation();
+    let found = match credentials(req.headers()) {
+        Credentials::None if upgrade => match protocol_credentials(req.headers()) {
+            Some((found, entry)) => {
+                *offered = Some(entry);
+                found
+            }
+            None => Credentials::None,
+        },
+        found => found,
+    };
+    let user: Arc<str> = match found {
+        Credentials::Basic(user, password) => {
+            let until = authenticate(conn, live, client, &user, &password).await?;
+            let user: Arc<str> = user.into();
+            engine.auth.seen(&user, client.address);
+            if let (Some(until), None, Some(value)) = (
+                until,
+                offered.as_ref(),
+                req.headers().get(header::AUTHORIZATION),
+            ) {
+                engine.auth.memorise(
+                    &conn.believed,
+                    value.as_bytes(),
+                    user.clone(),
+                    generation,
+                    until,
+                );
+            }
+            user
+        }
+        Credentials::Bearer(token) => {
+            let user = Box::pin(authenticate_token(conn, live, client, &token)).await?;
+            engine.auth.seen(&user, client.address);
+            user.into()
+        }
+        Credentials::Malformed => {
+            return Err(unauthorized(
+                conn,
+                "the credentials are not readable",
+                false,
+            ));
+        }
+        Credentials::None if upgrade => {
+            let window = Duration::from_secs(config.auth.websocket_window_secs);
+            match engine.auth.recently(client.address, window) {
+                Some(user) => user.into(),
+                None => {
+                    return Err(refuse(
+                        conn,
+                        "unauthorized",
+                        StatusCode::UNAUTHORIZED,
+                        "Authorization Failed",
+                    ));
+                }
+            }
+        }
+        Credentials::None => {
+            return Err(unauthorized(
+                conn,
+                "credentials required",
+                navigation(req.headers()),
+            ))
+        }
+    };
+    engine.conns.user(&conn.handle, &user);
+    Ok(user)
 }
 
 /// The 401 answer. Only a page the browser navigates to without credentials is challenged

@@ -101,12 +101,15 @@ pub(super) fn plain_path(path: &str) -> bool {
     if !path.starts_with('/') || path.contains("//") || path.contains(';') {
         return false;
     }
-    let lower = path.to_ascii_lowercase();
-    if lower.contains("%2e")
-        || lower.contains("%2f")
-        || lower.contains("%5c")
-        || lower.contains("%00")
-    {
+    // Encoded dots, slashes, backslashes and NUL, in either case.
+    let encoded = path.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && matches!(
+                (w[1], w[2].to_ascii_lowercase()),
+                (b'2', b'e' | b'f') | (b'5', b'c') | (b'0', b'0')
+            )
+    });
+    if encoded {
         return false;
     }
     !path.contains('\\') && !path.split('/').any(|s| s == ".." || s == ".")
