@@ -40,7 +40,9 @@
 #
 # Settings (environment): PROXY_BENCH_SECONDS (8 per measure), PROXY_BENCH_WARMUP (2),
 # PROXY_BENCH_ROUNDS (3; medians are reported), PROXY_BENCH_CONNECTIONS (64),
-# PROXY_BENCH_NO_BUILD (set: use the binaries already in the target directory),
+# PROXY_BENCH_PAIRED_ROUNDS (3; 0: none) rounds of the forwarded paths with both proxies loaded
+# at once (see `paired`), PROXY_BENCH_NO_BUILD (set: use the binaries already in the target
+# directory),
 # PROXY_BENCH_HOLD (set: start and check both proxies, print their pids and ports, and wait
 # for an interrupt instead of measuring; for profiling with perf or strace).
 # Needs: wrk, nginx, openssl, curl, python3, taskset (./x bench proxy installs them).
@@ -300,6 +302,51 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
+# Paired rounds: both proxies loaded at once, each by a wrk of its own over the same window, so
+# that whatever else the machine (a shared virtual machine's host) does weighs on both alike;
+# a round's figure is the ratio of their CPU time per request. Both share core 1 then, so each
+# serves fewer requests per wake-up and both figures are higher than alone; the ratio is what
+# compares. Prints: engine_us nginx_us engine/nginx errors.
+paired() {
+    local path=$1 secs=$2 headers=() e n e0 n0 e1 n1 w
+    [ "$path" = auth ] && headers=(-H "$AUTH_HEADER")
+    read -r -a e <<<"$(proxy_pids engine)"
+    read -r -a n <<<"$(proxy_pids nginx)"
+    e0=$(ticks_of "${e[@]}"); n0=$(ticks_of "${n[@]}")
+    taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNS" -d"${secs}s" "${headers[@]}" \
+        "https://localhost:$ENGINE_PORT${PATH_OF[$path]}" >"$TMP/paired.engine" 2>&1 &
+    w=$!
+    taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNS" -d"${secs}s" "${headers[@]}" \
+        "https://localhost:$NGINX_PORT${PATH_OF[$path]}" >"$TMP/paired.nginx" 2>&1 || true
+    wait "$w" || true
+    e1=$(ticks_of "${e[@]}"); n1=$(ticks_of "${n[@]}")
+    awk -v de=$((e1 - e0)) -v dn=$((n1 - n0)) -v hz="$HZ" '
+        FNR == 1 { f++ }
+        / requests in / { req[f] = $1 }
+        /Non-2xx or 3xx responses:/ { err += $NF }
+        /Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+        END {
+            if (!req[1] || !req[2]) { print "0 0 0 0"; exit }
+            a = de * 1e6 / hz / req[1]; b = dn * 1e6 / hz / req[2]
+            printf "%.1f %.1f %.3f %d\n", a, b, a / b, err + 0
+        }' "$TMP/paired.engine" "$TMP/paired.nginx"
+}
+PAIRED_ROUNDS=${PROXY_BENCH_PAIRED_ROUNDS:-3}
+declare -A PAIRED_RESULTS=()
+if [ "$PAIRED_ROUNDS" -gt 0 ]; then
+    log "paired: $PAIRED_ROUNDS rounds of ${SECS} s per path, both proxies loaded at once"
+    for path in pass auth; do
+        paired "$path" "$WARMUP" >/dev/null
+        for round in $(seq "$PAIRED_ROUNDS"); do
+            line=$(paired "$path" "$SECS")
+            PAIRED_RESULTS[$path.$round]=$line
+            read -r a b ratio err <<<"$line"
+            printf '  paired %d  %-6s engine %5s µs CPU/req  nginx %5s µs CPU/req  engine/nginx %s  errors %s\n' \
+                "$round" "$path" "$a" "$b" "$ratio" "$err" >&2
+        done
+    done
+fi
+
 median() { tr ' ' '\n' | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 field() { # field N of every round of PROXY.PATH
     local r out=()
@@ -332,6 +379,25 @@ for path in static pass auth; do
             "$(field "$proxy" "$path" 10 | tr ' ' '\n' | sort -g | tail -1)" "$errors"
     done
 done
+if [ "$PAIRED_ROUNDS" -gt 0 ]; then
+    echo
+    echo "Paired: both proxies loaded at once (a wrk each, the same ${SECS} s), so that the machine's"
+    echo "other load weighs on both alike; they share core $PROXY_CORE, so both figures are higher"
+    echo "than alone, and the ratio is the figure to read (below 1: the engine spends less)."
+    echo
+    printf '| path | engine CPU µs/request | nginx CPU µs/request | engine / nginx, median (rounds) | errors |\n'
+    printf '|---|---|---|---|---|\n'
+    for path in pass auth; do
+        rounds=() ; es=() ; ns=() ; errs=0
+        for round in $(seq "$PAIRED_ROUNDS"); do
+            read -r a b ratio err <<<"${PAIRED_RESULTS[$path.$round]}"
+            rounds+=("$ratio"); es+=("$a"); ns+=("$b"); errs=$((errs + err))
+        done
+        printf '| %s | %s | %s | **%s** (%s) | %s |\n' "${PATH_OF[$path]}" \
+            "$(echo "${es[*]}" | median)" "$(echo "${ns[*]}" | median)" \
+            "$(echo "${rounds[*]}" | median)" "$(echo "${rounds[*]}" | sed 's| | / |g')" "$errs"
+    done
+fi
 echo
 echo "The auth path is not the same work: the engine checks the agent's credentials on every"
 echo "request (a keyed hash, cached 15 min) and nginx, without Cisco's Lua, only passes them on."

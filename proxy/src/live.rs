@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 pub struct Loaded {
     pub config: Config,
-    /// (external host lowercased, port) → index in `config.routes`.
-    routes: HashMap<(String, u16), usize>,
+    /// External host (lowercased) → its ports and their indexes in `config.routes`: looked up
+    /// by the host as the request gives it, without making a key.
+    routes: HashMap<String, Vec<(u16, usize)>>,
     /// Each listener's TLS, by bound address.
     pub(crate) tls: HashMap<SocketAddr, Arc<rustls::ServerConfig>>,
     /// The LAN-side `proxymap.txt` port's TLS (the first listener certificate).
@@ -181,20 +182,13 @@ impl Loaded {
                 pem: loaded.pem,
             });
         }
-        let routes = config
-            .routes
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                (
-                    (
-                        r.external.host.exact().to_ascii_lowercase(),
-                        r.external.port,
-                    ),
-                    i,
-                )
-            })
-            .collect();
+        let mut routes: HashMap<String, Vec<(u16, usize)>> = HashMap::new();
+        for (i, r) in config.routes.iter().enumerate() {
+            routes
+                .entry(r.external.host.exact().to_ascii_lowercase())
+                .or_default()
+                .push((r.external.port, i));
+        }
         Ok(Loaded {
             users_login,
             limits: Limits::new(&config.limits.rates),
@@ -209,8 +203,9 @@ impl Loaded {
     }
 
     /// The route for `host` (any case) on a listener whose clients use `port`.
+    /// The route for `host` (lowercase, as `chain::request::authority` gives it) and `port`.
     pub fn route(&self, host: &str, port: u16) -> Option<&Route> {
-        let key = (host.to_ascii_lowercase(), port);
-        self.routes.get(&key).map(|&i| &self.config.routes[i])
+        let (_, i) = self.routes.get(host)?.iter().find(|(p, _)| *p == port)?;
+        Some(&self.config.routes[*i])
     }
 }

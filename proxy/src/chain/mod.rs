@@ -404,6 +404,10 @@ mod tests {
     fn paths_that_could_be_read_two_ways_are_not_plain() {
         assert!(plain_path("/desktop/assets/js/app.js"));
         assert!(plain_path("/finesse/api/User/1001"));
+        assert!(plain_path("/"));
+        assert!(plain_path("/desktop/"));
+        assert!(plain_path("/a%20b/c%2"));
+        assert!(plain_path("/a/.b/..c/x.."));
         for bad in [
             "/desktop/assets/../../finesse/api/SystemInfo",
             "/desktop/assets/%2e%2e/x",
@@ -413,6 +417,14 @@ mod tests {
             "/desktop/./assets/x",
             "/x%00",
             "*",
+            "",
+            "/a//b",
+            "//a",
+            "/a/.",
+            "/a/..",
+            "/a%5Cb",
+            "/a;b",
+            "/a%2F",
         ] {
             assert!(!plain_path(bad), "{bad}");
         }

@@ -98,21 +98,42 @@ pub(super) fn client_address(
 /// `;` path parameters (Tomcat drops them, then normalises: `/a/..;/b` is `/b` there), which
 /// the upstream might read differently from the engine's prefix checks.
 pub(super) fn plain_path(path: &str) -> bool {
-    if !path.starts_with('/') || path.contains("//") || path.contains(';') {
+    let bytes = path.as_bytes();
+    if bytes.first() != Some(&b'/') {
         return false;
     }
-    // Encoded dots, slashes, backslashes and NUL, in either case.
-    let encoded = path.as_bytes().windows(3).any(|w| {
-        w[0] == b'%'
-            && matches!(
-                (w[1], w[2].to_ascii_lowercase()),
-                (b'2', b'e' | b'f') | (b'5', b'c') | (b'0', b'0')
-            )
-    });
-    if encoded {
-        return false;
+    // One pass, segment by segment (between slashes).
+    let mut start = 1;
+    for i in 1..=bytes.len() {
+        match bytes.get(i) {
+            end @ (None | Some(b'/')) => {
+                let segment = &bytes[start..i];
+                let empty_inside = segment.is_empty() && end.is_some();
+                if empty_inside || segment == b"." || segment == b".." {
+                    return false;
+                }
+                start = i + 1;
+            }
+            Some(b';' | b'\\') => return false,
+            // Encoded dots, slashes, backslashes and NUL, in either case.
+            Some(b'%') => {
+                let next = (
+                    bytes.get(i + 1),
+                    bytes.get(i + 2).map(u8::to_ascii_lowercase),
+                );
+                if matches!(
+                    next,
+                    (Some(b'2'), Some(b'e' | b'f'))
+                        | (Some(b'5'), Some(b'c'))
+                        | (Some(b'0'), Some(b'0'))
+                ) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
     }
-    !path.contains('\\') && !path.split('/').any(|s| s == ".." || s == ".")
+    true
 }
 
 /// `path` is `prefix` or below it.
