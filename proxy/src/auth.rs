@@ -67,6 +67,8 @@ pub(crate) struct Memo(Mutex<Option<Remembered>>);
 
 struct Remembered {
     tag: u64,
+    /// The client it was believed for (a listed forwarder may carry several on a connection).
+    client: IpAddr,
     user: Arc<str>,
     generation: u64,
     until: Instant,
@@ -105,28 +107,31 @@ impl Auth {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The user `memo` names for the `Authorization` value `value`, if it still stands.
-    pub(crate) fn recall(&self, memo: &Memo, value: &[u8]) -> Option<Arc<str>> {
+    /// The user `memo` names for the `Authorization` value `value` from `client`, if it still
+    /// stands.
+    pub(crate) fn recall(&self, memo: &Memo, value: &[u8], client: IpAddr) -> Option<Arc<str>> {
         let memo = lock(&memo.0);
         let r = memo.as_ref()?;
         (r.generation == self.generation()
+            && r.client == client
             && r.tag == self.memo_key.hash_one(value)
             && r.until > Instant::now())
         .then(|| r.user.clone())
     }
 
-    /// Keeps in `memo` that `value` was believed as `user` until `until`, as of `generation`
-    /// (read before the check).
+    /// Keeps in `memo` that `value` from `client` was believed as `user` until `until`, as of
+    /// `generation` (read before the configuration and the check were).
     pub(crate) fn memorise(
         &self,
         memo: &Memo,
-        value: &[u8],
+        (value, client): (&[u8], IpAddr),
         user: Arc<str>,
         generation: u64,
         until: Instant,
     ) {
         *lock(&memo.0) = Some(Remembered {
             tag: self.memo_key.hash_one(value),
+            client,
             user,
             generation,
             until,
@@ -353,48 +358,55 @@ mod tests {
         let auth = Auth::new();
         let memo = Memo::default();
         let value = b"Basic YWdlbnQxOkFnZW50IXBhc3Mx";
+        let client: IpAddr = "192.0.2.7".parse().unwrap();
         let later = Instant::now() + Duration::from_secs(60);
-        let recalled =
-            |auth: &Auth, value: &[u8]| auth.recall(&memo, value).as_deref().map(str::to_owned);
-        assert_eq!(recalled(&auth, value), None, "nothing remembered yet");
+        let recalled = |auth: &Auth, value: &[u8], client: IpAddr| {
+            auth.recall(&memo, value, client)
+                .as_deref()
+                .map(str::to_owned)
+        };
+        let keep = |auth: &Auth, generation: u64, until: Instant| {
+            auth.memorise(&memo, (value, client), "agent1".into(), generation, until)
+        };
+        assert_eq!(
+            recalled(&auth, value, client),
+            None,
+            "nothing remembered yet"
+        );
         auth.remember("agent1", "Agent!pass1", 60);
         let until = auth.believed("agent1", "Agent!pass1").expect("believed");
         assert!(auth.believed("agent1", "Agent!pass2").is_none());
-        let generation = auth.generation();
-        auth.memorise(&memo, value, "agent1".into(), generation, until);
-        assert_eq!(recalled(&auth, value).as_deref(), Some("agent1"));
+        keep(&auth, auth.generation(), until);
+        assert_eq!(recalled(&auth, value, client).as_deref(), Some("agent1"));
+        let other_value = b"Basic YWdlbnQxOkFnZW50IXBhc3My";
+        assert_eq!(recalled(&auth, other_value, client), None, "another value");
+        let other_client: IpAddr = "192.0.2.8".parse().unwrap();
         assert_eq!(
-            recalled(&auth, b"Basic YWdlbnQxOkFnZW50IXBhc3My"),
+            recalled(&auth, value, other_client),
             None,
-            "another value"
+            "another client behind the same forwarder"
         );
         // Anything that changes what is believed ends the memo: a new password of anyone…
         auth.remember("agent2", "x", 60);
-        assert_eq!(recalled(&auth, value), None);
+        assert_eq!(recalled(&auth, value, client), None);
         // …a revoke, the valid users read anew (or a configuration put in force)…
         for change in [
             &(|a: &Auth| a.forget("agent2")) as &dyn Fn(&Auth),
             &|a: &Auth| a.changed(),
         ] {
-            auth.memorise(&memo, value, "agent1".into(), auth.generation(), until);
-            assert!(recalled(&auth, value).is_some());
+            keep(&auth, auth.generation(), until);
+            assert!(recalled(&auth, value, client).is_some());
             change(&auth);
-            assert_eq!(recalled(&auth, value), None);
+            assert_eq!(recalled(&auth, value, client), None);
         }
         // …and a memo made before a change never stands (the generation read before the check).
         let before = auth.generation();
         auth.forget("agent1");
-        auth.memorise(&memo, value, "agent1".into(), before, later);
-        assert_eq!(recalled(&auth, value), None);
+        keep(&auth, before, later);
+        assert_eq!(recalled(&auth, value, client), None);
         // Its time runs out with the belief's.
-        auth.memorise(
-            &memo,
-            value,
-            "agent1".into(),
-            auth.generation(),
-            Instant::now(),
-        );
-        assert_eq!(recalled(&auth, value), None);
+        keep(&auth, auth.generation(), Instant::now());
+        assert_eq!(recalled(&auth, value, client), None);
     }
 
     #[test]

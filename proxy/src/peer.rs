@@ -189,7 +189,8 @@ pub(crate) async fn serve(engine: Weak<Engine>, listener: TcpListener, stop: Can
             continue;
         };
         let weak = engine.clone();
-        tokio::spawn(async move {
+        // On a worker, as client connections are (see `status::serve`).
+        crate::workers::hand_over(tcp, move |tcp| async move {
             let Ok(Ok(stream)) = tokio::time::timeout(
                 Duration::from_secs(5),
                 tokio_rustls::TlsAcceptor::from(tls).accept(tcp),

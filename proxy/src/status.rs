@@ -43,7 +43,9 @@ async fn serve(
             None
         };
         let weak = engine.clone();
-        tokio::spawn(async move {
+        // Served on a worker, as client connections are: a flood of handshakes here does not
+        // hold up the main thread, which accepts the clients' connections.
+        crate::workers::hand_over(tcp, move |tcp| async move {
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                 let weak = weak.clone();
                 async move {

@@ -1730,6 +1730,25 @@ async fn the_binary_serves_each_connection_on_a_worker_with_the_workers_own_upst
         2,
         "one upstream connection per worker: {order:?}"
     );
+    // A ban decided on one worker closes what the address holds open on the others.
+    let mut open = rig.tls_to(FINESSE, port).await.expect("a TLS connection");
+    let kept = request.replace("Connection: close\r\n", "");
+    open.write_all(kept.as_bytes()).await.unwrap();
+    assert_eq!(read_answer(&mut open).await.expect("an answer").status, 200);
+    for i in 0..5 {
+        let guess = format!(
+            "GET /finesse/api/SystemInfo HTTP/1.1\r\nHost: {FINESSE}:{port}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+            basic(&format!("guess{i}"), "x")
+        );
+        let mut tls = rig.tls_to(FINESSE, port).await.expect("a TLS connection");
+        tls.write_all(guess.as_bytes()).await.unwrap();
+        let answer = read_answer(&mut tls).await.expect("an answer");
+        assert_eq!(answer.status, 401, "attempt {i}: {answer:?}");
+    }
+    assert!(
+        closed(&mut open, Duration::from_secs(2)).await,
+        "the connection on the other worker was closed"
+    );
 }
 
 #[tokio::test]

@@ -62,13 +62,16 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let _in_flight = conn.activity.start();
+    // Read before the configuration: a memo made under a configuration another replaced
+    // meanwhile never stands (putting one in force counts as a change after storing it).
+    let generation = conn.engine.auth.generation();
     let live = conn.engine.live();
     let h1 = req.version() < Version::HTTP_2;
     // The access log (off unless asked for): the path is URI characters only (hyper refuses
     // anything else).
     let logged = tracing::enabled!(target: "access", tracing::Level::DEBUG)
         .then(|| (req.method().clone(), req.uri().path().to_owned()));
-    let mut response = serve(&conn, &live, req).await;
+    let mut response = serve(&conn, &live, req, generation).await;
     if let Some((method, path)) = logged {
         tracing::debug!(
             target: "access",
@@ -95,7 +98,12 @@ fn refuse(conn: &Conn, outcome: &'static str, status: StatusCode, text: &str) ->
     answer(status, text)
 }
 
-async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Response<Body> {
+async fn serve(
+    conn: &Conn,
+    live: &Loaded,
+    mut req: Request<Incoming>,
+    generation: u64,
+) -> Response<Body> {
     let engine = &conn.engine;
     let config = &live.config;
     if conn.over_limit {
@@ -243,14 +251,27 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
     }
     // The same credentials as this connection's last believed ones: nothing to read again.
     let authorization = req.headers().get(header::AUTHORIZATION);
-    let recalled = authorization.and_then(|v| engine.auth.recall(&conn.believed, v.as_bytes()));
+    let recalled = authorization.and_then(|v| {
+        engine
+            .auth
+            .recall(&conn.believed, v.as_bytes(), client.address)
+    });
     let mut offered = None;
     let user = match recalled {
         Some(user) => {
             engine.auth.seen(&user, client.address);
             user
         }
-        None => match identify(conn, live, client, &req, upgrade, &mut offered).await {
+        None => match identify(
+            conn,
+            live,
+            (client, generation),
+            &req,
+            upgrade,
+            &mut offered,
+        )
+        .await
+        {
             Ok(user) => user,
             Err(refused) => return refused,
         },
@@ -292,19 +313,18 @@ async fn serve(conn: &Conn, live: &Loaded, mut req: Request<Incoming>) -> Respon
 /// Who sent `req`: its credentials read and checked (see `finesse.rs`, `bearer.rs`), or, for
 /// a WebSocket handshake without any, the user that authenticated from its address lately.
 /// Credentials `Authorization` carried that were believed from the cache are kept in the
-/// connection's memo. A WebSocket handshake's protocol entry with credentials is put in
-/// `offered`.
+/// connection's memo, as of `generation` (read before `live` was). A WebSocket handshake's
+/// protocol entry with credentials is put in `offered`.
 async fn identify(
     conn: &Conn,
     live: &Loaded,
-    client: Client,
+    (client, generation): (Client, u64),
     req: &Request<Incoming>,
     upgrade: bool,
     offered: &mut Option<String>,
 ) -> Result<Arc<str>, Response<Body>> {
     let engine = &conn.engine;
     let config = &live.config;
-    let generation = engine.auth.generation();
     let found = match credentials(req.headers()) {
         Credentials::None if upgrade => match protocol_credentials(req.headers()) {
             Some((found, entry)) => {
@@ -327,7 +347,7 @@ async fn identify(
             ) {
                 engine.auth.memorise(
                     &conn.believed,
-                    value.as_bytes(),
+                    (value.as_bytes(), client.address),
                     user.clone(),
                     generation,
                     until,
