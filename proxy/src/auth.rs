@@ -60,8 +60,9 @@ struct Believed {
 /// `Authorization` value it sent and the user that value names, good while nothing in the book
 /// changed and the belief lasts. A next request carrying the same value on the connection is
 /// not read and checked again (the base64, the keyed hash of the password, the book's lock).
-/// Any change to the book (a belief added, replaced, expired or forgotten, the valid users read
-/// anew, a configuration put in force) ends every connection's memo.
+/// A memo ends with the belief it was made of, and every memo ends when a user's belief is
+/// replaced by another password's or forgotten, the valid users are read anew or a
+/// configuration is put in force.
 #[derive(Default)]
 pub(crate) struct Memo(Mutex<Option<Remembered>>);
 
@@ -176,14 +177,18 @@ impl Auth {
                 return;
             }
         }
-        credentials.insert(
+        let before = credentials.insert(
             user.to_owned(),
             Believed {
                 tag,
                 until: Instant::now() + Duration::from_secs(secs),
             },
         );
-        self.changed();
+        // Another password of the user ends the memos of the one before; a first belief, or the
+        // same password again, ends none (so that agents signing in do not end each other's).
+        if before.is_some_and(|b| !same_tag(b.tag.as_ref(), tag.as_ref())) {
+            self.changed();
+        }
     }
 
     /// Forgets `user`'s cached credentials and sessions (revoked).
@@ -276,16 +281,16 @@ impl Auth {
     /// Drops expired credentials, and sessions idle for the credential time with nothing open.
     pub fn expire(&self, settings: &proxyconf::Auth) {
         let now = Instant::now();
-        let mut credentials = lock(&self.credentials);
-        let before = credentials.len();
-        credentials.retain(|_, b| b.until > now);
-        if credentials.len() != before {
-            self.changed();
-        }
-        drop(credentials);
+        // A memo ends with the belief it was made of: nothing to end here.
+        lock(&self.credentials).retain(|_, b| b.until > now);
         let idle = Duration::from_secs(settings.credential_cache_secs);
         lock(&self.sessions).retain(|_, _, t| t.websockets > 0 || t.last_at.elapsed() < idle);
     }
+}
+
+/// Whether two tags are the same, in time that does not depend on where they differ.
+fn same_tag(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 impl Default for Auth {
@@ -386,8 +391,12 @@ mod tests {
             None,
             "another client behind the same forwarder"
         );
-        // Anything that changes what is believed ends the memo: a new password of anyone…
+        // Others signing in, or the same password checked again, end nothing…
         auth.remember("agent2", "x", 60);
+        auth.remember("agent1", "Agent!pass1", 60);
+        assert_eq!(recalled(&auth, value, client).as_deref(), Some("agent1"));
+        // …another password of the user does…
+        auth.remember("agent1", "Agent!pass2", 60);
         assert_eq!(recalled(&auth, value, client), None);
         // …a revoke, the valid users read anew (or a configuration put in force)…
         for change in [

@@ -5,9 +5,10 @@
 //! one crosses a thread; a work-stealing runtime pays for both on every request, which was
 //! about a twentieth of the forwarded path's CPU time (BENCHMARKS.md).
 //!
-//! The main thread's runtime accepts (handing each connection round-robin to a worker), talks
-//! to the console and the peer, serves the status port and keeps house. Without workers (the
-//! engine as a library, its tests) connections are served on the runtime that accepts them.
+//! The main thread's runtime accepts (handing each connection round-robin to a worker: the
+//! clients', and those of the status, `proxymap.txt` and peer ports), follows the
+//! configuration, tells the console and the peer, and keeps house. Without workers (the engine
+//! as a library, its tests) connections are served on the runtime that accepts them.
 
 use std::cell::Cell;
 use std::future::Future;
