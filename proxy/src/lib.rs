@@ -44,6 +44,7 @@ mod body;
 mod chain;
 mod conns;
 pub mod console;
+mod health;
 pub mod limits;
 pub mod listen;
 pub mod live;
@@ -54,6 +55,7 @@ mod statics;
 pub mod status;
 mod tls;
 mod upstream;
+pub mod users;
 pub mod workers;
 
 use arc_swap::ArcSwap;
@@ -90,13 +92,13 @@ pub struct Engine {
     pub bans: bans::Bans,
     pub auth: auth::Auth,
     sso: sso::Sso,
-    valid: auth::ValidUsers,
+    valid: users::ValidUsers,
     conns: conns::Conns,
     statics: statics::Cache,
     refused: Mutex<Option<Refusal>>,
     counters: Counters,
     listeners: listen::Listeners,
-    health: upstream::HealthBook,
+    health: health::HealthBook,
 }
 
 /// Requests answered, by outcome: counted under a read lock (an outcome's first answer takes
@@ -160,13 +162,13 @@ impl Engine {
             bans: bans::Bans::default(),
             auth: auth::Auth::new(),
             sso: sso::Sso::default(),
-            valid: auth::ValidUsers::default(),
+            valid: users::ValidUsers::default(),
             conns: conns::Conns::default(),
             statics: statics::Cache::default(),
             refused: Mutex::new(None),
             counters: Counters::default(),
             listeners: listen::Listeners::default(),
-            health: upstream::HealthBook::default(),
+            health: health::HealthBook::default(),
         });
         tokio::spawn(housekeeping(Arc::downgrade(&engine)));
         tokio::spawn(peer::forward(Arc::downgrade(&engine)));

@@ -11,15 +11,15 @@
 //! the tunnel outlives the request.
 
 use crate::body::{Body, Error};
-use crate::{lock, now};
+use crate::lock;
 use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response};
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
-use proxyconf::{Config, Health, Host, HostPort};
-use std::collections::{BTreeMap, HashMap};
+use proxyconf::{Config, Host, HostPort};
+use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -359,50 +359,5 @@ impl Connector {
             socket.bind(SocketAddr::new(bind, 0))?;
         }
         socket.connect(address).await
-    }
-}
-
-/// How each upstream answered lately.
-#[derive(Default)]
-pub(crate) struct HealthBook(Mutex<HashMap<HostPort, Health>>);
-
-impl HealthBook {
-    pub fn ok(&self, upstream: &HostPort) {
-        let mut book = lock(&self.0);
-        // Every forwarded request passes here: no allocation once the upstream is known.
-        let h = match book.get_mut(upstream) {
-            Some(h) => h,
-            None => book
-                .entry(upstream.clone())
-                .or_insert_with(|| fresh(upstream)),
-        };
-        h.up = true;
-        h.last_ok = Some(now());
-    }
-
-    pub fn failed(&self, upstream: &HostPort, error: String) {
-        let mut book = lock(&self.0);
-        let h = book
-            .entry(upstream.clone())
-            .or_insert_with(|| fresh(upstream));
-        h.up = false;
-        h.last_error = Some(error);
-    }
-
-    /// By upstream name.
-    pub fn list(&self) -> Vec<Health> {
-        let book = lock(&self.0);
-        let sorted: BTreeMap<&str, &Health> =
-            book.values().map(|h| (h.upstream.as_str(), h)).collect();
-        sorted.into_values().cloned().collect()
-    }
-}
-
-fn fresh(upstream: &HostPort) -> Health {
-    Health {
-        upstream: upstream.to_string(),
-        up: false,
-        last_ok: None,
-        last_error: None,
     }
 }

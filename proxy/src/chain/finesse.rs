@@ -135,7 +135,7 @@ pub(crate) async fn fetch_valid_users(engine: &Engine, live: &Loaded) {
         };
         match answer {
             Ok(body) => {
-                let users = crate::auth::login_ids(&String::from_utf8_lossy(&body));
+                let users = crate::users::login_ids(&String::from_utf8_lossy(&body));
                 let n = engine.valid.take(users);
                 // A user no longer listed is no longer believed from a memo either.
                 engine.auth.changed();
