@@ -150,19 +150,16 @@ impl Auth {
     /// Whether these credentials were checked against Finesse within the cache time: until
     /// when they are believed.
     pub fn believed(&self, user: &str, password: &str) -> Option<Instant> {
-        let credentials = lock(&self.credentials);
-        let b = credentials.get(user)?;
-        if b.until <= Instant::now() {
+        // The keyed hash is made outside the lock.
+        let (tag, until) = {
+            let credentials = lock(&self.credentials);
+            let b = credentials.get(user)?;
+            (b.tag, b.until)
+        };
+        if until <= Instant::now() {
             return None;
         }
-        let mut message = Vec::with_capacity(8 + user.len() + password.len());
-        message.extend_from_slice(&(user.len() as u64).to_be_bytes());
-        message.extend_from_slice(user.as_bytes());
-        message.extend_from_slice(password.as_bytes());
-        // Constant time: ring compares the tags.
-        hmac::verify(&self.key, &message, b.tag.as_ref())
-            .is_ok()
-            .then_some(b.until)
+        same_tag(self.tag(user, password).as_ref(), tag.as_ref()).then_some(until)
     }
 
     /// Finesse accepted these credentials: believe them for `secs` (they replace the user's

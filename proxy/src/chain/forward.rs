@@ -54,18 +54,9 @@ pub(super) fn upstream_headers(
     );
 }
 
-/// `client` as a header value, written without a heap-allocated string on the way.
+/// `client` as a header value (a connection's peer's is made once, with the connection).
 pub(crate) fn address_value(client: IpAddr) -> HeaderValue {
-    use std::io::Write;
-    // The longest address, an IPv6 one with an IPv4 tail, is 45 characters.
-    let mut buf = [0u8; 64];
-    let mut cursor = std::io::Cursor::new(&mut buf[..]);
-    let written = write!(cursor, "{client}").is_ok();
-    let end = cursor.position() as usize;
-    match HeaderValue::from_bytes(&buf[..end]) {
-        Ok(value) if written => value,
-        _ => HeaderValue::from_str(&client.to_string()).expect("an address is a header value"),
-    }
+    HeaderValue::from_str(&client.to_string()).expect("an address is a header value")
 }
 
 pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
